@@ -1,0 +1,120 @@
+"""Users, organizations, memberships, invitations and password-reset tokens."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from uuid import UUID
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from community.db import Base
+
+
+class OrgType(enum.StrEnum):
+    """The organization types the measures name."""
+
+    OPC = "opc"
+    ENTERPRISE = "enterprise"
+    GOVERNMENT = "government"  # 政府部门/事业单位
+    UNIVERSITY = "university"  # 高校院所
+    SERVICE = "service"  # 服务机构
+    INVESTMENT = "investment"  # 投资机构
+
+
+class MemberRole(enum.StrEnum):
+    OWNER = "owner"
+    MEMBER = "member"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Store the values ("opc"), not the Python names ("OPC"); a native PG enum keeps bad values out.
+    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], validate_strings=True)
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(50))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    locale: Mapped[str | None] = mapped_column(String(10), default=None)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", lazy="raise", cascade="all, delete-orphan"
+    )
+
+
+class Organization(Base):
+    __tablename__ = "organization"
+
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    org_type: Mapped[OrgType] = mapped_column(_enum(OrgType, "org_type"), index=True)
+    summary: Mapped[str] = mapped_column(Text, default="", server_default="")
+    district: Mapped[str | None] = mapped_column(String(40), default=None)
+    website: Mapped[str | None] = mapped_column(String(300), default=None)
+    contact_email: Mapped[str | None] = mapped_column(String(254), default=None)
+    # Notes only the organization's members (and site admins) read: internal contacts, plans.
+    internal_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="organization", lazy="raise", cascade="all, delete-orphan"
+    )
+
+
+class Membership(Base):
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "organization_id", name="uq_membership_user_org"),)
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[UUID] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole, "member_role"), default=MemberRole.MEMBER)
+
+    user: Mapped[User] = relationship(back_populates="memberships", lazy="raise")
+    organization: Mapped[Organization] = relationship(back_populates="memberships", lazy="raise")
+
+
+class Invitation(Base):
+    __tablename__ = "invitation"
+    __table_args__ = (
+        # At most one open invitation per address and organization.
+        Index(
+            "uq_invitation_open",
+            "organization_id",
+            "email",
+            unique=True,
+            postgresql_where=text("accepted_at IS NULL AND revoked_at IS NULL"),
+        ),
+    )
+
+    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole, "member_role"), default=MemberRole.MEMBER)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    accepted_by_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+    organization: Mapped[Organization] = relationship(lazy="raise")
+
+
+class PasswordResetToken(Base):
+    __tablename__ = "password_reset_token"
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    # Only a hash is stored: a leaked table does not hand out working links.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

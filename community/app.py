@@ -1,0 +1,176 @@
+"""create_app(): plugins, routes, config, lifespan — wiring only."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncGenerator, Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from advanced_alchemy.extensions.litestar.store import SQLAlchemyStore
+from babel.dates import format_datetime
+from jinja2 import Environment
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins import CLIPluginProtocol
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.stores.redis import RedisStore
+from litestar.template.config import TemplateConfig
+from sqlalchemy import delete, func
+
+from community import i18n
+from community.accounts.controllers import (
+    AccountController,
+    AccountsApiController,
+    AuthController,
+    InvitationController,
+    OrganizationController,
+)
+from community.accounts.sessions import CommunitySessionConfig, CurrentUserMiddleware
+from community.config import Settings, get_settings
+from community.db import StoreItem, make_alchemy_config
+from community.health import database_check, healthz
+from community.notifications.email import Mailer
+from community.pages import home, switch_language, upcoming_zone
+from community.web import EXCEPTION_HANDLERS, SecurityHeadersMiddleware
+
+logger = logging.getLogger(__name__)
+SITE_TZ = ZoneInfo("Asia/Shanghai")
+STORE_CLEANUP_SECONDS = 3600
+
+
+def _format_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, fmt, tzinfo=SITE_TZ, locale=i18n.current_locale())
+
+
+def _get_flashes(context: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Flash messages of this request; safe on pages served without a session (a 404 before routing)."""
+    request = context.get("request")
+    if request is None or "session" not in request.scope or not isinstance(request.scope["session"], dict):
+        return []
+    messages: list[dict[str, Any]] = request.scope["session"].pop("_messages", [])
+    return messages
+
+
+def _configure_jinja(engine: JinjaTemplateEngine, settings: Settings) -> None:
+    env: Environment = engine.engine
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["site_name"] = settings.site_name
+    env.filters["datetime"] = _format_datetime
+    engine.register_template_callable("get_flashes", _get_flashes)
+
+
+def _stores(settings: Settings, alchemy_config: SQLAlchemyAsyncConfig) -> dict[str, Store]:
+    if settings.redis_url:
+        return {
+            name: RedisStore.with_client(url=settings.redis_url, namespace=f"community:{name}")
+            for name in ("sessions", "rate_limit")
+        }
+    return {
+        name: SQLAlchemyStore(alchemy_config, model=StoreItem, namespace=name) for name in ("sessions", "rate_limit")
+    }
+
+
+class CommunityCLIPlugin(CLIPluginProtocol):
+    def on_cli_init(self, cli: Any) -> None:
+        from community.cli import demo_group, users_group
+
+        cli.add_command(demo_group)
+        cli.add_command(users_group)
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    alchemy_config = make_alchemy_config(settings)
+    stores = _stores(settings, alchemy_config)
+    secure_cookies = settings.base_url.startswith("https://")
+    session_config = CommunitySessionConfig(
+        store="sessions", key="opc_session", max_age=settings.session_max_age, secure=secure_cookies, samesite="lax"
+    )
+    csrf_config = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="opc_csrf",
+        header_name="x-csrftoken",
+        cookie_secure=secure_cookies,
+        cookie_samesite="lax",
+    )
+    template_config = TemplateConfig(
+        directory=settings.templates_dir,
+        engine=JinjaTemplateEngine,
+        engine_callback=lambda engine: _configure_jinja(engine, settings),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        app.state.settings = settings
+        app.state.mailer = Mailer(settings)
+        app.state.health_checks = {"database": database_check(alchemy_config.get_engine())}
+        cleanup = asyncio.create_task(_clean_stores(alchemy_config, stores))
+        try:
+            yield
+        finally:
+            cleanup.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await cleanup
+
+    return Litestar(
+        route_handlers=[
+            home,
+            switch_language,
+            upcoming_zone,
+            healthz,
+            AuthController,
+            AccountController,
+            OrganizationController,
+            InvitationController,
+            AccountsApiController,
+            create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
+        ],
+        plugins=[SQLAlchemyPlugin(config=alchemy_config), HTMXPlugin(), CommunityCLIPlugin()],
+        middleware=[
+            SecurityHeadersMiddleware(),
+            session_config.middleware,
+            CurrentUserMiddleware(alchemy_config),
+            i18n.LocaleMiddleware(),
+        ],
+        stores=stores,
+        csrf_config=csrf_config,
+        template_config=template_config,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title=settings.site_name, version="1.0.0", path="/schema",
+            description="武汉OPC线上开放社区 JSON API (/api/v1). Errors are RFC 9457 problem details.",
+        ),
+        logging_config=LoggingConfig(
+            root={"level": "INFO", "handlers": ["queue_listener"]},
+            log_exceptions="debug",
+        ),
+        debug=settings.debug,
+    )
+
+
+async def _clean_stores(alchemy_config: SQLAlchemyAsyncConfig, stores: dict[str, Store]) -> None:
+    """Drop expired sessions and counters now and then; every process may do it, it is idempotent."""
+    if not any(isinstance(store, SQLAlchemyStore) for store in stores.values()):
+        return  # Redis expires its keys itself
+    while True:
+        try:
+            async with alchemy_config.get_session() as db:
+                await db.execute(delete(StoreItem).where(StoreItem.expires_at < func.now()))
+                await db.commit()
+        except Exception as exc:  # the database may be away; try again next round
+            logger.warning("store cleanup failed: %s", exc)
+        await asyncio.sleep(STORE_CLEANUP_SECONDS)

@@ -1,0 +1,129 @@
+"""Settings, read once from the environment into one typed object."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parent
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/community"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _secret_key(var_dir: Path) -> str:
+    """The key that signs CSRF tokens and reset links.
+
+    In production SECRET_KEY is set. In development a random key is kept in var/ so that several
+    worker processes (and restarts) agree on it; nothing correct may depend on one process's memory.
+    """
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    key_file = var_dir / "secret_key"
+    try:
+        return key_file.read_text().strip()
+    except FileNotFoundError:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        # O_EXCL so that two processes starting together end up with the same key.
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return key_file.read_text().strip()
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    database_pool_size: int = 10
+    database_echo: bool = False
+    redis_url: str | None = None
+    secret_key: str = ""
+    debug: bool = False
+    site_name: str = "武汉OPC线上开放社区"
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    var_dir: Path = PROJECT_ROOT / "var"
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    static_dir: Path = PACKAGE_ROOT / "static"
+    locales_dir: Path = PACKAGE_ROOT / "locales"
+    default_locale: str = "zh_CN"
+    locales: tuple[str, ...] = ("zh_CN", "en")
+    # Mail: with no SMTP host, mail is written to var/mail/ (development).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_use_tls: bool = False
+    mail_from: str = "武汉OPC线上开放社区 <noreply@opc.wuhan.example>"
+    # Sessions and accounts.
+    session_max_age: int = 14 * 24 * 3600
+    password_reset_ttl: int = 3600
+    invitation_ttl_days: int = 14
+    # Requests per minute per client address on the sensitive forms.
+    login_rate_per_minute: int = 10
+    register_rate_per_minute: int = 5
+    reset_rate_per_minute: int = 5
+    rate_limits_enabled: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"
+
+    @property
+    def sync_database_url(self) -> str:
+        return self.database_url.replace("+asyncpg", "")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        var_dir = Path(os.environ.get("COMMUNITY_VAR_DIR", PROJECT_ROOT / "var"))
+        host = os.environ.get("HOST", "127.0.0.1")
+        port = _env_int("PORT", 8000)
+        return cls(
+            database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_pool_size=_env_int("DATABASE_POOL_SIZE", 10),
+            database_echo=_env_bool("DATABASE_ECHO", False),
+            redis_url=os.environ.get("REDIS_URL") or None,
+            secret_key=_secret_key(var_dir),
+            debug=_env_bool("DEBUG", False),
+            base_url=os.environ.get("BASE_URL") or f"http://{host}:{port}",
+            host=host,
+            port=port,
+            var_dir=var_dir,
+            smtp_host=os.environ.get("SMTP_HOST") or None,
+            smtp_port=_env_int("SMTP_PORT", 25),
+            smtp_username=os.environ.get("SMTP_USERNAME") or None,
+            smtp_password=os.environ.get("SMTP_PASSWORD") or None,
+            smtp_starttls=_env_bool("SMTP_STARTTLS", False),
+            smtp_use_tls=_env_bool("SMTP_USE_TLS", False),
+            mail_from=os.environ.get("MAIL_FROM") or cls.mail_from,
+            login_rate_per_minute=_env_int("LOGIN_RATE_PER_MINUTE", 10),
+            register_rate_per_minute=_env_int("REGISTER_RATE_PER_MINUTE", 5),
+            reset_rate_per_minute=_env_int("RESET_RATE_PER_MINUTE", 5),
+            rate_limits_enabled=_env_bool("RATE_LIMITS_ENABLED", True),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

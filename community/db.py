@@ -1,0 +1,75 @@
+"""Database wiring: the SQLAlchemy config the app and the CLI share, the base model, the key/value table.
+
+PostgreSQL is the one system of record. Every domain model derives from ``Base`` (UUID primary key,
+``created_at`` and ``updated_at`` audit columns from advanced-alchemy).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from advanced_alchemy.base import UUIDAuditBase, orm_registry
+from advanced_alchemy.extensions.litestar import (
+    AlembicAsyncConfig,
+    AsyncSessionConfig,
+    EngineConfig,
+    SQLAlchemyAsyncConfig,
+    async_autocommit_handler_maker,
+)
+from advanced_alchemy.extensions.litestar.store import StoreModelMixin
+
+from community.config import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from community.config import Settings
+
+__all__ = ("Base", "StoreItem", "import_models", "make_alchemy_config", "metadata")
+
+Base = UUIDAuditBase
+metadata = orm_registry.metadata
+
+
+class StoreItem(StoreModelMixin):
+    """Key/value rows behind Litestar's stores: server-side sessions and rate-limit counters.
+
+    Kept in PostgreSQL so that every app process sees the same sessions and counters; Redis takes
+    over when REDIS_URL is set.
+    """
+
+    __tablename__ = "store_item"
+
+
+def import_models() -> None:
+    """Import every domain's models so that the metadata (and Alembic) knows all tables."""
+    import community.accounts.models  # noqa: F401
+
+
+def make_alchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
+    import_models()
+    config = SQLAlchemyAsyncConfig(
+        connection_string=settings.database_url,
+        # pre-ping: a connection that died while PostgreSQL restarted is replaced, not handed out, so the
+        # app recovers by itself once the database is back.
+        engine_config=EngineConfig(
+            pool_pre_ping=True,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_pool_size,
+            pool_timeout=5,
+            echo=settings.database_echo,
+            connect_args={"timeout": 5, "server_settings": {"application_name": "community"}},
+        ),
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        alembic_config=AlembicAsyncConfig(
+            script_location=str(PROJECT_ROOT / "migrations"),
+            script_config=str(PROJECT_ROOT / "alembic.ini"),
+            version_table_name="alembic_version",
+        ),
+        create_all=False,
+    )
+    # Commit when the handler answered 2xx or redirected (a form posted, then redirected); roll back
+    # otherwise. advanced-alchemy gives each config in a process its own scope key (a second app in the
+    # same process gets "..._1"), so the handler must be made with the key this config ended up with.
+    config.before_send_handler = async_autocommit_handler_maker(
+        commit_on_redirect=True, session_scope_key=config.session_scope_key
+    )
+    return config

@@ -1,0 +1,64 @@
+"""GET /healthz: one entry per dependency, 200 when all are well, 503 when a critical one is down.
+
+Zones register their own checks (search, embedder, mail) on ``app.state.health_checks`` as they land.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+CHECK_TIMEOUT_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    probe: Callable[[], Awaitable[dict[str, Any]]]
+    # A critical dependency down means the site cannot serve (503); others only degrade it.
+    critical: bool = True
+
+
+def database_check(engine: AsyncEngine) -> HealthCheck:
+    async def probe() -> dict[str, Any]:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return {}
+
+    return HealthCheck(probe, critical=True)
+
+
+async def _run(check: HealthCheck) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        extra = await asyncio.wait_for(check.probe(), CHECK_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return {"status": "down", "error": "timed out"}
+    except Exception as exc:  # any failure of a dependency is a report, not a crash
+        return {"status": "down", "error": type(exc).__name__}
+    result: dict[str, Any] = {"status": "ok", "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+    result.update(extra)
+    return result
+
+
+@get("/healthz", name="healthz", include_in_schema=True, cache=False, tags=["operations"])
+async def healthz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    checks: dict[str, HealthCheck] = request.app.state.health_checks
+    names = list(checks)
+    results = await asyncio.gather(*(_run(checks[name]) for name in names))
+    report = dict(zip(names, results, strict=True))
+    critical_down = any(r["status"] != "ok" and checks[n].critical for n, r in report.items())
+    degraded = any(r["status"] != "ok" for r in report.values())
+    status = "down" if critical_down else ("degraded" if degraded else "ok")
+    return Response(
+        {"status": status, "checks": report},
+        status_code=HTTP_503_SERVICE_UNAVAILABLE if critical_down else HTTP_200_OK,
+        headers={"Cache-Control": "no-store"},
+    )

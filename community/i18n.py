@@ -1,0 +1,106 @@
+"""Languages: zh_CN first, English second.
+
+Message ids are English; ``locales/<locale>/LC_MESSAGES/messages.po`` holds each translation. The
+catalogs are compiled in memory when first used, so there is no build step to forget.
+The locale of the request being served lives in a context variable that the locale middleware sets.
+"""
+
+from __future__ import annotations
+
+import gettext as gettext_module
+from contextvars import ContextVar
+from functools import lru_cache
+from io import BytesIO
+from typing import TYPE_CHECKING, Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+
+from community.config import get_settings
+
+if TYPE_CHECKING:
+    from litestar.connection import ASGIConnection
+    from litestar.types import ASGIApp, Receive, Scope, Send
+
+LOCALE_COOKIE = "lang"
+LOCALE_NAMES = {"zh_CN": "中文", "en": "English"}
+HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
+
+_current_locale: ContextVar[str] = ContextVar("community_locale", default="zh_CN")
+
+
+@lru_cache(maxsize=8)
+def translations(locale: str) -> gettext_module.NullTranslations:
+    po_path = get_settings().locales_dir / locale / "LC_MESSAGES" / "messages.po"
+    if not po_path.exists():
+        return gettext_module.NullTranslations()
+    with po_path.open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    buffer = BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext_module.GNUTranslations(buffer)
+
+
+def N_(message: str) -> str:  # noqa: N802 - the name the extractor knows
+    """Mark a message for extraction; it is translated later, where it is shown."""
+    return message
+
+
+def current_locale() -> str:
+    return _current_locale.get()
+
+
+def set_locale(locale: str) -> None:
+    _current_locale.set(locale)
+
+
+def gettext(message: str) -> str:
+    return translations(_current_locale.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(_current_locale.get()).ngettext(singular, plural, n)
+
+
+def _(message: str, **params: Any) -> str:
+    """Translate, then fill ``%(name)s`` placeholders."""
+    text = gettext(message)
+    return text % params if params else text
+
+
+def normalize_locale(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.strip().replace("-", "_")
+    lowered = value.lower()
+    for locale in get_settings().locales:
+        if lowered == locale.lower() or lowered.split("_")[0] == locale.lower().split("_")[0]:
+            return locale
+    return None
+
+
+def resolve_locale(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The cookie the language switch sets wins, then the signed-in member's saved choice, then Chinese."""
+    chosen = normalize_locale(connection.cookies.get(LOCALE_COOKIE))
+    if chosen is None:
+        user = connection.scope.get("user")
+        chosen = normalize_locale(getattr(user, "locale", None))
+    return chosen or get_settings().default_locale
+
+
+class LocaleMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+    exclude_path_pattern = ("^/static/",)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        from litestar.connection import ASGIConnection
+
+        locale = resolve_locale(ASGIConnection(scope))
+        token = _current_locale.set(locale)
+        try:
+            await next_app(scope, receive, send)
+        finally:
+            _current_locale.reset(token)

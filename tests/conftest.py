@@ -1,0 +1,344 @@
+"""The test harness: a throwaway PostgreSQL database per run (migrated with Alembic), clean tables per test,
+Litestar's test client, a real SMTP server on loopback, and the app served for a real browser."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import replace
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from alembic import command
+from alembic.config import Config
+from litestar.testing import AsyncTestClient
+from sqlalchemy.engine import make_url
+
+from community.config import DEFAULT_DATABASE_URL, PROJECT_ROOT, Settings
+from community.pgcluster import create_database_if_missing, drop_database
+
+T = TypeVar("T")
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion in its own thread and loop, whatever loop the caller is in."""
+    result: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["value"] = asyncio.run(coro)
+        except BaseException as exc:
+            result["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]  # type: ignore[no-any-return]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- database -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    base = make_url(os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    name = f"community_test_{secrets.token_hex(4)}"
+    url = base.set(database=name).render_as_string(hide_password=False)
+    run_sync(
+        create_database_if_missing(base.host or "127.0.0.1", base.port or 5432, base.username or "postgres",
+                                   base.password, name)
+    )
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", url)
+    command.upgrade(config, "head")
+    try:
+        yield url
+    finally:
+        run_sync(drop_database(url))
+
+
+async def _truncate_all(url: str) -> None:
+    parsed = make_url(url)
+    conn = await asyncpg.connect(
+        host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password, database=parsed.database
+    )
+    try:
+        tables = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        )
+        if tables:
+            names = ", ".join(f'"{row["tablename"]}"' for row in tables)
+            await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(autouse=True)
+def clean_database(request: pytest.FixtureRequest) -> None:
+    """Every test that touches data starts from empty tables."""
+    if "database_url" in request.fixturenames or request.node.get_closest_marker("e2e"):
+        run_sync(_truncate_all(request.getfixturevalue("database_url")))
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Any]:
+    """A raw asyncpg connection factory, for asserting what is (not) stored."""
+
+    class Db:
+        def fetchval(self, query: str, *args: Any) -> Any:
+            async def go() -> Any:
+                parsed = make_url(database_url)
+                conn = await asyncpg.connect(
+                    host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password,
+                    database=parsed.database,
+                )
+                try:
+                    return await conn.fetchval(query, *args)
+                finally:
+                    await conn.close()
+
+            return run_sync(go())
+
+    yield Db()
+
+
+# --- mail -----------------------------------------------------------------------------------------------
+
+
+class Mailbox:
+    """Messages received by the SMTP server on loopback."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's API
+        with self._lock:
+            self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def clear(self) -> None:
+        with self._lock:
+            self.messages.clear()
+
+    def wait_for(self, to: str, timeout: float = 10.0) -> Message:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                for message in self.messages:
+                    if to in str(message["To"]):
+                        return message
+            time.sleep(0.05)
+        raise AssertionError(f"no mail to {to} within {timeout}s; got {[m['To'] for m in self.messages]}")
+
+    @staticmethod
+    def body(message: Message) -> str:
+        payload = message.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        return payload.decode(message.get_content_charset() or "utf-8")
+
+    @classmethod
+    def link(cls, message: Message) -> str:
+        match = re.search(r"https?://\S+", cls.body(message))
+        assert match, cls.body(message)
+        return match.group(0)
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: tuple[Mailbox, int]) -> Mailbox:
+    box, _port = smtp_server
+    box.clear()
+    return box
+
+
+# --- the app --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(database_url: str, smtp_server: tuple[Mailbox, int], tmp_path: Path) -> Settings:
+    _box, port = smtp_server
+    return replace(
+        Settings(),
+        database_url=database_url,
+        database_pool_size=5,
+        secret_key="test-secret-" + "x" * 32,
+        var_dir=tmp_path / "var",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        base_url="http://testserver.local",
+    )
+
+
+class FormClient:
+    """The test client plus what a browser does for forms: it sends back the CSRF token it was given."""
+
+    def __init__(self, client: AsyncTestClient[Any]) -> None:
+        self.client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    async def csrf_token(self) -> str:
+        token = self.client.cookies.get("opc_csrf")
+        if not token:
+            await self.client.get("/login")
+            token = self.client.cookies.get("opc_csrf")
+        assert token
+        return str(token)
+
+    async def submit(self, url: str, data: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+        form = dict(data or {})
+        form["_csrf_token"] = await self.csrf_token()
+        return await self.client.post(url, data=form, **kwargs)
+
+    async def register(self, email: str, name: str = "测试用户", password: str = "correct horse 42") -> httpx.Response:
+        return await self.submit("/register", {"email": email, "display_name": name, "password": password})
+
+    async def login(self, email: str, password: str = "correct horse 42") -> httpx.Response:
+        return await self.submit("/login", {"email": email, "password": password})
+
+    async def logout(self) -> httpx.Response:
+        return await self.submit("/logout")
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[FormClient]:
+    from community.app import create_app
+
+    app = create_app(settings)
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+        yield FormClient(test_client)
+
+
+@pytest.fixture
+async def make_client(settings: Settings) -> AsyncIterator[Any]:
+    """More clients of one app: several people (or browsers) at once."""
+    from community.app import create_app
+
+    app = create_app(settings)
+    async with AsyncExitStack() as stack:
+        # One test client runs the app (and its lifespan); the others share its transport, each with a
+        # cookie jar of its own, as separate browsers would.
+        first = await stack.enter_async_context(AsyncTestClient(app=app, base_url="http://testserver.local"))
+        made = 0
+
+        async def make() -> FormClient:
+            nonlocal made
+            made += 1
+            if made == 1:
+                return FormClient(first)
+            # Not closed on its own: closing would close the shared transport; the first client does that.
+            return FormClient(httpx.AsyncClient(transport=first._transport, base_url="http://testserver.local"))
+
+        yield make
+
+
+# --- a served app for the browser -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str, smtp_server: tuple[Mailbox, int], tmp_path_factory: pytest.TempPathFactory
+                ) -> Iterator[str]:
+    _box, smtp_port = smtp_server
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "COMMUNITY_VAR_DIR": str(tmp_path_factory.mktemp("live-var")),
+        "SECRET_KEY": "live-secret-" + "y" * 32,
+        "BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    log = tmp_path_factory.mktemp("live-log") / "server.log"
+    with log.open("w") as log_file:
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "uvicorn", "community.app:create_app", "--factory", "--host", "127.0.0.1",
+             "--port", str(port)],
+            env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the app did not start:\n{log.read_text()}")
+                time.sleep(0.2)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: str) -> Iterator[Any]:
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    try:
+        yield tab
+    finally:
+        context.close()
