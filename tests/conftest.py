@@ -225,7 +225,12 @@ class FormClient:
     async def submit(self, url: str, data: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
         form = dict(data or {})
         form["_csrf_token"] = await self.csrf_token()
+        kwargs.setdefault("follow_redirects", True)
         return await self.client.post(url, data=form, **kwargs)
+
+    async def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        kwargs.setdefault("follow_redirects", True)
+        return await self.client.get(url, **kwargs)
 
     async def register(self, email: str, name: str = "测试用户", password: str = "correct horse 42") -> httpx.Response:
         return await self.submit("/register", {"email": email, "display_name": name, "password": password})
