@@ -79,7 +79,8 @@ def _stores(settings: Settings, alchemy_config: SQLAlchemyAsyncConfig) -> dict[s
             for name in ("sessions", "rate_limit")
         }
     return {
-        name: SQLAlchemyStore(alchemy_config, model=StoreItem, namespace=name) for name in ("sessions", "rate_limit")
+        name: SQLAlchemyStore(alchemy_config, model=StoreItem, namespace=name)
+        for name in ("sessions", "rate_limit")
     }
 
 
@@ -97,7 +98,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     stores = _stores(settings, alchemy_config)
     secure_cookies = settings.base_url.startswith("https://")
     session_config = CommunitySessionConfig(
-        store="sessions", key="opc_session", max_age=settings.session_max_age, secure=secure_cookies, samesite="lax"
+        store="sessions",
+        key="opc_session",
+        max_age=settings.session_max_age,
+        secure=secure_cookies,
+        samesite="lax",
     )
     csrf_config = CSRFConfig(
         secret=settings.secret_key,
@@ -151,7 +156,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
-            title=settings.site_name, version="1.0.0", path="/schema",
+            title=settings.site_name,
+            version="1.0.0",
+            path="/schema",
             description="武汉OPC线上开放社区 JSON API (/api/v1). Errors are RFC 9457 problem details.",
         ),
         logging_config=LoggingConfig(

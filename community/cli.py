@@ -1,9 +1,9 @@
 """The ``community`` command: Litestar's CLI with this app preset, plus our own groups.
 
-    community run --host H --port P        serve the site (Litestar's run)
-    community database upgrade             migrate the schema (advanced-alchemy's Alembic commands)
-    community demo load                    fill the database with demo content (safe to run again)
-    community users create-admin EMAIL     create a site admin, or make a member one
+community run --host H --port P        serve the site (Litestar's run)
+community database upgrade             migrate the schema (advanced-alchemy's Alembic commands)
+community demo load                    fill the database with demo content (safe to run again)
+community users create-admin EMAIL     create a site admin, or make a member one
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def demo_group() -> None:
     """Demo content."""
 
 
-@demo_group.command(name="load")
+@demo_group.command(name="load")  # type: ignore[untyped-decorator]
 def demo_load(app: Litestar) -> None:
     """Fill the database with believable demo content; running it again adds nothing twice."""
     from community.demo import load_demo
@@ -65,7 +65,7 @@ def users_group() -> None:
     """Site members and admins."""
 
 
-@users_group.command(name="create-admin")
+@users_group.command(name="create-admin")  # type: ignore[untyped-decorator]
 @click.argument("email")
 @click.option("--password", envvar="ADMIN_PASSWORD", default=None, help="Password (asked for when omitted).")
 @click.option("--name", "display_name", default=None, help="Display name for a new account.")

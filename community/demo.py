@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from community.accounts.models import Membership, MemberRole, Organization, OrgType, User
+from community.accounts.models import MemberRole, Membership, Organization, OrgType, User
 from community.accounts.services import AccountService, hash_password
 
 if TYPE_CHECKING:
@@ -23,26 +23,86 @@ ADMIN_EMAIL = "admin@example.com"
 
 # (slug, name, type, district, summary, website)
 ORGANIZATIONS: list[tuple[str, str, OrgType, str, str, str | None]] = [
-    ("zhiyuan-ai", "智元视界（武汉）智能科技工作室", OrgType.OPC, "东湖新技术开发区",
-     "一人公司，专注工业质检视觉模型的小样本微调与边缘部署，已为三家光谷制造企业交付缺陷检测方案。", None),
-    ("qingyun-agent", "青云智能体工作室", OrgType.OPC, "洪山区",
-     "基于大模型与智能体编排，为政务热线和中小企业客服提供知识库问答与工单自动分派。", None),
-    ("hanjiang-code", "汉江码匠科技", OrgType.OPC, "武昌区",
-     "AI 编程助手落地服务：代码审查机器人、遗留系统迁移与单元测试自动生成。", None),
-    ("guanggu-medical", "光谷医联数字健康有限公司", OrgType.ENTERPRISE, "东湖新技术开发区",
-     "区域医疗信息化服务商，寻找病历结构化、影像辅助诊断方向的技术合作伙伴。", None),
-    ("changjiang-logistics", "长江智运物流集团", OrgType.ENTERPRISE, "东西湖区",
-     "冷链与城配物流企业，关注路径优化、仓储视觉盘点与智能调度。", None),
-    ("jiangan-data-bureau", "江岸区数据局", OrgType.GOVERNMENT, "江岸区",
-     "负责区内政务数据统筹与数字政府建设，发布政务服务与城市治理类应用场景。", None),
-    ("wuhan-sci-bureau", "武汉市科技创新局（示例）", OrgType.GOVERNMENT, "江汉区",
-     "统筹科技创新政策与场景开放工作，组织发布场景机会清单与技术能力清单。", None),
-    ("whu-ai-lab", "某高校人工智能研究院（示例）", OrgType.UNIVERSITY, "武昌区",
-     "开展大模型对齐、多模态理解与时空智能研究，开放部分数据集与评测基准。", None),
-    ("opc-service-center", "光谷OPC创业服务中心", OrgType.SERVICE, "东湖新技术开发区",
-     "为一人公司提供注册、财税、算力券申领与场景对接陪跑服务。", None),
-    ("tiandi-capital", "天地创投（示例）", OrgType.INVESTMENT, "江汉区",
-     "早期投资机构，关注 AI 应用层与智能体方向的种子轮和天使轮项目。", None),
+    (
+        "zhiyuan-ai",
+        "智元视界（武汉）智能科技工作室",
+        OrgType.OPC,
+        "东湖新技术开发区",
+        "一人公司，专注工业质检视觉模型的小样本微调与边缘部署，已为三家光谷制造企业交付缺陷检测方案。",
+        None,
+    ),
+    (
+        "qingyun-agent",
+        "青云智能体工作室",
+        OrgType.OPC,
+        "洪山区",
+        "基于大模型与智能体编排，为政务热线和中小企业客服提供知识库问答与工单自动分派。",
+        None,
+    ),
+    (
+        "hanjiang-code",
+        "汉江码匠科技",
+        OrgType.OPC,
+        "武昌区",
+        "AI 编程助手落地服务：代码审查机器人、遗留系统迁移与单元测试自动生成。",
+        None,
+    ),
+    (
+        "guanggu-medical",
+        "光谷医联数字健康有限公司",
+        OrgType.ENTERPRISE,
+        "东湖新技术开发区",
+        "区域医疗信息化服务商，寻找病历结构化、影像辅助诊断方向的技术合作伙伴。",
+        None,
+    ),
+    (
+        "changjiang-logistics",
+        "长江智运物流集团",
+        OrgType.ENTERPRISE,
+        "东西湖区",
+        "冷链与城配物流企业，关注路径优化、仓储视觉盘点与智能调度。",
+        None,
+    ),
+    (
+        "jiangan-data-bureau",
+        "江岸区数据局",
+        OrgType.GOVERNMENT,
+        "江岸区",
+        "负责区内政务数据统筹与数字政府建设，发布政务服务与城市治理类应用场景。",
+        None,
+    ),
+    (
+        "wuhan-sci-bureau",
+        "武汉市科技创新局（示例）",
+        OrgType.GOVERNMENT,
+        "江汉区",
+        "统筹科技创新政策与场景开放工作，组织发布场景机会清单与技术能力清单。",
+        None,
+    ),
+    (
+        "whu-ai-lab",
+        "某高校人工智能研究院（示例）",
+        OrgType.UNIVERSITY,
+        "武昌区",
+        "开展大模型对齐、多模态理解与时空智能研究，开放部分数据集与评测基准。",
+        None,
+    ),
+    (
+        "opc-service-center",
+        "光谷OPC创业服务中心",
+        OrgType.SERVICE,
+        "东湖新技术开发区",
+        "为一人公司提供注册、财税、算力券申领与场景对接陪跑服务。",
+        None,
+    ),
+    (
+        "tiandi-capital",
+        "天地创投（示例）",
+        OrgType.INVESTMENT,
+        "江汉区",
+        "早期投资机构，关注 AI 应用层与智能体方向的种子轮和天使轮项目。",
+        None,
+    ),
 ]
 
 # (email, name, organization slug, role)
@@ -93,8 +153,15 @@ async def load_demo(db: AsyncSession, settings: Settings) -> list[str]:
     for slug, name, org_type, district, summary, website in ORGANIZATIONS:
         org = await db.scalar(select(Organization).where(Organization.slug == slug))
         if org is None:
-            org = Organization(slug=slug, name=name, org_type=org_type, district=district, summary=summary,
-                               website=website, internal_notes="内部备注：仅本组织成员与平台管理员可见。")
+            org = Organization(
+                slug=slug,
+                name=name,
+                org_type=org_type,
+                district=district,
+                summary=summary,
+                website=website,
+                internal_notes="内部备注：仅本组织成员与平台管理员可见。",
+            )
             db.add(org)
             created_orgs += 1
         orgs[slug] = org
@@ -113,13 +180,17 @@ async def load_demo(db: AsyncSession, settings: Settings) -> list[str]:
             user.password_hash = member_hash
         if slug:
             exists = await db.scalar(
-                select(Membership.id).where(Membership.user_id == user.id, Membership.organization_id == orgs[slug].id)
+                select(Membership.id).where(
+                    Membership.user_id == user.id, Membership.organization_id == orgs[slug].id
+                )
             )
             if not exists:
                 db.add(Membership(user_id=user.id, organization_id=orgs[slug].id, role=role))
     await db.flush()
 
-    report.append(f"Organizations: {created_orgs} created, {len(ORGANIZATIONS) - created_orgs} already there.")
+    report.append(
+        f"Organizations: {created_orgs} created, {len(ORGANIZATIONS) - created_orgs} already there."
+    )
     report.append(f"Members: {created_users} created, {len(MEMBERS) - created_users} already there.")
     report.append(f"Log in as the admin: {ADMIN_EMAIL} / {admin_password}")
     report.append(f"Log in as a demo member (e.g. {MEMBERS[0][0]}): password {member_password}")

@@ -11,9 +11,9 @@ class FormError(Exception):
         self.errors = errors
 
 
-class NotFound(Exception):  # noqa: N818 - reads as a sentence: raise NotFound
+class NotFound(Exception):
     """The object does not exist, or the caller may not know it exists."""
 
 
-class Forbidden(Exception):  # noqa: N818
+class Forbidden(Exception):
     """The caller is known but may not do this."""

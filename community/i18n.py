@@ -44,7 +44,7 @@ def translations(locale: str) -> gettext_module.NullTranslations:
     return gettext_module.GNUTranslations(buffer)
 
 
-def N_(message: str) -> str:  # noqa: N802 - the name the extractor knows
+def N_(message: str) -> str:
     """Mark a message for extraction; it is translated later, where it is shown."""
     return message
 

@@ -19,9 +19,14 @@ from community.web import render, safe_next
 @get("/", name="home")
 async def home(request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
     organizations = OrganizationService(db_session)
-    recent = await organizations.list(limit=6)
-    return render(request, "home.html", recent_orgs=recent, org_count=await organizations.count(),
-                  org_type_label=org_type_label)
+    recent = await organizations.list_organizations(limit=6)
+    return render(
+        request,
+        "home.html",
+        recent_orgs=recent,
+        org_count=await organizations.count(),
+        org_type_label=org_type_label,
+    )
 
 
 @post("/language", name="language")
@@ -43,18 +48,24 @@ async def switch_language(
 UPCOMING_ZONES: dict[str, tuple[str, str]] = {
     "forum": (
         N_("Tech exchange"),
-        N_("Articles, code sharing and Q&A on large models, AI coding and agents, with a directory of "
-           "mainstream AI frameworks, open models and agent tools."),
+        N_(
+            "Articles, code sharing and Q&A on large models, AI coding and agents, with a directory of "
+            "mainstream AI frameworks, open models and agent tools."
+        ),
     ),
     "scenarios": (
         N_("Scenario opportunity list"),
-        N_("Real business needs, technical bottlenecks and benchmark cases from enterprises and government "
-           "units, published issue by issue as a numbered scenario opportunity list."),
+        N_(
+            "Real business needs, technical bottlenecks and benchmark cases from enterprises and government "
+            "units, published issue by issue as a numbered scenario opportunity list."
+        ),
     ),
     "capabilities": (
         N_("Technical capability list"),
-        N_("The verified capabilities of Wuhan's OPCs, published beside the scenario list so that needs "
-           "and solutions meet."),
+        N_(
+            "The verified capabilities of Wuhan's OPCs, published beside the scenario list so that needs "
+            "and solutions meet."
+        ),
     ),
     "products": (
         N_("AI products"),

@@ -30,7 +30,9 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
 
 def find_server_bindir() -> Path | None:
     """Where initdb and pg_ctl live: PATH first, then Debian's /usr/lib/postgresql/<version>/bin."""
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]), reverse=True)
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]), reverse=True
+    )
     for directory in candidates:
         if Path(directory, "pg_ctl").exists() and Path(directory, "initdb").exists():
             return Path(directory)
@@ -71,31 +73,50 @@ class PrivateCluster:
                 if path == self.data_dir:
                     os.chown(path, pw.pw_uid, pw.pw_gid)
                 else:  # the postgres user must be able to walk down to the data directory
-                    os.chmod(path, os.stat(path).st_mode | 0o011)
+                    os.chmod(path, os.stat(path).st_mode | 0o011)  # noqa: S103 - search (x) only, no read
         self._run(
-            str(self.bindir / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
-            "--encoding=UTF8", "--locale=C.UTF-8",
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data_dir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
         )
 
     def start(self) -> None:
         log = self.data_dir / "server.log"
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data_dir} -c fsync=off"
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(log), "-o", options,
-                  "-w", "-t", "60", "start")
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def stop(self) -> None:
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop", check=False)
+        self._run(
+            str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop", check=False
+        )
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
 
 
-async def server_answers(host: str, port: int, user: str, password: str | None, timeout: float = 3.0) -> bool:
+async def server_answers(host: str, port: int, user: str, password: str | None, wait: float = 3.0) -> bool:
     try:
         conn = await asyncpg.connect(
-            host=host, port=port, user=user, password=password, database="postgres", timeout=timeout
+            host=host, port=port, user=user, password=password, database="postgres", timeout=wait
         )
-    except (OSError, asyncio.TimeoutError, asyncpg.CannotConnectNowError):
+    except (TimeoutError, OSError, asyncpg.CannotConnectNowError):
         return False
     except asyncpg.PostgresError:
         return True  # it answered, even if it said no
@@ -124,8 +145,11 @@ async def create_database_if_missing(
 async def drop_database(url: str) -> None:
     parsed = make_url(url)
     conn = await asyncpg.connect(
-        host=parsed.host or "127.0.0.1", port=parsed.port or 5432, user=parsed.username or "postgres",
-        password=parsed.password, database="postgres",
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database="postgres",
     )
     try:
         quoted = '"' + str(parsed.database).replace('"', '""') + '"'
@@ -152,7 +176,9 @@ def ensure(database_url: str, create_database: bool = True) -> int:
             )
             return 1
         cluster = PrivateCluster(PROJECT_ROOT / "var" / "postgres", port, bindir)
-        print(f"Nothing answers on {host}:{port}: starting a private PostgreSQL cluster in {cluster.data_dir}")
+        print(
+            f"Nothing answers on {host}:{port}: starting a private PostgreSQL cluster in {cluster.data_dir}"
+        )
         try:
             cluster.init()
             cluster.start()
@@ -163,9 +189,12 @@ def ensure(database_url: str, create_database: bool = True) -> int:
             if asyncio.run(server_answers(host, port, user, url.password)):
                 break
             time.sleep(1)
-    if create_database and url.database:
-        if asyncio.run(create_database_if_missing(host, port, user, url.password, url.database)):
-            print(f"Created database {url.database}.")
+    if (
+        create_database
+        and url.database
+        and asyncio.run(create_database_if_missing(host, port, user, url.password, url.database))
+    ):
+        print(f"Created database {url.database}.")
     return 0
 
 

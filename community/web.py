@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
@@ -23,11 +24,12 @@ from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
-    HTTP_403_FORBIDDEN,
-    HTTP_404_NOT_FOUND,
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
 )
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 
 from community import i18n
 from community.errors import Forbidden, FormError, NotFound
@@ -70,7 +72,13 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if not target:
         return default
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+    ):
         return default
     return target
 
@@ -119,7 +127,10 @@ def _problem(request: Request[Any, Any, Any], status: int, detail: str, **extra:
 
 
 def _error_page(
-    request: Request[Any, Any, Any], status: int, message: str | None = None, headers: dict[str, str] | None = None
+    request: Request[Any, Any, Any],
+    status: int,
+    message: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response[Any]:
     if not request.scope.get("user") and "user" not in request.scope:
         request.scope["user"] = None
@@ -151,7 +162,9 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         extra: dict[str, Any] = {}
         if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
             extra["errors"] = exc.extra
-        detail = exc.detail if exc.detail and exc.detail != _TITLES.get(status) else _(_MESSAGES.get(status, ""))
+        detail = (
+            exc.detail if exc.detail and exc.detail != _TITLES.get(status) else _(_MESSAGES.get(status, ""))
+        )
         if isinstance(exc, PermissionDeniedException) and "CSRF" in (exc.detail or ""):
             detail = _("The form expired or came from another site. Reload the page and try again.")
         return _problem(request, status, detail, **extra)
@@ -175,7 +188,24 @@ def domain_exception_handler(request: Request[Any, Any, Any], exc: Exception) ->
     return internal_error_handler(request, exc)
 
 
+def _database_unreachable(exc: BaseException) -> bool:
+    if isinstance(exc, SATimeoutError | ConnectionError | asyncpg.CannotConnectNowError):
+        return True
+    if isinstance(exc, DBAPIError) and (exc.connection_invalidated or isinstance(exc.orig, OSError)):
+        return True
+    return isinstance(exc, OSError) or (exc.__cause__ is not None and _database_unreachable(exc.__cause__))
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if _database_unreachable(exc):
+        # An outage, not a bug: say so, and let the client (or load balancer) try again shortly.
+        logger.warning("database unreachable on %s %s: %s", request.method, request.url.path, exc)
+        if is_api(request):
+            response = _problem(request, HTTP_503_SERVICE_UNAVAILABLE, _(_MESSAGES[503]))
+        else:
+            response = _error_page(request, HTTP_503_SERVICE_UNAVAILABLE, _(_MESSAGES[503]))
+        response.headers["Retry-After"] = "5"
+        return response
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if is_api(request):
         return _problem(request, HTTP_500_INTERNAL_SERVER_ERROR, _(_MESSAGES[500]))
@@ -183,9 +213,7 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
         return _error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, _(_MESSAGES[500]))
     except Exception:  # the error page itself failed: answer in plain text rather than not at all
         logger.exception("error page failed")
-        return Response(
-            "500 服务器出错 / Server error", status_code=500, media_type=MediaType.TEXT
-        )
+        return Response("500 服务器出错 / Server error", status_code=500, media_type=MediaType.TEXT)
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
@@ -196,7 +224,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTP_500_INTERNAL_SERVER_ERROR: internal_error_handler,
     Exception: internal_error_handler,
 }
-
 
 
 class SecurityHeadersMiddleware(ASGIMiddleware):

@@ -48,7 +48,9 @@ async def run_migrations_online() -> None:
     connectable = cast(
         "AsyncEngine",
         engine
-        or async_engine_from_config({"sqlalchemy.url": _url()}, prefix="sqlalchemy.", poolclass=pool.NullPool),
+        or async_engine_from_config(
+            {"sqlalchemy.url": _url()}, prefix="sqlalchemy.", poolclass=pool.NullPool
+        ),
     )
     async with connectable.connect() as connection:
         await connection.run_sync(do_run_migrations)

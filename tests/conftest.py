@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from email import message_from_bytes
@@ -35,13 +35,14 @@ from community.pgcluster import create_database_if_missing, drop_database
 T = TypeVar("T")
 
 
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to completion in its own thread and loop, whatever loop the caller is in."""
+def in_thread(fn: Callable[..., T], *args: Any) -> T:
+    """Call ``fn`` in a thread of its own: free of whatever event loop the caller runs in (pytest-asyncio's,
+    or the one Playwright's sync API keeps running in the main thread)."""
     result: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            result["value"] = asyncio.run(coro)
+            result["value"] = fn(*args)
         except BaseException as exc:
             result["error"] = exc
 
@@ -53,6 +54,11 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     return result["value"]  # type: ignore[no-any-return]
 
 
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion in its own thread and loop."""
+    return in_thread(asyncio.run, coro)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -62,19 +68,27 @@ def free_port() -> int:
 # --- database -------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    base = make_url(os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
-    name = f"community_test_{secrets.token_hex(4)}"
-    url = base.set(database=name).render_as_string(hide_password=False)
-    run_sync(
-        create_database_if_missing(base.host or "127.0.0.1", base.port or 5432, base.username or "postgres",
-                                   base.password, name)
-    )
+def migrate(url: str) -> None:
+    """Bring a database to the newest schema with the project's Alembic migrations."""
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     config.set_main_option("sqlalchemy.url", url)
-    command.upgrade(config, "head")
+    in_thread(command.upgrade, config, "head")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    base = make_url(
+        os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    )
+    name = f"community_test_{secrets.token_hex(4)}"
+    url = base.set(database=name).render_as_string(hide_password=False)
+    run_sync(
+        create_database_if_missing(
+            base.host or "127.0.0.1", base.port or 5432, base.username or "postgres", base.password, name
+        )
+    )
+    migrate(url)
     try:
         yield url
     finally:
@@ -84,7 +98,11 @@ def database_url() -> Iterator[str]:
 async def _truncate_all(url: str) -> None:
     parsed = make_url(url)
     conn = await asyncpg.connect(
-        host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password, database=parsed.database
+        host=parsed.host,
+        port=parsed.port,
+        user=parsed.username,
+        password=parsed.password,
+        database=parsed.database,
     )
     try:
         tables = await conn.fetch(
@@ -105,7 +123,7 @@ def clean_database(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Any]:
+def db(database_url: str) -> Any:
     """A raw asyncpg connection factory, for asserting what is (not) stored."""
 
     class Db:
@@ -113,7 +131,10 @@ def db(database_url: str) -> Iterator[Any]:
             async def go() -> Any:
                 parsed = make_url(database_url)
                 conn = await asyncpg.connect(
-                    host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password,
+                    host=parsed.host,
+                    port=parsed.port,
+                    user=parsed.username,
+                    password=parsed.password,
                     database=parsed.database,
                 )
                 try:
@@ -123,7 +144,7 @@ def db(database_url: str) -> Iterator[Any]:
 
             return run_sync(go())
 
-    yield Db()
+    return Db()
 
 
 # --- mail -----------------------------------------------------------------------------------------------
@@ -136,7 +157,7 @@ class Mailbox:
         self.messages: list[Message] = []
         self._lock = threading.Lock()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's API
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._lock:
             self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"
@@ -232,7 +253,9 @@ class FormClient:
         kwargs.setdefault("follow_redirects", True)
         return await self.client.get(url, **kwargs)
 
-    async def register(self, email: str, name: str = "测试用户", password: str = "correct horse 42") -> httpx.Response:
+    async def register(
+        self, email: str, name: str = "测试用户", password: str = "correct horse 42"
+    ) -> httpx.Response:
         return await self.submit("/register", {"email": email, "display_name": name, "password": password})
 
     async def login(self, email: str, password: str = "correct horse 42") -> httpx.Response:
@@ -269,7 +292,9 @@ async def make_client(settings: Settings) -> AsyncIterator[Any]:
             if made == 1:
                 return FormClient(first)
             # Not closed on its own: closing would close the shared transport; the first client does that.
-            return FormClient(httpx.AsyncClient(transport=first._transport, base_url="http://testserver.local"))
+            return FormClient(
+                httpx.AsyncClient(transport=first._transport, base_url="http://testserver.local")
+            )
 
         yield make
 
@@ -278,8 +303,9 @@ async def make_client(settings: Settings) -> AsyncIterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def live_server(database_url: str, smtp_server: tuple[Mailbox, int], tmp_path_factory: pytest.TempPathFactory
-                ) -> Iterator[str]:
+def live_server(
+    database_url: str, smtp_server: tuple[Mailbox, int], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     _box, smtp_port = smtp_server
     port = free_port()
     env = {
@@ -293,10 +319,22 @@ def live_server(database_url: str, smtp_server: tuple[Mailbox, int], tmp_path_fa
     }
     log = tmp_path_factory.mktemp("live-log") / "server.log"
     with log.open("w") as log_file:
-        process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "uvicorn", "community.app:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port)],
-            env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "community.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
         )
         url = f"http://127.0.0.1:{port}"
         try:
@@ -319,7 +357,13 @@ def live_server(database_url: str, smtp_server: tuple[Mailbox, int], tmp_path_fa
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread while a
+    browser is open, which the async tests must not meet."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
@@ -329,8 +373,15 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         try:
             yield chromium

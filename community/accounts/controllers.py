@@ -95,8 +95,9 @@ class AuthController(Controller):
     dependencies = DEPENDENCIES
 
     @get("/register", name="register")
-    async def register_form(self, request: Request[Any, Any, Any], next_: Annotated[
-        str | None, Parameter(query="next")] = None) -> Template:
+    async def register_form(
+        self, request: Request[Any, Any, Any], next_: Annotated[str | None, Parameter(query="next")] = None
+    ) -> Template:
         return render(request, "accounts/register.html", next=safe_next(next_, ""))
 
     @post("/register", middleware=rate_limited("register", get_settings().register_rate_per_minute))
@@ -106,30 +107,47 @@ class AuthController(Controller):
         form = {k: _field(data, k) for k in ("email", "display_name", "next")}
         try:
             user = await accounts.register(
-                form["email"], form["display_name"], _field(data, "password"),
+                form["email"],
+                form["display_name"],
+                _field(data, "password"),
                 locale=normalize_locale(request.cookies.get(LOCALE_COOKIE)),
             )
         except FormError as exc:
-            return render(request, "accounts/register.html", 400, form=form, errors=exc.errors,
-                          next=safe_next(form["next"], ""))
+            return render(
+                request,
+                "accounts/register.html",
+                400,
+                form=form,
+                errors=exc.errors,
+                next=safe_next(form["next"], ""),
+            )
         flash(request, _("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")
         return _login(request, user, Redirect(safe_next(form["next"], "/account")))
 
     @get("/login", name="login")
-    async def login_form(self, request: Request[Any, Any, Any], next_: Annotated[
-        str | None, Parameter(query="next")] = None) -> Response[Any]:
+    async def login_form(
+        self, request: Request[Any, Any, Any], next_: Annotated[str | None, Parameter(query="next")] = None
+    ) -> Response[Any]:
         if request.scope.get("user"):
             return Redirect(safe_next(next_, "/"))
         return render(request, "accounts/login.html", next=safe_next(next_, ""))
 
     @post("/login", middleware=rate_limited("login", get_settings().login_rate_per_minute))
-    async def login(self, request: Request[Any, Any, Any], data: Form, accounts: AccountService) -> Response[Any]:
+    async def login(
+        self, request: Request[Any, Any, Any], data: Form, accounts: AccountService
+    ) -> Response[Any]:
         form = {k: _field(data, k) for k in ("email", "next")}
         try:
             user = await accounts.authenticate(form["email"], _field(data, "password"))
         except FormError as exc:
-            return render(request, "accounts/login.html", 400, form=form, errors=exc.errors,
-                          next=safe_next(form["next"], ""))
+            return render(
+                request,
+                "accounts/login.html",
+                400,
+                form=form,
+                errors=exc.errors,
+                next=safe_next(form["next"], ""),
+            )
         return _login(request, user, Redirect(safe_next(form["next"], "/")))
 
     @post("/logout", name="logout")
@@ -143,36 +161,57 @@ class AuthController(Controller):
 
     @post("/password/forgot", middleware=rate_limited("reset", get_settings().reset_rate_per_minute))
     async def forgot(
-        self, request: Request[Any, Any, Any], data: Form, accounts: AccountService, mailer: Mailer,
+        self,
+        request: Request[Any, Any, Any],
+        data: Form,
+        accounts: AccountService,
+        mailer: Mailer,
         settings: Settings,
     ) -> Template:
         form = {"email": _field(data, "email")}
         try:
             await accounts.start_password_reset(
-                form["email"], _absolute(request, "/password/reset"), mailer,
+                form["email"],
+                _absolute(request, "/password/reset"),
+                mailer,
                 settings.password_reset_ttl,
             )
         except FormError as exc:
             return render(request, "accounts/forgot.html", 400, form=form, errors=exc.errors)
         except MailError:
-            return render(request, "accounts/forgot.html", 503, form=form,
-                          errors={"email": _("We could not send the mail just now. Try again in a minute.")})
+            return render(
+                request,
+                "accounts/forgot.html",
+                503,
+                form=form,
+                errors={"email": _("We could not send the mail just now. Try again in a minute.")},
+            )
         return render(request, "accounts/forgot.html", form=form, sent=True)
 
     @get("/password/reset/{token:str}", name="password_reset_form")
-    async def reset_form(self, request: Request[Any, Any, Any], token: str, accounts: AccountService) -> Template:
+    async def reset_form(
+        self, request: Request[Any, Any, Any], token: str, accounts: AccountService
+    ) -> Template:
         valid = await accounts.reset_token_is_valid(token)
         return render(request, "accounts/reset.html", 200 if valid else 400, token=token, valid=valid)
 
-    @post("/password/reset/{token:str}", middleware=rate_limited("reset", get_settings().reset_rate_per_minute))
+    @post(
+        "/password/reset/{token:str}", middleware=rate_limited("reset", get_settings().reset_rate_per_minute)
+    )
     async def reset(
         self, request: Request[Any, Any, Any], token: str, data: Form, accounts: AccountService
     ) -> Response[Any]:
         try:
             user = await accounts.reset_password(token, _field(data, "password"))
         except FormError as exc:
-            return render(request, "accounts/reset.html", 400, token=token, valid="token" not in exc.errors,
-                          errors=exc.errors)
+            return render(
+                request,
+                "accounts/reset.html",
+                400,
+                token=token,
+                valid="token" not in exc.errors,
+                errors=exc.errors,
+            )
         flash(request, _("Your password is changed. You are logged in."), "success")
         return _login(request, user, Redirect("/account"))
 
@@ -185,12 +224,20 @@ class AccountController(Controller):
     @get("/", name="account")
     async def show(self, request: Request[User, Any, Any], organizations: OrganizationService) -> Template:
         memberships = await organizations.organizations_of(request.user)
-        return render(request, "accounts/account.html", memberships=memberships,
-                      form={"display_name": request.user.display_name}, org_type_label=org_type_label)
+        return render(
+            request,
+            "accounts/account.html",
+            memberships=memberships,
+            form={"display_name": request.user.display_name},
+            org_type_label=org_type_label,
+        )
 
     @post("/profile")
     async def update_profile(
-        self, request: Request[User, Any, Any], data: Form, accounts: AccountService,
+        self,
+        request: Request[User, Any, Any],
+        data: Form,
+        accounts: AccountService,
         organizations: OrganizationService,
     ) -> Response[Any]:
         form = {"display_name": _field(data, "display_name")}
@@ -198,14 +245,24 @@ class AccountController(Controller):
             await accounts.update_profile(request.user.id, form["display_name"])
         except FormError as exc:
             memberships = await organizations.organizations_of(request.user)
-            return render(request, "accounts/account.html", 400, form=form, errors=exc.errors,
-                          memberships=memberships, org_type_label=org_type_label)
+            return render(
+                request,
+                "accounts/account.html",
+                400,
+                form=form,
+                errors=exc.errors,
+                memberships=memberships,
+                org_type_label=org_type_label,
+            )
         flash(request, _("Saved."), "success")
         return Redirect("/account")
 
     @post("/password")
     async def change_password(
-        self, request: Request[User, Any, Any], data: Form, accounts: AccountService,
+        self,
+        request: Request[User, Any, Any],
+        data: Form,
+        accounts: AccountService,
         organizations: OrganizationService,
     ) -> Response[Any]:
         try:
@@ -214,8 +271,15 @@ class AccountController(Controller):
             )
         except FormError as exc:
             memberships = await organizations.organizations_of(request.user)
-            return render(request, "accounts/account.html", 400, errors=exc.errors, memberships=memberships,
-                          form={"display_name": request.user.display_name}, org_type_label=org_type_label)
+            return render(
+                request,
+                "accounts/account.html",
+                400,
+                errors=exc.errors,
+                memberships=memberships,
+                form={"display_name": request.user.display_name},
+                org_type_label=org_type_label,
+            )
         # A new session id after a password change: other copies of the old cookie stop working here.
         rotate_session(request, **{SESSION_USER_KEY: str(request.user.id)})
         flash(request, _("Your password is changed."), "success")
@@ -236,17 +300,28 @@ class OrganizationController(Controller):
 
     @get("/", name="organizations")
     async def index(
-        self, request: Request[Any, Any, Any], organizations: OrganizationService,
+        self,
+        request: Request[Any, Any, Any],
+        organizations: OrganizationService,
         org_type: Annotated[str | None, Parameter(query="type")] = None,
         page: Annotated[int, Parameter(ge=1, le=10_000)] = 1,
     ) -> Template:
         valid_types = {value for value, _label in org_type_choices()}
         chosen = org_type if org_type in valid_types else None
         per_page = 30
-        orgs = await organizations.list(chosen, limit=per_page, offset=(page - 1) * per_page)
+        orgs = await organizations.list_organizations(chosen, limit=per_page, offset=(page - 1) * per_page)
         total = await organizations.count(chosen)
-        return render(request, "orgs/list.html", orgs=orgs, org_types=org_type_choices(), chosen=chosen,
-                      page=page, pages=max(1, -(-total // per_page)), total=total, org_type_label=org_type_label)
+        return render(
+            request,
+            "orgs/list.html",
+            orgs=orgs,
+            org_types=org_type_choices(),
+            chosen=chosen,
+            page=page,
+            pages=max(1, -(-total // per_page)),
+            total=total,
+            org_type_label=org_type_label,
+        )
 
     @get("/new", guards=[requires_login], name="organization_new")
     async def new_form(self, request: Request[Any, Any, Any]) -> Template:
@@ -260,13 +335,25 @@ class OrganizationController(Controller):
         try:
             org = await organizations.create(request.user, org_input)
         except FormError as exc:
-            return render(request, "orgs/form.html", 400, form=org_input.__dict__, errors=exc.errors,
-                          **_form_context(mode="new"))
-        flash(request, _("The organization is created. Invite your colleagues from its members page."), "success")
+            return render(
+                request,
+                "orgs/form.html",
+                400,
+                form=org_input.__dict__,
+                errors=exc.errors,
+                **_form_context(mode="new"),
+            )
+        flash(
+            request,
+            _("The organization is created. Invite your colleagues from its members page."),
+            "success",
+        )
         return Redirect(f"/orgs/{org.slug}")
 
     @get("/{slug:str}", name="organization")
-    async def show(self, request: Request[Any, Any, Any], slug: str, organizations: OrganizationService) -> Template:
+    async def show(
+        self, request: Request[Any, Any, Any], slug: str, organizations: OrganizationService
+    ) -> Template:
         org = await organizations.by_slug(slug)
         role = await organizations.role_of(request.scope.get("user"), org)
         return render(request, "orgs/detail.html", org=org, role=role, org_type_label=org_type_label)
@@ -290,22 +377,42 @@ class OrganizationController(Controller):
         try:
             org = await organizations.update(request.user, org, org_input)
         except FormError as exc:
-            return render(request, "orgs/form.html", 400, org=org, form=org_input.__dict__, errors=exc.errors,
-                          **_form_context(mode="edit"))
+            return render(
+                request,
+                "orgs/form.html",
+                400,
+                org=org,
+                form=org_input.__dict__,
+                errors=exc.errors,
+                **_form_context(mode="edit"),
+            )
         flash(request, _("Saved."), "success")
         return Redirect(f"/orgs/{org.slug}")
 
     async def _members_page(
-        self, request: Request[User, Any, Any], org: Organization, organizations: OrganizationService,
-        status_code: int = 200, **context: Any,
+        self,
+        request: Request[User, Any, Any],
+        org: Organization,
+        organizations: OrganizationService,
+        status_code: int = 200,
+        **context: Any,
     ) -> Template:
         role = await organizations.require_member(request.user, org)
         members = await organizations.members(org)
         is_owner = role is MemberRole.OWNER or request.user.is_admin
         invitations = await organizations.open_invitations(org) if is_owner else []
-        return render(request, "orgs/members.html", status_code, org=org, role=role, members=members,
-                      invitations=invitations, is_owner=is_owner, roles=[r.value for r in MemberRole],
-                      **context)
+        return render(
+            request,
+            "orgs/members.html",
+            status_code,
+            org=org,
+            role=role,
+            members=members,
+            invitations=invitations,
+            is_owner=is_owner,
+            roles=[r.value for r in MemberRole],
+            **context,
+        )
 
     @get("/{slug:str}/members", guards=[requires_login], name="organization_members")
     async def members(
@@ -316,27 +423,47 @@ class OrganizationController(Controller):
 
     @post("/{slug:str}/invitations", guards=[requires_login])
     async def invite(
-        self, request: Request[User, Any, Any], slug: str, data: Form, organizations: OrganizationService,
-        mailer: Mailer, settings: Settings,
+        self,
+        request: Request[User, Any, Any],
+        slug: str,
+        data: Form,
+        organizations: OrganizationService,
+        mailer: Mailer,
+        settings: Settings,
     ) -> Response[Any]:
         org = await organizations.by_slug(slug)
         form = {"email": _field(data, "email"), "role": _field(data, "role") or MemberRole.MEMBER.value}
         accept_url = _absolute(request, "/invitations")
         try:
-            await organizations.invite(request.user, org, form["email"], form["role"], accept_url, mailer,
-                                       settings.invitation_ttl_days)
+            await organizations.invite(
+                request.user,
+                org,
+                form["email"],
+                form["role"],
+                accept_url,
+                mailer,
+                settings.invitation_ttl_days,
+            )
         except FormError as exc:
             return await self._members_page(request, org, organizations, 400, form=form, errors=exc.errors)
         except MailError:
             return await self._members_page(
-                request, org, organizations, 503, form=form,
-                errors={"email": _("We could not send the mail just now. Try again in a minute.")})
+                request,
+                org,
+                organizations,
+                503,
+                form=form,
+                errors={"email": _("We could not send the mail just now. Try again in a minute.")},
+            )
         flash(request, _("Invitation sent to %(email)s.", email=form["email"]), "success")
         return Redirect(f"/orgs/{org.slug}/members")
 
     @post("/{slug:str}/invitations/{invitation_id:uuid}/revoke", guards=[requires_login])
     async def revoke(
-        self, request: Request[User, Any, Any], slug: str, invitation_id: UUID,
+        self,
+        request: Request[User, Any, Any],
+        slug: str,
+        invitation_id: UUID,
         organizations: OrganizationService,
     ) -> Redirect:
         org = await organizations.by_slug(slug)
@@ -365,15 +492,24 @@ class InvitationController(Controller):
     dependencies = DEPENDENCIES
 
     @get("/{token:str}", name="invitation")
-    async def show(self, request: Request[Any, Any, Any], token: str, organizations: OrganizationService) -> Template:
+    async def show(
+        self, request: Request[Any, Any, Any], token: str, organizations: OrganizationService
+    ) -> Template:
         try:
             invitation = await organizations.invitation_by_token(token)
         except NotFound as exc:
             raise NotFoundException from exc
         user = request.scope.get("user")
         problem = organizations.invitation_problem(invitation, user)
-        return render(request, "orgs/invitation.html", invitation=invitation, org=invitation.organization,
-                      token=token, problem=problem, org_type_label=org_type_label)
+        return render(
+            request,
+            "orgs/invitation.html",
+            invitation=invitation,
+            org=invitation.organization,
+            token=token,
+            problem=problem,
+            org_type_label=org_type_label,
+        )
 
     @post("/{token:str}", guards=[requires_login])
     async def accept(
@@ -383,9 +519,16 @@ class InvitationController(Controller):
             org = await organizations.accept_invitation(request.user, token)
         except FormError as exc:
             invitation = await organizations.invitation_by_token(token)
-            return render(request, "orgs/invitation.html", 400, invitation=invitation,
-                          org=invitation.organization, token=token, problem=exc.errors["invitation"],
-                          org_type_label=org_type_label)
+            return render(
+                request,
+                "orgs/invitation.html",
+                400,
+                invitation=invitation,
+                org=invitation.organization,
+                token=token,
+                problem=exc.errors["invitation"],
+                org_type_label=org_type_label,
+            )
         flash(request, _("Welcome to %(org)s.", org=org.name), "success")
         return Redirect(f"/orgs/{org.slug}/members")
 
@@ -402,13 +545,14 @@ class AccountsApiController(Controller):
 
     @get("/organizations")
     async def organizations(
-        self, organizations: OrganizationService,
+        self,
+        organizations: OrganizationService,
         org_type: Annotated[str | None, Parameter(query="type")] = None,
         limit: Annotated[int, Parameter(ge=1, le=100)] = 30,
         offset: Annotated[int, Parameter(ge=0)] = 0,
     ) -> list[OrganizationOut]:
         valid = {value for value, _label in org_type_choices()}
-        orgs = await organizations.list(org_type if org_type in valid else None, limit=limit, offset=offset)
+        orgs = await organizations.list_organizations(org_type if org_type in valid else None, limit=limit, offset=offset)
         return [OrganizationOut.from_model(o) for o in orgs]
 
     @get("/organizations/{slug:str}")

@@ -19,8 +19,8 @@ from sqlalchemy.orm import selectinload
 
 from community.accounts.models import (
     Invitation,
-    Membership,
     MemberRole,
+    Membership,
     Organization,
     OrgType,
     PasswordResetToken,
@@ -113,7 +113,9 @@ class AccountService:
             errors["email"] = _("This email address is already registered. Log in, or reset the password.")
         if errors:
             raise FormError(errors)
-        user = User(email=email, display_name=display_name, password_hash=hash_password(password), locale=locale)
+        user = User(
+            email=email, display_name=display_name, password_hash=hash_password(password), locale=locale
+        )
         self.db.add(user)
         try:
             await self.db.flush()
@@ -220,7 +222,9 @@ class AccountService:
 
     async def _reset_token(self, token: str) -> PasswordResetToken | None:
         row = await self.db.scalar(
-            select(PasswordResetToken).where(PasswordResetToken.token_hash == hash_token(token)).with_for_update()
+            select(PasswordResetToken)
+            .where(PasswordResetToken.token_hash == hash_token(token))
+            .with_for_update()
         )
         if row is None or row.used_at is not None or row.expires_at < now():
             return None
@@ -270,7 +274,9 @@ class OrganizationService:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def list(self, org_type: str | None = None, limit: int = 100, offset: int = 0) -> Sequence[Organization]:
+    async def list_organizations(
+        self, org_type: str | None = None, limit: int = 100, offset: int = 0
+    ) -> Sequence[Organization]:
         query = select(Organization).order_by(Organization.created_at.desc()).limit(limit).offset(offset)
         if org_type:
             query = query.where(Organization.org_type == OrgType(org_type))

@@ -44,7 +44,7 @@ class CommunitySessionBackend(ServerSideSessionBackend):
         self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> None:
         had_cookie = bool(connection.cookies.get(self.config.key))
-        if scope_session is Empty or scope_session is None:
+        if not isinstance(scope_session, dict):  # Empty (cleared) or never loaded
             if had_cookie:
                 await super().store_in_message(Empty, message, connection)
             return

@@ -28,9 +28,9 @@ async def test_unknown_email_gets_the_same_answer_as_a_wrong_password(client: Fo
     wrong = await client.login("a@example.com", "whatever123")
     assert unknown.status_code == wrong.status_code == 400
     strip = lambda html: html.replace("nobody@example.com", "X").replace("a@example.com", "X")  # noqa: E731
-    assert strip(unknown.text).split("<main")[1].split("</main>")[0].replace(
-        'value="X"', ""
-    ) == strip(wrong.text).split("<main")[1].split("</main>")[0].replace('value="X"', "")
+    assert strip(unknown.text).split("<main")[1].split("</main>")[0].replace('value="X"', "") == strip(
+        wrong.text
+    ).split("<main")[1].split("</main>")[0].replace('value="X"', "")
 
 
 async def test_session_is_rotated_at_login_and_ended_at_logout(make_client) -> None:
@@ -58,8 +58,11 @@ async def test_pages_for_members_send_visitors_to_login_and_back(client: FormCli
     assert response.headers["location"] == "/login?next=/account"
     await client.register("b@example.com")
     await client.logout()
-    back = await client.submit("/login", {"email": "b@example.com", "password": "correct horse 42",
-                                          "next": "/account"}, follow_redirects=False)
+    back = await client.submit(
+        "/login",
+        {"email": "b@example.com", "password": "correct horse 42", "next": "/account"},
+        follow_redirects=False,
+    )
     assert back.headers["location"] == "/account"
 
 
@@ -67,8 +70,11 @@ async def test_login_never_redirects_to_another_site(client: FormClient) -> None
     await client.register("c@example.com")
     await client.logout()
     for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
-        response = await client.submit("/login", {"email": "c@example.com", "password": "correct horse 42",
-                                                  "next": target}, follow_redirects=False)
+        response = await client.submit(
+            "/login",
+            {"email": "c@example.com", "password": "correct horse 42", "next": target},
+            follow_redirects=False,
+        )
         assert response.headers["location"] == "/", target
         await client.logout()
 
@@ -97,13 +103,19 @@ async def test_post_without_csrf_token_is_refused(client: FormClient, db) -> Non
     assert db.fetchval("SELECT count(*) FROM user_account") == 0
     forged = await client.post(
         "/register",
-        data={"email": "e@example.com", "display_name": "E", "password": "longenough1", "_csrf_token": "forged"},
+        data={
+            "email": "e@example.com",
+            "display_name": "E",
+            "password": "longenough1",
+            "_csrf_token": "forged",
+        },
     )
     assert forged.status_code == 403
     # htmx sends the token in a header
     token = await client.csrf_token()
     via_header = await client.post(
-        "/register", data={"email": "e@example.com", "display_name": "E", "password": "longenough1"},
+        "/register",
+        data={"email": "e@example.com", "display_name": "E", "password": "longenough1"},
         headers={"x-csrftoken": token, "hx-request": "true"},
     )
     assert via_header.status_code == 200

@@ -6,9 +6,20 @@ import pytest
 
 from tests.conftest import FormClient, Mailbox
 
-STUDIO = {"name": "光谷智元 AI Studio", "org_type": "opc", "slug": "zhiyuan", "district": "洪山区",
-          "summary": "视觉质检 + RAG 知识库 🚀", "internal_notes": "报价底线：5 万元"}
-FACTORY = {"name": "长江制造有限公司", "org_type": "enterprise", "slug": "changjiang", "internal_notes": "预算机密"}
+STUDIO = {
+    "name": "光谷智元 AI Studio",
+    "org_type": "opc",
+    "slug": "zhiyuan",
+    "district": "洪山区",
+    "summary": "视觉质检 + RAG 知识库 🚀",
+    "internal_notes": "报价底线：5 万元",
+}
+FACTORY = {
+    "name": "长江制造有限公司",
+    "org_type": "enterprise",
+    "slug": "changjiang",
+    "internal_notes": "预算机密",
+}
 
 
 async def _owner_with(make_client, email: str, org: dict[str, str]) -> FormClient:
@@ -37,8 +48,13 @@ async def test_create_an_organization_and_see_its_public_profile(make_client) ->
 async def test_bad_organization_form_keeps_fields(make_client, db) -> None:
     person = await make_client()
     await person.register("p@example.com")
-    bad = {**STUDIO, "org_type": "pirate", "slug": "Not A Slug!", "website": "javascript:alert(1)",
-           "district": "火星区"}
+    bad = {
+        **STUDIO,
+        "org_type": "pirate",
+        "slug": "Not A Slug!",
+        "website": "javascript:alert(1)",
+        "district": "火星区",
+    }
     response = await person.submit("/orgs/new", bad)
     assert response.status_code == 400
     for field in ("org_type", "slug", "website", "district"):
@@ -66,14 +82,17 @@ async def test_names_and_web_names_are_unique(make_client) -> None:
         ("POST", "/orgs/changjiang/invitations"),
     ],
 )
-async def test_a_member_of_one_organization_cannot_see_or_change_another(make_client, db, method, path) -> None:
+async def test_a_member_of_one_organization_cannot_see_or_change_another(
+    make_client, db, method, path
+) -> None:
     await _owner_with(make_client, "factory@example.com", FACTORY)
     outsider = await _owner_with(make_client, "studio@example.com", STUDIO)
     if method == "GET":
         response = await outsider.get(path)
     else:
-        response = await outsider.submit(path, {**FACTORY, "name": "被篡改", "email": "spy@example.com",
-                                                "role": "owner"})
+        response = await outsider.submit(
+            path, {**FACTORY, "name": "被篡改", "email": "spy@example.com", "role": "owner"}
+        )
     assert response.status_code == 403
     assert "预算机密" not in response.text
     assert db.fetchval("SELECT name FROM organization WHERE slug = 'changjiang'") == "长江制造有限公司"
@@ -99,7 +118,9 @@ async def test_a_plain_member_sees_members_but_cannot_edit_or_invite(make_client
 
 async def test_invitation_must_be_accepted_by_the_invited_address(make_client, mailbox: Mailbox, db) -> None:
     owner = await _owner_with(make_client, "boss@example.com", FACTORY)
-    invited = await owner.submit("/orgs/changjiang/invitations", {"email": "Right@Example.com", "role": "member"})
+    invited = await owner.submit(
+        "/orgs/changjiang/invitations", {"email": "Right@Example.com", "role": "member"}
+    )
     assert invited.status_code == 200
     mail = mailbox.wait_for("right@example.com")
     assert "长江制造有限公司" in Mailbox.body(mail)

@@ -24,7 +24,11 @@ async def test_register_logs_in_and_shows_the_account(client: FormClient, db) ->
         ({"email": "not-an-email", "display_name": "李明", "password": "longenough1"}, "email", "邮箱"),
         ({"email": "a@example.com", "display_name": "", "password": "longenough1"}, "display_name", "名"),
         ({"email": "a@example.com", "display_name": "   ", "password": "longenough1"}, "display_name", "名"),
-        ({"email": "a@example.com", "display_name": "名" * 10_000, "password": "longenough1"}, "display_name", "50"),
+        (
+            {"email": "a@example.com", "display_name": "名" * 10_000, "password": "longenough1"},
+            "display_name",
+            "50",
+        ),
         ({"email": "a@example.com", "display_name": "李明", "password": "short"}, "password", "8"),
     ],
 )
@@ -57,7 +61,7 @@ async def test_duplicate_email_is_refused_whatever_its_case(make_client, db) -> 
 
 
 async def test_html_in_a_name_is_shown_escaped(make_client) -> None:
-    nasty = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+    nasty = "<script>alert(1)</script><img src=x onerror=alert(2)>"
     author = await make_client()
     response = await author.register("x@example.com", nasty[:50])
     assert response.status_code == 200
@@ -82,7 +86,9 @@ async def test_two_registrations_with_one_address_at_once_store_one(make_client,
     clients = [await make_client() for _ in range(4)]
     for c in clients:
         await c.csrf_token()
-    responses = await asyncio.gather(*(c.register("same@example.com", f"用户{i}") for i, c in enumerate(clients)))
+    responses = await asyncio.gather(
+        *(c.register("same@example.com", f"用户{i}") for i, c in enumerate(clients))
+    )
     assert sorted(r.status_code for r in responses).count(200) == 1
     assert all(r.status_code in (200, 400) for r in responses)
     assert db.fetchval("SELECT count(*) FROM user_account") == 1

@@ -1,0 +1,95 @@
+"""Chinese first, English second: complete catalogs, a language switch that sticks."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from community.config import PROJECT_ROOT
+from tests.conftest import FormClient
+
+
+def _catalog(locale: str):  # type: ignore[no-untyped-def]
+    path = PROJECT_ROOT / "community" / "locales" / locale / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as fh:
+        return read_po(fh, locale=locale)
+
+
+def test_every_message_in_the_code_and_templates_has_a_chinese_translation(tmp_path: Path) -> None:
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "pybabel"),
+            "-q",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_",
+            "-k",
+            "N_",
+            "-o",
+            str(pot),
+            "--no-location",
+            ".",
+        ],
+        cwd=PROJECT_ROOT,
+        check=True,
+    )
+    with pot.open("rb") as fh:
+        extracted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
+    zh = {m.id if isinstance(m.id, str) else m.id[0]: m for m in _catalog("zh_CN") if m.id}
+    missing = sorted(extracted - zh.keys())
+    assert not missing, f"run `make messages` and translate: {missing[:10]}"
+    untranslated = sorted(
+        i
+        for i, m in zh.items()
+        if i in extracted and (not m.string or m.fuzzy or (isinstance(m.string, tuple) and not all(m.string)))
+    )
+    assert not untranslated, untranslated[:10]
+
+
+def test_translations_keep_every_placeholder() -> None:
+    for message in _catalog("zh_CN"):
+        if not message.id or not message.string:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = set(re.findall(r"%\(\w+\)s", ids[-1]))
+        for text in strings:
+            assert set(re.findall(r"%\(\w+\)s", text)) == wanted, message.id
+
+
+async def test_chinese_by_default_and_english_on_request(client: FormClient) -> None:
+    home = await client.get("/")
+    assert '<html lang="zh-CN">' in home.text
+    assert "技术交流" in home.text and "场景机会清单" in home.text and "技术能力清单" in home.text
+    switched = await client.submit("/language", {"lang": "en", "next": "/orgs"})
+    assert str(switched.url).endswith("/orgs")
+    assert '<html lang="en">' in switched.text
+    assert "Organizations" in switched.text and "技术交流" not in switched.text
+    # the choice is kept on later pages
+    again = await client.get("/login")
+    assert '<html lang="en">' in again.text and "Forgot your password?" in again.text
+    # errors speak the chosen language too
+    bad = await client.register("", "x")
+    assert "Enter your email address." in bad.text
+
+
+async def test_a_members_language_follows_them_to_a_new_browser(make_client) -> None:
+    first = await make_client()
+    await first.register("lang@example.com")
+    await first.submit("/language", {"lang": "en", "next": "/"})
+    other_browser = await make_client()
+    assert '<html lang="zh-CN">' in (await other_browser.get("/")).text
+    after_login = await other_browser.login("lang@example.com")
+    assert '<html lang="en">' in after_login.text
+
+
+async def test_an_unknown_language_falls_back_to_chinese(client: FormClient) -> None:
+    response = await client.submit("/language", {"lang": "xx-evil<script>", "next": "/"})
+    assert '<html lang="zh-CN">' in response.text

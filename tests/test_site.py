@@ -1,0 +1,90 @@
+"""What every page shares: error pages in both languages, problem details, OpenAPI, security headers."""
+
+from __future__ import annotations
+
+from tests.conftest import FormClient
+
+
+async def test_friendly_404_in_both_languages(client: FormClient) -> None:
+    zh = await client.get("/no/such/page")
+    assert zh.status_code == 404
+    assert "页面不存在" in zh.text or "找不到" in zh.text
+    await client.submit("/language", {"lang": "en", "next": "/"})
+    en = await client.get("/no/such/page")
+    assert en.status_code == 404 and "Page not found" in en.text
+
+
+async def test_403_page_is_friendly(make_client) -> None:
+    owner = await make_client()
+    await owner.register("o@example.com")
+    await owner.submit("/orgs/new", {"name": "甲公司", "org_type": "enterprise", "slug": "jia"})
+    other = await make_client()
+    await other.register("p@example.com")
+    response = await other.get("/orgs/jia/members")
+    assert response.status_code == 403
+    assert "<h1>" in response.text and "首页" in response.text
+
+
+async def test_api_errors_are_problem_details(client: FormClient) -> None:
+    missing = await client.get("/api/v1/nothing-here")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    body = missing.json()
+    assert body["status"] == 404 and body["title"] and body["instance"] == "/api/v1/nothing-here"
+
+    unauthorized = await client.get("/api/v1/me")
+    assert unauthorized.status_code == 401
+    assert unauthorized.headers["content-type"].startswith("application/problem+json")
+
+    invalid = await client.get("/api/v1/organizations?limit=100000")
+    assert invalid.status_code == 400
+    assert invalid.headers["content-type"].startswith("application/problem+json")
+    assert invalid.json()["status"] == 400
+
+
+async def test_api_me_for_a_member(client: FormClient) -> None:
+    await client.register("me@example.com", "我")
+    me = await client.get("/api/v1/me")
+    assert me.status_code == 200
+    assert me.json()["email"] == "me@example.com" and me.json()["organizations"] == []
+
+
+async def test_openapi_schema_is_published(client: FormClient) -> None:
+    schema = await client.get("/schema/openapi.json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert "/api/v1/organizations" in paths and "/healthz" in paths
+
+
+async def test_security_headers_on_pages_and_errors(client: FormClient) -> None:
+    for path in ("/", "/login", "/orgs/nope"):
+        response = await client.get(path)
+        csp = response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert "strict-transport-security" not in response.headers  # plain http here
+
+
+async def test_hsts_when_served_over_https(settings) -> None:  # type: ignore[no-untyped-def]
+    from litestar.testing import AsyncTestClient
+
+    from community.app import create_app
+
+    async with AsyncTestClient(app=create_app(settings), base_url="https://testserver.local") as https:
+        response = await https.get("/login")
+        assert "max-age=" in response.headers["strict-transport-security"]
+
+
+async def test_zone_pages_in_the_navigation_all_answer(client: FormClient) -> None:
+    home = await client.get("/")
+    for path in ("/forum", "/scenarios", "/capabilities", "/products", "/vouchers", "/orgs"):
+        assert f'href="{path}"' in home.text
+        assert (await client.get(path)).status_code == 200, path
+
+
+async def test_huge_form_field_is_refused_cleanly(client: FormClient) -> None:
+    response = await client.submit(
+        "/register", {"email": "a@example.com", "display_name": "x" * 2_000_000, "password": "longenough1"}
+    )
+    assert response.status_code in (400, 413)
+    assert response.status_code != 500
