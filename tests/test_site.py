@@ -88,3 +88,28 @@ async def test_huge_form_field_is_refused_cleanly(client: FormClient) -> None:
     )
     assert response.status_code in (400, 413)
     assert response.status_code != 500
+
+
+async def test_an_unexpected_error_is_a_friendly_500_page_or_problem(settings) -> None:  # type: ignore[no-untyped-def]
+    from litestar import get
+    from litestar.testing import AsyncTestClient
+
+    from community.app import create_app
+
+    @get(["/boom", "/api/v1/boom"], include_in_schema=False)
+    async def boom() -> str:
+        raise RuntimeError("a bug")
+
+    app = create_app(settings)
+    app.register(boom)
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        page = await client.get("/boom")
+        assert page.status_code == 500
+        assert "服务器出了点问题" in page.text and "a bug" not in page.text
+        client.cookies.set("lang", "en", domain="testserver.local")
+        english = await client.get("/boom")
+        assert "Something went wrong on our side" in english.text
+        api = await client.get("/api/v1/boom")
+        assert api.status_code == 500
+        assert api.headers["content-type"].startswith("application/problem+json")
+        assert "a bug" not in api.text

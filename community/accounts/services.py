@@ -320,7 +320,7 @@ class OrganizationService:
             .where(Membership.user_id == user.id)
             .order_by(Organization.name)
         )
-        return [(org, role) for org, role in rows.tuples()]
+        return [(org, role) for org, role in rows]
 
     def _validate(self, data: OrganizationInput, errors: dict[str, str]) -> dict[str, str | None]:
         name = clean_text(data.name)
@@ -431,7 +431,7 @@ class OrganizationService:
         )
         return [
             MemberView(user.id, user.display_name, user.email, membership.role, membership.created_at)
-            for membership, user in rows.tuples()
+            for membership, user in rows
         ]
 
     async def open_invitations(self, org: Organization) -> Sequence[Invitation]:
