@@ -552,7 +552,9 @@ class AccountsApiController(Controller):
         offset: Annotated[int, Parameter(ge=0)] = 0,
     ) -> list[OrganizationOut]:
         valid = {value for value, _label in org_type_choices()}
-        orgs = await organizations.list_organizations(org_type if org_type in valid else None, limit=limit, offset=offset)
+        orgs = await organizations.list_organizations(
+            org_type if org_type in valid else None, limit=limit, offset=offset
+        )
         return [OrganizationOut.from_model(o) for o in orgs]
 
     @get("/organizations/{slug:str}")
