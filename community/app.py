@@ -16,11 +16,11 @@ from babel.dates import format_datetime
 from jinja2 import Environment
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins import CLIPluginProtocol
 from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 from litestar.stores.redis import RedisStore
