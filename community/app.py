@@ -26,6 +26,7 @@ from litestar.stores.base import Store
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from sqlalchemy import delete, func
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from community import i18n
 from community.accounts.controllers import (
@@ -35,12 +36,18 @@ from community.accounts.controllers import (
     InvitationController,
     OrganizationController,
 )
+from community.accounts.services import ORGANIZATION_DOC_TYPE, organization_documents
 from community.accounts.sessions import CommunitySessionConfig, CurrentUserMiddleware
 from community.config import Settings, get_settings
 from community.db import StoreItem, make_alchemy_config
-from community.health import database_check, healthz
+from community.health import HealthCheck, database_check, healthz
+from community.i18n import N_
 from community.notifications.email import Mailer
 from community.pages import home, switch_language, upcoming_zone
+from community.search.backends.base import SearchBackend
+from community.search.controllers import SearchApiController, SearchController
+from community.search.services import OutboxDelivery, register_type, search_health
+from community.search.text import ensure_jieba
 from community.web import EXCEPTION_HANDLERS, SecurityHeadersMiddleware
 
 logger = logging.getLogger(__name__)
@@ -84,17 +91,35 @@ def _stores(settings: Settings, alchemy_config: SQLAlchemyAsyncConfig) -> dict[s
     }
 
 
+def register_search_types() -> None:
+    """Every searchable kind of document and where to find all of them; zones add theirs here."""
+    register_type(ORGANIZATION_DOC_TYPE, N_("Organizations"), organization_documents)
+
+
+def make_search_backend(settings: Settings, alchemy_config: SQLAlchemyAsyncConfig) -> SearchBackend:
+    if settings.meilisearch_url:
+        from community.search.backends.meilisearch import MeilisearchBackend
+
+        return MeilisearchBackend(settings.meilisearch_url, settings.meilisearch_api_key, settings.meilisearch_index)
+    from community.search.backends.postgres import PostgresSearchBackend
+
+    return PostgresSearchBackend(alchemy_config.get_engine())
+
+
 class CommunityCLIPlugin(CLIPluginProtocol):
     def on_cli_init(self, cli: Any) -> None:
-        from community.cli import demo_group, users_group
+        from community.cli import demo_group, search_group, users_group
 
         cli.add_command(demo_group)
         cli.add_command(users_group)
+        cli.add_command(search_group)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     alchemy_config = make_alchemy_config(settings)
+    register_search_types()
+    search_backend = make_search_backend(settings, alchemy_config)
     stores = _stores(settings, alchemy_config)
     secure_cookies = settings.base_url.startswith("https://")
     session_config = CommunitySessionConfig(
@@ -121,14 +146,32 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         app.state.settings = settings
         app.state.mailer = Mailer(settings)
-        app.state.health_checks = {"database": database_check(alchemy_config.get_engine())}
-        cleanup = asyncio.create_task(_clean_stores(alchemy_config, stores))
+        sessions = async_sessionmaker(alchemy_config.get_engine(), expire_on_commit=False)
+        delivery = OutboxDelivery(sessions, search_backend)
+        app.state.search_backend = search_backend
+        app.state.search_delivery = delivery
+        app.state.health_checks = {
+            "database": database_check(alchemy_config.get_engine()),
+            "search": HealthCheck(lambda: search_health(search_backend, delivery), critical=False),
+        }
+        # jieba loads its dictionary (about a second of CPU) once per process, off the event loop.
+        await asyncio.to_thread(ensure_jieba)
+        try:
+            await search_backend.startup()
+        except Exception as exc:  # the engine may be down; the outbox keeps every change until it is back
+            logger.warning("search backend %s not ready: %s", search_backend.name, exc)
+        tasks = [asyncio.create_task(_clean_stores(alchemy_config, stores))]
+        if settings.search_worker:
+            tasks.append(asyncio.create_task(delivery.run_forever()))
         try:
             yield
         finally:
-            cleanup.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await cleanup
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await search_backend.close()
 
     return Litestar(
         route_handlers=[
@@ -141,6 +184,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrganizationController,
             InvitationController,
             AccountsApiController,
+            SearchController,
+            SearchApiController,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         plugins=[SQLAlchemyPlugin(config=alchemy_config), HTMXPlugin(), CommunityCLIPlugin()],

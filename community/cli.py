@@ -101,6 +101,59 @@ def create_admin(app: Litestar, email: str, password: str | None, display_name: 
     asyncio.run(run())
 
 
+@click.group(cls=LitestarGroup, name="search")
+def search_group() -> None:
+    """The search index."""
+
+
+@search_group.command(name="reindex")  # type: ignore[untyped-decorator]
+def search_reindex(app: Litestar) -> None:
+    """Rebuild the search index from the database."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from community.app import make_search_backend
+    from community.search.services import reindex
+
+    config = _alchemy_session_maker(app)
+    backend = make_search_backend(_settings(), config)
+
+    async def run() -> None:
+        try:
+            await backend.startup()
+            sessions = async_sessionmaker(config.get_engine(), expire_on_commit=False)
+            counts = await reindex(sessions, backend, progress=lambda line: click.echo(f"  {line}"))
+            click.echo(f"Indexed {sum(counts.values())} documents into {backend.name}.")
+        finally:
+            await backend.close()
+            await config.get_engine().dispose()
+
+    asyncio.run(run())
+
+
+@search_group.command(name="drain")  # type: ignore[untyped-decorator]
+def search_drain(app: Litestar) -> None:
+    """Deliver every pending change of the outbox to the search index now."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from community.app import make_search_backend
+    from community.search.services import OutboxDelivery
+
+    config = _alchemy_session_maker(app)
+    backend = make_search_backend(_settings(), config)
+
+    async def run() -> None:
+        try:
+            await backend.startup()
+            delivery = OutboxDelivery(async_sessionmaker(config.get_engine(), expire_on_commit=False), backend)
+            report = await delivery.drain()
+            click.echo(f"Delivered {report.delivered}, failed {report.failed}, waiting {report.waiting}.")
+        finally:
+            await backend.close()
+            await config.get_engine().dispose()
+
+    asyncio.run(run())
+
+
 def main() -> None:
     os.environ.setdefault("LITESTAR_APP", "community.app:create_app")
     from litestar.cli.main import litestar_group

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -84,7 +84,11 @@ class Settings:
     register_rate_per_minute: int = 5
     reset_rate_per_minute: int = 5
     rate_limits_enabled: bool = True
-    extra: dict[str, str] = field(default_factory=dict)
+    # Search: PostgreSQL unless MEILISEARCH_URL is set. The outbox worker runs in every app process.
+    meilisearch_url: str | None = None
+    meilisearch_api_key: str | None = None
+    meilisearch_index: str = "community"
+    search_worker: bool = True
 
     @property
     def mail_dir(self) -> Path:
@@ -121,6 +125,10 @@ class Settings:
             register_rate_per_minute=_env_int("REGISTER_RATE_PER_MINUTE", 5),
             reset_rate_per_minute=_env_int("RESET_RATE_PER_MINUTE", 5),
             rate_limits_enabled=_env_bool("RATE_LIMITS_ENABLED", True),
+            meilisearch_url=os.environ.get("MEILISEARCH_URL") or None,
+            meilisearch_api_key=os.environ.get("MEILISEARCH_API_KEY") or os.environ.get("MEILISEARCH_KEY") or None,
+            meilisearch_index=os.environ.get("MEILISEARCH_INDEX") or "community",
+            search_worker=_env_bool("SEARCH_WORKER", True),
         )
 
 

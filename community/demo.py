@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from community.accounts.models import MemberRole, Membership, Organization, OrgType, User
-from community.accounts.services import AccountService, hash_password
+from community.accounts.services import AccountService, hash_password, organization_document
+from community.search.services import enqueue_upsert
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -149,6 +150,7 @@ async def load_demo(db: AsyncSession, settings: Settings) -> list[str]:
         admin.password_hash = hash_password(admin_password)
 
     orgs: dict[str, Organization] = {}
+    new_orgs: list[Organization] = []
     created_orgs = 0
     for slug, name, org_type, district, summary, website in ORGANIZATIONS:
         org = await db.scalar(select(Organization).where(Organization.slug == slug))
@@ -163,9 +165,12 @@ async def load_demo(db: AsyncSession, settings: Settings) -> list[str]:
                 internal_notes="内部备注：仅本组织成员与平台管理员可见。",
             )
             db.add(org)
+            new_orgs.append(org)
             created_orgs += 1
         orgs[slug] = org
     await db.flush()
+    for org in new_orgs:
+        enqueue_upsert(db, organization_document(org))
 
     created_users = 0
     member_hash = hash_password(member_password)

@@ -147,6 +147,15 @@ def db(database_url: str) -> Any:
     return Db()
 
 
+async def outbox_drained(db: Any, timeout: float = 15.0) -> None:
+    """Wait until the app's search worker has delivered every pending change."""
+    deadline = time.monotonic() + timeout
+    while db.fetchval("SELECT count(*) FROM search_outbox"):
+        if time.monotonic() > deadline:
+            raise AssertionError("the search outbox was not drained in time")
+        await asyncio.sleep(0.1)
+
+
 # --- mail -----------------------------------------------------------------------------------------------
 
 

@@ -28,10 +28,12 @@ from community.accounts.models import (
 )
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
+from community.search.schemas import SearchDocument
+from community.search.services import enqueue_upsert
 from community.vocabulary import DISTRICTS
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import AsyncIterator, Sequence
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -249,6 +251,31 @@ class AccountService:
         return user
 
 
+ORGANIZATION_DOC_TYPE = "organization"
+
+
+def organization_document(org: Organization) -> SearchDocument:
+    """How an organization appears in search: its name, what it does, its type and district."""
+    return SearchDocument(
+        doc_type=ORGANIZATION_DOC_TYPE,
+        doc_id=str(org.id),
+        title=org.name,
+        body=org.summary,
+        url=f"/orgs/{org.slug}",
+        district=org.district,
+        status=org.org_type.value,
+        published_at=org.created_at,
+        extra={"meta": org.district},
+    )
+
+
+async def organization_documents(db: AsyncSession) -> AsyncIterator[SearchDocument]:
+    """Every organization, for rebuilding the index."""
+    result = await db.stream_scalars(select(Organization).order_by(Organization.created_at))
+    async for org in result:
+        yield organization_document(org)
+
+
 @dataclass(frozen=True)
 class OrganizationInput:
     name: str = ""
@@ -394,6 +421,7 @@ class OrganizationService:
         await self.db.flush()
         self.db.add(Membership(user_id=owner.id, organization_id=org.id, role=MemberRole.OWNER))
         await self._flush_or_conflict()
+        enqueue_upsert(self.db, organization_document(org))
         return org
 
     async def update(self, actor: User, org: Organization, data: OrganizationInput) -> Organization:
@@ -413,6 +441,7 @@ class OrganizationService:
         org.contact_email = values["contact_email"]
         org.internal_notes = values["internal_notes"] or ""
         await self._flush_or_conflict()
+        enqueue_upsert(self.db, organization_document(org))
         return org
 
     async def _flush_or_conflict(self) -> None:

@@ -1,0 +1,27 @@
+"""The interface every search backend offers; zones never talk to a backend directly."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from community.search.schemas import SearchDocument, SearchQuery, SearchResults
+
+
+class SearchBackend(Protocol):
+    name: str
+
+    async def startup(self) -> None:
+        """Prepare the engine (index settings); called at app start."""
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> dict[str, Any]:
+        """Raise when the engine cannot be reached; otherwise a few figures for /healthz."""
+
+    async def apply(self, upserts: list[SearchDocument], deletes: list[tuple[str, str]]) -> None:
+        """Write documents (replacing any with the same type and id) and remove others; idempotent."""
+
+    async def reset(self) -> None:
+        """Empty the index (before a rebuild)."""
+
+    async def search(self, query: SearchQuery) -> SearchResults: ...

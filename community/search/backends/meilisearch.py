@@ -1,0 +1,154 @@
+"""The Meilisearch backend, used when MEILISEARCH_URL is set; same interface as the PostgreSQL one.
+
+Meilisearch segments Chinese itself (charabia, jieba-based). Index settings (searchable, filterable and
+sortable attributes, ranking rules, synonyms) are applied by ``startup()`` so that a fresh engine is ready.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Any
+
+from meilisearch_python_sdk import AsyncClient
+from meilisearch_python_sdk.models.settings import MeilisearchSettings
+
+from community.search import text as searchtext
+from community.search.schemas import SearchDocument, SearchHit, SearchQuery, SearchResults
+
+PRE, POST = "\x02", "\x03"  # private markers: the text is escaped first, then the markers become <mark>
+
+SYNONYMS: dict[str, list[str]] = {
+    "大模型": ["llm", "大语言模型"],
+    "llm": ["大模型", "大语言模型"],
+    "智能体": ["agent", "ai agent"],
+    "agent": ["智能体"],
+    "知识库": ["rag"],
+    "rag": ["知识库", "检索增强生成"],
+    "微调": ["fine-tuning", "finetune"],
+    "opc": ["一人公司"],
+    "一人公司": ["opc"],
+}
+
+SETTINGS = MeilisearchSettings(
+    searchable_attributes=["title", "tags", "body"],
+    filterable_attributes=["doc_type", "domains", "district", "tags", "status"],
+    sortable_attributes=["published_ts"],
+    displayed_attributes=["*"],
+    ranking_rules=["words", "typo", "proximity", "attribute", "sort", "exactness", "published_ts:desc"],
+    synonyms=SYNONYMS,
+)
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _marked_to_html(value: str) -> str:
+    return html.escape(value).replace(PRE, "<mark>").replace(POST, "</mark>")
+
+
+class MeilisearchBackend:
+    name = "meilisearch"
+
+    def __init__(self, url: str, api_key: str | None, index: str = "community") -> None:
+        self.client = AsyncClient(url, api_key, timeout=5)
+        self.index_name = index
+
+    @property
+    def index(self) -> Any:
+        return self.client.index(self.index_name)
+
+    async def startup(self) -> None:
+        await self.client.get_or_create_index(self.index_name, primary_key="uid")
+        task = await self.index.update_settings(SETTINGS)
+        await self.client.wait_for_task(task.task_uid, timeout_in_ms=30_000, raise_for_status=True)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def ping(self) -> dict[str, Any]:
+        health = await self.client.health()
+        stats = await self.index.get_stats()
+        return {"engine": health.status, "documents": stats.number_of_documents}
+
+    async def apply(self, upserts: list[SearchDocument], deletes: list[tuple[str, str]]) -> None:
+        if deletes:
+            task = await self.index.delete_documents([f"{t}-{i}" for t, i in deletes])
+            await self.client.wait_for_task(task.task_uid, timeout_in_ms=30_000, raise_for_status=True)
+        if upserts:
+            documents = []
+            for doc in upserts:
+                payload = doc.to_payload()
+                payload["uid"] = doc.uid
+                payload["published_ts"] = int(doc.published_at.timestamp()) if doc.published_at else 0
+                documents.append(payload)
+            task = await self.index.add_documents(documents, primary_key="uid")
+            await self.client.wait_for_task(task.task_uid, timeout_in_ms=30_000, raise_for_status=True)
+
+    async def reset(self) -> None:
+        task = await self.index.delete_all_documents()
+        await self.client.wait_for_task(task.task_uid, timeout_in_ms=60_000, raise_for_status=True)
+        await self.startup()
+
+    @staticmethod
+    def _filter(query: SearchQuery) -> list[Any]:
+        clauses: list[Any] = []
+        if query.types:
+            clauses.append([f"doc_type = {_quote(t)}" for t in query.types])
+        if query.domain:
+            clauses.append(f"domains = {_quote(query.domain)}")
+        if query.tag:
+            clauses.append(f"tags = {_quote(query.tag)}")
+        if query.district:
+            clauses.append(f"district = {_quote(query.district)}")
+        if query.status:
+            clauses.append(f"status = {_quote(query.status)}")
+        return clauses
+
+    async def search(self, query: SearchQuery) -> SearchResults:
+        results = SearchResults(query=query)
+        q = query.q[: searchtext.MAX_QUERY_CHARS].strip()
+        if not searchtext.query_terms(q):
+            return results
+        found = await self.index.search(
+            q,
+            offset=query.offset,
+            limit=query.per_page,
+            filter=self._filter(query) or None,
+            facets=["doc_type", "domains", "district", "tags", "status"],
+            attributes_to_highlight=["title"],
+            attributes_to_crop=["body"],
+            crop_length=60,
+            crop_marker="…",
+            highlight_pre_tag=PRE,
+            highlight_post_tag=POST,
+            matching_strategy="all",
+            show_ranking_score=True,
+        )
+        if not found.hits and len(searchtext.query_terms(q)) > 1:
+            found = await self.index.search(
+                q, offset=query.offset, limit=query.per_page, filter=self._filter(query) or None,
+                facets=["doc_type", "domains", "district", "tags", "status"],
+                attributes_to_highlight=["title"], attributes_to_crop=["body"], crop_length=60, crop_marker="…",
+                highlight_pre_tag=PRE, highlight_post_tag=POST, matching_strategy="last", show_ranking_score=True,
+            )
+            results.partial = bool(found.hits)
+        for hit in found.hits:
+            formatted = hit.get("_formatted", {})
+            published = hit.get("published_at")
+            results.hits.append(
+                SearchHit(
+                    doc_type=hit["doc_type"],
+                    doc_id=hit["doc_id"],
+                    url=hit["url"],
+                    title_html=_marked_to_html(formatted.get("title", hit["title"])),
+                    snippet_html=_marked_to_html(formatted.get("body", "")),
+                    score=float(hit.get("_rankingScore", 0.0)),
+                    published_at=datetime.fromisoformat(published) if published else None,
+                    extra=hit.get("extra") or {},
+                )
+            )
+        results.total = int(found.estimated_total_hits or found.total_hits or len(found.hits))
+        results.facets = {k: dict(v) for k, v in (found.facet_distribution or {}).items() if v}
+        return results

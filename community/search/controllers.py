@@ -1,0 +1,103 @@
+"""The search page (/search) across zones and its JSON twin (/api/v1/search)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.response import Template
+
+from community.i18n import _, gettext
+from community.search.schemas import SearchQuery, SearchResults
+from community.search.services import DOC_TYPES, SearchService
+from community.web import render
+
+PER_PAGE = 20
+MAX_PAGE = 50  # deeper than this, people refine the query instead
+
+
+def _query(q: str | None, doc_type: str | None, domain: str | None, district: str | None, tag: str | None,
+           status: str | None, page: int) -> SearchQuery:
+    types = (doc_type,) if doc_type in DOC_TYPES else ()
+    return SearchQuery(
+        q=(q or "").strip()[:1000], types=types, domain=domain or None, district=district or None,
+        tag=tag or None, status=status or None, page=min(max(page, 1), MAX_PAGE), per_page=PER_PAGE,
+    )
+
+
+def provide_search(request: Request[Any, Any, Any]) -> SearchService:
+    return SearchService(request.app.state.search_backend)
+
+
+class SearchController(Controller):
+    dependencies = {"search": Provide(provide_search, sync_to_thread=False)}
+
+    @get("/search", name="search")
+    async def page(
+        self, request: Request[Any, Any, Any], search: SearchService,
+        q: str | None = None,
+        doc_type: Annotated[str | None, Parameter(query="type")] = None,
+        domain: str | None = None, district: str | None = None, tag: str | None = None,
+        status: str | None = None,
+        page: Annotated[int, Parameter(ge=1, le=10_000)] = 1,
+    ) -> Template:
+        query = _query(q, doc_type, domain, district, tag, status, page)
+        notice = None
+        if q and len(q) > 1000:
+            notice = _("Your search was long; only its beginning was used.")
+        results = await search.search(query) if query.q else SearchResults(query=query)
+        return render(
+            request, "search/results.html", results=results, query=query, notice=notice,
+            type_labels={k: gettext(v) for k, v in DOC_TYPES.items()},
+        )
+
+
+class SearchHitOut(msgspec.Struct):
+    type: str
+    id: str
+    url: str
+    title_html: str
+    snippet_html: str
+    score: float
+
+
+class SearchOut(msgspec.Struct):
+    query: str
+    page: int
+    per_page: int
+    total: int
+    total_is_lower_bound: bool
+    partial: bool
+    degraded: bool
+    message: str | None
+    facets: dict[str, dict[str, int]]
+    hits: list[SearchHitOut]
+
+
+class SearchApiController(Controller):
+    path = "/api/v1"
+    tags = ["search"]
+    dependencies = SearchController.dependencies
+
+    @get("/search")
+    async def search_api(
+        self, search: SearchService,
+        q: Annotated[str, Parameter(min_length=1, max_length=1000)],
+        doc_type: Annotated[str | None, Parameter(query="type")] = None,
+        domain: str | None = None, district: str | None = None, tag: str | None = None,
+        status: str | None = None,
+        page: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 1,
+    ) -> SearchOut:
+        """Search every zone. Words are ANDed; `partial` says only some matched. Snippets are safe HTML."""
+        query = _query(q, doc_type, domain, district, tag, status, page)
+        results = await search.search(query)
+        return SearchOut(
+            query=query.q, page=query.page, per_page=query.per_page, total=results.total,
+            total_is_lower_bound=results.total_is_lower_bound, partial=results.partial,
+            degraded=results.degraded, message=results.message, facets=results.facets,
+            hits=[SearchHitOut(h.doc_type, h.doc_id, h.url, h.title_html, h.snippet_html, h.score)
+                  for h in results.hits],
+        )

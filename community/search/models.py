@@ -1,0 +1,74 @@
+"""Tables of search: the outbox that carries every change to the index, and the PostgreSQL index itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import BigInteger, Computed, Identity, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from community.db import metadata
+from sqlalchemy.orm import DeclarativeBase
+
+
+class SearchBase(DeclarativeBase):
+    """Search keeps integer keys (ordered, compact) rather than the UUIDs of the domain tables."""
+
+    metadata = metadata
+
+
+class OutboxEntry(SearchBase):
+    """A change to searchable content, written in the same transaction as the change itself.
+
+    The delivery worker applies entries to the search backend in order per document and deletes them once
+    delivered; a failed delivery waits (exponential backoff) and blocks later entries of the same document.
+    """
+
+    __tablename__ = "search_outbox"
+    __table_args__ = (Index("ix_search_outbox_doc", "doc_type", "doc_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    doc_type: Mapped[str] = mapped_column(String(30))
+    doc_id: Mapped[str] = mapped_column(String(64))
+    op: Mapped[str] = mapped_column(String(10))  # "upsert" or "delete"
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSONB, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), server_default=func.now())
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), server_default=func.now())
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class SearchDocumentRow(SearchBase):
+    """The PostgreSQL search index: one row per searchable document, its lexemes in a GIN-indexed tsvector."""
+
+    __tablename__ = "search_document"
+    __table_args__ = (
+        UniqueConstraint("doc_type", "doc_id", name="uq_search_document_ref"),
+        Index("ix_search_document_tsv", "tsv", postgresql_using="gin"),
+        Index(
+            "ix_search_document_title_trgm",
+            "title_folded",
+            postgresql_using="gin",
+            postgresql_ops={"title_folded": "gin_trgm_ops"},
+        ),
+        Index("ix_search_document_type", "doc_type"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    doc_type: Mapped[str] = mapped_column(String(30))
+    doc_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    title_folded: Mapped[str] = mapped_column(Text, Computed("lower(title)", persisted=True))
+    body: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(Text)
+    domains: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    district: Mapped[str | None] = mapped_column(Text, default=None)
+    status: Mapped[str | None] = mapped_column(Text, default=None)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    published_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    tsv: Mapped[str] = mapped_column(TSVECTOR)
+    indexed_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), server_default=func.now())

@@ -1,0 +1,220 @@
+"""Search for every zone: index through the outbox, search through one backend, rebuild from the sources.
+
+Zones call ``enqueue_upsert`` / ``enqueue_delete`` inside the transaction that changes their content, so that
+a change and its way into the index commit (or fail) together. ``OutboxDelivery`` carries the entries to the
+backend in order per document, retries with backoff, and drains the backlog once the engine is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from community.i18n import _
+from community.search.backends.base import SearchBackend
+from community.search.models import OutboxEntry
+from community.search.schemas import SearchDocument, SearchQuery, SearchResults
+
+logger = logging.getLogger(__name__)
+
+# One deliverer at a time across all processes (a transaction-level advisory lock), so entries of one
+# document can never be applied out of order by two workers.
+DELIVERY_LOCK_KEY = 7_202_611
+BATCH_SIZE = 200
+MAX_BACKOFF_SECONDS = 300
+LAG_DEGRADED_SECONDS = 120
+
+# doc_type -> label, shown as the type filter of the search page. Zones add theirs as they land.
+DOC_TYPES: dict[str, str] = {}
+# doc_type -> a function listing every document of that type, for `community search reindex`.
+Source = Callable[[AsyncSession], AsyncIterator[SearchDocument]]
+SOURCES: dict[str, Source] = {}
+
+
+def register_type(doc_type: str, label: str, source: Source) -> None:
+    DOC_TYPES[doc_type] = label
+    SOURCES[doc_type] = source
+
+
+def enqueue_upsert(db: AsyncSession, document: SearchDocument) -> None:
+    db.add(OutboxEntry(doc_type=document.doc_type, doc_id=document.doc_id, op="upsert",
+                       payload=document.to_payload()))
+
+
+def enqueue_delete(db: AsyncSession, doc_type: str, doc_id: str) -> None:
+    db.add(OutboxEntry(doc_type=doc_type, doc_id=doc_id, op="delete", payload=None))
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(MAX_BACKOFF_SECONDS, 2 ** min(attempts, 12)))
+
+
+@dataclass
+class DeliveryReport:
+    delivered: int = 0
+    failed: int = 0
+    waiting: int = 0
+
+
+class OutboxDelivery:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], backend: SearchBackend) -> None:
+        self.sessions = sessions
+        self.backend = backend
+        self.wake = asyncio.Event()
+
+    async def deliver_once(self, batch_size: int = BATCH_SIZE) -> DeliveryReport:
+        """Deliver what is due from the oldest entries; returns what happened."""
+        report = DeliveryReport()
+        async with self.sessions() as db, db.begin():
+            if not await db.scalar(select(func.pg_try_advisory_xact_lock(DELIVERY_LOCK_KEY))):
+                return report  # another process is delivering
+            entries = (
+                await db.scalars(select(OutboxEntry).order_by(OutboxEntry.id).limit(batch_size))
+            ).all()
+            if not entries:
+                return report
+            now = datetime.now(UTC)
+            by_doc: dict[tuple[str, str], list[OutboxEntry]] = {}
+            for entry in entries:
+                by_doc.setdefault((entry.doc_type, entry.doc_id), []).append(entry)
+            due = {ref: group for ref, group in by_doc.items() if group[0].next_attempt_at <= now}
+            report.waiting = len(by_doc) - len(due)
+            if not due:
+                return report
+            # The newest entry of a document carries its whole latest state; older ones are superseded.
+            latest = {ref: group[-1] for ref, group in due.items()}
+            try:
+                await self._apply(list(latest.values()))
+                delivered_refs = list(due)
+            except Exception as exc:
+                logger.warning("search delivery of %s documents failed, trying one by one: %s", len(due), exc)
+                delivered_refs = []
+                for ref, entry in latest.items():
+                    try:
+                        await self._apply([entry])
+                        delivered_refs.append(ref)
+                    except Exception as one_exc:  # this document, or the engine, is failing
+                        first = due[ref][0]
+                        await db.execute(
+                            update(OutboxEntry)
+                            .where(OutboxEntry.id == first.id)
+                            .values(
+                                attempts=OutboxEntry.attempts + 1,
+                                next_attempt_at=now + _backoff(first.attempts + 1),
+                                last_error=str(one_exc)[:2000],
+                            )
+                        )
+                        report.failed += 1
+            ids = [entry.id for ref in delivered_refs for entry in due[ref]]
+            if ids:
+                await db.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(ids)))
+            report.delivered = len(delivered_refs)
+        return report
+
+    async def _apply(self, entries: list[OutboxEntry]) -> None:
+        upserts = [SearchDocument.from_payload(e.payload) for e in entries if e.op == "upsert" and e.payload]
+        deletes = [(e.doc_type, e.doc_id) for e in entries if e.op == "delete"]
+        await self.backend.apply(upserts, deletes)
+
+    async def drain(self, max_rounds: int = 1000) -> DeliveryReport:
+        """Deliver until nothing due is left (used by tests and the CLI)."""
+        total = DeliveryReport()
+        for _ in range(max_rounds):
+            report = await self.deliver_once()
+            total.delivered += report.delivered
+            total.failed += report.failed
+            total.waiting = report.waiting
+            if report.delivered == 0:
+                break
+        return total
+
+    async def run_forever(self, idle_seconds: float = 0.5) -> None:
+        """The background worker of every app process."""
+        while True:
+            try:
+                report = await self.deliver_once()
+            except Exception as exc:  # the database itself is away: wait and try again
+                logger.warning("search outbox unreachable: %s", exc)
+                report = DeliveryReport()
+            if report.delivered == 0:
+                self.wake.clear()
+                try:
+                    await asyncio.wait_for(self.wake.wait(), timeout=idle_seconds)
+                except TimeoutError:
+                    pass
+
+    async def backlog(self) -> dict[str, Any]:
+        async with self.sessions() as db:
+            row = (
+                await db.execute(
+                    select(
+                        func.count(),
+                        func.min(OutboxEntry.created_at),
+                        func.max(OutboxEntry.attempts),
+                    )
+                )
+            ).one()
+        count, oldest, attempts = row
+        lag = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+        return {"backlog": int(count), "lag_seconds": round(lag, 1), "max_attempts": int(attempts or 0)}
+
+
+class SearchService:
+    def __init__(self, backend: SearchBackend) -> None:
+        self.backend = backend
+
+    async def search(self, query: SearchQuery) -> SearchResults:
+        try:
+            return await self.backend.search(query)
+        except Exception as exc:  # the engine is down: the page still loads and says so
+            logger.exception("search backend %s failed", self.backend.name, exc_info=exc)
+            return SearchResults(
+                query=query, degraded=True,
+                message=_("Search is not available right now. Please try again in a few minutes."),
+            )
+
+
+async def search_health(backend: SearchBackend, delivery: OutboxDelivery) -> dict[str, Any]:
+    """For /healthz: the engine, the backlog and the lag. Raises (so the entry reads down) when unreachable."""
+    report: dict[str, Any] = {"backend": backend.name}
+    report.update(await delivery.backlog())
+    report.update(await backend.ping())
+    if report["lag_seconds"] > LAG_DEGRADED_SECONDS or report["max_attempts"] > 0:
+        report["status"] = "degraded"  # deliveries are failing or far behind
+    return report
+
+
+async def reindex(
+    sessions: async_sessionmaker[AsyncSession],
+    backend: SearchBackend,
+    progress: Callable[[str], Awaitable[None] | None] | None = None,
+    batch_size: int = 500,
+) -> dict[str, int]:
+    """Rebuild the index from the database: every registered source, in batches."""
+    await backend.reset()
+    counts: dict[str, int] = {}
+    async with sessions() as db:
+        for doc_type, source in SOURCES.items():
+            batch: list[SearchDocument] = []
+            counts[doc_type] = 0
+            async for document in source(db):
+                batch.append(document)
+                if len(batch) >= batch_size:
+                    await backend.apply(batch, [])
+                    counts[doc_type] += len(batch)
+                    batch = []
+            if batch:
+                await backend.apply(batch, [])
+                counts[doc_type] += len(batch)
+            if progress:
+                outcome = progress(f"{doc_type}: {counts[doc_type]}")
+                if outcome is not None:
+                    await outcome
+    return counts

@@ -1,0 +1,96 @@
+"""Nothing is lost between the database and the index: the outbox holds every change while the index is
+unreachable, and the background worker delivers all of it, in order, once it is back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from tests.conftest import FormClient
+
+
+async def _wait_for(predicate: Any, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await predicate():
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+async def _found(client: FormClient, q: str) -> list[str]:
+    response = await client.get("/api/v1/search", params={"q": q})
+    assert response.status_code == 200
+    return [hit["url"] for hit in response.json()["hits"]]
+
+
+async def test_changes_made_while_the_index_is_down_all_arrive_afterwards(client: FormClient, db) -> None:
+    await client.register("owner@example.com", "负责人")
+    await client.submit("/orgs/new", {"name": "光谷向量科技", "org_type": "opc", "slug": "vector",
+                                      "summary": "向量数据库选型咨询"})
+    await _wait_for(lambda: _has(client, "向量数据库", "/orgs/vector"))
+
+    # The index goes away: every delivery now fails for real.
+    db.fetchval("ALTER TABLE search_document RENAME TO search_document_away")
+    try:
+        await client.submit("/orgs/vector/edit", {"name": "光谷知识图谱科技", "org_type": "opc", "slug": "vector",
+                                                  "summary": "知识图谱与 GraphRAG 落地"})
+        await client.submit("/orgs/new", {"name": "江城 Agent 工坊", "org_type": "opc", "slug": "agent-lab",
+                                          "summary": "智能体编排与测试"})
+        await _wait_for(lambda: _failed_attempts(db))
+        health = (await client.get("/healthz")).json()
+        assert health["status"] == "degraded"  # search is not critical: the site still serves
+        assert health["checks"]["search"]["status"] == "down"
+        assert db.fetchval("SELECT count(*) FROM search_outbox") == 2
+        page = await client.get("/search", params={"q": "智能体"})
+        assert page.status_code == 200
+        assert "暂时不可用" in page.text
+    finally:
+        db.fetchval("ALTER TABLE search_document_away RENAME TO search_document")
+
+    # Time passes (the backoff runs out) and the worker delivers the backlog.
+    db.fetchval("UPDATE search_outbox SET next_attempt_at = now()")
+    await _wait_for(lambda: _empty_outbox(db))
+    assert await _found(client, "知识图谱") == ["/orgs/vector"]
+    assert await _found(client, "向量数据库") == []  # the old text is gone from the index
+    assert await _found(client, "agent 编排") == ["/orgs/agent-lab"]
+    health = (await client.get("/healthz")).json()
+    assert health["checks"]["search"]["backlog"] == 0
+
+
+async def _has(client: FormClient, q: str, url: str) -> bool:
+    return url in await _found(client, q)
+
+
+async def _failed_attempts(db: Any) -> bool:
+    return bool(db.fetchval("SELECT coalesce(max(attempts), 0) > 0 FROM search_outbox"))
+
+
+async def _empty_outbox(db: Any) -> bool:
+    return bool(db.fetchval("SELECT count(*) = 0 FROM search_outbox"))
+
+
+async def test_entries_of_one_document_are_applied_in_order(settings, database_url: str, db) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from community.search.backends.postgres import PostgresSearchBackend
+    from community.search.schemas import SearchDocument, SearchQuery
+    from community.search.services import OutboxDelivery, enqueue_delete, enqueue_upsert
+
+    engine = create_async_engine(database_url)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    backend = PostgresSearchBackend(engine)
+    try:
+        async with sessions() as session, session.begin():
+            for version in range(1, 6):
+                enqueue_upsert(session, SearchDocument("post", "p1", f"版本{version} 智能体", "", "/p1"))
+            enqueue_upsert(session, SearchDocument("post", "p2", "将被删除的帖子 智能体", "", "/p2"))
+            enqueue_delete(session, "post", "p2")
+        report = await OutboxDelivery(sessions, backend).drain()
+        assert report.delivered == 2
+        hits = (await backend.search(SearchQuery(q="智能体"))).hits
+        assert [(h.doc_id, h.title_html.split(" ")[0]) for h in hits] == [("p1", "版本5")]
+        assert db.fetchval("SELECT count(*) FROM search_outbox") == 0
+    finally:
+        await engine.dispose()
