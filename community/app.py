@@ -100,7 +100,9 @@ def make_search_backend(settings: Settings, alchemy_config: SQLAlchemyAsyncConfi
     if settings.meilisearch_url:
         from community.search.backends.meilisearch import MeilisearchBackend
 
-        return MeilisearchBackend(settings.meilisearch_url, settings.meilisearch_api_key, settings.meilisearch_index)
+        return MeilisearchBackend(
+            settings.meilisearch_url, settings.meilisearch_api_key, settings.meilisearch_index
+        )
     from community.search.backends.postgres import PostgresSearchBackend
 
     return PostgresSearchBackend(alchemy_config.get_engine())

@@ -144,7 +144,9 @@ def search_drain(app: Litestar) -> None:
     async def run() -> None:
         try:
             await backend.startup()
-            delivery = OutboxDelivery(async_sessionmaker(config.get_engine(), expire_on_commit=False), backend)
+            delivery = OutboxDelivery(
+                async_sessionmaker(config.get_engine(), expire_on_commit=False), backend
+            )
             report = await delivery.drain()
             click.echo(f"Delivered {report.delivered}, failed {report.failed}, waiting {report.waiting}.")
         finally:

@@ -126,7 +126,9 @@ class Settings:
             reset_rate_per_minute=_env_int("RESET_RATE_PER_MINUTE", 5),
             rate_limits_enabled=_env_bool("RATE_LIMITS_ENABLED", True),
             meilisearch_url=os.environ.get("MEILISEARCH_URL") or None,
-            meilisearch_api_key=os.environ.get("MEILISEARCH_API_KEY") or os.environ.get("MEILISEARCH_KEY") or None,
+            meilisearch_api_key=os.environ.get("MEILISEARCH_API_KEY")
+            or os.environ.get("MEILISEARCH_KEY")
+            or None,
             meilisearch_index=os.environ.get("MEILISEARCH_INDEX") or "community",
             search_worker=_env_bool("SEARCH_WORKER", True),
         )

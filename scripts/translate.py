@@ -1,6 +1,6 @@
 """Fill zh_CN translations from a JSON file of {msgid: msgstr} (for plurals: msgid is the singular).
 
-    python scripts/translate.py translations.json
+python scripts/translate.py translations.json
 """
 
 from __future__ import annotations

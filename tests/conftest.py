@@ -147,9 +147,9 @@ def db(database_url: str) -> Any:
     return Db()
 
 
-async def outbox_drained(db: Any, timeout: float = 15.0) -> None:
+async def outbox_drained(db: Any, within: float = 15.0) -> None:
     """Wait until the app's search worker has delivered every pending change."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while db.fetchval("SELECT count(*) FROM search_outbox"):
         if time.monotonic() > deadline:
             raise AssertionError("the search outbox was not drained in time")

@@ -19,12 +19,25 @@ PER_PAGE = 20
 MAX_PAGE = 50  # deeper than this, people refine the query instead
 
 
-def _query(q: str | None, doc_type: str | None, domain: str | None, district: str | None, tag: str | None,
-           status: str | None, page: int) -> SearchQuery:
+def _query(
+    q: str | None,
+    doc_type: str | None,
+    domain: str | None,
+    district: str | None,
+    tag: str | None,
+    status: str | None,
+    page: int,
+) -> SearchQuery:
     types = (doc_type,) if doc_type in DOC_TYPES else ()
     return SearchQuery(
-        q=(q or "").strip()[:1000], types=types, domain=domain or None, district=district or None,
-        tag=tag or None, status=status or None, page=min(max(page, 1), MAX_PAGE), per_page=PER_PAGE,
+        q=(q or "").strip()[:1000],
+        types=types,
+        domain=domain or None,
+        district=district or None,
+        tag=tag or None,
+        status=status or None,
+        page=min(max(page, 1), MAX_PAGE),
+        per_page=PER_PAGE,
     )
 
 
@@ -37,10 +50,14 @@ class SearchController(Controller):
 
     @get("/search", name="search")
     async def page(
-        self, request: Request[Any, Any, Any], search: SearchService,
+        self,
+        request: Request[Any, Any, Any],
+        search: SearchService,
         q: str | None = None,
         doc_type: Annotated[str | None, Parameter(query="type")] = None,
-        domain: str | None = None, district: str | None = None, tag: str | None = None,
+        domain: str | None = None,
+        district: str | None = None,
+        tag: str | None = None,
         status: str | None = None,
         page: Annotated[int, Parameter(ge=1, le=10_000)] = 1,
     ) -> Template:
@@ -50,7 +67,11 @@ class SearchController(Controller):
             notice = _("Your search was long; only its beginning was used.")
         results = await search.search(query) if query.q else SearchResults(query=query)
         return render(
-            request, "search/results.html", results=results, query=query, notice=notice,
+            request,
+            "search/results.html",
+            results=results,
+            query=query,
+            notice=notice,
             type_labels={k: gettext(v) for k, v in DOC_TYPES.items()},
         )
 
@@ -84,10 +105,13 @@ class SearchApiController(Controller):
 
     @get("/search")
     async def search_api(
-        self, search: SearchService,
+        self,
+        search: SearchService,
         q: Annotated[str, Parameter(min_length=1, max_length=1000)],
         doc_type: Annotated[str | None, Parameter(query="type")] = None,
-        domain: str | None = None, district: str | None = None, tag: str | None = None,
+        domain: str | None = None,
+        district: str | None = None,
+        tag: str | None = None,
         status: str | None = None,
         page: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 1,
     ) -> SearchOut:
@@ -95,9 +119,17 @@ class SearchApiController(Controller):
         query = _query(q, doc_type, domain, district, tag, status, page)
         results = await search.search(query)
         return SearchOut(
-            query=query.q, page=query.page, per_page=query.per_page, total=results.total,
-            total_is_lower_bound=results.total_is_lower_bound, partial=results.partial,
-            degraded=results.degraded, message=results.message, facets=results.facets,
-            hits=[SearchHitOut(h.doc_type, h.doc_id, h.url, h.title_html, h.snippet_html, h.score)
-                  for h in results.hits],
+            query=query.q,
+            page=query.page,
+            per_page=query.per_page,
+            total=results.total,
+            total_is_lower_bound=results.total_is_lower_bound,
+            partial=results.partial,
+            degraded=results.degraded,
+            message=results.message,
+            facets=results.facets,
+            hits=[
+                SearchHitOut(h.doc_type, h.doc_id, h.url, h.title_html, h.snippet_html, h.score)
+                for h in results.hits
+            ],
         )

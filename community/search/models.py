@@ -8,10 +8,9 @@ from typing import Any
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import BigInteger, Computed, Identity, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from community.db import metadata
-from sqlalchemy.orm import DeclarativeBase
 
 
 class SearchBase(DeclarativeBase):

@@ -8,6 +8,7 @@ backend in order per document, retries with backoff, and drains the backlog once
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -44,8 +45,11 @@ def register_type(doc_type: str, label: str, source: Source) -> None:
 
 
 def enqueue_upsert(db: AsyncSession, document: SearchDocument) -> None:
-    db.add(OutboxEntry(doc_type=document.doc_type, doc_id=document.doc_id, op="upsert",
-                       payload=document.to_payload()))
+    db.add(
+        OutboxEntry(
+            doc_type=document.doc_type, doc_id=document.doc_id, op="upsert", payload=document.to_payload()
+        )
+    )
 
 
 def enqueue_delete(db: AsyncSession, doc_type: str, doc_id: str) -> None:
@@ -75,9 +79,7 @@ class OutboxDelivery:
         async with self.sessions() as db, db.begin():
             if not await db.scalar(select(func.pg_try_advisory_xact_lock(DELIVERY_LOCK_KEY))):
                 return report  # another process is delivering
-            entries = (
-                await db.scalars(select(OutboxEntry).order_by(OutboxEntry.id).limit(batch_size))
-            ).all()
+            entries = (await db.scalars(select(OutboxEntry).order_by(OutboxEntry.id).limit(batch_size))).all()
             if not entries:
                 return report
             now = datetime.now(UTC)
@@ -126,7 +128,7 @@ class OutboxDelivery:
     async def drain(self, max_rounds: int = 1000) -> DeliveryReport:
         """Deliver until nothing due is left (used by tests and the CLI)."""
         total = DeliveryReport()
-        for _ in range(max_rounds):
+        for _round in range(max_rounds):
             report = await self.deliver_once()
             total.delivered += report.delivered
             total.failed += report.failed
@@ -145,10 +147,8 @@ class OutboxDelivery:
                 report = DeliveryReport()
             if report.delivered == 0:
                 self.wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), timeout=idle_seconds)
-                except TimeoutError:
-                    pass
 
     async def backlog(self) -> dict[str, Any]:
         async with self.sessions() as db:
@@ -176,13 +176,14 @@ class SearchService:
         except Exception as exc:  # the engine is down: the page still loads and says so
             logger.exception("search backend %s failed", self.backend.name, exc_info=exc)
             return SearchResults(
-                query=query, degraded=True,
+                query=query,
+                degraded=True,
                 message=_("Search is not available right now. Please try again in a few minutes."),
             )
 
 
 async def search_health(backend: SearchBackend, delivery: OutboxDelivery) -> dict[str, Any]:
-    """For /healthz: the engine, the backlog and the lag. Raises (so the entry reads down) when unreachable."""
+    """For /healthz: engine, backlog and lag. Raises (so the entry reads down) when unreachable."""
     report: dict[str, Any] = {"backend": backend.name}
     report.update(await delivery.backlog())
     report.update(await backend.ping())

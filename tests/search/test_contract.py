@@ -11,19 +11,45 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def doc(doc_id: str, title: str, body: str = "", doc_type: str = "post", **kw: Any) -> SearchDocument:
-    return SearchDocument(doc_type=doc_type, doc_id=doc_id, title=title, body=body, url=f"/x/{doc_id}",
-                          published_at=kw.pop("published_at", NOW), **kw)
+    return SearchDocument(
+        doc_type=doc_type,
+        doc_id=doc_id,
+        title=title,
+        body=body,
+        url=f"/x/{doc_id}",
+        published_at=kw.pop("published_at", NOW),
+        **kw,
+    )
 
 
 DOCS = [
-    doc("1", "大模型的部署实践", "用 vLLM 在两张显卡上部署 Qwen2.5-7B，记录踩过的坑。", tags=["部署", "vllm"],
-        domains=["生产制造"], district="洪山区"),
+    doc(
+        "1",
+        "大模型的部署实践",
+        "用 vLLM 在两张显卡上部署 Qwen2.5-7B，记录踩过的坑。",
+        tags=["部署", "vllm"],
+        domains=["生产制造"],
+        district="洪山区",
+    ),
     doc("2", "LangChain 入门指南", "从 Chain 到 Agent：用 LangChain 搭一个问答机器人。", tags=["langchain"]),
-    doc("3", "基于 RAG 的企业知识库", "把政务制度文件切块、向量化，接入大模型回答员工提问。", tags=["rag"],
-        domains=["政务服务"], district="江岸区"),
+    doc(
+        "3",
+        "基于 RAG 的企业知识库",
+        "把政务制度文件切块、向量化，接入大模型回答员工提问。",
+        tags=["rag"],
+        domains=["政务服务"],
+        district="江岸区",
+    ),
     doc("4", "Fine-tuning ChatGLM on a laptop", "LoRA adapters make fine-tuning cheap.", tags=["微调"]),
-    doc("5", "政务热线智能分派", "用智能体给 12345 热线工单自动分类。", doc_type="scenario",
-        domains=["政务服务"], district="江岸区", status="published"),
+    doc(
+        "5",
+        "政务热线智能分派",
+        "用智能体给 12345 热线工单自动分类。",
+        doc_type="scenario",
+        domains=["政务服务"],
+        district="江岸区",
+        status="published",
+    ),
     doc("6", "鲲鹏服务器上跑 Qwen 推理", "ARM 服务器上的推理性能测试。"),
 ]
 
@@ -58,7 +84,9 @@ async def test_filters_and_facets(backend: Any) -> None:
 
 
 async def test_highlights_are_escaped_html(backend: Any) -> None:
-    await _index(backend, [doc("x", "<script>alert(1)</script> LangChain 技巧", "<img src=x onerror=alert(2)> 部署")])
+    await _index(
+        backend, [doc("x", "<script>alert(1)</script> LangChain 技巧", "<img src=x onerror=alert(2)> 部署")]
+    )
     hit = (await backend.search(SearchQuery(q="langchain 部署"))).hits[0]
     assert "<script>" not in hit.title_html and "&lt;script&gt;" in hit.title_html
     assert "<img" not in hit.snippet_html
@@ -86,8 +114,19 @@ async def test_pagination(backend: Any) -> None:
 
 async def test_nasty_queries_answer_without_error(backend: Any) -> None:
     await _index(backend)
-    for q in ["", "   ", "😀🔥", "'; DROP TABLE search_document; --", "a & b | !c <-> d", "\\x00", "大" * 10_000,
-              "<script>alert(1)</script>", "(((", ":*", "'''"]:
+    for q in [
+        "",
+        "   ",
+        "😀🔥",
+        "'; DROP TABLE search_document; --",
+        "a & b | !c <-> d",
+        "\\x00",
+        "大" * 10_000,
+        "<script>alert(1)</script>",
+        "(((",
+        ":*",
+        "'''",
+    ]:
         results = await backend.search(SearchQuery(q=q))
         assert results.degraded is False
     assert (await _ids(backend, "大模型 nonexistentword"))[0] == "1"  # partial: some words match

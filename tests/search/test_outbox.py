@@ -10,8 +10,8 @@ from typing import Any
 from tests.conftest import FormClient
 
 
-async def _wait_for(predicate: Any, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
+async def _wait_for(predicate: Any, within: float = 15.0) -> None:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if await predicate():
             return
@@ -27,17 +27,33 @@ async def _found(client: FormClient, q: str) -> list[str]:
 
 async def test_changes_made_while_the_index_is_down_all_arrive_afterwards(client: FormClient, db) -> None:
     await client.register("owner@example.com", "负责人")
-    await client.submit("/orgs/new", {"name": "光谷向量科技", "org_type": "opc", "slug": "vector",
-                                      "summary": "向量数据库选型咨询"})
+    await client.submit(
+        "/orgs/new",
+        {"name": "光谷向量科技", "org_type": "opc", "slug": "vector", "summary": "向量数据库选型咨询"},
+    )
     await _wait_for(lambda: _has(client, "向量数据库", "/orgs/vector"))
 
     # The index goes away: every delivery now fails for real.
     db.fetchval("ALTER TABLE search_document RENAME TO search_document_away")
     try:
-        await client.submit("/orgs/vector/edit", {"name": "光谷知识图谱科技", "org_type": "opc", "slug": "vector",
-                                                  "summary": "知识图谱与 GraphRAG 落地"})
-        await client.submit("/orgs/new", {"name": "江城 Agent 工坊", "org_type": "opc", "slug": "agent-lab",
-                                          "summary": "智能体编排与测试"})
+        await client.submit(
+            "/orgs/vector/edit",
+            {
+                "name": "光谷知识图谱科技",
+                "org_type": "opc",
+                "slug": "vector",
+                "summary": "知识图谱与 GraphRAG 落地",
+            },
+        )
+        await client.submit(
+            "/orgs/new",
+            {
+                "name": "江城 Agent 工坊",
+                "org_type": "opc",
+                "slug": "agent-lab",
+                "summary": "智能体编排与测试",
+            },
+        )
         await _wait_for(lambda: _failed_attempts(db))
         health = (await client.get("/healthz")).json()
         assert health["status"] == "degraded"  # search is not critical: the site still serves

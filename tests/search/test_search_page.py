@@ -15,8 +15,9 @@ async def indexed(client: FormClient, db) -> FormClient:  # type: ignore[no-unty
         ("langchain", "LangChain 应用工坊", "Agent 与 RAG 应用开发。"),
         ("rag", "基于 RAG 的企业知识库服务商", "制度文档问答。"),
     ]:
-        response = await client.submit("/orgs/new", {"name": name, "org_type": "opc", "slug": slug,
-                                                     "summary": summary})
+        response = await client.submit(
+            "/orgs/new", {"name": name, "org_type": "opc", "slug": slug, "summary": summary}
+        )
         assert response.status_code == 200
     await outbox_drained(db)
     return client
@@ -37,8 +38,17 @@ async def test_must_show_queries_find_their_document_first(indexed: FormClient, 
 
 @pytest.mark.parametrize(
     "q",
-    ["!!!???。。。", "😀🚀🔥", "' OR 1=1; DROP TABLE search_document; --", "<script>alert(1)</script>",
-     "x" * 10_000, "大模型" * 1200, "%_\\", "a:* & !b", "\u0000null"],
+    [
+        "!!!???。。。",
+        "😀🚀🔥",
+        "' OR 1=1; DROP TABLE search_document; --",
+        "<script>alert(1)</script>",
+        "x" * 10_000,
+        "大模型" * 1200,
+        "%_\\",
+        "a:* & !b",
+        "\u0000null",
+    ],
 )
 async def test_nasty_queries_get_an_answer_never_a_500(indexed: FormClient, q: str) -> None:
     page = await indexed.get("/search", params={"q": q})

@@ -128,10 +128,19 @@ class MeilisearchBackend:
         )
         if not found.hits and len(searchtext.query_terms(q)) > 1:
             found = await self.index.search(
-                q, offset=query.offset, limit=query.per_page, filter=self._filter(query) or None,
+                q,
+                offset=query.offset,
+                limit=query.per_page,
+                filter=self._filter(query) or None,
                 facets=["doc_type", "domains", "district", "tags", "status"],
-                attributes_to_highlight=["title"], attributes_to_crop=["body"], crop_length=60, crop_marker="…",
-                highlight_pre_tag=PRE, highlight_post_tag=POST, matching_strategy="last", show_ranking_score=True,
+                attributes_to_highlight=["title"],
+                attributes_to_crop=["body"],
+                crop_length=60,
+                crop_marker="…",
+                highlight_pre_tag=PRE,
+                highlight_post_tag=POST,
+                matching_strategy="last",
+                show_ranking_score=True,
             )
             results.partial = bool(found.hits)
         for hit in found.hits:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, cast, delete, func, literal, literal_column, select, text
-from sqlalchemy.dialects.postgresql import TSQUERY
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, cast, delete, func, literal, literal_column, select, text, union_all
+from sqlalchemy.dialects.postgresql import TSQUERY, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.sql import ColumnElement
 
@@ -22,7 +21,6 @@ from community.search.schemas import SearchDocument, SearchHit, SearchQuery, Sea
 # Rank at most this many matches of a query; a vaguer query than that is answered from a sample and the
 # searcher is told to narrow it. Keeps every query's cost bounded whatever the index size.
 RANK_CANDIDATES = 5000
-COUNT_CAP = 1000
 FACET_SAMPLE = 5000
 SNIPPET_CHARS = 160
 TRGM_THRESHOLD = 0.45
@@ -45,7 +43,9 @@ class PostgresSearchBackend:
     async def ping(self) -> dict[str, Any]:
         async with self.sessions() as db:
             await db.execute(text("SELECT 1 FROM search_document LIMIT 1"))  # raises when the index is gone
-            count = await db.scalar(text("SELECT reltuples::bigint FROM pg_class WHERE relname = 'search_document'"))
+            count = await db.scalar(
+                text("SELECT reltuples::bigint FROM pg_class WHERE relname = 'search_document'")
+            )
         return {"documents_estimate": max(int(count or 0), 0)}
 
     async def apply(self, upserts: list[SearchDocument], deletes: list[tuple[str, str]]) -> None:
@@ -71,7 +71,9 @@ class PostgresSearchBackend:
                         "status": d.status,
                         "extra": d.extra,
                         "published_at": d.published_at,
-                        "tsv": searchtext.tsvector_literal([(d.title, "A"), (d.body, "B"), (" ".join(d.tags), "A")]),
+                        "tsv": searchtext.tsvector_literal(
+                            [(d.title, "A"), (d.body, "B"), (" ".join(d.tags), "A")]
+                        ),
                     }
                     for d in upserts
                 ]
@@ -80,8 +82,18 @@ class PostgresSearchBackend:
                     constraint="uq_search_document_ref",
                     set_={
                         c: stmt.excluded[c]
-                        for c in ("title", "body", "url", "domains", "tags", "district", "status", "extra",
-                                  "published_at", "tsv")
+                        for c in (
+                            "title",
+                            "body",
+                            "url",
+                            "domains",
+                            "tags",
+                            "district",
+                            "status",
+                            "extra",
+                            "published_at",
+                            "tsv",
+                        )
                     }
                     | {"indexed_at": func.now()},
                 )
@@ -111,44 +123,43 @@ class PostgresSearchBackend:
         results = SearchResults(query=query)
         if not terms:
             return results
-        row = SearchDocumentRow
         async with self.sessions() as db:
-            partial = False
             tsq = cast(literal(searchtext.tsquery(terms)), TSQUERY)
-            matches = row.tsv.op("@@")(tsq)
-            total = await self._count(db, [matches, *self._filters(query)])
-            if total == 0 and len(terms) > 1:
+            scored = await self._ranked(db, query, tsq)
+            if not scored and query.page == 1 and len(terms) > 1:
+                # Nothing has every word: show what has some of them, and say so.
                 tsq = cast(literal(searchtext.tsquery(terms, any_term=True)), TSQUERY)
-                matches = row.tsv.op("@@")(tsq)
-                total = await self._count(db, [matches, *self._filters(query)])
-                partial = total > 0
-            candidates = (
-                select(row.id).where(matches, *self._filters(query)).limit(RANK_CANDIDATES).subquery("candidates")
-            )
-            score = func.ts_rank_cd(literal_column(f"'{RANK_WEIGHTS}'::float4[]"), row.tsv, tsq, 32).label("score")
-            page_rows = (
-                await db.execute(
-                    select(row, score)
-                    .join(candidates, candidates.c.id == row.id)
-                    .order_by(score.desc(), row.published_at.desc().nulls_last(), row.id.desc())
-                    .limit(query.per_page)
-                    .offset(query.offset)
-                )
-            ).all()
-            scored: list[tuple[SearchDocumentRow, float]] = [(r, float(s)) for r, s in page_rows]
+                scored = await self._ranked(db, query, tsq)
+                results.partial = bool(scored)
+            facets, total = await self._facets(db, query, SearchDocumentRow.tsv.op("@@")(tsq))
             if query.page == 1 and len(scored) < query.per_page and _looks_latin(query.q):
                 scored += await self._typo_matches(db, query, {r.id for r, _ in scored})
                 total = max(total, len(scored))
             results.hits = [self._hit(r, s, terms) for r, s in scored]
-            results.total = total
-            results.total_is_lower_bound = total >= COUNT_CAP
-            results.partial = partial
-            results.facets = await self._facets(db, query, matches)
+            results.total = max(total, query.offset + len(scored))
+            results.total_is_lower_bound = total >= FACET_SAMPLE
+            results.facets = facets
         return results
 
-    async def _count(self, db: Any, conditions: list[ColumnElement[bool]]) -> int:
-        capped = select(SearchDocumentRow.id).where(*conditions).limit(COUNT_CAP).subquery()
-        return int(await db.scalar(select(func.count()).select_from(capped)) or 0)
+    async def _ranked(self, db: Any, query: SearchQuery, tsq: Any) -> list[tuple[SearchDocumentRow, float]]:
+        row = SearchDocumentRow
+        matches = row.tsv.op("@@")(tsq)
+        candidates = (
+            select(row.id).where(matches, *self._filters(query)).limit(RANK_CANDIDATES).subquery("candidates")
+        )
+        score = func.ts_rank_cd(literal_column(f"'{RANK_WEIGHTS}'::float4[]"), row.tsv, tsq, 32).label(
+            "score"
+        )
+        rows = (
+            await db.execute(
+                select(row, score)
+                .join(candidates, candidates.c.id == row.id)
+                .order_by(score.desc(), row.published_at.desc().nulls_last(), row.id.desc())
+                .limit(query.per_page)
+                .offset(query.offset)
+            )
+        ).all()
+        return [(r, float(s)) for r, s in rows]
 
     async def _typo_matches(
         self, db: Any, query: SearchQuery, seen: set[int]
@@ -169,32 +180,43 @@ class PostgresSearchBackend:
         ).all()
         return [(r, float(s) * 0.01) for r, s in found if r.id not in seen][: query.per_page]
 
-    async def _facets(self, db: Any, query: SearchQuery, matches: ColumnElement[bool]) -> dict[str, dict[str, int]]:
+    async def _facets(
+        self, db: Any, query: SearchQuery, matches: ColumnElement[bool]
+    ) -> tuple[dict[str, dict[str, int]], int]:
+        """Counts per type, domain, district, tag and status over (a bounded sample of) the matches, in one
+        query. The type counts ignore the type filter, so that the other types show how many they have."""
         row = SearchDocumentRow
+        sample = (
+            select(row.doc_type, row.domains, row.district, row.tags, row.status)
+            .where(matches, *self._filters(query, skip="doc_type"))
+            .limit(FACET_SAMPLE)
+            .cte("sample")
+        )
+        in_type = sample.c.doc_type.in_(query.types) if query.types else literal(True)
+        domain = select(func.unnest(sample.c.domains).label("value")).where(in_type).subquery("domain")
+        tag = select(func.unnest(sample.c.tags).label("value")).where(in_type).subquery("tag")
+        parts = [
+            select(
+                literal("doc_type").label("facet"), sample.c.doc_type.label("value"), func.count()
+            ).group_by(sample.c.doc_type),
+            select(literal("district"), sample.c.district, func.count())
+            .where(in_type, sample.c.district.is_not(None))
+            .group_by(sample.c.district),
+            select(literal("status"), sample.c.status, func.count())
+            .where(in_type, sample.c.status.is_not(None))
+            .group_by(sample.c.status),
+            select(literal("domains"), domain.c.value, func.count()).group_by(domain.c.value),
+            select(literal("tags"), tag.c.value, func.count()).group_by(tag.c.value),
+        ]
+        rows = (await db.execute(union_all(*parts))).all()
         facets: dict[str, dict[str, int]] = {}
-        for name, column, is_array in (
-            ("doc_type", row.doc_type, False),
-            ("domains", row.domains, True),
-            ("district", row.district, False),
-            ("tags", row.tags, True),
-            ("status", row.status, False),
-        ):
-            sample = select(column.label("value")).where(matches, *self._filters(query, skip=name))
-            sample_sq = sample.limit(FACET_SAMPLE).subquery()
-            value = func.unnest(sample_sq.c.value) if is_array else sample_sq.c.value
-            inner = select(value.label("v")).subquery()
-            counts = (
-                await db.execute(
-                    select(inner.c.v, func.count())
-                    .where(inner.c.v.is_not(None))
-                    .group_by(inner.c.v)
-                    .order_by(func.count().desc())
-                    .limit(30)
-                )
-            ).all()
-            if counts:
-                facets[name] = {str(v): int(n) for v, n in counts}
-        return facets
+        for facet, value, count in rows:
+            facets.setdefault(facet, {})[str(value)] = int(count)
+        for name, counts in facets.items():
+            facets[name] = dict(sorted(counts.items(), key=lambda kv: -kv[1])[:30])
+        type_counts = facets.get("doc_type", {})
+        total = sum(n for t, n in type_counts.items() if not query.types or t in query.types)
+        return facets, total
 
     @staticmethod
     def _hit(row: SearchDocumentRow, score: float, terms: list[searchtext.QueryTerm]) -> SearchHit:
