@@ -151,31 +151,59 @@ WORDS_EN = [
 ]
 
 
+ENGLISH = PRODUCTS + WORDS_EN + [
+    "api", "sdk", "gateway", "token", "context", "memory", "planner", "tool", "function", "schema", "json",
+    "rerank", "chunking", "tokenizer", "lora", "qlora", "rlhf", "dpo", "distillation", "sharding", "batching",
+    "stream", "webhook", "crawler", "ocr", "asr", "tts", "diffusion", "vision", "transformer", "attention",
+    "kv-cache", "flash-attention", "mixture-of-experts", "moe", "gguf", "awq", "gptq", "int4", "fp8", "cuda",
+    "rocm", "npu", "ascend", "kunpeng", "openai", "claude", "gemini", "mistral", "yi", "baichuan", "minimax",
+    "kimi", "glm-4", "qwen-vl", "sora", "whisper", "bert", "clip", "sam", "yolo", "paddle", "mindspore",
+]
+
+
+def _dictionary() -> tuple[list[str], list[float]]:
+    """jieba's own dictionary (about 350,000 words with their corpus frequencies): text drawn from it has the
+    long-tailed word frequencies of real Chinese, so that query costs are realistic rather than every query
+    word appearing in a tenth of the corpus."""
+    import jieba
+
+    words, cumulative, total = [], [], 0.0
+    with open(os.path.join(os.path.dirname(jieba.__file__), "dict.txt"), encoding="utf-8") as fh:
+        for line in fh:
+            word, freq, *_ = line.split()
+            if len(word) >= 2 and word.isalpha():
+                total += float(freq)
+                words.append(word)
+                cumulative.append(total)
+    return words, cumulative
+
+
+_DICT: tuple[list[str], list[float]] | None = None
+
+
+def _words(rng: random.Random, k: int) -> list[str]:
+    global _DICT
+    if _DICT is None:
+        _DICT = _dictionary()
+    return rng.choices(_DICT[0], cum_weights=_DICT[1], k=k)
+
+
 def _sentence(rng: random.Random) -> str:
-    kind = rng.random()
-    if kind < 0.5:
-        return (
-            f"{rng.choice(FILLER_ZH)}用 {rng.choice(PRODUCTS)} 做{rng.choice(TOPICS_ZH)}{rng.choice(VERBS_ZH)}，"
-            f"{rng.choice(TOPICS_ZH)}的效果比预期好。"
-        )
-    if kind < 0.75:
-        return (
-            f"{rng.choice(TOPICS_ZH)}和{rng.choice(TOPICS_ZH)}怎么结合？{rng.choice(FILLER_ZH)}"
-            f"{rng.choice(VERBS_ZH)}了一套方案。"
-        )
-    return (
-        f"We tried {rng.choice(PRODUCTS)} for {rng.choice(WORDS_EN)} and {rng.choice(WORDS_EN)}; "
-        f"the {rng.choice(WORDS_EN)} improved a lot."
-    )
+    words = _words(rng, rng.randint(6, 16))
+    if rng.random() < 0.5:
+        words.insert(rng.randrange(len(words)), f" {rng.choice(ENGLISH)} ")
+    if rng.random() < 0.3:
+        words.insert(rng.randrange(len(words)), rng.choice(TOPICS_ZH))
+    return "".join(words) + rng.choice("，。；！？")
 
 
 def _title(rng: random.Random) -> str:
-    kind = rng.random()
-    if kind < 0.6:
-        return f"{rng.choice(PRODUCTS)} {rng.choice(TOPICS_ZH)}{rng.choice(VERBS_ZH)}"
-    if kind < 0.85:
-        return f"{rng.choice(TOPICS_ZH)}{rng.choice(VERBS_ZH)}：{rng.choice(TOPICS_ZH)}"
-    return f"{rng.choice(PRODUCTS)} {rng.choice(WORDS_EN)} {rng.choice(WORDS_EN)} notes"
+    words = _words(rng, rng.randint(2, 5))
+    if rng.random() < 0.5:
+        words.insert(rng.randrange(len(words) + 1), f" {rng.choice(ENGLISH)} ")
+    if rng.random() < 0.3:
+        words.append(rng.choice(TOPICS_ZH))
+    return "".join(words).strip()
 
 
 def _generate_chunk(args: tuple[int, int, int]) -> list[tuple[Any, ...]]:
@@ -186,23 +214,16 @@ def _generate_chunk(args: tuple[int, int, int]) -> list[tuple[Any, ...]]:
     rows = []
     for i in range(start, start + count):
         title = _title(rng)
-        body = "".join(_sentence(rng) for _ in range(rng.randint(1, 4)))
-        rows.append(
-            (
-                "post",
-                f"g{i}",
-                title,
-                body,
-                f"/forum/t/{i}",
-                rng.sample(DOMAINS, rng.randint(0, 2)),
-                rng.sample(TOPICS_ZH, rng.randint(0, 3)),
-                rng.choice(DISTRICTS) if rng.random() < 0.5 else None,
-                "published",
-                "{}",
-                base - timedelta(minutes=i),
-                tsvector_literal([(title, "A"), (body, "B")]),
-            )
-        )
+        body = "".join(_sentence(rng) for _ in range(rng.randint(1, 5)))
+        tags = rng.sample(TOPICS_ZH, rng.randint(0, 3))
+        rows.append((
+            "post", f"g{i}", title, body, f"/forum/t/{i}",
+            rng.sample(DOMAINS, rng.randint(0, 2)), tags,
+            rng.choice(DISTRICTS) if rng.random() < 0.5 else None, "published", "{}",
+            base - timedelta(minutes=i),
+            tsvector_literal([(title, "A"), (body, "B"), (" ".join(tags), "A")]),
+            tsvector_literal([(title, "A"), (" ".join(tags), "A")]),
+        ))
     return rows
 
 
@@ -285,10 +306,11 @@ async def generate(url: str, docs: int, fresh: bool) -> None:
         await conn.execute("TRUNCATE search_document")
         await conn.execute("DROP INDEX IF EXISTS ix_search_document_tsv")
         await conn.execute("DROP INDEX IF EXISTS ix_search_document_title_trgm")
+        await conn.execute("DROP INDEX IF EXISTS ix_search_document_title_tsv")
         await conn.execute(
             "CREATE TEMP TABLE staging (doc_type text, doc_id text, title text, body text, url text, "
             "domains text[], tags text[], district text, status text, extra text, published_at timestamptz, "
-            "tsv text)"
+            "tsv text, title_tsv text)"
         )
         chunk = 20_000
         jobs = [(start, min(chunk, docs - start), start) for start in range(0, docs, chunk)]
@@ -301,12 +323,13 @@ async def generate(url: str, docs: int, fresh: bool) -> None:
         await conn.copy_records_to_table("staging", records=_relevance_rows(), columns=COLUMNS)
         await conn.execute(
             "INSERT INTO search_document (doc_type, doc_id, title, body, url, domains, tags, district, status, "
-            "extra, published_at, tsv) SELECT doc_type, doc_id, title, body, url, domains, tags, district, status, "
-            "extra::jsonb, published_at, tsv::tsvector FROM staging"
+            "extra, published_at, tsv, title_tsv) SELECT doc_type, doc_id, title, body, url, domains, tags, district, "
+            "status, extra::jsonb, published_at, tsv::tsvector, title_tsv::tsvector FROM staging"
         )
         print(f"  inserted ({time.perf_counter() - started:.0f}s); building indexes", flush=True)
         await conn.execute("SET maintenance_work_mem = '1GB'")
         await conn.execute("CREATE INDEX ix_search_document_tsv ON search_document USING gin (tsv)")
+        await conn.execute("CREATE INDEX ix_search_document_title_tsv ON search_document USING gin (title_tsv)")
         await conn.execute(
             "CREATE INDEX ix_search_document_title_trgm ON search_document USING gin (title_folded gin_trgm_ops)"
         )
@@ -317,18 +340,22 @@ async def generate(url: str, docs: int, fresh: bool) -> None:
 
 
 def _workload(n: int, rng: random.Random) -> Iterator[str]:
+    """Queries as people type them: one to three words drawn from the same distribution as the text
+    (so common words come up often), product names, and Chinese/English mixes."""
     for _ in range(n):
         kind = rng.random()
-        if kind < 0.35:
-            yield f"{rng.choice(TOPICS_ZH)}{rng.choice(VERBS_ZH)}"
+        if kind < 0.3:
+            yield "".join(_words(rng, 1))
         elif kind < 0.55:
-            yield f"{rng.choice(PRODUCTS)} {rng.choice(TOPICS_ZH)}"
+            yield " ".join(_words(rng, 2))
         elif kind < 0.7:
-            yield rng.choice(PRODUCTS).lower()
-        elif kind < 0.85:
-            yield f"{rng.choice(WORDS_EN)} {rng.choice(WORDS_EN)}"
+            yield f"{rng.choice(ENGLISH)} {_words(rng, 1)[0]}"
+        elif kind < 0.8:
+            yield rng.choice(ENGLISH)
+        elif kind < 0.9:
+            yield f"{rng.choice(TOPICS_ZH)}{rng.choice(VERBS_ZH)}"
         else:
-            yield f"{rng.choice(TOPICS_ZH)} {rng.choice(TOPICS_ZH)} {rng.choice(VERBS_ZH)}"
+            yield " ".join(_words(rng, 3))
 
 
 def _mean(values: list[float]) -> float:

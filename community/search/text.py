@@ -97,12 +97,21 @@ def index_tokens(text: str, limit: int = MAX_INDEX_TOKENS) -> list[str]:
             tokens.extend(_cjk_grams(word))
         else:
             tokens.append(word)
-            parts = re.split(r"[._+#-]+", word)
-            if len(parts) > 1:
-                tokens.extend(p for p in parts if p)
+            tokens.extend(_latin_parts(word))
         if len(tokens) >= limit:
             break
     return tokens[:limit]
+
+
+def _latin_parts(word: str) -> list[str]:
+    """gpt-4o -> gpt, 4o; qwen2.5 -> qwen2, 5, qwen; llama3 -> llama: what people type for a product."""
+    parts = [p for p in re.split(r"[._+#-]+", word) if p]
+    if len(parts) == 1:
+        parts = []
+    letters = re.match(r"[a-z]{2,}", word)
+    if letters and letters.group(0) != word and letters.group(0) not in parts:
+        parts.append(letters.group(0))
+    return parts
 
 
 @dataclass(frozen=True)
@@ -139,9 +148,13 @@ def _quote(lexeme: str) -> str:
 
 
 def term_tsquery(term: QueryTerm) -> str:
-    """A tsquery for one term: an English word as a prefix; a Chinese word as itself, or its bigrams."""
+    """A tsquery for one term: an English word as itself; a Chinese word as itself, or its bigrams.
+
+    No prefix matching: a prefix expands to every lexeme that starts with it and makes common queries slow at
+    scale; product names are indexed with their parts instead (qwen2.5 -> qwen), and titles forgive typos.
+    """
     if not term.cjk:
-        return f"{_quote(term.text)}:*"
+        return _quote(term.text)
     if len(term.text) <= 2:
         return _quote(term.text)
     bigrams = " & ".join(_quote(term.text[i : i + 2]) for i in range(len(term.text) - 1))

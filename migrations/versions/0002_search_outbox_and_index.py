@@ -36,6 +36,7 @@ def upgrade() -> None:
     sa.Column('extra', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('published_at', advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
     sa.Column('tsv', postgresql.TSVECTOR(), nullable=False),
+    sa.Column('title_tsv', postgresql.TSVECTOR(), nullable=False),
     sa.Column('indexed_at', advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_search_document')),
     sa.UniqueConstraint('doc_type', 'doc_id', name='uq_search_document_ref')
@@ -43,6 +44,7 @@ def upgrade() -> None:
     op.create_index('ix_search_document_title_trgm', 'search_document', ['title_folded'], unique=False, postgresql_using='gin', postgresql_ops={'title_folded': 'gin_trgm_ops'})
     op.create_index('ix_search_document_tsv', 'search_document', ['tsv'], unique=False, postgresql_using='gin')
     op.create_index('ix_search_document_type', 'search_document', ['doc_type'], unique=False)
+    op.create_index('ix_search_document_title_tsv', 'search_document', ['title_tsv'], unique=False, postgresql_using='gin')
     op.create_table('search_outbox',
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
     sa.Column('doc_type', sa.String(length=30), nullable=False),
@@ -73,6 +75,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_search_outbox_doc', table_name='search_outbox')
     op.drop_table('search_outbox')
+    op.drop_index('ix_search_document_title_tsv', table_name='search_document', postgresql_using='gin')
     op.drop_index('ix_search_document_type', table_name='search_document')
     op.drop_index('ix_search_document_tsv', table_name='search_document', postgresql_using='gin')
     op.drop_index('ix_search_document_title_trgm', table_name='search_document', postgresql_using='gin', postgresql_ops={'title_folded': 'gin_trgm_ops'})

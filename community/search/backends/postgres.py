@@ -20,8 +20,9 @@ from community.search.schemas import SearchDocument, SearchHit, SearchQuery, Sea
 
 # Rank at most this many matches of a query; a vaguer query than that is answered from a sample and the
 # searcher is told to narrow it. Keeps every query's cost bounded whatever the index size.
-RANK_CANDIDATES = 5000
-FACET_SAMPLE = 5000
+RANK_CANDIDATES = 2000
+TITLE_CANDIDATES = 500
+FACET_SAMPLE = 2000
 SNIPPET_CHARS = 160
 TRGM_THRESHOLD = 0.45
 # ts_rank_cd weights for D, C, B, A: a word in the title counts 2.5 times one in the body.
@@ -71,6 +72,7 @@ class PostgresSearchBackend:
                         "status": d.status,
                         "extra": d.extra,
                         "published_at": d.published_at,
+                        "title_tsv": searchtext.tsvector_literal([(d.title, "A"), (" ".join(d.tags), "A")]),
                         "tsv": searchtext.tsvector_literal(
                             [(d.title, "A"), (d.body, "B"), (" ".join(d.tags), "A")]
                         ),
@@ -93,6 +95,7 @@ class PostgresSearchBackend:
                             "extra",
                             "published_at",
                             "tsv",
+                            "title_tsv",
                         )
                     }
                     | {"indexed_at": func.now()},
@@ -125,31 +128,46 @@ class PostgresSearchBackend:
             return results
         async with self.sessions() as db:
             tsq = cast(literal(searchtext.tsquery(terms)), TSQUERY)
-            scored = await self._ranked(db, query, tsq)
+            scored, facets, total, bound = await self._matches(db, query, tsq)
             if not scored and query.page == 1 and len(terms) > 1:
                 # Nothing has every word: show what has some of them, and say so.
                 tsq = cast(literal(searchtext.tsquery(terms, any_term=True)), TSQUERY)
-                scored = await self._ranked(db, query, tsq)
+                scored, facets, total, bound = await self._matches(db, query, tsq)
                 results.partial = bool(scored)
-            facets, total = await self._facets(db, query, SearchDocumentRow.tsv.op("@@")(tsq))
             if query.page == 1 and len(scored) < query.per_page and _looks_latin(query.q):
                 scored += await self._typo_matches(db, query, {r.id for r, _ in scored})
                 total = max(total, len(scored))
             results.hits = [self._hit(r, s, terms) for r, s in scored]
             results.total = max(total, query.offset + len(scored))
-            results.total_is_lower_bound = total >= FACET_SAMPLE
+            results.total_is_lower_bound = bound
             results.facets = facets
         return results
 
-    async def _ranked(self, db: Any, query: SearchQuery, tsq: Any) -> list[tuple[SearchDocumentRow, float]]:
+    async def _matches(
+        self, db: Any, query: SearchQuery, tsq: Any
+    ) -> tuple[list[tuple[SearchDocumentRow, float]], dict[str, dict[str, int]], int, bool]:
+        """Title matches first: their index is small, and when they fill the page the body index (large for
+        common words) is not read at all. Otherwise every match, title or body, is ranked."""
         row = SearchDocumentRow
-        matches = row.tsv.op("@@")(tsq)
-        candidates = (
-            select(row.id).where(matches, *self._filters(query)).limit(RANK_CANDIDATES).subquery("candidates")
-        )
-        score = func.ts_rank_cd(literal_column(f"'{RANK_WEIGHTS}'::float4[]"), row.tsv, tsq, 32).label(
-            "score"
-        )
+        filters = self._filters(query)
+        in_title = row.title_tsv.op("@@")(tsq)
+        anywhere = row.tsv.op("@@")(tsq)
+        title_ids = select(row.id).where(in_title, *filters).limit(TITLE_CANDIDATES)
+        in_titles = int(await db.scalar(select(func.count()).select_from(title_ids.subquery())) or 0)
+        if in_titles >= query.offset + query.per_page:
+            scored = await self._ranked(db, query, tsq, title_ids.subquery("candidates"))
+            facets, total = await self._facets(db, query, in_title)
+            return scored, facets, total, True
+        candidates = select(row.id).where(anywhere, *filters).limit(RANK_CANDIDATES).subquery("candidates")
+        scored = await self._ranked(db, query, tsq, candidates)
+        facets, total = await self._facets(db, query, anywhere)
+        return scored, facets, total, total >= FACET_SAMPLE
+
+    async def _ranked(
+        self, db: Any, query: SearchQuery, tsq: Any, candidates: Any
+    ) -> list[tuple[SearchDocumentRow, float]]:
+        row = SearchDocumentRow
+        score = func.ts_rank_cd(literal_column(f"'{RANK_WEIGHTS}'::float4[]"), row.tsv, tsq, 32).label("score")
         rows = (
             await db.execute(
                 select(row, score)
