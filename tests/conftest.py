@@ -95,15 +95,19 @@ def database_url() -> Iterator[str]:
         run_sync(drop_database(url))
 
 
-async def _truncate_all(url: str) -> None:
+async def _connect(url: str) -> asyncpg.Connection:
     parsed = make_url(url)
-    conn = await asyncpg.connect(
+    return await asyncpg.connect(
         host=parsed.host,
         port=parsed.port,
         user=parsed.username,
         password=parsed.password,
         database=parsed.database,
     )
+
+
+async def _truncate_all(url: str) -> None:
+    conn = await _connect(url)
     try:
         tables = await conn.fetch(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
@@ -129,14 +133,7 @@ def db(database_url: str) -> Any:
     class Db:
         def fetchval(self, query: str, *args: Any) -> Any:
             async def go() -> Any:
-                parsed = make_url(database_url)
-                conn = await asyncpg.connect(
-                    host=parsed.host,
-                    port=parsed.port,
-                    user=parsed.username,
-                    password=parsed.password,
-                    database=parsed.database,
-                )
+                conn = await _connect(database_url)
                 try:
                     return await conn.fetchval(query, *args)
                 finally:

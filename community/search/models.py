@@ -71,6 +71,6 @@ class SearchDocumentRow(SearchBase):
     extra: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     published_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     tsv: Mapped[str] = mapped_column(TSVECTOR)
-    # The title's (and tags') lexemes alone: a small index that answers most queries before the body one is read.
+    # Title and tag lexemes alone: a small index that answers most queries before the body's is read.
     title_tsv: Mapped[str] = mapped_column(TSVECTOR)
     indexed_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), server_default=func.now())

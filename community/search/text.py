@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import jieba
 
+from community.vocabulary import DOMAINS
+
 jieba.setLogLevel(logging.WARNING)
 _jieba_ready = threading.Lock()
 _initialized = False
@@ -46,19 +48,8 @@ DOMAIN_WORDS = (
     "开源模型",
     "场景机会清单",
     "技术能力清单",
-    "智慧医疗",
-    "数字创意",
-    "城市服务",
-    "网络安全",
-    "工业软件",
-    "智能芯片",
-    "自动驾驶",
-    "政务服务",
-    "公共安全",
-    "生产制造",
-    "能源优化",
-    "药物研发",
     "低空经济",
+    *DOMAINS,
 )
 
 

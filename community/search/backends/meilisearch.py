@@ -106,12 +106,8 @@ class MeilisearchBackend:
             clauses.append(f"status = {_quote(query.status)}")
         return clauses
 
-    async def search(self, query: SearchQuery) -> SearchResults:
-        results = SearchResults(query=query)
-        q = query.q[: searchtext.MAX_QUERY_CHARS].strip()
-        if not searchtext.query_terms(q):
-            return results
-        found = await self.index.search(
+    async def _search(self, q: str, query: SearchQuery, strategy: str) -> Any:
+        return await self.index.search(
             q,
             offset=query.offset,
             limit=query.per_page,
@@ -123,25 +119,18 @@ class MeilisearchBackend:
             crop_marker="…",
             highlight_pre_tag=PRE,
             highlight_post_tag=POST,
-            matching_strategy="all",
+            matching_strategy=strategy,
             show_ranking_score=True,
         )
+
+    async def search(self, query: SearchQuery) -> SearchResults:
+        results = SearchResults(query=query)
+        q = query.q[: searchtext.MAX_QUERY_CHARS].strip()
+        if not searchtext.query_terms(q):
+            return results
+        found = await self._search(q, query, "all")
         if not found.hits and len(searchtext.query_terms(q)) > 1:
-            found = await self.index.search(
-                q,
-                offset=query.offset,
-                limit=query.per_page,
-                filter=self._filter(query) or None,
-                facets=["doc_type", "domains", "district", "tags", "status"],
-                attributes_to_highlight=["title"],
-                attributes_to_crop=["body"],
-                crop_length=60,
-                crop_marker="…",
-                highlight_pre_tag=PRE,
-                highlight_post_tag=POST,
-                matching_strategy="last",
-                show_ranking_score=True,
-            )
+            found = await self._search(q, query, "last")  # not every word: as many as possible
             results.partial = bool(found.hits)
         for hit in found.hits:
             formatted = hit.get("_formatted", {})

@@ -167,7 +167,9 @@ class PostgresSearchBackend:
         self, db: Any, query: SearchQuery, tsq: Any, candidates: Any
     ) -> list[tuple[SearchDocumentRow, float]]:
         row = SearchDocumentRow
-        score = func.ts_rank_cd(literal_column(f"'{RANK_WEIGHTS}'::float4[]"), row.tsv, tsq, 32).label("score")
+        score = func.ts_rank_cd(literal_column(f"'{RANK_WEIGHTS}'::float4[]"), row.tsv, tsq, 32).label(
+            "score"
+        )
         rows = (
             await db.execute(
                 select(row, score)
