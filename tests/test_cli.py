@@ -61,3 +61,19 @@ def test_create_admin_without_a_terminal_generates_and_prints_a_password(
     bad = _run(database_url, tmp_path, "users", "create-admin", "not-an-email", "--password", "longenough1")
     assert bad.returncode == 2
     assert "email" in bad.stderr
+
+
+def test_search_reindex_rebuilds_the_index_from_the_database(database_url: str, tmp_path: Path, db) -> None:
+    assert _run(database_url, tmp_path, "demo", "load").returncode == 0
+    drained = _run(database_url, tmp_path, "search", "drain")
+    assert drained.returncode == 0, drained.stderr
+    organizations = db.fetchval("SELECT count(*) FROM organization")
+    assert (
+        db.fetchval("SELECT count(*) FROM search_document WHERE doc_type = 'organization'") == organizations
+    )
+    db.fetchval("DELETE FROM search_document")
+    rebuilt = _run(database_url, tmp_path, "search", "reindex")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert f"Indexed {organizations} documents" in rebuilt.stdout
+    assert db.fetchval("SELECT count(*) FROM search_document") == organizations
+    assert db.fetchval("SELECT count(*) FROM search_document WHERE title = '青云智能体工作室'") == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, get
@@ -41,6 +42,20 @@ def _query(
     )
 
 
+def search_url(query: SearchQuery, **changes: Any) -> str:
+    """The address of this search with some filters changed (None removes one); back to page 1."""
+    params: dict[str, Any] = {
+        "q": query.q,
+        "type": query.types[0] if query.types else None,
+        "domain": query.domain,
+        "district": query.district,
+        "tag": query.tag,
+        "status": query.status,
+    }
+    params.update(changes)
+    return "/search?" + urlencode({k: v for k, v in params.items() if v not in (None, "", 1)})
+
+
 def provide_search(request: Request[Any, Any, Any]) -> SearchService:
     return SearchService(request.app.state.search_backend)
 
@@ -73,6 +88,7 @@ class SearchController(Controller):
             query=query,
             notice=notice,
             type_labels={k: gettext(v) for k, v in DOC_TYPES.items()},
+            search_url=lambda **changes: search_url(query, **changes),
         )
 
 

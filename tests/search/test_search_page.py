@@ -83,3 +83,33 @@ async def test_empty_search_page_explains_itself(client: FormClient) -> None:
     assert page.status_code == 200 and "中文、英文" in page.text
     nothing = await client.get("/search", params={"q": "完全不存在的词"})
     assert "没有找到" in nothing.text
+
+
+async def test_filters_are_links_that_keep_the_query(indexed: FormClient, db) -> None:  # type: ignore[no-untyped-def]
+    await indexed.submit(
+        "/orgs/new",
+        {
+            "name": "洪山 RAG 工作室",
+            "org_type": "opc",
+            "slug": "hs-rag",
+            "district": "洪山区",
+            "summary": "企业知识库",
+        },
+    )
+    await indexed.submit(
+        "/orgs/new",
+        {
+            "name": "江岸 RAG 团队",
+            "org_type": "opc",
+            "slug": "ja-rag",
+            "district": "江岸区",
+            "summary": "企业知识库",
+        },
+    )
+    await outbox_drained(db)
+    page = await indexed.get("/search", params={"q": "RAG"})
+    assert "district=%E6%B4%AA%E5%B1%B1%E5%8C%BA" in page.text  # a 洪山区 link
+    narrowed = await indexed.get("/search", params={"q": "RAG", "district": "洪山区"})
+    assert 'href="/orgs/hs-rag"' in narrowed.text and 'href="/orgs/ja-rag"' not in narrowed.text
+    api = await indexed.get("/api/v1/search", params={"q": "RAG", "district": "江岸区"})
+    assert [hit["url"] for hit in api.json()["hits"]] == ["/orgs/ja-rag"]

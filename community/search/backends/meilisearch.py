@@ -7,6 +7,7 @@ sortable attributes, ranking rules, synonyms) are applied by ``startup()`` so th
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -106,14 +107,14 @@ class MeilisearchBackend:
             clauses.append(f"status = {_quote(query.status)}")
         return clauses
 
-    async def _search(self, q: str, query: SearchQuery, strategy: str) -> Any:
+    async def _search(self, q: str, query: SearchQuery, strategy: str, limit: int | None = None) -> Any:
         return await self.index.search(
             q,
             offset=query.offset,
-            limit=query.per_page,
+            limit=query.per_page if limit is None else limit,
             filter=self._filter(query) or None,
             facets=["doc_type", "domains", "district", "tags", "status"],
-            attributes_to_highlight=["title"],
+            attributes_to_highlight=["title", "body"],
             attributes_to_crop=["body"],
             crop_length=60,
             crop_marker="…",
@@ -149,4 +150,10 @@ class MeilisearchBackend:
             )
         results.total = int(found.estimated_total_hits or found.total_hits or len(found.hits))
         results.facets = {k: dict(v) for k, v in (found.facet_distribution or {}).items() if v}
+        if query.types:
+            # The type facet counts every type, so that the other types show how many they would have.
+            all_types = await self._search(
+                q, replace(query, types=()), "all" if not results.partial else "last", 0
+            )
+            results.facets["doc_type"] = dict((all_types.facet_distribution or {}).get("doc_type", {}))
         return results
