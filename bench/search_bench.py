@@ -244,6 +244,7 @@ def _relevance_rows() -> list[tuple[Any, ...]]:
             "{}",
             base,
             tsvector_literal([(d["title"], "A"), (d["body"], "B"), (" ".join(d.get("tags", [])), "A")]),
+            tsvector_literal([(d["title"], "A"), (" ".join(d.get("tags", [])), "A")]),
         )
         for d in documents
     ]
@@ -262,6 +263,7 @@ COLUMNS = [
     "extra",
     "published_at",
     "tsv",
+    "title_tsv",
 ]
 
 
