@@ -302,7 +302,7 @@ async def generate(url: str, docs: int, fresh: bool) -> None:
     try:
         have = await conn.fetchval("SELECT count(*) FROM search_document")
         if have >= docs and not fresh:
-            print(f"corpus ready: {have:,} documents")
+            print(f"corpus ready: {have:,} documents", flush=True)
             return
         started = time.perf_counter()
         await conn.execute("TRUNCATE search_document")

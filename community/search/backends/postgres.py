@@ -7,9 +7,10 @@ character bigrams; when that finds nothing, any of the words. English titles tol
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
-from sqlalchemy import bindparam, cast, delete, func, literal, literal_column, select, text, union_all
+from sqlalchemy import bindparam, cast, delete, func, literal, literal_column, select, text
 from sqlalchemy.dialects.postgresql import TSQUERY, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.sql import ColumnElement
@@ -22,7 +23,6 @@ from community.search.schemas import SearchDocument, SearchHit, SearchQuery, Sea
 # searcher is told to narrow it. Keeps every query's cost bounded whatever the index size.
 RANK_CANDIDATES = 2000
 TITLE_CANDIDATES = 500
-FACET_SAMPLE = 2000
 SNIPPET_CHARS = 160
 TRGM_THRESHOLD = 0.45
 # ts_rank_cd weights for D, C, B, A: a word in the title counts 2.5 times one in the body.
@@ -134,7 +134,8 @@ class PostgresSearchBackend:
                 tsq = cast(literal(searchtext.tsquery(terms, any_term=True)), TSQUERY)
                 scored, facets, total, bound = await self._matches(db, query, tsq)
                 results.partial = bool(scored)
-            if query.page == 1 and len(scored) < query.per_page and _looks_latin(query.q):
+            if query.page == 1 and not scored and _looks_latin(query.q):
+                # No word matched as typed: perhaps a typo in an English title word.
                 scored += await self._typo_matches(db, query, {r.id for r, _ in scored})
                 total = max(total, len(scored))
             results.hits = [self._hit(r, s, terms) for r, s in scored]
@@ -147,39 +148,42 @@ class PostgresSearchBackend:
         self, db: Any, query: SearchQuery, tsq: Any
     ) -> tuple[list[tuple[SearchDocumentRow, float]], dict[str, dict[str, int]], int, bool]:
         """Title matches first: their index is small, and when they fill the page the body index (large for
-        common words) is not read at all. Otherwise every match, title or body, is ranked."""
-        row = SearchDocumentRow
-        filters = self._filters(query)
-        in_title = row.title_tsv.op("@@")(tsq)
-        anywhere = row.tsv.op("@@")(tsq)
-        title_ids = select(row.id).where(in_title, *filters).limit(TITLE_CANDIDATES)
-        in_titles = int(await db.scalar(select(func.count()).select_from(title_ids.subquery())) or 0)
-        if in_titles >= query.offset + query.per_page:
-            scored = await self._ranked(db, query, tsq, title_ids.subquery("candidates"))
-            facets, total = await self._facets(db, query, in_title)
-            return scored, facets, total, True
-        candidates = select(row.id).where(anywhere, *filters).limit(RANK_CANDIDATES).subquery("candidates")
-        scored = await self._ranked(db, query, tsq, candidates)
-        facets, total = await self._facets(db, query, anywhere)
-        return scored, facets, total, total >= FACET_SAMPLE
+        common words) is not read at all. Otherwise every match, title or body, is a candidate.
 
-    async def _ranked(
-        self, db: Any, query: SearchQuery, tsq: Any, candidates: Any
-    ) -> list[tuple[SearchDocumentRow, float]]:
+        One query reads the candidates' small columns and scores; ranking, facets and the count come from
+        them here, and a second query fetches the full rows of the page only."""
+        row = SearchDocumentRow
+        need = query.offset + query.per_page
+        candidates = await self._candidates(db, query, row.title_tsv.op("@@")(tsq), tsq, TITLE_CANDIDATES)
+        in_type = [c for c in candidates if not query.types or c.doc_type in query.types]
+        bound = True
+        if len(in_type) < need:
+            candidates = await self._candidates(db, query, row.tsv.op("@@")(tsq), tsq, RANK_CANDIDATES)
+            in_type = [c for c in candidates if not query.types or c.doc_type in query.types]
+            bound = len(candidates) >= RANK_CANDIDATES
+        facets = _facet_counts(candidates, in_type)
+        ranked = sorted(in_type, key=_rank_key)
+        page = ranked[query.offset : need]
+        scored: list[tuple[SearchDocumentRow, float]] = []
+        if page:
+            found = (await db.scalars(select(row).where(row.id.in_([c.id for c in page])))).all()
+            rows = {r.id: r for r in found}
+            scored = [(rows[c.id], float(c.score)) for c in page if c.id in rows]
+        return scored, facets, len(in_type), bound
+
+    async def _candidates(self, db: Any, query: SearchQuery, matches: Any, tsq: Any, limit: int) -> list[Any]:
         row = SearchDocumentRow
         score = func.ts_rank_cd(literal_column(f"'{RANK_WEIGHTS}'::float4[]"), row.tsv, tsq, 32).label(
             "score"
         )
-        rows = (
-            await db.execute(
-                select(row, score)
-                .join(candidates, candidates.c.id == row.id)
-                .order_by(score.desc(), row.published_at.desc().nulls_last(), row.id.desc())
-                .limit(query.per_page)
-                .offset(query.offset)
+        result = await db.execute(
+            select(
+                row.id, row.doc_type, row.domains, row.district, row.tags, row.status, row.published_at, score
             )
-        ).all()
-        return [(r, float(s)) for r, s in rows]
+            .where(matches, *self._filters(query, skip="doc_type"))
+            .limit(limit)
+        )
+        return list(result.all())
 
     async def _typo_matches(
         self, db: Any, query: SearchQuery, seen: set[int]
@@ -200,44 +204,6 @@ class PostgresSearchBackend:
         ).all()
         return [(r, float(s) * 0.01) for r, s in found if r.id not in seen][: query.per_page]
 
-    async def _facets(
-        self, db: Any, query: SearchQuery, matches: ColumnElement[bool]
-    ) -> tuple[dict[str, dict[str, int]], int]:
-        """Counts per type, domain, district, tag and status over (a bounded sample of) the matches, in one
-        query. The type counts ignore the type filter, so that the other types show how many they have."""
-        row = SearchDocumentRow
-        sample = (
-            select(row.doc_type, row.domains, row.district, row.tags, row.status)
-            .where(matches, *self._filters(query, skip="doc_type"))
-            .limit(FACET_SAMPLE)
-            .cte("sample")
-        )
-        in_type = sample.c.doc_type.in_(query.types) if query.types else literal(True)
-        domain = select(func.unnest(sample.c.domains).label("value")).where(in_type).subquery("domain")
-        tag = select(func.unnest(sample.c.tags).label("value")).where(in_type).subquery("tag")
-        parts = [
-            select(
-                literal("doc_type").label("facet"), sample.c.doc_type.label("value"), func.count()
-            ).group_by(sample.c.doc_type),
-            select(literal("district"), sample.c.district, func.count())
-            .where(in_type, sample.c.district.is_not(None))
-            .group_by(sample.c.district),
-            select(literal("status"), sample.c.status, func.count())
-            .where(in_type, sample.c.status.is_not(None))
-            .group_by(sample.c.status),
-            select(literal("domains"), domain.c.value, func.count()).group_by(domain.c.value),
-            select(literal("tags"), tag.c.value, func.count()).group_by(tag.c.value),
-        ]
-        rows = (await db.execute(union_all(*parts))).all()
-        facets: dict[str, dict[str, int]] = {}
-        for facet, value, count in rows:
-            facets.setdefault(facet, {})[str(value)] = int(count)
-        for name, counts in facets.items():
-            facets[name] = dict(sorted(counts.items(), key=lambda kv: -kv[1])[:30])
-        type_counts = facets.get("doc_type", {})
-        total = sum(n for t, n in type_counts.items() if not query.types or t in query.types)
-        return facets, total
-
     @staticmethod
     def _hit(row: SearchDocumentRow, score: float, terms: list[searchtext.QueryTerm]) -> SearchHit:
         return SearchHit(
@@ -250,6 +216,28 @@ class PostgresSearchBackend:
             published_at=row.published_at,
             extra=row.extra or {},
         )
+
+
+def _rank_key(candidate: Any) -> tuple[float, float, int]:
+    published = candidate.published_at.timestamp() if candidate.published_at else 0.0
+    return (-float(candidate.score), -published, -candidate.id)
+
+
+def _facet_counts(candidates: list[Any], in_type: list[Any]) -> dict[str, dict[str, int]]:
+    """Counts per type over every candidate (the type filter does not hide the other types' counts), and per
+    domain, district, tag and status over the candidates of the chosen type."""
+    counters: dict[str, Counter[str]] = {
+        name: Counter() for name in ("doc_type", "domains", "district", "tags", "status")
+    }
+    counters["doc_type"].update(c.doc_type for c in candidates)
+    for c in in_type:
+        counters["domains"].update(c.domains or [])
+        counters["tags"].update(c.tags or [])
+        if c.district:
+            counters["district"][c.district] += 1
+        if c.status:
+            counters["status"][c.status] += 1
+    return {name: dict(counter.most_common(30)) for name, counter in counters.items() if counter}
 
 
 def _looks_latin(q: str) -> bool:
