@@ -51,8 +51,10 @@ typecheck:
 
 check: lint typecheck test
 
+# Speed on generated data at the design's scale (not run by CI): pages under load, then search at 1M posts.
 bench: database
-	$(BIN)/python -m bench.load $(BENCH_ARGS)
+	$(BIN)/python -m bench.load --generate $(BENCH_ARGS)
+	$(BIN)/python -m bench.search_bench $(BENCH_SEARCH_ARGS)
 
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -o community/locales/messages.pot --no-location --sort-output .

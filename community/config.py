@@ -52,7 +52,7 @@ def _secret_key(var_dir: Path) -> str:
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
-    database_pool_size: int = 10
+    database_pool_size: int = 20
     database_echo: bool = False
     redis_url: str | None = None
     secret_key: str = ""
@@ -105,7 +105,7 @@ class Settings:
         port = _env_int("PORT", 8000)
         return cls(
             database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-            database_pool_size=_env_int("DATABASE_POOL_SIZE", 10),
+            database_pool_size=_env_int("DATABASE_POOL_SIZE", 20),
             database_echo=_env_bool("DATABASE_ECHO", False),
             redis_url=os.environ.get("REDIS_URL") or None,
             secret_key=_secret_key(var_dir),

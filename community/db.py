@@ -54,7 +54,7 @@ def make_alchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
         engine_config=EngineConfig(
             pool_pre_ping=True,
             pool_size=settings.database_pool_size,
-            max_overflow=settings.database_pool_size,
+            max_overflow=settings.database_pool_size // 2,
             pool_timeout=5,
             echo=settings.database_echo,
             connect_args={"timeout": 5, "server_settings": {"application_name": "community"}},
