@@ -47,7 +47,9 @@ class PostgresSearchBackend:
             count = await db.scalar(
                 text("SELECT reltuples::bigint FROM pg_class WHERE relname = 'search_document'")
             )
-        return {"documents_estimate": max(int(count or 0), 0)}
+            if (count or 0) < 10_000:  # the planner's estimate is rough (or -1) for a small, new table
+                count = await db.scalar(text("SELECT count(*) FROM search_document"))
+        return {"documents": max(int(count or 0), 0)}
 
     async def apply(self, upserts: list[SearchDocument], deletes: list[tuple[str, str]]) -> None:
         async with self.sessions() as db, db.begin():
