@@ -196,7 +196,24 @@ def _database_unreachable(exc: BaseException) -> bool:
     return isinstance(exc, OSError) or (exc.__cause__ is not None and _database_unreachable(exc.__cause__))
 
 
+def _invalid_for_database(exc: BaseException | None) -> bool:
+    """PostgreSQL refused a value (a NUL character, an impossible value): the request was bad, not the site."""
+    while exc is not None:
+        if isinstance(exc, asyncpg.DataError):
+            return True
+        exc = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not exc.__cause__ else exc.__cause__
+    return False
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if _invalid_for_database(exc):
+        logger.info("refused input on %s %s: %s", request.method, request.url.path, exc)
+        message = _(
+            "The request contains characters or values that cannot be stored, such as a NUL character."
+        )
+        if is_api(request):
+            return _problem(request, HTTP_400_BAD_REQUEST, message)
+        return _error_page(request, HTTP_400_BAD_REQUEST, message)
     if _database_unreachable(exc):
         # An outage, not a bug: say so, and let the client (or load balancer) try again shortly.
         logger.warning("database unreachable on %s %s: %s", request.method, request.url.path, exc)

@@ -113,3 +113,14 @@ async def test_an_unexpected_error_is_a_friendly_500_page_or_problem(settings) -
         assert api.status_code == 500
         assert api.headers["content-type"].startswith("application/problem+json")
         assert "a bug" not in api.text
+
+
+async def test_nul_characters_are_refused_cleanly_everywhere(client: FormClient, db) -> None:  # type: ignore[no-untyped-def]
+    assert (await client.get("/orgs/%00")).status_code == 400
+    assert (await client.get("/api/v1/organizations/%00")).status_code == 400
+    assert (await client.get("/password/reset/%00x")).status_code == 400
+    search = await client.get("/api/v1/search", params={"q": "abc\x00def"})
+    assert search.status_code == 200 and search.json()["degraded"] is False
+    registered = await client.register("nul@example.com", "名字\x00带空字符")
+    assert registered.status_code == 200
+    assert db.fetchval("SELECT display_name FROM user_account") == "名字带空字符"

@@ -31,7 +31,7 @@ def _query(
 ) -> SearchQuery:
     types = (doc_type,) if doc_type in DOC_TYPES else ()
     return SearchQuery(
-        q=(q or "").strip()[:1000],
+        q=(q or "").replace("\x00", "").strip()[:1000],
         types=types,
         domain=domain or None,
         district=district or None,

@@ -67,8 +67,8 @@ def ensure_jieba() -> None:
 
 
 def normalize(text: str) -> str:
-    """NFKC (full-width letters and digits become plain ones) and lower case."""
-    return unicodedata.normalize("NFKC", text or "").lower()
+    """NFKC (full-width letters and digits become plain ones), lower case, no NUL (PostgreSQL refuses it)."""
+    return unicodedata.normalize("NFKC", text or "").lower().replace("\x00", "")
 
 
 def _cjk_grams(run: str) -> Iterator[str]:
