@@ -197,7 +197,7 @@ def _database_unreachable(exc: BaseException) -> bool:
 
 
 def _invalid_for_database(exc: BaseException | None) -> bool:
-    """PostgreSQL refused a value (a NUL character, an impossible value): the request was bad, not the site."""
+    """PostgreSQL refused a value (a NUL character, say): the request was bad, not the site."""
     while exc is not None:
         if isinstance(exc, asyncpg.DataError):
             return True
