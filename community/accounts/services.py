@@ -585,6 +585,9 @@ class OrganizationService:
         """Owners remove members; anyone may leave. The last owner cannot leave the organization ownerless."""
         if actor.id != user_id:
             await self.require_owner(actor, org)
+        # One membership change per organization at a time: two owners removing each other at the same
+        # moment must not leave it without an owner.
+        await self.db.execute(select(Organization.id).where(Organization.id == org.id).with_for_update())
         membership = await self.db.scalar(
             select(Membership)
             .where(Membership.organization_id == org.id, Membership.user_id == user_id)
