@@ -13,7 +13,7 @@ from uuid import UUID
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -503,11 +503,17 @@ class OrganizationService:
                 errors["email"] = _("This person is already a member.")
         if errors:
             raise FormError(errors)
-        # A new invitation to the same address replaces the open one.
-        for old in await self.open_invitations(org):
-            if old.email == email:
-                old.revoked_at = now()
-        await self.db.flush()
+        # A new invitation to the same address replaces any earlier one not yet accepted, expired or not.
+        await self.db.execute(
+            update(Invitation)
+            .where(
+                Invitation.organization_id == org.id,
+                Invitation.email == email,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+            )
+            .values(revoked_at=now())
+        )
         token = secrets.token_urlsafe(32)
         invitation = Invitation(
             organization_id=org.id,
@@ -518,7 +524,11 @@ class OrganizationService:
             expires_at=now() + timedelta(days=ttl_days),
         )
         self.db.add(invitation)
-        await self.db.flush()
+        try:
+            await self.db.flush()
+        except IntegrityError as exc:  # the same address invited twice at the same moment
+            await self.db.rollback()
+            raise FormError({"email": _("An invitation to this address was just sent.")}) from exc
         await mailer.send_template(
             email,
             _("You are invited to join %(org)s", org=org.name),
@@ -537,12 +547,13 @@ class OrganizationService:
             raise NotFound
         invitation.revoked_at = now()
 
-    async def invitation_by_token(self, token: str) -> Invitation:
-        invitation = await self.db.scalar(
+    async def invitation_by_token(self, token: str, lock: bool = False) -> Invitation:
+        query = (
             select(Invitation)
             .options(selectinload(Invitation.organization))
             .where(Invitation.token_hash == hash_token(token))
         )
+        invitation = await self.db.scalar(query.with_for_update(of=Invitation) if lock else query)
         if invitation is None:
             raise NotFound
         return invitation
@@ -563,7 +574,9 @@ class OrganizationService:
         return None
 
     async def accept_invitation(self, user: User, token: str) -> Organization:
-        invitation = await self.invitation_by_token(token)
+        invitation = await self.invitation_by_token(token, lock=True)
+        if invitation.accepted_by_id == user.id:
+            return invitation.organization  # a second click on the same button
         problem = self.invitation_problem(invitation, user)
         if problem:
             raise FormError({"invitation": problem})

@@ -31,15 +31,20 @@ def _query(
 ) -> SearchQuery:
     types = (doc_type,) if doc_type in DOC_TYPES else ()
     return SearchQuery(
-        q=(q or "").replace("\x00", "").strip()[:1000],
+        q=_clean(q, 1000) or "",
         types=types,
-        domain=domain or None,
-        district=district or None,
-        tag=tag or None,
-        status=status or None,
+        domain=_clean(domain),
+        district=_clean(district),
+        tag=_clean(tag),
+        status=_clean(status),
         page=min(max(page, 1), MAX_PAGE),
         per_page=PER_PAGE,
     )
+
+
+def _clean(value: str | None, limit: int = 100) -> str | None:
+    """A query value as PostgreSQL can take it: no NUL, bounded length; empty means not given."""
+    return (value or "").replace("\x00", "").strip()[:limit] or None
 
 
 def search_url(query: SearchQuery, **changes: Any) -> str:

@@ -79,17 +79,40 @@ class OutboxDelivery:
         async with self.sessions() as db, db.begin():
             if not await db.scalar(select(func.pg_try_advisory_xact_lock(DELIVERY_LOCK_KEY))):
                 return report  # another process is delivering
-            entries = (await db.scalars(select(OutboxEntry).order_by(OutboxEntry.id).limit(batch_size))).all()
+            now = datetime.now(UTC)
+            # Documents whose oldest entry is due: one that is backing off waits (its later entries too,
+            # to keep the order), without holding up the documents behind it.
+            firsts = (
+                select(OutboxEntry.doc_type, OutboxEntry.doc_id, OutboxEntry.next_attempt_at, OutboxEntry.id)
+                .distinct(OutboxEntry.doc_type, OutboxEntry.doc_id)
+                .order_by(OutboxEntry.doc_type, OutboxEntry.doc_id, OutboxEntry.id)
+                .subquery()
+            )
+            due_docs = (
+                select(firsts.c.doc_type, firsts.c.doc_id)
+                .where(firsts.c.next_attempt_at <= now)
+                .order_by(firsts.c.id)
+                .limit(batch_size)
+                .subquery()
+            )
+            entries = (
+                await db.scalars(
+                    select(OutboxEntry)
+                    .join(
+                        due_docs,
+                        (due_docs.c.doc_type == OutboxEntry.doc_type)
+                        & (due_docs.c.doc_id == OutboxEntry.doc_id),
+                    )
+                    .order_by(OutboxEntry.id)
+                )
+            ).all()
+            waiting = select(func.count()).select_from(firsts).where(firsts.c.next_attempt_at > now)
+            report.waiting = int(await db.scalar(waiting) or 0)
             if not entries:
                 return report
-            now = datetime.now(UTC)
-            by_doc: dict[tuple[str, str], list[OutboxEntry]] = {}
+            due: dict[tuple[str, str], list[OutboxEntry]] = {}
             for entry in entries:
-                by_doc.setdefault((entry.doc_type, entry.doc_id), []).append(entry)
-            due = {ref: group for ref, group in by_doc.items() if group[0].next_attempt_at <= now}
-            report.waiting = len(by_doc) - len(due)
-            if not due:
-                return report
+                due.setdefault((entry.doc_type, entry.doc_id), []).append(entry)
             # The newest entry of a document carries its whole latest state; older ones are superseded.
             latest = {ref: group[-1] for ref, group in due.items()}
             try:
@@ -198,10 +221,14 @@ async def reindex(
     progress: Callable[[str], Awaitable[None] | None] | None = None,
     batch_size: int = 500,
 ) -> dict[str, int]:
-    """Rebuild the index from the database: every registered source, in batches."""
-    await backend.reset()
+    """Rebuild the index from the database: every registered source, in batches.
+
+    Holds the delivery lock meanwhile, so that no worker applies a change that the rebuild then overwrites
+    with an older snapshot; changes made during the rebuild wait in the outbox and are applied after it."""
     counts: dict[str, int] = {}
-    async with sessions() as db:
+    async with sessions() as db, db.begin():
+        await db.execute(select(func.pg_advisory_xact_lock(DELIVERY_LOCK_KEY)))
+        await backend.reset()
         for doc_type, source in SOURCES.items():
             batch: list[SearchDocument] = []
             counts[doc_type] = 0

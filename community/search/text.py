@@ -31,6 +31,7 @@ CJK_RE = re.compile(rf"^[{CJK}]+$")
 MAX_QUERY_CHARS = 200
 MAX_QUERY_TERMS = 12
 MAX_INDEX_TOKENS = 4000  # per field; a very long body is indexed by its beginning
+MAX_TOKEN_CHARS = 60  # longer "words" (base64, hashes, long URLs) are not what people search for
 
 # Words of this community that jieba's general dictionary splits apart.
 DOMAIN_WORDS = (
@@ -84,8 +85,10 @@ def index_tokens(text: str, limit: int = MAX_INDEX_TOKENS) -> list[str]:
     for match in TOKEN_RE.finditer(normalize(text)):
         word = match.group(0)
         if CJK_RE.match(word):
-            tokens.extend(w for w in jieba.cut_for_search(word) if len(w) > 1)
+            tokens.extend(w for w in jieba.cut_for_search(word) if 1 < len(w) <= MAX_TOKEN_CHARS)
             tokens.extend(_cjk_grams(word))
+        elif len(word) > MAX_TOKEN_CHARS:
+            continue
         else:
             tokens.append(word)
             tokens.extend(_latin_parts(word))
@@ -123,7 +126,7 @@ def query_terms(query: str) -> list[QueryTerm]:
         pieces: Iterable[str]
         pieces = (w for w in jieba.cut(word) if w.strip()) if CJK_RE.match(word) else (word,)
         for piece in pieces:
-            if piece not in seen:
+            if piece not in seen and len(piece) <= MAX_TOKEN_CHARS:
                 seen.add(piece)
                 terms.append(QueryTerm(piece, bool(CJK_RE.match(piece))))
     # Chinese particles (的, 和, 了) say nothing on their own when other words are there.

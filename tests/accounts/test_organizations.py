@@ -156,3 +156,31 @@ async def test_unknown_organization_is_a_friendly_404(client: FormClient) -> Non
     assert api.status_code == 404
     assert api.headers["content-type"].startswith("application/problem+json")
     assert api.json()["status"] == 404
+
+
+async def test_an_expired_invitation_can_be_sent_again(make_client, mailbox: Mailbox, db) -> None:
+    owner = await _owner_with(make_client, "boss@example.com", FACTORY)
+    await owner.submit("/orgs/changjiang/invitations", {"email": "late@example.com", "role": "member"})
+    db.fetchval("UPDATE invitation SET expires_at = now() - interval '1 day'")
+    again = await owner.submit(
+        "/orgs/changjiang/invitations", {"email": "late@example.com", "role": "member"}
+    )
+    assert again.status_code == 200
+    assert db.fetchval("SELECT count(*) FROM invitation WHERE revoked_at IS NULL") == 1
+
+
+async def test_double_click_on_join_joins_once(make_client, mailbox: Mailbox, db) -> None:
+    import asyncio
+
+    owner = await _owner_with(make_client, "boss@example.com", FACTORY)
+    await owner.submit("/orgs/changjiang/invitations", {"email": "twice@example.com", "role": "member"})
+    path = Mailbox.link(mailbox.wait_for("twice@example.com")).split("testserver.local", 1)[1]
+    person = await make_client()
+    await person.register("twice@example.com")
+    token = await person.csrf_token()
+    first, second = await asyncio.gather(
+        person.client.post(path, data={"_csrf_token": token}),
+        person.client.post(path, data={"_csrf_token": token}),
+    )
+    assert {first.status_code, second.status_code} <= {200, 302, 303}
+    assert db.fetchval("SELECT count(*) FROM membership") == 2

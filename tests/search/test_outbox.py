@@ -110,3 +110,48 @@ async def test_entries_of_one_document_are_applied_in_order(settings, database_u
         assert db.fetchval("SELECT count(*) FROM search_outbox") == 0
     finally:
         await engine.dispose()
+
+
+async def test_a_document_that_keeps_failing_does_not_hold_up_the_others(database_url: str, db) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from community.search.backends.postgres import PostgresSearchBackend
+    from community.search.schemas import SearchDocument, SearchQuery
+    from community.search.services import OutboxDelivery, enqueue_upsert
+
+    engine = create_async_engine(database_url)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    backend = PostgresSearchBackend(engine)
+    try:
+        async with sessions() as session, session.begin():
+            enqueue_upsert(session, SearchDocument("post", "stuck", "卡住的帖子", "", "/stuck"))
+            for i in range(3):
+                enqueue_upsert(
+                    session, SearchDocument("post", f"ok{i}", f"正常帖子 {i} 智能体", "", f"/ok{i}")
+                )
+        # The first document is backing off after failures (as if the engine had refused it).
+        db.fetchval(
+            "UPDATE search_outbox SET attempts = 5, next_attempt_at = now() + interval '1 hour' WHERE doc_id = 'stuck'"
+        )
+        report = await OutboxDelivery(sessions, backend).drain()
+        assert report.delivered == 3 and report.waiting == 1
+        assert len((await backend.search(SearchQuery(q="智能体"))).hits) == 3
+        assert db.fetchval("SELECT doc_id FROM search_outbox") == "stuck"
+    finally:
+        await engine.dispose()
+
+
+async def test_a_huge_word_is_left_out_of_the_index_rather_than_blocking_it(database_url: str) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from community.search.backends.postgres import PostgresSearchBackend
+    from community.search.schemas import SearchDocument, SearchQuery
+
+    engine = create_async_engine(database_url)
+    backend = PostgresSearchBackend(engine)
+    try:
+        body = "㎉" * 2000 + " " + "a" * 5000 + " 正文 RAG"
+        await backend.apply([SearchDocument("post", "big", "超长单词", body, "/big")], [])
+        assert [h.doc_id for h in (await backend.search(SearchQuery(q="rag 正文"))).hits] == ["big"]
+    finally:
+        await engine.dispose()

@@ -113,3 +113,9 @@ async def test_filters_are_links_that_keep_the_query(indexed: FormClient, db) ->
     assert 'href="/orgs/hs-rag"' in narrowed.text and 'href="/orgs/ja-rag"' not in narrowed.text
     api = await indexed.get("/api/v1/search", params={"q": "RAG", "district": "江岸区"})
     assert [hit["url"] for hit in api.json()["hits"]] == ["/orgs/ja-rag"]
+
+
+async def test_nul_in_filters_is_not_an_outage(indexed: FormClient) -> None:
+    response = await indexed.get("/api/v1/search", params={"q": "企业", "tag": "\x00", "district": "a\x00b"})
+    assert response.status_code == 200
+    assert response.json()["degraded"] is False
