@@ -131,7 +131,8 @@ async def test_a_document_that_keeps_failing_does_not_hold_up_the_others(databas
                 )
         # The first document is backing off after failures (as if the engine had refused it).
         db.fetchval(
-            "UPDATE search_outbox SET attempts = 5, next_attempt_at = now() + interval '1 hour' WHERE doc_id = 'stuck'"
+            "UPDATE search_outbox SET attempts = 5, next_attempt_at = now() + interval '1 hour' "
+            "WHERE doc_id = 'stuck'"
         )
         report = await OutboxDelivery(sessions, backend).drain()
         assert report.delivered == 3 and report.waiting == 1
