@@ -137,3 +137,27 @@ async def test_nasty_queries_answer_without_error(backend: Any) -> None:
 async def test_english_typo_in_a_title_is_forgiven(backend: Any) -> None:
     await _index(backend)
     assert "2" in await _ids(backend, "langchian")
+
+
+async def test_pages_of_one_search_never_repeat_a_result(backend: Any) -> None:
+    docs = [doc(f"t{i}", f"智能体 案例 {i}", published_at=NOW - timedelta(days=i)) for i in range(22)]
+    docs += [
+        doc(f"b{i}", f"其他 {i}", "正文里提到智能体", published_at=NOW - timedelta(days=i)) for i in range(10)
+    ]
+    await _index(backend, docs)
+    seen: list[str] = []
+    for page in (1, 2, 3, 4):
+        seen += [
+            h.doc_id for h in (await backend.search(SearchQuery(q="智能体", per_page=10, page=page))).hits
+        ]
+    assert len(seen) == len(set(seen))
+    assert {f"t{i}" for i in range(22)} <= set(seen)  # every title match is reachable
+
+
+async def test_a_type_filter_finds_a_rare_type_among_many_matches(backend: Any) -> None:
+    docs = [doc(str(i), f"知识库 案例 {i}") for i in range(60)]
+    docs.append(doc("rare", "知识库 场景", doc_type="scenario"))
+    await _index(backend, docs)
+    results = await backend.search(SearchQuery(q="知识库", types=("scenario",)))
+    assert [h.doc_id for h in results.hits] == ["rare"]
+    assert results.facets["doc_type"]["post"] == 60

@@ -149,42 +149,52 @@ class PostgresSearchBackend:
     async def _matches(
         self, db: Any, query: SearchQuery, tsq: Any
     ) -> tuple[list[tuple[SearchDocumentRow, float]], dict[str, dict[str, int]], int, bool]:
-        """Title matches first: their index is small, and when they fill the page the body index (large for
-        common words) is not read at all. Otherwise every match, title or body, is a candidate.
+        """Title matches first: their index is small, and when they fill a page the body index (large for
+        common words) is not read at all. Otherwise every match, title or body, is a candidate. The choice
+        depends on the first page only, so that every page of one search ranks the same candidates.
 
         One query reads the candidates' small columns and scores; ranking, facets and the count come from
         them here, and a second query fetches the full rows of the page only."""
         row = SearchDocumentRow
-        need = query.offset + query.per_page
-        candidates = await self._candidates(db, query, row.title_tsv.op("@@")(tsq), tsq, TITLE_CANDIDATES)
-        in_type = [c for c in candidates if not query.types or c.doc_type in query.types]
+        matches = row.title_tsv.op("@@")(tsq)
+        candidates = await self._candidates(db, query, matches, tsq, TITLE_CANDIDATES)
         bound = True
-        if len(in_type) < need:
-            candidates = await self._candidates(db, query, row.tsv.op("@@")(tsq), tsq, RANK_CANDIDATES)
-            in_type = [c for c in candidates if not query.types or c.doc_type in query.types]
+        if len(candidates) < query.per_page:
+            matches = row.tsv.op("@@")(tsq)
+            candidates = await self._candidates(db, query, matches, tsq, RANK_CANDIDATES)
             bound = len(candidates) >= RANK_CANDIDATES
-        facets = _facet_counts(candidates, in_type)
-        ranked = sorted(in_type, key=_rank_key)
-        page = ranked[query.offset : need]
+        type_counts: Counter[str] | None = None
+        if query.types:  # the type facet shows every type's count, not only the chosen one's
+            others = await self._candidates(db, query, matches, tsq, RANK_CANDIDATES, with_types=False)
+            type_counts = Counter(c.doc_type for c in others)
+        facets = _facet_counts(candidates, type_counts)
+        page = sorted(candidates, key=_rank_key)[query.offset : query.offset + query.per_page]
         scored: list[tuple[SearchDocumentRow, float]] = []
         if page:
             found = (await db.scalars(select(row).where(row.id.in_([c.id for c in page])))).all()
             rows = {r.id: r for r in found}
             scored = [(rows[c.id], float(c.score)) for c in page if c.id in rows]
-        return scored, facets, len(in_type), bound
+        return scored, facets, len(candidates), bound
 
-    async def _candidates(self, db: Any, query: SearchQuery, matches: Any, tsq: Any, limit: int) -> list[Any]:
+    async def _candidates(
+        self, db: Any, query: SearchQuery, matches: Any, tsq: Any, limit: int, with_types: bool = True
+    ) -> list[Any]:
         row = SearchDocumentRow
         score = func.ts_rank_cd(literal_column(f"'{RANK_WEIGHTS}'::float4[]"), row.tsv, tsq, 32).label(
             "score"
         )
-        result = await db.execute(
-            select(
-                row.id, row.doc_type, row.domains, row.district, row.tags, row.status, row.published_at, score
-            )
-            .where(matches, *self._filters(query, skip="doc_type"))
-            .limit(limit)
+        columns = (
+            row.id,
+            row.doc_type,
+            row.domains,
+            row.district,
+            row.tags,
+            row.status,
+            row.published_at,
+            score,
         )
+        filters = self._filters(query, skip=None if with_types else "doc_type")
+        result = await db.execute(select(*columns).where(matches, *filters).limit(limit))
         return list(result.all())
 
     async def _typo_matches(
@@ -225,14 +235,13 @@ def _rank_key(candidate: Any) -> tuple[float, float, int]:
     return (-float(candidate.score), -published, -candidate.id)
 
 
-def _facet_counts(candidates: list[Any], in_type: list[Any]) -> dict[str, dict[str, int]]:
-    """Counts per type over every candidate (the type filter does not hide the other types' counts), and per
-    domain, district, tag and status over the candidates of the chosen type."""
+def _facet_counts(candidates: list[Any], type_counts: Counter[str] | None) -> dict[str, dict[str, int]]:
+    """Counts per type, domain, district, tag and status over the candidates."""
     counters: dict[str, Counter[str]] = {
         name: Counter() for name in ("doc_type", "domains", "district", "tags", "status")
     }
-    counters["doc_type"].update(c.doc_type for c in candidates)
-    for c in in_type:
+    counters["doc_type"] = type_counts if type_counts is not None else Counter(c.doc_type for c in candidates)
+    for c in candidates:
         counters["domains"].update(c.domains or [])
         counters["tags"].update(c.tags or [])
         if c.district:
