@@ -19,7 +19,7 @@ from community.accounts.guards import requires_login
 from community.accounts.models import MemberRole, Organization, User
 from community.accounts.schemas import MeOut, OrganizationOut
 from community.accounts.services import AccountService, OrganizationInput, OrganizationService
-from community.accounts.sessions import SESSION_USER_KEY, rotate_session
+from community.accounts.sessions import log_in
 from community.config import Settings, get_settings
 from community.errors import FormError, NotFound
 from community.i18n import LOCALE_COOKIE, _, normalize_locale
@@ -85,7 +85,7 @@ DEPENDENCIES = {
 
 
 def _login(request: Request[Any, Any, Any], user: User, response: Response[Any]) -> Response[Any]:
-    rotate_session(request, **{SESSION_USER_KEY: str(user.id)})
+    log_in(request, user)
     if user.locale and not request.cookies.get(LOCALE_COOKIE):
         response.set_cookie(LOCALE_COOKIE, user.locale, max_age=365 * 24 * 3600, samesite="lax")
     return response
@@ -280,8 +280,8 @@ class AccountController(Controller):
                 form={"display_name": request.user.display_name},
                 org_type_label=org_type_label,
             )
-        # A new session id after a password change: other copies of the old cookie stop working here.
-        rotate_session(request, **{SESSION_USER_KEY: str(request.user.id)})
+        # Every other session of this member ends (the epoch moved on); this one continues under a new id.
+        log_in(request, await accounts.get_or_fail(request.user.id))
         flash(request, _("Your password is changed."), "success")
         return Redirect("/account")
 

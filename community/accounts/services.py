@@ -101,6 +101,12 @@ class AccountService:
     async def get(self, user_id: UUID) -> User | None:
         return await self.db.get(User, user_id)
 
+    async def get_or_fail(self, user_id: UUID) -> User:
+        user = await self.db.get(User, user_id)
+        if user is None:
+            raise NotFound
+        return user
+
     async def by_email(self, email: str) -> User | None:
         return await self.db.scalar(select(User).where(User.email == normalize_email(email)))
 
@@ -171,6 +177,7 @@ class AccountService:
         if errors:
             raise FormError(errors)
         user.password_hash = hash_password(new)
+        user.session_epoch += 1
 
     async def create_admin(self, email: str, password: str, display_name: str | None = None) -> User:
         """Create a site admin, or make an existing member one and set the password."""
@@ -190,6 +197,7 @@ class AccountService:
             self.db.add(user)
         else:
             user.password_hash = hash_password(password)
+            user.session_epoch += 1
         user.is_admin = True
         user.is_active = True
         await self.db.flush()
@@ -247,6 +255,7 @@ class AccountService:
         if user is None:
             raise NotFound
         user.password_hash = hash_password(password)
+        user.session_epoch += 1  # whoever was logged in with the old password is logged out
         row.used_at = now()
         return user
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, ScopeSession, Send
 
 SESSION_USER_KEY = "uid"
+SESSION_EPOCH_KEY = "ep"
 ROTATE_KEY = "_rotate"
 _NEW_ID_SCOPE_KEY = "_community_new_session_id"
 _LOADED_SCOPE_KEY = "_community_loaded_session"
@@ -69,6 +70,11 @@ def rotate_session(connection: ASGIConnection[Any, Any, Any, Any], **values: Any
     connection.set_session({**values, ROTATE_KEY: True})
 
 
+def log_in(connection: ASGIConnection[Any, Any, Any, Any], user: User) -> None:
+    """A fresh session for ``user`` (no session fixation), valid until logout or a password change."""
+    rotate_session(connection, **{SESSION_USER_KEY: str(user.id), SESSION_EPOCH_KEY: user.session_epoch})
+
+
 class CurrentUserMiddleware(ASGIMiddleware):
     """Puts the signed-in, active user (or None) into ``scope["user"]`` for every request."""
 
@@ -90,5 +96,7 @@ class CurrentUserMiddleware(ASGIMiddleware):
             if user_id is not None:
                 async with self.alchemy_config.get_session() as db:
                     user = await db.scalar(select(User).where(User.id == user_id, User.is_active.is_(True)))
+                if user is not None and session.get(SESSION_EPOCH_KEY, 0) != user.session_epoch:
+                    user = None  # the password changed since this session began
         scope["user"] = user
         await next_app(scope, receive, send)

@@ -120,3 +120,16 @@ async def test_post_without_csrf_token_is_refused(client: FormClient, db) -> Non
     )
     assert via_header.status_code == 200
     assert db.fetchval("SELECT count(*) FROM user_account") == 1
+
+
+async def test_changing_the_password_ends_every_other_session(make_client) -> None:
+    laptop, phone = await make_client(), await make_client()
+    await laptop.register("two@example.com")
+    await phone.login("two@example.com")
+    assert (await phone.get("/account", follow_redirects=False)).status_code == 200
+    changed = await laptop.submit(
+        "/account/password", {"current_password": "correct horse 42", "new_password": "an even better one"}
+    )
+    assert changed.status_code == 200
+    assert (await laptop.get("/account", follow_redirects=False)).status_code == 200  # this one goes on
+    assert (await phone.get("/account", follow_redirects=False)).status_code in (302, 303)  # that one ended
