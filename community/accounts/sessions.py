@@ -86,8 +86,9 @@ class CurrentUserMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         user: User | None = None
-        session = scope.get("session")
-        raw_id = session.get(SESSION_USER_KEY) if isinstance(session, dict) else None
+        raw_session = scope.get("session")
+        session: dict[str, Any] = raw_session if isinstance(raw_session, dict) else {}
+        raw_id = session.get(SESSION_USER_KEY)
         if raw_id:
             try:
                 user_id = UUID(str(raw_id))
