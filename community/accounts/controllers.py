@@ -377,6 +377,7 @@ class OrganizationController(Controller):
         try:
             org = await organizations.update(request.user, org, org_input)
         except FormError as exc:
+            org = await organizations.by_slug(slug)  # fresh: a refused write rolled the session back
             return render(
                 request,
                 "orgs/form.html",
