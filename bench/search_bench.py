@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from community.config import PROJECT_ROOT
-from community.pgcluster import create_database_if_missing
+from community.pgcluster import connect, create_database_if_missing
 from community.search.backends.postgres import PostgresSearchBackend
 from community.search.evaluation import load_relevance_set, ndcg_at, reciprocal_rank
 from community.search.schemas import SearchQuery
@@ -151,14 +151,75 @@ WORDS_EN = [
 ]
 
 
-ENGLISH = PRODUCTS + WORDS_EN + [
-    "api", "sdk", "gateway", "token", "context", "memory", "planner", "tool", "function", "schema", "json",
-    "rerank", "chunking", "tokenizer", "lora", "qlora", "rlhf", "dpo", "distillation", "sharding", "batching",
-    "stream", "webhook", "crawler", "ocr", "asr", "tts", "diffusion", "vision", "transformer", "attention",
-    "kv-cache", "flash-attention", "mixture-of-experts", "moe", "gguf", "awq", "gptq", "int4", "fp8", "cuda",
-    "rocm", "npu", "ascend", "kunpeng", "openai", "claude", "gemini", "mistral", "yi", "baichuan", "minimax",
-    "kimi", "glm-4", "qwen-vl", "sora", "whisper", "bert", "clip", "sam", "yolo", "paddle", "mindspore",
-]
+ENGLISH = (
+    PRODUCTS
+    + WORDS_EN
+    + [
+        "api",
+        "sdk",
+        "gateway",
+        "token",
+        "context",
+        "memory",
+        "planner",
+        "tool",
+        "function",
+        "schema",
+        "json",
+        "rerank",
+        "chunking",
+        "tokenizer",
+        "lora",
+        "qlora",
+        "rlhf",
+        "dpo",
+        "distillation",
+        "sharding",
+        "batching",
+        "stream",
+        "webhook",
+        "crawler",
+        "ocr",
+        "asr",
+        "tts",
+        "diffusion",
+        "vision",
+        "transformer",
+        "attention",
+        "kv-cache",
+        "flash-attention",
+        "mixture-of-experts",
+        "moe",
+        "gguf",
+        "awq",
+        "gptq",
+        "int4",
+        "fp8",
+        "cuda",
+        "rocm",
+        "npu",
+        "ascend",
+        "kunpeng",
+        "openai",
+        "claude",
+        "gemini",
+        "mistral",
+        "yi",
+        "baichuan",
+        "minimax",
+        "kimi",
+        "glm-4",
+        "qwen-vl",
+        "sora",
+        "whisper",
+        "bert",
+        "clip",
+        "sam",
+        "yolo",
+        "paddle",
+        "mindspore",
+    ]
+)
 
 
 def _dictionary() -> tuple[list[str], list[float]]:
@@ -216,14 +277,23 @@ def _generate_chunk(args: tuple[int, int, int]) -> list[tuple[Any, ...]]:
         title = _title(rng)
         body = "".join(_sentence(rng) for _ in range(rng.randint(1, 5)))
         tags = rng.sample(TOPICS_ZH, rng.randint(0, 3))
-        rows.append((
-            "post", f"g{i}", title, body, f"/forum/t/{i}",
-            rng.sample(DOMAINS, rng.randint(0, 2)), tags,
-            rng.choice(DISTRICTS) if rng.random() < 0.5 else None, "published", "{}",
-            base - timedelta(minutes=i),
-            tsvector_literal([(title, "A"), (body, "B"), (" ".join(tags), "A")]),
-            tsvector_literal([(title, "A"), (" ".join(tags), "A")]),
-        ))
+        rows.append(
+            (
+                "post",
+                f"g{i}",
+                title,
+                body,
+                f"/forum/t/{i}",
+                rng.sample(DOMAINS, rng.randint(0, 2)),
+                tags,
+                rng.choice(DISTRICTS) if rng.random() < 0.5 else None,
+                "published",
+                "{}",
+                base - timedelta(minutes=i),
+                tsvector_literal([(title, "A"), (body, "B"), (" ".join(tags), "A")]),
+                tsvector_literal([(title, "A"), (" ".join(tags), "A")]),
+            )
+        )
     return rows
 
 
@@ -267,17 +337,6 @@ COLUMNS = [
 ]
 
 
-async def _connect(url: str) -> asyncpg.Connection:
-    parsed = make_url(url)
-    return await asyncpg.connect(
-        host=parsed.host,
-        port=parsed.port,
-        user=parsed.username,
-        password=parsed.password,
-        database=parsed.database,
-    )
-
-
 def _migrate(url: str) -> None:
     from alembic import command
     from alembic.config import Config
@@ -298,7 +357,7 @@ async def generate(url: str, docs: int, fresh: bool) -> None:
         str(parsed.database),
     )
     await asyncio.to_thread(_migrate, url)
-    conn = await _connect(url)
+    conn = await connect(url)
     try:
         have = await conn.fetchval("SELECT count(*) FROM search_document")
         if have >= docs and not fresh:
@@ -331,7 +390,9 @@ async def generate(url: str, docs: int, fresh: bool) -> None:
         print(f"  inserted ({time.perf_counter() - started:.0f}s); building indexes", flush=True)
         await conn.execute("SET maintenance_work_mem = '1GB'")
         await conn.execute("CREATE INDEX ix_search_document_tsv ON search_document USING gin (tsv)")
-        await conn.execute("CREATE INDEX ix_search_document_title_tsv ON search_document USING gin (title_tsv)")
+        await conn.execute(
+            "CREATE INDEX ix_search_document_title_tsv ON search_document USING gin (title_tsv)"
+        )
         await conn.execute(
             "CREATE INDEX ix_search_document_title_trgm ON search_document USING gin (title_folded gin_trgm_ops)"
         )
@@ -393,7 +454,7 @@ async def measure(url: str, n_queries: int, n_baseline: int) -> dict[str, Any]:
     ensure_jieba()
     engine = create_async_engine(url, pool_size=2)
     backend = PostgresSearchBackend(engine)
-    conn = await _connect(url)
+    conn = await connect(url)
     rng = random.Random(7)
     _documents, cases = load_relevance_set(RELEVANCE_FILE)
     workload = list(_workload(n_queries, rng)) + [c.q for c in cases]

@@ -142,15 +142,21 @@ async def create_database_if_missing(
         await conn.close()
 
 
-async def drop_database(url: str) -> None:
+async def connect(url: str, database: str | None = None) -> asyncpg.Connection:
+    """A plain asyncpg connection to the database of a SQLAlchemy URL (or to ``database`` on its server)."""
     parsed = make_url(url)
-    conn = await asyncpg.connect(
+    return await asyncpg.connect(
         host=parsed.host or "127.0.0.1",
         port=parsed.port or 5432,
         user=parsed.username or "postgres",
         password=parsed.password,
-        database="postgres",
+        database=database or parsed.database,
     )
+
+
+async def drop_database(url: str) -> None:
+    parsed = make_url(url)
+    conn = await connect(url, database="postgres")
     try:
         quoted = '"' + str(parsed.database).replace('"', '""') + '"'
         await conn.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")

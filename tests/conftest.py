@@ -20,7 +20,6 @@ from email.message import Message
 from pathlib import Path
 from typing import Any, TypeVar
 
-import asyncpg
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
@@ -30,7 +29,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
 
 from community.config import DEFAULT_DATABASE_URL, PROJECT_ROOT, Settings
-from community.pgcluster import create_database_if_missing, drop_database
+from community.pgcluster import connect, create_database_if_missing, drop_database
 
 T = TypeVar("T")
 
@@ -95,19 +94,8 @@ def database_url() -> Iterator[str]:
         run_sync(drop_database(url))
 
 
-async def _connect(url: str) -> asyncpg.Connection:
-    parsed = make_url(url)
-    return await asyncpg.connect(
-        host=parsed.host,
-        port=parsed.port,
-        user=parsed.username,
-        password=parsed.password,
-        database=parsed.database,
-    )
-
-
 async def _truncate_all(url: str) -> None:
-    conn = await _connect(url)
+    conn = await connect(url)
     try:
         tables = await conn.fetch(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
@@ -133,7 +121,7 @@ def db(database_url: str) -> Any:
     class Db:
         def fetchval(self, query: str, *args: Any) -> Any:
             async def go() -> Any:
-                conn = await _connect(database_url)
+                conn = await connect(database_url)
                 try:
                     return await conn.fetchval(query, *args)
                 finally:
