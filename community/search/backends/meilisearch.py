@@ -81,6 +81,8 @@ class MeilisearchBackend:
             documents = []
             for doc in upserts:
                 payload = doc.to_payload()
+                for key in ("title", "body"):  # our highlight markers must only come from Meilisearch
+                    payload[key] = payload[key].replace(PRE, "").replace(POST, "")
                 payload["uid"] = doc.uid
                 payload["published_ts"] = int(doc.published_at.timestamp()) if doc.published_at else 0
                 documents.append(payload)
@@ -130,7 +132,7 @@ class MeilisearchBackend:
         if not searchtext.query_terms(q):
             return results
         found = await self._search(q, query, "all")
-        if not found.hits and len(searchtext.query_terms(q)) > 1:
+        if not found.hits and query.page == 1 and len(searchtext.query_terms(q)) > 1:
             found = await self._search(q, query, "last")  # not every word: as many as possible
             results.partial = bool(found.hits)
         for hit in found.hits:
