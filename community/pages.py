@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
@@ -17,7 +18,7 @@ from community.web import render, safe_next
 
 
 @get("/", name="home")
-async def home(request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+async def home(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
     organizations = OrganizationService(db_session)
     recent = await organizations.list_organizations(limit=6)
     return render(
@@ -33,7 +34,7 @@ async def home(request: Request[Any, Any, Any], db_session: AsyncSession) -> Tem
 async def switch_language(
     request: Request[Any, Any, Any],
     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
-    db_session: AsyncSession,
+    db_session: NamedDependency[AsyncSession],
 ) -> Response[Any]:
     locale = normalize_locale(str(data.get("lang", ""))) or "zh_CN"
     response = Redirect(safe_next(str(data.get("next", "")), "/"))

@@ -6,11 +6,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
-from litestar.params import Body, Parameter
+from litestar.params import Body, FromPath, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,11 +59,11 @@ def rate_limited(name: str, per_minute: int) -> list[Any]:
     return [_rate_limit(name, per_minute).middleware] if settings.rate_limits_enabled else []
 
 
-async def provide_accounts(db_session: AsyncSession) -> AccountService:
+async def provide_accounts(db_session: NamedDependency[AsyncSession]) -> AccountService:
     return AccountService(db_session)
 
 
-async def provide_organizations(db_session: AsyncSession) -> OrganizationService:
+async def provide_organizations(db_session: NamedDependency[AsyncSession]) -> OrganizationService:
     return OrganizationService(db_session)
 
 
@@ -96,13 +96,15 @@ class AuthController(Controller):
 
     @get("/register", name="register")
     async def register_form(
-        self, request: Request[Any, Any, Any], next_: Annotated[str | None, Parameter(query="next")] = None
+        self,
+        request: Request[Any, Any, Any],
+        next_: Annotated[str | None, QueryParameter(name="next")] = None,
     ) -> Template:
         return render(request, "accounts/register.html", next=safe_next(next_, ""))
 
     @post("/register", middleware=rate_limited("register", get_settings().register_rate_per_minute))
     async def register(
-        self, request: Request[Any, Any, Any], data: Form, accounts: AccountService
+        self, request: Request[Any, Any, Any], data: Form, accounts: NamedDependency[AccountService]
     ) -> Response[Any]:
         form = {k: _field(data, k) for k in ("email", "display_name", "next")}
         try:
@@ -126,7 +128,9 @@ class AuthController(Controller):
 
     @get("/login", name="login")
     async def login_form(
-        self, request: Request[Any, Any, Any], next_: Annotated[str | None, Parameter(query="next")] = None
+        self,
+        request: Request[Any, Any, Any],
+        next_: Annotated[str | None, QueryParameter(name="next")] = None,
     ) -> Response[Any]:
         if request.scope.get("user"):
             return Redirect(safe_next(next_, "/"))
@@ -134,7 +138,7 @@ class AuthController(Controller):
 
     @post("/login", middleware=rate_limited("login", get_settings().login_rate_per_minute))
     async def login(
-        self, request: Request[Any, Any, Any], data: Form, accounts: AccountService
+        self, request: Request[Any, Any, Any], data: Form, accounts: NamedDependency[AccountService]
     ) -> Response[Any]:
         form = {k: _field(data, k) for k in ("email", "next")}
         try:
@@ -164,9 +168,9 @@ class AuthController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: Form,
-        accounts: AccountService,
-        mailer: Mailer,
-        settings: Settings,
+        accounts: NamedDependency[AccountService],
+        mailer: NamedDependency[Mailer],
+        settings: NamedDependency[Settings],
     ) -> Template:
         form = {"email": _field(data, "email")}
         try:
@@ -190,7 +194,7 @@ class AuthController(Controller):
 
     @get("/password/reset/{token:str}", name="password_reset_form")
     async def reset_form(
-        self, request: Request[Any, Any, Any], token: str, accounts: AccountService
+        self, request: Request[Any, Any, Any], token: FromPath[str], accounts: NamedDependency[AccountService]
     ) -> Template:
         valid = await accounts.reset_token_is_valid(token)
         return render(request, "accounts/reset.html", 200 if valid else 400, token=token, valid=valid)
@@ -199,7 +203,11 @@ class AuthController(Controller):
         "/password/reset/{token:str}", middleware=rate_limited("reset", get_settings().reset_rate_per_minute)
     )
     async def reset(
-        self, request: Request[Any, Any, Any], token: str, data: Form, accounts: AccountService
+        self,
+        request: Request[Any, Any, Any],
+        token: FromPath[str],
+        data: Form,
+        accounts: NamedDependency[AccountService],
     ) -> Response[Any]:
         try:
             user = await accounts.reset_password(token, _field(data, "password"))
@@ -222,7 +230,9 @@ class AccountController(Controller):
     guards = [requires_login]
 
     @get("/", name="account")
-    async def show(self, request: Request[User, Any, Any], organizations: OrganizationService) -> Template:
+    async def show(
+        self, request: Request[User, Any, Any], organizations: NamedDependency[OrganizationService]
+    ) -> Template:
         memberships = await organizations.organizations_of(request.user)
         return render(
             request,
@@ -237,8 +247,8 @@ class AccountController(Controller):
         self,
         request: Request[User, Any, Any],
         data: Form,
-        accounts: AccountService,
-        organizations: OrganizationService,
+        accounts: NamedDependency[AccountService],
+        organizations: NamedDependency[OrganizationService],
     ) -> Response[Any]:
         form = {"display_name": _field(data, "display_name")}
         try:
@@ -262,8 +272,8 @@ class AccountController(Controller):
         self,
         request: Request[User, Any, Any],
         data: Form,
-        accounts: AccountService,
-        organizations: OrganizationService,
+        accounts: NamedDependency[AccountService],
+        organizations: NamedDependency[OrganizationService],
     ) -> Response[Any]:
         try:
             await accounts.change_password(
@@ -302,9 +312,9 @@ class OrganizationController(Controller):
     async def index(
         self,
         request: Request[Any, Any, Any],
-        organizations: OrganizationService,
-        org_type: Annotated[str | None, Parameter(query="type")] = None,
-        page: Annotated[int, Parameter(ge=1, le=10_000)] = 1,
+        organizations: NamedDependency[OrganizationService],
+        org_type: Annotated[str | None, QueryParameter(name="type")] = None,
+        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
     ) -> Template:
         valid_types = {value for value, _label in org_type_choices()}
         chosen = org_type if org_type in valid_types else None
@@ -329,7 +339,10 @@ class OrganizationController(Controller):
 
     @post("/new", guards=[requires_login])
     async def create(
-        self, request: Request[User, Any, Any], data: Form, organizations: OrganizationService
+        self,
+        request: Request[User, Any, Any],
+        data: Form,
+        organizations: NamedDependency[OrganizationService],
     ) -> Response[Any]:
         org_input = _org_form(data)
         try:
@@ -352,7 +365,10 @@ class OrganizationController(Controller):
 
     @get("/{slug:str}", name="organization")
     async def show(
-        self, request: Request[Any, Any, Any], slug: str, organizations: OrganizationService
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        organizations: NamedDependency[OrganizationService],
     ) -> Template:
         org = await organizations.by_slug(slug)
         role = await organizations.role_of(request.scope.get("user"), org)
@@ -360,7 +376,10 @@ class OrganizationController(Controller):
 
     @get("/{slug:str}/edit", guards=[requires_login])
     async def edit_form(
-        self, request: Request[User, Any, Any], slug: str, organizations: OrganizationService
+        self,
+        request: Request[User, Any, Any],
+        slug: FromPath[str],
+        organizations: NamedDependency[OrganizationService],
     ) -> Template:
         org = await organizations.by_slug(slug)
         await organizations.require_owner(request.user, org)
@@ -370,7 +389,11 @@ class OrganizationController(Controller):
 
     @post("/{slug:str}/edit", guards=[requires_login])
     async def update(
-        self, request: Request[User, Any, Any], slug: str, data: Form, organizations: OrganizationService
+        self,
+        request: Request[User, Any, Any],
+        slug: FromPath[str],
+        data: Form,
+        organizations: NamedDependency[OrganizationService],
     ) -> Response[Any]:
         org = await organizations.by_slug(slug)
         org_input = _org_form(data)
@@ -417,7 +440,10 @@ class OrganizationController(Controller):
 
     @get("/{slug:str}/members", guards=[requires_login], name="organization_members")
     async def members(
-        self, request: Request[User, Any, Any], slug: str, organizations: OrganizationService
+        self,
+        request: Request[User, Any, Any],
+        slug: FromPath[str],
+        organizations: NamedDependency[OrganizationService],
     ) -> Template:
         org = await organizations.by_slug(slug)
         return await self._members_page(request, org, organizations)
@@ -426,11 +452,11 @@ class OrganizationController(Controller):
     async def invite(
         self,
         request: Request[User, Any, Any],
-        slug: str,
+        slug: FromPath[str],
         data: Form,
-        organizations: OrganizationService,
-        mailer: Mailer,
-        settings: Settings,
+        organizations: NamedDependency[OrganizationService],
+        mailer: NamedDependency[Mailer],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
         org = await organizations.by_slug(slug)
         form = {"email": _field(data, "email"), "role": _field(data, "role") or MemberRole.MEMBER.value}
@@ -463,9 +489,9 @@ class OrganizationController(Controller):
     async def revoke(
         self,
         request: Request[User, Any, Any],
-        slug: str,
-        invitation_id: UUID,
-        organizations: OrganizationService,
+        slug: FromPath[str],
+        invitation_id: FromPath[UUID],
+        organizations: NamedDependency[OrganizationService],
     ) -> Redirect:
         org = await organizations.by_slug(slug)
         await organizations.revoke_invitation(request.user, org, invitation_id)
@@ -474,7 +500,11 @@ class OrganizationController(Controller):
 
     @post("/{slug:str}/members/{user_id:uuid}/remove", guards=[requires_login])
     async def remove_member(
-        self, request: Request[User, Any, Any], slug: str, user_id: UUID, organizations: OrganizationService
+        self,
+        request: Request[User, Any, Any],
+        slug: FromPath[str],
+        user_id: FromPath[UUID],
+        organizations: NamedDependency[OrganizationService],
     ) -> Response[Any]:
         org = await organizations.by_slug(slug)
         try:
@@ -494,7 +524,10 @@ class InvitationController(Controller):
 
     @get("/{token:str}", name="invitation")
     async def show(
-        self, request: Request[Any, Any, Any], token: str, organizations: OrganizationService
+        self,
+        request: Request[Any, Any, Any],
+        token: FromPath[str],
+        organizations: NamedDependency[OrganizationService],
     ) -> Template:
         try:
             invitation = await organizations.invitation_by_token(token)
@@ -514,7 +547,10 @@ class InvitationController(Controller):
 
     @post("/{token:str}", guards=[requires_login])
     async def accept(
-        self, request: Request[User, Any, Any], token: str, organizations: OrganizationService
+        self,
+        request: Request[User, Any, Any],
+        token: FromPath[str],
+        organizations: NamedDependency[OrganizationService],
     ) -> Response[Any]:
         try:
             org = await organizations.accept_invitation(request.user, token)
@@ -540,17 +576,19 @@ class AccountsApiController(Controller):
     tags = ["accounts"]
 
     @get("/me", guards=[requires_login])
-    async def me(self, request: Request[User, Any, Any], organizations: OrganizationService) -> MeOut:
+    async def me(
+        self, request: Request[User, Any, Any], organizations: NamedDependency[OrganizationService]
+    ) -> MeOut:
         memberships = await organizations.organizations_of(request.user)
         return MeOut.from_user(request.user, memberships)
 
     @get("/organizations")
     async def organizations(
         self,
-        organizations: OrganizationService,
-        org_type: Annotated[str | None, Parameter(query="type")] = None,
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 30,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        organizations: NamedDependency[OrganizationService],
+        org_type: Annotated[str | None, QueryParameter(name="type")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 30,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[OrganizationOut]:
         valid = {value for value, _label in org_type_choices()}
         orgs = await organizations.list_organizations(
@@ -559,5 +597,7 @@ class AccountsApiController(Controller):
         return [OrganizationOut.from_model(o) for o in orgs]
 
     @get("/organizations/{slug:str}")
-    async def organization(self, slug: str, organizations: OrganizationService) -> OrganizationOut:
+    async def organization(
+        self, slug: FromPath[str], organizations: NamedDependency[OrganizationService]
+    ) -> OrganizationOut:
         return OrganizationOut.from_model(await organizations.by_slug(slug))

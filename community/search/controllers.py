@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, get
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Template
 
 from community.i18n import _, gettext
@@ -72,14 +72,14 @@ class SearchController(Controller):
     async def page(
         self,
         request: Request[Any, Any, Any],
-        search: SearchService,
-        q: str | None = None,
-        doc_type: Annotated[str | None, Parameter(query="type")] = None,
-        domain: str | None = None,
-        district: str | None = None,
-        tag: str | None = None,
-        status: str | None = None,
-        page: Annotated[int, Parameter(ge=1, le=10_000)] = 1,
+        search: NamedDependency[SearchService],
+        q: FromQuery[str | None] = None,
+        doc_type: Annotated[str | None, QueryParameter(name="type")] = None,
+        domain: FromQuery[str | None] = None,
+        district: FromQuery[str | None] = None,
+        tag: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
     ) -> Template:
         query = _query(q, doc_type, domain, district, tag, status, page)
         notice = None
@@ -127,14 +127,14 @@ class SearchApiController(Controller):
     @get("/search")
     async def search_api(
         self,
-        search: SearchService,
-        q: Annotated[str, Parameter(min_length=1, max_length=1000)],
-        doc_type: Annotated[str | None, Parameter(query="type")] = None,
-        domain: str | None = None,
-        district: str | None = None,
-        tag: str | None = None,
-        status: str | None = None,
-        page: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 1,
+        search: NamedDependency[SearchService],
+        q: Annotated[str, QueryParameter(min_length=1, max_length=1000)],
+        doc_type: Annotated[str | None, QueryParameter(name="type")] = None,
+        domain: FromQuery[str | None] = None,
+        district: FromQuery[str | None] = None,
+        tag: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        page: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 1,
     ) -> SearchOut:
         """Search every zone. Words are ANDed; `partial` says only some matched. Snippets are safe HTML."""
         query = _query(q, doc_type, domain, district, tag, status, page)

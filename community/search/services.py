@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from community.i18n import _
@@ -84,7 +85,7 @@ class OutboxDelivery:
             # to keep the order), without holding up the documents behind it.
             firsts = (
                 select(OutboxEntry.doc_type, OutboxEntry.doc_id, OutboxEntry.next_attempt_at, OutboxEntry.id)
-                .distinct(OutboxEntry.doc_type, OutboxEntry.doc_id)
+                .ext(distinct_on(OutboxEntry.doc_type, OutboxEntry.doc_id))
                 .order_by(OutboxEntry.doc_type, OutboxEntry.doc_id, OutboxEntry.id)
                 .subquery()
             )
