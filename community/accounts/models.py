@@ -54,6 +54,8 @@ class User(Base):
 
 class Organization(Base):
     __tablename__ = "organization"
+    # "Newest first" listings (home, /orgs, the API) read this index instead of sorting every row.
+    __table_args__ = (Index("ix_organization_created_at", "created_at"),)
 
     name: Mapped[str] = mapped_column(String(100), unique=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
