@@ -23,13 +23,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from alembic import command
-from alembic.config import Config
 
 from bench.common import asyncpg_dsn, bench_database_url, checked_url, display_url
 from community.accounts.models import MemberRole, OrgType
 from community.accounts.services import hash_password
-from community.config import PROJECT_ROOT
+from community.db import upgrade_schema
 from community.pgcluster import create_database_if_missing
 from community.vocabulary import DISTRICTS, DOMAINS
 
@@ -497,10 +495,7 @@ def migrate(url: str) -> None:
     )  # fmt: skip
     if created:
         print(f"Created database {parsed.database}.")
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    config.set_main_option("sqlalchemy.url", url)
-    command.upgrade(config, "head")
+    upgrade_schema(url)
 
 
 async def _counts(conn: asyncpg.Connection) -> dict[str, int]:

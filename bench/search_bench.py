@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from community.config import PROJECT_ROOT
+from community.db import upgrade_schema
 from community.pgcluster import connect, create_database_if_missing
 from community.search.backends.postgres import PostgresSearchBackend
 from community.search.evaluation import load_relevance_set, ndcg_at, reciprocal_rank
@@ -337,16 +338,6 @@ COLUMNS = [
 ]
 
 
-def _migrate(url: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    config.set_main_option("sqlalchemy.url", url)
-    command.upgrade(config, "head")
-
-
 async def generate(url: str, docs: int, fresh: bool) -> None:
     parsed = make_url(url)
     await create_database_if_missing(
@@ -356,7 +347,7 @@ async def generate(url: str, docs: int, fresh: bool) -> None:
         parsed.password,
         str(parsed.database),
     )
-    await asyncio.to_thread(_migrate, url)
+    await asyncio.to_thread(upgrade_schema, url)
     conn = await connect(url)
     try:
         have = await conn.fetchval("SELECT count(*) FROM search_document")

@@ -45,6 +45,19 @@ def import_models() -> None:
     import community.search.models  # noqa: F401
 
 
+def upgrade_schema(url: str) -> None:
+    """Bring the database at ``url`` to the newest migration (tests and bench; the CLI has its own command).
+
+    Alembic runs its own event loop: call this from a thread without a running loop."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", url)
+    command.upgrade(config, "head")
+
+
 def make_alchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
     import_models()
     config = SQLAlchemyAsyncConfig(

@@ -23,12 +23,11 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from alembic import command
-from alembic.config import Config
 from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
 
 from community.config import DEFAULT_DATABASE_URL, PROJECT_ROOT, Settings
+from community.db import upgrade_schema
 from community.pgcluster import connect, create_database_if_missing, drop_database
 
 T = TypeVar("T")
@@ -69,10 +68,7 @@ def free_port() -> int:
 
 def migrate(url: str) -> None:
     """Bring a database to the newest schema with the project's Alembic migrations."""
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    config.set_main_option("sqlalchemy.url", url)
-    in_thread(command.upgrade, config, "head")
+    in_thread(upgrade_schema, url)
 
 
 @pytest.fixture(scope="session")
