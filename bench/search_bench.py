@@ -33,6 +33,7 @@ from community.db import upgrade_schema
 from community.pgcluster import connect, create_database_if_missing
 from community.search.backends.postgres import PostgresSearchBackend
 from community.search.evaluation import load_relevance_set, ndcg_at, reciprocal_rank
+from community.search.models import INDEXED_COLUMNS
 from community.search.schemas import SearchQuery
 from community.search.text import ensure_jieba, query_terms, tsvector_literal
 from community.vocabulary import DISTRICTS, DOMAINS
@@ -321,21 +322,7 @@ def _relevance_rows() -> list[tuple[Any, ...]]:
     ]
 
 
-COLUMNS = [
-    "doc_type",
-    "doc_id",
-    "title",
-    "body",
-    "url",
-    "domains",
-    "tags",
-    "district",
-    "status",
-    "extra",
-    "published_at",
-    "tsv",
-    "title_tsv",
-]
+COLUMNS = ["doc_type", "doc_id", *INDEXED_COLUMNS]
 
 
 async def generate(url: str, docs: int, fresh: bool) -> None:

@@ -12,6 +12,7 @@ import asyncio
 import os
 import secrets
 import sys
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from litestar import Litestar
 
 
-def _alchemy_session_maker(app: Litestar) -> Any:
+def _alchemy_config(app: Litestar) -> Any:
     from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 
     plugin = app.plugins.get(SQLAlchemyPlugin)
@@ -39,7 +40,7 @@ def demo_load(app: Litestar) -> None:
     """Fill the database with believable demo content; running it again adds nothing twice."""
     from community.demo import load_demo
 
-    config = _alchemy_session_maker(app)
+    config = _alchemy_config(app)
 
     async def run() -> None:
         try:
@@ -81,7 +82,7 @@ def create_admin(app: Litestar, email: str, password: str | None, display_name: 
         else:
             password = secrets.token_urlsafe(12)
             generated = True
-    config = _alchemy_session_maker(app)
+    config = _alchemy_config(app)
 
     async def run() -> None:
         try:
@@ -106,54 +107,48 @@ def search_group() -> None:
     """The search index."""
 
 
-@search_group.command(name="reindex")  # type: ignore[untyped-decorator]
-def search_reindex(app: Litestar) -> None:
-    """Rebuild the search index from the database."""
+def _with_search(app: Litestar, work: Callable[[Any, Any], Awaitable[str]]) -> None:
+    """Run ``work(sessions, backend)`` with the search backend started, then close everything."""
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
     from community.app import make_search_backend
-    from community.search.services import reindex
 
-    config = _alchemy_session_maker(app)
+    config = _alchemy_config(app)
     backend = make_search_backend(_settings(), config)
 
     async def run() -> None:
         try:
             await backend.startup()
-            sessions = async_sessionmaker(config.get_engine(), expire_on_commit=False)
-            counts = await reindex(sessions, backend, progress=lambda line: click.echo(f"  {line}"))
-            click.echo(f"Indexed {sum(counts.values())} documents into {backend.name}.")
+            click.echo(await work(async_sessionmaker(config.get_engine(), expire_on_commit=False), backend))
         finally:
             await backend.close()
             await config.get_engine().dispose()
 
     asyncio.run(run())
+
+
+@search_group.command(name="reindex")  # type: ignore[untyped-decorator]
+def search_reindex(app: Litestar) -> None:
+    """Rebuild the search index from the database."""
+    from community.search.services import reindex
+
+    async def work(sessions: Any, backend: Any) -> str:
+        counts = await reindex(sessions, backend, progress=lambda line: click.echo(f"  {line}"))
+        return f"Indexed {sum(counts.values())} documents into {backend.name}."
+
+    _with_search(app, work)
 
 
 @search_group.command(name="drain")  # type: ignore[untyped-decorator]
 def search_drain(app: Litestar) -> None:
     """Deliver every pending change of the outbox to the search index now."""
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-
-    from community.app import make_search_backend
     from community.search.services import OutboxDelivery
 
-    config = _alchemy_session_maker(app)
-    backend = make_search_backend(_settings(), config)
+    async def work(sessions: Any, backend: Any) -> str:
+        report = await OutboxDelivery(sessions, backend).drain()
+        return f"Delivered {report.delivered}, failed {report.failed}, waiting {report.waiting}."
 
-    async def run() -> None:
-        try:
-            await backend.startup()
-            delivery = OutboxDelivery(
-                async_sessionmaker(config.get_engine(), expire_on_commit=False), backend
-            )
-            report = await delivery.drain()
-            click.echo(f"Delivered {report.delivered}, failed {report.failed}, waiting {report.waiting}.")
-        finally:
-            await backend.close()
-            await config.get_engine().dispose()
-
-    asyncio.run(run())
+    _with_search(app, work)
 
 
 def main() -> None:

@@ -40,6 +40,22 @@ class OutboxEntry(SearchBase):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
 
 
+# What an upsert writes (and a rebuild copies), besides the (doc_type, doc_id) key.
+INDEXED_COLUMNS = (
+    "title",
+    "body",
+    "url",
+    "domains",
+    "tags",
+    "district",
+    "status",
+    "extra",
+    "published_at",
+    "tsv",
+    "title_tsv",
+)
+
+
 class SearchDocumentRow(SearchBase):
     """The PostgreSQL search index: one row per searchable document, its lexemes in a GIN-indexed tsvector."""
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.sql import ColumnElement
 
 from community.search import text as searchtext
-from community.search.models import SearchDocumentRow
+from community.search.models import INDEXED_COLUMNS, SearchDocumentRow
 from community.search.schemas import SearchDocument, SearchHit, SearchQuery, SearchResults
 
 # Rank at most this many matches of a query; a vaguer query than that is answered from a sample and the
@@ -84,23 +84,7 @@ class PostgresSearchBackend:
                 stmt = insert(SearchDocumentRow).values(rows)
                 stmt = stmt.on_conflict_do_update(
                     constraint="uq_search_document_ref",
-                    set_={
-                        c: stmt.excluded[c]
-                        for c in (
-                            "title",
-                            "body",
-                            "url",
-                            "domains",
-                            "tags",
-                            "district",
-                            "status",
-                            "extra",
-                            "published_at",
-                            "tsv",
-                            "title_tsv",
-                        )
-                    }
-                    | {"indexed_at": func.now()},
+                    set_={c: stmt.excluded[c] for c in INDEXED_COLUMNS} | {"indexed_at": func.now()},
                 )
                 await db.execute(stmt)
 
