@@ -283,7 +283,7 @@ class ScenarioService:
         total = int(await self.db.scalar(select(func.count()).select_from(base.subquery())) or 0)
         if filters.sort == "deadline":
             # Soonest open deadline first; passed and open-ended ones after.
-            order = [
+            order: list[Any] = [
                 (Scenario.deadline < today()).nulls_last(),
                 Scenario.deadline.asc().nulls_last(),
                 Scenario.published_at.desc(),
