@@ -225,7 +225,7 @@ class CapabilityService:
         values, errors = validate_capability(data, complete=submit)
         if errors:
             raise FormError(errors)
-        profile = await self.db.scalar(
+        profile: CapabilityProfile | None = await self.db.scalar(
             self._query()
             .where(CapabilityProfile.organization_id == org.id)
             .with_for_update(of=CapabilityProfile)
