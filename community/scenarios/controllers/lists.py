@@ -149,9 +149,7 @@ class ListPagesController(Controller):
             site_name=settings.site_name,
             updated=max(stamps) if stamps else datetime(2026, 1, 1, tzinfo=now().tzinfo),
         )
-        return Response(
-            body, media_type=exports.ATOM_MEDIA_TYPE, headers={"Cache-Control": "public, max-age=300"}
-        )
+        return Response(body, media_type=exports.ATOM_MEDIA_TYPE)
 
     @get("/{kind:str}/{ref:str}", name="list-issue")
     async def issue(
@@ -209,10 +207,8 @@ def _download(request: Request[Any, Any, Any], issue: ListIssue, extension: str)
     return Response(
         body,
         media_type=media_type,
-        headers={
-            "Content-Disposition": exports.content_disposition(filename, fallback),
-            "Cache-Control": "public, max-age=300",
-        },
+        # Headers and labels follow the reader's language (a cookie): no shared caching.
+        headers={"Content-Disposition": exports.content_disposition(filename, fallback)},
     )
 
 

@@ -198,16 +198,16 @@ def atom_feed(
 ) -> bytes:
     """An Atom 1.0 feed (RFC 4287) of a list's published issues, newest first."""
     base = base_url.rstrip("/")
-    ET.register_namespace("", ATOM_NS)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+        element = ET.SubElement(parent, tag, attrs)
         if text is not None:
             element.text = _xml_text(text)
         return element
 
     list_url = f"{base}/lists/{kind.value}"
-    feed = ET.Element(f"{{{ATOM_NS}}}feed")
+    # Unqualified names under a default namespace declared once on the root (no global ET registry).
+    feed = ET.Element("feed", {"xmlns": ATOM_NS})
     sub(feed, "id", list_url)
     sub(feed, "title", f"{label(kind)} · {site_name}")
     sub(feed, "updated", _rfc3339(updated))
