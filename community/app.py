@@ -45,6 +45,14 @@ from community.i18n import N_
 from community.notifications.controllers import NotificationApiController, NotificationController
 from community.notifications.email import Mailer
 from community.pages import home, switch_language, upcoming_zone
+from community.scenarios.controllers.admin import ScenarioAdminController
+from community.scenarios.controllers.api import ScenarioApiController
+from community.scenarios.controllers.capabilities import CapabilityController
+from community.scenarios.controllers.imports import IMPORT_CONTROLLERS
+from community.scenarios.controllers.lists import LIST_CONTROLLERS
+from community.scenarios.controllers.scenarios import ScenarioController
+from community.scenarios.services.capabilities import CAPABILITY_DOC_TYPE, capability_documents
+from community.scenarios.services.scenarios import SCENARIO_DOC_TYPE, scenario_documents
 from community.search.backends.base import SearchBackend
 from community.search.controllers import SearchApiController, SearchController
 from community.search.services import OutboxDelivery, register_type, search_health
@@ -95,6 +103,8 @@ def _stores(settings: Settings, alchemy_config: SQLAlchemyAsyncConfig) -> dict[s
 def register_search_types() -> None:
     """Every searchable kind of document and where to find all of them; zones add theirs here."""
     register_type(ORGANIZATION_DOC_TYPE, N_("Organizations"), organization_documents)
+    register_type(SCENARIO_DOC_TYPE, N_("Scenarios"), scenario_documents)
+    register_type(CAPABILITY_DOC_TYPE, N_("OPC capabilities"), capability_documents)
 
 
 def make_search_backend(settings: Settings, alchemy_config: SQLAlchemyAsyncConfig) -> SearchBackend:
@@ -191,6 +201,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SearchApiController,
             NotificationController,
             NotificationApiController,
+            ScenarioController,
+            CapabilityController,
+            ScenarioAdminController,
+            ScenarioApiController,
+            *IMPORT_CONTROLLERS,
+            *LIST_CONTROLLERS,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         plugins=[SQLAlchemyPlugin(config=alchemy_config), HTMXPlugin(), CommunityCLIPlugin()],

@@ -84,7 +84,7 @@ class Settings:
     register_rate_per_minute: int = 5
     reset_rate_per_minute: int = 5
     rate_limits_enabled: bool = True
-    # Scenario zone: days an owner has to answer an expression of interest; drafts untouched this long are stale.
+    # Scenario zone: days an owner has to answer an interest; drafts untouched this long are stale.
     interest_response_days: int = 14
     stale_draft_days: int = 30
     # Search: PostgreSQL unless MEILISEARCH_URL is set. The outbox worker runs in every app process.

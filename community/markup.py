@@ -42,15 +42,17 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
         return ""  # markdown-it escapes it as a plain code block
     # Starting with "<pre" tells markdown-it to use this as it is, instead of wrapping it again.
     name = lexer.aliases[0] if lexer.aliases else "text"
-    return f'<pre class="highlight"><code class="language-{name}">{highlight(code, lexer, _FORMATTER)}</code></pre>\n'
-
+    body = highlight(code, lexer, _FORMATTER)
+    return f'<pre class="highlight"><code class="language-{name}">{body}</code></pre>\n'
 
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     # "js-default": no raw HTML passes through markdown at all; nh3 still cleans what markdown makes.
-    return MarkdownIt("js-default", {"highlight": _highlight, "linkify": False}).enable("table").enable(
-        "strikethrough"
+    return (
+        MarkdownIt("js-default", {"highlight": _highlight, "linkify": False})
+        .enable("table")
+        .enable("strikethrough")
     )
 
 

@@ -54,20 +54,6 @@ UPCOMING_ZONES: dict[str, tuple[str, str]] = {
             "mainstream AI frameworks, open models and agent tools."
         ),
     ),
-    "scenarios": (
-        N_("Scenario opportunity list"),
-        N_(
-            "Real business needs, technical bottlenecks and benchmark cases from enterprises and government "
-            "units, published issue by issue as a numbered scenario opportunity list."
-        ),
-    ),
-    "capabilities": (
-        N_("Technical capability list"),
-        N_(
-            "The verified capabilities of Wuhan's OPCs, published beside the scenario list so that needs "
-            "and solutions meet."
-        ),
-    ),
     "products": (
         N_("AI products"),
         N_("AI products made by OPCs, rated by the students who tried them."),
@@ -79,7 +65,7 @@ UPCOMING_ZONES: dict[str, tuple[str, str]] = {
 }
 
 
-@get(["/forum", "/scenarios", "/capabilities", "/products", "/vouchers"], name="upcoming_zone")
+@get(["/forum", "/products", "/vouchers"], name="upcoming_zone")
 async def upcoming_zone(request: Request[Any, Any, Any]) -> Template:
     key = request.url.path.strip("/")
     title, description = UPCOMING_ZONES[key]

@@ -352,7 +352,9 @@ class OrganizationService:
     async def member_ids(self, organization_id: UUID) -> list[UUID]:
         """Everyone who speaks for the organization: whom to tell when something happens to it."""
         rows = await self.db.scalars(
-            select(Membership.user_id).where(Membership.organization_id == organization_id).order_by(Membership.created_at)
+            select(Membership.user_id)
+            .where(Membership.organization_id == organization_id)
+            .order_by(Membership.created_at)
         )
         return list(rows)
 

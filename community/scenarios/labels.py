@@ -82,3 +82,24 @@ def format_budget(budget_min: int | None, budget_max: int | None, negotiable: bo
     if budget_max is None or budget_max == budget_min:
         return gettext(N_("%(amount)s yuan")) % {"amount": _amount(budget_min)}
     return gettext(N_("%(low)s–%(high)s yuan")) % {"low": _amount(budget_min), "high": _amount(budget_max)}
+
+
+_ACTIONS: dict[str, str] = {
+    "created": N_("Created as a draft"),
+    "submitted": N_("Submitted for review"),
+    "returned": N_("Returned for changes"),
+    "withdrawn": N_("Taken back to draft"),
+    "published": N_("Published"),
+    "docking": N_("Docking started"),
+    "landed": N_("Landed"),
+    "closed": N_("Closed"),
+    "edited": N_("Edited"),
+    "demonstration": N_("Demonstration scenario selection changed"),
+    "imported": N_("Imported by an admin"),
+}
+
+
+def action_label(action: str) -> str:
+    """A timeline step in words; a step unknown to this version shows as its code."""
+    text = _ACTIONS.get(action)
+    return gettext(text) if text else action

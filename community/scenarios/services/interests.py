@@ -104,9 +104,9 @@ class InterestService:
             status=InterestStatus.PENDING,
             respond_by=today() + timedelta(days=self.response_days),
         )
-        self.db.add(interest)
         try:
-            async with self.db.begin_nested():
+            async with self.db.begin_nested():  # a rolled-back savepoint also forgets the object
+                self.db.add(interest)
                 await self.db.flush()
         except IntegrityError as exc:  # this OPC already did (maybe a second click)
             raise FormError(

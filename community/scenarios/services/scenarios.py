@@ -189,7 +189,9 @@ class ScenarioService:
 
     async def get(self, scenario_id: UUID, *, lock: bool = False) -> Scenario:
         query = (
-            select(Scenario).where(Scenario.id == scenario_id).options(selectinload(Scenario.organization))
+            select(Scenario)
+            .where(Scenario.id == scenario_id)
+            .options(selectinload(Scenario.organization), selectinload(Scenario.landed_with))
         )
         if lock:
             query = query.with_for_update(of=Scenario)
@@ -620,16 +622,16 @@ class ScenarioService:
             )
         if access.accepted_terms:
             return
-        self.db.add(
-            ConfidentialityAcceptance(
-                scenario_id=scenario.id,
-                user_id=viewer.id,
-                organization_id=access.opc_orgs[0].id,
-                terms_version=CONFIDENTIALITY_TERMS_VERSION,
-            )
-        )
         try:
-            async with self.db.begin_nested():
+            async with self.db.begin_nested():  # a rolled-back savepoint also forgets the object
+                self.db.add(
+                    ConfidentialityAcceptance(
+                        scenario_id=scenario.id,
+                        user_id=viewer.id,
+                        organization_id=access.opc_orgs[0].id,
+                        terms_version=CONFIDENTIALITY_TERMS_VERSION,
+                    )
+                )
                 await self.db.flush()
         except IntegrityError:
             pass  # a double click: the first one counted
