@@ -3,6 +3,7 @@ publish; the JSON API. Thin: parse, call ListService, render."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -163,7 +164,7 @@ class ListPagesController(Controller):
         number, extension = _ref(ref)
         issue = await lists.get_published(list_kind, number)
         if extension is not None:
-            return _download(request, issue, extension)
+            return await _download(request, issue, extension)
         return _issue_page(request, issue, "scenarios/lists/issue.html")
 
     @get("/{kind:str}/{ref:str}/print", name="list-issue-print")
@@ -197,12 +198,16 @@ def _issue_page(request: Request[Any, Any, Any], issue: ListIssue, template: str
     )
 
 
-def _download(request: Request[Any, Any, Any], issue: ListIssue, extension: str) -> Response[bytes]:
+async def _download(request: Request[Any, Any, Any], issue: ListIssue, extension: str) -> Response[bytes]:
     base_url = _settings(request).base_url
+    # Building a workbook of a few hundred rows is CPU work: off the event loop (the locale goes along, as
+    # to_thread copies the context).
     if extension == "csv":
-        body, media_type = exports.to_csv(issue, base_url), exports.CSV_MEDIA_TYPE
+        body = await asyncio.to_thread(exports.to_csv, issue, base_url)
+        media_type = exports.CSV_MEDIA_TYPE
     else:
-        body, media_type = exports.to_xlsx(issue, base_url), exports.XLSX_MEDIA_TYPE
+        body = await asyncio.to_thread(exports.to_xlsx, issue, base_url)
+        media_type = exports.XLSX_MEDIA_TYPE
     filename, fallback = exports.download_name(issue, extension)
     return Response(
         body,
