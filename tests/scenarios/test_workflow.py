@@ -125,3 +125,34 @@ async def _org_id(zone: Zone, sid: str) -> str:
     match = re.search(r'name="organization" value="([0-9a-f-]{36})"', page.text)
     assert match, page.text
     return match.group(1)
+
+
+async def test_admin_rules_reason_required_double_publish_and_demonstration(zone: Zone) -> None:
+    created = await zone.owner.submit("/scenarios/new", {**COMPLETE, "action": "submit"})
+    sid = _scenario_id(str(created.url))
+    # Only admins review; a return needs a reason.
+    assert (await zone.owner.submit(f"/admin/scenarios/{sid}/publish")).status_code == 403
+    no_reason = await zone.admin.submit(f"/admin/scenarios/{sid}/return", {"reason": "  "})
+    assert "请填写原因" in no_reason.text
+    assert "待审核" in no_reason.text
+    # Two admins (or a double click) publish at once: one publication, one timeline entry.
+    import asyncio
+
+    first, second = await asyncio.gather(
+        zone.admin.submit(f"/admin/scenarios/{sid}/publish"),
+        zone.admin.submit(f"/admin/scenarios/{sid}/publish"),
+    )
+    assert first.status_code == second.status_code == 200
+    page = await zone.owner.get(f"/scenarios/{sid}")
+    timeline = page.text[page.text.index('id="timeline"') :]
+    assert timeline.count("已发布") == 1
+
+    # 示范应用场景 of a year: shown on the scenario and in the list filter; nonsense years are refused.
+    bad = await zone.admin.submit(f"/admin/scenarios/{sid}/demonstration", {"year": "1900"})
+    assert "flash-error" in bad.text and "2020" in bad.text  # "choose a year between 2020 and ..."
+    await zone.admin.submit(f"/admin/scenarios/{sid}/demonstration", {"year": "2026"})
+    listed = await zone.visitor.get("/scenarios?demonstration=true")
+    assert COMPLETE["title"] in listed.text and "2026年示范应用场景" in listed.text
+    assert (
+        await zone.owner.submit(f"/admin/scenarios/{sid}/demonstration", {"year": "2026"})
+    ).status_code == 403
