@@ -441,6 +441,8 @@ class ListAdminController(Controller):
 
 
 class ListIssueSummaryOut(msgspec.Struct):
+    """A published issue. ``title`` is 第N期… in the reader's language; ``theme`` is the optional subtitle."""
+
     kind: ListKind
     number: int
     title: str
@@ -455,6 +457,8 @@ class ListIssueSummaryOut(msgspec.Struct):
 
 
 class ListIssuePageOut(msgspec.Struct):
+    """One page of a list's published issues, newest first."""
+
     items: list[ListIssueSummaryOut]
     total: int
     page: int
@@ -462,6 +466,8 @@ class ListIssuePageOut(msgspec.Struct):
 
 
 class ScenarioItemOut(msgspec.Struct, tag_field="type", tag="scenario"):
+    """A scenario as it was when the issue was published (codes, and their words in the reader's language)."""
+
     position: int
     source_id: UUID | None
     title: str
@@ -491,6 +497,8 @@ class CapabilityEntryOut(msgspec.Struct):
 
 
 class CapabilityItemOut(msgspec.Struct, tag_field="type", tag="capability"):
+    """A verified capability profile as it was when the issue was published."""
+
     position: int
     source_id: UUID | None
     organization: str
@@ -505,6 +513,8 @@ class CapabilityItemOut(msgspec.Struct, tag_field="type", tag="capability"):
 
 
 class ListIssueOut(msgspec.Struct):
+    """A published issue with its items, in order; the items never change after publication."""
+
     kind: ListKind
     number: int
     title: str
