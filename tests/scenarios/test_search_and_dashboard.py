@@ -43,3 +43,5 @@ async def test_dashboard_counts_published_docking_and_landed(zone: Zone, service
     assert '<p class="big">2</p>' in text  # published
     assert '<p class="big">50%</p>' in text  # docking rate: one of two has an interested OPC
     assert "江岸区" in text and "洪山区" in text and "教育" in text
+    home = await zone.visitor.get("/")
+    assert "最新场景机会" in home.text and "场景一" in home.text and "场景二" in home.text
