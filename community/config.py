@@ -87,6 +87,8 @@ class Settings:
     # Scenario zone: days an owner has to answer an interest; drafts untouched this long are stale.
     interest_response_days: int = 14
     stale_draft_days: int = 30
+    # How often each process looks for answers falling due (each reminder is still sent once).
+    reminder_interval_seconds: int = 900
     # Search: PostgreSQL unless MEILISEARCH_URL is set. The outbox worker runs in every app process.
     meilisearch_url: str | None = None
     meilisearch_api_key: str | None = None

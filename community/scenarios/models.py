@@ -297,6 +297,8 @@ class Interest(Base):
     respond_by: Mapped[date] = mapped_column(Date)
     responded_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     response_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # When the owner was reminded that an answer is due; set once, by one process (UPDATE ... RETURNING).
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
     scenario: Mapped[Scenario] = relationship(lazy="raise")
     organization: Mapped[Organization] = relationship(lazy="raise")

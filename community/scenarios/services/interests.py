@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -350,3 +350,48 @@ class InterestService:
             )
             or 0
         )
+
+    async def send_reminders(self, *, days_before: int = 2) -> int:
+        """Remind owners once when an answer falls due within ``days_before`` days (or is already late).
+
+        The UPDATE ... RETURNING claims each interest for exactly one reminder, whichever process runs it.
+        """
+        claimed = (
+            (
+                await self.db.execute(
+                    update(Interest)
+                    .where(
+                        Interest.status == InterestStatus.PENDING,
+                        Interest.reminded_at.is_(None),
+                        Interest.respond_by <= today() + timedelta(days=days_before),
+                    )
+                    .values(reminded_at=datetime.now(UTC))
+                    .returning(Interest.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for interest_id in claimed:
+            interest = await self.get(interest_id)
+            if interest.respond_by < today():
+                subject = _(
+                    "The answer to %(org)s about “%(title)s” was due on %(date)s. Please answer now.",
+                    org=interest.organization.name,
+                    title=interest.scenario.title,
+                    date=interest.respond_by.isoformat(),
+                )
+            else:
+                subject = _(
+                    "Please answer %(org)s about “%(title)s” by %(date)s.",
+                    org=interest.organization.name,
+                    title=interest.scenario.title,
+                    date=interest.respond_by.isoformat(),
+                )
+            await self.notifications.notify_many(
+                await self.organizations.member_ids(interest.scenario.organization_id),
+                "scenario.interest_reminder",
+                subject,
+                scenario_url(interest.scenario_id) + "#interests",
+            )
+        return len(claimed)
