@@ -42,6 +42,7 @@ from community.config import Settings, get_settings
 from community.db import StoreItem, make_alchemy_config
 from community.health import HealthCheck, database_check, healthz
 from community.i18n import N_
+from community.notifications.controllers import NotificationApiController, NotificationController
 from community.notifications.email import Mailer
 from community.pages import home, switch_language, upcoming_zone
 from community.search.backends.base import SearchBackend
@@ -188,6 +189,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AccountsApiController,
             SearchController,
             SearchApiController,
+            NotificationController,
+            NotificationApiController,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         plugins=[SQLAlchemyPlugin(config=alchemy_config), HTMXPlugin(), CommunityCLIPlugin()],

@@ -43,6 +43,7 @@ def import_models() -> None:
     """Import every domain's models so that the metadata (and Alembic) knows all tables."""
     import community.accounts.models
     import community.forum.models
+    import community.notifications.models
     import community.search.models  # noqa: F401
 
 

@@ -59,6 +59,7 @@ def render(
     context.setdefault("form", {})
     context.update(
         user=current_user(request),
+        unread_notifications=request.scope.get("unread_notifications", 0),
         locale=locale,
         html_lang=i18n.HTML_LANG.get(locale, "zh-CN"),
         locales=i18n.LOCALE_NAMES,

@@ -256,6 +256,19 @@ class FormClient:
 
 
 @pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Any]:
+    """A database session for arranging a test through our own services (never around them)."""
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    engine = create_async_engine(settings.database_url)
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[FormClient]:
     from community.app import create_app
 

@@ -18,6 +18,7 @@ from litestar.types import Empty
 from sqlalchemy import select
 
 from community.accounts.models import User
+from community.notifications.services import unread_count_query
 
 if TYPE_CHECKING:
     from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
@@ -86,6 +87,7 @@ class CurrentUserMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         user: User | None = None
+        unread = 0
         raw_session = scope.get("session")
         session: dict[str, Any] = raw_session if isinstance(raw_session, dict) else {}
         raw_id = session.get(SESSION_USER_KEY)
@@ -96,8 +98,18 @@ class CurrentUserMiddleware(ASGIMiddleware):
                 user_id = None
             if user_id is not None:
                 async with self.alchemy_config.get_session() as db:
-                    user = await db.scalar(select(User).where(User.id == user_id, User.is_active.is_(True)))
+                    # One round trip: the member and the unread count the header shows.
+                    row = (
+                        await db.execute(
+                            select(User, unread_count_query(user_id)).where(  # type: ignore[call-overload]
+                                User.id == user_id, User.is_active.is_(True)
+                            )
+                        )
+                    ).first()
+                if row is not None:
+                    user, unread = row
                 if user is not None and session.get(SESSION_EPOCH_KEY, 0) != user.session_epoch:
-                    user = None  # the password changed since this session began
+                    user, unread = None, 0  # the password changed since this session began
         scope["user"] = user
+        scope["unread_notifications"] = unread  # type: ignore[typeddict-unknown-key]
         await next_app(scope, receive, send)

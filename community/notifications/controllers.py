@@ -1,0 +1,124 @@
+"""The member's inbox: a page, a click-through that marks read, and the same in the JSON API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from community.accounts.guards import requires_login
+from community.accounts.models import User
+from community.errors import NotFound
+from community.notifications.models import Notification
+from community.notifications.services import NotificationService
+from community.web import render, safe_next
+
+
+async def provide_notifications(db_session: NamedDependency[AsyncSession]) -> NotificationService:
+    return NotificationService(db_session)
+
+
+DEPENDENCIES = {"notifications": Provide(provide_notifications)}
+
+
+class NotificationOut(msgspec.Struct):
+    id: UUID
+    kind: str
+    subject: str
+    url: str
+    created_at: datetime
+    read: bool
+
+    @classmethod
+    def from_model(cls, note: Notification) -> NotificationOut:
+        return cls(
+            id=note.id,
+            kind=note.kind,
+            subject=note.subject,
+            url=note.url,
+            created_at=note.created_at,
+            read=note.read_at is not None,
+        )
+
+
+class NotificationListOut(msgspec.Struct):
+    items: list[NotificationOut]
+    total: int
+    unread: int
+    page: int
+    pages: int
+
+
+class NotificationController(Controller):
+    path = "/notifications"
+    dependencies = DEPENDENCIES
+    guards = [requires_login]
+
+    @get("/", name="notifications")
+    async def inbox(
+        self,
+        request: Request[User, Any, Any],
+        notifications: NamedDependency[NotificationService],
+        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
+        unread: Annotated[bool, QueryParameter()] = False,
+    ) -> Template:
+        listing = await notifications.list_for(request.user.id, page, unread_only=unread)
+        return render(request, "notifications/inbox.html", listing=listing, unread_only=unread)
+
+    @get("/{notification_id:uuid}", name="notification-open")
+    async def open(
+        self,
+        request: Request[User, Any, Any],
+        notification_id: FromPath[UUID],
+        notifications: NamedDependency[NotificationService],
+    ) -> Redirect:
+        try:
+            url = await notifications.open(request.user.id, notification_id)
+        except NotFound as exc:
+            raise NotFoundException from exc
+        return Redirect(safe_next(url, "/notifications"))
+
+    @post("/read-all", name="notifications-read-all")
+    async def read_all(
+        self, request: Request[User, Any, Any], notifications: NamedDependency[NotificationService]
+    ) -> Redirect:
+        await notifications.mark_all_read(request.user.id)
+        return Redirect("/notifications")
+
+
+class NotificationApiController(Controller):
+    path = "/api/v1/notifications"
+    dependencies = DEPENDENCIES
+    guards = [requires_login]
+    tags = ["notifications"]
+
+    @get("/")
+    async def list_notifications(
+        self,
+        request: Request[User, Any, Any],
+        notifications: NamedDependency[NotificationService],
+        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
+        unread: Annotated[bool, QueryParameter()] = False,
+    ) -> NotificationListOut:
+        listing = await notifications.list_for(request.user.id, page, unread_only=unread)
+        return NotificationListOut(
+            items=[NotificationOut.from_model(n) for n in listing.items],
+            total=listing.total,
+            unread=await notifications.unread_count(request.user.id),
+            page=listing.page,
+            pages=listing.pages,
+        )
+
+    @post("/read-all", status_code=200)
+    async def read_all(
+        self, request: Request[User, Any, Any], notifications: NamedDependency[NotificationService]
+    ) -> dict[str, int]:
+        return {"marked_read": await notifications.mark_all_read(request.user.id)}
