@@ -183,4 +183,4 @@ class ModerationService:
             .limit(100)
             .offset((max(page, 1) - 1) * 100)
         )
-        return [(action, name) for action, name in rows.tuples()]
+        return [(action, name) for action, name in rows.all()]

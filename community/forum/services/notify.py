@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,10 +21,11 @@ from community.forum.services.common import in_locale, now, topic_url
 from community.notifications.services import NotificationService
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from community.notifications.email import Mailer
 
+logger = logging.getLogger(__name__)
 WATCH_KINDS = ("topic", "category", "tag")
 DIGEST_EVERY = timedelta(days=7)
 DIGEST_TOPICS_MAX = 20
@@ -42,7 +45,7 @@ async def tell(
     ids = [r for r in dict.fromkeys(recipients) if r != actor_id]
     if not ids:
         return
-    locales = dict((await db.execute(select(User.id, User.locale).where(User.id.in_(ids)))).tuples().all())
+    locales = dict((await db.execute(select(User.id, User.locale).where(User.id.in_(ids)))).all())
     service = NotificationService(db)
     for recipient in ids:
         if recipient in locales:
@@ -210,3 +213,19 @@ class DigestService:
             )
             sent += 1
         return DigestReport(sent=sent, skipped=skipped)
+
+
+async def run_digests_forever(
+    sessions: async_sessionmaker[AsyncSession], mailer: Mailer, base_url: str, every_seconds: float = 3600
+) -> None:
+    """The background task of every app process: send the digests that are due, then sleep. Rows are locked
+    with SKIP LOCKED, so processes never send the same digest twice."""
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            async with sessions() as db, db.begin():
+                report = await DigestService(db).send_due(mailer, base_url)
+            if report.sent:
+                logger.info("forum digests sent: %s", report.sent)
+        except Exception as exc:  # the database or the mail server is away: next round
+            logger.warning("forum digests failed: %s", exc)

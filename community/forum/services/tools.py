@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from community.errors import Forbidden, FormError, NotFound
@@ -111,11 +111,9 @@ class ToolService:
         if errors:
             raise FormError(errors)
         src, dst = tags[source], tags[target]
-        moving = select(TopicTag.topic_id).where(TopicTag.tag_id == src.id)
+        moving = select(TopicTag.topic_id, literal(dst.id)).where(TopicTag.tag_id == src.id)
         await self.db.execute(
-            insert(TopicTag)
-            .from_select(["topic_id", "tag_id"], select(moving.c.topic_id, dst.id))
-            .on_conflict_do_nothing()  # type: ignore[attr-defined]
+            insert(TopicTag).from_select(["topic_id", "tag_id"], moving).on_conflict_do_nothing()
         )
         await self.db.execute(delete(TopicTag).where(TopicTag.tag_id == src.id))
         await self.db.execute(update(Tag).where(Tag.synonym_of_id == src.id).values(synonym_of_id=dst.id))

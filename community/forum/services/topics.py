@@ -509,7 +509,7 @@ class TopicService:
         ).first()
         views = [
             PostView(p, name, rep or 0, level or 0)
-            for p, name, rep, level in ([first] if first else []) + rows
+            for p, name, rep, level in [*([first] if first else []), *rows]
         ]
         if user is not None and views:
             votes = dict(
@@ -519,7 +519,7 @@ class TopicService:
                             Vote.user_id == user.id, Vote.post_id.in_([v.post.id for v in views])
                         )
                     )
-                ).tuples()
+                ).all()
             )
             for view in views:
                 view.my_vote = votes.get(view.post.id, 0)
@@ -527,16 +527,12 @@ class TopicService:
         if opening and not await self.can_see(user, opening.post.author_id, opening.post.visibility):
             opening = None
         tools = (
-            (
-                await self.db.execute(
-                    select(Tool, TopicTool.version)
-                    .join(TopicTool, TopicTool.tool_id == Tool.id)
-                    .where(TopicTool.topic_id == topic.id)
-                )
+            await self.db.execute(
+                select(Tool, TopicTool.version)
+                .join(TopicTool, TopicTool.tool_id == Tool.id)
+                .where(TopicTool.topic_id == topic.id)
             )
-            .tuples()
-            .all()
-        )
+        ).all()
         return TopicPage(
             topic=topic,
             category=category,
@@ -595,7 +591,7 @@ class TopicService:
                     .join(Tag, Tag.id == TopicTag.tag_id)
                     .where(TopicTag.topic_id.in_([r.topic.id for r in result]))
                 )
-            ).tuples():
+            ).all():
                 tags.setdefault(topic_id, []).append(name)
             for row in result:
                 row.tags = sorted(tags.get(row.topic.id, []))

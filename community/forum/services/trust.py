@@ -139,7 +139,11 @@ class TrustService:
         )
 
     async def member(self, user_id: UUID, *, lock: bool = False) -> Member:
-        await self.db.execute(insert(Member).values(user_id=user_id).on_conflict_do_nothing())
+        created = await self.db.scalar(
+            insert(Member).values(user_id=user_id).on_conflict_do_nothing().returning(Member.id)
+        )
+        if created is not None:  # a new member: their level may already be above 0 (thresholds at 0)
+            await self.recompute(user_id)
         query = select(Member).where(Member.user_id == user_id)
         if lock:
             query = query.with_for_update()
@@ -155,11 +159,7 @@ class TrustService:
             return -1
         if user.is_admin:
             return 4
-        member = await self.standing(user.id)
-        if member is None:
-            await self.member(user.id)
-            await self.recompute(user.id)
-            member = await self.member(user.id)
+        member = await self.standing(user.id) or await self.member(user.id)
         return member.trust_level
 
     async def is_moderator(self, user: Any) -> bool:

@@ -57,7 +57,7 @@ async def render_with_mentions(db: AsyncSession, body: str) -> tuple[Rendered, l
         rows = await db.execute(
             select(User.display_name, User.id).where(User.display_name.in_(names), User.is_active.is_(True))
         )
-        for name, user_id in rows.tuples():
+        for name, user_id in rows.all():
             people.setdefault(name, user_id)
     rendered = render_markdown(body, lambda n: f"/forum/u/{people[n]}" if n in people else None)
     return rendered, [people[n] for n in rendered.mentions if n in people]
