@@ -21,20 +21,16 @@ def search(query: str) -> list[str]:
 How do I keep the model loaded between requests?"""
 
 
-async def open_all_levels(services: Any) -> None:
-    """Thresholds at zero: every member is at trust level 4 (for tests about something else than limits)."""
-    from community.forum.services import TrustService
-
-    await TrustService(services).set_thresholds(dict.fromkeys((1, 2, 3, 4), ("0", "0", "0")))
-    await services.commit()
+DEFAULTS = {1: ("3", "0", "1"), 2: ("15", "50", "7"), 3: ("50", "500", "30"), 4: ("200", "2000", "90")}
 
 
-async def set_level_one_open(services: Any) -> None:
-    """Level 1 (flagging, no new-member limits) for everyone; higher levels as by default."""
+async def open_levels(services: Any, up_to: int) -> None:
+    """Trust levels up to ``up_to`` need nothing (set as an admin would); the higher ones keep their defaults.
+    Level 2 lets everyone flag and create tags without being a moderator."""
     from community.forum.services import TrustService
 
     await TrustService(services).set_thresholds(
-        {1: ("0", "0", "0"), 2: ("15", "50", "7"), 3: ("50", "500", "30"), 4: ("200", "2000", "90")}
+        {level: ("0", "0", "0") if level <= up_to else DEFAULTS[level] for level in (1, 2, 3, 4)}
     )
     await services.commit()
 

@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
-from community.config import get_settings
 from community.errors import FormError, NotFound
 from community.forum.controllers.common import (
     DEPENDENCIES,
@@ -170,7 +169,7 @@ class ForumController(Controller):
     def _atom(
         self, request: Request[Any, Any, Any], title: str, self_url: str, page_url: str, rows: Any
     ) -> Response[str]:
-        body = atom_feed(title, self_url, page_url, rows, get_settings().base_url or str(request.base_url))
+        body = atom_feed(title, self_url, page_url, rows, request.app.state.settings.base_url)
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
     @get("/feed", name="forum_feed")
@@ -221,7 +220,7 @@ class ForumController(Controller):
         trust = TrustService(topics.db)
         draft = await DraftService(topics.db).get(user.id if user else None, f"reply-{topic_id}")
         context.setdefault("form", {"body": draft.body} if draft else {})
-        base_url = get_settings().base_url or str(request.base_url)
+        base_url = request.app.state.settings.base_url
         return forum_page(
             request,
             "forum/topic.html",

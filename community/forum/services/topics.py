@@ -452,7 +452,11 @@ class TopicService:
     # --- reading ----------------------------------------------------------------------------------
 
     async def get_post(self, post_id: int) -> tuple[Post, Topic]:
-        row = (await self.db.execute(select(Post, Topic).join(Topic).where(Post.id == post_id))).first()
+        row = (
+            await self.db.execute(
+                select(Post, Topic).join(Topic, Topic.id == Post.topic_id).where(Post.id == post_id)
+            )
+        ).first()
         if row is None:
             raise NotFound
         return row[0], row[1]

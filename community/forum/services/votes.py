@@ -41,7 +41,11 @@ class VoteService:
         if choice not in VOTE_VALUES:
             raise FormError({"vote": _("Choose up or down.")})
         value = VOTE_VALUES[choice]
-        row = (await self.db.execute(select(Post, Topic).join(Topic).where(Post.id == post_id))).first()
+        row = (
+            await self.db.execute(
+                select(Post, Topic).join(Topic, Topic.id == Post.topic_id).where(Post.id == post_id)
+            )
+        ).first()
         if row is None or row[0].visibility is not Visibility.VISIBLE:
             raise NotFound
         post, topic = row
