@@ -85,13 +85,35 @@ async def test_bad_topic_forms_come_back_with_errors_beside_fields(member, servi
     alice = await member("alice@example.com", "Alice")
     for form, fields in [
         ({}, ("title", "body", "category")),
-        ({"title": "短", "body": "x", "kind": "pirate", "category": "nope"}, ("title", "body", "kind", "category")),
-        ({"title": "代码分享：没有代码", "body": "这里本应有代码但是没有。", "kind": "code", "category": "code",
-          "repo_url": "javascript:alert(1)"}, ("repo_url",)),
-        ({"title": "Tags 测试标题", "body": "正文正文正文正文正文", "category": "qa", "tags": "a,b,c,d,e,f"}, ("tags",)),
-        ({"title": "Tags 测试标题", "body": "正文正文正文正文正文", "category": "qa", "tags": "<script>"}, ("tags",)),
+        (
+            {"title": "短", "body": "x", "kind": "pirate", "category": "nope"},
+            ("title", "body", "kind", "category"),
+        ),
+        (
+            {
+                "title": "代码分享：没有代码",
+                "body": "这里本应有代码但是没有。",
+                "kind": "code",
+                "category": "code",
+                "repo_url": "javascript:alert(1)",
+            },
+            ("repo_url",),
+        ),
+        (
+            {
+                "title": "Tags 测试标题",
+                "body": "正文正文正文正文正文",
+                "category": "qa",
+                "tags": "a,b,c,d,e,f",
+            },
+            ("tags",),
+        ),
+        (
+            {"title": "Tags 测试标题", "body": "正文正文正文正文正文", "category": "qa", "tags": "<script>"},
+            ("tags",),
+        ),
         ({"title": "\x00\x00 NUL 标题", "body": "NUL \x00 in body 正文", "category": "qa"}, ()),
-    ]:  # fmt: skip
+    ]:
         response = await alice.submit("/forum/new", {"kind": "discussion", **form})
         if not fields:
             assert response.status_code in (200, 400)

@@ -66,7 +66,7 @@ async def test_new_members_may_add_at_most_two_links_and_first_link_post_waits_f
             "category": "open-source",
         },
     )
-    assert made.status_code == 200 and "审核" in made.text or "review" in made.text
+    assert made.status_code == 200 and 'class="flash' in made.text
     path = str(made.url).replace("http://testserver.local", "")
     assert (await client.get(path)).status_code == 404  # readers do not see it yet
     assert "我的开源项目" not in (await client.get("/forum")).text
@@ -128,9 +128,21 @@ async def test_admins_change_trust_thresholds_and_bad_values_come_back(member, m
     assert page.status_code == 200 and 'name="l1_posts" id="f-l1_posts" value="3"' in page.text
     bad = await moderator.submit(
         "/forum/admin/trust",
-        {"l1_posts": "-1", "l1_reputation": "abc", "l1_days": "0", "l2_posts": "0", "l2_reputation": "0", "l2_days": "0",
-         "l3_posts": "0", "l3_reputation": "0", "l3_days": "0", "l4_posts": "9", "l4_reputation": "0", "l4_days": "0"},
-    )  # fmt: skip
+        {
+            "l1_posts": "-1",
+            "l1_reputation": "abc",
+            "l1_days": "0",
+            "l2_posts": "0",
+            "l2_reputation": "0",
+            "l2_days": "0",
+            "l3_posts": "0",
+            "l3_reputation": "0",
+            "l3_days": "0",
+            "l4_posts": "9",
+            "l4_reputation": "0",
+            "l4_days": "0",
+        },
+    )
     assert bad.status_code == 400 and 'id="e-l1_posts"' in bad.text and 'value="abc"' in bad.text
     alice = await member("alice@example.com", "Alice")
     assert (await alice.get("/forum/admin")).status_code == 403
