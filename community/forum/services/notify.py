@@ -18,6 +18,7 @@ from community.accounts.models import User
 from community.errors import NotFound
 from community.forum.models import DigestSubscription, Tag, Topic, TopicTag, Visibility, Watch
 from community.forum.services.common import in_locale, now, topic_url
+from community.i18n import N_
 from community.notifications.services import NotificationService
 
 if TYPE_CHECKING:
@@ -200,16 +201,16 @@ class DigestService:
             root = base_url.rstrip("/")
             await mailer.send_template(
                 user.email,
-                in_locale(user.locale, "This week in #%(tag)s", tag=tag.name),
+                in_locale(user.locale, N_("This week in #%(tag)s"), tag=tag.name),
                 "forum_digest.txt",
                 name=user.display_name,
                 tag=tag.name,
                 topics=[(t.title, root + topic_url(t.id, t.slug)) for t in topics],
                 tag_url=f"{root}/forum/tags/{tag.name}",
                 unsubscribe_url=f"{root}/forum/digest/unsubscribe/{subscription.token}",
-                intro=in_locale(user.locale, "New topics tagged #%(tag)s this week:", tag=tag.name),
-                more=in_locale(user.locale, "All topics with this tag:"),
-                stop=in_locale(user.locale, "Stop these emails with one click:"),
+                intro=in_locale(user.locale, N_("New topics tagged #%(tag)s this week:"), tag=tag.name),
+                more=in_locale(user.locale, N_("All topics with this tag:")),
+                stop=in_locale(user.locale, N_("Stop these emails with one click:")),
             )
             sent += 1
         return DigestReport(sent=sent, skipped=skipped)
