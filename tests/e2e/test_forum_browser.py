@@ -11,7 +11,10 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 QUESTION = "在 FastAPI 里怎样只加载一次 embedding 模型？"
-CODE = 'Each request reloads the model:\n\n```python\ndef search(q: str) -> list[str]:\n    model = load("bge-m3")\n    return model.encode(q)\n```\n'
+CODE = (
+    "Each request reloads the model:\n\n```python\n"
+    'def search(q: str) -> list[str]:\n    model = load("bge-m3")\n    return model.encode(q)\n```\n'
+)
 
 
 def _register(browser, live_server, email: str, name: str):  # type: ignore[no-untyped-def]

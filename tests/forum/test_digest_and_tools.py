@@ -23,7 +23,7 @@ async def test_weekly_digest_per_tag_with_one_click_unsubscribe(
     # Nothing goes out before a week has passed since subscribing.
     assert (await DigestService(services).send_due(Mailer(settings), settings.base_url)).sent == 0
     await services.commit()
-    # A week later (the clock moved: the subscription was last sent eight days ago; the topic is three days old).
+    # A week later: the subscription was last sent eight days ago, the topic is three days old.
     await services.execute(
         text("UPDATE forum_digest_subscription SET last_sent_at = now() - interval '8 days'")
     )
@@ -38,7 +38,7 @@ async def test_weekly_digest_per_tag_with_one_click_unsubscribe(
     # Sent once: a second run in the same week sends nothing.
     assert (await DigestService(services).send_due(Mailer(settings), settings.base_url)).sent == 0
     await services.commit()
-    unsubscribe = [line for line in body.splitlines() if "/forum/digest/unsubscribe/" in line][0].strip()
+    unsubscribe = next(line for line in body.splitlines() if "/forum/digest/unsubscribe/" in line).strip()
     done = await client.get(unsubscribe.replace(settings.base_url, ""))
     assert done.status_code == 200 and "向量数据库" in done.text
     again = await client.get(unsubscribe.replace(settings.base_url, ""))
@@ -105,3 +105,21 @@ async def test_admins_merge_a_synonym_into_a_tag(member, make_client, services, 
     third = await ask_raw(alice, title="又一个大模型问题 third", tags="大模型")
     assert "#llm" in third.text
     assert topic_id(third) > 0
+
+
+async def test_admins_manage_categories(member, make_client, services, client) -> None:
+    boss = await admin(make_client, services)
+    bad = await boss.submit(
+        "/forum/admin/categories", {"slug": "Bad Slug", "name_zh": "", "name_en": "x" * 100}
+    )
+    assert bad.status_code == 400 and all(f'id="e-{n}"' in bad.text for n in ("slug", "name_zh", "name_en"))
+    assert 'value="Bad Slug"' in bad.text
+    made = await boss.submit(
+        "/forum/admin/categories",
+        {"slug": "agents", "name_zh": "智能体", "name_en": "Agents", "position": "2"},
+    )
+    assert made.status_code == 200
+    assert "智能体" in (await client.get("/forum")).text
+    assert (await client.get("/forum/c/agents")).status_code == 200
+    alice = await member("alice@example.com", "Alice")
+    assert (await alice.submit("/forum/admin/categories", {"slug": "x"})).status_code == 403

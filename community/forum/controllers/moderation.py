@@ -15,7 +15,8 @@ from community.accounts.guards import requires_admin, requires_login
 from community.accounts.models import User
 from community.errors import FormError
 from community.forum.controllers.common import DEPENDENCIES, Form, field, forum_page
-from community.forum.services import ModerationService, ToolService, TrustService
+from community.forum.services import ModerationService, ToolService, TopicService, TrustService
+from community.forum.services.tools import save_category
 from community.i18n import _
 from community.web import safe_next
 
@@ -69,8 +70,15 @@ class ForumAdminController(Controller):
                 ("days", t.min_days),
             )
         }
+        categories = await TopicService(trust.db).categories()
         return forum_page(
-            request, "forum/admin.html", status_code, thresholds=thresholds, form=form, **context
+            request,
+            "forum/admin.html",
+            status_code,
+            thresholds=thresholds,
+            form=form,
+            categories=categories,
+            **context,
         )
 
     @get("/", name="forum_admin")
@@ -111,4 +119,16 @@ class ForumAdminController(Controller):
         except FormError as exc:
             return await self._page(request, trust, 400, merge=form, merge_errors=exc.errors)
         flash(request, _("Merged #%(source)s into #%(target)s.", **form), "success")
+        return Redirect("/forum/admin")
+
+    @post("/categories")
+    async def save_category(
+        self, request: Request[User, Any, Any], data: Form, trust: NamedDependency[TrustService]
+    ) -> Response[Any]:
+        form = {k: field(data, k) for k in ("slug", "name_zh", "name_en", "description", "position")}
+        try:
+            await save_category(trust.db, request.user, form)
+        except FormError as exc:
+            return await self._page(request, trust, 400, category_form=form, category_errors=exc.errors)
+        flash(request, _("Category saved."), "success")
         return Redirect("/forum/admin")

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from community.errors import Forbidden, FormError, NotFound
 from community.forum.markup import clean_body, clean_line
-from community.forum.models import ModAction, Tag, Tool, ToolKind, TopicTag
+from community.forum.models import Category, ModAction, Tag, Tool, ToolKind, TopicTag
 from community.i18n import _
 
 if TYPE_CHECKING:
@@ -122,3 +122,37 @@ class ToolService:
         await self.db.execute(update(Tag).where(Tag.id == dst.id).values(topic_count=count))
         self.db.add(ModAction(moderator_id=admin.id, action="tag_merge", note=f"{source} → {target}"))
         return dst
+
+
+CATEGORY_SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9\-]{0,38}[a-z0-9])?$")
+
+
+async def save_category(db: AsyncSession, admin: Any, form: dict[str, str]) -> Category:
+    """Admins add a category, or change one (found by its web name)."""
+    if not admin.is_admin:
+        raise Forbidden
+    errors: dict[str, str] = {}
+    slug = clean_line(form.get("slug", "")).lower()
+    name_zh, name_en = clean_line(form.get("name_zh", "")), clean_line(form.get("name_en", ""))
+    if not CATEGORY_SLUG_RE.match(slug):
+        errors["slug"] = _("Lowercase letters, digits and hyphens, at most 40.")
+    if not 1 <= len(name_zh) <= 60:
+        errors["name_zh"] = _("Enter a name of at most %(n)s characters.", n=60)
+    if not 1 <= len(name_en) <= 60:
+        errors["name_en"] = _("Enter a name of at most %(n)s characters.", n=60)
+    description = clean_body(form.get("description", ""))[:1000]
+    position = form.get("position", "").strip()
+    if position and not position.lstrip("-").isdigit():
+        errors["position"] = _("Enter a whole number.")
+    if errors:
+        raise FormError(errors)
+    category = await db.scalar(select(Category).where(Category.slug == slug))
+    if category is None:
+        category = Category(slug=slug, name_zh=name_zh, name_en=name_en)
+        db.add(category)
+    category.name_zh, category.name_en, category.description = name_zh, name_en, description
+    if position:
+        category.position = max(-1000, min(1000, int(position)))
+    db.add(ModAction(moderator_id=admin.id, action="category_save", note=slug))
+    await db.flush()
+    return category
