@@ -113,13 +113,13 @@ async def _fill(url: str, fresh: bool) -> dict[str, Any]:
             )
             cache = _html_cache()
             topics: list[tuple[Any, ...]] = []
-            topic_tags: list[tuple[int, int]] = []
+            topic_tags: list[tuple[int, int, datetime, datetime]] = []
             replies_of: list[int] = []
             start = started - timedelta(days=720)
             budget = POSTS - TOPICS - BIG_TOPIC_REPLIES
             for topic_id in range(1, TOPICS + 1):
                 replies = (
-                    BIG_TOPIC_REPLIES if topic_id == TOPICS // 2 else rng.randint(0, 2 * budget // TOPICS)
+                    BIG_TOPIC_REPLIES if topic_id == TOPICS // 2 else rng.randint(0, 2 * budget // TOPICS + 1)
                 )
                 replies_of.append(replies)
                 subject = rng.choice(SUBJECTS)
@@ -135,7 +135,7 @@ async def _fill(url: str, fresh: bool) -> dict[str, Any]:
                 chosen = {
                     min(int(rng.paretovariate(1.1)) - 1, len(tag_names) - 1) for _ in range(rng.randint(1, 3))
                 }
-                topic_tags.extend((topic_id, tag + 1) for tag in chosen)
+                topic_tags.extend((topic_id, tag + 1, created, created) for tag in chosen)
             await conn.copy_records_to_table(
                 "forum_topic",
                 records=topics,
@@ -143,7 +143,9 @@ async def _fill(url: str, fresh: bool) -> dict[str, Any]:
                          "reply_count", "last_posted_at", "created_at", "updated_at"],
             )  # fmt: skip
             await conn.copy_records_to_table(
-                "forum_topic_tag", records=topic_tags, columns=["topic_id", "tag_id"]
+                "forum_topic_tag",
+                records=topic_tags,
+                columns=["topic_id", "tag_id", "created_at", "updated_at"],
             )
 
             def posts() -> Iterator[tuple[Any, ...]]:
@@ -188,11 +190,13 @@ async def _facts(conn: asyncpg.Connection) -> dict[str, Any]:
         t: int(await conn.fetchval(f"SELECT count(*) FROM {t}"))
         for t in ("forum_topic", "forum_post", "forum_topic_tag", "user_account")
     }
+    databases = [r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")]
     return {
         "counts": counts,
         "topic": f"/forum/t/{big['id']}/{big['slug']}",
         "popular_tag": popular,
         "rare_tag": rare,
+        "databases": databases,
     }
 
 
