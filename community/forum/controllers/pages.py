@@ -4,6 +4,7 @@ service, render. Every page reads fully without JavaScript; htmx only spares rel
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
@@ -156,12 +157,12 @@ class ForumController(Controller):
     ) -> Response[Any]:
         found = await topics.tag(name)
         if found.name != name:  # a merged synonym, or different case: the tag's own address
-            return Redirect(f"/forum/tags/{found.name}", status_code=301)
+            return Redirect(f"/forum/tags/{quote(found.name)}", status_code=301)
         user = request.scope.get("user")
         subscribed = bool(user and await digests.subscription(user.id, found.id))
         return await self._listing(
-            request, topics, sort, page, tag=found, base=f"/forum/tags/{found.name}",
-            feed=f"/forum/tags/{found.name}/feed", subscribed=subscribed,
+            request, topics, sort, page, tag=found, base=f"/forum/tags/{quote(found.name)}",
+            feed=f"/forum/tags/{quote(found.name)}/feed", subscribed=subscribed,
         )  # fmt: skip
 
     # --- feeds ------------------------------------------------------------------------------------
@@ -194,7 +195,11 @@ class ForumController(Controller):
         found = await topics.tag(name)
         rows, _more = await topics.list_topics("latest", tag_id=found.id, per_page=50)
         return self._atom(
-            request, f"#{found.name}", f"/forum/tags/{found.name}/feed", f"/forum/tags/{found.name}", rows
+            request,
+            f"#{found.name}",
+            f"/forum/tags/{quote(found.name)}/feed",
+            f"/forum/tags/{quote(found.name)}",
+            rows,
         )
 
     # --- a topic ----------------------------------------------------------------------------------
@@ -540,7 +545,7 @@ class ForumController(Controller):
         else:
             await digests.unsubscribe(request.user.id, tag.id)
             flash(request, _("No more weekly emails for #%(tag)s.", tag=tag.name), "success")
-        return Redirect(f"/forum/tags/{tag.name}")
+        return Redirect(f"/forum/tags/{quote(tag.name)}")
 
     @get("/digest/unsubscribe/{token:str}")
     async def unsubscribe(

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 from uuid import UUID
 
 from sqlalchemy import delete, or_, select
@@ -206,7 +207,7 @@ class DigestService:
                 name=user.display_name,
                 tag=tag.name,
                 topics=[(t.title, root + topic_url(t.id, t.slug)) for t in topics],
-                tag_url=f"{root}/forum/tags/{tag.name}",
+                tag_url=f"{root}/forum/tags/{quote(tag.name)}",
                 unsubscribe_url=f"{root}/forum/digest/unsubscribe/{subscription.token}",
                 intro=in_locale(user.locale, N_("New topics tagged #%(tag)s this week:"), tag=tag.name),
                 more=in_locale(user.locale, N_("All topics with this tag:")),
@@ -217,12 +218,16 @@ class DigestService:
 
 
 async def run_digests_forever(
-    sessions: async_sessionmaker[AsyncSession], mailer: Mailer, base_url: str, every_seconds: float = 3600
+    sessions: async_sessionmaker[AsyncSession],
+    mailer: Mailer,
+    base_url: str,
+    every_seconds: float = 3600,
+    first_delay: float = 60,
 ) -> None:
-    """The background task of every app process: send the digests that are due, then sleep. Rows are locked
-    with SKIP LOCKED, so processes never send the same digest twice."""
+    """The background task of every app process: a minute after start, then hourly, send the digests that
+    are due. Rows are locked with SKIP LOCKED, so processes never send the same digest twice."""
+    await asyncio.sleep(first_delay)
     while True:
-        await asyncio.sleep(every_seconds)
         try:
             async with sessions() as db, db.begin():
                 report = await DigestService(db).send_due(mailer, base_url)
@@ -230,3 +235,4 @@ async def run_digests_forever(
                 logger.info("forum digests sent: %s", report.sent)
         except Exception as exc:  # the database or the mail server is away: next round
             logger.warning("forum digests failed: %s", exc)
+        await asyncio.sleep(every_seconds)
