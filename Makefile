@@ -57,6 +57,7 @@ bench: database
 	$(BIN)/python -m bench.load --generate $(BENCH_ARGS)
 	$(BIN)/python -m bench.search_bench $(BENCH_SEARCH_ARGS)
 	$(BIN)/python -m bench.scenarios_bench --generate $(BENCH_SCENARIOS_ARGS)
+	$(BIN)/python -m bench.forum_bench $(BENCH_FORUM_ARGS)
 
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -o community/locales/messages.pot --no-location --sort-output .

@@ -40,6 +40,9 @@ from community.accounts.services import ORGANIZATION_DOC_TYPE, organization_docu
 from community.accounts.sessions import CommunitySessionConfig, CurrentUserMiddleware
 from community.config import Settings, get_settings
 from community.db import StoreItem, make_alchemy_config
+from community.forum.controllers import FORUM_ROUTES
+from community.forum.services import TOPIC_DOC_TYPE, topic_documents
+from community.forum.services.notify import run_digests_forever
 from community.health import HealthCheck, database_check, healthz
 from community.i18n import N_
 from community.notifications.controllers import NotificationApiController, NotificationController
@@ -106,6 +109,7 @@ def register_search_types() -> None:
     register_type(ORGANIZATION_DOC_TYPE, N_("Organizations"), organization_documents)
     register_type(SCENARIO_DOC_TYPE, N_("Scenarios"), scenario_documents)
     register_type(CAPABILITY_DOC_TYPE, N_("OPC capabilities"), capability_documents)
+    register_type(TOPIC_DOC_TYPE, N_("Forum topics"), topic_documents)
 
 
 def make_search_backend(settings: Settings, alchemy_config: SQLAlchemyAsyncConfig) -> SearchBackend:
@@ -180,6 +184,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ]
         if settings.search_worker:
             tasks.append(asyncio.create_task(delivery.run_forever()))
+        tasks.append(asyncio.create_task(run_digests_forever(sessions, app.state.mailer, settings.base_url)))
         try:
             yield
         finally:
@@ -211,6 +216,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ScenarioApiController,
             *IMPORT_CONTROLLERS,
             *LIST_CONTROLLERS,
+            *FORUM_ROUTES,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         plugins=[SQLAlchemyPlugin(config=alchemy_config), HTMXPlugin(), CommunityCLIPlugin()],

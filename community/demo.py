@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from community.accounts.models import MemberRole, Membership, Organization, OrgType, User
 from community.accounts.services import AccountService, hash_password, organization_document
+from community.forum.demo import load_forum_demo
 from community.search.services import enqueue_upsert
 
 if TYPE_CHECKING:
@@ -203,4 +204,5 @@ async def load_demo(db: AsyncSession, settings: Settings) -> list[str]:
     report.append(f"Log in as the admin: {ADMIN_EMAIL} / {admin_password}")
     report.append(f"Log in as a demo member (e.g. {MEMBERS[0][0]}): password {member_password}")
     report.append(f"(Passwords are kept in {settings.var_dir / 'demo-credentials.txt'}.)")
+    report.extend(await load_forum_demo(db, member_hash))
     return report

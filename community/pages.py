@@ -72,7 +72,7 @@ UPCOMING_ZONES: dict[str, tuple[str, str]] = {
 }
 
 
-@get(["/forum", "/products", "/vouchers"], name="upcoming_zone")
+@get(["/products", "/vouchers"], name="upcoming_zone")
 async def upcoming_zone(request: Request[Any, Any, Any]) -> Template:
     key = request.url.path.strip("/")
     title, description = UPCOMING_ZONES[key]

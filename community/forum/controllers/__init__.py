@@ -1,0 +1,16 @@
+"""Pages and API endpoints of the technical exchange zone."""
+
+from community.forum.controllers.api import ForumApiController
+from community.forum.controllers.moderation import ForumAdminController, ModerationController
+from community.forum.controllers.pages import ForumController
+from community.forum.controllers.tools import ToolController
+
+FORUM_ROUTES = [
+    ForumController,
+    ModerationController,
+    ForumAdminController,
+    ToolController,
+    ForumApiController,
+]
+
+__all__ = ("FORUM_ROUTES",)

@@ -1,0 +1,159 @@
+"""The forum's JSON API: list and read topics; post as the signed-in member (session cookie + CSRF header).
+Errors are problem details: 400 with each field's message, 404, 403, 429 with Retry-After."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.plugins.problem_details import ProblemDetailsException
+from sqlalchemy import select
+
+from community.accounts.guards import requires_login
+from community.accounts.models import User
+from community.errors import NotFound
+from community.forum.controllers.common import DEPENDENCIES
+from community.forum.models import Category, Topic
+from community.forum.schemas import (
+    CategoryOut,
+    PostIn,
+    PostOut,
+    TopicDetail,
+    TopicIn,
+    TopicList,
+    TopicOut,
+    VoteIn,
+)
+from community.forum.services import PostingTooSoon, TopicInput, TopicService
+from community.forum.services.votes import VoteService
+from community.i18n import _
+
+
+def _too_soon(request: Request[Any, Any, Any], exc: PostingTooSoon) -> Response[Any]:
+    return ProblemDetailsException(
+        status_code=429,
+        title=_("Too many attempts"),
+        detail=" ".join(exc.errors.values()),
+        instance=request.url.path,
+        headers={"Retry-After": str(exc.retry_after)},
+        extra={"errors": exc.errors, "retry_after": exc.retry_after},
+    ).to_response(request)
+
+
+class ForumApiController(Controller):
+    path = "/api/v1/forum"
+    dependencies = DEPENDENCIES
+    tags = ["forum"]
+
+    async def _topic_out(self, topics: TopicService, topic_id: int) -> TopicOut:
+        row = (
+            await topics.db.execute(
+                select(Topic, Category.slug, User.display_name)
+                .join(Category, Category.id == Topic.category_id)
+                .join(User, User.id == Topic.author_id)
+                .where(Topic.id == topic_id)
+            )
+        ).first()
+        if row is None:
+            raise NotFound
+        return TopicOut.from_model(row[0], row[1], await topics.tag_names(topic_id), row[2])
+
+    @get("/categories")
+    async def categories(self, topics: NamedDependency[TopicService]) -> list[CategoryOut]:
+        return [CategoryOut.from_model(c) for c in await topics.categories()]
+
+    @get("/topics")
+    async def list_topics(
+        self,
+        topics: NamedDependency[TopicService],
+        sort: Annotated[str, QueryParameter(max_length=20)] = "latest",
+        category: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        tag: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+        per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 30,
+    ) -> TopicList:
+        category_id = (await topics.category(category)).id if category else None
+        tag_id = (await topics.tag(tag)).id if tag else None
+        rows, more = await topics.list_topics(
+            sort if sort in ("latest", "top", "unanswered") else "latest",
+            category_id=category_id,
+            tag_id=tag_id,
+            page=page,
+            per_page=per_page,
+        )
+        items = [TopicOut.from_model(r.topic, r.category.slug, r.tags, r.author) for r in rows]
+        return TopicList(items=items, page=page, has_more=more)
+
+    @get("/topics/{topic_id:int}")
+    async def topic(
+        self,
+        request: Request[Any, Any, Any],
+        topic_id: FromPath[int],
+        topics: NamedDependency[TopicService],
+        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+    ) -> TopicDetail:
+        view = await topics.topic_page(request.scope.get("user"), topic_id, page)
+        accepted = view.topic.accepted_post_id
+        return TopicDetail(
+            topic=TopicOut.from_model(view.topic, view.category.slug, view.tags, view.author),
+            opening_post=PostOut.from_model(view.opening.post, view.opening.author) if view.opening else None,
+            posts=[PostOut.from_model(v.post, v.author, v.post.id == accepted) for v in view.posts],
+            page=view.page,
+            pages=view.pages,
+        )
+
+    @post("/topics", guards=[requires_login], status_code=201)
+    async def create_topic(
+        self, request: Request[User, Any, Any], data: JSONBody[TopicIn], topics: NamedDependency[TopicService]
+    ) -> Response[Any]:
+        try:
+            topic = await topics.create_topic(
+                request.user,
+                TopicInput(
+                    title=data.title,
+                    body=data.body,
+                    kind=data.kind,
+                    category=data.category,
+                    tags=", ".join(data.tags),
+                    code_language=data.code_language,
+                    repo_url=data.repo_url,
+                    repo_license=data.repo_license,
+                ),
+            )
+        except PostingTooSoon as exc:
+            return _too_soon(request, exc)
+        return Response(await self._topic_out(topics, topic.id), status_code=201)
+
+    @post("/topics/{topic_id:int}/posts", guards=[requires_login], status_code=201)
+    async def reply(
+        self,
+        request: Request[User, Any, Any],
+        topic_id: FromPath[int],
+        data: JSONBody[PostIn],
+        topics: NamedDependency[TopicService],
+    ) -> Response[Any]:
+        try:
+            post_ = await topics.reply(request.user, topic_id, data.body)
+        except PostingTooSoon as exc:
+            return _too_soon(request, exc)
+        return Response(PostOut.from_model(post_, request.user.display_name), status_code=201)
+
+    @post("/posts/{post_id:int}/vote", guards=[requires_login], status_code=200)
+    async def vote(
+        self,
+        request: Request[User, Any, Any],
+        post_id: FromPath[int],
+        data: JSONBody[VoteIn],
+        votes: NamedDependency[VoteService],
+    ) -> dict[str, int]:
+        post_ = await votes.vote(request.user, post_id, data.vote)
+        return {"post_id": post_.id, "score": post_.score}
+
+    @post("/posts/{post_id:int}/accept", guards=[requires_login], status_code=200)
+    async def accept(
+        self, request: Request[User, Any, Any], post_id: FromPath[int], votes: NamedDependency[VoteService]
+    ) -> dict[str, Any]:
+        topic, post_, accepted = await votes.accept(request.user, post_id)
+        return {"topic_id": topic.id, "post_id": post_.id, "accepted": accepted}

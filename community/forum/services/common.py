@@ -1,0 +1,105 @@
+"""What the forum's services share: limits, inputs, errors, URLs, and words in a recipient's language."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_time
+
+from community import i18n
+from community.errors import FormError
+from community.i18n import N_
+
+TITLE_MIN = 6
+TITLE_MAX = 150
+BODY_MIN = 10
+BODY_MAX = 50_000
+TAGS_MAX = 5
+TAG_MAX = 30
+PAGE_SIZE = 30
+POSTS_PER_PAGE = 50
+TAG_RE = re.compile(r"^[\w\u4e00-\u9fff][\w\u4e00-\u9fff+#.\-]*$")
+
+# (slug, Chinese name, English name, description)
+DEFAULT_CATEGORIES: list[tuple[str, str, str, str]] = [
+    ("analysis", "技术分析", "Technical analysis", "大模型、AI 编程与智能体的原理、评测与实践分析。"),
+    ("qa", "问答", "Q&A", "提出具体问题，得到可采纳的回答。"),
+    ("code", "代码协作", "Code collaboration", "代码片段、代码评审与协作开发。"),
+    ("open-source", "开源项目", "Open-source projects", "介绍与维护开源项目，寻找贡献者。"),
+    ("tools", "工具与模型", "Tools and models", "主流 AI 框架、开源模型与智能体工具的使用经验。"),
+    ("meta", "站务", "Site feedback", "关于本社区本身的建议与公告。"),
+]
+
+
+SITE_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def clock(value: datetime) -> str:
+    """A time of day in Wuhan, in the reader's language."""
+    return format_time(value, "short", tzinfo=SITE_TZ, locale=i18n.current_locale())
+
+
+class PostingTooSoon(FormError):
+    """A new member's limit: says when they may post again."""
+
+    def __init__(self, field: str, message: str, retry_after: int) -> None:
+        super().__init__({field: message})
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class TopicInput:
+    title: str = ""
+    body: str = ""
+    kind: str = "discussion"
+    category: str = ""
+    tags: str = ""
+    code_language: str = ""
+    repo_url: str = ""
+    repo_license: str = ""
+    tools: str = ""  # "langchain@0.3, qwen2.5"
+
+
+def slugify(title: str) -> str:
+    """A readable slug: ASCII words and Chinese characters kept, the rest turned into hyphens."""
+    text = unicodedata.normalize("NFKC", title).lower()
+    text = re.sub(r"[^\w\u4e00-\u9fff]+", "-", text, flags=re.UNICODE).strip("-_")
+    return text[:80].strip("-_") or "topic"
+
+
+def topic_url(topic_id: int, slug: str, page: int = 1) -> str:
+    return f"/forum/t/{topic_id}/{slug}" + (f"?page={page}" if page > 1 else "")
+
+
+def in_locale(locale: str | None, message: str, **params: Any) -> str:
+    """A message in someone else's language (a notification is read by its recipient, not its sender)."""
+    translated = i18n.translations(i18n.normalize_locale(locale) or "zh_CN").gettext(message)
+    return translated % params if params else translated
+
+
+KIND_LABELS = {
+    "article": N_("Article"),
+    "question": N_("Question"),
+    "code": N_("Code share"),
+    "discussion": N_("Discussion"),
+}
+FLAG_LABELS = {
+    "spam": N_("Spam"),
+    "off_topic": N_("Off-topic"),
+    "inappropriate": N_("Inappropriate"),
+    "other": N_("Something else"),
+}
+TOOL_KIND_LABELS = {
+    "framework": N_("Framework"),
+    "model": N_("Open model"),
+    "agent": N_("Agent tool"),
+}

@@ -1,0 +1,238 @@
+"""Who hears about what: notifications in the recipient's language, watching, the weekly tag digest."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+from uuid import UUID
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.dialects.postgresql import insert
+
+from community.accounts.models import User
+from community.errors import NotFound
+from community.forum.models import DigestSubscription, Tag, Topic, TopicTag, Visibility, Watch
+from community.forum.services.common import in_locale, now, topic_url
+from community.i18n import N_
+from community.notifications.services import NotificationService
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from community.notifications.email import Mailer
+
+logger = logging.getLogger(__name__)
+WATCH_KINDS = ("topic", "category", "tag")
+DIGEST_EVERY = timedelta(days=7)
+DIGEST_TOPICS_MAX = 20
+
+
+async def tell(
+    db: AsyncSession,
+    recipients: Iterable[UUID],
+    kind: str,
+    message: str,
+    url: str,
+    *,
+    actor_id: UUID | None,
+    **params: Any,
+) -> None:
+    """Notify each recipient once, in the language they chose (their saved locale)."""
+    ids = [r for r in dict.fromkeys(recipients) if r != actor_id]
+    if not ids:
+        return
+    locales = dict((await db.execute(select(User.id, User.locale).where(User.id.in_(ids)))).all())
+    service = NotificationService(db)
+    for recipient in ids:
+        if recipient in locales:
+            subject = in_locale(locales[recipient], message, **params)
+            await service.notify(recipient, kind, subject, url, actor_id=actor_id)
+
+
+class WatchService:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def watch(self, user_id: UUID, kind: str, target_id: int) -> None:
+        if kind not in WATCH_KINDS:
+            raise NotFound
+        await self.db.execute(
+            insert(Watch)
+            .values(user_id=user_id, target_kind=kind, target_id=target_id)
+            .on_conflict_do_nothing()
+        )
+
+    async def unwatch(self, user_id: UUID, kind: str, target_id: int) -> None:
+        await self.db.execute(
+            delete(Watch).where(
+                Watch.user_id == user_id, Watch.target_kind == kind, Watch.target_id == target_id
+            )
+        )
+
+    async def is_watching(self, user_id: UUID | None, kind: str, target_id: int) -> bool:
+        if user_id is None:
+            return False
+        found = await self.db.scalar(
+            select(Watch.id).where(
+                Watch.user_id == user_id, Watch.target_kind == kind, Watch.target_id == target_id
+            )
+        )
+        return found is not None
+
+    async def watchers_of_topic(self, topic_id: int) -> list[UUID]:
+        return list(
+            (
+                await self.db.scalars(
+                    select(Watch.user_id).where(Watch.target_kind == "topic", Watch.target_id == topic_id)
+                )
+            ).all()
+        )
+
+    async def watchers_of_new_topic(self, category_id: int, tag_ids: list[int]) -> list[UUID]:
+        return list(
+            (
+                await self.db.scalars(
+                    select(Watch.user_id)
+                    .where(
+                        or_(
+                            (Watch.target_kind == "category") & (Watch.target_id == category_id),
+                            (Watch.target_kind == "tag") & (Watch.target_id.in_(tag_ids or [-1])),
+                        )
+                    )
+                    .distinct()
+                )
+            ).all()
+        )
+
+
+@dataclass(frozen=True)
+class DigestReport:
+    sent: int = 0
+    skipped: int = 0
+
+
+class DigestService:
+    """A weekly email per tag, opt-in; one email per tag and member, never one per post."""
+
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def subscription(self, user_id: UUID, tag_id: int) -> DigestSubscription | None:
+        return await self.db.scalar(
+            select(DigestSubscription).where(
+                DigestSubscription.user_id == user_id, DigestSubscription.tag_id == tag_id
+            )
+        )
+
+    async def subscribe(self, user_id: UUID, tag_id: int) -> None:
+        await self.db.execute(
+            insert(DigestSubscription)
+            .values(user_id=user_id, tag_id=tag_id, token=secrets.token_urlsafe(32), last_sent_at=now())
+            .on_conflict_do_nothing()
+        )
+
+    async def unsubscribe(self, user_id: UUID, tag_id: int) -> None:
+        await self.db.execute(
+            delete(DigestSubscription).where(
+                DigestSubscription.user_id == user_id, DigestSubscription.tag_id == tag_id
+            )
+        )
+
+    async def unsubscribe_by_token(self, token: str) -> str | None:
+        """One click from the mail: no login needed, the token is the proof. Gives the tag's name."""
+        row = (
+            await self.db.execute(
+                select(DigestSubscription, Tag.name)
+                .join(Tag, Tag.id == DigestSubscription.tag_id)
+                .where(DigestSubscription.token == token)
+            )
+        ).first()
+        if row is None:
+            return None
+        subscription, name = row
+        await self.db.delete(subscription)
+        return str(name)
+
+    async def send_due(self, mailer: Mailer, base_url: str) -> DigestReport:
+        """Send every digest that is a week old. Rows are locked and skipped by other processes, so a
+        digest goes out once even when every app process runs this."""
+        current = now()
+        due = (
+            await self.db.execute(
+                select(DigestSubscription, User, Tag)
+                .join(User, User.id == DigestSubscription.user_id)
+                .join(Tag, Tag.id == DigestSubscription.tag_id)
+                .where(
+                    or_(
+                        DigestSubscription.last_sent_at.is_(None),
+                        DigestSubscription.last_sent_at <= current - DIGEST_EVERY,
+                    ),
+                    User.is_active.is_(True),
+                )
+                .with_for_update(of=DigestSubscription, skip_locked=True)
+                .limit(500)
+            )
+        ).all()
+        sent = skipped = 0
+        for subscription, user, tag in due:
+            since = subscription.last_sent_at or current - DIGEST_EVERY
+            topics = (
+                await self.db.scalars(
+                    select(Topic)
+                    .join(TopicTag, TopicTag.topic_id == Topic.id)
+                    .where(
+                        TopicTag.tag_id == tag.id,
+                        Topic.visibility == Visibility.VISIBLE,
+                        Topic.created_at > since,
+                    )
+                    .order_by(Topic.score.desc(), Topic.created_at.desc())
+                    .limit(DIGEST_TOPICS_MAX)
+                )
+            ).all()
+            subscription.last_sent_at = current
+            if not topics:
+                skipped += 1
+                continue
+            root = base_url.rstrip("/")
+            await mailer.send_template(
+                user.email,
+                in_locale(user.locale, N_("This week in #%(tag)s"), tag=tag.name),
+                "forum_digest.txt",
+                name=user.display_name,
+                tag=tag.name,
+                topics=[(t.title, root + topic_url(t.id, t.slug)) for t in topics],
+                tag_url=f"{root}/forum/tags/{quote(tag.name)}",
+                unsubscribe_url=f"{root}/forum/digest/unsubscribe/{subscription.token}",
+                intro=in_locale(user.locale, N_("New topics tagged #%(tag)s this week:"), tag=tag.name),
+                more=in_locale(user.locale, N_("All topics with this tag:")),
+                stop=in_locale(user.locale, N_("Stop these emails with one click:")),
+            )
+            sent += 1
+        return DigestReport(sent=sent, skipped=skipped)
+
+
+async def run_digests_forever(
+    sessions: async_sessionmaker[AsyncSession],
+    mailer: Mailer,
+    base_url: str,
+    every_seconds: float = 3600,
+    first_delay: float = 60,
+) -> None:
+    """The background task of every app process: a minute after start, then hourly, send the digests that
+    are due. Rows are locked with SKIP LOCKED, so processes never send the same digest twice."""
+    await asyncio.sleep(first_delay)
+    while True:
+        try:
+            async with sessions() as db, db.begin():
+                report = await DigestService(db).send_due(mailer, base_url)
+            if report.sent:
+                logger.info("forum digests sent: %s", report.sent)
+        except Exception as exc:  # the database or the mail server is away: next round
+            logger.warning("forum digests failed: %s", exc)
+        await asyncio.sleep(every_seconds)
