@@ -104,6 +104,13 @@ class Scenario(Base):
             name="budget_negotiable_alone",
         ),
         Index("ix_scenario_status_published", "status", "published_at"),
+        # The public list, newest first, reads this index instead of sorting every public scenario.
+        Index(
+            "ix_scenario_public_newest",
+            text("published_at DESC"),
+            text("id DESC"),
+            postgresql_where=text("status IN ('published', 'docking', 'landed', 'closed')"),
+        ),
         Index("ix_scenario_domains", "domains", postgresql_using="gin"),
         Index("ix_scenario_org", "organization_id"),
     )
@@ -175,6 +182,12 @@ class CapabilityProfile(Base):
     __table_args__ = (
         Index("ix_capability_profile_domains", "domains", postgresql_using="gin"),
         Index("ix_capability_profile_status", "status", "verified_at"),
+        Index(
+            "ix_capability_profile_verified_newest",
+            text("verified_at DESC"),
+            text("id DESC"),
+            postgresql_where=text("status = 'verified'"),
+        ),
     )
 
     organization_id: Mapped[UUID] = mapped_column(
@@ -211,7 +224,11 @@ class CapabilityProfile(Base):
 
 class CapabilityItem(Base):
     __tablename__ = "capability_item"
-    __table_args__ = (UniqueConstraint("profile_id", "position", name="uq_capability_item_position"),)
+    __table_args__ = (
+        UniqueConstraint("profile_id", "position", name="uq_capability_item_position"),
+        # The capability list's maturity filter: which profiles have an item this mature.
+        Index("ix_capability_item_maturity", "maturity", "profile_id"),
+    )
 
     profile_id: Mapped[UUID] = mapped_column(ForeignKey("capability_profile.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(SmallInteger)

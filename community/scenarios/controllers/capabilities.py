@@ -17,7 +17,7 @@ from community.accounts.services import OrganizationService
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
 from community.markup import render_markdown
-from community.scenarios.controllers.deps import DEPENDENCIES, Form, field
+from community.scenarios.controllers.deps import DEPENDENCIES, Form, field, filter_chips
 from community.scenarios.labels import choices, label
 from community.scenarios.models import CapabilityProfile, Maturity
 from community.scenarios.services.capabilities import (
@@ -78,7 +78,23 @@ class CapabilityController(Controller):
             page=page,
         )
         listing = await capabilities.list_verified(filters)
-        return render(request, "capabilities/list.html", listing=listing, filters=filters, **_context())
+        groups = filter_chips(
+            filters,
+            "/capabilities",
+            [
+                (_("Domain"), "domain", [(d, d) for d in DOMAINS]),
+                (_("District"), "district", [(d, d) for d in DISTRICTS]),
+                (_("Maturity"), "maturity", choices(Maturity)),
+            ],
+        )
+        return render(
+            request,
+            "capabilities/list.html",
+            listing=listing,
+            filters=filters,
+            filter_groups=groups,
+            **_context(),
+        )
 
     @get("/{slug:str}", name="capability")
     async def show(

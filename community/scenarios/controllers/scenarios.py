@@ -4,6 +4,7 @@ and the interest of OPCs with the owner's answers."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
@@ -18,7 +19,7 @@ from community.accounts.models import User
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
 from community.markup import render_markdown
-from community.scenarios.controllers.deps import DEPENDENCIES, Form, field, many
+from community.scenarios.controllers.deps import DEPENDENCIES, Form, field, filter_chips, many
 from community.scenarios.labels import action_label, choices, format_budget, label
 from community.scenarios.models import (
     PUBLIC_STATUSES,
@@ -146,12 +147,26 @@ class ScenarioController(Controller):
             page=page,
         )
         listing = await scenarios.list_public(filters)
+        context = _choices_context()
+        groups = filter_chips(
+            filters,
+            "/scenarios",
+            [
+                (_("Domain"), "domain", [(d, d) for d in DOMAINS]),
+                (_("District"), "district", [(d, d) for d in DISTRICTS]),
+                (_("Kind"), "kind", context["kinds"]),
+                (_("Scale"), "scale", context["scales"]),
+                (_("Budget"), "budget", context["budgets"]),
+                (_("Status"), "status", [*context["statuses"], ("1", _("Demonstration scenarios"))]),
+            ],
+        )
+        # The demonstration chip belongs to the status row but is its own parameter.
+        _heading, chips = groups[-1]
+        demo_on = filters.demonstration
+        demo_query = filters.as_query(demonstration=None if demo_on else "1", page=None)
+        chips[-1] = (chips[-1][0], "/scenarios?" + urlencode(demo_query), demo_on)
         return render(
-            request,
-            "scenarios/list.html",
-            listing=listing,
-            filters=filters,
-            **_choices_context(),
+            request, "scenarios/list.html", listing=listing, filters=filters, filter_groups=groups, **context
         )
 
     @get("/dashboard", name="scenario-dashboard")

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from community.accounts.models import Membership, Organization, OrgType, User
 from community.accounts.services import OrganizationService, clean_text
@@ -295,7 +295,15 @@ class ScenarioService:
         page = max(1, filters.page)
         items = (
             await self.db.scalars(
-                base.options(selectinload(Scenario.organization))
+                base.options(
+                    selectinload(Scenario.organization),
+                    # A list shows the public abstract; the long confidential texts stay in the database.
+                    defer(Scenario.description, raiseload=True),
+                    defer(Scenario.expected_outcome, raiseload=True),
+                    defer(Scenario.contact_name, raiseload=True),
+                    defer(Scenario.contact_phone, raiseload=True),
+                    defer(Scenario.contact_email, raiseload=True),
+                )
                 .order_by(*order)
                 .limit(per_page)
                 .offset((page - 1) * per_page)
