@@ -42,6 +42,10 @@ from community.config import Settings, get_settings
 from community.db import StoreItem, make_alchemy_config
 from community.health import HealthCheck, database_check, healthz
 from community.i18n import N_
+from community.jobs import JobWorker
+from community.matching.controllers import MatchingController
+from community.matching.embedder import get_embedder
+from community.matching.jobs import register_matching_jobs
 from community.notifications.controllers import NotificationApiController, NotificationController
 from community.notifications.email import Mailer
 from community.pages import home, switch_language, upcoming_zone
@@ -122,7 +126,9 @@ def make_search_backend(settings: Settings, alchemy_config: SQLAlchemyAsyncConfi
 class CommunityCLIPlugin(CLIPluginProtocol):
     def on_cli_init(self, cli: Any) -> None:
         from community.cli import demo_group, search_group, users_group
+        from community.matching.cli import matching_group
 
+        cli.add_command(matching_group)
         cli.add_command(demo_group)
         cli.add_command(users_group)
         cli.add_command(search_group)
@@ -132,6 +138,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     alchemy_config = make_alchemy_config(settings)
     register_search_types()
+    register_matching_jobs()
     search_backend = make_search_backend(settings, alchemy_config)
     stores = _stores(settings, alchemy_config)
     secure_cookies = settings.base_url.startswith("https://")
@@ -167,6 +174,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "database": database_check(alchemy_config.get_engine()),
             "search": HealthCheck(lambda: search_health(search_backend, delivery), critical=False),
         }
+        # The embedding model loads in the background; until it does (or if it cannot), matching is degraded.
+        embedder = get_embedder(settings.embedding_model)
+        app.state.embedder = embedder
+        app.state.health_checks["embedder"] = HealthCheck(embedder.health, critical=False)
         # jieba loads its dictionary (about a second of CPU) once per process, off the event loop.
         await asyncio.to_thread(ensure_jieba)
         try:
@@ -176,6 +187,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         tasks = [asyncio.create_task(_clean_stores(alchemy_config, stores))]
         if settings.search_worker:
             tasks.append(asyncio.create_task(delivery.run_forever()))
+        tasks.append(asyncio.create_task(embedder.warm_up()))
+        if settings.job_worker:
+            resources = {"settings": settings, "mailer": app.state.mailer, "embedder": embedder}
+            worker = JobWorker(sessions, resources=resources, poll_seconds=settings.job_poll_seconds)
+            tasks.append(asyncio.create_task(worker.run_forever()))
         try:
             yield
         finally:
@@ -205,6 +221,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CapabilityController,
             ScenarioAdminController,
             ScenarioApiController,
+            MatchingController,
             *IMPORT_CONTROLLERS,
             *LIST_CONTROLLERS,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),

@@ -42,6 +42,8 @@ class StoreItem(StoreModelMixin):
 def import_models() -> None:
     """Import every domain's models so that the metadata (and Alembic) knows all tables."""
     import community.accounts.models
+    import community.jobs.models
+    import community.matching.models
     import community.notifications.models
     import community.scenarios.models
     import community.search.models  # noqa: F401
