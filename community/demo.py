@@ -193,6 +193,9 @@ async def load_demo(db: AsyncSession, settings: Settings) -> list[str]:
                 db.add(Membership(user_id=user.id, organization_id=orgs[slug].id, role=role))
     await db.flush()
 
+    from community.matching.demo import load_matching_demo
+
+    report.extend(await load_matching_demo(db, settings, admin))
     report.append(
         f"Organizations: {created_orgs} created, {len(ORGANIZATIONS) - created_orgs} already there."
     )
