@@ -45,7 +45,9 @@ async def jobs_done(db: Any, within: float = 90.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("the job queue was not drained in time")
         await asyncio.sleep(0.1)
-    failed = db.fetchval("SELECT string_agg(kind || ': ' || last_error, '; ') FROM job WHERE failed_at IS NOT NULL")
+    failed = db.fetchval(
+        "SELECT string_agg(kind || ': ' || last_error, '; ') FROM job WHERE failed_at IS NOT NULL"
+    )
     assert not failed, failed
 
 
