@@ -4,13 +4,14 @@ logged out; the owner sees recommended OPCs and each OPC its 为你推荐 page, 
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from community.accounts.models import Organization, User
@@ -56,12 +57,12 @@ def mails_about(mailbox: Mailbox, to: str, title: str) -> list[str]:
     ]
 
 
-def wait_for_mail(mailbox: Mailbox, to: str, title: str, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
+async def wait_for_mail(mailbox: Mailbox, to: str, title: str, within: float = 30) -> str:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if found := mails_about(mailbox, to, title):
             return found[-1]
-        time.sleep(0.05)
+        await asyncio.sleep(0.05)
     raise AssertionError(f"no mail to {to} about {title}")
 
 
@@ -82,7 +83,7 @@ async def test_publishing_pushes_to_suitable_demo_opcs_with_reasons(
     )
     assert INSPECTION["title"] in subject and "生产制造" in subject and "缺陷" in subject
     # By email (the default rhythm is immediate), with the reasons and an unsubscribe link.
-    body = wait_for_mail(mailbox, "li.ming@example.com", INSPECTION["title"])
+    body = await wait_for_mail(mailbox, "li.ming@example.com", INSPECTION["title"])
     assert "生产制造" in body and "/matching/unsubscribe?token=" in body
     assert not mails_about(mailbox, "zhang.wei@example.com", INSPECTION["title"])
     assert not mails_about(mailbox, "chen.hao@example.com", INSPECTION["title"])
@@ -163,9 +164,7 @@ async def test_weekly_cap_holds(
     # The database itself refuses a count past the cap.
     with pytest.raises(IntegrityError):
         await services.execute(
-            __import__("sqlalchemy").text(
-                "UPDATE match_push_quota SET used = used + 1 WHERE organization_id = :o"
-            ),
+            text("UPDATE match_push_quota SET used = used + 1 WHERE organization_id = :o"),
             {"o": UUID(zhiyuan)},
         )
     await services.rollback()
@@ -177,7 +176,7 @@ async def test_unsubscribe_link_from_the_email_works_logged_out(
     await load_world(services, settings)
     visitor = await make_client()
     await jobs_done(db)
-    body = wait_for_mail(mailbox, "li.ming@example.com", "仓储包装破损与标签错贴视觉检测")
+    body = await wait_for_mail(mailbox, "li.ming@example.com", "仓储包装破损与标签错贴视觉检测")
     link = re.search(r"https?://\S+/matching/unsubscribe\?token=\S+", body)
     assert link, body
     assert link.group(0).startswith(settings.base_url)
@@ -192,5 +191,5 @@ async def test_unsubscribe_link_from_the_email_works_logged_out(
     scenario_id = await publish(services, "changjiang-logistics", INSPECTION)
     await jobs_done(db)
     assert "li.ming@example.com" in recipients(db, scenario_id)
-    time.sleep(0.5)
+    await asyncio.sleep(0.5)
     assert not mails_about(mailbox, "li.ming@example.com", INSPECTION["title"])
