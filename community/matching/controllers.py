@@ -17,13 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
-from community.errors import FormError, NotFound
+from community.errors import NotFound
 from community.i18n import N_, _
 from community.matching.models import RHYTHMS
 from community.matching.services import MatchingService
 from community.matching.tokens import read_unsubscribe_token
-from community.scenarios.services.capabilities import CapabilityService
-from community.scenarios.services.scenarios import ScenarioService
 from community.vocabulary import DOMAINS
 from community.web import is_htmx, render
 
@@ -190,6 +188,3 @@ class MatchingController(Controller):
         }
         template = "matching/_profile_panel.html" if is_htmx(request) else "matching/profile_page.html"
         return render(request, template, **context)
-
-
-__all__ = ("CapabilityService", "FormError", "MatchingController", "ScenarioService")

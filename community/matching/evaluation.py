@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from community.matching.embedder import Embedder, EmbedderUnavailableError
 from community.matching.ranker import Doc, Index, Weights
 from community.search.evaluation import ndcg_at, recall_at, reciprocal_rank
@@ -101,6 +99,3 @@ def evaluate(
 
 def evaluate_file(path: Path, embedder: Embedder | None, weights: Weights | None = None) -> dict[str, Any]:
     return evaluate(json.loads(path.read_text(encoding="utf-8")), embedder, weights)
-
-
-__all__ = ("evaluate", "evaluate_file", "np")

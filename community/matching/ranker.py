@@ -201,7 +201,7 @@ class Index:
         for term in set(query_terms):
             posting = self.postings.get(term)
             if posting is not None:
-                np.add.at(scores, posting[0], posting[1])
+                scores[posting[0]] += posting[1]  # one posting per doc: no repeated index
         return scores
 
     def cosine(self, query_vector: FloatArray | None) -> FloatArray | None:
