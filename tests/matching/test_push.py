@@ -109,6 +109,9 @@ async def test_publishing_pushes_to_suitable_demo_opcs_with_reasons(
     public_panel = await visitor.get(f"/matching/scenarios/{scenario_id}/panel")
     assert public_panel.status_code == 200 and "推荐的OPC" not in public_panel.text
     assert "仓储包装破损" in public_panel.text  # the similar demo need
+    similar_opcs = await visitor.get("/matching/capabilities/zhiyuan-ai/panel")
+    assert similar_opcs.status_code == 200 and "相似的OPC" in similar_opcs.text
+    assert "/matching/capabilities/zhiyuan-ai/panel" in (await visitor.get("/capabilities/zhiyuan-ai")).text
 
     # Not interested: stored, the scenario leaves the page; interested leads to the interest form.
     not_now = await li.submit(
