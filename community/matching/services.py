@@ -486,12 +486,7 @@ class MatchingService:
         for doc, vector in rejected:
             sims = index.cosine(vector) if vector is not None else None
             if sims is None:
-                from community.matching.ranker import domain_vector
-
-                mine = domain_vector(doc.domains)
-                union = np.maximum(index.domain_matrix, mine).sum(axis=1)
-                union[union == 0] = 1
-                sims = (index.domain_matrix @ mine) / union
+                sims = index.domain_jaccard(doc.domains)
             penalty = np.maximum(penalty, np.clip(sims, 0, 1).astype(np.float32))
         return penalty
 
