@@ -6,7 +6,6 @@ matching); the app registers the handlers here at start-up.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -39,7 +38,6 @@ async def email_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     subscription = await service.subscription(user_id)
     if subscription.rhythm == "off" or subscription.unsubscribed_at is not None:
         return
-    started = datetime.now(UTC)
     items = await service.pushes_to_mail(user_id)
     if not items:
         return
@@ -66,7 +64,8 @@ async def email_job(ctx: JobContext, payload: dict[str, Any]) -> None:
         )
     finally:
         i18n.set_locale(previous)
-    await service.mark_mailed(user_id, started)
+    # The newest push mailed, not the clock: a push made while this mail was written goes in the next one.
+    await service.mark_mailed(user_id, max(push.created_at for push, _card in items))
 
 
 def register_matching_jobs() -> None:
