@@ -11,14 +11,14 @@ from community.accounts.models import Organization, User
 from community.accounts.services import OrganizationService
 from community.errors import FormError
 from community.matching.embedder import EmbedderUnavailableError, get_embedder
-from community.matching.services import MatchingService
+from community.matching.services import ALL_ROWS, OPEN_STATUSES, MatchingService
 from community.scenarios.models import Scenario, ScenarioStatus
 from community.scenarios.services.capabilities import (
     CapabilityInput,
     CapabilityItemInput,
     CapabilityService,
 )
-from community.scenarios.services.scenarios import ScenarioService
+from community.scenarios.services.scenarios import ScenarioFilters, ScenarioService
 from community.scenarios.services.validation import ScenarioInput
 
 if TYPE_CHECKING:
@@ -140,9 +140,12 @@ async def load_matching_demo(db: AsyncSession, settings: Settings, admin: User) 
         report.append(f"Matching: {counts['scenario'] + counts['profile']} embeddings computed.")
     except EmbedderUnavailableError:
         report.append("Matching: the embedding model is unavailable; recommendations use the other signals.")
+    # Every open scenario is pushed once (the weekly cap of each OPC holds here too).
     pushes = 0
-    for scenario in published:
-        pushes += len(await matching.push_scenario(scenario.id))
+    listing = await scenarios.list_public(ScenarioFilters(), per_page=ALL_ROWS)
+    for scenario in listing.items:
+        if scenario.status in OPEN_STATUSES:
+            pushes += len(await matching.push_scenario(scenario.id))
     # Feedback: the code OPC is not interested in warehouse inspection (it shows on its 为你推荐 page).
     coder = await db.scalar(select(Organization).where(Organization.slug == "hanjiang-code"))
     logistics = next((s for s in published if s.title == SCENARIOS["changjiang-logistics"]["title"]), None)
