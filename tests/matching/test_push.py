@@ -196,3 +196,28 @@ async def test_unsubscribe_link_from_the_email_works_logged_out(
     assert "li.ming@example.com" in recipients(db, scenario_id)
     await asyncio.sleep(0.5)
     assert not mails_about(mailbox, "li.ming@example.com", INSPECTION["title"])
+
+
+async def test_daily_rhythm_sends_one_digest_later(
+    services: Any, settings: Any, make_client: Any, db: Any, mailbox: Mailbox
+) -> None:
+    await load_world(services, settings)
+    li = await login(make_client, "li.ming@example.com", demo_password(settings))
+    await jobs_done(db)
+    saved = await li.submit(
+        "/matching/settings", {"organization": _org_id(db, "zhiyuan-ai"), "rhythm": "daily"}
+    )
+    assert saved.status_code == 200 and 'value="daily" selected' in saved.text
+    mailbox.clear()
+    scenario_id = await publish(services, "changjiang-logistics", INSPECTION)
+    await jobs_done(db)
+    assert "li.ming@example.com" in recipients(db, scenario_id)  # told in-site at once
+    assert not mails_about(mailbox, "li.ming@example.com", INSPECTION["title"])  # mail waits for the digest
+    # One digest job, due at 09:00 tomorrow (Asia/Shanghai): hours away, whatever the time now.
+    assert db.fetchval(
+        "SELECT run_at > now() + interval '8 hours' FROM job"
+        " WHERE kind = 'matching.email' AND done_at IS NULL AND dedupe_key LIKE '%:daily'"
+    )
+    db.fetchval("UPDATE job SET run_at = now() WHERE kind = 'matching.email' AND done_at IS NULL RETURNING 1")
+    body = await wait_for_mail(mailbox, "li.ming@example.com", INSPECTION["title"])
+    assert "生产制造" in body
