@@ -31,7 +31,7 @@ DOMAIN_INDEX = {domain: i for i, domain in enumerate(DOMAINS)}
 # Words too general to explain a match.
 _STOP_TEXT = """
 我们 提供 需要 进行 实现 相关 能力 服务 方案 系统 平台 技术 应用 项目 团队 公司 企业 工作室 支持 基于
-通过 以及 一个 可以 希望 已经 使用 开发 建设 完成 工作 问题 目前 现有
+通过 以及 一个 可以 希望 已经 使用 开发 建设 完成 工作 问题 目前 现有 生成 自动 智能 模型 数据 提升
 the and for with our are from that this into have has will can ai
 """
 STOP_TERMS = frozenset(_STOP_TEXT.split())
@@ -323,7 +323,8 @@ class Index:
         query_terms = set(query_counts)
         capabilities = []
         for item_domain, technology in doc.capabilities:
-            if item_domain in query.domains or query_terms & set(lexical_tokens(technology)) - STOP_TERMS:
+            shared_terms = query_terms & set(lexical_tokens(technology))
+            if item_domain in query.domains or any(is_key_term(t) for t in shared_terms):
                 capabilities.append(technology)
             if len(capabilities) >= MAX_CAPABILITIES:
                 break
