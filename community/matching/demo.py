@@ -11,7 +11,7 @@ from community.accounts.models import Organization, User
 from community.accounts.services import OrganizationService
 from community.errors import FormError
 from community.matching.embedder import EmbedderUnavailableError, get_embedder
-from community.matching.services import ALL_ROWS, OPEN_STATUSES, MatchingService
+from community.matching.services import OPEN_STATUSES, MatchingService
 from community.scenarios.models import Scenario, ScenarioStatus
 from community.scenarios.services.capabilities import (
     CapabilityInput,
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from community.config import Settings
 
+DEMO_PUSHES = 30
 # OPC slug -> (summary, district, [(domain, technology, maturity)], cases)
 PROFILES: dict[str, tuple[str, str, list[tuple[str, str, str]], str]] = {
     "zhiyuan-ai": (
@@ -140,9 +141,9 @@ async def load_matching_demo(db: AsyncSession, settings: Settings, admin: User) 
         report.append(f"Matching: {counts['scenario'] + counts['profile']} embeddings computed.")
     except EmbedderUnavailableError:
         report.append("Matching: the embedding model is unavailable; recommendations use the other signals.")
-    # Every open scenario is pushed once (the weekly cap of each OPC holds here too).
+    # The newest open scenarios are pushed once (the weekly cap of each OPC holds here too).
     pushes = 0
-    listing = await scenarios.list_public(ScenarioFilters(), per_page=ALL_ROWS)
+    listing = await scenarios.list_public(ScenarioFilters(), per_page=DEMO_PUSHES)
     for scenario in listing.items:
         if scenario.status in OPEN_STATUSES:
             pushes += len(await matching.push_scenario(scenario.id))
