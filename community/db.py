@@ -43,6 +43,8 @@ def import_models() -> None:
     """Import every domain's models so that the metadata (and Alembic) knows all tables."""
     import community.accounts.models
     import community.forum.models
+    import community.jobs.models
+    import community.matching.models
     import community.notifications.models
     import community.scenarios.models
     import community.search.models  # noqa: F401

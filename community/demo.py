@@ -198,11 +198,14 @@ async def load_demo(db: AsyncSession, settings: Settings) -> list[str]:
         f"Organizations: {created_orgs} created, {len(ORGANIZATIONS) - created_orgs} already there."
     )
     report.append(f"Members: {created_users} created, {len(MEMBERS) - created_users} already there.")
-    from community.scenarios.demo import load_scenario_demo  # the zone's content, through its services
+    # Each zone's content, through its services; matching comes after the scenarios it recommends.
+    from community.matching.demo import load_matching_demo
+    from community.scenarios.demo import load_scenario_demo
 
     report += await load_scenario_demo(db, admin, member_hash)
+    report.extend(await load_forum_demo(db, member_hash))
+    report.extend(await load_matching_demo(db, settings, admin))
     report.append(f"Log in as the admin: {ADMIN_EMAIL} / {admin_password}")
     report.append(f"Log in as a demo member (e.g. {MEMBERS[0][0]}): password {member_password}")
     report.append(f"(Passwords are kept in {settings.var_dir / 'demo-credentials.txt'}.)")
-    report.extend(await load_forum_demo(db, member_hash))
     return report

@@ -14,6 +14,7 @@ from community.accounts.models import Organization, OrgType, User
 from community.accounts.services import OrganizationService, clean_text
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
+from community.jobs import enqueue
 from community.notifications.services import NotificationService
 from community.scenarios.models import CapabilityItem, CapabilityProfile, Maturity, ProfileStatus
 from community.scenarios.services.scenarios import Page
@@ -254,7 +255,17 @@ class CapabilityService:
         profile.organization = org
         if profile.status is ProfileStatus.VERIFIED:
             enqueue_upsert(self.db, capability_document(profile, org))
+            await self._enqueue_embedding(profile)
         return profile
+
+    async def _enqueue_embedding(self, profile: CapabilityProfile) -> None:
+        """Matching listens: the profile's vector follows its text (the job skips an unchanged text)."""
+        await enqueue(
+            self.db,
+            "matching.embed",
+            {"owner_type": "profile", "owner_id": str(profile.id)},
+            dedupe_key=f"matching.embed:profile:{profile.id}",
+        )
 
     async def verify(self, admin: User, profile_id: UUID) -> CapabilityProfile:
         if not admin.is_admin:
@@ -269,6 +280,7 @@ class CapabilityService:
         profile.review_note = ""
         await self.db.flush()
         enqueue_upsert(self.db, capability_document(profile, profile.organization))
+        await self._enqueue_embedding(profile)
         await self.notifications.notify_many(
             await self.organizations.member_ids(profile.organization_id),
             "capability.verified",

@@ -16,6 +16,7 @@ from community.accounts.models import Membership, Organization, OrgType, User
 from community.accounts.services import OrganizationService, clean_text
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
+from community.jobs import enqueue
 from community.notifications.services import NotificationService
 from community.scenarios.models import (
     PUBLIC_STATUSES,
@@ -423,6 +424,13 @@ class ScenarioService:
         if scenario.status in PUBLIC_STATUSES:
             self._event(scenario, actor, scenario.status, scenario.status, "edited")
             enqueue_upsert(self.db, scenario_document(scenario, scenario.organization.name))
+            # Matching listens: its vector follows the new text (the job skips an unchanged text).
+            await enqueue(
+                self.db,
+                "matching.embed",
+                {"owner_type": "scenario", "owner_id": str(scenario.id)},
+                dedupe_key=f"matching.embed:scenario:{scenario.id}",
+            )
         await self.db.flush()
         return scenario
 
@@ -523,6 +531,13 @@ class ScenarioService:
             )
         scenario.published_at = now()
         await self._move(scenario, admin, ScenarioStatus.PUBLISHED, "published")
+        # Matching listens: it pushes the scenario to the OPCs that suit it, after this transaction commits.
+        await enqueue(
+            self.db,
+            "matching.scenario_published",
+            {"scenario_id": str(scenario.id)},
+            dedupe_key=f"matching.scenario_published:{scenario.id}",
+        )
         await self._tell_owner(
             scenario,
             admin,

@@ -1,0 +1,1 @@
+"""Matching and precise push: embeddings, a hybrid ranker, explanations, pushes and feedback."""

@@ -1,0 +1,190 @@
+"""Matching pages: 为你推荐 for an OPC (with feedback and email rhythm), recommended OPCs and similar items
+beside a scenario or a profile, and the one-click unsubscribe link of the emails."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.params import Body, FromPath, QueryParameter
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from community.accounts.guards import requires_login
+from community.accounts.models import User
+from community.errors import NotFound
+from community.i18n import N_, _
+from community.matching.models import RHYTHMS
+from community.matching.services import MatchingService
+from community.matching.tokens import read_unsubscribe_token
+from community.vocabulary import DOMAINS
+from community.web import is_htmx, render
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+RHYTHM_LABELS = {
+    "immediate": N_("Right away"),
+    "daily": N_("Once a day"),
+    "weekly": N_("Once a week"),
+    "off": N_("No email"),
+}
+
+
+async def provide_matching(
+    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+) -> MatchingService:
+    return MatchingService(db_session, request.app.state.settings, request.app.state.get("embedder"))
+
+
+def _one(data: dict[str, Any], name: str) -> str:
+    value = data.get(name, "")
+    if isinstance(value, list):
+        value = value[-1] if value else ""
+    return str(value or "")
+
+
+def _many(data: dict[str, Any], name: str) -> list[str]:
+    value = data.get(name, [])
+    return [str(v) for v in value] if isinstance(value, list) else ([str(value)] if value else [])
+
+
+def _uuid(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError as exc:
+        raise NotFoundException from exc
+
+
+def _user(request: Request[Any, Any, Any]) -> User:
+    user: User | None = request.scope.get("user")
+    if user is None:
+        raise NotAuthorizedException
+    return user
+
+
+class MatchingController(Controller):
+    path = "/matching"
+    dependencies = {"matching": Provide(provide_matching)}
+
+    @get("/for-you", name="matching-for-you", guards=[requires_login])
+    async def for_you(
+        self,
+        request: Request[Any, Any, Any],
+        matching: NamedDependency[MatchingService],
+        org: Annotated[str | None, QueryParameter()] = None,
+    ) -> Template:
+        user = _user(request)
+        opcs = await matching.scenarios.opc_organizations_of(user)
+        current = next((o for o in opcs if str(o.id) == org), opcs[0] if opcs else None)
+        recommendations = await matching.for_opc(current.id) if current else []
+        feedback = await matching.feedback_of(current.id) if current else {}
+        turned_down = [sid for sid, verdict in feedback.items() if verdict == "not_interested"]
+        return render(
+            request,
+            "matching/for_you.html",
+            opcs=opcs,
+            current=current,
+            recommendations=recommendations,
+            feedback=feedback,
+            turned_down=len(turned_down),
+            subscription=await matching.subscription(user.id),
+            preference=await matching.preference(current.id) if current else None,
+            has_profile=bool(current and await matching.capabilities.get_by_org(current.id)),
+            degraded=matching.degraded,
+            rhythms=[(r, _(RHYTHM_LABELS[r])) for r in RHYTHMS],
+            domains=DOMAINS,
+        )
+
+    @post("/feedback", name="matching-feedback", guards=[requires_login])
+    async def feedback(
+        self, request: Request[Any, Any, Any], matching: NamedDependency[MatchingService], data: Form
+    ) -> Redirect:
+        user = _user(request)
+        org_id = _uuid(_one(data, "organization"))
+        scenario_id = _uuid(_one(data, "scenario"))
+        verdict = _one(data, "verdict")
+        try:
+            await matching.give_feedback(user, org_id, scenario_id, verdict)
+        except NotFound as exc:
+            raise NotFoundException from exc
+        if verdict == "interested":
+            flash(request, _("Noted. Tell the owner how you would take it on."), "success")
+            return Redirect(f"/scenarios/{scenario_id}#my-interest")
+        flash(request, _("Noted. We will show you fewer scenarios like it."), "success")
+        return Redirect(f"/matching/for-you?org={org_id}")
+
+    @post("/settings", name="matching-settings", guards=[requires_login])
+    async def settings(
+        self, request: Request[Any, Any, Any], matching: NamedDependency[MatchingService], data: Form
+    ) -> Redirect:
+        user = _user(request)
+        org_id = _uuid(_one(data, "organization"))
+        opcs = await matching.scenarios.opc_organizations_of(user)
+        if org_id not in {o.id for o in opcs}:
+            raise NotFoundException
+        await matching.set_rhythm(user.id, _one(data, "rhythm"))
+        await matching.save_preference(org_id, _many(data, "excluded_domains"), _one(data, "paused") == "yes")
+        flash(request, _("Saved."), "success")
+        return Redirect(f"/matching/for-you?org={org_id}")
+
+    @get("/unsubscribe", name="matching-unsubscribe")
+    async def unsubscribe(
+        self,
+        request: Request[Any, Any, Any],
+        matching: NamedDependency[MatchingService],
+        token: Annotated[str, QueryParameter(max_length=200)] = "",
+    ) -> Template:
+        """The email's link: one click, logged in or not."""
+        user_id = read_unsubscribe_token(request.app.state.settings.secret_key, token)
+        if user_id is None or await matching.db.get(User, user_id) is None:
+            return render(request, "matching/unsubscribed.html", status_code=404, done=False)
+        await matching.unsubscribe(user_id)
+        return render(request, "matching/unsubscribed.html", done=True)
+
+    @get("/scenarios/{scenario_id:uuid}/panel", name="matching-scenario-panel")
+    async def scenario_panel(
+        self,
+        request: Request[Any, Any, Any],
+        scenario_id: FromPath[UUID],
+        matching: NamedDependency[MatchingService],
+    ) -> Template:
+        """Beside a scenario: recommended OPCs for its owner (and admins), similar scenarios for everyone."""
+        viewer: User | None = request.scope.get("user")
+        try:
+            scenario, access = await matching.scenarios.get_for(viewer, scenario_id)
+        except NotFound as exc:
+            raise NotFoundException from exc
+        owner_view = access.is_owner or access.is_admin
+        context: dict[str, Any] = {
+            "scenario": scenario,
+            "owner_view": owner_view,
+            "recommended": await matching.recommended_opcs(scenario) if owner_view else [],
+            "similar": await matching.similar_scenarios(scenario),
+            "degraded": matching.degraded,
+        }
+        template = "matching/_scenario_panel.html" if is_htmx(request) else "matching/scenario_page.html"
+        return render(request, template, **context)
+
+    @get("/capabilities/{slug:str}/panel", name="matching-profile-panel")
+    async def profile_panel(
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        matching: NamedDependency[MatchingService],
+    ) -> Template:
+        viewer: User | None = request.scope.get("user")
+        try:
+            org, profile, _member = await matching.capabilities.public_by_slug(viewer, slug)
+        except NotFound as exc:
+            raise NotFoundException from exc
+        context: dict[str, Any] = {
+            "org": org,
+            "similar": await matching.similar_profiles(profile),
+            "degraded": matching.degraded,
+        }
+        template = "matching/_profile_panel.html" if is_htmx(request) else "matching/profile_page.html"
+        return render(request, template, **context)

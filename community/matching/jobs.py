@@ -1,0 +1,74 @@
+"""Matching's background jobs: keep vectors current, push a newly published scenario, mail recommendations.
+
+The scenario zone enqueues ``matching.scenario_published`` and ``matching.embed`` by name (it never imports
+matching); the app registers the handlers here at start-up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from community import i18n
+from community.jobs import JobContext, register_handler
+from community.matching.embedder import Embedder
+from community.matching.services import JOB_EMAIL, JOB_EMBED, JOB_PUBLISHED, MatchingService, reasons
+from community.matching.tokens import unsubscribe_token
+
+
+def _service(ctx: JobContext) -> MatchingService:
+    embedder: Embedder | None = ctx.resources.get("embedder")
+    return MatchingService(ctx.db, ctx.resources["settings"], embedder)
+
+
+async def embed_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    await _service(ctx).embed_owner(str(payload["owner_type"]), UUID(str(payload["owner_id"])))
+
+
+async def scenario_published_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    await _service(ctx).push_scenario(UUID(str(payload["scenario_id"])))
+
+
+async def email_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """One mail with every push the member has not been mailed yet (one push when immediate, a digest when
+    daily or weekly); nothing when they unsubscribed."""
+    service = _service(ctx)
+    settings = ctx.resources["settings"]
+    user_id = UUID(str(payload["user_id"]))
+    subscription = await service.subscription(user_id)
+    if subscription.rhythm == "off" or subscription.unsubscribed_at is not None:
+        return
+    items = await service.pushes_to_mail(user_id)
+    if not items:
+        return
+    user = await service._user(user_id)
+    previous = i18n.current_locale()
+    i18n.set_locale(user.locale or settings.default_locale)
+    try:
+        base = settings.base_url.rstrip("/")
+        token = unsubscribe_token(settings.secret_key, user.id)
+        subject = i18n.ngettext(
+            "%(num)s scenario recommended for you", "%(num)s scenarios recommended for you", len(items)
+        ) % {"num": len(items)}
+        await ctx.resources["mailer"].send_template(
+            user.email,
+            subject,
+            "matching_digest.txt",
+            items=[
+                {"title": card.title, "url": base + card.url, "reasons": reasons(push.explanation)}
+                for push, card in items
+            ],
+            name=user.display_name,
+            for_you_url=f"{base}/matching/for-you",
+            unsubscribe_url=f"{base}/matching/unsubscribe?token={token}",
+        )
+    finally:
+        i18n.set_locale(previous)
+    # The newest push mailed, not the clock: a push made while this mail was written goes in the next one.
+    await service.mark_mailed(user_id, max(push.created_at for push, _card in items))
+
+
+def register_matching_jobs() -> None:
+    register_handler(JOB_EMBED, embed_job)
+    register_handler(JOB_PUBLISHED, scenario_published_job)
+    register_handler(JOB_EMAIL, email_job)

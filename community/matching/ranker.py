@@ -1,0 +1,338 @@
+"""The hybrid ranker, in memory and free of the database: semantic similarity (cosine of normalized
+embeddings), lexical similarity (BM25 over jieba tokens), overlap of domains and the same district, mixed with
+weights from the settings. It ranks documents of one kind (capability profiles, or scenarios) for a query of
+the other kind, and explains each result with the domains, capabilities and key terms they share.
+
+Everything per candidate is a numpy array, so ranking 100,000 profiles is a few matrix-vector products and
+scatter-adds; only the explanations of the few top results touch Python objects.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jieba
+import numpy as np
+import numpy.typing as npt
+
+from community.search.text import CJK_RE, ensure_jieba, index_tokens
+from community.vocabulary import DOMAINS
+
+FloatArray = npt.NDArray[np.float32]
+BM25_K1 = 1.2
+BM25_B = 0.75
+MAX_TERMS = 5
+MAX_CAPABILITIES = 3
+DOMAIN_INDEX = {domain: i for i, domain in enumerate(DOMAINS)}
+# Words too general to explain a match.
+_STOP_TEXT = """
+我们 提供 需要 进行 实现 相关 能力 服务 方案 系统 平台 技术 应用 项目 团队 公司 企业 工作室 支持 基于
+通过 以及 一个 可以 希望 已经 使用 开发 建设 完成 工作 问题 目前 现有 生成 自动 智能 模型 数据 提升
+the and for with our are from that this into have has will can ai
+"""
+STOP_TERMS = frozenset(_STOP_TEXT.split())
+
+
+@dataclass(frozen=True)
+class Doc:
+    """A scenario or a capability profile, as the ranker sees it."""
+
+    id: str
+    title: str
+    text: str
+    domains: tuple[str, ...] = ()
+    district: str = ""
+    # (domain, technology) of a profile's capability items; empty for scenarios.
+    capabilities: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Weights:
+    semantic: float = 0.4
+    lexical: float = 0.3
+    domain: float = 0.25
+    district: float = 0.05
+    # How much "not interested" in a similar scenario takes off (times that similarity).
+    feedback: float = 0.5
+
+
+@dataclass
+class Explanation:
+    """Why a match: shared domains, the capabilities that answer it, key terms both use, same district."""
+
+    domains: list[str] = field(default_factory=list)
+    capabilities: list[str] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)
+    same_district: str = ""
+    semantic: float | None = None
+    degraded: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "domains": self.domains,
+            "capabilities": self.capabilities,
+            "terms": self.terms,
+            "same_district": self.same_district,
+            "semantic": self.semantic,
+            "degraded": self.degraded,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Explanation:
+        return cls(
+            domains=list(data.get("domains", [])),
+            capabilities=list(data.get("capabilities", [])),
+            terms=list(data.get("terms", [])),
+            same_district=str(data.get("same_district", "")),
+            semantic=data.get("semantic"),
+            degraded=bool(data.get("degraded", False)),
+        )
+
+
+@dataclass(frozen=True)
+class Scored:
+    doc: Doc
+    score: float
+    semantic: float
+    lexical: float
+    domain: float
+    district: float
+    penalty: float
+    explanation: Explanation
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """jieba words, character bigrams of Chinese runs, and English words (single characters dropped)."""
+    return [t for t in index_tokens(text) if len(t) > 1 or not CJK_RE.match(t)]
+
+
+def is_key_term(token: str) -> bool:
+    """A term worth showing a person: a dictionary word of two or more characters, or an English word."""
+    if token in STOP_TERMS or token.isdigit():
+        return False
+    if CJK_RE.match(token):
+        return len(token) >= 2 and bool(jieba.dt.FREQ.get(token))
+    return len(token) >= 2 and any(c.isalpha() for c in token)
+
+
+def domain_mask(domains: Sequence[str]) -> int:
+    """The domains as bits of one integer (the design names 18 domains)."""
+    mask = 0
+    for domain in domains:
+        if domain in DOMAIN_INDEX:
+            mask |= 1 << DOMAIN_INDEX[domain]
+    return mask
+
+
+def normalize_rows(matrix: FloatArray) -> FloatArray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    normalized: FloatArray = (matrix / norms).astype(np.float32)
+    return normalized
+
+
+class Index:
+    """The candidates of one ranking, with their BM25 postings, domain matrix and (optional) vectors."""
+
+    def __init__(self, docs: Sequence[Doc], vectors: FloatArray | None = None) -> None:
+        ensure_jieba()
+        self.docs = list(docs)
+        n = len(self.docs)
+        self.positions = {doc.id: i for i, doc in enumerate(self.docs)}
+        # Vectors: one row per doc (zeros where a doc has none yet), normalized.
+        self.vectors = normalize_rows(vectors.astype(np.float32)) if vectors is not None and n else None
+        self.has_vector = (
+            np.linalg.norm(self.vectors, axis=1) > 0 if self.vectors is not None else np.zeros(n, dtype=bool)
+        )
+        # One bit per domain: overlap is a popcount of an AND, far cheaper than a matrix product.
+        self.domain_masks = np.array([domain_mask(d.domains) for d in self.docs], dtype=np.int64)
+        districts = sorted({d.district for d in self.docs if d.district})
+        self.district_codes = {name: i + 1 for i, name in enumerate(districts)}
+        self.district_of = np.array(
+            [self.district_codes.get(d.district, 0) for d in self.docs], dtype=np.int16
+        )
+        self._build_bm25()
+
+    def _build_bm25(self) -> None:
+        postings: dict[str, tuple[list[int], list[int]]] = {}
+        lengths = np.zeros(len(self.docs), dtype=np.float32)
+        for i, doc in enumerate(self.docs):
+            counts = Counter(lexical_tokens(f"{doc.title}\n{doc.text}"))
+            lengths[i] = sum(counts.values())
+            for term, tf in counts.items():
+                ids, tfs = postings.setdefault(term, ([], []))
+                ids.append(i)
+                tfs.append(tf)
+        n = max(1, len(self.docs))
+        avgdl = float(lengths.mean()) if len(self.docs) else 1.0
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(avgdl, 1e-6))
+        self.idf: dict[str, float] = {}
+        self.postings: dict[str, tuple[npt.NDArray[np.int32], FloatArray]] = {}
+        for term, (ids, tfs) in postings.items():
+            df = len(ids)
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            ids_array = np.asarray(ids, dtype=np.int32)
+            tf_array = np.asarray(tfs, dtype=np.float32)
+            weights = idf * tf_array * (BM25_K1 + 1) / (tf_array + norm[ids_array])
+            self.idf[term] = idf
+            self.postings[term] = (ids_array, weights.astype(np.float32))
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def nbytes(self) -> int:
+        """Bytes held by the arrays of the index (postings, vectors, matrices)."""
+        total = self.domain_masks.nbytes + self.district_of.nbytes + self.has_vector.nbytes
+        if self.vectors is not None:
+            total += self.vectors.nbytes
+        total += sum(ids.nbytes + w.nbytes for ids, w in self.postings.values())
+        return total
+
+    # --- signals -------------------------------------------------------------------------------------------
+
+    def bm25(self, query_terms: Sequence[str]) -> FloatArray:
+        scores = np.zeros(len(self.docs), dtype=np.float32)
+        for term in set(query_terms):
+            posting = self.postings.get(term)
+            if posting is not None:
+                scores[posting[0]] += posting[1]  # one posting per doc: no repeated index
+        return scores
+
+    def cosine(self, query_vector: FloatArray | None) -> FloatArray | None:
+        if self.vectors is None or query_vector is None:
+            return None
+        q = query_vector.astype(np.float32)
+        norm = float(np.linalg.norm(q))
+        if norm == 0:
+            return None
+        return (self.vectors @ (q / norm)).astype(np.float32)
+
+    def domain_overlap(self, domains: Sequence[str]) -> FloatArray:
+        """Per candidate: the share of ``domains`` it has too."""
+        mask = domain_mask(domains)
+        count = int(mask).bit_count()
+        if not count:
+            return np.zeros(len(self.docs), dtype=np.float32)
+        shared: FloatArray = (np.bitwise_count(self.domain_masks & mask) / count).astype(np.float32)
+        return shared
+
+    def domain_jaccard(self, domains: Sequence[str]) -> FloatArray:
+        """Per candidate: shared domains over all domains of both."""
+        mask = domain_mask(domains)
+        union = np.bitwise_count(self.domain_masks | mask).astype(np.float32)
+        union[union == 0] = 1
+        jaccard: FloatArray = (np.bitwise_count(self.domain_masks & mask) / union).astype(np.float32)
+        return jaccard
+
+    # --- ranking -------------------------------------------------------------------------------------------
+
+    def rank(
+        self,
+        query: Doc,
+        query_vector: FloatArray | None = None,
+        *,
+        weights: Weights | None = None,
+        limit: int = 10,
+        allowed: npt.NDArray[np.bool_] | None = None,
+        penalty: FloatArray | None = None,
+        mode: str = "hybrid",
+        explain: bool = True,
+    ) -> list[Scored]:
+        """The ``limit`` best candidates for ``query``. ``allowed`` masks out what hard filters exclude;
+        ``penalty`` (0..1 per candidate) is taken off times ``weights.feedback``. ``mode`` is "hybrid",
+        "lexical" or "semantic" (the single signals, for evaluation)."""
+        weights = weights or Weights()
+        n = len(self.docs)
+        if n == 0:
+            return []
+        terms = lexical_tokens(f"{query.title}\n{query.text}")
+        raw_bm25 = self.bm25(terms)
+        top = float(raw_bm25.max())
+        lexical = raw_bm25 / top if top > 0 else raw_bm25
+        cosine = self.cosine(query_vector)
+        degraded = cosine is None
+        semantic = np.clip(cosine, 0.0, 1.0) if cosine is not None else np.zeros(n, dtype=np.float32)
+        domain = self.domain_overlap(query.domains)
+        q_district = self.district_codes.get(query.district, -1)
+        district = (self.district_of == q_district).astype(np.float32)
+        if mode == "lexical":
+            score = raw_bm25.copy()
+        elif mode == "semantic":
+            score = cosine.copy() if cosine is not None else np.zeros(n, dtype=np.float32)
+        else:
+            w_sem = 0.0 if degraded else weights.semantic
+            total = w_sem + weights.lexical + weights.domain + weights.district
+            score = (
+                w_sem * semantic
+                + weights.lexical * lexical
+                + weights.domain * domain
+                + weights.district * district
+            ) / (total or 1.0)
+        pen = penalty if penalty is not None else np.zeros(n, dtype=np.float32)
+        if mode == "hybrid":
+            score = score - weights.feedback * pen
+        if allowed is not None:
+            score = np.where(allowed, score, -np.inf)
+        limit = min(limit, n)
+        if limit <= 0:
+            return []
+        candidates = np.argpartition(-score, limit - 1)[:limit] if limit < n else np.arange(n)
+        order = candidates[np.argsort(-score[candidates], kind="stable")]
+        results = []
+        query_counts = Counter(terms)
+        for i in order:
+            if not np.isfinite(score[i]):
+                continue
+            doc = self.docs[int(i)]
+            explanation = (
+                self.explain(query, doc, query_counts, None if degraded else float(cosine[i]))  # type: ignore[index]
+                if explain
+                else Explanation(degraded=degraded)
+            )
+            results.append(
+                Scored(
+                    doc=doc,
+                    score=float(score[i]),
+                    semantic=float(semantic[i]),
+                    lexical=float(lexical[i]),
+                    domain=float(domain[i]),
+                    district=float(district[i]),
+                    penalty=float(pen[i]),
+                    explanation=explanation,
+                )
+            )
+        return results
+
+    def explain(self, query: Doc, doc: Doc, query_counts: Counter[str], cosine: float | None) -> Explanation:
+        doc_counts = Counter(lexical_tokens(f"{doc.title}\n{doc.text}"))
+        shared = [t for t in query_counts if t in doc_counts and is_key_term(t)]
+        shared.sort(key=lambda t: -self.idf.get(t, 0.0) * min(query_counts[t], doc_counts[t]) * len(t))
+        terms: list[str] = []
+        for term in shared:
+            # "知识库" says more than its part "知识"; keep the longer one.
+            if any(term in kept or kept in term for kept in terms):
+                continue
+            terms.append(term)
+            if len(terms) >= MAX_TERMS:
+                break
+        domains = [d for d in query.domains if d in doc.domains]
+        query_terms = set(query_counts)
+        capabilities = []
+        for item_domain, technology in doc.capabilities:
+            shared_terms = query_terms & set(lexical_tokens(technology))
+            if item_domain in query.domains or any(is_key_term(t) for t in shared_terms):
+                capabilities.append(technology)
+            if len(capabilities) >= MAX_CAPABILITIES:
+                break
+        return Explanation(
+            domains=domains,
+            capabilities=capabilities,
+            terms=terms,
+            same_district=doc.district if doc.district and doc.district == query.district else "",
+            semantic=None if cosine is None else round(cosine, 3),
+            degraded=cosine is None,
+        )

