@@ -17,6 +17,8 @@ from community.forum.demo import load_forum_demo
 from community.search.services import enqueue_upsert
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from community.config import Settings
@@ -138,7 +140,12 @@ def _credentials(settings: Settings) -> tuple[str, str, bool]:
     return admin, member, True
 
 
-async def load_demo(db: AsyncSession, settings: Settings) -> list[str]:
+ZONES = ("scenarios", "forum", "matching")
+
+
+async def load_demo(db: AsyncSession, settings: Settings, zones: Sequence[str] = ZONES) -> list[str]:
+    """Accounts and organizations, then each zone's content in ``zones`` (a zone's tests may load only
+    its own, so that what they count does not change when another zone's demo grows)."""
     admin_password, member_password, fresh = _credentials(settings)
     report: list[str] = []
     accounts = AccountService(db)
@@ -202,9 +209,12 @@ async def load_demo(db: AsyncSession, settings: Settings) -> list[str]:
     from community.matching.demo import load_matching_demo
     from community.scenarios.demo import load_scenario_demo
 
-    report += await load_scenario_demo(db, admin, member_hash)
-    report.extend(await load_forum_demo(db, member_hash))
-    report.extend(await load_matching_demo(db, settings, admin))
+    if "scenarios" in zones:
+        report += await load_scenario_demo(db, admin, member_hash)
+    if "forum" in zones:
+        report.extend(await load_forum_demo(db, member_hash))
+    if "matching" in zones:
+        report.extend(await load_matching_demo(db, settings, admin))
     report.append(f"Log in as the admin: {ADMIN_EMAIL} / {admin_password}")
     report.append(f"Log in as a demo member (e.g. {MEMBERS[0][0]}): password {member_password}")
     report.append(f"(Passwords are kept in {settings.var_dir / 'demo-credentials.txt'}.)")

@@ -31,7 +31,7 @@ def demo_password(settings: Settings) -> str:
 
 
 async def load_world(services: Any, settings: Settings) -> list[str]:
-    report = await load_demo(services, settings)
+    report = await load_demo(services, settings, zones=("matching",))  # matching's own world
     await services.commit()
     return report
 
