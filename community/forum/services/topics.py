@@ -6,6 +6,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 from uuid import UUID
 
 from sqlalchemy import func, select, update
@@ -37,6 +38,7 @@ from community.forum.services.common import (
     TAGS_MAX,
     TopicInput,
     now,
+    short_time,
     slugify,
     topic_url,
 )
@@ -67,6 +69,10 @@ class TopicRow:
     author: str
     category: Category
     tags: list[str] = field(default_factory=list)
+    # Ready for the page: a list of 30 rows renders without calling back into Python for each one.
+    url: str = ""
+    tag_links: list[tuple[str, str]] = field(default_factory=list)
+    when: str = ""
 
 
 @dataclass
@@ -76,6 +82,7 @@ class PostView:
     reputation: int
     trust_level: int
     my_vote: int = 0
+    when: str = ""
 
 
 @dataclass
@@ -512,7 +519,7 @@ class TopicService:
             )
         ).first()
         views = [
-            PostView(p, name, rep or 0, level or 0)
+            PostView(p, name, rep or 0, level or 0, 0, short_time(p.created_at))
             for p, name, rep, level in [*([first] if first else []), *rows]
         ]
         if user is not None and views:
@@ -599,4 +606,7 @@ class TopicService:
                 tags.setdefault(topic_id, []).append(name)
             for row in result:
                 row.tags = sorted(tags.get(row.topic.id, []))
+                row.tag_links = [(name, f"/forum/tags/{quote(name)}") for name in row.tags]
+                row.url = topic_url(row.topic.id, row.topic.slug)
+                row.when = short_time(row.topic.last_posted_at)
         return result, len(rows) > per_page
