@@ -19,6 +19,7 @@ from community.forum.markup import clean_line, count_links
 from community.forum.models import (
     Category,
     Member,
+    ModAction,
     Post,
     Tag,
     Tool,
@@ -445,6 +446,8 @@ class TopicService:
         )
         if post.number == 1:
             await self.reindex(topic)
+        if user.id != post.author_id and not post.is_wiki:  # a moderator edited someone's post: logged
+            self.db.add(ModAction(moderator_id=user.id, action="edit", post_id=post.id, topic_id=topic.id))
         return post
 
     async def set_wiki(self, user: Any, post_id: int, on: bool) -> Post:
