@@ -51,10 +51,12 @@ typecheck:
 
 check: lint typecheck test
 
-# Speed on generated data at the design's scale (not run by CI): pages under load, then search at 1M posts.
+# Speed on generated data at the design's scale (not run by CI): pages under load, search at 1M posts, then
+# the scenario zone's list pages at 10,000 scenarios and 10,000 capability profiles.
 bench: database
 	$(BIN)/python -m bench.load --generate $(BENCH_ARGS)
 	$(BIN)/python -m bench.search_bench $(BENCH_SEARCH_ARGS)
+	$(BIN)/python -m bench.scenarios_bench --generate $(BENCH_SCENARIOS_ARGS)
 	$(BIN)/python -m bench.forum_bench $(BENCH_FORUM_ARGS)
 
 messages: install

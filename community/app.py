@@ -26,7 +26,7 @@ from litestar.stores.base import Store
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from sqlalchemy import delete, func
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from community import i18n
 from community.accounts.controllers import (
@@ -48,6 +48,15 @@ from community.i18n import N_
 from community.notifications.controllers import NotificationApiController, NotificationController
 from community.notifications.email import Mailer
 from community.pages import home, switch_language, upcoming_zone
+from community.scenarios.controllers.admin import ScenarioAdminController
+from community.scenarios.controllers.api import ScenarioApiController
+from community.scenarios.controllers.capabilities import CapabilityController
+from community.scenarios.controllers.imports import IMPORT_CONTROLLERS
+from community.scenarios.controllers.lists import LIST_CONTROLLERS
+from community.scenarios.controllers.scenarios import ScenarioController
+from community.scenarios.services.capabilities import CAPABILITY_DOC_TYPE, capability_documents
+from community.scenarios.services.interests import InterestService
+from community.scenarios.services.scenarios import SCENARIO_DOC_TYPE, scenario_documents
 from community.search.backends.base import SearchBackend
 from community.search.controllers import SearchApiController, SearchController
 from community.search.services import OutboxDelivery, register_type, search_health
@@ -99,6 +108,8 @@ def register_search_types() -> None:
     """Every searchable kind of document and where to find all of them; zones add theirs here."""
     register_type(ORGANIZATION_DOC_TYPE, N_("Organizations"), organization_documents)
     register_type(TOPIC_DOC_TYPE, N_("Forum topics"), topic_documents)
+    register_type(SCENARIO_DOC_TYPE, N_("Scenarios"), scenario_documents)
+    register_type(CAPABILITY_DOC_TYPE, N_("OPC capabilities"), capability_documents)
 
 
 def make_search_backend(settings: Settings, alchemy_config: SQLAlchemyAsyncConfig) -> SearchBackend:
@@ -167,7 +178,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await search_backend.startup()
         except Exception as exc:  # the engine may be down; the outbox keeps every change until it is back
             logger.warning("search backend %s not ready: %s", search_backend.name, exc)
-        tasks = [asyncio.create_task(_clean_stores(alchemy_config, stores))]
+        tasks = [
+            asyncio.create_task(_clean_stores(alchemy_config, stores)),
+            asyncio.create_task(_remind_owners(sessions, settings)),
+        ]
         if settings.search_worker:
             tasks.append(asyncio.create_task(delivery.run_forever()))
         tasks.append(asyncio.create_task(run_digests_forever(sessions, app.state.mailer, settings.base_url)))
@@ -197,6 +211,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NotificationController,
             NotificationApiController,
             *FORUM_ROUTES,
+            ScenarioController,
+            CapabilityController,
+            ScenarioAdminController,
+            ScenarioApiController,
+            *IMPORT_CONTROLLERS,
+            *LIST_CONTROLLERS,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         plugins=[SQLAlchemyPlugin(config=alchemy_config), HTMXPlugin(), CommunityCLIPlugin()],
@@ -223,6 +243,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=settings.debug,
     )
+
+
+async def _remind_owners(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    """Tell scenario owners when an OPC's interest is about to go unanswered (nobody waits forever)."""
+    while True:
+        try:
+            async with sessions() as db:
+                await InterestService(db, response_days=settings.interest_response_days).send_reminders()
+                await db.commit()
+        except Exception as exc:  # the database may be away; try again next round
+            logger.warning("interest reminders failed: %s", exc)
+        await asyncio.sleep(settings.reminder_interval_seconds)
 
 
 async def _clean_stores(alchemy_config: SQLAlchemyAsyncConfig, stores: dict[str, Store]) -> None:

@@ -84,6 +84,11 @@ class Settings:
     register_rate_per_minute: int = 5
     reset_rate_per_minute: int = 5
     rate_limits_enabled: bool = True
+    # Scenario zone: days an owner has to answer an interest; drafts untouched this long are stale.
+    interest_response_days: int = 14
+    stale_draft_days: int = 30
+    # How often each process looks for answers falling due (each reminder is still sent once).
+    reminder_interval_seconds: int = 900
     # Search: PostgreSQL unless MEILISEARCH_URL is set. The outbox worker runs in every app process.
     meilisearch_url: str | None = None
     meilisearch_api_key: str | None = None
@@ -131,6 +136,8 @@ class Settings:
             or None,
             meilisearch_index=os.environ.get("MEILISEARCH_INDEX") or "community",
             search_worker=_env_bool("SEARCH_WORKER", True),
+            interest_response_days=_env_int("INTEREST_RESPONSE_DAYS", 14),
+            stale_draft_days=_env_int("STALE_DRAFT_DAYS", 30),
         )
 
 

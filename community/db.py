@@ -44,6 +44,7 @@ def import_models() -> None:
     import community.accounts.models
     import community.forum.models
     import community.notifications.models
+    import community.scenarios.models
     import community.search.models  # noqa: F401
 
 

@@ -198,6 +198,9 @@ async def load_demo(db: AsyncSession, settings: Settings) -> list[str]:
         f"Organizations: {created_orgs} created, {len(ORGANIZATIONS) - created_orgs} already there."
     )
     report.append(f"Members: {created_users} created, {len(MEMBERS) - created_users} already there.")
+    from community.scenarios.demo import load_scenario_demo  # the zone's content, through its services
+
+    report += await load_scenario_demo(db, admin, member_hash)
     report.append(f"Log in as the admin: {ADMIN_EMAIL} / {admin_password}")
     report.append(f"Log in as a demo member (e.g. {MEMBERS[0][0]}): password {member_password}")
     report.append(f"(Passwords are kept in {settings.var_dir / 'demo-credentials.txt'}.)")

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.accounts.services import AccountService, OrganizationService
 from community.i18n import LOCALE_COOKIE, N_, gettext, normalize_locale
+from community.scenarios.labels import format_budget, label
+from community.scenarios.services.scenarios import ScenarioFilters, ScenarioService, today
 from community.vocabulary import org_type_label
 from community.web import render, safe_next
 
@@ -21,12 +23,17 @@ from community.web import render, safe_next
 async def home(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
     organizations = OrganizationService(db_session)
     recent = await organizations.list_organizations(limit=6)
+    scenarios = await ScenarioService(db_session).list_public(ScenarioFilters(), per_page=4)
     return render(
         request,
         "home.html",
         recent_orgs=recent,
         org_count=await organizations.count(),
         org_type_label=org_type_label,
+        latest_scenarios=scenarios,
+        label=label,
+        format_budget=format_budget,
+        today=today(),
     )
 
 
@@ -54,20 +61,6 @@ UPCOMING_ZONES: dict[str, tuple[str, str]] = {
             "mainstream AI frameworks, open models and agent tools."
         ),
     ),
-    "scenarios": (
-        N_("Scenario opportunity list"),
-        N_(
-            "Real business needs, technical bottlenecks and benchmark cases from enterprises and government "
-            "units, published issue by issue as a numbered scenario opportunity list."
-        ),
-    ),
-    "capabilities": (
-        N_("Technical capability list"),
-        N_(
-            "The verified capabilities of Wuhan's OPCs, published beside the scenario list so that needs "
-            "and solutions meet."
-        ),
-    ),
     "products": (
         N_("AI products"),
         N_("AI products made by OPCs, rated by the students who tried them."),
@@ -79,7 +72,7 @@ UPCOMING_ZONES: dict[str, tuple[str, str]] = {
 }
 
 
-@get(["/scenarios", "/capabilities", "/products", "/vouchers"], name="upcoming_zone")
+@get(["/products", "/vouchers"], name="upcoming_zone")
 async def upcoming_zone(request: Request[Any, Any, Any]) -> Template:
     key = request.url.path.strip("/")
     title, description = UPCOMING_ZONES[key]

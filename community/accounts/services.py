@@ -349,6 +349,21 @@ class OrganizationService:
         if role is not MemberRole.OWNER and not (user and user.is_admin):
             raise Forbidden
 
+    async def member_ids(self, organization_id: UUID) -> list[UUID]:
+        """Everyone who speaks for the organization: whom to tell when something happens to it."""
+        rows = await self.db.scalars(
+            select(Membership.user_id)
+            .where(Membership.organization_id == organization_id)
+            .order_by(Membership.created_at)
+        )
+        return list(rows)
+
+    async def by_id(self, organization_id: UUID) -> Organization:
+        org = await self.db.get(Organization, organization_id)
+        if org is None:
+            raise NotFound
+        return org
+
     async def organizations_of(self, user: User) -> list[tuple[Organization, MemberRole]]:
         rows = await self.db.execute(
             select(Organization, Membership.role)

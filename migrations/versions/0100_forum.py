@@ -2,7 +2,7 @@
 moderators' log, watching, drafts, digests, the AI tool directory
 
 Revision ID: 0100_forum
-Revises: 0005_notifications
+Revises: 0007_interest_reminders
 Create Date: 2026-11-27 12:30:00.419184
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0100_forum"
-down_revision: str | None = "0005_notifications"
+down_revision: str | None = "0007_interest_reminders"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

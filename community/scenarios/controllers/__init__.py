@@ -1,0 +1,1 @@
+"""Scenario zone pages and API: one small module per part."""

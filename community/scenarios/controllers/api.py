@@ -1,0 +1,320 @@
+"""JSON API for scenarios and capability profiles (/api/v1): list, filter, read, and write as a member.
+
+Errors are problem details: a rule broken by the input is 400 with ``errors`` per field; an object the
+caller may not see is 404; one they may see but not change is 403.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from community.accounts.guards import requires_login
+from community.accounts.models import User
+from community.errors import FormError
+from community.i18n import _
+from community.scenarios.controllers.deps import DEPENDENCIES
+from community.scenarios.models import CapabilityProfile, Maturity, Scenario
+from community.scenarios.services.capabilities import (
+    CapabilityFilters,
+    CapabilityInput,
+    CapabilityItemInput,
+    CapabilityService,
+)
+from community.scenarios.services.scenarios import SORTS, ScenarioAccess, ScenarioFilters, ScenarioService
+from community.scenarios.services.validation import ScenarioInput
+
+
+class BudgetOut(msgspec.Struct):
+    min: int | None
+    max: int | None
+    negotiable: bool
+
+
+class ScenarioDetailsOut(msgspec.Struct):
+    description: str
+    expected_outcome: str
+    contact_name: str
+    contact_phone: str
+    contact_email: str
+
+
+class ScenarioOut(msgspec.Struct):
+    id: UUID
+    title: str
+    kind: str
+    scale: str
+    status: str
+    domains: list[str]
+    district: str
+    abstract: str
+    budget: BudgetOut
+    deadline: date | None
+    organization: str
+    organization_slug: str
+    published_at: datetime | None
+    demonstration_year: int | None
+    url: str
+    # Present only for the owner, admins and OPC members who accepted the confidentiality terms.
+    details: ScenarioDetailsOut | None = None
+
+    @classmethod
+    def from_model(cls, s: Scenario, access: ScenarioAccess | None = None) -> ScenarioOut:
+        details = None
+        if access is not None and access.can_read_details:
+            details = ScenarioDetailsOut(
+                description=s.description,
+                expected_outcome=s.expected_outcome,
+                contact_name=s.contact_name,
+                contact_phone=s.contact_phone,
+                contact_email=s.contact_email,
+            )
+        return cls(
+            id=s.id,
+            title=s.title,
+            kind=s.kind.value,
+            scale=s.scale.value,
+            status=s.status.value,
+            domains=list(s.domains),
+            district=s.district,
+            abstract=s.abstract,
+            budget=BudgetOut(min=s.budget_min, max=s.budget_max, negotiable=s.budget_negotiable),
+            deadline=s.deadline,
+            organization=s.organization.name,
+            organization_slug=s.organization.slug,
+            published_at=s.published_at,
+            demonstration_year=s.demonstration_year,
+            url=f"/scenarios/{s.id}",
+            details=details,
+        )
+
+
+class ScenarioListOut(msgspec.Struct):
+    items: list[ScenarioOut]
+    total: int
+    page: int
+    pages: int
+
+
+class ScenarioIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A scenario to create.
+
+    ``budget``: {"negotiable": true}, {"min": 200000}, or {"min": 100000, "max": 500000} (yuan)."""
+
+    organization: str
+    title: str
+    kind: str = ""
+    scale: str = ""
+    domains: list[str] = []
+    district: str = ""
+    abstract: str = ""
+    description: str = ""
+    expected_outcome: str = ""
+    budget: BudgetOut | None = None
+    deadline: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    submit: bool = False
+
+    def to_input(self) -> ScenarioInput:
+        mode, low, high = "", "", ""
+        if self.budget is not None:
+            if self.budget.negotiable:
+                mode = "negotiable"
+            elif self.budget.min is not None:
+                low = str(self.budget.min)
+                high = str(self.budget.max if self.budget.max is not None else self.budget.min)
+                mode = "amount" if low == high else "range"
+        return ScenarioInput(
+            title=self.title,
+            kind=self.kind,
+            scale=self.scale,
+            domains=tuple(self.domains),
+            district=self.district,
+            abstract=self.abstract,
+            description=self.description,
+            expected_outcome=self.expected_outcome,
+            budget_mode=mode,
+            budget_min=low,
+            budget_max=high,
+            deadline=self.deadline,
+            contact_name=self.contact_name,
+            contact_phone=self.contact_phone,
+            contact_email=self.contact_email,
+        )
+
+
+class CapabilityItemOut(msgspec.Struct):
+    domain: str
+    technology: str
+    maturity: str
+
+
+class CapabilityOut(msgspec.Struct):
+    organization: str
+    organization_slug: str
+    status: str
+    summary: str
+    cases: str
+    team_size: int
+    district: str
+    domains: list[str]
+    items: list[CapabilityItemOut]
+    verified_at: datetime | None
+    url: str
+
+    @classmethod
+    def from_model(cls, p: CapabilityProfile) -> CapabilityOut:
+        return cls(
+            organization=p.organization.name,
+            organization_slug=p.organization.slug,
+            status=p.status.value,
+            summary=p.summary,
+            cases=p.cases,
+            team_size=p.team_size,
+            district=p.district,
+            domains=list(p.domains),
+            items=[CapabilityItemOut(i.domain, i.technology, i.maturity.value) for i in p.items],
+            verified_at=p.verified_at,
+            url=f"/capabilities/{p.organization.slug}",
+        )
+
+
+class CapabilityListOut(msgspec.Struct):
+    items: list[CapabilityOut]
+    total: int
+    page: int
+    pages: int
+
+
+class CapabilityIn(msgspec.Struct, forbid_unknown_fields=True):
+    summary: str
+    district: str
+    items: list[CapabilityItemOut]
+    cases: str = ""
+    team_size: int = 1
+    submit: bool = True
+
+
+class ScenarioApiController(Controller):
+    path = "/api/v1"
+    dependencies = DEPENDENCIES
+    tags = ["scenarios"]
+
+    @get("/scenarios")
+    async def list_scenarios(
+        self,
+        scenarios: NamedDependency[ScenarioService],
+        domain: Annotated[str | None, QueryParameter()] = None,
+        district: Annotated[str | None, QueryParameter()] = None,
+        kind: Annotated[str | None, QueryParameter()] = None,
+        scale: Annotated[str | None, QueryParameter()] = None,
+        status: Annotated[str | None, QueryParameter()] = None,
+        budget: Annotated[str | None, QueryParameter()] = None,
+        demonstration: Annotated[bool, QueryParameter()] = False,
+        sort: Annotated[str, QueryParameter()] = "newest",
+        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
+        per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+    ) -> ScenarioListOut:
+        """Published scenarios (published, docking, landed, closed), newest first or by deadline."""
+        if sort not in SORTS:
+            raise FormError({"sort": _("Sort by %(choices)s.", choices=", ".join(SORTS))})
+        filters = ScenarioFilters(domain, district, kind, scale, status, budget, demonstration, sort, page)
+        listing = await scenarios.list_public(filters, per_page=per_page)
+        return ScenarioListOut(
+            items=[ScenarioOut.from_model(s) for s in listing.items],
+            total=listing.total,
+            page=listing.page,
+            pages=listing.pages,
+        )
+
+    @get("/scenarios/{scenario_id:uuid}")
+    async def get_scenario(
+        self,
+        request: Request[Any, Any, Any],
+        scenario_id: FromPath[UUID],
+        scenarios: NamedDependency[ScenarioService],
+    ) -> ScenarioOut:
+        scenario, access = await scenarios.get_for(request.scope.get("user"), scenario_id)
+        return ScenarioOut.from_model(scenario, access)
+
+    @post("/scenarios", guards=[requires_login], status_code=201)
+    async def create_scenario(
+        self,
+        request: Request[User, Any, Any],
+        data: JSONBody[ScenarioIn],
+        scenarios: NamedDependency[ScenarioService],
+    ) -> ScenarioOut:
+        """Create a draft (or submit it for review with ``submit: true``) for an enterprise or government
+        organization the caller belongs to."""
+        org = await scenarios.organizations.by_slug(data.organization.strip())
+        scenario = await scenarios.create(request.user, org.id, data.to_input(), submit=data.submit)
+        _scenario, access = await scenarios.get_for(request.user, scenario.id)
+        return ScenarioOut.from_model(scenario, access)
+
+    @get("/capabilities")
+    async def list_capabilities(
+        self,
+        capabilities: NamedDependency[CapabilityService],
+        domain: Annotated[str | None, QueryParameter()] = None,
+        district: Annotated[str | None, QueryParameter()] = None,
+        maturity: Annotated[str | None, QueryParameter()] = None,
+        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
+        per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+    ) -> CapabilityListOut:
+        """Verified capability profiles of OPCs: the technical capability list as it stands today."""
+        listing = await capabilities.list_verified(
+            CapabilityFilters(domain, district, maturity, page), per_page
+        )
+        return CapabilityListOut(
+            items=[CapabilityOut.from_model(p) for p in listing.items],
+            total=listing.total,
+            page=listing.page,
+            pages=listing.pages,
+        )
+
+    @get("/capabilities/{slug:str}")
+    async def get_capability(
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        capabilities: NamedDependency[CapabilityService],
+    ) -> CapabilityOut:
+        _org, profile, _member = await capabilities.public_by_slug(request.scope.get("user"), slug)
+        return CapabilityOut.from_model(profile)
+
+    @put("/capabilities/{slug:str}", guards=[requires_login])
+    async def put_capability(
+        self,
+        request: Request[User, Any, Any],
+        slug: FromPath[str],
+        data: JSONBody[CapabilityIn],
+        capabilities: NamedDependency[CapabilityService],
+    ) -> CapabilityOut:
+        """Create or replace the capability profile of an OPC the caller belongs to (submitted for
+        verification unless ``submit`` is false)."""
+        org = await capabilities.organizations.by_slug(slug)
+        if any(item.maturity not in {m.value for m in Maturity} for item in data.items):
+            raise FormError(
+                {"items": _("Maturity is one of %(choices)s.", choices=", ".join(m.value for m in Maturity))}
+            )
+        profile = await capabilities.save(
+            request.user,
+            org.id,
+            CapabilityInput(
+                summary=data.summary,
+                cases=data.cases,
+                team_size=str(data.team_size),
+                district=data.district,
+                items=tuple(CapabilityItemInput(i.domain, i.technology, i.maturity) for i in data.items),
+            ),
+            submit=data.submit,
+        )
+        return CapabilityOut.from_model(profile)

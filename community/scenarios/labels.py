@@ -1,0 +1,105 @@
+"""The words people read for the scenario zone's codes, in the reader's language."""
+
+from __future__ import annotations
+
+import enum
+
+from babel.numbers import format_decimal
+
+from community.i18n import N_, current_locale, gettext
+from community.scenarios.models import (
+    InterestStatus,
+    ListKind,
+    Maturity,
+    ProfileStatus,
+    ScenarioKind,
+    ScenarioScale,
+    ScenarioStatus,
+)
+
+_LABELS: dict[enum.Enum, str] = {
+    ScenarioKind.NEED: N_("Real business need"),
+    ScenarioKind.BOTTLENECK: N_("Technical bottleneck"),
+    ScenarioKind.BENCHMARK: N_("Benchmark case"),
+    ScenarioScale.MAJOR: N_("Comprehensive major scenario"),
+    ScenarioScale.INTEGRATED: N_("Industry integrated scenario"),
+    ScenarioScale.FOCUSED: N_("High-value focused scenario"),
+    ScenarioStatus.DRAFT: N_("Draft"),
+    ScenarioStatus.SUBMITTED: N_("Awaiting review"),
+    ScenarioStatus.RETURNED: N_("Returned for changes"),
+    ScenarioStatus.PUBLISHED: N_("Published"),
+    ScenarioStatus.DOCKING: N_("Docking"),
+    ScenarioStatus.LANDED: N_("Landed"),
+    ScenarioStatus.CLOSED: N_("Closed"),
+    Maturity.CONCEPT: N_("Proof of concept"),
+    Maturity.PILOT: N_("Pilot use"),
+    Maturity.PRODUCT: N_("Product"),
+    Maturity.SCALED: N_("In use at scale"),
+    ProfileStatus.DRAFT: N_("Draft"),
+    ProfileStatus.PENDING: N_("Awaiting verification"),
+    ProfileStatus.VERIFIED: N_("Verified"),
+    ProfileStatus.REJECTED: N_("Not verified"),
+    InterestStatus.PENDING: N_("Awaiting an answer"),
+    InterestStatus.SHORTLISTED: N_("Shortlisted"),
+    InterestStatus.DECLINED: N_("Declined"),
+    InterestStatus.WITHDRAWN: N_("Withdrawn"),
+    ListKind.SCENARIOS: N_("Scenario opportunity list"),
+    ListKind.CAPABILITIES: N_("Technical capability list"),
+}
+
+
+def label(value: enum.Enum | None) -> str:
+    """The reader's word for a code; an unknown code shows as itself rather than failing the page."""
+    if value is None:
+        return ""
+    text = _LABELS.get(value)
+    return gettext(text) if text else str(value.value)
+
+
+def choices(enum_cls: type[enum.Enum]) -> list[tuple[str, str]]:
+    return [(member.value, label(member)) for member in enum_cls]
+
+
+def issue_title(kind: ListKind, number: int | None) -> str:
+    """第3期场景机会清单 / "Scenario opportunity list, issue 3"."""
+    if number is None:
+        return gettext(N_("%(list)s (draft)")) % {"list": label(kind)}
+    return gettext(N_("%(list)s, issue %(number)s")) % {"list": label(kind), "number": number}
+
+
+def _amount(value: int) -> str:
+    if current_locale() == "zh_CN" and value >= 10_000:
+        return format_decimal(value / 10_000, locale="zh_CN") + "万"
+    return format_decimal(value, locale=current_locale())
+
+
+def format_budget(budget_min: int | None, budget_max: int | None, negotiable: bool) -> str:
+    """面议 / 20万元 / 10万–50万元; "¥200,000" style in English."""
+    if negotiable:
+        return gettext(N_("To be negotiated"))
+    if budget_min is None:
+        return gettext(N_("Not given"))
+    if budget_max is None or budget_max == budget_min:
+        return gettext(N_("%(amount)s yuan")) % {"amount": _amount(budget_min)}
+    return gettext(N_("%(low)s–%(high)s yuan")) % {"low": _amount(budget_min), "high": _amount(budget_max)}
+
+
+_ACTIONS: dict[str, str] = {
+    "created": N_("Created as a draft"),
+    "submitted": N_("Submitted for review"),
+    "returned": N_("Returned for changes"),
+    "withdrawn": N_("Taken back to draft"),
+    "published": N_("Published"),
+    "docking": N_("Docking started"),
+    "landed": N_("Landed"),
+    "closed": N_("Closed"),
+    "edited": N_("Edited"),
+    "demonstration": N_("Demonstration scenario selection changed"),
+    "imported": N_("Imported by an admin"),
+}
+
+
+def action_label(action: str) -> str:
+    """A timeline step in words; a step unknown to this version shows as its code."""
+    text = _ACTIONS.get(action)
+    return gettext(text) if text else action

@@ -1,0 +1,1 @@
+"""Scenario zone services: scenarios, capability profiles, list issues, interest, dashboards, imports."""

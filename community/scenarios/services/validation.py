@@ -1,0 +1,250 @@
+"""What a scenario must say, checked the same way for the form, the JSON API and the bulk import."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from community.accounts.services import EMAIL_RE, clean_text
+from community.i18n import _
+from community.scenarios.models import ScenarioKind, ScenarioScale
+from community.vocabulary import DISTRICTS, DOMAINS
+
+TITLE_MAX = 120
+ABSTRACT_MAX = 500
+DESCRIPTION_MAX = 20_000
+OUTCOME_MAX = 5_000
+DOMAINS_MAX = 5
+BUDGET_MAX = 10**12  # a trillion yuan: past that it is a typo
+PHONE_RE = re.compile(r"^[0-9+\-() ]{5,30}$")
+BUDGET_MODES = ("negotiable", "amount", "range")
+
+
+@dataclass(frozen=True)
+class ScenarioInput:
+    """A scenario as typed: every value a string (or strings), exactly as it came in."""
+
+    title: str = ""
+    kind: str = ""
+    scale: str = ""
+    domains: tuple[str, ...] = ()
+    district: str = ""
+    abstract: str = ""
+    description: str = ""
+    expected_outcome: str = ""
+    budget_mode: str = ""
+    budget_min: str = ""
+    budget_max: str = ""
+    deadline: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any]) -> ScenarioInput:
+        def one(name: str) -> str:
+            value = data.get(name, "")
+            if isinstance(value, list):
+                value = value[-1] if value else ""
+            return "" if value is None else str(value)
+
+        raw_domains = data.get("domains", ())
+        if isinstance(raw_domains, str):
+            # "智慧医疗、教育" from a spreadsheet cell, or one checkbox
+            raw_domains = [d for d in re.split(r"[,，、;；/\s]+", raw_domains) if d]
+        domains = tuple(str(d) for d in (raw_domains or ()))
+        return cls(
+            title=one("title"),
+            kind=one("kind"),
+            scale=one("scale"),
+            domains=domains,
+            district=one("district"),
+            abstract=one("abstract"),
+            description=one("description"),
+            expected_outcome=one("expected_outcome"),
+            budget_mode=one("budget_mode"),
+            budget_min=one("budget_min"),
+            budget_max=one("budget_max"),
+            deadline=one("deadline"),
+            contact_name=one("contact_name"),
+            contact_phone=one("contact_phone"),
+            contact_email=one("contact_email"),
+        )
+
+
+@dataclass
+class ScenarioValues:
+    """The cleaned values, ready for the model."""
+
+    title: str = ""
+    kind: ScenarioKind | None = None
+    scale: ScenarioScale | None = None
+    domains: list[str] = field(default_factory=list)
+    district: str = ""
+    abstract: str = ""
+    description: str = ""
+    expected_outcome: str = ""
+    budget_min: int | None = None
+    budget_max: int | None = None
+    budget_negotiable: bool = False
+    deadline: date | None = None
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+
+
+def _yuan(raw: str) -> int | None:
+    text = clean_text(raw).replace(",", "").replace("，", "").replace("元", "").strip()
+    if not text:
+        return None
+    if text.endswith("万"):
+        multiplier, text = 10_000, text[:-1]
+    else:
+        multiplier = 1
+    try:
+        amount = float(text)
+    except ValueError:
+        return -1
+    if amount != amount or amount in (float("inf"), float("-inf")):
+        return -1
+    return round(amount * multiplier)
+
+
+def validate_scenario(
+    data: ScenarioInput, *, complete: bool, today: date
+) -> tuple[ScenarioValues, dict[str, str]]:
+    """Clean ``data`` and say what is wrong, field by field.
+
+    A draft (``complete=False``) needs only a title, so nothing typed is lost; submitting, publishing and
+    importing (``complete=True``) need everything a reader and an admin rely on.
+    """
+    errors: dict[str, str] = {}
+    values = ScenarioValues()
+
+    values.title = clean_text(data.title)
+    if not values.title:
+        errors["title"] = _("Give the scenario a title.")
+    elif len(values.title) > TITLE_MAX:
+        errors["title"] = _("Use at most %(n)s characters for the title.", n=TITLE_MAX)
+
+    if data.kind:
+        try:
+            values.kind = ScenarioKind(data.kind)
+        except ValueError:
+            errors["kind"] = _("Choose the kind of scenario.")
+    elif complete:
+        errors["kind"] = _("Choose the kind of scenario.")
+
+    if data.scale:
+        try:
+            values.scale = ScenarioScale(data.scale)
+        except ValueError:
+            errors["scale"] = _("Choose the scale of the scenario.")
+    elif complete:
+        errors["scale"] = _("Choose the scale of the scenario.")
+
+    domains = list(dict.fromkeys(clean_text(d) for d in data.domains if clean_text(d)))
+    if any(d not in DOMAINS for d in domains):
+        errors["domains"] = _("Choose domains from the list.")
+    elif len(domains) > DOMAINS_MAX:
+        errors["domains"] = _("Choose at most %(n)s domains.", n=DOMAINS_MAX)
+    elif complete and not domains:
+        errors["domains"] = _("Choose at least one domain.")
+    values.domains = domains
+
+    values.district = clean_text(data.district)
+    if values.district and values.district not in DISTRICTS:
+        errors["district"] = _("Choose a district from the list.")
+    elif complete and not values.district:
+        errors["district"] = _("Choose the district where the scenario is.")
+
+    values.abstract = clean_text(data.abstract)
+    if len(values.abstract) > ABSTRACT_MAX:
+        errors["abstract"] = _("Use at most %(n)s characters for the public abstract.", n=ABSTRACT_MAX)
+    elif complete and not values.abstract:
+        errors["abstract"] = _("Write a short public abstract: what is needed, in a few sentences.")
+
+    values.description = clean_text(data.description)
+    if len(values.description) > DESCRIPTION_MAX:
+        errors["description"] = _("Use at most %(n)s characters for the description.", n=DESCRIPTION_MAX)
+    elif complete and not values.description:
+        errors["description"] = _("Describe the scenario in detail.")
+
+    values.expected_outcome = clean_text(data.expected_outcome)
+    if len(values.expected_outcome) > OUTCOME_MAX:
+        errors["expected_outcome"] = _(
+            "Use at most %(n)s characters for the expected outcome.", n=OUTCOME_MAX
+        )
+    elif complete and not values.expected_outcome:
+        errors["expected_outcome"] = _("Say what outcome you expect.")
+
+    _validate_budget(data, values, errors, complete)
+
+    deadline_text = clean_text(data.deadline)
+    if deadline_text:
+        try:
+            values.deadline = date.fromisoformat(deadline_text[:10].replace("/", "-"))
+        except ValueError:
+            errors["deadline"] = _("Enter the deadline as a date, like 2027-03-31.")
+        else:
+            if values.deadline < today:
+                errors["deadline"] = _("The deadline has already passed; choose a later date.")
+
+    values.contact_name = clean_text(data.contact_name)
+    values.contact_phone = clean_text(data.contact_phone)
+    values.contact_email = clean_text(data.contact_email).lower()
+    if len(values.contact_name) > 50:
+        errors["contact_name"] = _("Use at most %(n)s characters for the name.", n=50)
+    elif complete and not values.contact_name:
+        errors["contact_name"] = _("Name the person OPCs may contact.")
+    if values.contact_phone and not PHONE_RE.match(values.contact_phone):
+        errors["contact_phone"] = _("Enter a phone number with digits, spaces, + or -.")
+    if values.contact_email and (len(values.contact_email) > 254 or not EMAIL_RE.match(values.contact_email)):
+        errors["contact_email"] = _("Enter a valid email address, like name@example.com.")
+    if complete and not values.contact_phone and not values.contact_email and "contact_phone" not in errors:
+        errors["contact_phone"] = _("Give a phone number or an email address.")
+    return values, errors
+
+
+def _validate_budget(
+    data: ScenarioInput, values: ScenarioValues, errors: dict[str, str], complete: bool
+) -> None:
+    mode = clean_text(data.budget_mode)
+    low, high = _yuan(data.budget_min), _yuan(data.budget_max)
+    if not mode:  # a spreadsheet row or an API call may just give the amounts
+        mode = "range" if low is not None and high is not None and low != high else "amount" if low else ""
+    if mode not in ("", *BUDGET_MODES):
+        errors["budget_mode"] = _("Choose how the budget is given.")
+        return
+    if not mode:
+        if complete:
+            errors["budget_mode"] = _("Give a budget, or choose 'to be negotiated'.")
+        return
+    if mode == "negotiable":
+        values.budget_negotiable = True
+        return
+    for name, amount in (("budget_min", low), ("budget_max", high if mode == "range" else low)):
+        if amount is None:
+            errors[name] = _("Enter an amount in yuan.")
+        elif amount <= 0 or amount > BUDGET_MAX:
+            errors[name] = _("Enter an amount in yuan, like 200000 or 20万.")
+    if errors.get("budget_min") or errors.get("budget_max"):
+        return
+    values.budget_min = low
+    values.budget_max = high if mode == "range" else low
+    if (
+        values.budget_max is not None
+        and values.budget_min is not None
+        and values.budget_max < values.budget_min
+    ):
+        errors["budget_max"] = _("The upper amount must not be below the lower amount.")
+
+
+def budget_mode_of(budget_min: int | None, budget_max: int | None, negotiable: bool) -> str:
+    if negotiable:
+        return "negotiable"
+    if budget_min is None:
+        return ""
+    return "amount" if budget_min == budget_max else "range"

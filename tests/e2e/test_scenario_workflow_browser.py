@@ -1,0 +1,180 @@
+"""The scenario workflow in real browsers, one per person: an enterprise drafts and submits a need, an
+admin returns it with a reason, the enterprise fixes and resubmits it, the admin publishes it, an OPC
+accepts the confidentiality terms and expresses interest, the enterprise shortlists the OPC and marks the
+scenario landed. Every step is on the timeline and every party is notified."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from community.accounts.services import AccountService
+from tests.conftest import run_sync
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "a good long password"
+
+
+async def _make_admin(database_url: str) -> None:
+    engine = create_async_engine(database_url)
+    try:
+        async with AsyncSession(engine) as session:
+            await AccountService(session).create_admin("chief@example.com", PASSWORD, "科技局管理员")
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def people(browser: Any, live_server: str) -> Iterator[Any]:
+    contexts: list[Any] = []
+
+    def person() -> Any:
+        context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield person
+    for context in contexts:
+        context.close()
+
+
+def _register(page: Any, email: str, name: str) -> None:
+    page.goto("/register")
+    page.locator('[name="email"]').fill(email)
+    page.locator('[name="display_name"]').fill(name)
+    page.locator('[name="password"]').fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/account$"))
+
+
+def _organization(page: Any, name: str, slug: str, org_type: str) -> None:
+    page.goto("/orgs/new")
+    page.locator('[name="name"]').fill(name)
+    page.locator('[name="org_type"]').select_option(org_type)
+    page.locator('[name="slug"]').fill(slug)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(re.compile(rf"/orgs/{slug}$"))
+
+
+def _unread(page: Any) -> int:
+    badge = page.locator("header .unread-count")
+    return int(badge.inner_text()) if badge.count() else 0
+
+
+def _open_newest_notification(page: Any, words: str) -> None:
+    page.locator("header .notifications-link").click()
+    page.wait_for_url(re.compile(r"/notifications$"))
+    page.locator(".notification-list li.unread a", has_text=words).first.click()
+
+
+def test_draft_to_landed_with_timeline_and_notifications(people: Any, database_url: str) -> None:
+    run_sync(_make_admin(database_url))
+    owner = people()
+    _register(owner, "wang@hospital.example", "王主任")
+    _organization(owner, "光谷医联数字健康有限公司", "guanggu-medical", "enterprise")
+
+    # Draft: everything typed, saved as a draft first.
+    owner.goto("/scenarios/new")
+    owner.locator('[name="title"]').fill("社区医院 AI 分诊助手")
+    owner.locator('[name="kind"]').select_option("need")
+    owner.locator('[name="scale"]').select_option("focused")
+    owner.locator('input[name="domains"][value="智慧医疗"]').check()
+    owner.locator('[name="district"]').select_option("洪山区")
+    owner.locator('[name="abstract"]').fill("为 12 家社区医院提供基于大模型的预约分诊与随访提醒。")
+    owner.locator('[name="description"]').fill("每天 3000 人次门诊，**人工分诊**压力大。")
+    owner.locator('[name="expected_outcome"]').fill("分诊准确率 ≥ 90%")
+    owner.locator('input[name="budget_mode"][value="range"]').check()
+    owner.locator('[name="budget_min"]').fill("20万")
+    owner.locator('[name="budget_max"]').fill("50万")
+    owner.locator('[name="deadline"]').fill("2099-06-30")
+    owner.locator('[name="contact_name"]').fill("王主任")
+    owner.locator('[name="contact_phone"]').fill("027-87654321")
+    owner.locator('button[name="action"][value="save"]').click()
+    owner.wait_for_url(re.compile(r"/scenarios/[0-9a-f-]{36}$"))
+    scenario_url = owner.url
+    assert owner.locator(".flash").filter(has_text="草稿已保存").is_visible()
+    owner.locator('form[action$="/submit"] button').click()
+    assert owner.locator(".meta .badge").filter(has_text="待审核").is_visible()
+
+    # The admin returns it with a reason.
+    admin = people()
+    admin.goto("/login")
+    admin.locator('[name="email"]').fill("chief@example.com")
+    admin.locator('[name="password"]').fill(PASSWORD)
+    admin.locator("main form button[type=submit]").click()
+    admin.goto("/admin")
+    admin.locator("#review a", has_text="社区医院 AI 分诊助手").click()
+    admin.locator('[name="reason"]').first.fill("请写明预算测算依据")
+    admin.locator('form[action$="/return"] button').click()
+    assert admin.locator(".meta .badge").filter(has_text="已退回修改").is_visible()
+
+    # The owner is told, reads the reason on the timeline, fixes and resubmits.
+    owner.goto("/")
+    assert _unread(owner) >= 1
+    _open_newest_notification(owner, "请写明预算测算依据")
+    assert owner.url == scenario_url
+    assert owner.locator("#timeline").get_by_text("请写明预算测算依据").is_visible()
+    owner.goto(scenario_url + "/edit")
+    owner.locator('[name="description"]').fill(
+        "每天 3000 人次门诊，**人工分诊**压力大。预算按 12 个网点测算。"
+    )
+    owner.locator('button[name="action"][value="submit"]').click()
+    owner.wait_for_url(scenario_url)
+    assert owner.locator(".meta .badge").filter(has_text="待审核").is_visible()
+
+    admin.goto(scenario_url)
+    admin.locator('form[action$="/publish"] button').click()
+    assert admin.locator(".meta .badge").filter(has_text="已发布").is_visible()
+
+    # An OPC finds it, accepts the confidentiality terms, reads the details and expresses interest.
+    opc = people()
+    _register(opc, "li@zhiyuan.example", "李一人")
+    _organization(opc, "智元视界工作室", "zhiyuan", "opc")
+    opc.goto("/scenarios?domain=智慧医疗")
+    opc.locator(".scenario-card a", has_text="社区医院 AI 分诊助手").click()
+    assert opc.get_by_text("人工分诊").count() == 0
+    opc.locator('#details input[name="agree"]').check()
+    opc.locator("#details button[type=submit]").click()
+    assert opc.locator("#details").get_by_text("预算按 12 个网点测算").is_visible()
+    opc.locator('[name="proposal"]').fill("我们为三家社区医院做过分诊模型，4 周可上线试点。")
+    opc.locator(".interest-form button[type=submit]").click()
+    assert opc.locator(".flash").filter(has_text="已发送").is_visible()
+
+    # The owner is told and shortlists the OPC; the OPC is told; the scenario is docking.
+    owner.goto("/")
+    _open_newest_notification(owner, "智元视界工作室")
+    assert owner.locator("#interests").get_by_text("4 周可上线试点").is_visible()
+    owner.locator('#interests textarea[name="note"]').fill("请下周来面谈")
+    owner.locator('#interests button[formaction$="/shortlist"]').click()
+    assert owner.locator(".meta .badge").filter(has_text="对接中").is_visible()
+    opc.goto("/")
+    _open_newest_notification(opc, "入围")
+    assert opc.locator("#my-interest .note").filter(has_text="请下周来面谈").is_visible()
+
+    # Landed with the OPC; every step is on the timeline; the OPC is told.
+    owner.locator('[name="status"]').select_option("landed")
+    owner.locator('[name="partner"]').select_option(label="智元视界工作室")
+    owner.locator('.status-form [name="reason"]').fill("试点已在 3 家医院上线")
+    owner.locator(".status-form button[type=submit]").click()
+    assert owner.locator(".meta .badge").filter(has_text="已落地").is_visible()
+    timeline = owner.locator("#timeline").inner_text()
+    for step in (
+        "创建草稿",
+        "提交审核",
+        "已退回修改",
+        "请写明预算测算依据",
+        "已发布",
+        "开始对接",
+        "已落地",
+        "试点已在 3 家医院上线",
+    ):
+        assert step in timeline, step
+    opc.goto("/")
+    _open_newest_notification(opc, "落地")
+    assert opc.locator(".meta .badge").filter(has_text="已落地").is_visible()
