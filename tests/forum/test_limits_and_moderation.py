@@ -115,8 +115,13 @@ async def test_flagged_post_disappears_for_readers_and_a_moderator_restores_it(
     assert "SPAMMY reply" in queue.text and "Flagger1" in queue.text
     await moderator.submit(f"/forum/p/{post_id}/moderate", {"action": "restore"})
     assert "SPAMMY reply" in (await client.get(topic_path)).text
+    # A moderator may edit the post too; the edit is in the history and in the log.
+    edited = await moderator.submit(
+        f"/forum/p/{post_id}/edit", {"body": "已由版主删去广告 ad removed by a moderator"}
+    )
+    assert edited.status_code == 200 and "ad removed by a moderator" in edited.text
     log = (await moderator.get("/forum/mod-log")).text
-    assert "auto_hide" in log and "restore" in log
+    assert "auto_hide" in log and "restore" in log and "<td>edit</td>" in log
     # Members who are not moderators cannot use the queue or act.
     assert (await carol.get("/forum/review")).status_code == 403
     assert (await carol.submit(f"/forum/p/{post_id}/moderate", {"action": "hide"})).status_code == 403

@@ -43,6 +43,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def short_time(value: datetime) -> str:
+    """A date and time in Wuhan, the same in both languages (cheap: lists show dozens of them)."""
+    return value.astimezone(SITE_TZ).strftime("%Y-%m-%d %H:%M")
+
+
 def clock(value: datetime) -> str:
     """A time of day in Wuhan, in the reader's language."""
     return format_time(value, "short", tzinfo=SITE_TZ, locale=i18n.current_locale())
