@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Uuid, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -264,8 +264,8 @@ class VoucherService:
                 select(
                     func.gen_random_uuid(),
                     Campaign.id,
-                    student.id,
-                    1,
+                    literal(student.id, Uuid),
+                    literal(1),
                     Campaign.per_student_cap,
                     func.now(),
                     func.now(),
