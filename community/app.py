@@ -57,6 +57,11 @@ from community.search.backends.base import SearchBackend
 from community.search.controllers import SearchApiController, SearchController
 from community.search.services import OutboxDelivery, register_type, search_health
 from community.search.text import ensure_jieba
+from community.vouchers.controllers.admin import VoucherAdminController
+from community.vouchers.controllers.api import VoucherApiController
+from community.vouchers.controllers.products import ProductController
+from community.vouchers.controllers.vouchers import VoucherController
+from community.vouchers.services.products import PRODUCT_DOC_TYPE, product_documents
 from community.web import EXCEPTION_HANDLERS, SecurityHeadersMiddleware
 
 logger = logging.getLogger(__name__)
@@ -105,6 +110,7 @@ def register_search_types() -> None:
     register_type(ORGANIZATION_DOC_TYPE, N_("Organizations"), organization_documents)
     register_type(SCENARIO_DOC_TYPE, N_("Scenarios"), scenario_documents)
     register_type(CAPABILITY_DOC_TYPE, N_("OPC capabilities"), capability_documents)
+    register_type(PRODUCT_DOC_TYPE, N_("AI products"), product_documents)
 
 
 def make_search_backend(settings: Settings, alchemy_config: SQLAlchemyAsyncConfig) -> SearchBackend:
@@ -207,6 +213,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ScenarioApiController,
             *IMPORT_CONTROLLERS,
             *LIST_CONTROLLERS,
+            ProductController,
+            VoucherController,
+            VoucherAdminController,
+            VoucherApiController,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         plugins=[SQLAlchemyPlugin(config=alchemy_config), HTMXPlugin(), CommunityCLIPlugin()],

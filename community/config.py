@@ -87,6 +87,9 @@ class Settings:
     # Scenario zone: days an owner has to answer an interest; drafts untouched this long are stale.
     interest_response_days: int = 14
     stale_draft_days: int = 30
+    # Vouchers: claims and redemptions per minute per account (and per client address without one).
+    voucher_claim_rate_per_minute: int = 10
+    voucher_redeem_rate_per_minute: int = 10
     # Search: PostgreSQL unless MEILISEARCH_URL is set. The outbox worker runs in every app process.
     meilisearch_url: str | None = None
     meilisearch_api_key: str | None = None
@@ -96,6 +99,11 @@ class Settings:
     @property
     def mail_dir(self) -> Path:
         return self.var_dir / "mail"
+
+    @property
+    def proof_dir(self) -> Path:
+        """Students' uploaded proofs: outside the static files, served to admins only."""
+        return self.var_dir / "proofs"
 
     @property
     def sync_database_url(self) -> str:
@@ -136,6 +144,8 @@ class Settings:
             search_worker=_env_bool("SEARCH_WORKER", True),
             interest_response_days=_env_int("INTEREST_RESPONSE_DAYS", 14),
             stale_draft_days=_env_int("STALE_DRAFT_DAYS", 30),
+            voucher_claim_rate_per_minute=_env_int("VOUCHER_CLAIM_RATE_PER_MINUTE", 10),
+            voucher_redeem_rate_per_minute=_env_int("VOUCHER_REDEEM_RATE_PER_MINUTE", 10),
         )
 
 

@@ -54,18 +54,10 @@ UPCOMING_ZONES: dict[str, tuple[str, str]] = {
             "mainstream AI frameworks, open models and agent tools."
         ),
     ),
-    "products": (
-        N_("AI products"),
-        N_("AI products made by OPCs, rated by the students who tried them."),
-    ),
-    "vouchers": (
-        N_("Experience vouchers"),
-        N_("Students of Wuhan's universities redeem AI product experience vouchers to try OPCs' products."),
-    ),
 }
 
 
-@get(["/forum", "/products", "/vouchers"], name="upcoming_zone")
+@get(["/forum"], name="upcoming_zone")
 async def upcoming_zone(request: Request[Any, Any, Any]) -> Template:
     key = request.url.path.strip("/")
     title, description = UPCOMING_ZONES[key]

@@ -2,9 +2,9 @@
 
 Every rule that money or a quota depends on holds in the database, whatever the number of app processes:
 
-* the budget: one conditional ``UPDATE voucher_campaign ... WHERE reserved_fen + face_value_fen <= budget_fen``
-  (it takes the campaign's row lock, so claims queue on it and each sees the previous one's result), with a
-  CHECK constraint that refuses an overspent budget even to code that forgets the condition;
+* the budget: one conditional ``UPDATE voucher_campaign ... WHERE reserved_fen + face_value_fen <=
+  budget_fen`` (it takes the campaign's row lock, so claims queue on it and each sees the previous one's
+  result), with a CHECK constraint that refuses an overspent budget even to code that forgets the condition;
 * the caps per student and per product: counter rows upserted with ``ON CONFLICT DO UPDATE ... WHERE used <
   cap``, CHECK ``used <= cap``;
 * single use: every state change is a conditional UPDATE on the voucher's current state, so of twenty
@@ -31,6 +31,7 @@ from community.errors import FormError, NotFound
 from community.i18n import _
 from community.notifications.services import NotificationService
 from community.vocabulary import DOMAINS
+from community.vouchers.labels import label
 from community.vouchers.models import (
     Campaign,
     CampaignStatus,
@@ -538,7 +539,7 @@ class VoucherService:
             raise refuse(
                 _("This code was confirmed already.")
                 if voucher.status in (VoucherStatus.CONFIRMED, VoucherStatus.SETTLED)
-                else _("This voucher cannot be confirmed: it is %(status)s.", status=_(voucher.status.value)),
+                else _("This voucher cannot be confirmed: it is %(status)s.", status=label(voucher.status)),
                 "code",
             )
         await self._log(voucher.id, VoucherStatus.REDEEMED, VoucherStatus.CONFIRMED, user.id, ip)

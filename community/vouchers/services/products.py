@@ -304,7 +304,7 @@ class ProductService:
     async def gallery(self, *, domain: str | None = None, page: int = 1, sort: str = "rating") -> Gallery:
         where = [Product.status == ProductStatus.PUBLISHED]
         if domain:
-            where.append(Product.domains.any(domain))
+            where.append(Product.domains.contains([domain]))
         total = await self.db.scalar(select(func.count()).select_from(Product).where(*where)) or 0
         order = (
             [Product.published_at.desc()]

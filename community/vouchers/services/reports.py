@@ -14,7 +14,6 @@ from openpyxl import Workbook
 from sqlalchemy import func, insert, select, update
 
 from community.accounts.models import Organization
-from community.accounts.models import User as UserModel
 from community.accounts.services import OrganizationService, clean_text
 from community.errors import FormError, NotFound
 from community.i18n import _
@@ -363,8 +362,8 @@ class ReportService:
                     name,
                     int(confirmed),
                     _(
-                        "Confirmed %(n)s trials in 7 days, but students rated only %(r)s: the trials may not have "
-                        "been used.",
+                        "Confirmed %(n)s trials in 7 days, but students rated only %(r)s: "
+                        "the trials may not have been used.",
                         n=confirmed,
                         r=rated,
                     ),
@@ -372,14 +371,6 @@ class ReportService:
                 )
             )
         return flags
-
-    async def student_names(self, ids: Sequence[UUID]) -> dict[UUID, str]:
-        if not ids:
-            return {}
-        rows = await self.db.execute(
-            select(UserModel.id, UserModel.display_name).where(UserModel.id.in_(ids))
-        )
-        return {uid: name for uid, name in rows.all()}
 
 
 SETTLEMENT_COLUMNS = (
