@@ -53,7 +53,9 @@ async def add_user(db: AsyncSession, email: str, name: str = "同学") -> User:
     return user
 
 
-async def verified_students(db: AsyncSession, university_id: UUID, count: int, prefix: str = "s") -> list[User]:
+async def verified_students(
+    db: AsyncSession, university_id: UUID, count: int, prefix: str = "s"
+) -> list[User]:
     students = []
     for n in range(count):
         user = await add_user(db, f"{prefix}{n}@example.com", f"学生{n}")
@@ -62,9 +64,13 @@ async def verified_students(db: AsyncSession, university_id: UUID, count: int, p
     return students
 
 
-async def published_product(db: AsyncSession, admin: User, member: User, org_id: UUID, **changes: Any) -> Product:
+async def published_product(
+    db: AsyncSession, admin: User, member: User, org_id: UUID, **changes: Any
+) -> Product:
     products = ProductService(db)
-    product = await products.create(member, org_id, ProductInput.from_mapping({**PRODUCT, **changes}), submit=True)
+    product = await products.create(
+        member, org_id, ProductInput.from_mapping({**PRODUCT, **changes}), submit=True
+    )
     return await products.review(admin, product.id, True, "")
 
 
@@ -96,7 +102,9 @@ async def world(services: AsyncSession) -> World:
     db.add(Membership(user_id=member.id, organization_id=opc.id, role=MemberRole.OWNER))
     await db.flush()
     product = await published_product(db, admin, member, opc.id)
-    other = await published_product(db, admin, member, opc.id, name="编程伙伴 Coder", domains=["教育", "金融"])
+    other = await published_product(
+        db, admin, member, opc.id, name="编程伙伴 Coder", domains=["教育", "金融"]
+    )
     campaign = await make_campaign(db, admin)
     universities = await UniversityService(db).list()
     whu = next(u for u in universities if "whu.edu.cn" in u.email_domains)
@@ -105,4 +113,6 @@ async def world(services: AsyncSession) -> World:
 
 
 async def reload(db: AsyncSession, model: Any, id_: UUID) -> Any:
-    return (await db.execute(select(model).where(model.id == id_).execution_options(populate_existing=True))).scalar_one()
+    return (
+        await db.execute(select(model).where(model.id == id_).execution_options(populate_existing=True))
+    ).scalar_one()

@@ -76,7 +76,9 @@ async def test_200_concurrent_claims_issue_exactly_the_50_the_budget_holds(
     fresh = await reload(db, Campaign, campaign.id)
     assert fresh.reserved_fen == fresh.budget_fen == 500_000
     assert fresh.issued_count == 50
-    stored = await db.scalar(select(func.count()).select_from(Voucher).where(Voucher.campaign_id == campaign.id))
+    stored = await db.scalar(
+        select(func.count()).select_from(Voucher).where(Voucher.campaign_id == campaign.id)
+    )
     assert stored == 50
     assert len({v.student_id for v in issued}) == 50
 
@@ -127,12 +129,16 @@ async def test_20_concurrent_redemptions_of_one_voucher_exactly_one_succeeds(
     assert fresh.status is VoucherStatus.REDEEMED
     assert fresh.redemption_code == winners[0].redemption_code
     events = Counter(
-        (await db.execute(select(VoucherEvent.to_status).where(VoucherEvent.voucher_id == voucher.id))).scalars()
+        (
+            await db.execute(select(VoucherEvent.to_status).where(VoucherEvent.voucher_id == voucher.id))
+        ).scalars()
     )
     assert events == Counter({"claimed": 1, "redeemed": 1})
 
 
-async def test_concurrent_confirmations_confirm_once(world: World, services: AsyncSession, settings: Any) -> None:
+async def test_concurrent_confirmations_confirm_once(
+    world: World, services: AsyncSession, settings: Any
+) -> None:
     db = services
     (student,) = await verified_students(db, world.university_id, 1)
     vouchers = VoucherService(db)
@@ -147,7 +153,9 @@ async def test_concurrent_confirmations_confirm_once(world: World, services: Asy
 
     results = await _run_concurrently(settings.database_url, [job] * 10)
     assert sum(isinstance(r, Voucher) for r in results) == 1
-    assert {r.errors["code"] for r in results if isinstance(r, FormError)} == {"This code was confirmed already."}
+    assert {r.errors["code"] for r in results if isinstance(r, FormError)} == {
+        "This code was confirmed already."
+    }
 
 
 async def test_the_database_itself_refuses_an_overspent_budget(world: World, services: AsyncSession) -> None:

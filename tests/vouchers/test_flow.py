@@ -95,13 +95,19 @@ async def test_publish_verify_claim_redeem_confirm_rate_settle(
     whu = re.search(r'<option value="([0-9a-f-]{36})"[^>]*>武汉大学 ', page.text)
     assert whu, page.text
     wrong = await student.submit(
-        "/vouchers/verify/email", {"university": whu.group(1), "email": "lin@gmail.com"}, follow_redirects=False
+        "/vouchers/verify/email",
+        {"university": whu.group(1), "email": "lin@gmail.com"},
+        follow_redirects=False,
     )
     assert wrong.status_code == 400 and "@whu.edu.cn" in wrong.text and 'value="lin@gmail.com"' in wrong.text
-    response = await student.submit("/vouchers/verify/email", {"university": whu.group(1), "email": "Lin@WHU.edu.cn"})
+    response = await student.submit(
+        "/vouchers/verify/email", {"university": whu.group(1), "email": "Lin@WHU.edu.cn"}
+    )
     assert response.status_code == 200 and "/vouchers/verify/code" in str(response.url)
     code = _code(mailbox, "lin@whu.edu.cn")
-    bad_code = await student.submit("/vouchers/verify/code", {"code": "000000" if code != "000000" else "111111"})
+    bad_code = await student.submit(
+        "/vouchers/verify/code", {"code": "000000" if code != "000000" else "111111"}
+    )
     assert bad_code.status_code == 400 and ("4" in bad_code.text)
     response = await student.submit("/vouchers/verify/code", {"code": code})
     assert response.status_code == 200 and str(response.url.path) == "/vouchers"
@@ -129,7 +135,9 @@ async def test_publish_verify_claim_redeem_confirm_rate_settle(
     assert twice.status_code == 400 and ("confirmed already" in twice.text or "已确认" in twice.text)
 
     # The student rates it; the rating shows as verified.
-    response = await student.submit(f"/vouchers/{voucher_id}/rate", {"stars": "4", "review": "好用 👍 <b>nice</b>"})
+    response = await student.submit(
+        f"/vouchers/{voucher_id}/rate", {"stars": "4", "review": "好用 👍 <b>nice</b>"}
+    )
     assert response.status_code == 200
     page = await visitor.get(product_url)
     assert "★★★★☆" in page.text and "好用 👍 &lt;b&gt;nice&lt;/b&gt;" in page.text
@@ -154,7 +162,9 @@ async def test_publish_verify_claim_redeem_confirm_rate_settle(
     page = await admin.get(campaign_url)
     settlement = re.search(r'action="/admin/vouchers/settlements/([0-9a-f-]{36})/paid"', page.text)
     assert settlement
-    response = await admin.submit(f"/admin/vouchers/settlements/{settlement.group(1)}/paid", {"reference": "转账 2026-001"})
+    response = await admin.submit(
+        f"/admin/vouchers/settlements/{settlement.group(1)}/paid", {"reference": "转账 2026-001"}
+    )
     assert response.status_code == 200
     assert "转账 2026-001" in response.text
 

@@ -158,6 +158,14 @@ class VoucherView:
     rating: Rating | None
 
 
+class _Stop(Exception):
+    """Leave a savepoint, undoing what it did, for the reason given."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def refuse(message: str, field: str = "voucher") -> FormError:
     return FormError({field: message})
 
@@ -279,36 +287,41 @@ class VoucherService:
             )
             .returning(StudentQuota.used)
         )
-        if (await self.db.execute(quota)).first() is None:
+        reserve = (
+            update(Campaign)
+            .where(
+                Campaign.id == campaign_id,
+                Campaign.status == CampaignStatus.ACTIVE,
+                Campaign.starts_at <= moment,
+                Campaign.ends_at > moment,
+                Campaign.reserved_fen + Campaign.face_value_fen <= Campaign.budget_fen,
+            )
+            .values(
+                reserved_fen=Campaign.reserved_fen + Campaign.face_value_fen,
+                issued_count=Campaign.issued_count + 1,
+            )
+            .returning(Campaign.face_value_fen, Campaign.ends_at)
+        )
+        # A savepoint: a refusal undoes the quota counted here, and nothing else of the caller's transaction.
+        try:
+            async with self.db.begin_nested():
+                if (await self.db.execute(quota)).first() is None:
+                    raise _Stop("student_cap")
+                reserved = (await self.db.execute(reserve)).first()
+                if reserved is None:
+                    raise _Stop("budget")
+        except _Stop as stop:
             campaign = await self.db.get(Campaign, campaign_id)
             if campaign is None:
-                raise NotFound
-            raise refuse(
-                _(
-                    "You already hold %(n)s voucher(s) of this campaign, the most it allows per student.",
-                    n=campaign.per_student_cap,
-                )
-            )
-        reserved = (
-            await self.db.execute(
-                update(Campaign)
-                .where(
-                    Campaign.id == campaign_id,
-                    Campaign.status == CampaignStatus.ACTIVE,
-                    Campaign.starts_at <= moment,
-                    Campaign.ends_at > moment,
-                    Campaign.reserved_fen + Campaign.face_value_fen <= Campaign.budget_fen,
-                )
-                .values(
-                    reserved_fen=Campaign.reserved_fen + Campaign.face_value_fen,
-                    issued_count=Campaign.issued_count + 1,
-                )
-                .returning(Campaign.face_value_fen, Campaign.ends_at)
-            )
-        ).first()
-        if reserved is None:
-            await self.db.rollback()  # the quota counted above goes with it
-            raise refuse(await self._why_no_claim(campaign_id, moment))
+                raise NotFound from None
+            if stop.reason == "student_cap":
+                raise refuse(
+                    _(
+                        "You already hold %(n)s voucher(s) of this campaign, the most it allows per student.",
+                        n=campaign.per_student_cap,
+                    )
+                ) from None
+            raise refuse(await self._why_no_claim(campaign_id, moment)) from None
         face_value, ends_at = reserved
         voucher_id = uuid4()
         await self.db.execute(
@@ -363,32 +376,36 @@ class VoucherService:
         assert campaign is not None
         if not self.eligible(campaign, product):
             raise refuse(_("This campaign's vouchers cannot be used for this product."), "product")
-        code = new_redemption_code()
-        moment = now()
-        done = (
-            await self.db.execute(
-                update(Voucher)
-                .where(
-                    Voucher.id == voucher_id,
-                    Voucher.student_id == student.id,
-                    Voucher.status == VoucherStatus.CLAIMED,
-                    Voucher.expires_at > moment,
-                )
-                .values(
-                    status=VoucherStatus.REDEEMED,
-                    product_id=product_id,
-                    redemption_code=code,
-                    redeemed_at=moment,
-                    redeemed_ip=ip,
-                    updated_at=moment,
-                )
-                .returning(Voucher.id)
-                .execution_options(synchronize_session=False)
+        used = await self.db.scalar(
+            select(Voucher.id).where(
+                Voucher.student_id == student.id,
+                Voucher.product_id == product_id,
+                Voucher.status != VoucherStatus.VOIDED,
+                Voucher.id != voucher_id,
             )
-        ).first()
-        if done is None:
-            await self.db.rollback()
-            raise refuse(await self._why_not_redeemable(voucher_id, moment))
+        )
+        if used is not None:
+            raise refuse(_("You have already used a voucher for this product."), "product")
+        moment = now()
+        spend = (
+            update(Voucher)
+            .where(
+                Voucher.id == voucher_id,
+                Voucher.student_id == student.id,
+                Voucher.status == VoucherStatus.CLAIMED,
+                Voucher.expires_at > moment,
+            )
+            .values(
+                status=VoucherStatus.REDEEMED,
+                product_id=product_id,
+                redemption_code=new_redemption_code(),
+                redeemed_at=moment,
+                redeemed_ip=ip,
+                updated_at=moment,
+            )
+            .returning(Voucher.id)
+            .execution_options(synchronize_session=False)
+        )
         quota = (
             pg_insert(ProductQuota)
             .values(
@@ -408,18 +425,19 @@ class VoucherService:
             .returning(ProductQuota.used)
         )
         try:
-            full = (await self.db.execute(quota)).first() is None
-        except IntegrityError as exc:  # one voucher per student per product
-            await self.db.rollback()
-            raise refuse(_("You have already used a voucher for this product."), "product") from exc
-        if full:
-            await self.db.rollback()
-            raise refuse(_("This product has used up its share of this campaign's vouchers."), "product")
-        await self._log(voucher_id, VoucherStatus.CLAIMED, VoucherStatus.REDEEMED, student.id, ip)
-        try:
-            await self.db.flush()
-        except IntegrityError as exc:
-            await self.db.rollback()
+            async with self.db.begin_nested():
+                if (await self.db.execute(spend)).first() is None:
+                    raise _Stop("state")
+                if (await self.db.execute(quota)).first() is None:
+                    raise _Stop("product_cap")
+                await self._log(voucher_id, VoucherStatus.CLAIMED, VoucherStatus.REDEEMED, student.id, ip)
+        except _Stop as stop:
+            if stop.reason == "state":
+                raise refuse(await self._why_not_redeemable(voucher_id, moment)) from None
+            raise refuse(
+                _("This product has used up its share of this campaign's vouchers."), "product"
+            ) from None
+        except IntegrityError as exc:  # the same student, another voucher, the same product, the same moment
             raise refuse(_("You have already used a voucher for this product."), "product") from exc
         await self.db.refresh(voucher)
         return voucher
@@ -470,11 +488,11 @@ class VoucherService:
             stars=stars,
             review=review,
         )
-        self.db.add(rating)
         try:
-            await self.db.flush()
+            async with self.db.begin_nested():
+                self.db.add(rating)
+                await self.db.flush()
         except IntegrityError as exc:
-            await self.db.rollback()
             raise FormError({"stars": _("You have already rated this product.")}) from exc
         await self.db.execute(
             update(Product)
@@ -624,11 +642,11 @@ class VoucherService:
         if user_id == admin.id:
             raise FormError({"reason": _("You cannot suspend yourself.")})
         suspension = Suspension(user_id=user_id, reason=reason, suspended_by_id=admin.id)
-        self.db.add(suspension)
         try:
-            await self.db.flush()
+            async with self.db.begin_nested():
+                self.db.add(suspension)
+                await self.db.flush()
         except IntegrityError as exc:
-            await self.db.rollback()
             raise FormError({"reason": _("This account is suspended already.")}) from exc
         vouchers = (
             await self.db.scalars(

@@ -175,11 +175,11 @@ class UniversityService:
         university = await self.get(university_id) if university_id else University(name=name)
         university.name, university.name_en = name, name_en
         university.email_domains, university.active = domains, active
-        self.db.add(university)
         try:
-            await self.db.flush()
+            async with self.db.begin_nested():
+                self.db.add(university)
+                await self.db.flush()
         except IntegrityError as exc:
-            await self.db.rollback()
             raise FormError({"name": _("A university with this name is already on the list.")}) from exc
         return university
 
@@ -296,9 +296,9 @@ class StudentService:
         row.valid_until = default_valid_until()
         row.reason = ""
         try:
-            await self.db.flush()
+            async with self.db.begin_nested():
+                await self.db.flush()
         except IntegrityError as exc:  # another account verified this address a moment ago
-            await self.db.rollback()
             raise FormError({"code": _("This university address already verifies another account.")}) from exc
         return row
 
