@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 from uuid import UUID
 
+import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
@@ -162,12 +163,8 @@ async def test_the_database_itself_refuses_an_overspent_budget(world: World, ser
     """Even code that forgets the condition cannot spend beyond the budget: the CHECK refuses it."""
     import sqlalchemy.exc
 
-    try:
+    with pytest.raises(sqlalchemy.exc.IntegrityError, match="budget_not_overspent"):
         await services.execute(
             text("UPDATE voucher_campaign SET reserved_fen = budget_fen + 1 WHERE id = :id"),
             {"id": world.campaign.id},
         )
-    except sqlalchemy.exc.IntegrityError as exc:
-        assert "budget_not_overspent" in str(exc)
-    else:
-        raise AssertionError("the database accepted an overspent budget")

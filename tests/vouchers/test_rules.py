@@ -36,8 +36,8 @@ async def test_a_member_of_the_products_organization_is_refused_with_the_reason(
     with pytest.raises(FormError) as refused:
         await vouchers.redeem(student, voucher.id, world.product.id)
     assert refused.value.errors["product"] == (
-        "You are a member of 智元视界工作室, which makes this product. Related parties cannot redeem vouchers "
-        "for their own products."
+        "You are a member of 智元视界工作室, which makes this product. "
+        "Related parties cannot redeem vouchers for their own products."
     )
     assert (await reload(db, Voucher, voucher.id)).status is VoucherStatus.CLAIMED
 
