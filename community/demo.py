@@ -14,6 +14,7 @@ from sqlalchemy import select
 from community.accounts.models import MemberRole, Membership, Organization, OrgType, User
 from community.accounts.services import AccountService, hash_password, organization_document
 from community.search.services import enqueue_upsert
+from community.vouchers.demo import load_voucher_demo
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -197,6 +198,7 @@ async def load_demo(db: AsyncSession, settings: Settings) -> list[str]:
         f"Organizations: {created_orgs} created, {len(ORGANIZATIONS) - created_orgs} already there."
     )
     report.append(f"Members: {created_users} created, {len(MEMBERS) - created_users} already there.")
+    report.extend(await load_voucher_demo(db, admin))
     report.append(f"Log in as the admin: {ADMIN_EMAIL} / {admin_password}")
     report.append(f"Log in as a demo member (e.g. {MEMBERS[0][0]}): password {member_password}")
     report.append(f"(Passwords are kept in {settings.var_dir / 'demo-credentials.txt'}.)")

@@ -71,9 +71,24 @@ def test_search_reindex_rebuilds_the_index_from_the_database(database_url: str, 
     assert (
         db.fetchval("SELECT count(*) FROM search_document WHERE doc_type = 'organization'") == organizations
     )
+    # Public scenarios and verified capability profiles are indexed too; drafts and pending ones are not.
+    scenarios = db.fetchval(
+        "SELECT count(*) FROM scenario WHERE status IN ('published', 'docking', 'landed', 'closed')"
+    )
+    profiles = db.fetchval("SELECT count(*) FROM capability_profile WHERE status = 'verified'")
+    products = db.fetchval("SELECT count(*) FROM product WHERE status = 'published'")
+    everything = organizations + scenarios + profiles + products
+    assert db.fetchval("SELECT count(*) FROM search_document") == everything
     db.fetchval("DELETE FROM search_document")
     rebuilt = _run(database_url, tmp_path, "search", "reindex")
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert f"Indexed {organizations} documents" in rebuilt.stdout
-    assert db.fetchval("SELECT count(*) FROM search_document") == organizations
-    assert db.fetchval("SELECT count(*) FROM search_document WHERE title = '青云智能体工作室'") == 1
+    assert f"organization: {organizations}" in rebuilt.stdout and f"scenario: {scenarios}" in rebuilt.stdout
+    assert f"product: {products}" in rebuilt.stdout
+    assert f"Indexed {everything} documents" in rebuilt.stdout
+    assert db.fetchval("SELECT count(*) FROM search_document") == everything
+    assert (
+        db.fetchval(
+            "SELECT count(*) FROM search_document WHERE title = '青云智能体工作室' AND doc_type = 'organization'"
+        )
+        == 1
+    )
