@@ -88,7 +88,8 @@ def test_search_reindex_rebuilds_the_index_from_the_database(database_url: str, 
     assert db.fetchval("SELECT count(*) FROM search_document") == everything
     assert (
         db.fetchval(
-            "SELECT count(*) FROM search_document WHERE title = '青云智能体工作室' AND doc_type = 'organization'"
+            "SELECT count(*) FROM search_document "
+            "WHERE title = '青云智能体工作室' AND doc_type = 'organization'"
         )
         == 1
     )

@@ -7,7 +7,7 @@ Create Date: 2026-11-27 12:51:24.515947
 
 from collections.abc import Sequence
 
-import advanced_alchemy.types  # noqa: F401 - autogenerate writes its types by full path
+import advanced_alchemy.types
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
