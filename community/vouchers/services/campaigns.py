@@ -21,9 +21,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import Uuid, func, insert, literal, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from community.accounts.models import Organization
 from community.accounts.services import OrganizationService, clean_text
@@ -40,7 +41,9 @@ from community.vouchers.models import (
     ProductStatus,
     Rating,
     StudentQuota,
+    StudentVerification,
     Suspension,
+    VerificationStatus,
     Voucher,
     VoucherEvent,
     VoucherStatus,
@@ -52,7 +55,6 @@ from community.vouchers.services.common import (
     required_reason,
     yuan_to_fen,
 )
-from community.vouchers.services.students import StudentService
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -64,6 +66,14 @@ if TYPE_CHECKING:
 # Redemption codes: no 0/O, 1/I/L, so that a code read aloud or copied by hand is still right.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
+SPENT_COLUMNS = (
+    Voucher.status,
+    Voucher.product_id,
+    Voucher.redemption_code,
+    Voucher.redeemed_at,
+    Voucher.redeemed_ip,
+    Voucher.updated_at,
+)
 REVIEW_MAX = 2000
 
 
@@ -247,38 +257,53 @@ class VoucherService:
     # --- the student's side ------------------------------------------------------------------------------
 
     async def _require_student(self, student: User) -> None:
-        status = await StudentService(self.db).status(student.id)
-        if status.suspension is not None:
-            raise refuse(
-                _(
-                    "Your account is suspended from the voucher programme: %(reason)s",
-                    reason=status.suspension.reason,
-                )
+        """A verified student, verification not lapsed, not suspended: one query for all three."""
+        suspended = (
+            select(Suspension.reason)
+            .where(Suspension.user_id == student.id, Suspension.lifted_at.is_(None))
+            .limit(1)
+            .scalar_subquery()
+        )
+        verification = (
+            select(StudentVerification.valid_until)
+            .where(
+                StudentVerification.user_id == student.id,
+                StudentVerification.status == VerificationStatus.VERIFIED,
             )
-        if not status.verified:
+            .scalar_subquery()
+        )
+        row = (await self.db.execute(select(suspended, verification))).one()
+        reason, valid_until = row
+        if reason is not None:
+            raise refuse(_("Your account is suspended from the voucher programme: %(reason)s", reason=reason))
+        if valid_until is None or valid_until <= now():
             raise refuse(
                 _("Your student verification has expired; renew it first.")
-                if status.expired
+                if valid_until is not None
                 else _("Verify that you are a student of a Wuhan university first.")
             )
 
     async def claim(self, student: User, campaign_id: UUID, ip: str | None = None) -> Voucher:
-        """Issue one voucher of the campaign to the student, within the budget and the per-student cap."""
+        """Issue one voucher of the campaign to the student, within the budget and the per-student cap.
+
+        In one savepoint: count the student's quota, write the voucher and its log row, and reserve its
+        value from the budget last, so that the campaign's row lock (which every claim queues on) is held
+        only until the commit."""
         await self._require_student(student)
+        campaign = await self.db.get(Campaign, campaign_id)
+        if campaign is None:
+            raise NotFound
         moment = now()
         quota = (
             pg_insert(StudentQuota)
-            .from_select(
-                ["id", "campaign_id", "student_id", "used", "cap", "created_at", "updated_at"],
-                select(
-                    func.gen_random_uuid(),
-                    Campaign.id,
-                    literal(student.id, Uuid),
-                    literal(1),
-                    Campaign.per_student_cap,
-                    func.now(),
-                    func.now(),
-                ).where(Campaign.id == campaign_id),
+            .values(
+                id=uuid4(),
+                campaign_id=campaign_id,
+                student_id=student.id,
+                used=1,
+                cap=campaign.per_student_cap,
+                created_at=moment,
+                updated_at=moment,
             )
             .on_conflict_do_update(
                 constraint="uq_voucher_student_quota",
@@ -286,6 +311,21 @@ class VoucherService:
                 where=StudentQuota.used < StudentQuota.cap,
             )
             .returning(StudentQuota.used)
+        )
+        voucher_id = uuid4()
+        write = (
+            insert(Voucher)
+            .values(
+                id=voucher_id,
+                campaign_id=campaign_id,
+                student_id=student.id,
+                status=VoucherStatus.CLAIMED,
+                face_value_fen=campaign.face_value_fen,
+                expires_at=campaign.ends_at,
+                created_at=moment,
+                updated_at=moment,
+            )
+            .returning(Voucher)
         )
         reserve = (
             update(Campaign)
@@ -300,20 +340,20 @@ class VoucherService:
                 reserved_fen=Campaign.reserved_fen + Campaign.face_value_fen,
                 issued_count=Campaign.issued_count + 1,
             )
-            .returning(Campaign.face_value_fen, Campaign.ends_at)
+            .returning(Campaign.ends_at)
+            .execution_options(synchronize_session=False)
         )
         # A savepoint: a refusal undoes the quota counted here, and nothing else of the caller's transaction.
         try:
             async with self.db.begin_nested():
                 if (await self.db.execute(quota)).first() is None:
                     raise _Stop("student_cap")
+                voucher = (await self.db.execute(write)).scalar_one()
+                await self._log(voucher_id, None, VoucherStatus.CLAIMED, student.id, ip)
                 reserved = (await self.db.execute(reserve)).first()
                 if reserved is None:
                     raise _Stop("budget")
         except _Stop as stop:
-            campaign = await self.db.get(Campaign, campaign_id)
-            if campaign is None:
-                raise NotFound from None
             if stop.reason == "student_cap":
                 raise refuse(
                     _(
@@ -321,24 +361,8 @@ class VoucherService:
                         n=campaign.per_student_cap,
                     )
                 ) from None
+            await self.db.refresh(campaign)
             raise refuse(await self._why_no_claim(campaign_id, moment)) from None
-        face_value, ends_at = reserved
-        voucher_id = uuid4()
-        await self.db.execute(
-            insert(Voucher).values(
-                id=voucher_id,
-                campaign_id=campaign_id,
-                student_id=student.id,
-                status=VoucherStatus.CLAIMED,
-                face_value_fen=face_value,
-                expires_at=ends_at,
-                created_at=moment,
-                updated_at=moment,
-            )
-        )
-        await self._log(voucher_id, None, VoucherStatus.CLAIMED, student.id, ip)
-        voucher = await self.db.get(Voucher, voucher_id)
-        assert voucher is not None
         return voucher
 
     async def _why_no_claim(self, campaign_id: UUID, moment: datetime) -> str:
@@ -355,9 +379,27 @@ class VoucherService:
         self, student: User, voucher_id: UUID, product_id: UUID, ip: str | None = None
     ) -> Voucher:
         """Spend a claimed voucher on a product; the student gets a single-use code for the OPC."""
-        voucher = await self.db.get(Voucher, voucher_id)
-        if voucher is None or voucher.student_id != student.id:
+        used = (
+            select(Voucher.id)
+            .where(
+                Voucher.student_id == student.id,
+                Voucher.product_id == product_id,
+                Voucher.status != VoucherStatus.VOIDED,
+                Voucher.id != voucher_id,
+            )
+            .limit(1)
+            .scalar_subquery()
+        )
+        found = (
+            await self.db.execute(
+                select(Voucher, Campaign, used)
+                .join(Campaign, Campaign.id == Voucher.campaign_id)
+                .where(Voucher.id == voucher_id, Voucher.student_id == student.id)
+            )
+        ).first()
+        if found is None:
             raise NotFound
+        voucher, campaign, used_id = found
         product = await self.db.get(Product, product_id)
         if product is None or product.status is not ProductStatus.PUBLISHED:
             raise refuse(_("This product is not available for vouchers."), "product")
@@ -372,19 +414,9 @@ class VoucherService:
                 ),
                 "product",
             )
-        campaign = await self.db.get(Campaign, voucher.campaign_id)
-        assert campaign is not None
         if not self.eligible(campaign, product):
             raise refuse(_("This campaign's vouchers cannot be used for this product."), "product")
-        used = await self.db.scalar(
-            select(Voucher.id).where(
-                Voucher.student_id == student.id,
-                Voucher.product_id == product_id,
-                Voucher.status != VoucherStatus.VOIDED,
-                Voucher.id != voucher_id,
-            )
-        )
-        if used is not None:
+        if used_id is not None:
             raise refuse(_("You have already used a voucher for this product."), "product")
         moment = now()
         spend = (
@@ -403,7 +435,7 @@ class VoucherService:
                 redeemed_ip=ip,
                 updated_at=moment,
             )
-            .returning(Voucher.id)
+            .returning(*SPENT_COLUMNS)
             .execution_options(synchronize_session=False)
         )
         quota = (
@@ -426,7 +458,8 @@ class VoucherService:
         )
         try:
             async with self.db.begin_nested():
-                if (await self.db.execute(spend)).first() is None:
+                spent = (await self.db.execute(spend)).first()
+                if spent is None:
                     raise _Stop("state")
                 if (await self.db.execute(quota)).first() is None:
                     raise _Stop("product_cap")
@@ -439,7 +472,9 @@ class VoucherService:
             ) from None
         except IntegrityError as exc:  # the same student, another voucher, the same product, the same moment
             raise refuse(_("You have already used a voucher for this product."), "product") from exc
-        await self.db.refresh(voucher)
+        # What the UPDATE wrote, put on the object as loaded (no second query, nothing marked changed).
+        for column, value in zip(SPENT_COLUMNS, spent, strict=True):
+            set_committed_value(voucher, column.key, value)
         return voucher
 
     async def _why_not_redeemable(self, voucher_id: UUID, moment: datetime) -> str:
