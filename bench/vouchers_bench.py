@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import random
 import statistics
@@ -32,6 +33,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bench.common import RESULTS_DIR, asyncpg_dsn, checked_url, display_url
@@ -190,8 +192,10 @@ async def prepare(url: str, students: int, room: int) -> dict[str, Any]:
 
 async def run_all(
     url: str, jobs: list[Callable[[AsyncSession], Awaitable[Any]]], concurrency: int, engines: int
-) -> tuple[list[Any], float, list[float]]:
-    """Run every job in its own session and transaction, ``concurrency`` at a time over ``engines`` pools."""
+) -> tuple[list[Any], float, float, list[float]]:
+    """Run every job in its own session and transaction, ``concurrency`` at a time over ``engines`` pools.
+
+    Returns the results, the wall-clock start and end (time.time(), to line processes up), and latencies."""
     pools = [
         create_async_engine(url, pool_size=max(1, concurrency // engines), max_overflow=0, pool_timeout=60)
         for _ in range(engines)
@@ -223,12 +227,84 @@ async def run_all(
     warm = [await pool.connect() for pool in pools for _ in range(max(1, concurrency // engines))]
     for connection in warm:
         await connection.close()
-    started = time.perf_counter()
+    return results, pools, latencies, worker  # type: ignore[return-value]
+
+
+async def _phase(
+    url: str,
+    kind: str,
+    items: list[tuple[Any, ...]],
+    campaign: UUID,
+    concurrency: int,
+    engines: int,
+    barrier: Any,
+) -> dict[str, Any]:
+    """One process's share of a phase: claims (items: student ids) or redemptions (voucher, student, product)."""
+    engine = create_async_engine(url)
+    async with AsyncSession(engine, expire_on_commit=False) as db:
+        ids = list({item[-1] if kind == "redeem" else item[0] for item in items})
+        users = {u.id: u for u in (await db.scalars(select(User).where(User.id.in_(ids)))).all()}
+    await engine.dispose()
+
+    def claim(student_id: UUID) -> Callable[[AsyncSession], Awaitable[Any]]:
+        async def job(db: AsyncSession) -> Any:
+            voucher = await VoucherService(db).claim(users[student_id], campaign, ip="10.1.2.3")
+            return (voucher.id, voucher.student_id)
+
+        return job
+
+    def redeem(
+        voucher_id: UUID, product_id: UUID, student_id: UUID
+    ) -> Callable[[AsyncSession], Awaitable[Any]]:
+        async def job(db: AsyncSession) -> Any:
+            voucher = await VoucherService(db).redeem(
+                users[student_id], voucher_id, product_id, ip="10.1.2.3"
+            )
+            return voucher.id
+
+        return job
+
+    jobs = [claim(item[0]) if kind == "claim" else redeem(*item) for item in items]
+    results, pools, latencies, worker = await run_all(url, jobs, concurrency, engines)  # type: ignore[misc]
+    await asyncio.to_thread(barrier.wait)
+    start = time.time()
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
-    elapsed = time.perf_counter() - started
+    end = time.time()
     for pool in pools:
         await pool.dispose()
-    return results, elapsed, latencies
+    return {
+        "ok": [r for r in results if not isinstance(r, FormError)],
+        "refused": [str(r.errors) for r in results if isinstance(r, FormError)],
+        "start": start,
+        "end": end,
+        "latencies": latencies,
+    }
+
+
+def _process(args: tuple[Any, ...]) -> dict[str, Any]:
+    return asyncio.run(_phase(*args))
+
+
+def run_phase(
+    url: str, kind: str, items: list[tuple[Any, ...]], campaign: UUID, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Spread a phase over ``--processes`` processes (as over several app workers), started together."""
+    context = multiprocessing.get_context("spawn")
+    manager = context.Manager()
+    barrier = manager.Barrier(args.processes)
+    shares = [items[i :: args.processes] for i in range(args.processes)]
+    with context.Pool(args.processes) as pool:
+        parts = pool.map(
+            _process,
+            [(url, kind, share, campaign, args.concurrency, args.engines, barrier) for share in shares],
+        )
+    manager.shutdown()
+    return {
+        "ok": [x for part in parts for x in part["ok"]],
+        "refused": [x for part in parts for x in part["refused"]],
+        "seconds": max(p["end"] for p in parts) - min(p["start"] for p in parts),
+        "latencies": [x for part in parts for x in part["latencies"]],
+    }
 
 
 def _ms(values: list[float], q: float) -> float:
@@ -236,105 +312,90 @@ def _ms(values: list[float], q: float) -> float:
     return round(1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1) if ordered else 0.0
 
 
-async def main(args: argparse.Namespace) -> dict[str, Any]:
-    url = database_url()
-    arranged = await prepare(url, args.students, args.room)
-    campaign: UUID = arranged["campaign"]
-    students: list[UUID] = arranged["students"]
-    products: list[UUID] = arranged["products"]
-
-    def claim(student_id: UUID) -> Callable[[AsyncSession], Awaitable[Any]]:
-        async def job(db: AsyncSession) -> Any:
-            student = await db.get(User, student_id)
-            assert student is not None
-            return await VoucherService(db).claim(student, campaign, ip="10.1.2.3")
-
-        return job
-
-    claims, claim_seconds, claim_latency = await run_all(
-        url, [claim(s) for s in students], args.concurrency, args.engines
-    )
-    issued = [(v.id, v.student_id) for v in claims if not isinstance(v, FormError)]
-    refused_claims = [e for e in claims if isinstance(e, FormError)]
-
-    rng = random.Random(7)
-
-    def redeem(voucher_id: UUID, student_id: UUID) -> Callable[[AsyncSession], Awaitable[Any]]:
-        product = products[rng.randrange(len(products))]
-
-        async def job(db: AsyncSession) -> Any:
-            student = await db.get(User, student_id)
-            assert student is not None
-            return await VoucherService(db).redeem(student, voucher_id, product, ip="10.1.2.3")
-
-        return job
-
-    redeem_jobs = [redeem(v, s) for v, s in issued]
-    doubled = [redeem(v, s) for v, s in issued[::10]]  # a double click on one voucher in ten
-    mixed = redeem_jobs + doubled
-    order = list(range(len(mixed)))
-    rng.shuffle(order)
-    redemptions, redeem_seconds, redeem_latency = await run_all(
-        url, [mixed[i] for i in order], args.concurrency, args.engines
-    )
-    succeeded = [r for r in redemptions if not isinstance(r, FormError)]
-    refused_redemptions = [r for r in redemptions if isinstance(r, FormError)]
-
+async def _invariants(url: str, campaign: UUID) -> dict[str, Any]:
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         row = await conn.fetchrow(
             "SELECT budget_fen, reserved_fen, issued_count FROM voucher_campaign WHERE id = $1", campaign
         )
-        stored = await conn.fetchval("SELECT count(*) FROM voucher WHERE campaign_id = $1", campaign)
-        redeemed = await conn.fetchval("SELECT count(*) FROM voucher WHERE status = 'redeemed'")
-        twice = await conn.fetchval(
-            "SELECT count(*) FROM (SELECT voucher_id FROM voucher_event WHERE to_status = 'redeemed' "
-            "GROUP BY voucher_id HAVING count(*) > 1) AS t"
-        )
-        events = await conn.fetchval("SELECT count(*) FROM voucher_event")
+        return {
+            "budget_fen": row["budget_fen"],
+            "reserved_fen": row["reserved_fen"],
+            "issued_count": row["issued_count"],
+            "stored": await conn.fetchval("SELECT count(*) FROM voucher WHERE campaign_id = $1", campaign),
+            "redeemed": await conn.fetchval("SELECT count(*) FROM voucher WHERE status = 'redeemed'"),
+            "twice": await conn.fetchval(
+                "SELECT count(*) FROM (SELECT voucher_id FROM voucher_event WHERE to_status = 'redeemed' "
+                "GROUP BY voucher_id HAVING count(*) > 1) AS t"
+            ),
+            "events": await conn.fetchval("SELECT count(*) FROM voucher_event"),
+        }
     finally:
         await conn.close()
+
+
+def main(args: argparse.Namespace) -> dict[str, Any]:
+    url = database_url()
+    arranged = asyncio.run(prepare(url, args.students, args.room))
+    campaign: UUID = arranged["campaign"]
+    products: list[UUID] = arranged["products"]
+
+    claims = run_phase(url, "claim", [(s,) for s in arranged["students"]], campaign, args)
+    issued: list[tuple[UUID, UUID]] = claims["ok"]
+
+    rng = random.Random(7)
+    redemptions = [(v, products[rng.randrange(len(products))], s) for v, s in issued]
+    doubled = [(v, products[rng.randrange(len(products))], s) for v, s in issued[::10]]  # double clicks
+    mixed = redemptions + doubled
+    rng.shuffle(mixed)
+    redeemed = run_phase(url, "redeem", mixed, campaign, args)
+    db = asyncio.run(_invariants(url, campaign))
+
+    succeeded = len(redeemed["ok"])
     checks = {
-        "budget_not_overspent": row["reserved_fen"] <= row["budget_fen"],
-        "budget_exact": row["reserved_fen"] == len(issued) * FACE_VALUE_FEN,
-        "issued_matches_rows": stored == len(issued) == row["issued_count"],
+        "budget_not_overspent": db["reserved_fen"] <= db["budget_fen"],
+        "budget_exact": db["reserved_fen"] == len(issued) * FACE_VALUE_FEN,
+        "issued_matches_rows": db["stored"] == len(issued) == db["issued_count"],
         "issued_equals_room": len(issued) == min(args.room, args.students),
-        "each_voucher_redeemed_once": twice == 0 and redeemed == len(succeeded) == len(issued),
-        "duplicates_refused": len(refused_redemptions) == len(doubled),
-        "audit_log_complete": events == len(issued) + len(succeeded),
+        "each_voucher_redeemed_once": db["twice"] == 0 and db["redeemed"] == succeeded == len(issued),
+        "duplicates_refused": len(redeemed["refused"]) == len(doubled),
+        "audit_log_complete": db["events"] == len(issued) + succeeded,
     }
-    result = {
+    return {
         "database": display_url(url),
         "students": args.students,
         "room": args.room,
+        "processes": args.processes,
         "concurrency": args.concurrency,
         "engines": args.engines,
         "claims": {
-            "attempted": len(claims),
+            "attempted": args.students,
             "issued": len(issued),
-            "refused": len(refused_claims),
-            "seconds": round(claim_seconds, 2),
-            "per_second": round(len(claims) / claim_seconds, 1),
-            "issued_per_second": round(len(issued) / claim_seconds, 1),
-            "p50_ms": _ms(claim_latency, 0.5),
-            "p95_ms": _ms(claim_latency, 0.95),
+            "refused": len(claims["refused"]),
+            "seconds": round(claims["seconds"], 2),
+            "per_second": round(args.students / claims["seconds"], 1),
+            "issued_per_second": round(len(issued) / claims["seconds"], 1),
+            "p50_ms": _ms(claims["latencies"], 0.5),
+            "p95_ms": _ms(claims["latencies"], 0.95),
         },
         "redemptions": {
             "attempted": len(mixed),
-            "succeeded": len(succeeded),
-            "refused_duplicates": len(refused_redemptions),
-            "seconds": round(redeem_seconds, 2),
-            "successful_per_second": round(len(succeeded) / redeem_seconds, 1),
-            "p50_ms": _ms(redeem_latency, 0.5),
-            "p95_ms": _ms(redeem_latency, 0.95),
-            "mean_ms": round(1000 * statistics.fmean(redeem_latency), 1) if redeem_latency else 0,
+            "succeeded": succeeded,
+            "refused_duplicates": len(redeemed["refused"]),
+            "seconds": round(redeemed["seconds"], 2),
+            "successful_per_second": round(succeeded / redeemed["seconds"], 1),
+            "p50_ms": _ms(redeemed["latencies"], 0.5),
+            "p95_ms": _ms(redeemed["latencies"], 0.95),
+            "mean_ms": round(1000 * statistics.fmean(redeemed["latencies"]), 1)
+            if redeemed["latencies"]
+            else 0,
         },
-        "budget": {"budget_fen": row["budget_fen"], "reserved_fen": row["reserved_fen"]},
+        "budget": {"budget_fen": db["budget_fen"], "reserved_fen": db["reserved_fen"]},
         "checks": checks,
         "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    return result
 
 
 def report(result: dict[str, Any]) -> None:
@@ -366,10 +427,11 @@ def cli() -> None:
     )
     parser.add_argument("--students", type=int, default=4000)
     parser.add_argument("--room", type=int, default=3000, help="vouchers the budget holds")
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--engines", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent sessions per process")
+    parser.add_argument("--engines", type=int, default=2, help="connection pools per process")
+    parser.add_argument("--processes", type=int, default=2, help="processes, as app workers")
     args = parser.parse_args()
-    result = asyncio.run(main(args))
+    result = main(args)
     report(result)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"vouchers-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"

@@ -256,15 +256,16 @@ class VoucherService:
 
     # --- the student's side ------------------------------------------------------------------------------
 
-    async def _require_student(self, student: User) -> None:
-        """A verified student, verification not lapsed, not suspended: one query for all three."""
+    @staticmethod
+    def _standing(student: User) -> tuple[Any, Any]:
+        """The student's open suspension (its reason) and verified-until date, as columns to select along."""
         suspended = (
             select(Suspension.reason)
             .where(Suspension.user_id == student.id, Suspension.lifted_at.is_(None))
             .limit(1)
             .scalar_subquery()
         )
-        verification = (
+        valid_until = (
             select(StudentVerification.valid_until)
             .where(
                 StudentVerification.user_id == student.id,
@@ -272,8 +273,11 @@ class VoucherService:
             )
             .scalar_subquery()
         )
-        row = (await self.db.execute(select(suspended, verification))).one()
-        reason, valid_until = row
+        return suspended, valid_until
+
+    @staticmethod
+    def _check_standing(reason: str | None, valid_until: datetime | None) -> None:
+        """A verified student, verification not lapsed, not suspended."""
         if reason is not None:
             raise refuse(_("Your account is suspended from the voucher programme: %(reason)s", reason=reason))
         if valid_until is None or valid_until <= now():
@@ -289,10 +293,15 @@ class VoucherService:
         In one savepoint: count the student's quota, write the voucher and its log row, and reserve its
         value from the budget last, so that the campaign's row lock (which every claim queues on) is held
         only until the commit."""
-        await self._require_student(student)
-        campaign = await self.db.get(Campaign, campaign_id)
-        if campaign is None:
+        found = (
+            await self.db.execute(
+                select(Campaign, *self._standing(student)).where(Campaign.id == campaign_id)
+            )
+        ).first()
+        if found is None:
             raise NotFound
+        campaign, suspension_reason, valid_until = found
+        self._check_standing(suspension_reason, valid_until)
         moment = now()
         quota = (
             pg_insert(StudentQuota)
@@ -392,18 +401,21 @@ class VoucherService:
         )
         found = (
             await self.db.execute(
-                select(Voucher, Campaign, used)
+                select(Voucher, Campaign, Product, used, *self._standing(student))
                 .join(Campaign, Campaign.id == Voucher.campaign_id)
+                .outerjoin(Product, Product.id == product_id)
                 .where(Voucher.id == voucher_id, Voucher.student_id == student.id)
             )
         ).first()
         if found is None:
             raise NotFound
-        voucher, campaign, used_id = found
-        product = await self.db.get(Product, product_id)
+        voucher: Voucher = found[0]
+        campaign: Campaign = found[1]
+        product: Product | None = found[2]
+        used_id, suspension_reason, valid_until = found[3:]
         if product is None or product.status is not ProductStatus.PUBLISHED:
             raise refuse(_("This product is not available for vouchers."), "product")
-        await self._require_student(student)
+        self._check_standing(suspension_reason, valid_until)
         if student.id in await OrganizationService(self.db).member_ids(product.organization_id):
             org = await self.db.get(Organization, product.organization_id)
             raise refuse(
