@@ -26,7 +26,7 @@ from community.vouchers.models import ProductStatus, VoucherStatus
 from community.vouchers.services.campaigns import CampaignInput, VoucherService
 from community.vouchers.services.common import parse_local_datetime
 from community.vouchers.services.products import ProductService
-from community.vouchers.services.reports import ReportService, settlement_csv, settlement_xlsx
+from community.vouchers.services.reports import FLAG_KINDS, ReportService, settlement_csv, settlement_xlsx
 from community.vouchers.services.students import StudentService, UniversityService
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -61,6 +61,7 @@ class VoucherAdminController(Controller):
             proofs=await students.pending_reviews(),
             campaigns=await vouchers.campaigns(),
             flags=await reports.flags(),
+            flag_kinds={kind: _(text) for kind, text in FLAG_KINDS.items()},
             suspensions=await vouchers.suspensions(),
         )
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, select, update
 from community.accounts.models import Organization
 from community.accounts.services import OrganizationService, clean_text
 from community.errors import FormError, NotFound
-from community.i18n import _
+from community.i18n import N_, _
 from community.notifications.services import NotificationService
 from community.vouchers.models import (
     Campaign,
@@ -76,6 +76,13 @@ class FunderReport:
     @property
     def remaining_fen(self) -> int:
         return self.campaign.budget_fen - self.campaign.reserved_fen
+
+
+FLAG_KINDS = {
+    "address": N_("One network address"),
+    "burst": N_("Burst of redemptions"),
+    "confirmations": N_("Confirmations without use"),
+}
 
 
 @dataclass(frozen=True)
