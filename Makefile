@@ -55,6 +55,7 @@ check: lint typecheck test
 bench: database
 	$(BIN)/python -m bench.load --generate $(BENCH_ARGS)
 	$(BIN)/python -m bench.search_bench $(BENCH_SEARCH_ARGS)
+	$(BIN)/python -m bench.vouchers_bench $(BENCH_VOUCHERS_ARGS)
 
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -o community/locales/messages.pot --no-location --sort-output .

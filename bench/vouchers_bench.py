@@ -190,44 +190,51 @@ async def prepare(url: str, students: int, room: int) -> dict[str, Any]:
     return {"campaign": campaign, "products": product_ids, "students": student_ids}
 
 
-async def run_all(
-    url: str, jobs: list[Callable[[AsyncSession], Awaitable[Any]]], concurrency: int, engines: int
-) -> tuple[list[Any], float, float, list[float]]:
-    """Run every job in its own session and transaction, ``concurrency`` at a time over ``engines`` pools.
+class Runner:
+    """Jobs, each in its own session and transaction, ``concurrency`` at a time over ``engines`` pools."""
 
-    Returns the results, the wall-clock start and end (time.time(), to line processes up), and latencies."""
-    pools = [
-        create_async_engine(url, pool_size=max(1, concurrency // engines), max_overflow=0, pool_timeout=60)
-        for _ in range(engines)
-    ]
-    queue: asyncio.Queue[tuple[int, Callable[[AsyncSession], Awaitable[Any]]]] = asyncio.Queue()
-    for item in enumerate(jobs):
-        queue.put_nowait(item)
-    results: list[Any] = [None] * len(jobs)
-    latencies: list[float] = []
+    def __init__(self, url: str, concurrency: int, engines: int) -> None:
+        self.concurrency = concurrency
+        self.engines = engines
+        self.per_pool = max(1, concurrency // engines)
+        self.pools = [
+            create_async_engine(url, pool_size=self.per_pool, max_overflow=0, pool_timeout=60)
+            for _ in range(engines)
+        ]
+        self.latencies: list[float] = []
 
-    async def worker(index: int) -> None:
-        engine = pools[index % engines]
-        while True:
-            try:
+    async def warm(self) -> None:
+        """Open the connections first: what is measured is the work, not the connection set-up."""
+        opened = [await pool.connect() for pool in self.pools for _ in range(self.per_pool)]
+        for connection in opened:
+            await connection.close()
+
+    async def run(self, jobs: list[Callable[[AsyncSession], Awaitable[Any]]]) -> list[Any]:
+        queue: asyncio.Queue[tuple[int, Callable[[AsyncSession], Awaitable[Any]]]] = asyncio.Queue()
+        for item in enumerate(jobs):
+            queue.put_nowait(item)
+        results: list[Any] = [None] * len(jobs)
+
+        async def worker(index: int) -> None:
+            engine = self.pools[index % self.engines]
+            while not queue.empty():
                 position, job = queue.get_nowait()
-            except asyncio.QueueEmpty:
-                return
-            started = time.perf_counter()
-            async with AsyncSession(engine, expire_on_commit=False) as db:
-                try:
-                    results[position] = await job(db)
-                    await db.commit()
-                except FormError as exc:
-                    await db.rollback()
-                    results[position] = exc
-            latencies.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                async with AsyncSession(engine, expire_on_commit=False) as db:
+                    try:
+                        results[position] = await job(db)
+                        await db.commit()
+                    except FormError as exc:
+                        await db.rollback()
+                        results[position] = exc
+                self.latencies.append(time.perf_counter() - started)
 
-    # Open the connections first: what is measured is the work, not the connection set-up.
-    warm = [await pool.connect() for pool in pools for _ in range(max(1, concurrency // engines))]
-    for connection in warm:
-        await connection.close()
-    return results, pools, latencies, worker  # type: ignore[return-value]
+        await asyncio.gather(*(worker(i) for i in range(self.concurrency)))
+        return results
+
+    async def close(self) -> None:
+        for pool in self.pools:
+            await pool.dispose()
 
 
 async def _phase(
@@ -265,19 +272,19 @@ async def _phase(
         return job
 
     jobs = [claim(item[0]) if kind == "claim" else redeem(*item) for item in items]
-    results, pools, latencies, worker = await run_all(url, jobs, concurrency, engines)  # type: ignore[misc]
-    await asyncio.to_thread(barrier.wait)
+    runner = Runner(url, concurrency, engines)
+    await runner.warm()
+    await asyncio.to_thread(barrier.wait)  # every process starts together
     start = time.time()
-    await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    results = await runner.run(jobs)
     end = time.time()
-    for pool in pools:
-        await pool.dispose()
+    await runner.close()
     return {
         "ok": [r for r in results if not isinstance(r, FormError)],
         "refused": [str(r.errors) for r in results if isinstance(r, FormError)],
         "start": start,
         "end": end,
-        "latencies": latencies,
+        "latencies": runner.latencies,
     }
 
 

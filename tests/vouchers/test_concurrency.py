@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from community.errors import FormError
+from community.i18n import _
 from community.vouchers.models import Campaign, Voucher, VoucherEvent, VoucherStatus
 from community.vouchers.services.campaigns import VoucherService
 from tests.vouchers.conftest import World, make_campaign, reload, verified_students
@@ -72,7 +73,7 @@ async def test_200_concurrent_claims_issue_exactly_the_50_the_budget_holds(
     assert len(issued) == 50
     assert len(refused) == 150
     assert {str(e.errors["voucher"]) for e in refused} == {
-        "All vouchers of this campaign have been claimed: its budget is used up."
+        _("All vouchers of this campaign have been claimed: its budget is used up.")
     } or all("budget" in str(e.errors["voucher"]) or "预算" in str(e.errors["voucher"]) for e in refused)
     fresh = await reload(db, Campaign, campaign.id)
     assert fresh.reserved_fen == fresh.budget_fen == 500_000
@@ -124,7 +125,7 @@ async def test_20_concurrent_redemptions_of_one_voucher_exactly_one_succeeds(
     losers = [r for r in results if isinstance(r, FormError)]
     assert len(winners) == 1 and len(losers) == 19
     assert {e.errors["voucher"] for e in losers} == {
-        "This voucher has already been redeemed; its code is on your vouchers page."
+        _("This voucher has already been redeemed; its code is on your vouchers page.")
     }
     fresh = await reload(db, Voucher, voucher.id)
     assert fresh.status is VoucherStatus.REDEEMED
@@ -155,7 +156,7 @@ async def test_concurrent_confirmations_confirm_once(
     results = await _run_concurrently(settings.database_url, [job] * 10)
     assert sum(isinstance(r, Voucher) for r in results) == 1
     assert {r.errors["code"] for r in results if isinstance(r, FormError)} == {
-        "This code was confirmed already."
+        _("This code was confirmed already.")
     }
 
 

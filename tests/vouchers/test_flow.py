@@ -13,6 +13,8 @@ from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.accounts.services import AccountService
+from community.vouchers.labels import label
+from community.vouchers.models import VoucherStatus
 from community.vouchers.services.common import SITE_TZ, now
 from tests.conftest import Mailbox
 from tests.vouchers.conftest import PASSWORD, PRODUCT
@@ -173,8 +175,13 @@ async def test_publish_verify_claim_redeem_confirm_rate_settle(
     for cls, value in (("claims", "1"), ("redemptions", "1"), ("confirmations", "1"), ("ratings", "1")):
         assert re.search(rf'class="{cls}">{value}\b', page.text), cls
     history = await admin.get(f"/admin/vouchers/vouchers/{voucher_id}")
-    for state in ("claimed", "redeemed", "confirmed", "settled"):
-        assert state.capitalize() in history.text or state in history.text.lower()
+    for state in (
+        VoucherStatus.CLAIMED,
+        VoucherStatus.REDEEMED,
+        VoucherStatus.CONFIRMED,
+        VoucherStatus.SETTLED,
+    ):
+        assert label(state) in history.text
 
     # Every page of the zone renders for each kind of visitor.
     for client, url in (

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.accounts.models import MemberRole, Membership
 from community.errors import FormError
+from community.i18n import _
 from community.vouchers.models import Campaign, Product, Voucher, VoucherEvent, VoucherStatus
 from community.vouchers.services.campaigns import VoucherService
 from community.vouchers.services.reports import ReportService
@@ -35,9 +36,10 @@ async def test_a_member_of_the_products_organization_is_refused_with_the_reason(
     await db.commit()
     with pytest.raises(FormError) as refused:
         await vouchers.redeem(student, voucher.id, world.product.id)
-    assert refused.value.errors["product"] == (
-        "You are a member of 智元视界工作室, which makes this product. "
-        "Related parties cannot redeem vouchers for their own products."
+    assert refused.value.errors["product"] == _(
+        "You are a member of %(org)s, which makes this product. Related parties cannot redeem "
+        "vouchers for their own products.",
+        org="智元视界工作室",
     )
     assert (await reload(db, Voucher, voucher.id)).status is VoucherStatus.CLAIMED
 
@@ -56,7 +58,9 @@ async def test_an_expired_voucher_cannot_be_redeemed_and_expires_with_its_budget
     await db.commit()
     with pytest.raises(FormError) as refused:
         await vouchers.redeem(student, voucher.id, world.product.id)
-    assert "expired" in refused.value.errors["voucher"]
+    assert refused.value.errors["voucher"] == _(
+        "This voucher expired on %(date)s and can no longer be redeemed.", date=past.date()
+    )
     assert await vouchers.expire_due() == 1
     await db.commit()
     fresh = await reload(db, Voucher, voucher.id)
@@ -64,7 +68,7 @@ async def test_an_expired_voucher_cannot_be_redeemed_and_expires_with_its_budget
     assert (await reload(db, Campaign, world.campaign.id)).reserved_fen == 0
     with pytest.raises(FormError) as again:
         await vouchers.redeem(student, voucher.id, world.product.id)
-    assert again.value.errors["voucher"] == "This voucher has expired and can no longer be redeemed."
+    assert again.value.errors["voucher"] == _("This voucher has expired and can no longer be redeemed.")
 
 
 async def test_closing_a_campaign_expires_unredeemed_vouchers(world: World, services: AsyncSession) -> None:
@@ -81,8 +85,8 @@ async def test_closing_a_campaign_expires_unredeemed_vouchers(world: World, serv
     with pytest.raises(FormError) as refused:
         await vouchers.claim(students[1], world.campaign.id)
     assert refused.value.errors["voucher"] in {
-        "This campaign has ended.",
-        "You already hold 2 voucher(s) of this campaign, the most it allows per student.",
+        _("This campaign has ended."),
+        _("You already hold %(n)s voucher(s) of this campaign, the most it allows per student.", n=2),
     }
 
 
@@ -92,7 +96,7 @@ async def test_unverified_and_expired_students_cannot_claim(world: World, servic
     vouchers = VoucherService(db)
     with pytest.raises(FormError) as refused:
         await vouchers.claim(nobody, world.campaign.id)
-    assert refused.value.errors["voucher"] == "Verify that you are a student of a Wuhan university first."
+    assert refused.value.errors["voucher"] == _("Verify that you are a student of a Wuhan university first.")
     (student,) = await verified_students(db, world.university_id, 1)
     from community.vouchers.models import StudentVerification
 
@@ -103,7 +107,7 @@ async def test_unverified_and_expired_students_cannot_claim(world: World, servic
     )
     with pytest.raises(FormError) as lapsed:
         await vouchers.claim(student, world.campaign.id)
-    assert lapsed.value.errors["voucher"] == "Your student verification has expired; renew it first."
+    assert lapsed.value.errors["voucher"] == _("Your student verification has expired; renew it first.")
 
 
 async def test_one_voucher_per_student_per_product_and_the_product_cap(
@@ -120,14 +124,16 @@ async def test_one_voucher_per_student_per_product_and_the_product_cap(
     with pytest.raises(FormError) as same:
         await vouchers.redeem(students[0], second.id, world.product.id)
     assert same.value.errors["product"] in {
-        "You have already used a voucher for this product.",
-        "This product has used up its share of this campaign's vouchers.",
+        _("You have already used a voucher for this product."),
+        _("This product has used up its share of this campaign's vouchers."),
     }
     other = await vouchers.claim(students[1], campaign.id)
     await db.commit()
     with pytest.raises(FormError) as full:
         await vouchers.redeem(students[1], other.id, world.product.id)
-    assert full.value.errors["product"] == "This product has used up its share of this campaign's vouchers."
+    assert full.value.errors["product"] == _(
+        "This product has used up its share of this campaign's vouchers."
+    )
     # The other product still has room.
     done = await vouchers.redeem(students[1], other.id, world.other_product.id)
     assert done.status is VoucherStatus.REDEEMED
@@ -142,7 +148,7 @@ async def test_a_campaign_only_admits_its_domains(world: World, services: AsyncS
     await db.commit()
     with pytest.raises(FormError) as refused:
         await vouchers.redeem(student, voucher.id, world.product.id)
-    assert refused.value.errors["product"] == "This campaign's vouchers cannot be used for this product."
+    assert refused.value.errors["product"] == _("This campaign's vouchers cannot be used for this product.")
     assert (
         await vouchers.redeem(student, voucher.id, world.other_product.id)
     ).status is VoucherStatus.REDEEMED
@@ -164,7 +170,7 @@ async def test_ratings_need_a_confirmed_trial_and_count_once(world: World, servi
     await db.commit()
     with pytest.raises(FormError) as twice:
         await vouchers.rate(student, voucher.id, "1", "")
-    assert twice.value.errors["stars"] == "You have already rated this product."
+    assert twice.value.errors["stars"] == _("You have already rated this product.")
     product = await reload(db, Product, world.product.id)
     assert (product.rating_count, product.rating_sum) == (1, 5)
 
@@ -179,7 +185,7 @@ async def test_another_organization_cannot_confirm_a_code(world: World, services
     await db.commit()
     with pytest.raises(FormError) as refused:
         await vouchers.confirm(stranger, voucher.redemption_code or "")
-    assert refused.value.errors["code"] == "This code is for a product of another organization."
+    assert refused.value.errors["code"] == _("This code is for a product of another organization.")
     for junk in ("", "x" * 10_000, "' OR 1=1 --", "ＡＢＣ😀"):
         with pytest.raises(FormError):
             await vouchers.confirm(world.opc_member, junk)
