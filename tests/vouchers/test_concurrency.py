@@ -18,7 +18,7 @@ from community.vouchers.services.campaigns import VoucherService
 from tests.vouchers.conftest import World, make_campaign, reload, verified_students
 
 ENGINES = 4
-CONNECTIONS_PER_ENGINE = 10
+CONNECTIONS_PER_ENGINE = 5  # 20 connections in all: PostgreSQL here is shared (max_connections 100)
 
 
 async def _run_concurrently(database_url: str, jobs: list[Any]) -> list[Any]:

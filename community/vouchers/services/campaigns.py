@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -66,13 +66,34 @@ if TYPE_CHECKING:
 # Redemption codes: no 0/O, 1/I/L, so that a code read aloud or copied by hand is still right.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
-SPENT_COLUMNS = (
-    Voucher.status,
-    Voucher.product_id,
-    Voucher.redemption_code,
-    Voucher.redeemed_at,
-    Voucher.redeemed_ip,
-    Voucher.updated_at,
+REDEEM_SQL = text(
+    """
+    WITH target AS (
+        SELECT id FROM voucher
+        WHERE id = :voucher_id AND student_id = :student_id AND status = 'claimed' AND expires_at > :moment
+        FOR UPDATE
+    ), quota AS (
+        INSERT INTO voucher_product_quota AS q
+            (id, campaign_id, product_id, used, cap, created_at, updated_at)
+        SELECT :quota_id, :campaign_id, :product_id, 1, :cap, :moment, :moment FROM target
+        ON CONFLICT ON CONSTRAINT uq_voucher_product_quota
+        DO UPDATE SET used = q.used + 1, updated_at = :moment WHERE q.used < q.cap
+        RETURNING used
+    ), spent AS (
+        UPDATE voucher
+        SET status = 'redeemed', product_id = :product_id, redemption_code = :code, redeemed_at = :moment,
+            redeemed_ip = CAST(CAST(:ip AS text) AS inet), updated_at = :moment
+        WHERE id IN (SELECT id FROM target) AND EXISTS (SELECT 1 FROM quota)
+        RETURNING id
+    ), logged AS (
+        INSERT INTO voucher_event
+            (id, voucher_id, from_status, to_status, actor_id, ip, reason, created_at, updated_at)
+        SELECT :event_id, id, 'claimed', 'redeemed', :student_id, CAST(CAST(:ip AS text) AS inet), '',
+            :moment, :moment
+        FROM spent
+    )
+    SELECT (SELECT count(*) FROM target) AS found, (SELECT id FROM spent) AS spent
+    """
 )
 REVIEW_MAX = 2000
 
@@ -431,62 +452,47 @@ class VoucherService:
         if used_id is not None:
             raise refuse(_("You have already used a voucher for this product."), "product")
         moment = now()
-        spend = (
-            update(Voucher)
-            .where(
-                Voucher.id == voucher_id,
-                Voucher.student_id == student.id,
-                Voucher.status == VoucherStatus.CLAIMED,
-                Voucher.expires_at > moment,
-            )
-            .values(
-                status=VoucherStatus.REDEEMED,
-                product_id=product_id,
-                redemption_code=new_redemption_code(),
-                redeemed_at=moment,
-                redeemed_ip=ip,
-                updated_at=moment,
-            )
-            .returning(*SPENT_COLUMNS)
-            .execution_options(synchronize_session=False)
-        )
-        quota = (
-            pg_insert(ProductQuota)
-            .values(
-                id=uuid4(),
-                campaign_id=campaign.id,
-                product_id=product_id,
-                used=1,
-                cap=campaign.per_product_cap,
-                created_at=moment,
-                updated_at=moment,
-            )
-            .on_conflict_do_update(
-                constraint="uq_voucher_product_quota",
-                set_={"used": ProductQuota.used + 1, "updated_at": func.now()},
-                where=ProductQuota.used < ProductQuota.cap,
-            )
-            .returning(ProductQuota.used)
-        )
+        code = new_redemption_code()
+        # One statement: lock the voucher if it is still claimed and unexpired, count it against the
+        # product's cap, spend it, and log it; if the voucher was taken or the cap is full, nothing at all
+        # is written (no savepoint needed: there is nothing to undo).
         try:
-            async with self.db.begin_nested():
-                spent = (await self.db.execute(spend)).first()
-                if spent is None:
-                    raise _Stop("state")
-                if (await self.db.execute(quota)).first() is None:
-                    raise _Stop("product_cap")
-                await self._log(voucher_id, VoucherStatus.CLAIMED, VoucherStatus.REDEEMED, student.id, ip)
-        except _Stop as stop:
-            if stop.reason == "state":
-                raise refuse(await self._why_not_redeemable(voucher_id, moment)) from None
-            raise refuse(
-                _("This product has used up its share of this campaign's vouchers."), "product"
-            ) from None
-        except IntegrityError as exc:  # the same student, another voucher, the same product, the same moment
+            statement = await self.db.execute(
+                REDEEM_SQL,
+                {
+                    "voucher_id": voucher_id,
+                    "student_id": student.id,
+                    "campaign_id": campaign.id,
+                    "product_id": product_id,
+                    "cap": campaign.per_product_cap,
+                    "code": code,
+                    "ip": ip,
+                    "moment": moment,
+                    "quota_id": uuid4(),
+                    "event_id": uuid4(),
+                },
+            )
+            row = statement.one()
+        except IntegrityError as exc:
+            # The same student redeeming another voucher for the same product at the same moment: the unique
+            # index refused it and PostgreSQL aborted the transaction, so it is rolled back as a whole.
+            await self.db.rollback()
             raise refuse(_("You have already used a voucher for this product."), "product") from exc
-        # What the UPDATE wrote, put on the object as loaded (no second query, nothing marked changed).
-        for column, value in zip(SPENT_COLUMNS, spent, strict=True):
-            set_committed_value(voucher, column.key, value)
+        found, spent = row
+        if not found:
+            raise refuse(await self._why_not_redeemable(voucher_id, moment))
+        if spent is None:
+            raise refuse(_("This product has used up its share of this campaign's vouchers."), "product")
+        # What the statement wrote, put on the object as loaded (no second query, nothing marked changed).
+        for key, value in (
+            ("status", VoucherStatus.REDEEMED),
+            ("product_id", product_id),
+            ("redemption_code", code),
+            ("redeemed_at", moment),
+            ("redeemed_ip", ip),
+            ("updated_at", moment),
+        ):
+            set_committed_value(voucher, key, value)
         return voucher
 
     async def _why_not_redeemable(self, voucher_id: UUID, moment: datetime) -> str:
