@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -66,6 +65,41 @@ if TYPE_CHECKING:
 # Redemption codes: no 0/O, 1/I/L, so that a code read aloud or copied by hand is still right.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
+CLAIM_SQL = text(
+    """
+    WITH reserved AS (
+        UPDATE voucher_campaign AS c
+        SET reserved_fen = c.reserved_fen + c.face_value_fen, issued_count = c.issued_count + 1
+        WHERE c.id = :campaign_id AND c.status = 'active' AND c.starts_at <= :moment AND c.ends_at > :moment
+            AND c.reserved_fen + c.face_value_fen <= c.budget_fen
+            AND NOT EXISTS (
+                SELECT 1 FROM voucher_student_quota AS q
+                WHERE q.campaign_id = :campaign_id AND q.student_id = :student_id AND q.used >= q.cap
+            )
+        RETURNING c.id, c.face_value_fen, c.ends_at, c.per_student_cap
+    ), quota AS (
+        INSERT INTO voucher_student_quota AS q
+            (id, campaign_id, student_id, used, cap, created_at, updated_at)
+        SELECT :quota_id, id, :student_id, 1, per_student_cap, :moment, :moment FROM reserved
+        ON CONFLICT ON CONSTRAINT uq_voucher_student_quota
+        DO UPDATE SET used = q.used + 1, updated_at = :moment
+        RETURNING used
+    ), issued AS (
+        INSERT INTO voucher (id, campaign_id, student_id, status, face_value_fen, expires_at, void_reason,
+            created_at, updated_at)
+        SELECT :voucher_id, id, :student_id, 'claimed', face_value_fen, ends_at, '', :moment, :moment
+        FROM reserved
+        RETURNING id
+    ), logged AS (
+        INSERT INTO voucher_event
+            (id, voucher_id, from_status, to_status, actor_id, ip, reason, created_at, updated_at)
+        SELECT :event_id, id, NULL, 'claimed', :student_id, CAST(CAST(:ip AS text) AS inet), '',
+            :moment, :moment
+        FROM issued
+    )
+    SELECT (SELECT id FROM issued)
+    """
+)
 REDEEM_SQL = text(
     """
     WITH target AS (
@@ -311,9 +345,9 @@ class VoucherService:
     async def claim(self, student: User, campaign_id: UUID, ip: str | None = None) -> Voucher:
         """Issue one voucher of the campaign to the student, within the budget and the per-student cap.
 
-        In one savepoint: count the student's quota, write the voucher and its log row, and reserve its
-        value from the budget last, so that the campaign's row lock (which every claim queues on) is held
-        only until the commit."""
+        One statement reserves the face value from the budget (taking the campaign's row lock, which every
+        claim queues on, until the commit right after), counts the student's quota and writes the voucher
+        and its log row; when the budget, the dates or the cap say no, it writes nothing."""
         found = (
             await self.db.execute(
                 select(Campaign, *self._standing(student)).where(Campaign.id == campaign_id)
@@ -323,77 +357,45 @@ class VoucherService:
             raise NotFound
         campaign, suspension_reason, valid_until = found
         self._check_standing(suspension_reason, valid_until)
+        cap = campaign.per_student_cap  # read now: a rollback below expires the loaded campaign
         moment = now()
-        quota = (
-            pg_insert(StudentQuota)
-            .values(
-                id=uuid4(),
-                campaign_id=campaign_id,
-                student_id=student.id,
-                used=1,
-                cap=campaign.per_student_cap,
-                created_at=moment,
-                updated_at=moment,
-            )
-            .on_conflict_do_update(
-                constraint="uq_voucher_student_quota",
-                set_={"used": StudentQuota.used + 1, "updated_at": func.now()},
-                where=StudentQuota.used < StudentQuota.cap,
-            )
-            .returning(StudentQuota.used)
-        )
         voucher_id = uuid4()
-        write = (
-            insert(Voucher)
-            .values(
-                id=voucher_id,
-                campaign_id=campaign_id,
-                student_id=student.id,
-                status=VoucherStatus.CLAIMED,
-                face_value_fen=campaign.face_value_fen,
-                expires_at=campaign.ends_at,
-                created_at=moment,
-                updated_at=moment,
-            )
-            .returning(Voucher)
-        )
-        reserve = (
-            update(Campaign)
-            .where(
-                Campaign.id == campaign_id,
-                Campaign.status == CampaignStatus.ACTIVE,
-                Campaign.starts_at <= moment,
-                Campaign.ends_at > moment,
-                Campaign.reserved_fen + Campaign.face_value_fen <= Campaign.budget_fen,
-            )
-            .values(
-                reserved_fen=Campaign.reserved_fen + Campaign.face_value_fen,
-                issued_count=Campaign.issued_count + 1,
-            )
-            .returning(Campaign.ends_at)
-            .execution_options(synchronize_session=False)
-        )
-        # A savepoint: a refusal undoes the quota counted here, and nothing else of the caller's transaction.
         try:
-            async with self.db.begin_nested():
-                if (await self.db.execute(quota)).first() is None:
-                    raise _Stop("student_cap")
-                voucher = (await self.db.execute(write)).scalar_one()
-                await self._log(voucher_id, None, VoucherStatus.CLAIMED, student.id, ip)
-                reserved = (await self.db.execute(reserve)).first()
-                if reserved is None:
-                    raise _Stop("budget")
-        except _Stop as stop:
-            if stop.reason == "student_cap":
-                raise refuse(
-                    _(
-                        "You already hold %(n)s voucher(s) of this campaign, the most it allows per student.",
-                        n=campaign.per_student_cap,
-                    )
-                ) from None
+            statement = await self.db.execute(
+                CLAIM_SQL,
+                {
+                    "campaign_id": campaign_id,
+                    "student_id": student.id,
+                    "voucher_id": voucher_id,
+                    "quota_id": uuid4(),
+                    "event_id": uuid4(),
+                    "ip": ip,
+                    "moment": moment,
+                },
+            )
+            issued = statement.scalar_one()
+        except IntegrityError as exc:
+            # Two claims of one student at the same moment went past the cap: the CHECK on the quota refused
+            # the second and PostgreSQL aborted its transaction, which is rolled back as a whole.
+            await self.db.rollback()
+            raise refuse(self._cap_message(cap)) from exc
+        if issued is None:
+            used = await self.db.scalar(
+                select(StudentQuota.used).where(
+                    StudentQuota.campaign_id == campaign_id, StudentQuota.student_id == student.id
+                )
+            )
+            if used is not None and used >= campaign.per_student_cap:
+                raise refuse(self._cap_message(campaign.per_student_cap))
             await self.db.refresh(campaign)
-            raise refuse(await self._why_no_claim(campaign_id, moment)) from None
+            raise refuse(await self._why_no_claim(campaign_id, moment))
+        voucher = await self.db.get(Voucher, voucher_id)
+        assert voucher is not None
         return voucher
+
+    @staticmethod
+    def _cap_message(cap: int) -> str:
+        return _("You already hold %(n)s voucher(s) of this campaign, the most it allows per student.", n=cap)
 
     async def _why_no_claim(self, campaign_id: UUID, moment: datetime) -> str:
         campaign = await self.db.get(Campaign, campaign_id)
