@@ -408,8 +408,9 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
 def report(result: dict[str, Any]) -> None:
     c, r = result["claims"], result["redemptions"]
     print(
-        f"database {result['database']} · {result['concurrency']} concurrent sessions over "
-        f"{result['engines']} pools · {result['cpus']} CPUs"
+        f"database {result['database']} · {result['processes']} processes × {result['concurrency']} "
+        f"concurrent sessions over {result['engines']} pools each · {result['cpus']} CPUs, "
+        f"load average {result['load_average'][0]:.1f}"
     )
     print(
         f"claims:      {c['attempted']} attempted, {c['issued']} issued, {c['refused']} refused (budget) "
