@@ -263,3 +263,51 @@ async def test_published_products_are_searchable_and_withdrawn_ones_leave_the_in
     await opc.submit(f"/products/{product_id}/withdraw", {"reason": "升级维护"})
     await outbox_drained(db)
     assert "论文润色助手" not in re.sub(r"</?mark>", "", (await visitor.get("/search?q=润色")).text)
+
+
+async def test_an_opc_confirms_through_the_api(make_client: Any, services: AsyncSession) -> None:
+    from sqlalchemy import select
+
+    from community.accounts.models import User
+    from community.vouchers.models import Product
+    from community.vouchers.services.campaigns import VoucherService
+    from tests.vouchers.conftest import make_campaign, verified_students
+
+    await AccountService(services).create_admin("admin@example.com", PASSWORD, "管理员")
+    await services.commit()
+    admin_user = await AccountService(services).by_email("admin@example.com")
+    assert admin_user is not None
+    opc = await make_client()
+    await opc.register("opc@example.com")
+    await opc.submit("/orgs/new", {"name": "一人公司", "org_type": "opc", "slug": "one"})
+    response = await opc.submit("/products/new", {**PRODUCT, "action": "submit"})
+    product_id = str(response.url.path).rsplit("/", 1)[-1]
+    admin = await make_client()
+    await admin.login("admin@example.com")
+    await admin.submit(f"/admin/vouchers/products/{product_id}/review", {"decision": "publish"})
+
+    campaign = await make_campaign(services, admin_user)
+    from community.vouchers.services.students import UniversityService
+
+    whu = next(u for u in await UniversityService(services).list() if "whu.edu.cn" in u.email_domains)
+    (student,) = await verified_students(services, whu.id, 1)
+    vouchers = VoucherService(services)
+    voucher = await vouchers.claim(student, campaign.id)
+    product = await services.scalar(select(Product))
+    assert product is not None
+    voucher = await vouchers.redeem(student, voucher.id, product.id)
+    await services.commit()
+    assert await services.scalar(select(User).where(User.id == student.id)) is not None
+
+    waiting = (await opc.get("/api/v1/vouchers/redemptions")).json()
+    assert [w["code"].replace("-", "") for w in waiting] == [voucher.redemption_code]
+    headers = {"x-csrftoken": await opc.csrf_token()}
+    done = await opc.client.post(
+        "/api/v1/vouchers/confirm", json={"code": waiting[0]["code"]}, headers=headers
+    )
+    assert done.status_code == 200 and done.json()["status"] == "confirmed"
+    again = await opc.client.post(
+        "/api/v1/vouchers/confirm", json={"code": waiting[0]["code"]}, headers=headers
+    )
+    assert again.status_code == 400 and again.json()["errors"]["code"]
+    assert (await opc.get("/api/v1/vouchers/redemptions")).json() == []

@@ -4,6 +4,7 @@ suspension, settlement, and the audit log."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -266,3 +267,31 @@ async def test_a_second_product_of_the_same_opc_is_published(world: World, servi
         services, world.admin, world.opc_member, world.opc.id, name="第三个产品"
     )
     assert product.published_at is not None
+
+
+async def test_a_lapsing_verification_is_renewed_by_a_new_code(
+    world: World, services: AsyncSession, settings: Any, mailbox: Any
+) -> None:
+    import re
+
+    from community.notifications.email import Mailer
+    from community.vouchers.models import StudentVerification
+    from community.vouchers.services.students import StudentService
+
+    db = services
+    (student,) = await verified_students(db, world.university_id, 1)
+    soon = student.created_at + timedelta(days=3)
+    await db.execute(
+        update(StudentVerification).where(StudentVerification.user_id == student.id).values(valid_until=soon)
+    )
+    await db.commit()
+    students = StudentService(db)
+    assert (await students.status(student.id)).may_renew
+    await students.start_email(student, str(world.university_id), "s0.new@whu.edu.cn", Mailer(settings))
+    # Still verified while the new code travels.
+    assert (await students.status(student.id)).verified
+    code = re.search(r"\b(\d{6})\b", mailbox.body(mailbox.wait_for("s0.new@whu.edu.cn")))
+    assert code
+    renewed = await students.confirm_code(student, code.group(1))
+    assert renewed.email == "s0.new@whu.edu.cn"
+    assert renewed.valid_until is not None and renewed.valid_until > soon + timedelta(days=300)
