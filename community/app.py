@@ -51,7 +51,7 @@ from community.matching.embedder import get_embedder
 from community.matching.jobs import register_matching_jobs
 from community.notifications.controllers import NotificationApiController, NotificationController
 from community.notifications.email import Mailer
-from community.pages import home, switch_language, upcoming_zone
+from community.pages import home, switch_language
 from community.scenarios.controllers.admin import ScenarioAdminController
 from community.scenarios.controllers.api import ScenarioApiController
 from community.scenarios.controllers.capabilities import CapabilityController
@@ -65,6 +65,11 @@ from community.search.backends.base import SearchBackend
 from community.search.controllers import SearchApiController, SearchController
 from community.search.services import OutboxDelivery, register_type, search_health
 from community.search.text import ensure_jieba
+from community.vouchers.controllers.admin import VoucherAdminController
+from community.vouchers.controllers.api import VoucherApiController
+from community.vouchers.controllers.products import ProductController
+from community.vouchers.controllers.vouchers import VoucherController
+from community.vouchers.services.products import PRODUCT_DOC_TYPE, product_documents
 from community.web import EXCEPTION_HANDLERS, SecurityHeadersMiddleware
 
 logger = logging.getLogger(__name__)
@@ -114,6 +119,7 @@ def register_search_types() -> None:
     register_type(SCENARIO_DOC_TYPE, N_("Scenarios"), scenario_documents)
     register_type(CAPABILITY_DOC_TYPE, N_("OPC capabilities"), capability_documents)
     register_type(TOPIC_DOC_TYPE, N_("Forum topics"), topic_documents)
+    register_type(PRODUCT_DOC_TYPE, N_("AI products"), product_documents)
 
 
 def make_search_backend(settings: Settings, alchemy_config: SQLAlchemyAsyncConfig) -> SearchBackend:
@@ -215,7 +221,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             home,
             switch_language,
-            upcoming_zone,
             healthz,
             AuthController,
             AccountController,
@@ -234,6 +239,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *IMPORT_CONTROLLERS,
             *LIST_CONTROLLERS,
             *FORUM_ROUTES,
+            ProductController,
+            VoucherController,
+            VoucherAdminController,
+            VoucherApiController,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         plugins=[SQLAlchemyPlugin(config=alchemy_config), HTMXPlugin(), CommunityCLIPlugin()],

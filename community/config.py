@@ -89,6 +89,9 @@ class Settings:
     stale_draft_days: int = 30
     # How often each process looks for answers falling due (each reminder is still sent once).
     reminder_interval_seconds: int = 900
+    # Vouchers: claims and redemptions per minute per account (and per client address without one).
+    voucher_claim_rate_per_minute: int = 10
+    voucher_redeem_rate_per_minute: int = 10
     # Search: PostgreSQL unless MEILISEARCH_URL is set. The outbox worker runs in every app process.
     meilisearch_url: str | None = None
     meilisearch_api_key: str | None = None
@@ -113,6 +116,11 @@ class Settings:
     @property
     def mail_dir(self) -> Path:
         return self.var_dir / "mail"
+
+    @property
+    def proof_dir(self) -> Path:
+        """Students' uploaded proofs: outside the static files, served to admins only."""
+        return self.var_dir / "proofs"
 
     @property
     def sync_database_url(self) -> str:
@@ -157,6 +165,8 @@ class Settings:
             embedding_model=os.environ.get("COMMUNITY_EMBEDDING_MODEL") or None,
             matching_push_threshold=float(os.environ.get("MATCHING_PUSH_THRESHOLD") or 0.3),
             matching_weekly_cap=_env_int("MATCHING_WEEKLY_CAP", 3),
+            voucher_claim_rate_per_minute=_env_int("VOUCHER_CLAIM_RATE_PER_MINUTE", 10),
+            voucher_redeem_rate_per_minute=_env_int("VOUCHER_REDEEM_RATE_PER_MINUTE", 10),
         )
 
 

@@ -47,7 +47,8 @@ def import_models() -> None:
     import community.matching.models
     import community.notifications.models
     import community.scenarios.models
-    import community.search.models  # noqa: F401
+    import community.search.models
+    import community.vouchers.models  # noqa: F401
 
 
 def upgrade_schema(url: str) -> None:

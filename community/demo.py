@@ -15,6 +15,7 @@ from community.accounts.models import MemberRole, Membership, Organization, OrgT
 from community.accounts.services import AccountService, hash_password, organization_document
 from community.forum.demo import load_forum_demo
 from community.search.services import enqueue_upsert
+from community.vouchers.demo import load_voucher_demo
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -140,7 +141,7 @@ def _credentials(settings: Settings) -> tuple[str, str, bool]:
     return admin, member, True
 
 
-ZONES = ("scenarios", "forum", "matching")
+ZONES = ("scenarios", "forum", "vouchers", "matching")
 
 
 async def load_demo(db: AsyncSession, settings: Settings, zones: Sequence[str] = ZONES) -> list[str]:
@@ -213,6 +214,8 @@ async def load_demo(db: AsyncSession, settings: Settings, zones: Sequence[str] =
         report += await load_scenario_demo(db, admin, member_hash)
     if "forum" in zones:
         report.extend(await load_forum_demo(db, member_hash))
+    if "vouchers" in zones:
+        report.extend(await load_voucher_demo(db, admin))
     if "matching" in zones:
         report.extend(await load_matching_demo(db, settings, admin))
     report.append(f"Log in as the admin: {ADMIN_EMAIL} / {admin_password}")

@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.accounts.services import AccountService, OrganizationService
-from community.i18n import LOCALE_COOKIE, N_, gettext, normalize_locale
+from community.i18n import LOCALE_COOKIE, normalize_locale
 from community.scenarios.labels import format_budget, label
 from community.scenarios.services.scenarios import ScenarioFilters, ScenarioService, today
 from community.vocabulary import org_type_label
@@ -49,31 +49,3 @@ async def switch_language(
     if user := request.scope.get("user"):
         await AccountService(db_session).set_locale(user, locale)
     return response
-
-
-# The zones named in the navigation. Each gets its own package as its issue lands and takes over its path;
-# until then its page says what it will offer, so no menu entry leads nowhere.
-UPCOMING_ZONES: dict[str, tuple[str, str]] = {
-    "forum": (
-        N_("Tech exchange"),
-        N_(
-            "Articles, code sharing and Q&A on large models, AI coding and agents, with a directory of "
-            "mainstream AI frameworks, open models and agent tools."
-        ),
-    ),
-    "products": (
-        N_("AI products"),
-        N_("AI products made by OPCs, rated by the students who tried them."),
-    ),
-    "vouchers": (
-        N_("Experience vouchers"),
-        N_("Students of Wuhan's universities redeem AI product experience vouchers to try OPCs' products."),
-    ),
-}
-
-
-@get(["/products", "/vouchers"], name="upcoming_zone")
-async def upcoming_zone(request: Request[Any, Any, Any]) -> Template:
-    key = request.url.path.strip("/")
-    title, description = UPCOMING_ZONES[key]
-    return render(request, "zones/upcoming.html", title=gettext(title), description=gettext(description))

@@ -1,0 +1,170 @@
+"""JSON API (/api/v1) for products, and for an OPC that automates confirming redemptions.
+
+Errors are problem details: a refused code or a broken rule is 400 with ``errors`` per field (the reason in
+words); a product the caller may not see is 404.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from community.accounts.guards import requires_login
+from community.accounts.models import User
+from community.errors import NotFound
+from community.vocabulary import DOMAINS
+from community.vouchers.controllers.deps import DEPENDENCIES, client_ip
+from community.vouchers.models import Product, Voucher, VoucherStatus
+from community.vouchers.services.campaigns import VoucherService, format_code
+from community.vouchers.services.products import ProductService, average
+
+
+class ProductOut(msgspec.Struct):
+    id: UUID
+    name: str
+    summary: str
+    domains: list[str]
+    organization: str
+    voucher_benefit: str
+    website: str | None
+    screenshots: list[str]
+    verified_ratings: int
+    average_rating: float | None
+    url: str
+    published_at: datetime | None
+
+
+class ProductDetailOut(ProductOut):
+    description: str = ""
+    how_to_try: str = ""
+
+
+class ProductPageOut(msgspec.Struct):
+    items: list[ProductOut]
+    total: int
+    page: int
+    pages: int
+
+
+class ConfirmIn(msgspec.Struct):
+    code: str
+
+
+class RedemptionOut(msgspec.Struct):
+    voucher_id: UUID
+    code: str
+    status: str
+    product_id: UUID
+    product: str
+    redeemed_at: datetime | None
+    confirmed_at: datetime | None
+
+
+def _product_out(product: Product, org_name: str) -> ProductOut:
+    return ProductOut(
+        id=product.id,
+        name=product.name,
+        summary=product.summary,
+        domains=list(product.domains),
+        organization=org_name,
+        voucher_benefit=product.voucher_benefit,
+        website=product.website,
+        screenshots=list(product.screenshots),
+        verified_ratings=product.rating_count,
+        average_rating=average(product),
+        url=f"/products/{product.id}",
+        published_at=product.published_at,
+    )
+
+
+def _redemption_out(voucher: Voucher, product: Product) -> RedemptionOut:
+    assert voucher.product_id is not None
+    return RedemptionOut(
+        voucher_id=voucher.id,
+        code=format_code(voucher.redemption_code),
+        status=voucher.status.value,
+        product_id=voucher.product_id,
+        product=product.name,
+        redeemed_at=voucher.redeemed_at,
+        confirmed_at=voucher.confirmed_at,
+    )
+
+
+class VoucherApiController(Controller):
+    path = "/api/v1"
+    dependencies = DEPENDENCIES
+    tags = ["vouchers"]
+
+    @get("/products", summary="Published AI products, ranked by verified student ratings")
+    async def list_products(
+        self,
+        products: NamedDependency[ProductService],
+        domain: Annotated[str | None, QueryParameter()] = None,
+        sort: Annotated[str, QueryParameter(pattern="^(rating|newest)$")] = "rating",
+        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
+    ) -> ProductPageOut:
+        gallery = await products.gallery(domain=domain if domain in DOMAINS else None, page=page, sort=sort)
+        return ProductPageOut(
+            items=[_product_out(p, name) for p, name in gallery.items],
+            total=gallery.total,
+            page=gallery.page,
+            pages=gallery.pages,
+        )
+
+    @get("/products/{product_id:uuid}", summary="One product")
+    async def get_product(
+        self,
+        request: Request[Any, Any, Any],
+        product_id: FromPath[UUID],
+        products: NamedDependency[ProductService],
+    ) -> ProductDetailOut:
+        try:
+            product, org, _access = await products.get_for(request.scope.get("user"), product_id)
+        except NotFound as exc:
+            raise NotFoundException from exc
+        base = _product_out(product, org.name)
+        return ProductDetailOut(
+            **{f: getattr(base, f) for f in base.__struct_fields__},
+            description=product.description,
+            how_to_try=product.how_to_try,
+        )
+
+    @get(
+        "/vouchers/redemptions",
+        guards=[requires_login],
+        summary="Redemptions of the caller's OPC products (awaiting confirmation by default)",
+    )
+    async def redemptions(
+        self,
+        request: Request[User, Any, Any],
+        products: NamedDependency[ProductService],
+        vouchers: NamedDependency[VoucherService],
+        status: Annotated[str, QueryParameter(pattern="^(redeemed|confirmed|settled)$")] = "redeemed",
+    ) -> list[RedemptionOut]:
+        ids = [org.id for org in await products.opc_organizations_of(request.user)]
+        rows = await vouchers.redemptions_of_organizations(ids, [VoucherStatus(status)])
+        return [_redemption_out(v, p) for v, p in rows]
+
+    @post(
+        "/vouchers/confirm",
+        guards=[requires_login],
+        status_code=200,
+        summary="Confirm that the trial behind a redemption code was delivered (the code is used up)",
+    )
+    async def confirm(
+        self,
+        request: Request[User, Any, Any],
+        data: JSONBody[ConfirmIn],
+        vouchers: NamedDependency[VoucherService],
+    ) -> RedemptionOut:
+        voucher = await vouchers.confirm(request.user, data.code, client_ip(request))
+        product = await vouchers.db.get(Product, voucher.product_id)
+        assert product is not None
+        return _redemption_out(voucher, product)

@@ -1,0 +1,487 @@
+"""Student verification: a Wuhan university from the maintained list, then a code mailed to the student's
+university address, or proof an admin reviews. Verified until a date; renewable; one address per account."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+from uuid import UUID, uuid4
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+
+from community.accounts.services import check_email, clean_text, normalize_email
+from community.errors import FormError, NotFound
+from community.i18n import _
+from community.notifications.services import NotificationService
+from community.vouchers.models import (
+    StudentVerification,
+    Suspension,
+    University,
+    VerificationMethod,
+    VerificationStatus,
+)
+from community.vouchers.services.common import SITE_TZ, now, required_reason
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from community.accounts.models import User
+    from community.notifications.email import Mailer
+
+CODE_TTL = timedelta(minutes=15)
+CODE_ATTEMPTS = 5
+VERIFICATION_DAYS = 365
+RENEW_WITHIN = timedelta(days=30)
+PROOF_MAX_BYTES = 5 * 1024 * 1024
+# Accepted proof files, recognised by their first bytes (never by the name or the declared type).
+PROOF_TYPES: dict[str, tuple[bytes, str]] = {
+    "application/pdf": (b"%PDF-", "pdf"),
+    "image/png": (b"\x89PNG\r\n\x1a\n", "png"),
+    "image/jpeg": (b"\xff\xd8\xff", "jpg"),
+}
+
+# The maintained list: name, English name, email domains of students and staff (subdomains count too).
+WUHAN_UNIVERSITIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("武汉大学", "Wuhan University", ("whu.edu.cn",)),
+    ("华中科技大学", "Huazhong University of Science and Technology", ("hust.edu.cn",)),
+    ("武汉理工大学", "Wuhan University of Technology", ("whut.edu.cn",)),
+    ("华中师范大学", "Central China Normal University", ("ccnu.edu.cn",)),
+    ("中国地质大学（武汉）", "China University of Geosciences (Wuhan)", ("cug.edu.cn",)),
+    ("华中农业大学", "Huazhong Agricultural University", ("hzau.edu.cn",)),
+    ("中南财经政法大学", "Zhongnan University of Economics and Law", ("zuel.edu.cn",)),
+    ("武汉科技大学", "Wuhan University of Science and Technology", ("wust.edu.cn",)),
+    ("湖北大学", "Hubei University", ("hubu.edu.cn",)),
+    ("武汉工程大学", "Wuhan Institute of Technology", ("wit.edu.cn",)),
+    ("湖北工业大学", "Hubei University of Technology", ("hbut.edu.cn",)),
+    ("中南民族大学", "South-Central Minzu University", ("scuec.edu.cn",)),
+    ("武汉纺织大学", "Wuhan Textile University", ("wtu.edu.cn",)),
+    ("武汉轻工大学", "Wuhan Polytechnic University", ("whpu.edu.cn",)),
+    ("江汉大学", "Jianghan University", ("jhun.edu.cn",)),
+    ("湖北经济学院", "Hubei University of Economics", ("hbue.edu.cn",)),
+    ("武汉体育学院", "Wuhan Sports University", ("whsu.edu.cn",)),
+    ("湖北中医药大学", "Hubei University of Chinese Medicine", ("hbtcm.edu.cn",)),
+    ("武汉音乐学院", "Wuhan Conservatory of Music", ("whcm.edu.cn",)),
+    ("湖北美术学院", "Hubei Institute of Fine Arts", ("hifa.edu.cn",)),
+    ("武汉商学院", "Wuhan Business University", ("wbu.edu.cn",)),
+    ("武汉东湖学院", "Wuhan Donghu University", ("wdu.edu.cn",)),
+)
+
+
+def hash_code(verification_id: UUID, code: str) -> str:
+    return hashlib.sha256(f"{verification_id}:{code}".encode()).hexdigest()
+
+
+def domain_matches(email: str, domains: Sequence[str]) -> bool:
+    host = email.rsplit("@", 1)[-1].lower()
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
+@dataclass(frozen=True)
+class StudentStatus:
+    verification: StudentVerification | None
+    university: University | None
+    suspension: Suspension | None
+
+    @property
+    def verified(self) -> bool:
+        v = self.verification
+        return (
+            v is not None
+            and v.status is VerificationStatus.VERIFIED
+            and v.valid_until is not None
+            and v.valid_until > now()
+        )
+
+    @property
+    def expired(self) -> bool:
+        v = self.verification
+        return (
+            v is not None
+            and v.status is VerificationStatus.VERIFIED
+            and v.valid_until is not None
+            and v.valid_until <= now()
+        )
+
+    @property
+    def may_renew(self) -> bool:
+        v = self.verification
+        return self.expired or (
+            self.verified
+            and v is not None
+            and v.valid_until is not None
+            and v.valid_until - now() < RENEW_WITHIN
+        )
+
+
+class UniversityService:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def ensure_defaults(self) -> None:
+        """Put the maintained list in an empty table (a fresh database); admins keep it up to date after."""
+        if await self.db.scalar(select(func.count()).select_from(University)):
+            return
+        stmt = insert(University).values(
+            [
+                {"id": uuid4(), "name": name, "name_en": name_en, "email_domains": list(domains)}
+                for name, name_en, domains in WUHAN_UNIVERSITIES
+            ]
+        )
+        await self.db.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
+
+    async def list(self, *, active_only: bool = True) -> Sequence[University]:
+        await self.ensure_defaults()
+        query = select(University).order_by(University.name)
+        if active_only:
+            query = query.where(University.active.is_(True))
+        return (await self.db.scalars(query)).all()
+
+    async def get(self, university_id: UUID) -> University:
+        university = await self.db.get(University, university_id)
+        if university is None:
+            raise NotFound
+        return university
+
+    async def save(
+        self, university_id: UUID | None, name: str, name_en: str, domains_text: str, active: bool
+    ) -> University:
+        name, name_en = clean_text(name), clean_text(name_en)
+        domains = sorted(
+            {
+                d.strip().lower().lstrip("@")
+                for d in domains_text.replace("，", ",").replace("\n", ",").split(",")
+            }
+            - {""}
+        )
+        errors: dict[str, str] = {}
+        if not name or len(name) > 100:
+            errors["name"] = _("Enter the university's name (at most 100 characters).")
+        if len(name_en) > 150:
+            errors["name_en"] = _("Use at most %(n)s characters.", n=150)
+        if not domains or any(
+            len(d) > 100 or "." not in d or not all(c.isalnum() or c in ".-" for c in d) for d in domains
+        ):
+            errors["email_domains"] = _("Enter the email domains, separated by commas, like whu.edu.cn.")
+        if errors:
+            raise FormError(errors)
+        university = await self.get(university_id) if university_id else University(name=name)
+        university.name, university.name_en = name, name_en
+        university.email_domains, university.active = domains, active
+        try:
+            async with self.db.begin_nested():
+                self.db.add(university)
+                await self.db.flush()
+        except IntegrityError as exc:
+            raise FormError({"name": _("A university with this name is already on the list.")}) from exc
+        return university
+
+
+class StudentService:
+    def __init__(self, db: AsyncSession, proof_dir: Path | None = None) -> None:
+        self.db = db
+        self.proof_dir = proof_dir
+
+    async def status(self, user_id: UUID) -> StudentStatus:
+        verification = await self.db.scalar(
+            select(StudentVerification).where(StudentVerification.user_id == user_id)
+        )
+        university = (
+            await self.db.get(University, verification.university_id) if verification is not None else None
+        )
+        suspension = await self.db.scalar(
+            select(Suspension).where(Suspension.user_id == user_id, Suspension.lifted_at.is_(None))
+        )
+        return StudentStatus(verification, university, suspension)
+
+    async def _own_row(self, user: User) -> StudentVerification | None:
+        return await self.db.scalar(
+            select(StudentVerification).where(StudentVerification.user_id == user.id).with_for_update()
+        )
+
+    async def start_email(
+        self, user: User, university_id_raw: str, email_raw: str, mailer: Mailer
+    ) -> StudentVerification:
+        """Send a six-digit code to the university address; the student types it on the next page."""
+        email = normalize_email(email_raw)
+        errors: dict[str, str] = {}
+        university = await self._university(university_id_raw, errors)
+        check_email(email, errors)
+        if (
+            university is not None
+            and "email" not in errors
+            and not domain_matches(email, university.email_domains)
+        ):
+            errors["email"] = _(
+                "Use your address at %(university)s: it ends in %(domains)s.",
+                university=university.name,
+                domains=" / ".join("@" + d for d in university.email_domains),
+            )
+        if "email" not in errors:
+            taken = await self.db.scalar(
+                select(StudentVerification.id).where(
+                    func.lower(StudentVerification.email) == email,
+                    StudentVerification.status == VerificationStatus.VERIFIED,
+                    StudentVerification.user_id != user.id,
+                )
+            )
+            if taken:
+                errors["email"] = _("This university address already verifies another account.")
+        if errors or university is None:
+            raise FormError(errors)
+        row = await self._own_row(user)
+        if row is not None and row.status is VerificationStatus.PENDING_REVIEW:
+            raise FormError({"email": _("Your proof is waiting for an admin; you will be told the result.")})
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        if row is None:
+            row = StudentVerification(
+                user_id=user.id,
+                university_id=university.id,
+                method=VerificationMethod.EMAIL,
+                status=VerificationStatus.CODE_SENT,
+            )
+            self.db.add(row)
+            await self.db.flush()
+        # A renewal: the current verification stands until the new code is confirmed.
+        if row.status is not VerificationStatus.VERIFIED:
+            row.status = VerificationStatus.CODE_SENT
+            row.method = VerificationMethod.EMAIL
+            row.university_id = university.id
+        row.pending_email = email
+        row.code_hash = hash_code(row.id, code)
+        row.code_expires_at = now() + CODE_TTL
+        row.code_attempts = 0
+        await self.db.flush()
+        await mailer.send_template(
+            email,
+            _("Your student verification code: %(code)s", code=code),
+            "student_code.txt",
+            code=code,
+            university=university.name,
+            minutes=int(CODE_TTL.total_seconds() // 60),
+            name=user.display_name,
+        )
+        return row
+
+    async def confirm_code(self, user: User, code_raw: str) -> StudentVerification:
+        code = "".join(ch for ch in clean_text(code_raw) if ch.isdigit())[:6]
+        row = await self._own_row(user)
+        if row is None or row.code_hash is None:
+            raise FormError({"code": _("Ask for a code first.")})
+        if row.code_expires_at is None or row.code_expires_at < now():
+            raise FormError({"code": _("This code has expired. Ask for a new one.")})
+        if row.code_attempts >= CODE_ATTEMPTS:
+            raise FormError({"code": _("Too many wrong codes. Ask for a new one.")})
+        if len(code) != 6 or not secrets.compare_digest(hash_code(row.id, code), row.code_hash):
+            row.code_attempts += 1
+            left = CODE_ATTEMPTS - row.code_attempts
+            # The attempt must count even though the form comes back with an error: commit it here.
+            await self.db.commit()
+            raise FormError({"code": _("The code is wrong. %(n)s attempts left.", n=left)})
+        row.email = row.pending_email or row.email
+        row.university_id = await self._university_of(row.email) or row.university_id
+        row.pending_email = None
+        row.status = VerificationStatus.VERIFIED
+        row.method = VerificationMethod.EMAIL
+        row.code_hash = None
+        row.code_expires_at = None
+        row.verified_at = now()
+        row.valid_until = default_valid_until()
+        row.reason = ""
+        try:
+            async with self.db.begin_nested():
+                await self.db.flush()
+        except IntegrityError as exc:  # another account verified this address a moment ago
+            raise FormError({"code": _("This university address already verifies another account.")}) from exc
+        return row
+
+    async def submit_proof(
+        self,
+        user: User,
+        university_id_raw: str,
+        filename: str,
+        content_type: str,
+        content: bytes,
+        note: str,
+    ) -> StudentVerification:
+        """Keep an uploaded proof (student card, enrolment certificate) for an admin, outside static files."""
+        errors: dict[str, str] = {}
+        university = await self._university(university_id_raw, errors)
+        kind = next((t for t, (magic, _ext) in PROOF_TYPES.items() if content.startswith(magic)), None)
+        if not content:
+            errors["proof"] = _(
+                "Choose a file: a PDF, PNG or JPEG of your student card or enrolment certificate."
+            )
+        elif len(content) > PROOF_MAX_BYTES:
+            errors["proof"] = _("The file is larger than 5 MB. Send a smaller scan or photo.")
+        elif kind is None:
+            errors["proof"] = _("Only PDF, PNG and JPEG files are accepted.")
+        note = clean_text(note)
+        if len(note) > 1000:
+            errors["note"] = _("Use at most %(n)s characters.", n=1000)
+        if errors or university is None or kind is None:
+            raise FormError(errors)
+        if self.proof_dir is None:
+            raise RuntimeError("no directory for proofs")
+        row = await self._own_row(user)
+        if (
+            row is not None
+            and row.status is VerificationStatus.VERIFIED
+            and not StudentStatus(row, None, None).may_renew
+        ):
+            raise FormError({"proof": _("You are verified already.")})
+        stored = f"{uuid4().hex}.{PROOF_TYPES[kind][1]}"
+        self.proof_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (self.proof_dir / stored).write_bytes(content)
+        if row is None:
+            row = StudentVerification(
+                user_id=user.id,
+                university_id=university.id,
+                method=VerificationMethod.PROOF,
+                status=VerificationStatus.PENDING_REVIEW,
+            )
+            self.db.add(row)
+        old_path = row.proof_path
+        row.university_id = university.id
+        row.method = VerificationMethod.PROOF
+        row.status = VerificationStatus.PENDING_REVIEW
+        row.proof_path = stored
+        row.proof_filename = clean_text(filename)[-200:] or stored
+        row.proof_content_type = kind
+        row.proof_size = len(content)
+        row.student_note = note
+        row.reason = ""
+        await self.db.flush()
+        if old_path and old_path != stored:
+            (self.proof_dir / old_path).unlink(missing_ok=True)
+        return row
+
+    async def grant(
+        self,
+        user_id: UUID,
+        university_id: UUID,
+        email: str | None,
+        *,
+        reviewed_by_id: UUID | None = None,
+        valid_until: datetime | None = None,
+    ) -> StudentVerification:
+        """Record a verification an admin made by other means (and the demo data's students)."""
+        row = await self.db.scalar(select(StudentVerification).where(StudentVerification.user_id == user_id))
+        if row is None:
+            row = StudentVerification(
+                user_id=user_id,
+                university_id=university_id,
+                method=VerificationMethod.PROOF,
+                status=VerificationStatus.VERIFIED,
+            )
+            self.db.add(row)
+        row.university_id = university_id
+        row.status = VerificationStatus.VERIFIED
+        row.email = normalize_email(email) if email else None
+        row.verified_at = now()
+        row.valid_until = valid_until or default_valid_until()
+        row.reviewed_by_id = reviewed_by_id
+        await self.db.flush()
+        return row
+
+    async def pending_reviews(self) -> Sequence[tuple[StudentVerification, str, str, str]]:
+        from community.accounts.models import User as UserModel
+
+        rows = await self.db.execute(
+            select(StudentVerification, UserModel.display_name, UserModel.email, University.name)
+            .join(UserModel, UserModel.id == StudentVerification.user_id)
+            .join(University, University.id == StudentVerification.university_id)
+            .where(StudentVerification.status == VerificationStatus.PENDING_REVIEW)
+            .order_by(StudentVerification.updated_at)
+        )
+        return [(v, name, email, uni) for v, name, email, uni in rows.all()]
+
+    async def get(self, verification_id: UUID) -> StudentVerification:
+        row = await self.db.get(StudentVerification, verification_id)
+        if row is None:
+            raise NotFound
+        return row
+
+    def proof_file(self, row: StudentVerification) -> Path:
+        if self.proof_dir is None or not row.proof_path:
+            raise NotFound
+        path = self.proof_dir / row.proof_path
+        if not path.is_file():
+            raise NotFound
+        return path
+
+    async def review(
+        self, admin: User, verification_id: UUID, approve: bool, reason_raw: str, valid_until: datetime | None
+    ) -> StudentVerification:
+        row = await self.db.scalar(
+            select(StudentVerification).where(StudentVerification.id == verification_id).with_for_update()
+        )
+        if row is None:
+            raise NotFound
+        if row.status is not VerificationStatus.PENDING_REVIEW:
+            raise FormError({"reason": _("This proof has been reviewed already.")})
+        notifications = NotificationService(self.db)
+        if approve:
+            until = valid_until or default_valid_until()
+            if until <= now():
+                raise FormError({"valid_until": _("Choose a date in the future.")})
+            row.status = VerificationStatus.VERIFIED
+            row.verified_at = now()
+            row.valid_until = until
+            row.reason = clean_text(reason_raw)[:1000]
+            row.reviewed_by_id = admin.id
+            await notifications.notify(
+                row.user_id,
+                "student_verified",
+                _("You are verified as a student."),
+                "/vouchers",
+                actor_id=admin.id,
+            )
+        else:
+            errors: dict[str, str] = {}
+            reason = required_reason(reason_raw, errors)
+            if errors:
+                raise FormError(errors)
+            row.status = VerificationStatus.REJECTED
+            row.reason = reason
+            row.reviewed_by_id = admin.id
+            await notifications.notify(
+                row.user_id,
+                "student_rejected",
+                _("Your student proof was not accepted: %(reason)s", reason=reason),
+                "/vouchers/verify",
+                actor_id=admin.id,
+            )
+        await self.db.flush()
+        return row
+
+    async def _university_of(self, email: str | None) -> UUID | None:
+        if not email:
+            return None
+        for university in await UniversityService(self.db).list():
+            if domain_matches(email, university.email_domains):
+                return university.id
+        return None
+
+    async def _university(self, raw: str, errors: dict[str, str]) -> University | None:
+        try:
+            university = await self.db.get(University, UUID(clean_text(raw)))
+        except ValueError:
+            university = None
+        if university is None or not university.active:
+            errors["university"] = _("Choose your university from the list.")
+            return None
+        return university
+
+
+def default_valid_until() -> datetime:
+    """A verification lasts a year, to the end of that day in Wuhan."""
+    end = (now() + timedelta(days=VERIFICATION_DAYS)).astimezone(SITE_TZ)
+    return end.replace(hour=23, minute=59, second=59, microsecond=0)
