@@ -291,3 +291,32 @@ async def test_templates_download_and_read_back(client, services) -> None:
     assert workbook.status_code == 200
     sheet = read_upload("t.xlsx", workbook.content)
     assert sheet.headers == TEMPLATE_HEADERS and sheet.rows[0][1][0] == template_example()[0]
+
+
+async def test_two_admins_importing_the_same_file_at_once_import_it_once(services, settings) -> None:
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    await setup(services)
+    content = as_csv([row(f"并发导入 {i}") for i in range(1, 4)])
+    engine = create_async_engine(settings.database_url)
+
+    async def one_admin() -> str:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            admin = await AccountService(session).by_email(ADMIN)
+            assert admin is not None
+            try:
+                await ImportService(session).import_file(admin, "same.csv", content, publish=False)
+            except ImportRefused:
+                await session.rollback()
+                return "refused"
+            await session.commit()
+            return "imported"
+
+    try:
+        outcomes = await asyncio.gather(one_admin(), one_admin())
+    finally:
+        await engine.dispose()
+    assert sorted(outcomes) == ["imported", "refused"]
+    assert await count(services) == 3

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from community.accounts.models import Organization, User
 from community.accounts.services import clean_text
@@ -43,6 +43,8 @@ MAX_COLUMNS = 60
 MAX_SHEET_ROWS = 100_000  # physical rows scanned, blank ones included
 VALUE_PREVIEW = 60
 IMPORT_ACTION = "imported"
+# pg_advisory_xact_lock key that serializes imports (any fixed 64-bit number; "scenario" in ASCII)
+IMPORT_LOCK_KEY = 0x7363656E6172696F
 
 # field -> the headers people write for it (compared after _header_key()); the first is the template's.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -414,6 +416,9 @@ class ImportService:
             _Row(number, {name: (cells[i] if i < len(cells) else "") for name, i in columns.items()})
             for number, cells in sheet.rows
         ]
+        # One import at a time (until this transaction ends), so that two admins uploading the same file
+        # at once cannot both pass the "already imported" check.
+        await self.db.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK_KEY)))
         errors = await self._check(rows, columns, sheet.headers, default_org)
         if errors:
             raise ImportRefused([], errors, total_rows=len(rows))
