@@ -1,36 +1,78 @@
-"""Markdown written by members, rendered on the server and sanitized: what any zone shows as rich text.
+"""Markdown written by members, in every zone, to safe HTML: markdown-it-py for the syntax, Pygments for
+fenced code (CSS classes, no inline styles, so the site's Content-Security-Policy holds), @mentions as
+links, then nh3 over everything.
 
-Fenced code is highlighted with Pygments; the result passes through nh3 with an allow-list, so no script,
-event handler, ``javascript:``/``data:`` URL or style survives, and links get ``rel="nofollow ugc"``.
+Whatever a member writes renders inert: no script, no event handler, no ``javascript:`` or ``data:`` URL,
+no style; every link gets ``rel="nofollow ugc noopener"``. Bidirectional overrides are removed so that a
+post cannot disguise text (a file name read backwards, say).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+import html
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 from markupsafe import Markup
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+# Bidirectional embeddings, overrides and isolates (the "Trojan Source" characters).
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Invisible characters a title has no use for; the zero-width joiner stays (emoji sequences need it).
+INVISIBLE = re.compile("[\u200b\u200c\u200e\u200f\u2060\ufeff\u00ad]")
+MENTION_RE = re.compile(r"(?<![\w@/])@([\w\u4e00-\u9fff][\w\u4e00-\u9fff.\-]{0,48})", re.UNICODE)
+MAX_MENTIONS = 10
+
 ALLOWED_TAGS = {
-    "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li", "a", "img",
-    "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "span", "div",
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4", "h5", "h6",
+    "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup", "table", "tbody",
+    "td", "th", "thead", "tr", "ul",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title"},
+    "a": {"href", "title", "class"},
     "img": {"src", "alt", "title"},
     "span": {"class"},
     "div": {"class"},
-    "code": {"class"},
     "pre": {"class"},
+    "code": {"class"},
     "th": {"align"},
     "td": {"align"},
+    "ol": {"start"},
 }
-_FORMATTER = HtmlFormatter(nowrap=True)
+
+_cleaner = nh3.Cleaner(
+    tags=ALLOWED_TAGS,
+    clean_content_tags={"script", "style"},
+    attributes=ALLOWED_ATTRIBUTES,
+    url_schemes={"http", "https", "mailto"},
+    link_rel="nofollow ugc noopener",
+    strip_comments=True,
+)
+_formatter = HtmlFormatter(cssclass="highlight", nowrap=True)
+
+
+def clean_body(text: str) -> str:
+    """Keep what a person wrote, minus control characters and bidirectional overrides."""
+    text = unicodedata.normalize("NFC", text or "").replace("\r\n", "\n").replace("\r", "\n")
+    text = BIDI_CONTROLS.sub("", text)
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc").strip()
+
+
+def clean_line(text: str) -> str:
+    """A title or a short field: one line, no control or invisible characters."""
+    text = clean_body(text)
+    text = INVISIBLE.sub("", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf") or ch == "\u200d")
+    return " ".join(text.split())
 
 
 def _highlight(code: str, lang: str, _attrs: str) -> str:
@@ -39,31 +81,85 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
     except ClassNotFound:
         lexer = None
     if lexer is None:
-        return ""  # markdown-it escapes it as a plain code block
-    # Starting with "<pre" tells markdown-it to use this as it is, instead of wrapping it again.
-    name = lexer.aliases[0] if lexer.aliases else "text"
-    body = highlight(code, lexer, _FORMATTER)
-    return f'<pre class="highlight"><code class="language-{name}">{body}</code></pre>\n'
+        return f"<pre><code>{html.escape(code)}</code></pre>"
+    name = html.escape(lexer.aliases[0] if lexer.aliases else lang)
+    body = highlight(code, lexer, _formatter)
+    return f'<pre class="highlight"><code class="language-{name}">{body}</code></pre>'
 
 
-@lru_cache(maxsize=1)
-def _parser() -> MarkdownIt:
-    # "js-default": no raw HTML passes through markdown at all; nh3 still cleans what markdown makes.
-    return (
-        MarkdownIt("js-default", {"highlight": _highlight, "linkify": False})
-        .enable("table")
-        .enable("strikethrough")
+@dataclass
+class Rendered:
+    html: str
+    mentions: list[str] = field(default_factory=list)
+    links: int = 0
+    text: str = ""
+
+
+def _mention_rule(resolve: Callable[[str], str | None], found: list[str]) -> Callable[[StateCore], None]:
+    def rule(state: StateCore) -> None:
+        for block in state.tokens:
+            if block.type != "inline" or not block.children:
+                continue
+            children: list[Token] = []
+            in_link = 0
+            for token in block.children:
+                if token.type == "link_open":
+                    in_link += 1
+                elif token.type == "link_close":
+                    in_link -= 1
+                if token.type != "text" or in_link or "@" not in token.content:
+                    children.append(token)
+                    continue
+                pos = 0
+                for match in MENTION_RE.finditer(token.content):
+                    name = match.group(1).rstrip(".-")
+                    url = resolve(name) if len(found) < MAX_MENTIONS else None
+                    if url is None:
+                        continue
+                    found.append(name)
+                    before = Token("text", "", 0, content=token.content[pos : match.start()])
+                    link = Token("link_open", "a", 1, attrs={"href": url, "class": "mention"})
+                    label = Token("text", "", 0, content="@" + name)
+                    close = Token("link_close", "a", -1)
+                    children.extend([before, link, label, close])
+                    pos = match.start() + 1 + len(name)
+                children.append(Token("text", "", 0, content=token.content[pos:]))
+            block.children = children
+
+    return rule
+
+
+def render_markdown(source: str, resolve_mention: Callable[[str], str | None] | None = None) -> Rendered:
+    """Render a member's markdown to sanitized HTML; also say who was mentioned and how many links."""
+    found: list[str] = []
+    md = MarkdownIt("commonmark", {"highlight": _highlight, "linkify": False, "html": False}).enable(
+        ["table", "strikethrough"]
     )
+    if resolve_mention is not None:
+        md.core.ruler.push("mentions", _mention_rule(resolve_mention, found))
+    raw = md.render(source)
+    safe = _cleaner.clean(raw)
+    links = len(re.findall(r"<a\s[^>]*href=\"(?:https?:|mailto:)", safe))
+    text = " ".join(nh3.clean(safe, tags=set()).split())
+    return Rendered(html=safe, mentions=found, links=links, text=html.unescape(text))
 
 
-def render_markdown(text: str) -> Markup:
-    html = _parser().render(text or "")
-    clean = nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="nofollow ugc noopener",
-        strip_comments=True,
-    )
-    return Markup(clean)  # noqa: S704 - sanitized by nh3 just above
+def mention_names(source: str) -> list[str]:
+    """The names written as @name outside code, in order, each once."""
+    names: list[str] = []
+    render_markdown(source, lambda name: names.append(name) or None)  # type: ignore[func-returns-value]
+    return list(dict.fromkeys(names))
+
+
+def count_links(source: str) -> int:
+    """Web addresses a post carries, as links, images or bare text (what a spammer would add)."""
+    return len(re.findall(r"(?i)\bhttps?://", source))
+
+
+def pygments_css() -> str:
+    return str(HtmlFormatter(cssclass="highlight").get_style_defs(".highlight"))
+
+
+def markdown_html(source: str) -> Markup:
+    """A member's markdown as sanitized HTML, ready for a template (no mentions resolved)."""
+    return Markup(render_markdown(source).html)  # noqa: S704 - sanitized by nh3 in render_markdown

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 
 from community.accounts.models import User
-from community.forum.markup import render_markdown
 from community.forum.models import (
     Member,
     Post,
@@ -32,6 +31,7 @@ from community.forum.models import (
 from community.forum.services.common import now, slugify
 from community.forum.services.topics import TopicService, topic_document
 from community.forum.services.trust import REP_ACCEPTED, REP_UPVOTE, TrustService
+from community.markup import render_markdown
 from community.search.services import enqueue_upsert
 
 if TYPE_CHECKING:

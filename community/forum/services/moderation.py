@@ -10,12 +10,12 @@ from sqlalchemy.exc import IntegrityError
 
 from community.accounts.models import User
 from community.errors import Forbidden, FormError, NotFound
-from community.forum.markup import clean_line
 from community.forum.models import Flag, FlagReason, Member, ModAction, Post, Topic, Visibility
 from community.forum.services.common import now
 from community.forum.services.topics import TopicService
 from community.forum.services.trust import FLAG_LEVEL, TrustService
 from community.i18n import _
+from community.markup import clean_line
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

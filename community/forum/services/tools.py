@@ -10,9 +10,9 @@ from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from community.errors import Forbidden, FormError, NotFound
-from community.forum.markup import clean_body, clean_line
 from community.forum.models import Category, ModAction, Tag, Tool, ToolKind, TopicTag
 from community.i18n import _
+from community.markup import clean_body, clean_line
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

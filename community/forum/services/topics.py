@@ -15,7 +15,6 @@ from sqlalchemy.orm import aliased
 
 from community.accounts.models import User
 from community.errors import Forbidden, FormError, NotFound
-from community.forum.markup import clean_line, count_links
 from community.forum.models import (
     Category,
     Member,
@@ -53,6 +52,7 @@ from community.forum.services.writing import (
     render_with_mentions,
 )
 from community.i18n import N_, _
+from community.markup import clean_line, count_links
 from community.search.schemas import SearchDocument
 from community.search.services import enqueue_delete, enqueue_upsert
 

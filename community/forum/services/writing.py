@@ -12,10 +12,10 @@ from sqlalchemy.dialects.postgresql import insert
 
 from community.accounts.models import User
 from community.errors import FormError
-from community.forum.markup import Rendered, clean_body, clean_line, mention_names, render_markdown
 from community.forum.models import Draft, PostRevision
 from community.forum.services.common import BODY_MAX, BODY_MIN, TITLE_MAX, TITLE_MIN, now
 from community.i18n import _
+from community.markup import Rendered, clean_body, clean_line, mention_names, render_markdown
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

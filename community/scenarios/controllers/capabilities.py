@@ -16,7 +16,7 @@ from community.accounts.models import Organization, OrgType, User
 from community.accounts.services import OrganizationService
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
-from community.markup import render_markdown
+from community.markup import markdown_html
 from community.scenarios.controllers.deps import DEPENDENCIES, Form, field, filter_chips
 from community.scenarios.labels import choices, label
 from community.scenarios.models import CapabilityProfile, Maturity
@@ -113,7 +113,7 @@ class CapabilityController(Controller):
             org=org,
             profile=profile,
             is_member=is_member,
-            cases_html=render_markdown(profile.cases),
+            cases_html=markdown_html(profile.cases),
             **_context(),
         )
 

@@ -25,7 +25,7 @@ from community.accounts.models import User
 from community.config import Settings, get_settings
 from community.errors import FormError, NotFound
 from community.i18n import _, ngettext
-from community.markup import render_markdown
+from community.markup import markdown_html
 from community.scenarios.labels import choices, issue_title, label
 from community.scenarios.models import ListIssue, ListKind
 from community.scenarios.services import exports
@@ -192,7 +192,7 @@ def _issue_page(request: Request[Any, Any, Any], issue: ListIssue, template: str
         kind=issue.list_kind,
         title=issue_title(issue.list_kind, issue.number),
         label=label,
-        introduction=render_markdown(issue.introduction),
+        introduction=markdown_html(issue.introduction),
         views=item_views(issue.list_kind, issue.items),
         base=issue_url(issue.list_kind, issue.number),
     )

@@ -18,7 +18,7 @@ from community.accounts.guards import requires_login
 from community.accounts.models import User
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
-from community.markup import render_markdown
+from community.markup import markdown_html
 from community.scenarios.controllers.deps import DEPENDENCIES, Form, field, filter_chips, many
 from community.scenarios.labels import action_label, choices, format_budget, label
 from community.scenarios.models import (
@@ -299,8 +299,8 @@ class ScenarioController(Controller):
             can_express=can_express,
             readers=readers,
             shortlisted=shortlisted,
-            description_html=render_markdown(scenario.description) if access.can_read_details else None,
-            outcome_html=render_markdown(scenario.expected_outcome) if access.can_read_details else None,
+            description_html=markdown_html(scenario.description) if access.can_read_details else None,
+            outcome_html=markdown_html(scenario.expected_outcome) if access.can_read_details else None,
             form=_pop_interest_form(request),
             **_choices_context(),
         )

@@ -18,7 +18,7 @@ from community.accounts.guards import requires_login
 from community.accounts.models import User
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
-from community.markup import render_markdown
+from community.markup import markdown_html
 from community.vocabulary import DOMAINS
 from community.vouchers.controllers.deps import DEPENDENCIES, Form, field, form_of
 from community.vouchers.labels import label
@@ -147,8 +147,8 @@ class ProductController(Controller):
             access=access,
             ratings=await products.ratings(product.id),
             average=average(product),
-            description_html=render_markdown(product.description),
-            how_html=render_markdown(product.how_to_try),
+            description_html=markdown_html(product.description),
+            how_html=markdown_html(product.how_to_try),
             usable=usable,
             student=status,
             label=label,
