@@ -6,60 +6,13 @@ scenario landed. Every step is on the timeline and every party is notified."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from community.accounts.services import AccountService
-from tests.conftest import run_sync
+from tests.e2e.conftest import ADMIN_EMAIL, create_organization, login, make_admin, register
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "a good long password"
-
-
-async def _make_admin(database_url: str) -> None:
-    engine = create_async_engine(database_url)
-    try:
-        async with AsyncSession(engine) as session:
-            await AccountService(session).create_admin("chief@example.com", PASSWORD, "科技局管理员")
-            await session.commit()
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
-def people(browser: Any, live_server: str) -> Iterator[Any]:
-    contexts: list[Any] = []
-
-    def person() -> Any:
-        context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield person
-    for context in contexts:
-        context.close()
-
-
-def _register(page: Any, email: str, name: str) -> None:
-    page.goto("/register")
-    page.locator('[name="email"]').fill(email)
-    page.locator('[name="display_name"]').fill(name)
-    page.locator('[name="password"]').fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/account$"))
-
-
-def _organization(page: Any, name: str, slug: str, org_type: str) -> None:
-    page.goto("/orgs/new")
-    page.locator('[name="name"]').fill(name)
-    page.locator('[name="org_type"]').select_option(org_type)
-    page.locator('[name="slug"]').fill(slug)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(rf"/orgs/{slug}$"))
 
 
 def _unread(page: Any) -> int:
@@ -74,10 +27,10 @@ def _open_newest_notification(page: Any, words: str) -> None:
 
 
 def test_draft_to_landed_with_timeline_and_notifications(people: Any, database_url: str) -> None:
-    run_sync(_make_admin(database_url))
+    make_admin(database_url)
     owner = people()
-    _register(owner, "wang@hospital.example", "王主任")
-    _organization(owner, "光谷医联数字健康有限公司", "guanggu-medical", "enterprise")
+    register(owner, "wang@hospital.example", "王主任")
+    create_organization(owner, "光谷医联数字健康有限公司", "guanggu-medical", "enterprise")
 
     # Draft: everything typed, saved as a draft first.
     owner.goto("/scenarios/new")
@@ -104,10 +57,7 @@ def test_draft_to_landed_with_timeline_and_notifications(people: Any, database_u
 
     # The admin returns it with a reason.
     admin = people()
-    admin.goto("/login")
-    admin.locator('[name="email"]').fill("chief@example.com")
-    admin.locator('[name="password"]').fill(PASSWORD)
-    admin.locator("main form button[type=submit]").click()
+    login(admin, ADMIN_EMAIL)
     admin.goto("/admin")
     admin.locator("#review a", has_text="社区医院 AI 分诊助手").click()
     admin.locator('[name="reason"]').first.fill("请写明预算测算依据")
@@ -134,8 +84,8 @@ def test_draft_to_landed_with_timeline_and_notifications(people: Any, database_u
 
     # An OPC finds it, accepts the confidentiality terms, reads the details and expresses interest.
     opc = people()
-    _register(opc, "li@zhiyuan.example", "李一人")
-    _organization(opc, "智元视界工作室", "zhiyuan", "opc")
+    register(opc, "li@zhiyuan.example", "李一人")
+    create_organization(opc, "智元视界工作室", "zhiyuan", "opc")
     opc.goto("/scenarios?domain=智慧医疗")
     opc.locator(".scenario-card a", has_text="社区医院 AI 分诊助手").click()
     assert opc.get_by_text("人工分诊").count() == 0

@@ -6,61 +6,16 @@ admin settles the OPC's confirmed vouchers and marks the settlement paid."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from community.accounts.services import AccountService
 from community.vouchers.services.common import SITE_TZ, now
-from tests.conftest import Mailbox, run_sync
+from tests.conftest import Mailbox
+from tests.e2e.conftest import login, make_admin, register
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "a good long password"
-
-
-async def _make_admin(database_url: str) -> None:
-    engine = create_async_engine(database_url)
-    try:
-        async with AsyncSession(engine) as session:
-            await AccountService(session).create_admin("chief@example.com", PASSWORD, "科技局管理员")
-            await session.commit()
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
-def people(browser: Any, live_server: str) -> Iterator[Any]:
-    contexts: list[Any] = []
-
-    def person() -> Any:
-        context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield person
-    for context in contexts:
-        context.close()
-
-
-def _register(page: Any, email: str, name: str) -> None:
-    page.goto("/register")
-    page.locator('[name="email"]').fill(email)
-    page.locator('[name="display_name"]').fill(name)
-    page.locator('[name="password"]').fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/account$"))
-
-
-def _login(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.locator('[name="email"]').fill(email)
-    page.locator('[name="password"]').fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/(account)?$"))
 
 
 def _local(delta: timedelta) -> str:
@@ -68,11 +23,11 @@ def _local(delta: timedelta) -> str:
 
 
 def test_verify_claim_redeem_confirm_rate_settle(people: Any, database_url: str, mailbox: Mailbox) -> None:
-    run_sync(_make_admin(database_url))
+    make_admin(database_url)
 
     # The OPC publishes a product; it waits for review.
     opc = people()
-    _register(opc, "li@zhiyuan.example", "李一人")
+    register(opc, "li@zhiyuan.example", "李一人")
     opc.goto("/orgs/new")
     opc.locator('[name="name"]').fill("智元视界工作室")
     opc.locator('[name="org_type"]').select_option("opc")
@@ -92,7 +47,7 @@ def test_verify_claim_redeem_confirm_rate_settle(people: Any, database_url: str,
 
     # The admin publishes it and opens a campaign.
     admin = people()
-    _login(admin, "chief@example.com")
+    login(admin, "chief@example.com")
     admin.goto("/admin/vouchers")
     admin.locator(".product-review button[value=publish]").click()
     admin.wait_for_url(re.compile(r"/admin/vouchers"))
@@ -111,7 +66,7 @@ def test_verify_claim_redeem_confirm_rate_settle(people: Any, database_url: str,
 
     # The student verifies with the code from the real mailbox.
     student = people()
-    _register(student, "lin@example.com", "林同学")
+    register(student, "lin@example.com", "林同学")
     student.goto("/vouchers")
     student.locator("#status a.button").click()
     student.wait_for_url(re.compile(r"/vouchers/verify$"))
