@@ -25,8 +25,8 @@ import asyncpg
 
 from bench.common import asyncpg_dsn, bench_database_url, checked_url, display_url
 from bench.load import Load, Result, Server, measure_quietly, print_table, serve, write_json, wrk_binary
-from community.forum.markup import render_markdown
 from community.forum.services.common import DEFAULT_CATEGORIES, slugify
+from community.markup import render_markdown
 
 TOPICS = 100_000
 POSTS = 1_000_000
