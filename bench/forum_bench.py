@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import os
 import random
-import secrets
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,7 +23,17 @@ from typing import Any
 import asyncpg
 
 from bench.common import asyncpg_dsn, bench_database_url, checked_url, display_url
-from bench.load import Load, Result, Server, measure_quietly, print_table, serve, write_json, wrk_binary
+from bench.load import (
+    Load,
+    Result,
+    app_server,
+    measure_quietly,
+    measure_references,
+    print_table,
+    serve,
+    write_json,
+    wrk_binary,
+)
 from community.forum.services.common import DEFAULT_CATEGORIES, slugify
 from community.markup import render_markdown
 
@@ -222,20 +231,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     load = Load(wrk_binary(), args.duration, args.warmup, args.connections, args.threads, url, databases,
                 args.retries, args.idle_wait)  # fmt: skip
     print(f"Bench database {display_url(url)}: {facts['counts']}")
-    app = Server(
-        "app", "community.app:create_app", factory=True,
-        env={"DATABASE_URL": url, "RATE_LIMITS_ENABLED": "false", "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(32)},
-        ready_path="/healthz",
-    )  # fmt: skip
+    app = app_server(url)
     results: list[Result] = []
-    refs: dict[str, float] = {}
-    if args.refs:
-        for ref in [Server("hello", "bench.refs.hello:app"),
-                    Server("minimal", "bench.refs.minimal_page:app", env={"BENCH_DATABASE_URL": url})]:  # fmt: skip
-            with serve(ref) as (port, pid):
-                result = measure_quietly(load, f"[ref] {ref.name}", ref.name, port, pid, "/")
-                results.append(result)
-                refs[ref.name] = result.rps
+    refs = measure_references(load, url, results) if args.refs else {}
     pages = [
         "/forum", "/forum?page=20", facts["topic"], f"/forum/tags/{facts['popular_tag']}",
         f"/forum/tags/{facts['rare_tag']}", "/forum/c/qa?sort=unanswered", "/api/v1/forum/topics", "/forum/feed",

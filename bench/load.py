@@ -399,6 +399,40 @@ def measure_quietly(load: Load, label: str, server: str, port: int, pid: int, pa
     return best
 
 
+def app_server(url: str, **env: str) -> Server:
+    """The site as the benches serve it: one worker on the bench database, rate limits off, its own key."""
+    return Server(
+        "app",
+        "community.app:create_app",
+        factory=True,
+        env={
+            "DATABASE_URL": url,
+            "RATE_LIMITS_ENABLED": "false",
+            "DEBUG": "false",
+            "DATABASE_ECHO": "false",
+            # A key of its own, so that the bench neither needs nor writes var/secret_key.
+            "SECRET_KEY": secrets.token_urlsafe(32),
+            **env,
+        },
+        ready_path="/healthz",
+    )
+
+
+def measure_references(load: Load, url: str, results: list[Result]) -> dict[str, float]:
+    """The two reference pages (hello, minimal asyncpg + Jinja) first; their req/s, by name."""
+    refs: dict[str, float] = {}
+    for ref in (
+        Server("hello", "bench.refs.hello:app"),
+        Server("minimal", "bench.refs.minimal_page:app", env={"BENCH_DATABASE_URL": url}),
+    ):
+        with serve(ref) as (port, pid):
+            print(f"measuring reference {ref.name} ...", flush=True)
+            result = measure_quietly(load, f"[ref] {ref.name}", ref.name, port, pid, "/")
+            results.append(result)
+            refs[ref.name] = result.rps
+    return refs
+
+
 def measure(load: Load, label: str, server: str, port: int, pid: int, path: str) -> Result:
     """Warm up, then the measured wrk run, watching CPU use and new database sessions meanwhile."""
     url = f"http://{HOST}:{port}{path}"
@@ -628,34 +662,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"one uvicorn worker on {HOST}; {os.cpu_count()} CPUs shared by server, wrk and PostgreSQL."
     )
 
-    app = Server(
-        "app",
-        "community.app:create_app",
-        factory=True,
-        env={
-            "DATABASE_URL": url,
-            "RATE_LIMITS_ENABLED": "false",
-            "DEBUG": "false",
-            "DATABASE_ECHO": "false",
-            # A key of its own, so that the bench neither needs nor writes var/secret_key.
-            "SECRET_KEY": secrets.token_urlsafe(32),
-        },
-        ready_path="/healthz",
-    )
-    references = [
-        Server("hello", "bench.refs.hello:app"),
-        Server("minimal", "bench.refs.minimal_page:app", env={"BENCH_DATABASE_URL": url}),
-    ]
-
+    app = app_server(url)
     results: list[Result] = []
-    refs: dict[str, float] = {}
-    if args.refs:
-        for ref in references:
-            with serve(ref) as (port, pid):
-                print(f"measuring reference {ref.name} ...", flush=True)
-                result = measure_quietly(load, f"[ref] {ref.name}", ref.name, port, pid, "/")
-                results.append(result)
-                refs[ref.name] = result.rps
+    refs = measure_references(load, url, results) if args.refs else {}
     with serve(app) as (port, pid):
         for page in args.pages:
             path = page.replace("{slug}", str(facts["slug"]))

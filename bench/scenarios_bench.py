@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -32,9 +31,10 @@ from bench.load import (
     HOST,
     Load,
     Result,
-    Server,
     _database_facts,
+    app_server,
     measure_quietly,
+    measure_references,
     print_table,
     serve,
     write_json,
@@ -200,33 +200,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s after a {args.warmup} s warm-up; "
         f"one uvicorn worker on {HOST}; {os.cpu_count()} CPUs shared by server, wrk and PostgreSQL."
     )
-    app = Server(
-        "app",
-        "community.app:create_app",
-        factory=True,
-        env={
-            "DATABASE_URL": url,
-            "RATE_LIMITS_ENABLED": "false",
-            "DEBUG": "false",
-            "DATABASE_ECHO": "false",
-            "SEARCH_WORKER": "false",
-            "SECRET_KEY": secrets.token_urlsafe(32),
-        },
-        ready_path="/healthz",
-    )
-    references = [
-        Server("hello", "bench.refs.hello:app"),
-        Server("minimal", "bench.refs.minimal_page:app", env={"BENCH_DATABASE_URL": url}),
-    ]
+    app = app_server(url, SEARCH_WORKER="false")
     results: list[Result] = []
-    refs: dict[str, float] = {}
-    if args.refs:
-        for ref in references:
-            with serve(ref) as (port, pid):
-                print(f"measuring reference {ref.name} ...", flush=True)
-                result = measure_quietly(load, f"[ref] {ref.name}", ref.name, port, pid, "/")
-                results.append(result)
-                refs[ref.name] = result.rps
+    refs = measure_references(load, url, results) if args.refs else {}
     with serve(app) as (port, pid):
         for page in args.pages:
             print(f"measuring {page} ...", flush=True)
