@@ -130,6 +130,12 @@ async def test_publish_verify_claim_redeem_confirm_rate_settle(
     again = await student.submit(f"/vouchers/{voucher_id}/redeem", {"product": product_id})
     assert "already been redeemed" in again.text or "已兑换" in again.text
 
+    # The OPC is told that a trial is owed, and the link leads to its queue.
+    inbox = await opc.get("/notifications")
+    told = re.search(r'<a href="(/notifications/[0-9a-f-]{36})">([^<]*)</a>', inbox.text)
+    assert told and PRODUCT["name"] in told.group(2) and "兑换" in told.group(2), inbox.text
+    assert str((await opc.get(told.group(1))).url.path) == "/vouchers/opc"
+
     # The OPC confirms the code (with the dash, in lower case: still the code).
     response = await opc.submit("/vouchers/opc/confirm", {"code": shown.group(1).lower()})
     assert response.status_code == 200 and str(response.url.path) == "/vouchers/opc"

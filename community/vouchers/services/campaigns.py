@@ -439,7 +439,8 @@ class VoucherService:
         if product is None or product.status is not ProductStatus.PUBLISHED:
             raise refuse(_("This product is not available for vouchers."), "product")
         self._check_standing(suspension_reason, valid_until)
-        if student.id in await OrganizationService(self.db).member_ids(product.organization_id):
+        makers = await OrganizationService(self.db).member_ids(product.organization_id)
+        if student.id in makers:
             org = await self.db.get(Organization, product.organization_id)
             raise refuse(
                 _(
@@ -495,6 +496,18 @@ class VoucherService:
             ("updated_at", moment),
         ):
             set_committed_value(voucher, key, value)
+        # The OPC learns of the trial it owes now, not when the student turns up with the code.
+        await NotificationService(self.db).notify_many(
+            makers,
+            "voucher_redeemed",
+            _(
+                "A student redeemed a voucher for %(product)s. Confirm the trial with the student's code "
+                "once it is delivered.",
+                product=product.name,
+            ),
+            "/vouchers/opc",
+            actor_id=student.id,
+        )
         return voucher
 
     async def _why_not_redeemable(self, voucher_id: UUID, moment: datetime) -> str:
