@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
-from community.errors import Forbidden, FormError, NotFound
+from community.errors import FormError, NotFound
 from community.i18n import _
 from community.markup import markdown_html
 from community.scenarios.controllers.deps import DEPENDENCIES, Form, field, filter_chips, many
@@ -108,12 +108,6 @@ def _pop_interest_form(request: Request[Any, Any, Any]) -> dict[str, Any]:
         kept: dict[str, Any] = session.pop("_interest_form", {})
         return kept
     return {}
-
-
-def _not_found_or_forbidden(exc: Exception) -> Exception:
-    if isinstance(exc, NotFound):
-        return NotFoundException()
-    return PermissionDeniedException()
 
 
 class ScenarioController(Controller):
@@ -249,8 +243,6 @@ class ScenarioController(Controller):
                 errors=exc.errors,
                 **_choices_context(),
             )
-        except (NotFound, Forbidden) as exc:
-            raise _not_found_or_forbidden(exc) from exc
         if submit:
             flash(request, _("Submitted. An admin will review it; you will be notified."), "success")
         else:
@@ -357,8 +349,6 @@ class ScenarioController(Controller):
                 errors=exc.errors,
                 **_choices_context(),
             )
-        except (NotFound, Forbidden) as exc:
-            raise _not_found_or_forbidden(exc) from exc
         if field(data, "action") == "submit":
             flash(request, _("Submitted. An admin will review it; you will be notified."), "success")
         else:
@@ -374,8 +364,6 @@ class ScenarioController(Controller):
         except FormError as exc:
             flash(request, " ".join(exc.errors.values()), "error")
             return Redirect(scenario_url(scenario_id))
-        except (NotFound, Forbidden) as exc:
-            raise _not_found_or_forbidden(exc) from exc
         flash(request, done, "success")
         return Redirect(scenario_url(scenario_id))
 
@@ -401,8 +389,6 @@ class ScenarioController(Controller):
                 errors=exc.errors,
                 **_choices_context(),
             )
-        except (NotFound, Forbidden) as exc:
-            raise _not_found_or_forbidden(exc) from exc
         flash(request, _("Submitted. An admin will review it; you will be notified."), "success")
         return Redirect(scenario_url(scenario_id))
 
@@ -493,8 +479,6 @@ class ScenarioController(Controller):
             # Keep what was typed: it comes back in the form on the scenario page.
             request.session["_interest_form"] = {"proposal": field(data, "proposal")[:5000]}
             flash(request, " ".join(exc.errors.values()), "error")
-        except (NotFound, Forbidden) as exc:
-            raise _not_found_or_forbidden(exc) from exc
         else:
             flash(request, _("Sent. The owner will answer you; you will be notified."), "success")
         return Redirect(scenario_url(scenario_id) + "#my-interest")
@@ -529,6 +513,4 @@ class ScenarioController(Controller):
                 raise NotFoundException
         except FormError as exc:
             flash(request, " ".join(exc.errors.values()), "error")
-        except (NotFound, Forbidden) as exc:
-            raise _not_found_or_forbidden(exc) from exc
         return Redirect(scenario_url(interest.scenario_id) + anchor)
