@@ -23,6 +23,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from sqlalchemy import delete, func
@@ -70,7 +71,14 @@ from community.vouchers.controllers.api import VoucherApiController
 from community.vouchers.controllers.products import ProductController
 from community.vouchers.controllers.vouchers import VoucherController
 from community.vouchers.services.products import PRODUCT_DOC_TYPE, product_documents
-from community.web import EXCEPTION_HANDLERS, SecurityHeadersMiddleware
+from community.web import (
+    ANONYMOUS_PAGES_STORE,
+    CSRF_COOKIE,
+    EXCEPTION_HANDLERS,
+    SESSION_COOKIE,
+    SecurityHeadersMiddleware,
+    anonymous_page_cache,
+)
 
 logger = logging.getLogger(__name__)
 SITE_TZ = ZoneInfo("Asia/Shanghai")
@@ -152,20 +160,25 @@ def create_app(settings: Settings | None = None) -> Litestar:
     register_matching_jobs()
     search_backend = make_search_backend(settings, alchemy_config)
     stores = _stores(settings, alchemy_config)
+    # In memory on purpose: pages stay seconds, and each process renders its own (nothing depends on it).
+    anonymous_pages = MemoryStore()
     secure_cookies = settings.base_url.startswith("https://")
     session_config = CommunitySessionConfig(
         store="sessions",
-        key="opc_session",
+        key=SESSION_COOKIE,
         max_age=settings.session_max_age,
         secure=secure_cookies,
         samesite="lax",
     )
     csrf_config = CSRFConfig(
         secret=settings.secret_key,
-        cookie_name="opc_csrf",
+        cookie_name=CSRF_COOKIE,
         header_name="x-csrftoken",
         cookie_secure=secure_cookies,
         cookie_samesite="lax",
+        # Choosing a language only sets a preference, so its form carries no token: that keeps every public
+        # page free of per-visitor content, and so shareable from the anonymous page cache.
+        exclude=["^/language$"],
     )
     template_config = TemplateConfig(
         directory=settings.templates_dir,
@@ -197,6 +210,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             logger.warning("search backend %s not ready: %s", search_backend.name, exc)
         tasks = [
             asyncio.create_task(_clean_stores(alchemy_config, stores)),
+            asyncio.create_task(_forget_expired_pages(anonymous_pages, settings)),
             asyncio.create_task(_remind_owners(sessions, settings)),
         ]
         if settings.search_worker:
@@ -252,7 +266,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CurrentUserMiddleware(alchemy_config),
             i18n.LocaleMiddleware(),
         ],
-        stores=stores,
+        stores={**stores, ANONYMOUS_PAGES_STORE: anonymous_pages},
+        response_cache_config=anonymous_page_cache(settings.anonymous_page_cache_seconds),
         csrf_config=csrf_config,
         template_config=template_config,
         exception_handlers=EXCEPTION_HANDLERS,
@@ -269,6 +284,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=settings.debug,
     )
+
+
+async def _forget_expired_pages(store: MemoryStore, settings: Settings) -> None:
+    """Expired pages are dropped only when read again; sweep them so odd addresses do not pile up."""
+    if settings.anonymous_page_cache_seconds <= 0:
+        return
+    while True:
+        await asyncio.sleep(max(settings.anonymous_page_cache_seconds, 5) * 3)
+        await store.delete_expired()
 
 
 async def _remind_owners(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:

@@ -84,6 +84,9 @@ class Settings:
     register_rate_per_minute: int = 5
     reset_rate_per_minute: int = 5
     rate_limits_enabled: bool = True
+    # Seconds a public page (forum, home) rendered for a visitor who is not logged in is served again from
+    # memory to the next such visitor; 0 turns it off. Logged-in members always get a fresh page.
+    anonymous_page_cache_seconds: int = 0
     # Scenario zone: days an owner has to answer an interest; drafts untouched this long are stale.
     interest_response_days: int = 14
     stale_draft_days: int = 30
@@ -153,6 +156,7 @@ class Settings:
             register_rate_per_minute=_env_int("REGISTER_RATE_PER_MINUTE", 5),
             reset_rate_per_minute=_env_int("RESET_RATE_PER_MINUTE", 5),
             rate_limits_enabled=_env_bool("RATE_LIMITS_ENABLED", True),
+            anonymous_page_cache_seconds=_env_int("ANONYMOUS_PAGE_CACHE_SECONDS", 10),
             meilisearch_url=os.environ.get("MEILISEARCH_URL") or None,
             meilisearch_api_key=os.environ.get("MEILISEARCH_API_KEY")
             or os.environ.get("MEILISEARCH_KEY")

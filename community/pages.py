@@ -19,7 +19,7 @@ from community.vocabulary import org_type_label
 from community.web import render, safe_next
 
 
-@get("/", name="home")
+@get("/", name="home", cache=True)
 async def home(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
     organizations = OrganizationService(db_session)
     recent = await organizations.list_organizations(limit=6)

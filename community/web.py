@@ -6,9 +6,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+from uuid import uuid4
 
 import asyncpg
 from litestar import MediaType, Request, Response
+from litestar.config.response_cache import ResponseCacheConfig, default_cache_key_builder
 from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
@@ -23,6 +25,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
+    HTTP_200_OK,
     HTTP_400_BAD_REQUEST,
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
@@ -36,7 +39,7 @@ from community.errors import Forbidden, FormError, NotFound
 from community.i18n import N_, _
 
 if TYPE_CHECKING:
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+    from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
@@ -274,3 +277,47 @@ class SecurityHeadersMiddleware(ASGIMiddleware):
             await send(message)
 
         await next_app(scope, receive, send_with_headers)
+
+
+# --- public pages served again to visitors who are not logged in -------------------------------------------
+
+SESSION_COOKIE = "opc_session"
+CSRF_COOKIE = "opc_csrf"
+ANONYMOUS_PAGES_STORE = "anonymous_pages"
+
+
+def _cookie_names(scope: Scope) -> set[str]:
+    names: set[str] = set()
+    for name, value in scope.get("headers", ()):
+        if name == b"cookie":
+            names.update(part.split("=", 1)[0].strip() for part in value.decode("latin-1").split(";"))
+    return names
+
+
+def _shared_view(scope: Scope) -> bool:
+    """A page may be shared between visitors only when it cannot hold anything of this visitor's: no session
+    (so no member, no flash message) and a CSRF cookie already set (so the response sets no cookie: a cached
+    Set-Cookie would hand every visitor the same token)."""
+    names = _cookie_names(scope)
+    return SESSION_COOKIE not in names and CSRF_COOKIE in names
+
+
+def anonymous_page_cache(seconds: int) -> ResponseCacheConfig:
+    """Routes marked ``cache=True`` are rendered once per ``seconds`` for all anonymous visitors, per address,
+    query, language and htmx-or-not. A member's request gets a key that is never stored, so it never hits."""
+
+    def key(request: Request[Any, Any, Any]) -> str:
+        if seconds <= 0 or not _shared_view(request.scope):
+            return f"private:{uuid4().hex}"
+        partial = "hx" if request.headers.get("hx-request") else "page"
+        return f"{i18n.current_locale()}:{partial}:{default_cache_key_builder(request)}"
+
+    def store_it(scope: HTTPScope, status_code: int) -> bool:
+        return seconds > 0 and status_code == HTTP_200_OK and _shared_view(scope)
+
+    return ResponseCacheConfig(
+        default_expiration=max(seconds, 1),
+        key_builder=key,
+        cache_response_filter=store_it,
+        store=ANONYMOUS_PAGES_STORE,
+    )

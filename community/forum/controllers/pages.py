@@ -115,7 +115,7 @@ class ForumController(Controller):
             **context,
         )
 
-    @get("/", name="forum")
+    @get("/", cache=True, name="forum")
     async def index(
         self,
         request: Request[Any, Any, Any],
@@ -125,7 +125,7 @@ class ForumController(Controller):
     ) -> Template:
         return await self._listing(request, topics, sort, page, popular_tags=await topics.popular_tags(30))
 
-    @get("/c/{slug:str}", name="forum_category")
+    @get("/c/{slug:str}", cache=True, name="forum_category")
     async def category(
         self,
         request: Request[Any, Any, Any],
@@ -139,13 +139,13 @@ class ForumController(Controller):
             request, topics, sort, page, category=found, base=f"/forum/c/{slug}", feed=f"/forum/c/{slug}/feed"
         )
 
-    @get("/tags", name="forum_tags")
+    @get("/tags", cache=True, name="forum_tags")
     async def tag_index(
         self, request: Request[Any, Any, Any], topics: NamedDependency[TopicService]
     ) -> Template:
         return forum_page(request, "forum/tags.html", tags=await topics.popular_tags(300))
 
-    @get("/tags/{name:str}", name="forum_tag")
+    @get("/tags/{name:str}", cache=True, name="forum_tag")
     async def tag(
         self,
         request: Request[Any, Any, Any],
@@ -173,14 +173,14 @@ class ForumController(Controller):
         body = atom_feed(title, self_url, page_url, rows, request.app.state.settings.base_url)
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
-    @get("/feed", name="forum_feed")
+    @get("/feed", cache=True, name="forum_feed")
     async def feed(
         self, request: Request[Any, Any, Any], topics: NamedDependency[TopicService]
     ) -> Response[str]:
         rows, _more = await topics.list_topics("latest", per_page=50)
         return self._atom(request, _("Tech exchange: latest"), "/forum/feed", "/forum", rows)
 
-    @get("/c/{slug:str}/feed", name="forum_category_feed")
+    @get("/c/{slug:str}/feed", cache=True, name="forum_category_feed")
     async def category_feed(
         self, request: Request[Any, Any, Any], slug: FromPath[str], topics: NamedDependency[TopicService]
     ) -> Response[str]:
@@ -188,7 +188,7 @@ class ForumController(Controller):
         rows, _more = await topics.list_topics("latest", category_id=found.id, per_page=50)
         return self._atom(request, category_name(found), f"/forum/c/{slug}/feed", f"/forum/c/{slug}", rows)
 
-    @get("/tags/{name:str}/feed", name="forum_tag_feed")
+    @get("/tags/{name:str}/feed", cache=True, name="forum_tag_feed")
     async def tag_feed(
         self, request: Request[Any, Any, Any], name: FromPath[str], topics: NamedDependency[TopicService]
     ) -> Response[str]:
@@ -241,7 +241,7 @@ class ForumController(Controller):
             **context,
         )
 
-    @get("/t/{topic_id:int}/{slug:str}", name="forum_topic")
+    @get("/t/{topic_id:int}/{slug:str}", cache=True, name="forum_topic")
     async def topic(
         self,
         request: Request[Any, Any, Any],
@@ -556,7 +556,7 @@ class ForumController(Controller):
 
     # --- people -----------------------------------------------------------------------------------
 
-    @get("/u/{user_id:uuid}", name="forum_user")
+    @get("/u/{user_id:uuid}", cache=True, name="forum_user")
     async def member(
         self, request: Request[Any, Any, Any], user_id: FromPath[UUID], topics: NamedDependency[TopicService]
     ) -> Template:
