@@ -85,6 +85,7 @@ class Load:
     databases: frozenset[str]  # every database of the server, to tell whose queries PostgreSQL ran
     retries: int = 0  # measure again when other processes competed for the CPUs
     idle_wait: float = 0.0  # seconds to wait for an idle machine before each run
+    headers: tuple[str, ...] = ()  # sent with every request, e.g. the cookie of a returning visitor
 
 
 @dataclass
@@ -340,6 +341,8 @@ def wrk_binary() -> str:
 
 def run_wrk(load: Load, url: str, duration: int, script: bool) -> str:
     cmd = [load.wrk, f"-t{load.threads}", f"-c{load.connections}", f"-d{duration}s"]
+    for header in load.headers:
+        cmd += ["-H", header]
     if script:
         cmd += ["--latency", "-s", str(WRK_SCRIPT)]
     cmd.append(url)
