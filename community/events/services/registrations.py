@@ -345,7 +345,16 @@ def attendees_csv(attendees: Sequence[Attendee], status_label: dict[Registration
     """UTF-8 with a byte order mark, so that Excel opens Chinese names correctly."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_("No."), _("Name"), _("Email"), _("Organizations"), _("Status"), _("Waiting position")])
+    writer.writerow(
+        [
+            _("No."),
+            _("Full name"),
+            _("Email"),
+            _("Organizations"),
+            _("Registration status"),
+            _("Waiting position"),
+        ]
+    )
     for n, person in enumerate(attendees, 1):
         writer.writerow(
             [
