@@ -164,8 +164,8 @@ class EventInput:
                 errors["ends_at"] = _("The end must come after the start.")
             elif ends - starts > MAX_DURATION:
                 errors["ends_at"] = _("An event may last at most %(n)s days.", n=MAX_DURATION.days)
-        if deadline and ends and deadline > ends:
-            errors["registration_deadline"] = _("Registration must close before the event ends.")
+        if deadline and starts and deadline > starts:
+            errors["registration_deadline"] = _("Registration must close by the time the event starts.")
         values.update(starts_at=starts, ends_at=ends, registration_deadline=deadline or starts)
 
         online = self.mode == "online"

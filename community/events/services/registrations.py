@@ -16,7 +16,7 @@ from uuid import UUID
 
 from sqlalchemy import func, select, update
 
-from community.accounts.models import User
+from community.accounts.models import Membership, Organization, User
 from community.accounts.services import OrganizationService
 from community.errors import FormError, NotFound
 from community.events.models import Audience, Event, EventStatus, Registration, RegistrationStatus
@@ -310,7 +310,7 @@ class RegistrationService:
         return [MyRegistration(r, e, await self.position(r)) for r, e in rows]
 
     async def attendees(self, event: Event) -> list[Attendee]:
-        """Registered people in the order they got their place, then the waiting list in its order."""
+        """People holding a place, in the order they registered, then the waiting list in its order."""
         rows = (
             await self.db.execute(
                 select(Registration, User)
@@ -322,16 +322,25 @@ class RegistrationService:
                 .order_by(Registration.status, Registration.queue_no)
             )
         ).all()
+        names: dict[UUID, list[str]] = {}
+        memberships = await self.db.execute(
+            select(Membership.user_id, Organization.name)
+            .join(Organization, Organization.id == Membership.organization_id)
+            .where(Membership.user_id.in_([user.id for _registration, user in rows]))
+            .order_by(Organization.name)
+        )
+        for user_id, org_name in memberships:
+            names.setdefault(user_id, []).append(org_name)
         result: list[Attendee] = []
         waiting = 0
         for registration, user in sorted(
             rows, key=lambda r: (r[0].status is not RegistrationStatus.REGISTERED, r[0].queue_no)
         ):
-            orgs = "、".join(org.name for org, _role in await self.organizations.organizations_of(user))
             position = None
             if registration.status is RegistrationStatus.WAITING:
                 waiting += 1
                 position = waiting
+            orgs = "、".join(names.get(user.id, []))
             result.append(Attendee(registration, user.display_name, user.email, orgs, position))
         return result
 
