@@ -39,7 +39,7 @@ def test_register_see_the_waiting_position_cancel_and_move_up(people: Any, datab
     first = people()
     register(first, "li@zhiyuan.example", "李明")
     first.goto(event_url)
-    first.get_by_role("button", name="报名").click()
+    first.get_by_role("button", name="报名参加").click()
     first.wait_for_url(event_url)
     assert "您已报名。" in first.locator(".my-state").inner_text()
 
