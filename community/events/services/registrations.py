@@ -305,7 +305,7 @@ class RegistrationService:
                 Registration.status != RegistrationStatus.CANCELLED,
                 Event.status != EventStatus.DRAFT,
             )
-            .order_by(Event.starts_at.desc())
+            .order_by(Event.ends_at < now(), Event.starts_at)  # upcoming first, soonest first
         )
         return [MyRegistration(r, e, await self.position(r)) for r, e in rows]
 
