@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from community.accounts.models import OrgType, User
 from community.errors import FormError
 from community.events.models import RegistrationStatus
-from community.events.services.events import EventService
+from community.events.services.common import local_input
+from community.events.services.events import EventInput, EventService
 from community.events.services.registrations import RegistrationService
 from community.notifications.models import Notification
 from community.vouchers.services.students import StudentService, UniversityService
 from tests.conftest import Mailbox
-from tests.events.conftest import World, add_org, add_user, make_event, members
+from tests.events.conftest import World, add_org, add_user, event_form, make_event, members
 from tests.events.helpers import mails_to, run_due_jobs
 
 
@@ -148,6 +149,7 @@ async def test_the_reminder_goes_out_once_through_the_job_and_never_after_cancel
     body = Mailbox.body(mail)
     assert "AI 编程工具实战课" in subject(mail)
     assert "https://meeting.example.com/j/123456" in body  # the link goes to people holding a place
+    assert "时间：" in body and f"/events/{soon.id}" in body
     assert mails_to(mailbox, "leaves@example.com") == []  # cancelled: no reminder
 
     # Sent once: running the queue again, or scheduling again, sends nothing more.
@@ -195,3 +197,48 @@ def _local(delta: timedelta) -> str:
     from tests.events.conftest import local
 
     return local(delta)
+
+
+async def test_more_places_move_the_waiting_list_up_and_an_admin_may_organize_for_any_organization(
+    world: World, services: AsyncSession
+) -> None:
+    db = services
+    admin = await db.get(User, world.admin.id)
+    assert admin is not None
+    # The admin is no member of the center, yet may publish for it.
+    event = await make_event(db, admin, world.center, capacity="1", title="人工智能引才活动")
+    await db.commit()
+    people = await members(db, 3)
+    service = RegistrationService(db)
+    for person in people:
+        await service.register(person, event.id)
+    await db.commit()
+    data = EventInput.from_mapping(
+        {
+            **event_form(organization=str(world.center.id), title="人工智能引才活动", capacity="2"),
+            "starts_at": local_input(event.starts_at),
+            "ends_at": local_input(event.ends_at),
+        }
+    )
+    await EventService(db).update(admin, event.id, data)
+    await db.commit()
+    states = [await service.state_of(p.id, event.id) for p in people]
+    assert [s.status for s in states if s] == [
+        RegistrationStatus.REGISTERED,
+        RegistrationStatus.REGISTERED,
+        RegistrationStatus.WAITING,
+    ]
+    assert "event_promoted" in await kinds_for(db, people[1].id)
+    # Fewer places than people registered is refused beside the field.
+    with pytest.raises(FormError) as fewer:
+        await EventService(db).update(
+            admin,
+            event.id,
+            EventInput.from_mapping({**event_form(organization=str(world.center.id)), "capacity": "1"}),
+        )
+    assert "2" in fewer.value.errors["capacity"]
+    # A member of no organization may not organize at all.
+    loner = await add_user(db, "loner@example.com")
+    with pytest.raises(FormError) as nowhere:
+        await EventService(db).create(loner, EventInput.from_mapping(event_form()), publish=True)
+    assert "organization" in nowhere.value.errors
