@@ -41,6 +41,10 @@ from community.accounts.services import ORGANIZATION_DOC_TYPE, organization_docu
 from community.accounts.sessions import CommunitySessionConfig, CurrentUserMiddleware
 from community.config import Settings, get_settings
 from community.db import StoreItem, make_alchemy_config
+from community.events.controllers.api import EventApiController
+from community.events.controllers.pages import EventController
+from community.events.jobs import register_event_jobs
+from community.events.services.events import EVENT_DOC_TYPE, event_documents
 from community.forum.controllers import FORUM_ROUTES
 from community.forum.services import TOPIC_DOC_TYPE, topic_documents
 from community.forum.services.notify import run_digests_forever
@@ -128,6 +132,7 @@ def register_search_types() -> None:
     register_type(CAPABILITY_DOC_TYPE, N_("OPC capabilities"), capability_documents)
     register_type(TOPIC_DOC_TYPE, N_("Forum topics"), topic_documents)
     register_type(PRODUCT_DOC_TYPE, N_("AI products"), product_documents)
+    register_type(EVENT_DOC_TYPE, N_("Events and trainings"), event_documents)
 
 
 def make_search_backend(settings: Settings, alchemy_config: SQLAlchemyAsyncConfig) -> SearchBackend:
@@ -158,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     alchemy_config = make_alchemy_config(settings)
     register_search_types()
     register_matching_jobs()
+    register_event_jobs()
     search_backend = make_search_backend(settings, alchemy_config)
     stores = _stores(settings, alchemy_config)
     # In memory on purpose: pages stay seconds, and each process renders its own (nothing depends on it).
@@ -257,6 +263,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             VoucherController,
             VoucherAdminController,
             VoucherApiController,
+            EventController,
+            EventApiController,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         plugins=[SQLAlchemyPlugin(config=alchemy_config), HTMXPlugin(), CommunityCLIPlugin()],

@@ -115,6 +115,8 @@ class Settings:
     matching_push_top: int = 20
     matching_weekly_cap: int = 3
     matching_default_rhythm: str = "immediate"
+    # Events: how many hours before an event starts its registered people get a reminder by email.
+    events_reminder_hours: int = 24
 
     @property
     def mail_dir(self) -> Path:
@@ -171,6 +173,7 @@ class Settings:
             matching_weekly_cap=_env_int("MATCHING_WEEKLY_CAP", 3),
             voucher_claim_rate_per_minute=_env_int("VOUCHER_CLAIM_RATE_PER_MINUTE", 10),
             voucher_redeem_rate_per_minute=_env_int("VOUCHER_REDEEM_RATE_PER_MINUTE", 10),
+            events_reminder_hours=_env_int("EVENTS_REMINDER_HOURS", 24),
         )
 
 

@@ -42,6 +42,7 @@ class StoreItem(StoreModelMixin):
 def import_models() -> None:
     """Import every domain's models so that the metadata (and Alembic) knows all tables."""
     import community.accounts.models
+    import community.events.models
     import community.forum.models
     import community.jobs.models
     import community.matching.models

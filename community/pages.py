@@ -12,6 +12,8 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.accounts.services import AccountService, OrganizationService
+from community.events.labels import label as event_label
+from community.events.services.events import EventService
 from community.i18n import LOCALE_COOKIE, normalize_locale
 from community.scenarios.labels import format_budget, label
 from community.scenarios.services.scenarios import ScenarioFilters, ScenarioService, today
@@ -34,6 +36,8 @@ async def home(request: Request[Any, Any, Any], db_session: NamedDependency[Asyn
         label=label,
         format_budget=format_budget,
         today=today(),
+        upcoming_events=await EventService(db_session).upcoming(3),
+        event_label=event_label,
     )
 
 

@@ -1,0 +1,195 @@
+"""JSON API (/api/v1) for events: the published events and a member's registration.
+
+Errors are problem details: a refused registration is 400 with the reason under ``errors``; registering
+twice is 409; a draft of someone else's is 404 (as if it did not exist).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, delete, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, QueryParameter
+
+from community.accounts.guards import requires_login
+from community.accounts.models import User
+from community.events.controllers.deps import DEPENDENCIES
+from community.events.models import Event, RegistrationStatus
+from community.events.services.events import EventFilters, EventService, event_url
+from community.events.services.registrations import AlreadyRegistered, RegistrationService, RegistrationState
+
+
+class EventOut(msgspec.Struct):
+    id: UUID
+    kind: str
+    title: str
+    summary: str
+    organization: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    registration_deadline: datetime
+    online: bool
+    address: str
+    district: str | None
+    capacity: int
+    places_left: int
+    waiting: int
+    audience: str
+    audience_org_types: list[str]
+    url: str
+    ics_url: str
+
+
+class RegistrationOut(msgspec.Struct):
+    event_id: UUID
+    status: str
+    # 1 for the first person waiting; null when registered or cancelled.
+    waiting_position: int | None
+
+
+class EventDetailOut(EventOut):
+    description: str = ""
+    # Only for people holding a place and for the organizer.
+    online_url: str | None = None
+    my_registration: RegistrationOut | None = None
+
+
+class EventPageOut(msgspec.Struct):
+    items: list[EventOut]
+    total: int
+    page: int
+    pages: int
+
+
+class ProblemOut(msgspec.Struct):
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+
+
+PROBLEMS = {
+    400: ResponseSpec(ProblemOut, description="Registration refused; the reason is under errors"),
+    404: ResponseSpec(ProblemOut, description="No such event (or a draft of another organization)"),
+    409: ResponseSpec(ProblemOut, description="Already registered or on the waiting list"),
+}
+
+
+def _event_out(event: Event, organization: str, waiting: int) -> EventOut:
+    return EventOut(
+        id=event.id,
+        kind=event.kind.value,
+        title=event.title,
+        summary=event.summary,
+        organization=organization,
+        status=event.status.value,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        registration_deadline=event.registration_deadline,
+        online=event.online,
+        address=event.address,
+        district=event.district,
+        capacity=event.capacity,
+        places_left=max(0, event.capacity - event.registered_count),
+        waiting=waiting,
+        audience=event.audience.value,
+        audience_org_types=list(event.audience_org_types),
+        url=event_url(event),
+        ics_url=event_url(event) + "/event.ics",
+    )
+
+
+def _registration_out(state: RegistrationState) -> RegistrationOut:
+    return RegistrationOut(
+        event_id=state.registration.event_id, status=state.status.value, waiting_position=state.position
+    )
+
+
+class EventApiController(Controller):
+    path = "/api/v1/events"
+    dependencies = DEPENDENCIES
+    tags = ["events"]
+
+    @get("/", summary="Published events, upcoming first (or past ones with when=past)")
+    async def list_events(
+        self,
+        events: NamedDependency[EventService],
+        kind: Annotated[str | None, QueryParameter()] = None,
+        district: Annotated[str | None, QueryParameter()] = None,
+        mode: Annotated[str | None, QueryParameter(pattern="^(online|onsite)$")] = None,
+        audience: Annotated[str | None, QueryParameter()] = None,
+        when: Annotated[str, QueryParameter(pattern="^(upcoming|past)$")] = "upcoming",
+        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
+    ) -> EventPageOut:
+        filters = EventFilters.clean(
+            kind=kind, district=district, mode=mode, audience=audience, when=when, page=page
+        )
+        listing = await events.list_public(filters)
+        return EventPageOut(
+            items=[_event_out(c.event, c.organization, c.waiting) for c in listing.items],
+            total=listing.total,
+            page=listing.page,
+            pages=listing.pages,
+        )
+
+    @get("/{event_id:uuid}", summary="One event", responses={404: PROBLEMS[404]})
+    async def get_event(
+        self,
+        request: Request[Any, Any, Any],
+        event_id: FromPath[UUID],
+        events: NamedDependency[EventService],
+        registrations: NamedDependency[RegistrationService],
+    ) -> EventDetailOut:
+        viewer: User | None = request.scope.get("user")
+        event, org, access = await events.get_for(viewer, event_id)
+        state = await registrations.state_of(viewer.id, event.id) if viewer else None
+        holds = state is not None and state.status is RegistrationStatus.REGISTERED
+        base = _event_out(event, org.name, await events.waiting_count(event.id))
+        return EventDetailOut(
+            **{f: getattr(base, f) for f in base.__struct_fields__},
+            description=event.description,
+            online_url=event.online_url if event.online and (holds or access.can_manage) else None,
+            my_registration=_registration_out(state) if state else None,
+        )
+
+    @post(
+        "/{event_id:uuid}/registration",
+        guards=[requires_login],
+        status_code=201,
+        summary="Register the caller: a place if one is free, else the end of the waiting list",
+        responses=PROBLEMS,
+    )
+    async def register(
+        self,
+        request: Request[User, Any, Any],
+        event_id: FromPath[UUID],
+        registrations: NamedDependency[RegistrationService],
+    ) -> RegistrationOut:
+        try:
+            state = await registrations.register(request.user, event_id)
+        except AlreadyRegistered as exc:
+            raise HTTPException(status_code=409, detail=" ".join(exc.errors.values())) from exc
+        return _registration_out(state)
+
+    @delete(
+        "/{event_id:uuid}/registration",
+        guards=[requires_login],
+        status_code=200,
+        summary="Cancel the caller's registration; the first person waiting moves up",
+        responses={400: PROBLEMS[400], 404: PROBLEMS[404]},
+    )
+    async def unregister(
+        self,
+        request: Request[User, Any, Any],
+        event_id: FromPath[UUID],
+        registrations: NamedDependency[RegistrationService],
+    ) -> RegistrationOut:
+        return _registration_out(await registrations.cancel(request.user, event_id))

@@ -1,0 +1,105 @@
+"""The event zone's background work: reminders before an event, word to the person moved up from the
+waiting list, and word to everyone when an event is cancelled. The app registers the handlers at start-up;
+the services enqueue them in the transaction of the change."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from babel.dates import format_datetime
+from sqlalchemy import select
+
+from community import i18n
+from community.accounts.models import User
+from community.config import Settings
+from community.events.models import Event, EventStatus, Registration, RegistrationStatus
+from community.events.services.common import SITE_TZ
+from community.events.services.registrations import (
+    JOB_CANCELLED,
+    JOB_PROMOTED,
+    JOB_REMINDER,
+    RegistrationService,
+)
+from community.jobs import JobContext, register_handler
+from community.notifications.email import Mailer
+
+
+def _when(event: Event) -> str:
+    start = format_datetime(event.starts_at, "medium", tzinfo=SITE_TZ, locale=i18n.current_locale())
+    end = format_datetime(event.ends_at, "short", tzinfo=SITE_TZ, locale=i18n.current_locale())
+    return f"{start} – {end}"
+
+
+async def _mail(ctx: JobContext, user: User, event: Event, subject: str, template: str, **extra: Any) -> None:
+    settings: Settings = ctx.resources["settings"]
+    mailer: Mailer = ctx.resources["mailer"]
+    previous = i18n.current_locale()
+    i18n.set_locale(user.locale or settings.default_locale)
+    try:
+        await mailer.send_template(
+            user.email,
+            i18n.gettext(subject) % {"title": event.title},
+            template,
+            name=user.display_name,
+            title=event.title,
+            when=_when(event),
+            online=event.online,
+            online_url=event.online_url,
+            place=" ".join(x for x in (event.district or "", event.address) if x),
+            url=settings.base_url.rstrip("/") + f"/events/{event.id}",
+            **extra,
+        )
+    finally:
+        i18n.set_locale(previous)
+
+
+async def reminder_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Sent once: the registration is marked reminded in this job's transaction, which rolls back (and the
+    job retries) if the mail cannot be handed over."""
+    settings: Settings = ctx.resources["settings"]
+    service = RegistrationService(ctx.db, reminder_hours=settings.events_reminder_hours)
+    claimed = await service.claim_reminder(UUID(str(payload["registration_id"])))
+    if claimed is None:
+        return
+    _registration, event, user = claimed
+    await _mail(ctx, user, event, i18n.N_("Reminder: %(title)s"), "event_reminder.txt")
+
+
+async def promoted_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    row = (
+        await ctx.db.execute(
+            select(Registration, Event, User)
+            .join(Event, Event.id == Registration.event_id)
+            .join(User, User.id == Registration.user_id)
+            .where(Registration.id == UUID(str(payload["registration_id"])))
+        )
+    ).first()
+    if row is None:
+        return
+    registration, event, user = row
+    if registration.status is not RegistrationStatus.REGISTERED or event.status is not EventStatus.PUBLISHED:
+        return  # cancelled again meanwhile: nothing to announce
+    await _mail(ctx, user, event, i18n.N_("You have a place: %(title)s"), "event_promoted.txt")
+
+
+async def cancelled_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    event = await ctx.db.get(Event, UUID(str(payload["event_id"])))
+    if event is None or event.status is not EventStatus.CANCELLED:
+        return
+    people = await RegistrationService(ctx.db).people(event.id)
+    for user in (await ctx.db.scalars(select(User).where(User.id.in_(people)))).all():
+        await _mail(
+            ctx,
+            user,
+            event,
+            i18n.N_("Cancelled: %(title)s"),
+            "event_cancelled.txt",
+            reason=event.cancel_reason,
+        )
+
+
+def register_event_jobs() -> None:
+    register_handler(JOB_REMINDER, reminder_job)
+    register_handler(JOB_PROMOTED, promoted_job)
+    register_handler(JOB_CANCELLED, cancelled_job)

@@ -1,0 +1,121 @@
+"""Courses, trainings, roadshows and matchmaking events, and who registered for them.
+
+Places never run over: registering locks the event row (SELECT … FOR UPDATE), so registrations for one
+event happen one after another; the counter of registered people is also held by a CHECK constraint.
+Each registration takes the next number of its event's queue under that lock, so the waiting list is in
+the order registrations were committed.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from uuid import UUID
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from community.db import Base
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], validate_strings=True)
+
+
+class EventKind(enum.StrEnum):
+    COURSE = "course"  # 课程
+    TRAINING = "training"  # 专项培训 (智能体应用专项培训)
+    ROADSHOW = "roadshow"  # 路演
+    INVESTMENT = "investment"  # 投融资对接
+    SALON = "salon"  # 沙龙或其他
+
+
+class EventStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class Audience(enum.StrEnum):
+    EVERYONE = "everyone"
+    ORG_TYPES = "org_types"  # members of organizations of certain types
+    STUDENTS = "students"  # verified students of Wuhan's universities
+
+
+class RegistrationStatus(enum.StrEnum):
+    REGISTERED = "registered"
+    WAITING = "waiting"
+    CANCELLED = "cancelled"
+
+
+class Event(Base):
+    __tablename__ = "event"
+    __table_args__ = (
+        Index("ix_event_status_starts_at", "status", "starts_at"),
+        CheckConstraint("capacity > 0", name="capacity_positive"),
+        CheckConstraint(
+            "registered_count >= 0 AND registered_count <= capacity", name="registered_within_capacity"
+        ),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    )
+
+    organization_id: Mapped[UUID] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    created_by_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+    )
+    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, "event_kind"))
+    title: Mapped[str] = mapped_column(String(120))
+    summary: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    starts_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    registration_deadline: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    address: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    district: Mapped[str | None] = mapped_column(String(40), default=None)
+    # Shown only to people registered and to the organizer.
+    online_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    capacity: Mapped[int] = mapped_column(Integer)
+    audience: Mapped[Audience] = mapped_column(_enum(Audience, "event_audience"), default=Audience.EVERYONE)
+    audience_org_types: Mapped[list[str]] = mapped_column(
+        ARRAY(String(20)), default=list, server_default="{}"
+    )
+    status: Mapped[EventStatus] = mapped_column(_enum(EventStatus, "event_status"), default=EventStatus.DRAFT)
+    published_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    registered_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The last queue number handed out; taken under the row lock, so numbers follow commit order.
+    queue_counter: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class Registration(Base):
+    __tablename__ = "event_registration"
+    __table_args__ = (
+        UniqueConstraint("event_id", "user_id", name="uq_event_registration_member"),
+        Index("ix_event_registration_queue", "event_id", "status", "queue_no"),
+    )
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus, "registration_status"))
+    # Place in the event's queue: registering again after cancelling takes a new (last) number.
+    queue_no: Mapped[int] = mapped_column(BigInteger)
+    registered_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
