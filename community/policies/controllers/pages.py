@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
@@ -107,7 +107,7 @@ class PolicyController(Controller):
 
     @get("/{slug:str}", name="policy")
     async def show(
-        self, request: Request[Any, Any, Any], slug: str, policies: NamedDependency[PolicyService]
+        self, request: Request[Any, Any, Any], slug: FromPath[str], policies: NamedDependency[PolicyService]
     ) -> Template:
         viewer: User | None = request.scope.get("user")
         try:
@@ -133,7 +133,7 @@ class PolicyController(Controller):
 
     @get("/facts/{org_slug:str}", name="policy-facts", guards=[requires_login])
     async def facts_form(
-        self, request: Request[User, Any, Any], org_slug: str, facts: NamedDependency[FactsService]
+        self, request: Request[User, Any, Any], org_slug: FromPath[str], facts: NamedDependency[FactsService]
     ) -> Template:
         try:
             org = await facts.organizations.by_slug(org_slug)
@@ -168,7 +168,7 @@ class PolicyController(Controller):
     async def save_facts(
         self,
         request: Request[User, Any, Any],
-        org_slug: str,
+        org_slug: FromPath[str],
         data: Form,
         facts: NamedDependency[FactsService],
     ) -> Response[Any]:
