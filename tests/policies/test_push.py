@@ -17,10 +17,10 @@ from community.accounts.services import hash_password
 from community.matching.models import PushQuota
 from community.matching.policies import push_policy
 from community.matching.services import MatchingService, week_start
+from community.notifications.models import Notification
 from community.policies.models import PolicyDelivery
 from community.policies.services.facts import FactsInput, FactsService
 from community.policies.services.policies import PolicyService
-from community.notifications.models import Notification
 from tests.conftest import Mailbox
 from tests.policies.conftest import (
     admin_of,
@@ -82,8 +82,8 @@ async def test_a_new_policy_tells_exactly_the_qualifying_organizations(
     # does not, nor the service centre, which is no OPC), each told why it fits.
     assert told_emails(db, "compute-pilot") == COMPUTE_BUYERS
     subject = db.fetchval(
-        "SELECT subject FROM notification WHERE kind = 'policies.qualified' AND url = '/policies/compute-pilot'"
-        " LIMIT 1"
+        "SELECT subject FROM notification"
+        " WHERE kind = 'policies.qualified' AND url = '/policies/compute-pilot' LIMIT 1"
     )
     assert "算力券试点（测试）" in subject and "需要：购买算力服务" in subject
     assert db.fetchval("SELECT count(*) FROM policy_delivery WHERE policy_id = $1", policy.id) == 2
@@ -149,7 +149,8 @@ async def test_a_new_policy_tells_exactly_the_qualifying_organizations(
     await jobs_done(db)
     assert (
         db.fetchval(
-            "SELECT count(*) FROM notification WHERE kind = 'policies.qualified' AND url = '/policies/compute-pilot'"
+            "SELECT count(*) FROM notification"
+            " WHERE kind = 'policies.qualified' AND url = '/policies/compute-pilot'"
         )
         == 5
     )

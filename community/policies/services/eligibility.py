@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from community.accounts.models import OrgType
@@ -43,7 +44,7 @@ class Facts:
     activities: frozenset[str] | None = None
     today: date = field(default_factory=date.today)
 
-    @property
+    @cached_property
     def age_months(self) -> int | None:
         if self.founded_on is None:
             return None
@@ -193,13 +194,27 @@ class Check:
         return f"{self.requirement}{suffix}"
 
 
-@dataclass(frozen=True)
+MET, MISSING, UNKNOWN = 1, 0, -1
+
+
 class Verdict:
-    checks: tuple[Check, ...]
+    """One organization against one policy. Whether each condition is met, missing or unknown is worked out
+    at once (a few comparisons); the conditions in words only when a page or a notification reads them."""
+
+    __slots__ = ("_checks", "_facts", "_rules", "_statuses", "qualifies")
+
+    def __init__(self, rules: tuple[Rule, ...], facts: Facts, statuses: tuple[int, ...]) -> None:
+        self._rules = rules
+        self._facts = facts
+        self._statuses = statuses
+        self._checks: tuple[Check, ...] | None = None
+        self.qualifies = MISSING not in statuses and UNKNOWN not in statuses
 
     @property
-    def qualifies(self) -> bool:
-        return all(check.ok is True for check in self.checks)
+    def checks(self) -> tuple[Check, ...]:
+        if self._checks is None:
+            self._checks = tuple(rule.describe(self._facts) for rule in self._rules)
+        return self._checks
 
     @property
     def met(self) -> list[Check]:
@@ -223,151 +238,187 @@ class Verdict:
         return [c.text for c in self.met] or [gettext(N_("Open to every organization"))]
 
 
-# --- compiled checks ----------------------------------------------------------------------------------------
-
-CheckFn = Callable[[Facts], Check]
+# --- compiled rules: a fast test, and the words when asked --------------------------------------------------
 
 
-def _org_types(types: tuple[str, ...]) -> CheckFn:
+@dataclass(frozen=True)
+class Rule:
+    test: Callable[[Facts], int]
+    describe: Callable[[Facts], Check]
+
+
+def _status(ok: bool | None) -> int:
+    return UNKNOWN if ok is None else (MET if ok else MISSING)
+
+
+def _org_types(types: tuple[str, ...]) -> Rule:
     wanted = frozenset(types)
     met = Check("org_types", True, (("types", types),))
 
-    def check(f: Facts) -> Check:
-        if f.org_type.value in wanted:
+    def test(f: Facts) -> int:
+        return MET if f.org_type in wanted else MISSING
+
+    def describe(f: Facts) -> Check:
+        if f.org_type in wanted:
             return met
         return Check("org_types", False, (("types", types), ("yours", f.org_type.value)))
 
-    return check
+    return Rule(test, describe)
 
 
-def _age(low: int | None, high: int | None) -> CheckFn:
+def _bounds(
+    code: str, fact: str, low: int | None, high: int | None, value: Callable[[Facts], int | None]
+) -> Rule:
     params = (("min", low), ("max", high))
-    met = Check("age", True, params)
+    met = Check(code, True, params)
+    floor = low if low is not None else -1
+    ceiling = high if high is not None else 1 << 62
 
-    def check(f: Facts) -> Check:
-        months = f.age_months
-        if months is None:
-            return Check("age", None, params, "founded_on")
-        if (low is None or months >= low) and (high is None or months <= high):
+    def test(f: Facts) -> int:
+        v = value(f)
+        if v is None:
+            return UNKNOWN
+        return MET if floor <= v <= ceiling else MISSING
+
+    def describe(f: Facts) -> Check:
+        v = value(f)
+        if v is None:
+            return Check(code, None, params, fact)
+        if floor <= v <= ceiling:
             return met
-        return Check("age", False, (*params, ("yours", months)))
+        return Check(code, False, (*params, ("yours", v)))
 
-    return check
+    return Rule(test, describe)
 
 
-def _domains(domains: tuple[str, ...]) -> CheckFn:
+def _one_of(code: str, fact: str, key: str, values: tuple[str, ...], value: Callable[[Facts], Any]) -> Rule:
+    """A fact that must be one of ``values`` (district, stage)."""
+    wanted = frozenset(values)
+    params = ((key, values),)
+    met = Check(code, True, params)
+
+    def test(f: Facts) -> int:
+        v = value(f)
+        if v is None or v == "":
+            return UNKNOWN
+        return MET if v in wanted else MISSING
+
+    def describe(f: Facts) -> Check:
+        v = value(f)
+        if v is None or v == "":
+            return Check(code, None, params, fact)
+        if v in wanted:
+            return met
+        return Check(code, False, (*params, ("yours", getattr(v, "value", v))))
+
+    return Rule(test, describe)
+
+
+def _domains(domains: tuple[str, ...]) -> Rule:
     wanted = frozenset(domains)
     params = (("domains", domains),)
     met = Check("domains", True, params)
 
-    def check(f: Facts) -> Check:
+    def test(f: Facts) -> int:
+        if not f.domains:
+            return UNKNOWN
+        return MISSING if wanted.isdisjoint(f.domains) else MET
+
+    def describe(f: Facts) -> Check:
         if not f.domains:
             return Check("domains", None, params, "domains")
-        if f.domains & wanted:
+        if not wanted.isdisjoint(f.domains):
             return met
         return Check("domains", False, (*params, ("yours", _join(sorted(f.domains)))))
 
-    return check
+    return Rule(test, describe)
 
 
-def _districts(districts: tuple[str, ...]) -> CheckFn:
-    wanted = frozenset(districts)
-    params = (("districts", districts),)
-    met = Check("districts", True, params)
-
-    def check(f: Facts) -> Check:
-        if not f.district:
-            return Check("districts", None, params, "district")
-        if f.district in wanted:
-            return met
-        return Check("districts", False, (*params, ("yours", f.district)))
-
-    return check
-
-
-def _stages(stages: tuple[str, ...]) -> CheckFn:
-    wanted = frozenset(stages)
-    params = (("stages", stages),)
-    met = Check("stages", True, params)
-
-    def check(f: Facts) -> Check:
-        if f.stage is None:
-            return Check("stages", None, params, "stage")
-        if f.stage.value in wanted:
-            return met
-        return Check("stages", False, (*params, ("yours", f.stage.value)))
-
-    return check
-
-
-def _team(low: int | None, high: int | None) -> CheckFn:
-    params = (("min", low), ("max", high))
-    met = Check("team", True, params)
-
-    def check(f: Facts) -> Check:
-        if f.team_size is None:
-            return Check("team", None, params, "team_size")
-        if (low is None or f.team_size >= low) and (high is None or f.team_size <= high):
-            return met
-        return Check("team", False, (*params, ("yours", f.team_size)))
-
-    return check
-
-
-def _flag(code: str, attribute: str) -> CheckFn:
+def _flag(code: str, attribute: str) -> Rule:
     met, missing = Check(code, True), Check(code, False)
 
-    def check(f: Facts) -> Check:
+    def test(f: Facts) -> int:
+        return MET if getattr(f, attribute) else MISSING
+
+    def describe(f: Facts) -> Check:
         return met if getattr(f, attribute) else missing
 
-    return check
+    return Rule(test, describe)
 
 
-def _activities(activities: tuple[str, ...]) -> CheckFn:
+def _activities(activities: tuple[str, ...]) -> Rule:
     wanted = frozenset(activities)
     params = (("activities", activities),)
     met, missing = Check("activities", True, params), Check("activities", False, params)
 
-    def check(f: Facts) -> Check:
+    def test(f: Facts) -> int:
         if f.activities is None:
-            return Check("activities", None, params, "activities")
-        return met if f.activities & wanted else missing
+            return UNKNOWN
+        return MISSING if wanted.isdisjoint(f.activities) else MET
 
-    return check
+    def describe(f: Facts) -> Check:
+        return (
+            Check("activities", None, params, "activities")
+            if f.activities is None
+            else (missing if wanted.isdisjoint(f.activities) else met)
+        )
+
+    return Rule(test, describe)
 
 
-@dataclass(frozen=True)
 class CompiledConditions:
-    checks: tuple[CheckFn, ...]
+    __slots__ = ("rules", "tests")
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        self.rules = rules
+        self.tests = tuple(rule.test for rule in rules)
 
     def evaluate(self, facts: Facts) -> Verdict:
-        return Verdict(tuple(check(facts) for check in self.checks))
+        return Verdict(self.rules, facts, tuple([test(facts) for test in self.tests]))
 
     def qualifies(self, facts: Facts) -> bool:
-        return all(check(facts).ok is True for check in self.checks)
+        return all(test(facts) == MET for test in self.tests)
 
 
 def compile_conditions(conditions: Conditions) -> CompiledConditions:
-    checks: list[CheckFn] = []
+    rules: list[Rule] = []
     if conditions.org_types:
-        checks.append(_org_types(conditions.org_types))
+        rules.append(_org_types(conditions.org_types))
     if conditions.age_min_months is not None or conditions.age_max_months is not None:
-        checks.append(_age(conditions.age_min_months, conditions.age_max_months))
+        rules.append(
+            _bounds("age", "founded_on", conditions.age_min_months, conditions.age_max_months, _age_of)
+        )
     if conditions.domains:
-        checks.append(_domains(conditions.domains))
+        rules.append(_domains(conditions.domains))
     if conditions.districts:
-        checks.append(_districts(conditions.districts))
+        rules.append(_one_of("districts", "district", "districts", conditions.districts, _district_of))
     if conditions.stages:
-        checks.append(_stages(conditions.stages))
+        rules.append(_one_of("stages", "stage", "stages", conditions.stages, _stage_of))
     if conditions.team_min is not None or conditions.team_max is not None:
-        checks.append(_team(conditions.team_min, conditions.team_max))
+        rules.append(_bounds("team", "team_size", conditions.team_min, conditions.team_max, _team_of))
     if conditions.verified_capability:
-        checks.append(_flag("verified_capability", "verified_capability"))
+        rules.append(_flag("verified_capability", "verified_capability"))
     if conditions.approved_product:
-        checks.append(_flag("approved_product", "approved_product"))
+        rules.append(_flag("approved_product", "approved_product"))
     if conditions.activities:
-        checks.append(_activities(conditions.activities))
-    return CompiledConditions(tuple(checks))
+        rules.append(_activities(conditions.activities))
+    return CompiledConditions(tuple(rules))
+
+
+def _age_of(f: Facts) -> int | None:
+    return f.age_months
+
+
+def _team_of(f: Facts) -> int | None:
+    return f.team_size
+
+
+def _district_of(f: Facts) -> str | None:
+    return f.district
+
+
+def _stage_of(f: Facts) -> Stage | None:
+    return f.stage
 
 
 def evaluate(facts: Facts, conditions: Conditions) -> Verdict:
