@@ -124,7 +124,9 @@ async def test_owners_edit_facts_and_a_refused_form_keeps_every_field(
 
     # A member who is not an owner reads the facts but may not change them.
     liu = await login(make_client, "liu.yang@example.com", password)
-    assert (await liu.get("/policies/facts/guanggu-medical")).status_code == 200
+    read_only = await liu.get("/policies/facts/guanggu-medical")
+    assert read_only.status_code == 200 and "2020-05-01" in read_only.text
+    assert 'name="founded_on"' not in read_only.text and "只有组织负责人可以修改" in read_only.text
     assert (await liu.submit("/policies/facts/guanggu-medical", {"stage": "mature"})).status_code == 403
     # Someone from another organization does not read them at all.
     li = await login(make_client, "li.ming@example.com", password)

@@ -19,7 +19,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from community.accounts.guards import requires_admin, requires_login
 from community.accounts.models import User
 from community.policies.controllers.deps import DEPENDENCIES
-from community.policies.models import Policy
+from community.policies.models import Policy, PolicyStatus
 from community.policies.services.eligibility import Conditions, Verdict
 from community.policies.services.policies import (
     PolicyFilters,
@@ -256,6 +256,6 @@ class PolicyApiController(Controller):
     ) -> PolicyOut:
         policy = await policies.by_slug(slug, request.user)
         policy = await policies.update(request.user, policy.id, data.to_input())
-        if data.publish and policy.status.value != "published":
+        if data.publish and policy.status is not PolicyStatus.PUBLISHED:
             policy = await policies.publish(request.user, policy.id)
         return PolicyOut.from_model(policy)

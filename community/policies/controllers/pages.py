@@ -5,7 +5,6 @@ owners' page for the organization's policy facts."""
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -139,9 +138,10 @@ class PolicyController(Controller):
             org = await facts.organizations.by_slug(org_slug)
         except NotFound as exc:
             raise NotFoundException from exc
-        await facts.organizations.require_member(request.user, org)
+        role = await facts.organizations.require_member(request.user, org)
         view = await facts.view(org)
-        return self._facts_page(request, facts, view, FactsService.form_of(view.saved), {}, 200)
+        can_edit = role is MemberRole.OWNER or request.user.is_admin
+        return self._facts_page(request, facts, view, FactsService.form_of(view.saved), {}, 200, can_edit)
 
     def _facts_page(
         self,
@@ -151,6 +151,7 @@ class PolicyController(Controller):
         form: dict[str, Any],
         errors: dict[str, str],
         status: int,
+        can_edit: bool = True,
     ) -> Template:
         return render(
             request,
@@ -159,6 +160,7 @@ class PolicyController(Controller):
             view=view,
             form=form,
             errors=errors,
+            can_edit=can_edit,
             activities=choices(ACTIVITIES),
             stages=stage_choices(),
             **_common(),
@@ -182,4 +184,4 @@ class PolicyController(Controller):
             view = await facts.view(org)
             return self._facts_page(request, facts, view, form_of(data, "activities"), exc.errors, 400)
         flash(request, _("Saved. The policies you qualify for are updated."), "success")
-        return Redirect("/policies/for-me?" + urlencode({"org": org.slug}))
+        return Redirect(f"/policies/for-me#org-{org.slug}")

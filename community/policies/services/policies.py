@@ -450,8 +450,8 @@ class PolicyService:
         return policy
 
     async def by_slug(self, slug: str, viewer: User | None = None) -> Policy:
-        """A policy as ``viewer`` may see it: drafts and withdrawn ones exist for admins only... a withdrawn
-        one stays readable (people follow old links) and says so."""
+        """A policy as ``viewer`` may see it: a draft exists for admins only; a withdrawn one stays readable
+        (people follow old links and notifications) and its page says it is withdrawn."""
         policy = await self.db.scalar(select(Policy).where(Policy.slug == slug))
         if policy is None:
             raise NotFound
@@ -640,10 +640,7 @@ class PolicyService:
 
     async def eligibility(self, user: User, policy: Policy, org_slug: str) -> tuple[Organization, Verdict]:
         """One organization's verdict, for its members (and admins) only; to anyone else it does not exist."""
-        try:
-            org = await self.organizations.by_slug(org_slug)
-        except NotFound:
-            raise
+        org = await self.organizations.by_slug(org_slug)
         if await self.organizations.role_of(user, org) is None and not user.is_admin:
             raise NotFound
         facts = await self.facts.facts_of(org)
