@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from tests.conftest import outbox_drained
-from tests.policies.conftest import demo_password, load_world, login
+from tests.policies.conftest import demo_password, jobs_done, load_world, login
 from tests.policies.test_push import password_of_admin
 
 NEW_POLICY = {
@@ -36,8 +36,13 @@ async def test_the_admin_form_keeps_every_field_and_only_admins_write(
     admin = await login(make_client, "admin@example.com", password_of_admin(settings))
     hub = await admin.get("/admin")
     assert 'href="/admin/policies"' in hub.text
+    await jobs_done(db)  # the demo's policies have been pushed
     index = await admin.get("/admin/policies")
-    assert index.status_code == 200 and "算力服务券" in index.text
+    assert index.status_code == 200
+    # The compute voucher's row (version, qualify, told, opened): the two demo OPCs that buy compute.
+    row = re.search(r">算力服务券</a></td>(.*?)</tr>", index.text, re.S)
+    assert row is not None
+    assert re.findall(r"<td>(\d+)</td>", row.group(1)) == ["1", "2", "2", "0"]
 
     bad = {
         **NEW_POLICY,
@@ -176,3 +181,37 @@ async def test_the_api_lists_checks_eligibility_for_members_only_and_answers_pro
     assert changed.status_code == 200 and changed.json()["version"] == 2
     schema = (await visitor.get("/schema/openapi.json")).json()
     assert "/api/v1/policies/{slug}/eligibility" in schema["paths"]
+
+
+async def test_two_admins_saving_one_web_name_at_once_get_one_policy_and_a_clear_message(
+    services: Any, settings: Any
+) -> None:
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    from community.errors import FormError
+    from community.policies.services.policies import PolicyService
+    from tests.policies.conftest import admin_of, policy_input
+
+    await load_world(services, settings, zones=())
+    admin_id = (await admin_of(services)).id
+    engine = create_async_engine(settings.database_url)
+    outcomes: list[str] = []
+
+    async def save(title: str) -> None:
+        async with AsyncSession(engine, expire_on_commit=False) as db:
+            admin = await db.get(type(await admin_of(services)), admin_id)
+            try:
+                await PolicyService(db).create(admin, policy_input("same-name", title, {}))
+                await asyncio.sleep(0.2)  # both have checked the name before either commits
+                await db.commit()
+                outcomes.append("saved")
+            except FormError as exc:
+                outcomes.append(exc.errors["slug"])
+
+    try:
+        await asyncio.gather(save("甲"), save("乙"))
+    finally:
+        await engine.dispose()
+    assert sorted(outcomes) == ["saved", "已有政策使用这个网址名。"]

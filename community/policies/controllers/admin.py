@@ -54,9 +54,9 @@ class PolicyAdminController(Controller):
     async def index(
         self, request: Request[User, Any, Any], policies: NamedDependency[PolicyService]
     ) -> Template:
-        rows = []
-        for policy in await policies.list_all():
-            rows.append((policy, await policies.stats(policy)))
+        listed = await policies.list_all()
+        stats = await policies.stats_of(listed)
+        rows = [(policy, stats[policy.id]) for policy in listed]
         return render(request, "policies/admin/index.html", rows=rows, label=label, PolicyStatus=PolicyStatus)
 
     @get("/new", name="admin-policy-new")

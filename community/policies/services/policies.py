@@ -15,6 +15,7 @@ from uuid import UUID
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 
 from community.accounts.models import Organization, OrgType, User
 from community.accounts.services import SLUG_RE, URL_RE, OrganizationService
@@ -540,8 +541,16 @@ class PolicyService:
         policy = Policy(status=PolicyStatus.DRAFT, version=1, created_by_id=admin.id)
         self._apply(policy, values)
         self.db.add(policy)
-        await self.db.flush()
+        await self._flush_or_taken()
         return policy
+
+    async def _flush_or_taken(self) -> None:
+        """Two admins saving the same web name at once: the unique index decides, the second is told."""
+        try:
+            async with self.db.begin_nested():
+                await self.db.flush()
+        except IntegrityError:
+            raise FormError({"slug": _("Another policy already uses this web name.")}) from None
 
     async def update(self, admin: User, policy_id: UUID, data: PolicyInput) -> Policy:
         """Edit a policy. A published one whose conditions or benefits change gets a new version, pushed
@@ -552,6 +561,7 @@ class PolicyService:
         before = (policy.conditions, policy.benefits)
         self._apply(policy, values)
         material = (policy.conditions, policy.benefits) != before
+        await self._flush_or_taken()
         if policy.status is PolicyStatus.PUBLISHED:
             if material:
                 policy.version += 1
@@ -661,6 +671,38 @@ class PolicyService:
             if verdict.qualifies:
                 out.append((org, verdict))
         return out
+
+    async def qualify_counts(self, policies: Sequence[Policy]) -> dict[UUID, int]:
+        """How many organizations qualify now for each policy: every organization's facts read once."""
+        orgs = (await self.db.scalars(select(Organization))).all()
+        facts = await self.facts.facts_of_many(orgs)
+        counts = {}
+        for policy in policies:
+            compiled = compile_conditions(Conditions.from_json(policy.conditions))
+            counts[policy.id] = sum(1 for f in facts.values() if compiled.qualifies(f))
+        return counts
+
+    async def delivery_counts(self, policy_ids: Sequence[UUID]) -> dict[UUID, tuple[int, int]]:
+        """(told, opened) organizations per policy, any version."""
+        if not policy_ids:
+            return {}
+        rows = await self.db.execute(
+            select(
+                PolicyDelivery.policy_id,
+                func.count(func.distinct(PolicyDelivery.organization_id)),
+                func.count(func.distinct(PolicyDelivery.organization_id)).filter(
+                    PolicyDelivery.opened_at.is_not(None)
+                ),
+            )
+            .where(PolicyDelivery.policy_id.in_(list(policy_ids)))
+            .group_by(PolicyDelivery.policy_id)
+        )
+        return {policy_id: (int(told), int(opened)) for policy_id, told, opened in rows}
+
+    async def stats_of(self, policies: Sequence[Policy]) -> dict[UUID, PolicyStats]:
+        qualify = await self.qualify_counts(policies)
+        delivered = await self.delivery_counts([p.id for p in policies])
+        return {p.id: PolicyStats(qualify[p.id], *delivered.get(p.id, (0, 0))) for p in policies}
 
     # --- deliveries ---------------------------------------------------------------------------------------
 
