@@ -18,6 +18,7 @@ from community.i18n import _
 from community.jobs import JobContext, enqueue
 from community.matching.services import JOB_EMAIL, MatchingService, next_digest_at, week_start
 from community.policies.models import PolicyDelivery, PolicyStatus
+from community.policies.services.facts import today
 from community.policies.services.policies import JOB_POLICY_PUBLISHED, PolicyCard, PolicyService, policy_url
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ async def push_policy(db: AsyncSession, settings: Settings, policy_id: UUID, ver
         return []
     if policy.status is not PolicyStatus.PUBLISHED or policy.version != version:
         return []  # withdrawn, or changed again meanwhile: the newer version's job tells
+    if policy.deadline is not None and policy.deadline < today():
+        return []  # closed before the job ran: news nobody can use
     told = await policies.told_organizations(policy.id, policy.version)
     week = week_start()
     pushed: list[UUID] = []

@@ -228,3 +228,63 @@ async def test_the_weekly_cap_shared_with_scenario_pushes_and_a_pause_hold(
     results = await PolicyService(services).check_organization(paused)
     assert [card.slug for card, verdict in results if verdict.qualifies] == ["cap-one", "cap-two"]
     assert (await admin_of(services)).is_admin
+
+
+async def test_a_daily_member_gets_the_policy_in_the_next_digest_once(
+    services: Any, settings: Any, db: Any, mailbox: Mailbox
+) -> None:
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from community.jobs import JobWorker
+    from community.matching.jobs import register_matching_jobs
+    from community.notifications.email import Mailer
+
+    await load_world(services, settings, zones=())
+    org, member = await _opc_with_member(services, "daily-opc", ("buy_compute",))
+    await MatchingService(services, settings, None).set_rhythm(member.id, "daily")
+    first = await publish_policy(
+        services, policy_input("daily-one", "每日摘要政策一", {"activities": ["buy_compute"]})
+    )
+    second = await publish_policy(
+        services, policy_input("daily-two", "每日摘要政策二", {"activities": ["buy_compute"]})
+    )
+    for policy in (first, second):
+        assert await push_policy(services, settings, policy.id, policy.version) == [org.id]
+    await services.commit()
+    # One digest job for the member (not one per policy), due at 09:00 tomorrow, Wuhan time.
+    assert db.fetchval("SELECT count(*) FROM job WHERE kind = 'matching.email'") == 1
+    assert (
+        db.fetchval("SELECT dedupe_key FROM job WHERE kind = 'matching.email'")
+        == f"matching.email:{member.id}:daily"
+    )
+    assert db.fetchval(
+        "SELECT extract(hour FROM run_at AT TIME ZONE 'Asia/Shanghai') = 9 AND run_at > now() FROM job"
+        " WHERE kind = 'matching.email'"
+    )
+    db.fetchval("UPDATE job SET run_at = now() WHERE kind = 'matching.email' RETURNING 1")
+
+    register_matching_jobs()
+    engine = create_async_engine(settings.database_url)
+    try:
+        worker = JobWorker(
+            async_sessionmaker(engine, expire_on_commit=False),
+            resources={"settings": settings, "mailer": Mailer(settings)},
+        )
+        await worker.drain()
+    finally:
+        await engine.dispose()
+    body = await wait_for_mail(mailbox, "daily-opc@example.com", "每日摘要政策一")
+    assert "每日摘要政策二" in body and "贵单位符合以下政策的条件" in body
+    from email.header import decode_header, make_header
+
+    subject = str(make_header(decode_header(str(mailbox.messages[-1]["Subject"]))))
+    assert subject == "2 项贵单位符合条件的政策"
+    # Mailed: the next digest does not repeat them.
+    assert await deliveries_to_mail_of(services, settings, member.id) == []
+
+
+async def deliveries_to_mail_of(services: Any, settings: Any, user_id: Any) -> list[Any]:
+    from community.matching.policies import deliveries_to_mail
+
+    services.expire_all()
+    return await deliveries_to_mail(services, MatchingService(services, settings, None), user_id)
