@@ -20,15 +20,8 @@ from community.i18n import _
 from community.policies.controllers.deps import DEPENDENCIES, LIST_FIELDS, Form, form_of
 from community.policies.labels import ACTIVITIES, BENEFIT_KINDS, choices, label, stage_choices
 from community.policies.models import Policy, PolicyStatus
-from community.policies.services.policies import (
-    BENEFITS_MAX,
-    PolicyInput,
-    PolicyService,
-    policy_url,
-)
-from community.policies.services.policies import (
-    form_of as policy_form,
-)
+from community.policies.services.policies import BENEFITS_MAX, PolicyInput, PolicyService
+from community.policies.services.policies import form_of as policy_form
 from community.vocabulary import DISTRICTS, DOMAINS, org_type_choices
 from community.web import render
 
@@ -213,6 +206,3 @@ class PolicyAdminController(Controller):
             _("Withdrawn. It no longer appears in the list or in search."),
             policy_id,
         )
-
-
-__all__ = ("PolicyAdminController", "policy_url")
