@@ -61,6 +61,7 @@ def _policy(
 
 
 OPC = ["opc"]
+HOUSING_UNITS = "市住房和城市更新局，市人才工作局，市财政局，团市委，各区人民政府"
 
 POLICIES: tuple[PolicyInput, ...] = (
     _policy(
@@ -72,8 +73,6 @@ POLICIES: tuple[PolicyInput, ...] = (
         "市数据局、市经信局",
         [("subsidy", "算力服务费用补助", "当年算力服务费用的 50%", 200_000, 36)],
         {"org_types": OPC, "activities": ["buy_compute"]},
-        auto=True,
-        how="算力服务券按市级算力公共服务平台的交易记录核定，**免申即享**：平台数据已证明使用算力服务的 OPC 无需另行申请。",
     ),
     _policy(
         "free-compute-hours",
@@ -131,7 +130,7 @@ POLICIES: tuple[PolicyInput, ...] = (
         "人才租赁房免租优惠",
         "对租住人才租赁房的 OPC 创业者，按照全日制博士研究生标准，给予 2 年且每月不超过 2000 元的免租优惠，"
         "第 3 年按照不高于市场上同类房产租金的 70% 缴纳租金。",
-        "市住房和城市更新局，市人才工作局，各区人民政府",
+        HOUSING_UNITS,
         [
             ("housing", "人才租赁房免租", "每月不超过 2000 元", None, 24),
             ("housing", "第 3 年优惠租金", "不高于市场同类房产租金的 70%", None, 12),
@@ -143,7 +142,7 @@ POLICIES: tuple[PolicyInput, ...] = (
         "措施四",
         "新建商品房购房补贴",
         "对 OPC 创始人及高管在我市购买新建商品房的，由商品房所在区按照每平方米 1000 元给予最高 10 万元购房补贴。",
-        "各区人民政府",
+        HOUSING_UNITS,
         [("housing", "购房补贴", "每平方米 1000 元", 100_000, None)],
         {"org_types": OPC, "activities": ["buy_new_home"]},
     ),
@@ -152,7 +151,7 @@ POLICIES: tuple[PolicyInput, ...] = (
         "措施四",
         "武汉青年人才之家免费住宿",
         "提档升级“武汉青年人才之家”，为来汉创业就业的 OPC 人才提供最长 15 天免费住宿。",
-        "团市委",
+        HOUSING_UNITS,
         [("housing", "青年人才之家免费住宿", "最长 15 天", None, None)],
         {"org_types": OPC, "activities": ["new_to_wuhan"]},
     ),
@@ -220,6 +219,17 @@ POLICIES: tuple[PolicyInput, ...] = (
         "市经信局",
         [("grant", "示范应用场景项目资金", "项目总投入的 30%", 1_000_000, None)],
         {"org_types": ["opc", "enterprise"]},
+    ),
+    _policy(
+        "seed-fund-green-channel",
+        "措施九",
+        "OPC 投资绿色通道",
+        "发挥政府种子基金作用，建立 OPC 投资绿色通道，定期举办 OPC 专场投融资对接活动，用好“路演即投决”一体化机制，"
+        "与市级人工智能产业基金形成接续式投资矩阵。",
+        "市财政局，武汉投控集团、武汉金控集团",
+        [("investment", "政府种子基金投资绿色通道与专场投融资对接", "路演即投决", None, None)],
+        {"org_types": OPC},
+        how="报名参加 OPC 专场投融资对接活动，现场路演；种子基金按“路演即投决”机制快速决策。",
     ),
     _policy(
         "seed-investment-insurance",

@@ -103,7 +103,7 @@ async def test_the_api_lists_checks_eligibility_for_members_only_and_answers_pro
     await load_world(services, settings)
     visitor = await make_client()
     listing = (await visitor.get("/api/v1/policies")).json()
-    assert listing["total"] == 20
+    assert listing["total"] == 21  # the ten measures of the seed, one policy per distinct benefit
     housing = (await visitor.get("/api/v1/policies", params={"kind": "housing"})).json()
     assert {p["slug"] for p in housing["items"]} == {
         "talent-rental-housing",
@@ -111,11 +111,12 @@ async def test_the_api_lists_checks_eligibility_for_members_only_and_answers_pro
         "youth-talent-home",
     }
     one = (await visitor.get("/api/v1/policies/compute-voucher")).json()
-    assert one["auto_granted"] is True and one["conditions"] == {
+    assert one["auto_granted"] is False and one["conditions"] == {
         "org_types": ["opc"],
         "activities": ["buy_compute"],
     }
     assert one["benefits"][0]["cap_yuan"] == 200_000 and one["benefits"][0]["months"] == 36
+    assert (await visitor.get("/api/v1/policies/free-compute-hours")).json()["auto_granted"] is True
     missing = await visitor.get("/api/v1/policies/nope")
     assert missing.status_code == 404 and missing.headers["content-type"].startswith(
         "application/problem+json"

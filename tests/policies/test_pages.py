@@ -48,7 +48,8 @@ async def test_the_demo_opc_that_buys_compute_qualifies_for_the_compute_voucher_
     compute_page = (await li.get("/policies/compute-voucher")).text
     verdict = compute_page[compute_page.index('id="eligibility"') :]
     assert YES in verdict and NO not in verdict and "智元视界" in verdict
-    assert "免申即享" in compute_page and "最高 20万元" in compute_page
+    assert "最高 20万元" in compute_page and "期限最长 36 个月" in compute_page
+    assert "免申即享" in (await li.get("/policies/free-compute-hours")).text  # granted to every OPC
     housing_page = (await li.get("/policies/talent-rental-housing")).text
     verdict = housing_page[housing_page.index('id="eligibility"') :]
     assert NO in verdict and YES not in verdict and "需要：租住人才租赁房" in verdict
@@ -74,7 +75,7 @@ async def test_unknown_facts_are_asked_for_and_a_visitor_reads_every_policy(
 
     visitor = await make_client()
     listing = await visitor.get("/policies")
-    assert listing.status_code == 200 and listing.text.count('class="card policy-card"') == 20
+    assert listing.status_code == 200 and listing.text.count('class="card policy-card"') == 21
     housing = await visitor.get("/policies", params={"kind": "housing"})
     titles = re.findall(r'<h3><a href="/policies/[^"]+">([^<]+)</a>', housing.text)
     assert sorted(titles) == sorted(["人才租赁房免租优惠", "新建商品房购房补贴", "武汉青年人才之家免费住宿"])
