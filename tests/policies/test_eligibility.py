@@ -125,3 +125,10 @@ def test_conditions_are_validated_by_name() -> None:
     assert conditions.org_types == ("opc",) and conditions.domains == ("金融",)
     assert conditions.activities == ("buy_compute",)
     assert Conditions.from_json(conditions.to_json()) == conditions
+
+
+def test_gaps_count_what_stands_between_an_organization_and_a_policy() -> None:
+    assert evaluate(opc(), Conditions(org_types=("opc",))).gaps == 0
+    far = Conditions(org_types=("enterprise",), districts=("江汉区",), activities=("startup_loan",))
+    assert evaluate(opc(), far).gaps == 3
+    assert evaluate(opc(activities=None), Conditions(activities=("buy_compute",))).gaps == 1

@@ -211,6 +211,11 @@ class Verdict:
         self.qualifies = MISSING not in statuses and UNKNOWN not in statuses
 
     @property
+    def gaps(self) -> int:
+        """How many conditions stand between the organization and the policy (missing or unknown)."""
+        return sum(1 for status in self._statuses if status != MET)
+
+    @property
     def checks(self) -> tuple[Check, ...]:
         if self._checks is None:
             self._checks = tuple(rule.describe(self._facts) for rule in self._rules)

@@ -631,9 +631,10 @@ class PolicyService:
         return items
 
     async def check_facts(self, facts: Facts) -> list[tuple[PolicyCard, Verdict]]:
-        """Every published policy for one organization: those it qualifies for first."""
+        """Every published policy for one organization: those it qualifies for first, then the others, the
+        nearest (fewest conditions missing or unknown) first."""
         results = [(card, compiled.evaluate(facts)) for card, compiled in await self.compiled()]
-        return sorted(results, key=lambda item: not item[1].qualifies)
+        return sorted(results, key=lambda item: item[1].gaps)
 
     async def check_organization(self, org: Organization) -> list[tuple[PolicyCard, Verdict]]:
         return await self.check_facts(await self.facts.facts_of(org))
