@@ -57,6 +57,10 @@ from community.matching.jobs import register_matching_jobs
 from community.notifications.controllers import NotificationApiController, NotificationController
 from community.notifications.email import Mailer
 from community.pages import home, switch_language
+from community.policies.controllers.admin import PolicyAdminController
+from community.policies.controllers.api import PolicyApiController
+from community.policies.controllers.pages import PolicyController
+from community.policies.services.policies import POLICY_DOC_TYPE, policy_documents
 from community.scenarios.controllers.admin import ScenarioAdminController
 from community.scenarios.controllers.api import ScenarioApiController
 from community.scenarios.controllers.capabilities import CapabilityController
@@ -132,6 +136,7 @@ def register_search_types() -> None:
     register_type(CAPABILITY_DOC_TYPE, N_("OPC capabilities"), capability_documents)
     register_type(TOPIC_DOC_TYPE, N_("Forum topics"), topic_documents)
     register_type(PRODUCT_DOC_TYPE, N_("AI products"), product_documents)
+    register_type(POLICY_DOC_TYPE, N_("Policies"), policy_documents)
     register_type(EVENT_DOC_TYPE, N_("Events and trainings"), event_documents)
 
 
@@ -263,6 +268,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             VoucherController,
             VoucherAdminController,
             VoucherApiController,
+            PolicyController,
+            PolicyAdminController,
+            PolicyApiController,
             EventController,
             EventApiController,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),

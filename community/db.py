@@ -47,6 +47,7 @@ def import_models() -> None:
     import community.jobs.models
     import community.matching.models
     import community.notifications.models
+    import community.policies.models
     import community.scenarios.models
     import community.search.models
     import community.vouchers.models  # noqa: F401

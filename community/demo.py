@@ -141,7 +141,7 @@ def _credentials(settings: Settings) -> tuple[str, str, bool]:
     return admin, member, True
 
 
-ZONES = ("scenarios", "forum", "vouchers", "matching", "events")
+ZONES = ("scenarios", "forum", "vouchers", "matching", "policies", "events")
 
 
 async def load_demo(db: AsyncSession, settings: Settings, zones: Sequence[str] = ZONES) -> list[str]:
@@ -218,6 +218,10 @@ async def load_demo(db: AsyncSession, settings: Settings, zones: Sequence[str] =
         report.extend(await load_voucher_demo(db, admin))
     if "matching" in zones:
         report.extend(await load_matching_demo(db, settings, admin))
+    if "policies" in zones:
+        from community.policies.demo import load_policy_demo
+
+        report.extend(await load_policy_demo(db, admin))
     if "events" in zones:
         from community.events.demo import load_event_demo
 

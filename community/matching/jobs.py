@@ -12,6 +12,8 @@ from uuid import UUID
 from community import i18n
 from community.jobs import JobContext, register_handler
 from community.matching.embedder import Embedder
+from community.matching.policies import JOB as JOB_POLICY_PUBLISHED
+from community.matching.policies import deliveries_to_mail, policy_published_job
 from community.matching.services import JOB_EMAIL, JOB_EMBED, JOB_PUBLISHED, MatchingService, reasons
 from community.matching.tokens import unsubscribe_token
 
@@ -39,7 +41,8 @@ async def email_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     if subscription.rhythm == "off" or subscription.unsubscribed_at is not None:
         return
     items = await service.pushes_to_mail(user_id)
-    if not items:
+    policy_items = await deliveries_to_mail(ctx.db, service, user_id)
+    if not items and not policy_items:
         return
     user = await service._user(user_id)
     previous = i18n.current_locale()
@@ -47,9 +50,24 @@ async def email_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     try:
         base = settings.base_url.rstrip("/")
         token = unsubscribe_token(settings.secret_key, user.id)
-        subject = i18n.ngettext(
-            "%(num)s scenario recommended for you", "%(num)s scenarios recommended for you", len(items)
-        ) % {"num": len(items)}
+        subjects = []
+        if items:
+            subjects.append(
+                i18n.ngettext(
+                    "%(num)s scenario recommended for you",
+                    "%(num)s scenarios recommended for you",
+                    len(items),
+                )
+                % {"num": len(items)}
+            )
+        if policy_items:
+            subjects.append(
+                i18n.ngettext(
+                    "%(num)s policy you qualify for", "%(num)s policies you qualify for", len(policy_items)
+                )
+                % {"num": len(policy_items)}
+            )
+        subject = i18n.gettext("; ").join(subjects)
         await ctx.resources["mailer"].send_template(
             user.email,
             subject,
@@ -58,6 +76,14 @@ async def email_job(ctx: JobContext, payload: dict[str, Any]) -> None:
                 {"title": card.title, "url": base + card.url, "reasons": reasons(push.explanation)}
                 for push, card in items
             ],
+            policies=[
+                {
+                    "title": card.title,
+                    "url": base + card.url,
+                    "benefits": [b.description for b in card.benefits],
+                }
+                for _delivery, card in policy_items
+            ],
             name=user.display_name,
             for_you_url=f"{base}/matching/for-you",
             unsubscribe_url=f"{base}/matching/unsubscribe?token={token}",
@@ -65,10 +91,17 @@ async def email_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     finally:
         i18n.set_locale(previous)
     # The newest push mailed, not the clock: a push made while this mail was written goes in the next one.
-    await service.mark_mailed(user_id, max(push.created_at for push, _card in items))
+    await service.mark_mailed(
+        user_id,
+        max(
+            [push.created_at for push, _card in items]
+            + [delivery.told_at for delivery, _card in policy_items]
+        ),
+    )
 
 
 def register_matching_jobs() -> None:
     register_handler(JOB_EMBED, embed_job)
     register_handler(JOB_PUBLISHED, scenario_published_job)
     register_handler(JOB_EMAIL, email_job)
+    register_handler(JOB_POLICY_PUBLISHED, policy_published_job)

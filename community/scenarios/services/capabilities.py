@@ -202,6 +202,15 @@ class CapabilityService:
         )
         return profile
 
+    async def of_organizations(self, organization_ids: Sequence[UUID]) -> dict[UUID, CapabilityProfile]:
+        """The profiles (any status, without their items) of many organizations at once, by organization."""
+        if not organization_ids:
+            return {}
+        rows = await self.db.scalars(
+            select(CapabilityProfile).where(CapabilityProfile.organization_id.in_(list(organization_ids)))
+        )
+        return {profile.organization_id: profile for profile in rows}
+
     async def public_by_slug(
         self, viewer: User | None, slug: str
     ) -> tuple[Organization, CapabilityProfile, bool]:

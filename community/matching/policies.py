@@ -1,0 +1,116 @@
+"""Policy push (政策精准推送): a published or materially changed policy goes to exactly the organizations
+that qualify for it, through the same rhythm and weekly cap as scenario pushes.
+
+The policy zone enqueues ``matching.policy_published`` {policy_id, version} by name; this module asks the
+policy service who qualifies, and for each organization not yet told about this version: skips it when its
+pushes are paused, takes one push from its week's quota, records the delivery, tells its members in the
+site and schedules their mail at each member's rhythm (the same mail job as scenario pushes).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from community.errors import NotFound
+from community.i18n import _
+from community.jobs import JobContext, enqueue
+from community.matching.services import JOB_EMAIL, MatchingService, next_digest_at, week_start
+from community.policies.models import PolicyDelivery, PolicyStatus
+from community.policies.services.facts import today
+from community.policies.services.policies import JOB_POLICY_PUBLISHED, PolicyCard, PolicyService, policy_url
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from community.config import Settings
+
+NOTIFICATION_KIND = "policies.qualified"
+
+
+async def push_policy(db: AsyncSession, settings: Settings, policy_id: UUID, version: int) -> list[UUID]:
+    """Tell the qualifying organizations about one version of a policy; the organizations told now."""
+    policies = PolicyService(db)
+    matching = MatchingService(db, settings, None)
+    try:
+        policy = await policies.get(policy_id)
+    except NotFound:
+        return []
+    if policy.status is not PolicyStatus.PUBLISHED or policy.version != version:
+        return []  # withdrawn, or changed again meanwhile: the newer version's job tells
+    if policy.deadline is not None and policy.deadline < today():
+        return []  # closed before the job ran: news nobody can use
+    told = await policies.told_organizations(policy.id, policy.version)
+    week = week_start()
+    pushed: list[UUID] = []
+    for org, verdict in await policies.qualifying_organizations(policy):
+        if org.id in told:
+            continue
+        preference = await matching.preference(org.id)
+        if preference.paused:
+            continue
+        # The delivery and the quota in one savepoint: a push over the cap leaves no delivery behind.
+        async with db.begin_nested() as savepoint:
+            delivery = await policies.record_delivery(policy, org.id)
+            if delivery is None:
+                await savepoint.rollback()
+                continue
+            if not await matching.take_quota(org.id, week):
+                await savepoint.rollback()
+                continue
+        pushed.append(org.id)
+        why = "；".join(verdict.reasons)
+        members = await matching.organizations.member_ids(org.id)
+        await matching.notifications.notify_many(
+            members,
+            NOTIFICATION_KIND,
+            _("A policy you qualify for: “%(title)s”. Why: %(why)s", title=policy.title, why=why),
+            policy_url(policy),
+        )
+        await schedule_mail(db, matching, members, delivery)
+    return pushed
+
+
+async def schedule_mail(
+    db: AsyncSession, matching: MatchingService, members: list[UUID], delivery: PolicyDelivery
+) -> None:
+    """Each member's mail at their rhythm, with the very job and keys of scenario pushes: an immediate mail
+    per delivery, or the one daily or weekly digest that takes everything since the last mail."""
+    for user_id in members:
+        subscription = await matching.subscription(user_id)
+        if subscription.rhythm == "off" or subscription.unsubscribed_at is not None:
+            continue
+        key = (
+            f"{JOB_EMAIL}:{user_id}:{delivery.id}"
+            if subscription.rhythm == "immediate"
+            else f"{JOB_EMAIL}:{user_id}:{subscription.rhythm}"
+        )
+        await enqueue(
+            db,
+            JOB_EMAIL,
+            {"user_id": str(user_id)},
+            run_at=next_digest_at(subscription.rhythm),
+            dedupe_key=key,
+        )
+
+
+async def deliveries_to_mail(
+    db: AsyncSession, matching: MatchingService, user_id: UUID
+) -> list[tuple[PolicyDelivery, PolicyCard]]:
+    """Policies the member's organizations were told about since the member's last mail (first mail: this
+    week)."""
+    subscription = await matching.subscription(user_id)
+    since = subscription.last_emailed_at or (datetime.now(UTC) - timedelta(days=7))
+    user = await matching._user(user_id)
+    orgs = [org.id for org, _role in await matching.organizations.organizations_of(user)]
+    return await PolicyService(db).deliveries_since(orgs, since)
+
+
+async def policy_published_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    await push_policy(
+        ctx.db, ctx.resources["settings"], UUID(str(payload["policy_id"])), int(payload.get("version") or 1)
+    )
+
+
+JOB = JOB_POLICY_PUBLISHED
