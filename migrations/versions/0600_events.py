@@ -1,7 +1,7 @@
 """events: courses, trainings, roadshows and matchmaking events, registrations with a waiting list
 
 Revision ID: 0600_events
-Revises: 0300_vouchers
+Revises: 0400_policies
 Create Date: 2026-11-27 15:44:16.578142
 """
 
