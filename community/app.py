@@ -49,6 +49,7 @@ from community.jobs import JobWorker
 from community.matching.controllers import MatchingController
 from community.matching.embedder import get_embedder
 from community.matching.jobs import register_matching_jobs
+from community.matching.talent import TalentMatchingController, register_talent_matching_jobs
 from community.notifications.controllers import NotificationApiController, NotificationController
 from community.notifications.email import Mailer
 from community.pages import home, switch_language
@@ -65,6 +66,9 @@ from community.search.backends.base import SearchBackend
 from community.search.controllers import SearchApiController, SearchController
 from community.search.services import OutboxDelivery, register_type, search_health
 from community.search.text import ensure_jieba
+from community.talent.controllers import TALENT_CONTROLLERS
+from community.talent.jobs import register_talent_jobs
+from community.talent.services.positions import POSITION_DOC_TYPE, position_documents
 from community.vouchers.controllers.admin import VoucherAdminController
 from community.vouchers.controllers.api import VoucherApiController
 from community.vouchers.controllers.products import ProductController
@@ -120,6 +124,7 @@ def register_search_types() -> None:
     register_type(CAPABILITY_DOC_TYPE, N_("OPC capabilities"), capability_documents)
     register_type(TOPIC_DOC_TYPE, N_("Forum topics"), topic_documents)
     register_type(PRODUCT_DOC_TYPE, N_("AI products"), product_documents)
+    register_type(POSITION_DOC_TYPE, N_("Positions"), position_documents)
 
 
 def make_search_backend(settings: Settings, alchemy_config: SQLAlchemyAsyncConfig) -> SearchBackend:
@@ -150,6 +155,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     alchemy_config = make_alchemy_config(settings)
     register_search_types()
     register_matching_jobs()
+    register_talent_jobs()
+    register_talent_matching_jobs()
     search_backend = make_search_backend(settings, alchemy_config)
     stores = _stores(settings, alchemy_config)
     secure_cookies = settings.base_url.startswith("https://")
@@ -243,6 +250,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             VoucherController,
             VoucherAdminController,
             VoucherApiController,
+            *TALENT_CONTROLLERS,
+            TalentMatchingController,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         plugins=[SQLAlchemyPlugin(config=alchemy_config), HTMXPlugin(), CommunityCLIPlugin()],

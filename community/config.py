@@ -112,6 +112,10 @@ class Settings:
     matching_push_top: int = 20
     matching_weekly_cap: int = 3
     matching_default_rhythm: str = "immediate"
+    # Talent: the largest CV an applicant may upload (TALENT_CV_MAX_MB), and the days an organization has to
+    # answer an application (TALENT_RESPONSE_DAYS).
+    talent_cv_max_bytes: int = 10 * 1024 * 1024
+    talent_response_days: int = 14
 
     @property
     def mail_dir(self) -> Path:
@@ -121,6 +125,11 @@ class Settings:
     def proof_dir(self) -> Path:
         """Students' uploaded proofs: outside the static files, served to admins only."""
         return self.var_dir / "proofs"
+
+    @property
+    def cv_dir(self) -> Path:
+        """Applicants' CVs: outside the static files, for the applicant and the position's organization."""
+        return self.var_dir / "cvs"
 
     @property
     def sync_database_url(self) -> str:
@@ -167,6 +176,8 @@ class Settings:
             matching_weekly_cap=_env_int("MATCHING_WEEKLY_CAP", 3),
             voucher_claim_rate_per_minute=_env_int("VOUCHER_CLAIM_RATE_PER_MINUTE", 10),
             voucher_redeem_rate_per_minute=_env_int("VOUCHER_REDEEM_RATE_PER_MINUTE", 10),
+            talent_cv_max_bytes=_env_int("TALENT_CV_MAX_MB", 10) * 1024 * 1024,
+            talent_response_days=_env_int("TALENT_RESPONSE_DAYS", 14),
         )
 
 

@@ -48,6 +48,7 @@ def import_models() -> None:
     import community.notifications.models
     import community.scenarios.models
     import community.search.models
+    import community.talent.models
     import community.vouchers.models  # noqa: F401
 
 

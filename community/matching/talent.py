@@ -1,0 +1,308 @@
+"""Matching for the talent zone: positions recommended to a member (/talent/for-you) and members open to
+offers recommended to a position's organization, each with reasons in plain words (skills in common, key
+terms of similar descriptions, the same district or remote work).
+
+It reuses the hybrid ranker (BM25 over jieba tokens, cosine of stored embeddings) and adds the overlap of
+skills; vectors live in match_embedding under the owner types "position" and "talent". Without the embedding
+model it ranks by skills, words and place alone and says so. The talent zone never imports this module: it
+enqueues "talent.embed" jobs by name, and its position page loads the candidates panel from the URL below.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import numpy as np
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from community.accounts.guards import requires_login
+from community.accounts.models import User
+from community.accounts.services import OrganizationService
+from community.errors import NotFound
+from community.i18n import _
+from community.jobs import JobContext, register_handler
+from community.matching.embedder import EmbedderUnavailableError
+from community.matching.models import OWNER_POSITION, OWNER_TALENT
+from community.matching.ranker import Doc, FloatArray, Index, Weights, lexical_tokens
+from community.matching.services import MatchingService
+from community.talent.labels import format_pay, format_place, label
+from community.talent.models import Position, PositionStatus, TalentProfile
+from community.talent.services.applications import ApplicationService
+from community.talent.services.common import JOB_EMBED, skills_in_common
+from community.talent.services.positions import PositionService
+from community.talent.services.profiles import ProfileService
+from community.web import is_htmx, render
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from community.config import Settings
+    from community.matching.embedder import Embedder
+
+LIMIT = 10
+# How the signals mix. Skills carry the most: they are what both sides chose to name.
+W_SEMANTIC = 0.3
+W_LEXICAL = 0.2
+W_SKILLS = 0.4
+W_PLACE = 0.1
+SIMILAR_MEANING = 0.5
+
+
+def position_doc(position: Position) -> Doc:
+    """Only what the position's public page shows."""
+    return Doc(
+        id=str(position.id),
+        title=position.title,
+        text=f"{position.description}\n{' '.join(position.skills)}",
+        district=position.district,
+    )
+
+
+def talent_doc(profile: TalentProfile) -> Doc:
+    return Doc(
+        id=str(profile.id),
+        title=profile.headline,
+        text=f"{profile.experience}\n{' '.join(profile.skills)}",
+        district=profile.district,
+    )
+
+
+@dataclass(frozen=True)
+class TalentMatch:
+    """One recommendation: the position or profile, its score and the reasons in the reader's language."""
+
+    item: Any
+    score: float
+    reasons: list[str]
+
+
+def _place(query_district: str, query_remote: bool, district: str, remote: bool) -> tuple[float, str]:
+    if query_district and query_district == district:
+        return 1.0, _("Both in %(district)s", district=district)
+    if remote or query_remote:
+        return 0.5, _("Remote work is possible")
+    return 0.0, ""
+
+
+class TalentMatcher:
+    def __init__(self, db: AsyncSession, settings: Settings, embedder: Embedder | None) -> None:
+        self.db = db
+        self.matching = MatchingService(db, settings, embedder)
+        self.positions = PositionService(db)
+        self.profiles = ProfileService(db)
+
+    @property
+    def degraded(self) -> bool:
+        return self.matching.degraded
+
+    async def embed(self, owner_type: str, owner_id: UUID) -> int:
+        if owner_type == OWNER_POSITION:
+            try:
+                doc = position_doc(await self.positions.get(owner_id))
+            except NotFound:
+                return 0
+        elif owner_type == OWNER_TALENT:
+            profile = await self.profiles.get(owner_id)
+            if profile is None:
+                return 0
+            doc = talent_doc(profile)
+        else:
+            return 0
+        try:
+            return await self.matching.store_embeddings(owner_type, [doc])
+        except EmbedderUnavailableError:
+            return 0
+
+    async def _rank(
+        self,
+        query: Doc,
+        query_type: str,
+        query_skills: Sequence[str],
+        query_remote: bool,
+        candidates: Sequence[tuple[Doc, Sequence[str], bool, Any]],
+        candidate_type: str,
+    ) -> list[TalentMatch]:
+        if not candidates:
+            return []
+        docs = [c[0] for c in candidates]
+        vectors = await self.matching.vectors(candidate_type, [d.id for d in docs])
+        matrix = self.matching._matrix(docs, vectors)
+        try:
+            query_vector: FloatArray | None = await self.matching.query_vector(query_type, query)
+        except EmbedderUnavailableError:
+            query_vector = None
+        index = Index(docs, matrix)
+        scored = index.rank(
+            query,
+            query_vector,
+            weights=Weights(semantic=1.0, lexical=1.0, domain=0.0, district=0.0),
+            limit=len(docs),
+            explain=False,
+        )
+        degraded = query_vector is None or index.vectors is None
+        by_id = {s.doc.id: s for s in scored}
+        query_counts = Counter(lexical_tokens(f"{query.title}\n{query.text}"))
+        results: list[tuple[float, Doc, list[str], float, str, Any, float]] = []
+        for doc, skills, remote, item in candidates:
+            ranked = by_id.get(doc.id)
+            semantic = 0.0 if degraded or ranked is None else ranked.semantic
+            lexical = 0.0 if ranked is None else ranked.lexical
+            common = skills_in_common(query_skills, skills)
+            skill_share = len(common) / max(1, len(set(query_skills)))
+            place, place_reason = _place(query.district, query_remote, doc.district, remote)
+            w_sem = 0.0 if degraded else W_SEMANTIC
+            score = (w_sem * semantic + W_LEXICAL * lexical + W_SKILLS * skill_share + W_PLACE * place) / (
+                w_sem + W_LEXICAL + W_SKILLS + W_PLACE
+            )
+            if not common and lexical <= 0 and semantic < SIMILAR_MEANING:
+                continue  # nothing in common but perhaps the place: not a recommendation
+            results.append((score, doc, common, semantic, place_reason, item, lexical))
+        results.sort(key=lambda r: (-r[0], r[1].id))
+        matches = []
+        for score, doc, common, semantic, place_reason, item, _lexical in results[:LIMIT]:
+            cosine = None if degraded else semantic
+            explanation = index.explain(query, doc, query_counts, cosine)
+            sep = _("、")
+            reasons = []
+            if common:
+                reasons.append(_("Skills in common: %(skills)s", skills=sep.join(common)))
+            if explanation.terms:
+                reasons.append(_("Similar description: %(terms)s", terms=sep.join(explanation.terms)))
+            elif cosine is not None and cosine >= SIMILAR_MEANING:
+                reasons.append(_("Similar description"))
+            if place_reason:
+                reasons.append(place_reason)
+            if degraded:
+                reasons.append(
+                    _("Matched without the language model for now: only skills, words and place count.")
+                )
+            matches.append(TalentMatch(item=item, score=float(np.round(score, 4)), reasons=reasons))
+        return matches
+
+    async def positions_for(self, user: User) -> list[TalentMatch]:
+        """Open positions for a member, from their talent profile; their own organizations' positions and
+        those they applied to already are left out."""
+        profile = await self.profiles.of_user(user.id)
+        if profile is None:
+            return []
+        own = {org.id for org in await self.positions.poster_organizations_of(user)}
+        applied = {a.position_id for a in await ApplicationService(self.db).of_applicant(user.id)}
+        candidates = [
+            (position_doc(p), list(p.skills), p.remote, p)
+            for p in await self.positions.open_for_board()
+            if p.organization_id not in own and p.id not in applied
+        ]
+        return await self._rank(
+            talent_doc(profile),
+            OWNER_TALENT,
+            list(profile.skills),
+            profile.remote,
+            candidates,
+            OWNER_POSITION,
+        )
+
+    async def candidates_for(self, position: Position) -> list[TalentMatch]:
+        """Members open to offers for a position (its organization's own members left out)."""
+        members = set(await OrganizationService(self.db).member_ids(position.organization_id))
+        candidates = [
+            (talent_doc(p), list(p.skills), p.remote, p)
+            for p in await self.profiles.open_profiles()
+            if p.user_id not in members
+        ]
+        matches = await self._rank(
+            position_doc(position),
+            OWNER_POSITION,
+            list(position.skills),
+            position.remote,
+            candidates,
+            OWNER_TALENT,
+        )
+        names = await _display_names(self.db, [m.item.user_id for m in matches])
+        return [
+            TalentMatch(item=(m.item, names.get(m.item.user_id, "")), score=m.score, reasons=m.reasons)
+            for m in matches
+        ]
+
+
+async def _display_names(db: AsyncSession, user_ids: Sequence[UUID]) -> dict[UUID, str]:
+    from sqlalchemy import select
+
+    if not user_ids:
+        return {}
+    rows = await db.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
+    return dict(rows.tuples().all())
+
+
+# --- pages ------------------------------------------------------------------------------------------------
+
+
+async def provide_matcher(
+    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+) -> TalentMatcher:
+    return TalentMatcher(db_session, request.app.state.settings, request.app.state.get("embedder"))
+
+
+class TalentMatchingController(Controller):
+    path = "/talent"
+    dependencies = {"matcher": Provide(provide_matcher)}
+
+    @get("/for-you", name="talent-for-you", guards=[requires_login])
+    async def for_you(
+        self, request: Request[User, Any, Any], matcher: NamedDependency[TalentMatcher]
+    ) -> Template:
+        profile = await matcher.profiles.of_user(request.user.id)
+        return render(
+            request,
+            "talent/for_you.html",
+            profile=profile,
+            matches=await matcher.positions_for(request.user) if profile else [],
+            degraded=matcher.degraded,
+            label=label,
+            format_pay=format_pay,
+            format_place=format_place,
+        )
+
+    @get("/positions/{position_id:uuid}/candidates", name="talent-candidates", guards=[requires_login])
+    async def candidates(
+        self,
+        request: Request[User, Any, Any],
+        position_id: FromPath[UUID],
+        matcher: NamedDependency[TalentMatcher],
+    ) -> Template:
+        """Recommended candidates, for the members of the position's organization only."""
+        try:
+            position, access = await matcher.positions.get_for(request.user, position_id)
+        except NotFound as exc:
+            raise NotFoundException from exc
+        if not access.is_member:
+            raise PermissionDeniedException
+        context: dict[str, Any] = {
+            "position": position,
+            "matches": await matcher.candidates_for(position)
+            if position.status is PositionStatus.OPEN
+            else [],
+            "degraded": matcher.degraded,
+            "format_place": format_place,
+        }
+        template = "talent/_candidates.html" if is_htmx(request) else "talent/candidates.html"
+        return render(request, template, **context)
+
+
+# --- jobs -------------------------------------------------------------------------------------------------
+
+
+async def talent_embed_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    matcher = TalentMatcher(ctx.db, ctx.resources["settings"], ctx.resources.get("embedder"))
+    await matcher.embed(str(payload["owner_type"]), UUID(str(payload["owner_id"])))
+
+
+def register_talent_matching_jobs() -> None:
+    register_handler(JOB_EMBED, talent_embed_job)
