@@ -238,7 +238,7 @@ async def _display_names(db: AsyncSession, user_ids: Sequence[UUID]) -> dict[UUI
     if not user_ids:
         return {}
     rows = await db.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
-    return dict(rows.tuples().all())
+    return {row[0]: row[1] for row in rows}
 
 
 # --- pages ------------------------------------------------------------------------------------------------

@@ -73,7 +73,9 @@ async def add_user(db: AsyncSession, email: str, name: str) -> User:
     return user
 
 
-async def add_org(db: AsyncSession, owner: User, name: str, slug: str, org_type: OrgType = OrgType.OPC) -> Organization:
+async def add_org(
+    db: AsyncSession, owner: User, name: str, slug: str, org_type: OrgType = OrgType.OPC
+) -> Organization:
     org = Organization(name=name, slug=slug, org_type=org_type, district="洪山区")
     db.add(org)
     await db.flush()
@@ -103,8 +105,14 @@ async def login(make_client: Any, email: str) -> Any:
     return person
 
 
-async def apply(person: Any, position_id: Any, content: bytes, note: str = "我做过三个政务知识库项目，熟悉 RAG。",
-                name: str = "简历.pdf", kind: str = "application/pdf") -> Any:
+async def apply(
+    person: Any,
+    position_id: Any,
+    content: bytes,
+    note: str = "我做过三个政务知识库项目，熟悉 RAG。",
+    name: str = "简历.pdf",
+    kind: str = "application/pdf",
+) -> Any:
     token = await person.csrf_token()
     return await person.client.post(
         f"/talent/positions/{position_id}/apply",

@@ -88,9 +88,13 @@ async def test_the_organization_answers_and_the_applicant_is_told(
     applicant = await login(make_client, "applicant@example.com")
     await apply(applicant, world.position.id, make_pdf())
     application_id = db.fetchval("SELECT id FROM talent_application")
-    assert db.fetchval(
-        "SELECT count(*) FROM notification WHERE recipient_id = $1 AND kind = 'talent.application'", world.owner.id
-    ) == 1
+    assert (
+        db.fetchval(
+            "SELECT count(*) FROM notification WHERE recipient_id = $1 AND kind = 'talent.application'",
+            world.owner.id,
+        )
+        == 1
+    )
     # A second application to the same position is refused, even from two tabs at once.
     again = await asyncio.gather(*(apply(applicant, world.position.id, make_pdf()) for _ in range(3)))
     assert all(r.status_code == 400 for r in again)
@@ -102,7 +106,9 @@ async def test_the_organization_answers_and_the_applicant_is_told(
     declined = await owner.submit(f"/talent/applications/{application_id}/decline", {"note": ""})
     assert "请写明原因" in _text(declined)
     assert db.fetchval("SELECT status FROM talent_application") == "pending"
-    await owner.submit(f"/talent/applications/{application_id}/interview", {"note": "周三下午两点，光谷软件园。"})
+    await owner.submit(
+        f"/talent/applications/{application_id}/interview", {"note": "周三下午两点，光谷软件园。"}
+    )
     assert db.fetchval("SELECT status FROM talent_application") == "interview"
     told = db.fetchval(
         "SELECT subject FROM notification WHERE recipient_id = $1 AND kind = 'talent.application_interview'",
@@ -146,15 +152,21 @@ async def test_late_answers_show_to_admins_and_the_organization_is_reminded_once
         for engine in engines:
             await engine.dispose()
     assert sorted(counts) == [0, 1]
-    assert db.fetchval(
-        "SELECT count(*) FROM notification WHERE recipient_id = $1 AND kind = 'talent.application_reminder'",
-        world.owner.id,
-    ) == 1
+    assert (
+        db.fetchval(
+            "SELECT count(*) FROM notification WHERE recipient_id = $1 AND kind = 'talent.application_reminder'",
+            world.owner.id,
+        )
+        == 1
+    )
     # Answering takes it off the admins' list.
     owner = await login(make_client, "owner@example.com")
     application_id = db.fetchval("SELECT id FROM talent_application")
     await owner.submit(f"/talent/applications/{application_id}/shortlist", {"note": ""})
-    assert "王小明" not in _text(await admin.get("/admin/talent")).split('id="overdue"')[1].split("</section>")[0]
+    assert (
+        "王小明"
+        not in _text(await admin.get("/admin/talent")).split('id="overdue"')[1].split("</section>")[0]
+    )
 
 
 async def test_closing_the_position_answers_every_waiting_application(
@@ -178,9 +190,12 @@ async def test_closing_the_position_answers_every_waiting_application(
     # Closed: no more applications, and the search index forgets it.
     late = await login(make_client, "outsider@example.com")
     assert "不再接受申请" in _text(await apply(late, world.position.id, make_pdf()))
-    assert db.fetchval(
-        "SELECT op FROM search_outbox WHERE doc_type = 'position' ORDER BY created_at DESC LIMIT 1"
-    ) == "delete"
+    assert (
+        db.fetchval(
+            "SELECT op FROM search_outbox WHERE doc_type = 'position' ORDER BY created_at DESC LIMIT 1"
+        )
+        == "delete"
+    )
 
 
 async def test_applying_needs_a_talent_profile_and_is_not_for_the_organizations_own_members(
