@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from community.talent.services.applications import ApplicationService
 from community.talent.services.common import today
+from tests.conftest import outbox_drained
 from tests.talent.conftest import World, apply, login, make_pdf
 
 NOTE = "我做过三个政务知识库项目，熟悉 RAG <script>alert(1)</script> 🙂"
@@ -154,7 +155,8 @@ async def test_late_answers_show_to_admins_and_the_organization_is_reminded_once
     assert sorted(counts) == [0, 1]
     assert (
         db.fetchval(
-            "SELECT count(*) FROM notification WHERE recipient_id = $1 AND kind = 'talent.application_reminder'",
+            "SELECT count(*) FROM notification"
+            " WHERE recipient_id = $1 AND kind = 'talent.application_reminder'",
             world.owner.id,
         )
         == 1
@@ -174,6 +176,10 @@ async def test_closing_the_position_answers_every_waiting_application(
 ) -> None:
     applicant = await login(make_client, "applicant@example.com")
     await apply(applicant, world.position.id, make_pdf())
+    await outbox_drained(db)  # the open position is in the search index...
+    assert (
+        db.fetchval("SELECT title FROM search_document WHERE doc_type = 'position'") == "大模型应用开发工程师"
+    )
     owner = await login(make_client, "owner@example.com")
     no_reason = await owner.submit(f"/talent/positions/{world.position.id}/close", {"reason": " "})
     assert "请写明原因" in _text(no_reason)
@@ -190,12 +196,8 @@ async def test_closing_the_position_answers_every_waiting_application(
     # Closed: no more applications, and the search index forgets it.
     late = await login(make_client, "outsider@example.com")
     assert "不再接受申请" in _text(await apply(late, world.position.id, make_pdf()))
-    assert (
-        db.fetchval(
-            "SELECT op FROM search_outbox WHERE doc_type = 'position' ORDER BY created_at DESC LIMIT 1"
-        )
-        == "delete"
-    )
+    await outbox_drained(db)
+    assert db.fetchval("SELECT count(*) FROM search_document WHERE doc_type = 'position'") == 0
 
 
 async def test_applying_needs_a_talent_profile_and_is_not_for_the_organizations_own_members(
