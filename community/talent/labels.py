@@ -13,7 +13,7 @@ _LABELS: dict[enum.Enum, str] = {
     EmploymentType.INTERNSHIP: N_("Internship"),
     EmploymentType.PROJECT: N_("Project collaboration"),
     PositionStatus.DRAFT: N_("Draft"),
-    PositionStatus.OPEN: N_("Open"),
+    PositionStatus.OPEN: N_("Open for applications"),
     PositionStatus.CLOSED: N_("Closed"),
     PositionStatus.TAKEN_DOWN: N_("Taken down"),
     ApplicationStatus.PENDING: N_("Awaiting an answer"),
