@@ -77,3 +77,38 @@ async def test_recommendation_pages(world: World, make_client: Any) -> None:
     assert (await outsider.get(f"/talent/positions/{world.position.id}/candidates")).status_code == 403
     no_profile = html.unescape((await outsider.get("/talent/for-you")).text)
     assert "请先填写名片" in no_profile
+
+
+async def test_with_the_embedding_model_vectors_are_kept_and_used(
+    world: World, services: AsyncSession, settings: Any, db: Any
+) -> None:
+    """Saving a profile and posting a position queue "talent.embed" jobs; the worker stores their vectors
+    under the owner types "talent" and "position", and recommendations then use meaning too."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from community.jobs import JobWorker
+    from community.jobs.services import HANDLERS
+    from community.matching.embedder import get_embedder
+    from community.matching.talent import register_talent_matching_jobs
+
+    register_talent_matching_jobs()
+    embedder = get_embedder(settings.embedding_model)
+    assert await embedder.load(), embedder.error
+    engine = create_async_engine(settings.database_url)
+    try:
+        worker = JobWorker(
+            async_sessionmaker(engine, expire_on_commit=False),
+            resources={"settings": settings, "embedder": embedder},
+            handlers={"talent.embed": HANDLERS["talent.embed"]},
+        )
+        assert await worker.drain() >= 2
+    finally:
+        await engine.dispose()
+    assert db.fetchval("SELECT count(*) FROM match_embedding WHERE owner_type = 'position'") == 1
+    assert db.fetchval("SELECT count(*) FROM match_embedding WHERE owner_type = 'talent'") == 1
+    assert db.fetchval("SELECT count(*) FROM job WHERE kind = 'talent.embed' AND done_at IS NULL") == 0
+    matcher = TalentMatcher(services, settings, embedder)
+    assert not matcher.degraded
+    matches = await matcher.positions_for(world.applicant)
+    assert [m.item.id for m in matches] == [world.position.id]
+    assert not any("语言模型暂不可用" in r for r in matches[0].reasons)
