@@ -54,6 +54,8 @@ W_LEXICAL = 0.2
 W_SKILLS = 0.4
 W_PLACE = 0.1
 SIMILAR_MEANING = 0.5
+# Without a shared skill, the words must overlap this much (BM25, relative to the best candidate).
+MIN_LEXICAL = 0.3
 
 
 def position_doc(position: Position) -> Doc:
@@ -147,13 +149,15 @@ class TalentMatcher:
             limit=len(docs),
             explain=False,
         )
-        degraded = query_vector is None or index.vectors is None
+        # Degraded means no model. A candidate whose vector is not computed yet (its job still waits) only
+        # lacks the semantic signal.
+        degraded = self.matching.degraded or query_vector is None
         by_id = {s.doc.id: s for s in scored}
         query_counts = Counter(lexical_tokens(f"{query.title}\n{query.text}"))
         results: list[tuple[float, Doc, list[str], float, str, Any, float]] = []
         for doc, skills, remote, item in candidates:
             ranked = by_id.get(doc.id)
-            semantic = 0.0 if degraded or ranked is None else ranked.semantic
+            semantic = 0.0 if degraded or ranked is None or index.vectors is None else ranked.semantic
             lexical = 0.0 if ranked is None else ranked.lexical
             common = skills_in_common(query_skills, skills)
             skill_share = len(common) / max(1, len(set(query_skills)))
@@ -162,13 +166,13 @@ class TalentMatcher:
             score = (w_sem * semantic + W_LEXICAL * lexical + W_SKILLS * skill_share + W_PLACE * place) / (
                 w_sem + W_LEXICAL + W_SKILLS + W_PLACE
             )
-            if not common and lexical <= 0 and semantic < SIMILAR_MEANING:
-                continue  # nothing in common but perhaps the place: not a recommendation
+            if not common and lexical < MIN_LEXICAL and semantic < SIMILAR_MEANING:
+                continue  # no skill in common and little else: not a recommendation
             results.append((score, doc, common, semantic, place_reason, item, lexical))
         results.sort(key=lambda r: (-r[0], r[1].id))
         matches = []
         for score, doc, common, semantic, place_reason, item, _lexical in results[:LIMIT]:
-            cosine = None if degraded else semantic
+            cosine = None if degraded or index.vectors is None else semantic
             explanation = index.explain(query, doc, query_counts, cosine)
             sep = _("、")
             reasons = []
@@ -210,12 +214,17 @@ class TalentMatcher:
         )
 
     async def candidates_for(self, position: Position) -> list[TalentMatch]:
-        """Members open to offers for a position (its organization's own members left out)."""
+        """Members open to offers for a position."""
+        # The organization's own members, and those who applied already (their applications are listed), are
+        # left out.
         members = set(await OrganizationService(self.db).member_ids(position.organization_id))
+        applied = {
+            v.application.applicant_id for v in await ApplicationService(self.db).for_position(position)
+        }
         candidates = [
             (talent_doc(p), list(p.skills), p.remote, p)
             for p in await self.profiles.open_profiles()
-            if p.user_id not in members
+            if p.user_id not in members and p.user_id not in applied
         ]
         matches = await self._rank(
             position_doc(position),

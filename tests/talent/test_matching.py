@@ -51,13 +51,14 @@ async def test_positions_for_a_member_and_candidates_for_a_position_with_reasons
     assert any("python" in r for r in candidates[0].reasons)
     assert await matcher.candidates_for(designer) == []
 
-    # Once applied, the position is no longer recommended to the applicant.
+    # Once applied, the position is no longer recommended to the applicant, nor the applicant for it.
     applications = ApplicationService(services, cv_dir=settings.cv_dir)
     await applications.apply(
         world.applicant, world.position.id, "我熟悉 RAG 与智能体。", "cv.pdf", make_pdf()
     )
     await services.commit()
     assert await matcher.positions_for(world.applicant) == []
+    assert await matcher.candidates_for(world.position) == []  # listed among the applications instead
 
 
 async def test_recommendation_pages(world: World, make_client: Any) -> None:
