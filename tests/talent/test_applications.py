@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from community.talent.services.applications import ApplicationService
-from community.talent.services.common import today
+from community.talent.services.common import SITE_TZ, today
 from tests.conftest import outbox_drained
 from tests.talent.conftest import World, apply, login, make_pdf
 
@@ -104,6 +104,7 @@ async def test_the_organization_answers_and_the_applicant_is_told(
     owner = await login(make_client, "owner@example.com")
     page = await owner.get(f"/talent/positions/{world.position.id}")
     assert "王小明" in page.text and "大模型应用工程师" in page.text  # the profile as sent
+    assert 'href="https://github.com/example" rel="nofollow ugc noopener"' in page.text
     declined = await owner.submit(f"/talent/applications/{application_id}/decline", {"note": ""})
     assert "请写明原因" in _text(declined)
     assert db.fetchval("SELECT status FROM talent_application") == "pending"
@@ -134,6 +135,12 @@ async def test_late_answers_show_to_admins_and_the_organization_is_reminded_once
     applicant = await login(make_client, "applicant@example.com")
     await apply(applicant, world.position.id, make_pdf())
     assert db.fetchval("SELECT respond_by FROM talent_application") == today() + timedelta(days=14)
+    # The reminder sweep is queued for 09:00 (Wuhan) two days before the answer falls due.
+    run_at = db.fetchval("SELECT run_at FROM job WHERE kind = 'talent.reminders'")
+    assert (
+        run_at.astimezone(SITE_TZ).date() == today() + timedelta(days=12)
+        and run_at.astimezone(SITE_TZ).hour == 9
+    )
     db.fetchval("UPDATE talent_application SET respond_by = $1", today() - timedelta(days=3))
     admin = await login(make_client, "admin@example.com")
     page = _text(await admin.get("/admin/talent"))

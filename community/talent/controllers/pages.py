@@ -70,6 +70,7 @@ def context() -> dict[str, Any]:
         "districts": DISTRICTS,
         "today": today(),
         "open_statuses": [s.value for s in OPEN_APPLICATION_STATUSES],
+        "markdown_html": markdown_html,
     }
 
 
