@@ -84,10 +84,13 @@ async def test_the_cv_is_for_the_applicant_and_the_organization_only(
 
 
 async def test_the_organization_answers_and_the_applicant_is_told(
-    world: World, make_client: Any, db: Any
+    world: World, make_client: Any, db: Any, settings: Any
 ) -> None:
     applicant = await login(make_client, "applicant@example.com")
-    await apply(applicant, world.position.id, make_pdf())
+    # Three clicks at once: one application, one stored CV; the others are told it exists.
+    sent = await asyncio.gather(*(apply(applicant, world.position.id, make_pdf()) for _ in range(3)))
+    assert sorted(r.status_code for r in sent) == [200, 400, 400]
+    assert len(list((settings.var_dir / "cvs").iterdir())) == 1
     application_id = db.fetchval("SELECT id FROM talent_application")
     assert (
         db.fetchval(
