@@ -11,7 +11,7 @@ enqueues "talent.embed" jobs by name, and its position page loads the candidates
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -21,7 +21,9 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
 from litestar.response import Template
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
@@ -36,7 +38,7 @@ from community.matching.services import MatchingService
 from community.talent.labels import format_pay, format_place, label
 from community.talent.models import Position, PositionStatus, TalentProfile
 from community.talent.services.applications import ApplicationService
-from community.talent.services.common import JOB_EMBED, skills_in_common
+from community.talent.services.common import JOB_EMBED, skills_in_common, today
 from community.talent.services.positions import PositionService
 from community.talent.services.profiles import ProfileService
 from community.web import is_htmx, render
@@ -75,6 +77,18 @@ def talent_doc(profile: TalentProfile) -> Doc:
         text=f"{profile.experience}\n{' '.join(profile.skills)}",
         district=profile.district,
     )
+
+
+@dataclass
+class Pool:
+    """The candidates of one kind: the ranker's index and, per candidate, (skills, remote, owner id)."""
+
+    key: tuple[Any, ...]
+    index: Index
+    facts: dict[str, tuple[tuple[str, ...], bool, UUID]] = field(default_factory=dict)
+
+
+_pools: dict[tuple[str, str], Pool] = {}
 
 
 @dataclass(frozen=True)
@@ -123,42 +137,77 @@ class TalentMatcher:
         except EmbedderUnavailableError:
             return 0
 
+    async def _pool(self, owner_type: str) -> Pool:
+        """Every open position (or every profile open to offers) as an in-memory index, rebuilt only when
+        one of them, or one of their vectors, changed (several processes each keep their own, all correct)."""
+        if owner_type == OWNER_POSITION:
+            model: Any = Position
+            where: Any = Position.status == PositionStatus.OPEN
+        else:
+            model, where = TalentProfile, TalentProfile.open_to_offers.is_(True)
+        row = (await self.db.execute(select(func.count(), func.max(model.updated_at)).where(where))).one()
+        key = (
+            str(row[0]),
+            str(row[1]),
+            await self.matching._embedding_version(owner_type),
+            self.degraded,
+            today().isoformat(),  # deadlines pass at midnight
+        )
+        cache_key = (owner_type, self.matching.model)
+        cached = _pools.get(cache_key)
+        if cached is not None and cached.key == key:
+            return cached
+        if owner_type == OWNER_POSITION:
+            positions = await self.positions.open_for_board()
+            docs = [position_doc(p) for p in positions]
+            facts = {str(p.id): (tuple(p.skills), p.remote, p.organization_id) for p in positions}
+        else:
+            profiles = await self.profiles.open_profiles()
+            docs = [talent_doc(p) for p in profiles]
+            facts = {str(p.id): (tuple(p.skills), p.remote, p.user_id) for p in profiles}
+        vectors = await self.matching.vectors(owner_type, [d.id for d in docs])
+        pool = Pool(key, Index(docs, self.matching._matrix(docs, vectors)), facts)
+        _pools[cache_key] = pool
+        return pool
+
     async def _rank(
         self,
         query: Doc,
         query_type: str,
         query_skills: Sequence[str],
         query_remote: bool,
-        candidates: Sequence[tuple[Doc, Sequence[str], bool, Any]],
-        candidate_type: str,
-    ) -> list[TalentMatch]:
-        if not candidates:
+        pool: Pool,
+        excluded: set[UUID],
+        excluded_docs: frozenset[str] = frozenset(),
+    ) -> list[tuple[str, float, list[str]]]:
+        """(candidate id, score, reasons) of the best candidates in ``pool`` whose owner (organization or
+        member) is not in ``excluded`` and which are not in ``excluded_docs``."""
+        index = pool.index
+        if not len(index):
             return []
-        docs = [c[0] for c in candidates]
-        vectors = await self.matching.vectors(candidate_type, [d.id for d in docs])
-        matrix = self.matching._matrix(docs, vectors)
         try:
             query_vector: FloatArray | None = await self.matching.query_vector(query_type, query)
         except EmbedderUnavailableError:
             query_vector = None
-        index = Index(docs, matrix)
         scored = index.rank(
             query,
             query_vector,
             weights=Weights(semantic=1.0, lexical=1.0, domain=0.0, district=0.0),
-            limit=len(docs),
+            limit=len(index),
             explain=False,
         )
         # Degraded means no model. A candidate whose vector is not computed yet (its job still waits) only
         # lacks the semantic signal.
         degraded = self.matching.degraded or query_vector is None
-        by_id = {s.doc.id: s for s in scored}
         query_counts = Counter(lexical_tokens(f"{query.title}\n{query.text}"))
-        results: list[tuple[float, Doc, list[str], float, str, Any, float]] = []
-        for doc, skills, remote, item in candidates:
-            ranked = by_id.get(doc.id)
-            semantic = 0.0 if degraded or ranked is None or index.vectors is None else ranked.semantic
-            lexical = 0.0 if ranked is None else ranked.lexical
+        results: list[tuple[float, Doc, list[str], float, str]] = []
+        for ranked in scored:
+            doc = ranked.doc
+            skills, remote, owner = pool.facts[doc.id]
+            if owner in excluded or doc.id in excluded_docs:
+                continue
+            semantic = 0.0 if degraded or index.vectors is None else ranked.semantic
+            lexical = ranked.lexical
             common = skills_in_common(query_skills, skills)
             skill_share = len(common) / max(1, len(set(query_skills)))
             place, place_reason = _place(query.district, query_remote, doc.district, remote)
@@ -168,10 +217,10 @@ class TalentMatcher:
             )
             if not common and lexical < MIN_LEXICAL and semantic < SIMILAR_MEANING:
                 continue  # no skill in common and little else: not a recommendation
-            results.append((score, doc, common, semantic, place_reason, item, lexical))
+            results.append((score, doc, common, semantic, place_reason))
         results.sort(key=lambda r: (-r[0], r[1].id))
         matches = []
-        for score, doc, common, semantic, place_reason, item, _lexical in results[:LIMIT]:
+        for score, doc, common, semantic, place_reason in results[:LIMIT]:
             cosine = None if degraded or index.vectors is None else semantic
             explanation = index.explain(query, doc, query_counts, cosine)
             sep = _("、")
@@ -188,7 +237,7 @@ class TalentMatcher:
                 reasons.append(
                     _("Matched without the language model for now: only skills, words and place count.")
                 )
-            matches.append(TalentMatch(item=item, score=float(np.round(score, 4)), reasons=reasons))
+            matches.append((doc.id, float(np.round(score, 4)), reasons))
         return matches
 
     async def positions_for(self, user: User) -> list[TalentMatch]:
@@ -199,55 +248,50 @@ class TalentMatcher:
             return []
         own = {org.id for org in await self.positions.poster_organizations_of(user)}
         applied = {a.position_id for a in await ApplicationService(self.db).of_applicant(user.id)}
-        candidates = [
-            (position_doc(p), list(p.skills), p.remote, p)
-            for p in await self.positions.open_for_board()
-            if p.organization_id not in own and p.id not in applied
-        ]
-        return await self._rank(
+        ranked = await self._rank(
             talent_doc(profile),
             OWNER_TALENT,
             list(profile.skills),
             profile.remote,
-            candidates,
-            OWNER_POSITION,
+            await self._pool(OWNER_POSITION),
+            own,
+            frozenset(str(i) for i in applied),
         )
+        positions = {
+            str(p.id): p
+            for p in (
+                await self.db.scalars(
+                    select(Position)
+                    .where(Position.id.in_([UUID(i) for i, _s, _r in ranked]))
+                    .options(selectinload(Position.organization))
+                )
+            ).all()
+        }
+        return [TalentMatch(positions[i], score, reasons) for i, score, reasons in ranked if i in positions]
 
     async def candidates_for(self, position: Position) -> list[TalentMatch]:
-        """Members open to offers for a position."""
+        """Members open to offers for a position, as (profile, display name)."""
         # The organization's own members, and those who applied already (their applications are listed), are
         # left out.
         members = set(await OrganizationService(self.db).member_ids(position.organization_id))
         applied = {
             v.application.applicant_id for v in await ApplicationService(self.db).for_position(position)
         }
-        candidates = [
-            (talent_doc(p), list(p.skills), p.remote, p)
-            for p in await self.profiles.open_profiles()
-            if p.user_id not in members and p.user_id not in applied
-        ]
-        matches = await self._rank(
+        ranked = await self._rank(
             position_doc(position),
             OWNER_POSITION,
             list(position.skills),
             position.remote,
-            candidates,
-            OWNER_TALENT,
+            await self._pool(OWNER_TALENT),
+            members | applied,
         )
-        names = await _display_names(self.db, [m.item.user_id for m in matches])
-        return [
-            TalentMatch(item=(m.item, names.get(m.item.user_id, "")), score=m.score, reasons=m.reasons)
-            for m in matches
-        ]
-
-
-async def _display_names(db: AsyncSession, user_ids: Sequence[UUID]) -> dict[UUID, str]:
-    from sqlalchemy import select
-
-    if not user_ids:
-        return {}
-    rows = await db.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
-    return {row[0]: row[1] for row in rows}
+        rows = await self.db.execute(
+            select(TalentProfile, User.display_name)
+            .join(User, User.id == TalentProfile.user_id)
+            .where(TalentProfile.id.in_([UUID(i) for i, _s, _r in ranked]))
+        )
+        found = {str(profile.id): (profile, name) for profile, name in rows}
+        return [TalentMatch(found[i], score, reasons) for i, score, reasons in ranked if i in found]
 
 
 # --- pages ------------------------------------------------------------------------------------------------

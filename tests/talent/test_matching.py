@@ -51,13 +51,22 @@ async def test_positions_for_a_member_and_candidates_for_a_position_with_reasons
     assert any("python" in r for r in candidates[0].reasons)
     assert await matcher.candidates_for(designer) == []
 
+    # The candidates' index is kept while nothing changes, and rebuilt when a position does.
+    kept = await matcher._pool("position")
+    assert await matcher._pool("position") is kept
+    await PositionService(services).update(world.owner, designer.id, {**DESIGNER, "skills": "Figma，Python"})
+    await services.commit()
+    rebuilt = await matcher._pool("position")
+    assert rebuilt is not kept and rebuilt.facts[str(designer.id)][0] == ("figma", "python")
+    assert designer.id in {m.item.id for m in await matcher.positions_for(world.applicant)}
+
     # Once applied, the position is no longer recommended to the applicant, nor the applicant for it.
     applications = ApplicationService(services, cv_dir=settings.cv_dir)
     await applications.apply(
         world.applicant, world.position.id, "我熟悉 RAG 与智能体。", "cv.pdf", make_pdf()
     )
     await services.commit()
-    assert await matcher.positions_for(world.applicant) == []
+    assert world.position.id not in {m.item.id for m in await matcher.positions_for(world.applicant)}
     assert await matcher.candidates_for(world.position) == []  # listed among the applications instead
 
 
