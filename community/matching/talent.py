@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import numpy as np
+import numpy.typing as npt
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException, PermissionDeniedException
@@ -33,7 +34,7 @@ from community.i18n import _
 from community.jobs import JobContext, register_handler
 from community.matching.embedder import EmbedderUnavailableError
 from community.matching.models import OWNER_POSITION, OWNER_TALENT
-from community.matching.ranker import Doc, FloatArray, Index, Weights, lexical_tokens
+from community.matching.ranker import Doc, FloatArray, Index, lexical_tokens
 from community.matching.services import MatchingService
 from community.talent.labels import format_pay, format_place, label
 from community.talent.models import Position, PositionStatus, TalentProfile
@@ -81,11 +82,37 @@ def talent_doc(profile: TalentProfile) -> Doc:
 
 @dataclass
 class Pool:
-    """The candidates of one kind: the ranker's index and, per candidate, (skills, remote, owner id)."""
+    """The candidates of one kind: the ranker's index and, per candidate, (skills, remote, owner id); the
+    same as arrays (rows of each skill, remote or not, rows of each owner) so that ranking is vectorized."""
 
     key: tuple[Any, ...]
     index: Index
     facts: dict[str, tuple[tuple[str, ...], bool, UUID]] = field(default_factory=dict)
+    skill_rows: dict[str, npt.NDArray[np.int32]] = field(default_factory=dict)
+    remote: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    owner_rows: dict[UUID, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls, key: tuple[Any, ...], index: Index, facts: dict[str, tuple[tuple[str, ...], bool, UUID]]
+    ) -> Pool:
+        skill_rows: dict[str, list[int]] = {}
+        owner_rows: dict[UUID, list[int]] = {}
+        remote = np.zeros(len(index), dtype=bool)
+        for row, doc in enumerate(index.docs):
+            skills, is_remote, owner = facts[doc.id]
+            for skill in set(skills):
+                skill_rows.setdefault(skill, []).append(row)
+            owner_rows.setdefault(owner, []).append(row)
+            remote[row] = is_remote
+        return cls(
+            key,
+            index,
+            facts,
+            {skill: np.asarray(rows, dtype=np.int32) for skill, rows in skill_rows.items()},
+            remote,
+            owner_rows,
+        )
 
 
 _pools: dict[tuple[str, str], Pool] = {}
@@ -166,7 +193,7 @@ class TalentMatcher:
             docs = [talent_doc(p) for p in profiles]
             facts = {str(p.id): (tuple(p.skills), p.remote, p.user_id) for p in profiles}
         vectors = await self.matching.vectors(owner_type, [d.id for d in docs])
-        pool = Pool(key, Index(docs, self.matching._matrix(docs, vectors)), facts)
+        pool = Pool.build(key, Index(docs, self.matching._matrix(docs, vectors)), facts)
         _pools[cache_key] = pool
         return pool
 
@@ -189,47 +216,59 @@ class TalentMatcher:
             query_vector: FloatArray | None = await self.matching.query_vector(query_type, query)
         except EmbedderUnavailableError:
             query_vector = None
-        scored = index.rank(
-            query,
-            query_vector,
-            weights=Weights(semantic=1.0, lexical=1.0, domain=0.0, district=0.0),
-            limit=len(index),
-            explain=False,
-        )
         # Degraded means no model. A candidate whose vector is not computed yet (its job still waits) only
         # lacks the semantic signal.
         degraded = self.matching.degraded or query_vector is None
+        n = len(index)
         query_counts = Counter(lexical_tokens(f"{query.title}\n{query.text}"))
-        results: list[tuple[float, Doc, list[str], float, str]] = []
-        for ranked in scored:
-            doc = ranked.doc
-            skills, remote, owner = pool.facts[doc.id]
-            if owner in excluded or doc.id in excluded_docs:
-                continue
-            semantic = 0.0 if degraded or index.vectors is None else ranked.semantic
-            lexical = ranked.lexical
+        raw = index.bm25(list(query_counts))
+        best = float(raw.max())
+        lexical = raw / best if best > 0 else raw
+        cosine = None if degraded else index.cosine(query_vector)
+        semantic = np.clip(cosine, 0.0, 1.0) if cosine is not None else np.zeros(n, dtype=np.float32)
+        wanted = set(query_skills)
+        shared = np.zeros(n, dtype=np.float32)
+        for skill in wanted:
+            rows = pool.skill_rows.get(skill)
+            if rows is not None:
+                shared[rows] += 1
+        same_district = index.district_of == index.district_codes.get(query.district, -1)
+        place = np.where(same_district, 1.0, np.where(pool.remote | query_remote, 0.5, 0.0))
+        w_sem = 0.0 if cosine is None else W_SEMANTIC
+        score = (
+            w_sem * semantic + W_LEXICAL * lexical + W_SKILLS * shared / max(1, len(wanted)) + W_PLACE * place
+        ) / (w_sem + W_LEXICAL + W_SKILLS + W_PLACE)
+        # No skill in common and little else: not a recommendation.
+        keep = (shared > 0) | (lexical >= MIN_LEXICAL) | (semantic >= SIMILAR_MEANING)
+        for owner in excluded:
+            keep[pool.owner_rows.get(owner, [])] = False
+        for doc_id in excluded_docs:
+            if doc_id in index.positions:
+                keep[index.positions[doc_id]] = False
+        score = np.where(keep, score, -np.inf)
+        limit = min(LIMIT, int(keep.sum()))
+        if limit <= 0:
+            return []
+        top = np.argpartition(-score, limit - 1)[:limit] if limit < n else np.arange(n)
+        order = sorted(top.tolist(), key=lambda i: (-float(score[i]), index.docs[i].id))[:limit]
+        results = []
+        for i in order:
+            doc = index.docs[i]
+            skills, remote, _owner = pool.facts[doc.id]
+            _place_score, place_reason = _place(query.district, query_remote, doc.district, remote)
             common = skills_in_common(query_skills, skills)
-            skill_share = len(common) / max(1, len(set(query_skills)))
-            place, place_reason = _place(query.district, query_remote, doc.district, remote)
-            w_sem = 0.0 if degraded else W_SEMANTIC
-            score = (w_sem * semantic + W_LEXICAL * lexical + W_SKILLS * skill_share + W_PLACE * place) / (
-                w_sem + W_LEXICAL + W_SKILLS + W_PLACE
-            )
-            if not common and lexical < MIN_LEXICAL and semantic < SIMILAR_MEANING:
-                continue  # no skill in common and little else: not a recommendation
-            results.append((score, doc, common, semantic, place_reason))
-        results.sort(key=lambda r: (-r[0], r[1].id))
+            results.append((float(score[i]), doc, common, float(semantic[i]), place_reason))
         matches = []
-        for score, doc, common, semantic, place_reason in results[:LIMIT]:
-            cosine = None if degraded or index.vectors is None else semantic
-            explanation = index.explain(query, doc, query_counts, cosine)
+        for value, doc, common, similarity, place_reason in results:
+            meaning = None if cosine is None else similarity
+            explanation = index.explain(query, doc, query_counts, meaning)
             sep = _("、")
             reasons = []
             if common:
                 reasons.append(_("Skills in common: %(skills)s", skills=sep.join(common)))
             if explanation.terms:
                 reasons.append(_("Similar description: %(terms)s", terms=sep.join(explanation.terms)))
-            elif cosine is not None and cosine >= SIMILAR_MEANING:
+            elif meaning is not None and meaning >= SIMILAR_MEANING:
                 reasons.append(_("Similar description"))
             if place_reason:
                 reasons.append(place_reason)
@@ -237,7 +276,7 @@ class TalentMatcher:
                 reasons.append(
                     _("Matched without the language model for now: only skills, words and place count.")
                 )
-            matches.append((doc.id, float(np.round(score, 4)), reasons))
+            matches.append((doc.id, round(value, 4), reasons))
         return matches
 
     async def positions_for(self, user: User) -> list[TalentMatch]:
