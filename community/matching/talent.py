@@ -59,6 +59,8 @@ W_PLACE = 0.1
 SIMILAR_MEANING = 0.5
 # Without a shared skill, the words must overlap this much (BM25, relative to the best candidate).
 MIN_LEXICAL = 0.3
+VECTOR_CHUNK = 10_000
+ALL_ROWS = 1_000_000
 
 
 def position_doc(position: Position) -> Doc:
@@ -185,14 +187,17 @@ class TalentMatcher:
         if cached is not None and cached.key == key:
             return cached
         if owner_type == OWNER_POSITION:
-            positions = await self.positions.open_for_board()
+            positions = await self.positions.open_for_board(limit=ALL_ROWS)
             docs = [position_doc(p) for p in positions]
             facts = {str(p.id): (tuple(p.skills), p.remote, p.organization_id) for p in positions}
         else:
-            profiles = await self.profiles.open_profiles()
+            profiles = await self.profiles.open_profiles(limit=ALL_ROWS)
             docs = [talent_doc(p) for p in profiles]
             facts = {str(p.id): (tuple(p.skills), p.remote, p.user_id) for p in profiles}
-        vectors = await self.matching.vectors(owner_type, [d.id for d in docs])
+        ids = [d.id for d in docs]
+        vectors: dict[str, FloatArray] = {}
+        for start in range(0, len(ids), VECTOR_CHUNK):  # a statement takes at most 32,767 parameters
+            vectors.update(await self.matching.vectors(owner_type, ids[start : start + VECTOR_CHUNK]))
         pool = Pool.build(key, Index(docs, self.matching._matrix(docs, vectors)), facts)
         _pools[cache_key] = pool
         return pool

@@ -315,8 +315,8 @@ class PositionService:
             )
         ).all()
 
-    async def open_for_board(self) -> Sequence[Position]:
-        """Open positions whose deadline has not passed: what a 招贤榜 may list."""
+    async def open_for_board(self, limit: int = 1000) -> Sequence[Position]:
+        """Open positions whose deadline has not passed: what a 招贤榜 may list (and matching recommends)."""
         return (
             await self.db.scalars(
                 select(Position)
@@ -326,7 +326,7 @@ class PositionService:
                 )
                 .options(selectinload(Position.organization))
                 .order_by(Position.published_at.desc(), Position.id)
-                .limit(1000)
+                .limit(limit)
             )
         ).all()
 
