@@ -221,3 +221,11 @@ async def test_applying_needs_a_talent_profile_and_is_not_for_the_organizations_
     own = await apply(owner, world.position.id, make_pdf())
     assert own.status_code == 400
     assert db.fetchval("SELECT count(*) FROM talent_application") == 0
+
+
+async def test_applications_are_rate_limited_per_account(world: World, make_client: Any) -> None:
+    person = await login(make_client, "applicant@example.com")
+    answers = [(await apply(person, world.position.id, b"not a pdf")).status_code for _ in range(11)]
+    assert answers[:10] == [400] * 10 and answers[10] == 429
+    other = await login(make_client, "outsider@example.com")  # another account is not held back
+    assert (await apply(other, world.position.id, b"not a pdf")).status_code == 400

@@ -18,7 +18,14 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
-from community.talent.controllers.deps import DEPENDENCIES, UPLOAD_MAX_BODY, Multipart, field, read_upload
+from community.talent.controllers.deps import (
+    DEPENDENCIES,
+    UPLOAD_MAX_BODY,
+    Multipart,
+    apply_rate_limit,
+    field,
+    read_upload,
+)
 from community.talent.labels import board_title, format_pay, format_place, label
 from community.talent.models import Application, EmploymentType, Position
 from community.talent.services.applications import ApplicationService
@@ -194,6 +201,7 @@ class TalentApiController(Controller):
         summary="Apply with a cover note and a CV (PDF)",
         guards=[requires_login],
         request_max_body_size=UPLOAD_MAX_BODY,
+        middleware=apply_rate_limit(),
         status_code=HTTP_201_CREATED,
     )
     async def apply(

@@ -23,6 +23,7 @@ from community.talent.controllers.deps import (
     UPLOAD_MAX_BODY,
     Form,
     Multipart,
+    apply_rate_limit,
     field,
     form_of,
     read_upload,
@@ -379,6 +380,7 @@ class TalentController(Controller):
         "/positions/{position_id:uuid}/apply",
         guards=[requires_login],
         request_max_body_size=UPLOAD_MAX_BODY,
+        middleware=apply_rate_limit(),
     )
     async def apply(
         self,
