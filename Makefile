@@ -61,6 +61,7 @@ bench: database
 	$(BIN)/python -m bench.matching_bench $(BENCH_MATCHING_ARGS)
 	$(BIN)/python -m bench.vouchers_bench $(BENCH_VOUCHERS_ARGS)
 	$(BIN)/python -m bench.policies_bench $(BENCH_POLICIES_ARGS)
+	$(BIN)/python -m bench.talent_bench $(BENCH_TALENT_ARGS)
 
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -o community/locales/messages.pot --no-location --sort-output .

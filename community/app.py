@@ -54,6 +54,7 @@ from community.jobs import JobWorker
 from community.matching.controllers import MatchingController
 from community.matching.embedder import get_embedder
 from community.matching.jobs import register_matching_jobs
+from community.matching.talent import TalentMatchingController, register_talent_matching_jobs
 from community.notifications.controllers import NotificationApiController, NotificationController
 from community.notifications.email import Mailer
 from community.pages import home, switch_language
@@ -74,6 +75,9 @@ from community.search.backends.base import SearchBackend
 from community.search.controllers import SearchApiController, SearchController
 from community.search.services import OutboxDelivery, register_type, search_health
 from community.search.text import ensure_jieba
+from community.talent.controllers import TALENT_CONTROLLERS
+from community.talent.jobs import register_talent_jobs
+from community.talent.services.positions import POSITION_DOC_TYPE, position_documents
 from community.vouchers.controllers.admin import VoucherAdminController
 from community.vouchers.controllers.api import VoucherApiController
 from community.vouchers.controllers.products import ProductController
@@ -138,6 +142,7 @@ def register_search_types() -> None:
     register_type(PRODUCT_DOC_TYPE, N_("AI products"), product_documents)
     register_type(POLICY_DOC_TYPE, N_("Policies"), policy_documents)
     register_type(EVENT_DOC_TYPE, N_("Events and trainings"), event_documents)
+    register_type(POSITION_DOC_TYPE, N_("Positions"), position_documents)
 
 
 def make_search_backend(settings: Settings, alchemy_config: SQLAlchemyAsyncConfig) -> SearchBackend:
@@ -169,6 +174,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     register_search_types()
     register_matching_jobs()
     register_event_jobs()
+    register_talent_jobs()
+    register_talent_matching_jobs()
     search_backend = make_search_backend(settings, alchemy_config)
     stores = _stores(settings, alchemy_config)
     # In memory on purpose: pages stay seconds, and each process renders its own (nothing depends on it).
@@ -273,6 +280,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PolicyApiController,
             EventController,
             EventApiController,
+            *TALENT_CONTROLLERS,
+            TalentMatchingController,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         plugins=[SQLAlchemyPlugin(config=alchemy_config), HTMXPlugin(), CommunityCLIPlugin()],

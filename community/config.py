@@ -117,6 +117,10 @@ class Settings:
     matching_default_rhythm: str = "immediate"
     # Events: how many hours before an event starts its registered people get a reminder by email.
     events_reminder_hours: int = 24
+    # Talent: the largest CV an applicant may upload (TALENT_CV_MAX_MB), and the days an organization has to
+    # answer an application (TALENT_RESPONSE_DAYS).
+    talent_cv_max_bytes: int = 10 * 1024 * 1024
+    talent_response_days: int = 14
 
     @property
     def mail_dir(self) -> Path:
@@ -126,6 +130,11 @@ class Settings:
     def proof_dir(self) -> Path:
         """Students' uploaded proofs: outside the static files, served to admins only."""
         return self.var_dir / "proofs"
+
+    @property
+    def cv_dir(self) -> Path:
+        """Applicants' CVs: outside the static files, for the applicant and the position's organization."""
+        return self.var_dir / "cvs"
 
     @property
     def sync_database_url(self) -> str:
@@ -174,6 +183,8 @@ class Settings:
             voucher_claim_rate_per_minute=_env_int("VOUCHER_CLAIM_RATE_PER_MINUTE", 10),
             voucher_redeem_rate_per_minute=_env_int("VOUCHER_REDEEM_RATE_PER_MINUTE", 10),
             events_reminder_hours=_env_int("EVENTS_REMINDER_HOURS", 24),
+            talent_cv_max_bytes=_env_int("TALENT_CV_MAX_MB", 10) * 1024 * 1024,
+            talent_response_days=_env_int("TALENT_RESPONSE_DAYS", 14),
         )
 
 

@@ -50,6 +50,7 @@ def import_models() -> None:
     import community.policies.models
     import community.scenarios.models
     import community.search.models
+    import community.talent.models
     import community.vouchers.models  # noqa: F401
 
 

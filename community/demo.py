@@ -141,7 +141,7 @@ def _credentials(settings: Settings) -> tuple[str, str, bool]:
     return admin, member, True
 
 
-ZONES = ("scenarios", "forum", "vouchers", "matching", "policies", "events")
+ZONES = ("scenarios", "forum", "vouchers", "matching", "policies", "talent", "events")
 
 
 async def load_demo(db: AsyncSession, settings: Settings, zones: Sequence[str] = ZONES) -> list[str]:
@@ -226,6 +226,10 @@ async def load_demo(db: AsyncSession, settings: Settings, zones: Sequence[str] =
         from community.events.demo import load_event_demo
 
         report.extend(await load_event_demo(db, admin))
+    if "talent" in zones:
+        from community.talent.demo import load_talent_demo
+
+        report.extend(await load_talent_demo(db, settings, admin, member_hash))
     report.append(f"Log in as the admin: {ADMIN_EMAIL} / {admin_password}")
     report.append(f"Log in as a demo member (e.g. {MEMBERS[0][0]}): password {member_password}")
     report.append(f"(Passwords are kept in {settings.var_dir / 'demo-credentials.txt'}.)")

@@ -29,6 +29,9 @@ from community.db import Base
 
 OWNER_SCENARIO = "scenario"
 OWNER_PROFILE = "profile"
+# The talent zone's positions and talent profiles (community/matching/talent.py).
+OWNER_POSITION = "position"
+OWNER_TALENT = "talent"
 RHYTHMS = ("immediate", "daily", "weekly", "off")
 VERDICTS = ("interested", "not_interested")
 
@@ -39,7 +42,9 @@ class Embedding(Base):
     __tablename__ = "match_embedding"
     __table_args__ = (
         UniqueConstraint("owner_type", "owner_id", "model", name="uq_match_embedding_owner_model"),
-        CheckConstraint("owner_type IN ('scenario', 'profile')", name="owner_type_known"),
+        CheckConstraint(
+            "owner_type IN ('scenario', 'profile', 'position', 'talent')", name="owner_type_known"
+        ),
         CheckConstraint("cardinality(vector) = dim", name="vector_has_dim"),
     )
 

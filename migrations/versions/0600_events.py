@@ -1,7 +1,7 @@
 """events: courses, trainings, roadshows and matchmaking events, registrations with a waiting list
 
 Revision ID: 0600_events
-Revises: 0400_policies
+Revises: 0500_talent
 Create Date: 2026-11-27 15:44:16.578142
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0600_events"
-down_revision: str | None = "0400_policies"
+down_revision: str | None = "0500_talent"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -19,6 +19,7 @@ from community.accounts.services import check_email, clean_text, normalize_email
 from community.errors import FormError, NotFound
 from community.i18n import _
 from community.notifications.services import NotificationService
+from community.uploads import private_path, remove_private, save_private
 from community.vouchers.models import (
     StudentVerification,
     Suspension,
@@ -337,9 +338,7 @@ class StudentService:
             and not StudentStatus(row, None, None).may_renew
         ):
             raise FormError({"proof": _("You are verified already.")})
-        stored = f"{uuid4().hex}.{PROOF_TYPES[kind][1]}"
-        self.proof_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        (self.proof_dir / stored).write_bytes(content)
+        stored = save_private(self.proof_dir, content, PROOF_TYPES[kind][1])
         if row is None:
             row = StudentVerification(
                 user_id=user.id,
@@ -360,7 +359,7 @@ class StudentService:
         row.reason = ""
         await self.db.flush()
         if old_path and old_path != stored:
-            (self.proof_dir / old_path).unlink(missing_ok=True)
+            remove_private(self.proof_dir, old_path)
         return row
 
     async def grant(
@@ -410,10 +409,8 @@ class StudentService:
         return row
 
     def proof_file(self, row: StudentVerification) -> Path:
-        if self.proof_dir is None or not row.proof_path:
-            raise NotFound
-        path = self.proof_dir / row.proof_path
-        if not path.is_file():
+        path = private_path(self.proof_dir, row.proof_path or "") if self.proof_dir is not None else None
+        if path is None:
             raise NotFound
         return path
 

@@ -1,0 +1,405 @@
+"""Matching for the talent zone: positions recommended to a member (/talent/for-you) and members open to
+offers recommended to a position's organization, each with reasons in plain words (skills in common, key
+terms of similar descriptions, the same district or remote work).
+
+It reuses the hybrid ranker (BM25 over jieba tokens, cosine of stored embeddings) and adds the overlap of
+skills; vectors live in match_embedding under the owner types "position" and "talent". Without the embedding
+model it ranks by skills, words and place alone and says so. The talent zone never imports this module: it
+enqueues "talent.embed" jobs by name, and its position page loads the candidates panel from the URL below.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import numpy as np
+import numpy.typing as npt
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath
+from litestar.response import Template
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from community.accounts.guards import requires_login
+from community.accounts.models import User
+from community.accounts.services import OrganizationService
+from community.errors import NotFound
+from community.i18n import _
+from community.jobs import JobContext, register_handler
+from community.matching.embedder import EmbedderUnavailableError
+from community.matching.models import OWNER_POSITION, OWNER_TALENT
+from community.matching.ranker import Doc, FloatArray, Index, lexical_tokens
+from community.matching.services import MatchingService
+from community.talent.labels import format_pay, format_place, label
+from community.talent.models import Position, PositionStatus, TalentProfile
+from community.talent.services.applications import ApplicationService
+from community.talent.services.common import JOB_EMBED, skills_in_common, today
+from community.talent.services.positions import PositionService
+from community.talent.services.profiles import ProfileService
+from community.web import is_htmx, render
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from community.config import Settings
+    from community.matching.embedder import Embedder
+
+LIMIT = 10
+# How the signals mix. Skills carry the most: they are what both sides chose to name.
+W_SEMANTIC = 0.3
+W_LEXICAL = 0.2
+W_SKILLS = 0.4
+W_PLACE = 0.1
+SIMILAR_MEANING = 0.5
+# Without a shared skill, the words must overlap this much (BM25, relative to the best candidate).
+MIN_LEXICAL = 0.3
+VECTOR_CHUNK = 10_000
+ALL_ROWS = 1_000_000
+
+
+def position_doc(position: Position) -> Doc:
+    """Only what the position's public page shows."""
+    return Doc(
+        id=str(position.id),
+        title=position.title,
+        text=f"{position.description}\n{' '.join(position.skills)}",
+        district=position.district,
+    )
+
+
+def talent_doc(profile: TalentProfile) -> Doc:
+    return Doc(
+        id=str(profile.id),
+        title=profile.headline,
+        text=f"{profile.experience}\n{' '.join(profile.skills)}",
+        district=profile.district,
+    )
+
+
+@dataclass
+class Pool:
+    """The candidates of one kind: the ranker's index and, per candidate, (skills, remote, owner id); the
+    same as arrays (rows of each skill, remote or not, rows of each owner) so that ranking is vectorized."""
+
+    key: tuple[Any, ...]
+    index: Index
+    facts: dict[str, tuple[tuple[str, ...], bool, UUID]] = field(default_factory=dict)
+    skill_rows: dict[str, npt.NDArray[np.int32]] = field(default_factory=dict)
+    remote: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    owner_rows: dict[UUID, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls, key: tuple[Any, ...], index: Index, facts: dict[str, tuple[tuple[str, ...], bool, UUID]]
+    ) -> Pool:
+        skill_rows: dict[str, list[int]] = {}
+        owner_rows: dict[UUID, list[int]] = {}
+        remote = np.zeros(len(index), dtype=bool)
+        for row, doc in enumerate(index.docs):
+            skills, is_remote, owner = facts[doc.id]
+            for skill in set(skills):
+                skill_rows.setdefault(skill, []).append(row)
+            owner_rows.setdefault(owner, []).append(row)
+            remote[row] = is_remote
+        return cls(
+            key,
+            index,
+            facts,
+            {skill: np.asarray(rows, dtype=np.int32) for skill, rows in skill_rows.items()},
+            remote,
+            owner_rows,
+        )
+
+
+_pools: dict[tuple[str, str], Pool] = {}
+
+
+@dataclass(frozen=True)
+class TalentMatch:
+    """One recommendation: the position or profile, its score and the reasons in the reader's language."""
+
+    item: Any
+    score: float
+    reasons: list[str]
+
+
+def _place(query_district: str, query_remote: bool, district: str, remote: bool) -> tuple[float, str]:
+    if query_district and query_district == district:
+        return 1.0, _("Both in %(district)s", district=district)
+    if remote or query_remote:
+        return 0.5, _("Remote work is possible")
+    return 0.0, ""
+
+
+class TalentMatcher:
+    def __init__(self, db: AsyncSession, settings: Settings, embedder: Embedder | None) -> None:
+        self.db = db
+        self.matching = MatchingService(db, settings, embedder)
+        self.positions = PositionService(db)
+        self.profiles = ProfileService(db)
+
+    @property
+    def degraded(self) -> bool:
+        return self.matching.degraded
+
+    async def embed(self, owner_type: str, owner_id: UUID) -> int:
+        if owner_type == OWNER_POSITION:
+            try:
+                doc = position_doc(await self.positions.get(owner_id))
+            except NotFound:
+                return 0
+        elif owner_type == OWNER_TALENT:
+            profile = await self.profiles.get(owner_id)
+            if profile is None:
+                return 0
+            doc = talent_doc(profile)
+        else:
+            return 0
+        try:
+            return await self.matching.store_embeddings(owner_type, [doc])
+        except EmbedderUnavailableError:
+            return 0
+
+    async def _pool(self, owner_type: str) -> Pool:
+        """Every open position (or every profile open to offers) as an in-memory index, rebuilt only when
+        one of them, or one of their vectors, changed (several processes each keep their own, all correct)."""
+        if owner_type == OWNER_POSITION:
+            model: Any = Position
+            where: Any = Position.status == PositionStatus.OPEN
+        else:
+            model, where = TalentProfile, TalentProfile.open_to_offers.is_(True)
+        row = (await self.db.execute(select(func.count(), func.max(model.updated_at)).where(where))).one()
+        key = (
+            str(row[0]),
+            str(row[1]),
+            await self.matching._embedding_version(owner_type),
+            self.degraded,
+            today().isoformat(),  # deadlines pass at midnight
+        )
+        cache_key = (owner_type, self.matching.model)
+        cached = _pools.get(cache_key)
+        if cached is not None and cached.key == key:
+            return cached
+        if owner_type == OWNER_POSITION:
+            positions = await self.positions.open_for_board(limit=ALL_ROWS)
+            docs = [position_doc(p) for p in positions]
+            facts = {str(p.id): (tuple(p.skills), p.remote, p.organization_id) for p in positions}
+        else:
+            profiles = await self.profiles.open_profiles(limit=ALL_ROWS)
+            docs = [talent_doc(p) for p in profiles]
+            facts = {str(p.id): (tuple(p.skills), p.remote, p.user_id) for p in profiles}
+        ids = [d.id for d in docs]
+        vectors: dict[str, FloatArray] = {}
+        for start in range(0, len(ids), VECTOR_CHUNK):  # a statement takes at most 32,767 parameters
+            vectors.update(await self.matching.vectors(owner_type, ids[start : start + VECTOR_CHUNK]))
+        pool = Pool.build(key, Index(docs, self.matching._matrix(docs, vectors)), facts)
+        _pools[cache_key] = pool
+        return pool
+
+    async def _rank(
+        self,
+        query: Doc,
+        query_type: str,
+        query_skills: Sequence[str],
+        query_remote: bool,
+        pool: Pool,
+        excluded: set[UUID],
+        excluded_docs: frozenset[str] = frozenset(),
+    ) -> list[tuple[str, float, list[str]]]:
+        """(candidate id, score, reasons) of the best candidates in ``pool`` whose owner (organization or
+        member) is not in ``excluded`` and which are not in ``excluded_docs``."""
+        index = pool.index
+        if not len(index):
+            return []
+        try:
+            query_vector: FloatArray | None = await self.matching.query_vector(query_type, query)
+        except EmbedderUnavailableError:
+            query_vector = None
+        # Degraded means no model. A candidate whose vector is not computed yet (its job still waits) only
+        # lacks the semantic signal.
+        degraded = self.matching.degraded or query_vector is None
+        n = len(index)
+        query_counts = Counter(lexical_tokens(f"{query.title}\n{query.text}"))
+        raw = index.bm25(list(query_counts))
+        best = float(raw.max())
+        lexical = raw / best if best > 0 else raw
+        cosine = None if degraded else index.cosine(query_vector)
+        semantic = np.clip(cosine, 0.0, 1.0) if cosine is not None else np.zeros(n, dtype=np.float32)
+        wanted = set(query_skills)
+        shared = np.zeros(n, dtype=np.float32)
+        for skill in wanted:
+            rows = pool.skill_rows.get(skill)
+            if rows is not None:
+                shared[rows] += 1
+        same_district = index.district_of == index.district_codes.get(query.district, -1)
+        place = np.where(same_district, 1.0, np.where(pool.remote | query_remote, 0.5, 0.0))
+        w_sem = 0.0 if cosine is None else W_SEMANTIC
+        score = (
+            w_sem * semantic + W_LEXICAL * lexical + W_SKILLS * shared / max(1, len(wanted)) + W_PLACE * place
+        ) / (w_sem + W_LEXICAL + W_SKILLS + W_PLACE)
+        # No skill in common and little else: not a recommendation.
+        keep = (shared > 0) | (lexical >= MIN_LEXICAL) | (semantic >= SIMILAR_MEANING)
+        for owner in excluded:
+            keep[pool.owner_rows.get(owner, [])] = False
+        for doc_id in excluded_docs:
+            if doc_id in index.positions:
+                keep[index.positions[doc_id]] = False
+        score = np.where(keep, score, -np.inf)
+        limit = min(LIMIT, int(keep.sum()))
+        if limit <= 0:
+            return []
+        top = np.argpartition(-score, limit - 1)[:limit] if limit < n else np.arange(n)
+        order = sorted(top.tolist(), key=lambda i: (-float(score[i]), index.docs[i].id))[:limit]
+        results = []
+        for i in order:
+            doc = index.docs[i]
+            skills, remote, _owner = pool.facts[doc.id]
+            _place_score, place_reason = _place(query.district, query_remote, doc.district, remote)
+            common = skills_in_common(query_skills, skills)
+            results.append((float(score[i]), doc, common, float(semantic[i]), place_reason))
+        matches = []
+        for value, doc, common, similarity, place_reason in results:
+            meaning = None if cosine is None else similarity
+            explanation = index.explain(query, doc, query_counts, meaning)
+            sep = _("、")
+            reasons = []
+            if common:
+                reasons.append(_("Skills in common: %(skills)s", skills=sep.join(common)))
+            if explanation.terms:
+                reasons.append(_("Similar description: %(terms)s", terms=sep.join(explanation.terms)))
+            elif meaning is not None and meaning >= SIMILAR_MEANING:
+                reasons.append(_("Similar description"))
+            if place_reason:
+                reasons.append(place_reason)
+            if degraded:
+                reasons.append(
+                    _("Matched without the language model for now: only skills, words and place count.")
+                )
+            matches.append((doc.id, round(value, 4), reasons))
+        return matches
+
+    async def positions_for(self, user: User) -> list[TalentMatch]:
+        """Open positions for a member, from their talent profile; their own organizations' positions and
+        those they applied to already are left out."""
+        profile = await self.profiles.of_user(user.id)
+        if profile is None:
+            return []
+        own = {org.id for org in await self.positions.poster_organizations_of(user)}
+        applied = {a.position_id for a in await ApplicationService(self.db).of_applicant(user.id)}
+        ranked = await self._rank(
+            talent_doc(profile),
+            OWNER_TALENT,
+            list(profile.skills),
+            profile.remote,
+            await self._pool(OWNER_POSITION),
+            own,
+            frozenset(str(i) for i in applied),
+        )
+        positions = {
+            str(p.id): p
+            for p in (
+                await self.db.scalars(
+                    select(Position)
+                    .where(Position.id.in_([UUID(i) for i, _s, _r in ranked]))
+                    .options(selectinload(Position.organization))
+                )
+            ).all()
+        }
+        return [TalentMatch(positions[i], score, reasons) for i, score, reasons in ranked if i in positions]
+
+    async def candidates_for(self, position: Position) -> list[TalentMatch]:
+        """Members open to offers for a position, as (profile, display name)."""
+        # The organization's own members, and those who applied already (their applications are listed), are
+        # left out.
+        members = set(await OrganizationService(self.db).member_ids(position.organization_id))
+        applied = {
+            v.application.applicant_id for v in await ApplicationService(self.db).for_position(position)
+        }
+        ranked = await self._rank(
+            position_doc(position),
+            OWNER_POSITION,
+            list(position.skills),
+            position.remote,
+            await self._pool(OWNER_TALENT),
+            members | applied,
+        )
+        rows = await self.db.execute(
+            select(TalentProfile, User.display_name)
+            .join(User, User.id == TalentProfile.user_id)
+            .where(TalentProfile.id.in_([UUID(i) for i, _s, _r in ranked]))
+        )
+        found = {str(profile.id): (profile, name) for profile, name in rows}
+        return [TalentMatch(found[i], score, reasons) for i, score, reasons in ranked if i in found]
+
+
+# --- pages ------------------------------------------------------------------------------------------------
+
+
+async def provide_matcher(
+    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+) -> TalentMatcher:
+    return TalentMatcher(db_session, request.app.state.settings, request.app.state.get("embedder"))
+
+
+class TalentMatchingController(Controller):
+    path = "/talent"
+    dependencies = {"matcher": Provide(provide_matcher)}
+
+    @get("/for-you", name="talent-for-you", guards=[requires_login])
+    async def for_you(
+        self, request: Request[User, Any, Any], matcher: NamedDependency[TalentMatcher]
+    ) -> Template:
+        profile = await matcher.profiles.of_user(request.user.id)
+        return render(
+            request,
+            "talent/for_you.html",
+            profile=profile,
+            matches=await matcher.positions_for(request.user) if profile else [],
+            degraded=matcher.degraded,
+            label=label,
+            format_pay=format_pay,
+            format_place=format_place,
+        )
+
+    @get("/positions/{position_id:uuid}/candidates", name="talent-candidates", guards=[requires_login])
+    async def candidates(
+        self,
+        request: Request[User, Any, Any],
+        position_id: FromPath[UUID],
+        matcher: NamedDependency[TalentMatcher],
+    ) -> Template:
+        """Recommended candidates, for the members of the position's organization only."""
+        try:
+            position, access = await matcher.positions.get_for(request.user, position_id)
+        except NotFound as exc:
+            raise NotFoundException from exc
+        if not access.is_member:
+            raise PermissionDeniedException
+        context: dict[str, Any] = {
+            "position": position,
+            "matches": await matcher.candidates_for(position)
+            if position.status is PositionStatus.OPEN
+            else [],
+            "degraded": matcher.degraded,
+            "format_place": format_place,
+        }
+        template = "talent/_candidates.html" if is_htmx(request) else "talent/candidates.html"
+        return render(request, template, **context)
+
+
+# --- jobs -------------------------------------------------------------------------------------------------
+
+
+async def talent_embed_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    matcher = TalentMatcher(ctx.db, ctx.resources["settings"], ctx.resources.get("embedder"))
+    await matcher.embed(str(payload["owner_type"]), UUID(str(payload["owner_id"])))
+
+
+def register_talent_matching_jobs() -> None:
+    register_handler(JOB_EMBED, talent_embed_job)

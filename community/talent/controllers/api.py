@@ -1,0 +1,265 @@
+"""JSON API (/api/v1/talent): open positions, applying with a CV, the published 招贤榜 issues.
+
+Errors are problem details: a broken rule (a CV that is not a PDF, too large, a second application) is 400
+with ``errors`` per field; a position the caller may not see is 404; applying without logging in is 401.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from community.accounts.guards import requires_login
+from community.accounts.models import User
+from community.talent.controllers.deps import (
+    DEPENDENCIES,
+    UPLOAD_MAX_BODY,
+    Multipart,
+    apply_rate_limit,
+    field,
+    read_upload,
+)
+from community.talent.labels import board_title, format_pay, format_place, label
+from community.talent.models import Application, EmploymentType, Position
+from community.talent.services.applications import ApplicationService
+from community.talent.services.boards import BoardItemView, BoardService, board_url, item_views
+from community.talent.services.common import position_url
+from community.talent.services.positions import PositionFilters, PositionService
+
+
+class PositionOut(msgspec.Struct):
+    id: UUID
+    title: str
+    organization: str
+    skills: list[str]
+    pay_min: int | None
+    pay_max: int | None
+    pay_negotiable: bool
+    pay_text: str
+    district: str
+    remote: bool
+    place_text: str
+    employment_type: EmploymentType
+    employment_type_label: str
+    headcount: int
+    deadline: date | None
+    status: str
+    published_at: datetime | None
+    url: str
+
+
+class PositionDetailOut(PositionOut):
+    description: str = ""
+
+
+class PositionPageOut(msgspec.Struct):
+    items: list[PositionOut]
+    total: int
+    page: int
+    pages: int
+
+
+class ApplicationOut(msgspec.Struct):
+    id: UUID
+    position_id: UUID
+    status: str
+    status_label: str
+    respond_by: date
+    url: str
+
+
+class BoardSummaryOut(msgspec.Struct):
+    number: int
+    title: str
+    theme: str
+    published_at: datetime
+    item_count: int
+    url: str
+    csv_url: str
+
+
+class BoardPageOut(msgspec.Struct):
+    items: list[BoardSummaryOut]
+    total: int
+    page: int
+    pages: int
+
+
+class BoardItemOut(msgspec.Struct):
+    """A position as it was when the issue was published (later edits do not change it)."""
+
+    position: int
+    position_id: str
+    title: str
+    organization: str
+    skills: list[str]
+    pay_min: int | None
+    pay_max: int | None
+    pay_negotiable: bool
+    pay_text: str
+    district: str
+    remote: bool
+    employment_type: str
+    employment_type_label: str
+    headcount: int | None
+    deadline: date | None
+    url: str
+
+
+class BoardOut(BoardSummaryOut):
+    introduction: str = ""
+    items: list[BoardItemOut] = msgspec.field(default_factory=list)
+
+
+def _position_out(position: Position, cls: Any = PositionOut, **extra: Any) -> Any:
+    return cls(
+        id=position.id,
+        title=position.title,
+        organization=position.organization.name,
+        skills=list(position.skills),
+        pay_min=position.pay_min,
+        pay_max=position.pay_max,
+        pay_negotiable=position.pay_negotiable,
+        pay_text=format_pay(position.pay_min, position.pay_max, position.pay_negotiable),
+        district=position.district,
+        remote=position.remote,
+        place_text=format_place(position.district, position.remote),
+        employment_type=position.employment_type,
+        employment_type_label=label(position.employment_type),
+        headcount=position.headcount,
+        deadline=position.deadline,
+        status=position.status.value,
+        published_at=position.published_at,
+        url=position_url(position.id),
+        **extra,
+    )
+
+
+def _item_out(view: BoardItemView) -> BoardItemOut:
+    return BoardItemOut(
+        position=view.position,
+        position_id=view.position_id,
+        title=view.title,
+        organization=view.organization,
+        skills=view.skills,
+        pay_min=view.pay_min,
+        pay_max=view.pay_max,
+        pay_negotiable=view.pay_negotiable,
+        pay_text=view.pay_text,
+        district=view.district,
+        remote=view.remote,
+        employment_type=view.employment_type,
+        employment_type_label=view.employment_type_label,
+        headcount=view.headcount,
+        deadline=view.deadline,
+        url=view.url,
+    )
+
+
+class TalentApiController(Controller):
+    path = "/api/v1/talent"
+    dependencies = DEPENDENCIES
+    tags = ["talent"]
+
+    @get("/positions", summary="Open positions, newest first")
+    async def list_positions(
+        self,
+        positions: NamedDependency[PositionService],
+        skill: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        remote: Annotated[bool, QueryParameter()] = False,
+        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
+    ) -> PositionPageOut:
+        listing = await positions.list_open(PositionFilters(skill=skill or "", remote=remote, page=page))
+        return PositionPageOut(
+            items=[_position_out(p) for p in listing.items],
+            total=listing.total,
+            page=listing.page,
+            pages=listing.pages,
+        )
+
+    @get("/positions/{position_id:uuid}", summary="One position")
+    async def get_position(
+        self,
+        request: Request[Any, Any, Any],
+        position_id: FromPath[UUID],
+        positions: NamedDependency[PositionService],
+    ) -> PositionDetailOut:
+        """Open and closed positions for everyone; drafts only for their organization (404 for others)."""
+        position, _access = await positions.get_for(request.scope.get("user"), position_id)
+        out: PositionDetailOut = _position_out(position, PositionDetailOut, description=position.description)
+        return out
+
+    @post(
+        "/positions/{position_id:uuid}/applications",
+        summary="Apply with a cover note and a CV (PDF)",
+        guards=[requires_login],
+        request_max_body_size=UPLOAD_MAX_BODY,
+        middleware=apply_rate_limit(),
+        status_code=HTTP_201_CREATED,
+    )
+    async def apply(
+        self,
+        request: Request[User, Any, Any],
+        position_id: FromPath[UUID],
+        data: Multipart,
+        applications: NamedDependency[ApplicationService],
+    ) -> ApplicationOut:
+        """multipart/form-data with ``cover_note`` and ``cv`` (a PDF). The caller needs a talent profile."""
+        filename, content = await read_upload(data, "cv", applications.cv_max_bytes)
+        application: Application = await applications.apply(
+            request.user, position_id, field(data, "cover_note"), filename, content
+        )
+        return ApplicationOut(
+            id=application.id,
+            position_id=application.position_id,
+            status=application.status.value,
+            status_label=label(application.status),
+            respond_by=application.respond_by,
+            url=position_url(application.position_id) + "#my-application",
+        )
+
+    @get("/boards", summary="Published 招贤榜 issues, newest first")
+    async def list_boards(
+        self, boards: NamedDependency[BoardService], page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1
+    ) -> BoardPageOut:
+        listing = await boards.published(page)
+        return BoardPageOut(
+            items=[
+                BoardSummaryOut(
+                    number=b.number,
+                    title=board_title(b.number),
+                    theme=b.title,
+                    published_at=b.published_at,
+                    item_count=len(b.items or []),
+                    url=board_url(b.number),
+                    csv_url=f"{board_url(b.number)}.csv",
+                )
+                for b in listing.items
+            ],
+            total=listing.total,
+            page=listing.page,
+            pages=listing.pages,
+        )
+
+    @get("/boards/{number:int}", summary="One published 招贤榜 issue with its positions")
+    async def get_board(self, number: FromPath[int], boards: NamedDependency[BoardService]) -> BoardOut:
+        board = await boards.get(number)
+        views = item_views(board)
+        return BoardOut(
+            number=board.number,
+            title=board_title(board.number),
+            theme=board.title,
+            published_at=board.published_at,
+            item_count=len(views),
+            url=board_url(board.number),
+            csv_url=f"{board_url(board.number)}.csv",
+            introduction=board.introduction,
+            items=[_item_out(v) for v in views],
+        )

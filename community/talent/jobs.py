@@ -1,0 +1,18 @@
+"""The talent zone's own background job: reminding organizations of answers about to fall due."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from community.jobs import JobContext, register_handler
+from community.talent.services.applications import ApplicationService
+from community.talent.services.common import JOB_REMINDERS
+
+
+async def reminders_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Every answer due soon gets its one reminder (the claim holds across processes)."""
+    await ApplicationService(ctx.db).send_reminders()
+
+
+def register_talent_jobs() -> None:
+    register_handler(JOB_REMINDERS, reminders_job)

@@ -1,0 +1,450 @@
+"""Applications: a member applies with their talent profile, a cover note and a CV (a PDF), and the
+organization answers every one of them (closed loop, like a scenario's expressions of interest).
+
+The answer is due by ``respond_by``; the organization is reminded once before (a claim by UPDATE ...
+RETURNING, so several processes send one reminder); overdue answers are listed for admins; closing the
+position answers whoever still waits. Each change is stored with who and why, and the other side is told
+in-site.
+
+CVs are checked by their content (a PDF that parses), limited in size, kept outside the static files under a
+random name, and served only to the applicant and the members of the position's organization.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from community.accounts.models import User
+from community.accounts.services import OrganizationService
+from community.errors import Forbidden, FormError, NotFound
+from community.i18n import _
+from community.jobs import enqueue
+from community.markup import clean_body, clean_line
+from community.notifications.services import NotificationService
+from community.talent.models import (
+    OPEN_APPLICATION_STATUSES,
+    Application,
+    ApplicationEvent,
+    ApplicationStatus,
+    Position,
+    PositionStatus,
+)
+from community.talent.services.common import JOB_REMINDERS, SITE_TZ, now, position_url, today
+from community.talent.services.profiles import ProfileService, profile_snapshot
+from community.uploads import looks_like_pdf, private_path, remove_private, save_private
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+COVER_MAX = 3000
+NOTE_MAX = 2000
+FILENAME_MAX = 200
+REMIND_DAYS_BEFORE = 2
+# What the organization may answer, from each status (an offer and a decline are final).
+ANSWERS: dict[ApplicationStatus, tuple[ApplicationStatus, ...]] = {
+    ApplicationStatus.PENDING: (
+        ApplicationStatus.SHORTLISTED,
+        ApplicationStatus.INTERVIEW,
+        ApplicationStatus.OFFER,
+        ApplicationStatus.DECLINED,
+    ),
+    ApplicationStatus.SHORTLISTED: (
+        ApplicationStatus.INTERVIEW,
+        ApplicationStatus.OFFER,
+        ApplicationStatus.DECLINED,
+    ),
+    ApplicationStatus.INTERVIEW: (ApplicationStatus.OFFER, ApplicationStatus.DECLINED),
+}
+
+
+def mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f}"
+
+
+@dataclass(frozen=True)
+class ApplicationView:
+    """An application as the position's organization sees it."""
+
+    application: Application
+    applicant_name: str
+
+    @property
+    def overdue(self) -> bool:
+        return self.application.status is ApplicationStatus.PENDING and self.application.respond_by < today()
+
+    @property
+    def profile(self) -> dict[str, Any]:
+        snap = self.application.profile_snapshot
+        return snap if isinstance(snap, dict) else {}
+
+
+class ApplicationService:
+    def __init__(
+        self,
+        db: AsyncSession,
+        *,
+        cv_dir: Path | None = None,
+        cv_max_bytes: int = 10 * 1024 * 1024,
+        response_days: int = 14,
+    ) -> None:
+        self.db = db
+        self.cv_dir = cv_dir
+        self.cv_max_bytes = cv_max_bytes
+        self.response_days = response_days
+        self.organizations = OrganizationService(db)
+        self.notifications = NotificationService(db)
+
+    async def get(self, application_id: UUID, *, lock: bool = False) -> Application:
+        query = (
+            select(Application)
+            .where(Application.id == application_id)
+            .options(selectinload(Application.position).selectinload(Position.organization))
+        )
+        if lock:
+            query = query.with_for_update(of=Application)
+        application = await self.db.scalar(query)
+        if application is None:
+            raise NotFound
+        return application
+
+    async def _is_org_member(self, user: User, position: Position) -> bool:
+        return await self.organizations.role_of(user, position.organization) is not None
+
+    # --- applying ------------------------------------------------------------------------------------------
+
+    def check_cv(self, filename: str, content: bytes, errors: dict[str, str]) -> None:
+        """A clear message beside the CV field for an empty, too large or not-PDF file."""
+        limit = mb(self.cv_max_bytes)
+        if not content:
+            errors["cv"] = _("Choose your CV: a PDF file of at most %(mb)s MB.", mb=limit)
+        elif len(content) > self.cv_max_bytes:
+            errors["cv"] = _(
+                "Your CV is larger than %(mb)s MB. Send a smaller PDF (fewer images, or printed to PDF).",
+                mb=limit,
+            )
+        elif not looks_like_pdf(content):
+            errors["cv"] = _(
+                "“%(name)s” is not a PDF. Save or print your CV as a PDF, then send that file.",
+                name=clean_line(filename)[:80] or "?",
+            )
+
+    async def apply(
+        self, actor: User, position_id: UUID, cover_note: str, filename: str, content: bytes
+    ) -> Application:
+        from community.talent.services.positions import PositionService
+
+        position = await PositionService(self.db).get(position_id)
+        if position.status is not PositionStatus.OPEN:
+            if position.status is PositionStatus.CLOSED:
+                raise FormError({"cover_note": _("This position is closed and takes no more applications.")})
+            raise NotFound
+        errors: dict[str, str] = {}
+        if position.deadline is not None and position.deadline < today():
+            errors["cover_note"] = _("The deadline of this position has passed.")
+        if await self._is_org_member(actor, position):
+            errors["cover_note"] = _(
+                "You are a member of this organization; you cannot apply to its position."
+            )
+        profile = await ProfileService(self.db).of_user(actor.id)
+        if profile is None:
+            errors["profile"] = _(
+                "Fill in your talent profile first: the organization reads it with your CV."
+            )
+        note = clean_body(cover_note)
+        if len(note) < 10:
+            errors.setdefault(
+                "cover_note", _("Tell the organization in at least %(n)s characters why you suit it.", n=10)
+            )
+        elif len(note) > COVER_MAX:
+            errors.setdefault("cover_note", _("Use at most %(n)s characters.", n=COVER_MAX))
+        self.check_cv(filename, content, errors)
+        if not errors:
+            already = await self.db.scalar(
+                select(Application.id).where(
+                    Application.position_id == position.id, Application.applicant_id == actor.id
+                )
+            )
+            if already:
+                errors["cover_note"] = _("You have applied to this position already.")
+        if errors or profile is None:
+            raise FormError(errors)
+        if self.cv_dir is None:
+            raise RuntimeError("no directory for CVs")
+        stored = save_private(self.cv_dir, content, "pdf")
+        application = Application(
+            position_id=position.id,
+            applicant_id=actor.id,
+            cover_note=note,
+            profile_snapshot=profile_snapshot(profile, actor.display_name),
+            cv_path=stored,
+            cv_filename=clean_line(filename)[-FILENAME_MAX:] or "cv.pdf",
+            cv_size=len(content),
+            status=ApplicationStatus.PENDING,
+            respond_by=today() + timedelta(days=self.response_days),
+        )
+        try:
+            async with self.db.begin_nested():  # a second click at the same moment: one application
+                self.db.add(application)
+                await self.db.flush()
+        except IntegrityError as exc:
+            remove_private(self.cv_dir, stored)
+            raise FormError({"cover_note": _("You have applied to this position already.")}) from exc
+        self.db.add(
+            ApplicationEvent(application_id=application.id, actor_id=actor.id, status=application.status)
+        )
+        await self.notifications.notify_many(
+            await self.organizations.member_ids(position.organization_id),
+            "talent.application",
+            _(
+                "%(name)s applied for “%(title)s”. Please answer by %(date)s.",
+                name=actor.display_name,
+                title=position.title,
+                date=application.respond_by.isoformat(),
+            ),
+            position_url(position.id) + "#applications",
+            actor_id=actor.id,
+        )
+        # The reminder sweep runs when this answer is about to fall due (one job per day, whoever enqueues).
+        remind_on = application.respond_by - timedelta(days=REMIND_DAYS_BEFORE)
+        run_at = max(now(), _start_of(remind_on))
+        await enqueue(self.db, JOB_REMINDERS, {}, run_at=run_at, dedupe_key=f"{JOB_REMINDERS}:{remind_on}")
+        await self.db.flush()
+        return application
+
+    # --- the CV --------------------------------------------------------------------------------------------
+
+    async def cv_for(self, viewer: User | None, application_id: UUID) -> tuple[Application, Path]:
+        """The CV file, for the applicant and the members of the position's organization only; for anyone
+        else (admins included) it does not exist."""
+        if viewer is None:
+            raise NotFound
+        application = await self.get(application_id)
+        allowed = application.applicant_id == viewer.id or await self._is_org_member(
+            viewer, application.position
+        )
+        path = private_path(self.cv_dir, application.cv_path) if self.cv_dir is not None else None
+        if not allowed or path is None:
+            raise NotFound
+        return application, path
+
+    # --- answering -----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _note(note: str, *, required: bool) -> str:
+        text = clean_body(note)
+        if required and not text:
+            raise FormError({"note": _("Give a reason; the applicant reads it.")})
+        if len(text) > NOTE_MAX:
+            raise FormError({"note": _("Use at most %(n)s characters.", n=NOTE_MAX)})
+        return text
+
+    def _subject(self, application: Application, status: ApplicationStatus, note: str) -> str:
+        title = application.position.title
+        org = application.position.organization.name
+        if status is ApplicationStatus.SHORTLISTED:
+            return _("%(org)s shortlisted you for “%(title)s”.", org=org, title=title)
+        if status is ApplicationStatus.INTERVIEW:
+            return _("%(org)s invites you to an interview for “%(title)s”.", org=org, title=title)
+        if status is ApplicationStatus.OFFER:
+            return _("%(org)s offers you “%(title)s”. Congratulations!", org=org, title=title)
+        if status is ApplicationStatus.CLOSED:
+            return _("“%(title)s” was closed: %(reason)s", title=title, reason=note)
+        return _(
+            "%(org)s declined your application for “%(title)s”: %(reason)s", org=org, title=title, reason=note
+        )
+
+    async def _record(
+        self, actor: User | None, application: Application, status: ApplicationStatus, note: str
+    ) -> None:
+        application.status = status
+        application.response_note = note
+        if application.responded_at is None:
+            application.responded_at = now()
+        self.db.add(
+            ApplicationEvent(
+                application_id=application.id, actor_id=actor.id if actor else None, status=status, note=note
+            )
+        )
+        await self.notifications.notify(
+            application.applicant_id,
+            f"talent.application_{status.value}",
+            self._subject(application, status, note),
+            position_url(application.position_id) + "#my-application",
+            actor_id=actor.id if actor else None,
+        )
+        await self.db.flush()
+
+    async def answer(
+        self, actor: User, application_id: UUID, status: ApplicationStatus, note: str
+    ) -> Application:
+        """The organization's answer: shortlisted, interview, offer or declined (a decline needs a reason)."""
+        text = self._note(note, required=status is ApplicationStatus.DECLINED)
+        application = await self.get(application_id, lock=True)
+        if not await self._is_org_member(actor, application.position):
+            raise NotFound if application.applicant_id != actor.id else Forbidden
+        if status not in ANSWERS.get(application.status, ()):
+            raise FormError({"note": _("This application has been answered that way already, or is closed.")})
+        await self._record(actor, application, status, text)
+        return application
+
+    async def withdraw(self, actor: User, application_id: UUID) -> Application:
+        application = await self.get(application_id, lock=True)
+        if application.applicant_id != actor.id:
+            raise NotFound
+        if application.status not in OPEN_APPLICATION_STATUSES:
+            raise FormError({"note": _("This application is closed already.")})
+        application.status = ApplicationStatus.WITHDRAWN
+        self.db.add(
+            ApplicationEvent(
+                application_id=application.id, actor_id=actor.id, status=ApplicationStatus.WITHDRAWN
+            )
+        )
+        await self.notifications.notify_many(
+            await self.organizations.member_ids(application.position.organization_id),
+            "talent.application_withdrawn",
+            _(
+                "%(name)s withdrew the application for “%(title)s”.",
+                name=actor.display_name,
+                title=application.position.title,
+            ),
+            position_url(application.position_id) + "#applications",
+            actor_id=actor.id,
+        )
+        await self.db.flush()
+        return application
+
+    async def position_ended(self, actor: User, position: Position, reason: str) -> int:
+        """Answer everyone still waiting when the position is closed or taken down; the number answered."""
+        waiting = (
+            await self.db.scalars(
+                select(Application)
+                .where(
+                    Application.position_id == position.id, Application.status.in_(OPEN_APPLICATION_STATUSES)
+                )
+                .with_for_update()
+            )
+        ).all()
+        for application in waiting:
+            application.position = position
+            await self._record(actor, application, ApplicationStatus.CLOSED, reason)
+        return len(waiting)
+
+    # --- lists ---------------------------------------------------------------------------------------------
+
+    async def for_position(self, position: Position) -> list[ApplicationView]:
+        rows = await self.db.execute(
+            select(Application, User.display_name)
+            .join(User, User.id == Application.applicant_id)
+            .where(Application.position_id == position.id)
+            .order_by(Application.created_at)
+        )
+        views = []
+        for application, name in rows:
+            application.position = position
+            views.append(ApplicationView(application, name))
+        return views
+
+    async def of_applicant(self, user_id: UUID, position_id: UUID | None = None) -> Sequence[Application]:
+        query = (
+            select(Application)
+            .where(Application.applicant_id == user_id)
+            .options(selectinload(Application.position).selectinload(Position.organization))
+            .order_by(Application.created_at.desc())
+            .limit(200)
+        )
+        if position_id is not None:
+            query = query.where(Application.position_id == position_id)
+        return (await self.db.scalars(query)).all()
+
+    async def history(
+        self, application_ids: Sequence[UUID]
+    ) -> dict[UUID, list[tuple[ApplicationEvent, str | None]]]:
+        if not application_ids:
+            return {}
+        rows = await self.db.execute(
+            select(ApplicationEvent, User.display_name)
+            .outerjoin(User, User.id == ApplicationEvent.actor_id)
+            .where(ApplicationEvent.application_id.in_(application_ids))
+            .order_by(ApplicationEvent.created_at, ApplicationEvent.id)
+        )
+        result: dict[UUID, list[tuple[ApplicationEvent, str | None]]] = {}
+        for event, name in rows:
+            result.setdefault(event.application_id, []).append((event, name))
+        return result
+
+    async def overdue(self, on: date | None = None, limit: int = 200) -> list[tuple[Application, str]]:
+        """Applications nobody answered in time (for the admins), the longest overdue first."""
+        rows = await self.db.execute(
+            select(Application, User.display_name)
+            .join(User, User.id == Application.applicant_id)
+            .where(Application.status == ApplicationStatus.PENDING, Application.respond_by < (on or today()))
+            .order_by(Application.respond_by)
+            .options(selectinload(Application.position).selectinload(Position.organization))
+            .limit(limit)
+        )
+        return [(application, name) for application, name in rows]
+
+    async def count_overdue(self) -> int:
+        return int(
+            await self.db.scalar(
+                select(func.count())
+                .select_from(Application)
+                .where(Application.status == ApplicationStatus.PENDING, Application.respond_by < today())
+            )
+            or 0
+        )
+
+    async def send_reminders(self, *, days_before: int = REMIND_DAYS_BEFORE) -> int:
+        """Remind the organization once when an answer falls due within ``days_before`` days (or is late).
+
+        The UPDATE ... RETURNING claims each application for one reminder, whichever process runs it."""
+        claimed = (
+            (
+                await self.db.execute(
+                    update(Application)
+                    .where(
+                        Application.status == ApplicationStatus.PENDING,
+                        Application.reminded_at.is_(None),
+                        Application.respond_by <= today() + timedelta(days=days_before),
+                    )
+                    .values(reminded_at=now())
+                    .returning(Application.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for application_id in claimed:
+            application = await self.get(application_id)
+            name = (
+                str(application.profile_snapshot.get("name", ""))
+                if isinstance(application.profile_snapshot, dict)
+                else ""
+            )
+            await self.notifications.notify_many(
+                await self.organizations.member_ids(application.position.organization_id),
+                "talent.application_reminder",
+                _(
+                    "Please answer %(name)s about “%(title)s” by %(date)s.",
+                    name=name,
+                    title=application.position.title,
+                    date=application.respond_by.isoformat(),
+                ),
+                position_url(application.position_id) + "#applications",
+            )
+        return len(claimed)
+
+
+def _start_of(day: date) -> datetime:
+    """09:00 in Wuhan on ``day``: reminders arrive in working hours."""
+    return datetime(day.year, day.month, day.day, 9, tzinfo=SITE_TZ)
