@@ -12,7 +12,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import ARRAY, ColumnElement, Uuid, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from community.accounts.models import OrgType, User
@@ -47,7 +47,7 @@ from community.scenarios.services.scenarios import ScenarioFilters, ScenarioServ
 from community.vocabulary import DOMAINS
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,6 +91,12 @@ def next_digest_at(rhythm: str, moment: datetime | None = None) -> datetime:
 
 
 # --- documents ----------------------------------------------------------------------------------------------
+
+
+def any_owner_id(ids: Iterable[str]) -> ColumnElement[Any]:
+    """``= ANY(:ids)`` with the ids as one uuid[] parameter: ``IN (...)`` binds one parameter per id, and
+    PostgreSQL's protocol stops at 32,767 of them (a profile index past that size would fail)."""
+    return any_(bindparam("owner_ids", [UUID(i) for i in ids], type_=ARRAY(Uuid())))
 
 
 @dataclass(frozen=True)
@@ -271,7 +277,7 @@ class MatchingService:
                 select(Embedding.owner_id, Embedding.text_hash).where(
                     Embedding.owner_type == owner_type,
                     Embedding.model == self.model,
-                    Embedding.owner_id.in_([UUID(i) for i in texts]),
+                    Embedding.owner_id == any_owner_id(texts),
                 )
             )
         }
@@ -308,7 +314,7 @@ class MatchingService:
             select(Embedding.owner_id, Embedding.vector).where(
                 Embedding.owner_type == owner_type,
                 Embedding.model == self.model,
-                Embedding.owner_id.in_([UUID(i) for i in ids]),
+                Embedding.owner_id == any_owner_id(ids),
             )
         )
         return {str(owner_id): np.asarray(vector, dtype=np.float32) for owner_id, vector in rows}

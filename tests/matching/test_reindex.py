@@ -36,3 +36,29 @@ async def test_reindex_command(services: Any, settings: Any, db: Any) -> None:
         )
         == 3
     )
+
+
+async def test_vectors_are_read_for_any_number_of_profiles(services: Any, settings: Any, db: Any) -> None:
+    """An index of more than 32,767 profiles reads its vectors in one query (PostgreSQL's parameter limit)."""
+    from uuid import uuid4
+
+    from community.matching.embedder import get_embedder
+    from community.matching.services import MatchingService
+
+    await load_world(services, settings)
+    embedder = get_embedder(None)
+    assert await embedder.load()
+    stored = [str(i) for i in await services.scalars(select_profile_ids())]
+    assert stored
+    wanted = stored + [str(uuid4()) for _ in range(40_000)]
+    found = await MatchingService(services, settings, embedder).vectors("profile", wanted)
+    assert set(found) == set(stored)
+    assert all(vector.shape == (384,) for vector in found.values())
+
+
+def select_profile_ids() -> Any:
+    from sqlalchemy import select
+
+    from community.matching.models import Embedding
+
+    return select(Embedding.owner_id).where(Embedding.owner_type == "profile")
