@@ -13,7 +13,12 @@ from community import i18n
 from community.jobs import JobContext, register_handler
 from community.matching.embedder import Embedder
 from community.matching.policies import JOB as JOB_POLICY_PUBLISHED
-from community.matching.policies import deliveries_to_mail, policy_published_job
+from community.matching.policies import (
+    JOB_FACTS_CHANGED,
+    deliveries_to_mail,
+    policy_facts_changed_job,
+    policy_published_job,
+)
 from community.matching.services import JOB_EMAIL, JOB_EMBED, JOB_PUBLISHED, MatchingService, reasons
 from community.matching.tokens import unsubscribe_token
 
@@ -105,3 +110,4 @@ def register_matching_jobs() -> None:
     register_handler(JOB_PUBLISHED, scenario_published_job)
     register_handler(JOB_EMAIL, email_job)
     register_handler(JOB_POLICY_PUBLISHED, policy_published_job)
+    register_handler(JOB_FACTS_CHANGED, policy_facts_changed_job)

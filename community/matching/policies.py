@@ -9,7 +9,7 @@ site and schedules their mail at each member's rhythm (the same mail job as scen
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -17,11 +17,13 @@ from community.errors import NotFound
 from community.i18n import _
 from community.jobs import JobContext, enqueue
 from community.matching.services import JOB_EMAIL, MatchingService, next_digest_at, week_start
-from community.policies.models import PolicyDelivery, PolicyStatus
-from community.policies.services.facts import today
+from community.policies.models import Policy, PolicyDelivery, PolicyStatus
+from community.policies.services.facts import JOB_POLICY_FACTS_CHANGED, today
 from community.policies.services.policies import JOB_POLICY_PUBLISHED, PolicyCard, PolicyService, policy_url
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from community.config import Settings
@@ -45,31 +47,64 @@ async def push_policy(db: AsyncSession, settings: Settings, policy_id: UUID, ver
     week = week_start()
     pushed: list[UUID] = []
     for org, verdict in await policies.qualifying_organizations(policy):
-        if org.id in told:
-            continue
-        preference = await matching.preference(org.id)
-        if preference.paused:
-            continue
-        # The delivery and the quota in one savepoint: a push over the cap leaves no delivery behind.
-        async with db.begin_nested() as savepoint:
-            delivery = await policies.record_delivery(policy, org.id)
-            if delivery is None:
-                await savepoint.rollback()
-                continue
-            if not await matching.take_quota(org.id, week):
-                await savepoint.rollback()
-                continue
-        pushed.append(org.id)
-        why = "；".join(verdict.reasons)
-        members = await matching.organizations.member_ids(org.id)
-        await matching.notifications.notify_many(
-            members,
-            NOTIFICATION_KIND,
-            _("A policy you qualify for: “%(title)s”. Why: %(why)s", title=policy.title, why=why),
-            policy_url(policy),
-        )
-        await schedule_mail(db, matching, members, delivery)
+        if org.id not in told and await _tell(db, matching, policies, policy, org.id, verdict.reasons, week):
+            pushed.append(org.id)
     return pushed
+
+
+async def push_to_organization(db: AsyncSession, settings: Settings, organization_id: UUID) -> list[UUID]:
+    """After an organization's facts changed: tell it of every open policy it now qualifies for and was not
+    told about yet (the same quota and rhythm); the policies told now."""
+    policies = PolicyService(db)
+    matching = MatchingService(db, settings, None)
+    try:
+        org = await matching.organizations.by_id(organization_id)
+    except NotFound:
+        return []
+    week = week_start()
+    pushed: list[UUID] = []
+    for card, verdict in await policies.check_organization(org):
+        if not verdict.qualifies or (card.deadline is not None and card.deadline < today()):
+            continue
+        if org.id in await policies.told_organizations(card.id, card.version):
+            continue
+        policy = await policies.get(card.id)
+        if await _tell(db, matching, policies, policy, org.id, verdict.reasons, week):
+            pushed.append(policy.id)
+    return pushed
+
+
+async def _tell(
+    db: AsyncSession,
+    matching: MatchingService,
+    policies: PolicyService,
+    policy: Policy,
+    organization_id: UUID,
+    reasons: Sequence[str],
+    week: date,
+) -> bool:
+    """One organization told about one version of a policy, unless paused or over its week's cap."""
+    preference = await matching.preference(organization_id)
+    if preference.paused:
+        return False
+    # The delivery and the quota in one savepoint: a push over the cap leaves no delivery behind.
+    async with db.begin_nested() as savepoint:
+        delivery = await policies.record_delivery(policy, organization_id)
+        if delivery is None:
+            await savepoint.rollback()
+            return False
+        if not await matching.take_quota(organization_id, week):
+            await savepoint.rollback()
+            return False
+    members = await matching.organizations.member_ids(organization_id)
+    await matching.notifications.notify_many(
+        members,
+        NOTIFICATION_KIND,
+        _("A policy you qualify for: “%(title)s”. Why: %(why)s", title=policy.title, why="；".join(reasons)),
+        policy_url(policy),
+    )
+    await schedule_mail(db, matching, members, delivery)
+    return True
 
 
 async def schedule_mail(
@@ -107,6 +142,10 @@ async def deliveries_to_mail(
     return await PolicyService(db).deliveries_since(orgs, since)
 
 
+async def policy_facts_changed_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    await push_to_organization(ctx.db, ctx.resources["settings"], UUID(str(payload["organization_id"])))
+
+
 async def policy_published_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     await push_policy(
         ctx.db, ctx.resources["settings"], UUID(str(payload["policy_id"])), int(payload.get("version") or 1)
@@ -114,3 +153,4 @@ async def policy_published_job(ctx: JobContext, payload: dict[str, Any]) -> None
 
 
 JOB = JOB_POLICY_PUBLISHED
+JOB_FACTS_CHANGED = JOB_POLICY_FACTS_CHANGED

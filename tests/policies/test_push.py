@@ -1,6 +1,7 @@
 """Publishing a policy tells exactly the organizations that qualify (in the site and by mail at each
-member's rhythm, with why it fits), no others; the weekly cap shared with scenario pushes holds; a change to
-a published policy's conditions tells the newly qualifying once; the admin's qualify / told / opened counts
+member's rhythm, with why it fits), no others; the weekly cap shared with scenario pushes holds; an
+organization whose facts change is told of the policies it now qualifies for; a change to a published
+policy's conditions tells the newly qualifying once; the admin's qualify / told / opened counts
 move when they should."""
 
 from __future__ import annotations
@@ -124,8 +125,12 @@ async def test_a_new_policy_tells_exactly_the_qualifying_organizations(
         zhang_user, qingyun, FactsInput("2024-05-01", "startup", "3", ("buy_compute",))
     )
     await services.commit()
+    await jobs_done(db)
+    # Its new facts are news to it: it is told of the version it now qualifies for, without waiting for
+    # a new one, and once.
+    assert told_emails(db, "compute-pilot") == COMPUTE_BUYERS | {"zhang.wei@example.com"}
     page = (await admin_client.get(f"/admin/policies/{policy.id}")).text
-    assert stat(page, "qualify") == 3 and stat(page, "told") == 2  # qualifies now, not told for this version
+    assert stat(page, "qualify") == 3 and stat(page, "told") == 3
     changed = await admin_client.submit(
         f"/admin/policies/{policy.id}/edit",
         {**edit_form(policy), "benefit_cap_yuan_0": "300000"},
@@ -133,7 +138,7 @@ async def test_a_new_policy_tells_exactly_the_qualifying_organizations(
     assert changed.status_code == 200 and "新版本" in changed.text
     await jobs_done(db)
     assert told_emails(db, "compute-pilot") == COMPUTE_BUYERS | {"zhang.wei@example.com"}
-    assert db.fetchval("SELECT count(*) FROM notification WHERE url = '/policies/compute-pilot'") == 2 + 3
+    assert db.fetchval("SELECT count(*) FROM notification WHERE url = '/policies/compute-pilot'") == 2 + 1 + 3
     assert (
         db.fetchval("SELECT count(*) FROM policy_delivery WHERE policy_id = $1 AND version = 2", policy.id)
         == 3
@@ -152,7 +157,7 @@ async def test_a_new_policy_tells_exactly_the_qualifying_organizations(
             "SELECT count(*) FROM notification"
             " WHERE kind = 'policies.qualified' AND url = '/policies/compute-pilot'"
         )
-        == 5
+        == 2 + 1 + 3
     )
 
 

@@ -18,6 +18,7 @@ from community.accounts.models import Organization, User
 from community.accounts.services import OrganizationService
 from community.errors import FormError
 from community.i18n import _
+from community.jobs import enqueue
 from community.policies.labels import ACTIVITIES
 from community.policies.models import OrganizationFacts, Stage
 from community.policies.services.eligibility import TEAM_MAX, Facts
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 SITE_TZ = ZoneInfo("Asia/Shanghai")
+# By name: matching tells the organization of the policies it now qualifies for (policies never imports it).
+JOB_POLICY_FACTS_CHANGED = "matching.policy_facts_changed"
 EARLIEST_FOUNDING = date(1949, 10, 1)
 
 
@@ -186,6 +189,12 @@ class FactsService:
         saved = await self.saved(org.id)
         assert saved is not None
         await self.db.refresh(saved)
+        await enqueue(
+            self.db,
+            JOB_POLICY_FACTS_CHANGED,
+            {"organization_id": str(org.id)},
+            dedupe_key=f"{JOB_POLICY_FACTS_CHANGED}:{org.id}",
+        )
         return saved
 
     @staticmethod
