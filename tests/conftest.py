@@ -25,9 +25,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from community.config import DEFAULT_DATABASE_URL, PROJECT_ROOT, Settings
 from community.db import upgrade_schema
+from community.errors import FormError
 from community.pgcluster import connect, create_database_if_missing, drop_database
 
 T = TypeVar("T")
@@ -55,6 +57,40 @@ def in_thread(fn: Callable[..., T], *args: Any) -> T:
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion in its own thread and loop."""
     return in_thread(asyncio.run, coro)
+
+
+CONCURRENT_ENGINES = 4
+CONNECTIONS_PER_ENGINE = 5  # 20 connections in all: PostgreSQL here is shared (max_connections 100)
+
+
+async def run_concurrently(database_url: str, jobs: list[Any]) -> list[Any]:
+    """Each job gets its own session, committed when it returns; the sessions spread over several engines
+    (as over several app processes) and all start at once. A job refused with a FormError gives the error."""
+    engines = [
+        create_async_engine(database_url, pool_size=CONNECTIONS_PER_ENGINE, max_overflow=0, pool_timeout=60)
+        for _ in range(CONCURRENT_ENGINES)
+    ]
+    start = asyncio.Event()
+
+    async def one(index: int, job: Any) -> Any:
+        async with AsyncSession(engines[index % CONCURRENT_ENGINES], expire_on_commit=False) as db:
+            await start.wait()
+            try:
+                result = await job(db)
+                await db.commit()
+                return result
+            except FormError as exc:
+                await db.rollback()
+                return exc
+
+    try:
+        tasks = [asyncio.create_task(one(i, job)) for i, job in enumerate(jobs)]
+        await asyncio.sleep(0.05)
+        start.set()
+        return await asyncio.gather(*tasks)
+    finally:
+        for engine in engines:
+            await engine.dispose()
 
 
 def free_port() -> int:

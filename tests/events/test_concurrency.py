@@ -3,49 +3,18 @@ processes would; the waiting list follows the order registrations were committed
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.accounts.models import User
 from community.errors import FormError
 from community.events.models import Event, Registration, RegistrationStatus
 from community.events.services.registrations import AlreadyRegistered, RegistrationService, RegistrationState
 from community.notifications.models import Notification
+from tests.conftest import run_concurrently
 from tests.events.conftest import World, make_event, members
-
-ENGINES = 4
-CONNECTIONS_PER_ENGINE = 5  # 20 connections in all: PostgreSQL here is shared (max_connections 100)
-
-
-async def _run_concurrently(database_url: str, jobs: list[Any]) -> list[Any]:
-    engines = [
-        create_async_engine(database_url, pool_size=CONNECTIONS_PER_ENGINE, max_overflow=0, pool_timeout=60)
-        for _ in range(ENGINES)
-    ]
-    start = asyncio.Event()
-
-    async def one(index: int, job: Any) -> Any:
-        async with AsyncSession(engines[index % ENGINES], expire_on_commit=False) as db:
-            await start.wait()
-            try:
-                result = await job(db)
-                await db.commit()
-                return result
-            except FormError as exc:
-                await db.rollback()
-                return exc
-
-    try:
-        tasks = [asyncio.create_task(one(i, job)) for i, job in enumerate(jobs)]
-        await asyncio.sleep(0.05)
-        start.set()
-        return await asyncio.gather(*tasks)
-    finally:
-        for engine in engines:
-            await engine.dispose()
 
 
 async def test_30_concurrent_registrations_for_20_places_give_20_registered_and_10_waiting_in_order(
@@ -64,7 +33,7 @@ async def test_30_concurrent_registrations_for_20_places_give_20_registered_and_
 
         return job
 
-    results = await _run_concurrently(settings.database_url, [register(p.id) for p in people])
+    results = await run_concurrently(settings.database_url, [register(p.id) for p in people])
 
     assert not [r for r in results if isinstance(r, FormError)]
     statuses = [r.status for r in results]
@@ -119,7 +88,7 @@ async def test_double_clicks_of_one_member_give_one_registration(
         assert me is not None
         return await RegistrationService(session).register(me, event.id)
 
-    results = await _run_concurrently(settings.database_url, [job] * 10)
+    results = await run_concurrently(settings.database_url, [job] * 10)
     assert sum(isinstance(r, RegistrationState) for r in results) == 1
     assert all(isinstance(r, AlreadyRegistered) for r in results if not isinstance(r, RegistrationState))
     fresh = await db.scalar(

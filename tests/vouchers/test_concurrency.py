@@ -2,53 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from typing import Any
 from uuid import UUID
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.errors import FormError
 from community.i18n import _
 from community.vouchers.models import Campaign, Voucher, VoucherEvent, VoucherStatus
 from community.vouchers.services.campaigns import VoucherService
+from tests.conftest import run_concurrently
 from tests.vouchers.conftest import World, make_campaign, reload, verified_students
-
-ENGINES = 4
-CONNECTIONS_PER_ENGINE = 5  # 20 connections in all: PostgreSQL here is shared (max_connections 100)
-
-
-async def _run_concurrently(database_url: str, jobs: list[Any]) -> list[Any]:
-    """Each job gets its own session; the sessions spread over several engines (as over several app
-    processes), all started at once."""
-    engines = [
-        create_async_engine(database_url, pool_size=CONNECTIONS_PER_ENGINE, max_overflow=0, pool_timeout=60)
-        for _ in range(ENGINES)
-    ]
-    start = asyncio.Event()
-
-    async def one(index: int, job: Any) -> Any:
-        async with AsyncSession(engines[index % ENGINES], expire_on_commit=False) as db:
-            await start.wait()
-            try:
-                result = await job(db)
-                await db.commit()
-                return result
-            except FormError as exc:
-                await db.rollback()
-                return exc
-
-    try:
-        tasks = [asyncio.create_task(one(i, job)) for i, job in enumerate(jobs)]
-        await asyncio.sleep(0.05)
-        start.set()
-        return await asyncio.gather(*tasks)
-    finally:
-        for engine in engines:
-            await engine.dispose()
 
 
 async def test_200_concurrent_claims_issue_exactly_the_50_the_budget_holds(
@@ -66,7 +33,7 @@ async def test_200_concurrent_claims_issue_exactly_the_50_the_budget_holds(
 
         return job
 
-    results = await _run_concurrently(settings.database_url, [claim(s.id) for s in students])
+    results = await run_concurrently(settings.database_url, [claim(s.id) for s in students])
 
     issued = [r for r in results if isinstance(r, Voucher)]
     refused = [r for r in results if isinstance(r, FormError)]
@@ -97,7 +64,7 @@ async def test_per_student_cap_holds_under_concurrent_claims(
         me = await session.get(type(student), student.id)
         return await VoucherService(session).claim(me, campaign.id)
 
-    results = await _run_concurrently(settings.database_url, [job] * 20)
+    results = await run_concurrently(settings.database_url, [job] * 20)
     assert sum(isinstance(r, Voucher) for r in results) == 3
     fresh = await reload(db, Campaign, campaign.id)
     assert fresh.reserved_fen == 3 * fresh.face_value_fen
@@ -119,7 +86,7 @@ async def test_20_concurrent_redemptions_of_one_voucher_exactly_one_succeeds(
 
         return job
 
-    results = await _run_concurrently(settings.database_url, [redeem(n) for n in range(20)])
+    results = await run_concurrently(settings.database_url, [redeem(n) for n in range(20)])
 
     winners = [r for r in results if isinstance(r, Voucher)]
     losers = [r for r in results if isinstance(r, FormError)]
@@ -153,7 +120,7 @@ async def test_concurrent_confirmations_confirm_once(
         member = await session.get(type(student), world.opc_member.id)
         return await VoucherService(session).confirm(member, code or "")
 
-    results = await _run_concurrently(settings.database_url, [job] * 10)
+    results = await run_concurrently(settings.database_url, [job] * 10)
     assert sum(isinstance(r, Voucher) for r in results) == 1
     assert {r.errors["code"] for r in results if isinstance(r, FormError)} == {
         _("This code was confirmed already.")
