@@ -9,7 +9,7 @@ export DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/community
 # pip would take a CUDA build of several GB for a bare "torch"; the CPU build lies on disk here.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: run test install database browser lint typecheck check bench messages clean
+.PHONY: run test install database browser wrk lint typecheck check bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
+# The benches load pages with wrk; install it when it is missing.
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+	  echo "Installing Debian's wrk for the benches"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; \
+	fi
+
 test: install browser
 	$(BIN)/python -m community.pgcluster ensure --server-only
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -53,7 +61,7 @@ check: lint typecheck test
 
 # Speed on generated data at the design's scale (not run by CI): pages under load, search at 1M posts, then
 # the scenario zone's list pages at 10,000 scenarios and 10,000 capability profiles.
-bench: database
+bench: database wrk
 	$(BIN)/python -m bench.load --generate $(BENCH_ARGS)
 	$(BIN)/python -m bench.search_bench $(BENCH_SEARCH_ARGS)
 	$(BIN)/python -m bench.scenarios_bench --generate $(BENCH_SCENARIOS_ARGS)
