@@ -88,6 +88,7 @@ from community.web import (
     CSRF_COOKIE,
     EXCEPTION_HANDLERS,
     SESSION_COOKIE,
+    AnonymousPageStore,
     SecurityHeadersMiddleware,
     anonymous_page_cache,
 )
@@ -179,7 +180,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     search_backend = make_search_backend(settings, alchemy_config)
     stores = _stores(settings, alchemy_config)
     # In memory on purpose: pages stay seconds, and each process renders its own (nothing depends on it).
-    anonymous_pages = MemoryStore()
+    anonymous_pages = AnonymousPageStore()
     secure_cookies = settings.base_url.startswith("https://")
     session_config = CommunitySessionConfig(
         store="sessions",
@@ -292,7 +293,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             i18n.LocaleMiddleware(),
         ],
         stores={**stores, ANONYMOUS_PAGES_STORE: anonymous_pages},
-        response_cache_config=anonymous_page_cache(settings.anonymous_page_cache_seconds),
+        response_cache_config=anonymous_page_cache(settings.anonymous_page_cache_seconds, anonymous_pages),
         csrf_config=csrf_config,
         template_config=template_config,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -3,7 +3,11 @@ security headers, safe redirects."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from uuid import uuid4
@@ -31,6 +35,7 @@ from litestar.status_codes import (
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
+from litestar.stores.memory import MemoryStore
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 
@@ -302,18 +307,69 @@ def _shared_view(scope: Scope) -> bool:
     return SESSION_COOKIE not in names and CSRF_COOKIE in names
 
 
-def anonymous_page_cache(seconds: int) -> ResponseCacheConfig:
+class AnonymousPageStore(MemoryStore):
+    """Shared pages in memory, filled by one request at a time: when a page is missing (first asked, or
+    expired), the first request renders it and the others asking for it meanwhile wait for that copy, up to
+    ``fill_wait`` seconds, instead of all rendering it at once (a stampede every time a busy page expires)."""
+
+    def __init__(self, fill_wait: float = 2.0) -> None:
+        super().__init__()
+        self.fill_wait = fill_wait
+        self._filling: dict[str, tuple[float, asyncio.Event]] = {}
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        value = await super().get(key, renew_for)
+        if value is not None or key.startswith(PRIVATE_KEY):
+            return value
+        moment = time.monotonic()
+        filling = self._filling.get(key)
+        if filling is None or moment - filling[0] > self.fill_wait:
+            self._filling[key] = (moment, asyncio.Event())
+            return None  # this request renders the page
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(filling[1].wait(), self.fill_wait - (moment - filling[0]))
+        return await super().get(key, renew_for)
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+        await super().set(key, value, expires_in)
+        self.release(key)
+
+    async def delete_expired(self) -> None:
+        await super().delete_expired()
+        cutoff = time.monotonic() - self.fill_wait
+        for key in [key for key, (started, _done) in self._filling.items() if started < cutoff]:
+            self.release(key)  # a render that never answered (the client went away)
+
+    @property
+    def rendering(self) -> frozenset[str]:
+        """The pages being rendered now, that others would wait for."""
+        return frozenset(self._filling)
+
+    def release(self, key: str) -> None:
+        """The render of ``key`` is over, stored or not (an error page is not): let the waiting go on."""
+        filling = self._filling.pop(key, None)
+        if filling is not None:
+            filling[1].set()
+
+
+PRIVATE_KEY = "private:"
+
+
+def anonymous_page_cache(seconds: int, store: AnonymousPageStore) -> ResponseCacheConfig:
     """Routes marked ``cache=True`` are rendered once per ``seconds`` for all anonymous visitors, per address,
     query, language and htmx-or-not. A member's request gets a key that is never stored, so it never hits."""
 
     def key(request: Request[Any, Any, Any]) -> str:
         if seconds <= 0 or not _shared_view(request.scope):
-            return f"private:{uuid4().hex}"
+            return f"{PRIVATE_KEY}{uuid4().hex}"
         partial = "hx" if request.headers.get("hx-request") else "page"
         return f"{i18n.current_locale()}:{partial}:{default_cache_key_builder(request)}"
 
     def store_it(scope: HTTPScope, status_code: int) -> bool:
-        return seconds > 0 and status_code == HTTP_200_OK and _shared_view(scope)
+        shared = seconds > 0 and _shared_view(scope)
+        if shared and status_code != HTTP_200_OK:
+            store.release(key(Request(scope)))
+        return shared and status_code == HTTP_200_OK
 
     return ResponseCacheConfig(
         default_expiration=max(seconds, 1),

@@ -3,12 +3,14 @@ shared with members or with anyone whose page could hold something of their own.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from community.config import Settings
+from community.web import AnonymousPageStore
 from tests.forum.conftest import Member, ask, open_levels
 from tests.forum.conftest import member as member  # the fixture, requested by name
 
@@ -62,3 +64,44 @@ async def test_languages_are_kept_apart_and_switching_needs_no_token(make_client
     assert switched.status_code == 200 and 'lang="en"' in switched.text
     assert 'lang="en"' in (await visitor.get("/forum")).text
     assert 'lang="zh-CN"' in (await (await _visitor(make_client)).get("/forum")).text
+
+
+async def test_a_missing_page_is_rendered_by_one_request_while_the_others_wait() -> None:
+    store = AnonymousPageStore(fill_wait=2)
+    assert await store.get("zh_CN:page:GET/forum") is None  # the first asks: it renders
+    waiting = [asyncio.create_task(store.get("zh_CN:page:GET/forum")) for _ in range(5)]
+    await asyncio.sleep(0.05)
+    assert not any(task.done() for task in waiting)  # not five more renders of the same page
+    await store.set("zh_CN:page:GET/forum", b"<html>", expires_in=10)
+    assert await asyncio.gather(*waiting) == [b"<html>"] * 5
+
+    # A page that is not stored (an error page) lets the waiting go on at once, to render their own.
+    assert await store.get("zh_CN:page:GET/forum/t/9") is None
+    waiting_for_error = asyncio.create_task(store.get("zh_CN:page:GET/forum/t/9"))
+    await asyncio.sleep(0.05)
+    store.release("zh_CN:page:GET/forum/t/9")
+    assert await asyncio.wait_for(waiting_for_error, 0.5) is None
+
+    # A render that never answers holds the others back for fill_wait at most; members never wait.
+    quick = AnonymousPageStore(fill_wait=0.2)
+    assert await quick.get("zh_CN:page:GET/") is None
+    assert await quick.get("zh_CN:page:GET/") is None  # after 0.2 s: this one renders it instead
+    assert await quick.get("private:abc") is None and await quick.get("private:abc") is None
+
+
+async def test_nobody_waits_on_a_page_that_is_not_stored(settings: Settings) -> None:
+    """An answer that is not shared (a 404 here) ends its render at once: the next visitors do not wait."""
+    from litestar.testing import AsyncTestClient
+
+    from community.app import create_app
+    from community.web import ANONYMOUS_PAGES_STORE
+
+    app = create_app(settings)
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as visitor:
+        assert (await visitor.get("/forum")).status_code == 200  # the CSRF cookie: a returning visitor now
+        store = app.stores.get(ANONYMOUS_PAGES_STORE)
+        assert isinstance(store, AnonymousPageStore)
+        assert (await visitor.get("/forum/t/999999/nothing-here")).status_code == 404
+        assert store.rendering == frozenset()
+        assert (await visitor.get("/forum")).status_code == 200
+        assert store.rendering == frozenset()
