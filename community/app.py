@@ -236,7 +236,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if settings.search_worker:
             tasks.append(asyncio.create_task(delivery.run_forever()))
         tasks.append(asyncio.create_task(run_digests_forever(sessions, app.state.mailer, settings.base_url)))
-        tasks.append(asyncio.create_task(_warm_up_then_freeze(embedder)))
+        tasks.append(asyncio.create_task(_warm_up_then_freeze(embedder, freeze=settings.gc_freeze)))
         if settings.job_worker:
             resources = {"settings": settings, "mailer": app.state.mailer, "embedder": embedder}
             worker = JobWorker(sessions, resources=resources, poll_seconds=settings.job_poll_seconds)
@@ -313,13 +313,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
 
-async def _warm_up_then_freeze(embedder: Embedder) -> None:
+async def _warm_up_then_freeze(embedder: Embedder, *, freeze: bool) -> None:
     """Load the model, then move everything loaded so far (the app, torch, the model: some 600,000 objects)
     out of the garbage collector's sight: they live as long as the process, and a full collection walking
     them stalls every request for about 0.3 s."""
-    gc.freeze()
     await embedder.warm_up()
-    gc.freeze()
+    if freeze:
+        gc.collect()  # what is garbage already goes now, not into the frozen set
+        gc.freeze()
 
 
 async def _forget_expired_pages(store: MemoryStore, settings: Settings) -> None:

@@ -87,6 +87,10 @@ class Settings:
     # Seconds a public page (forum, home) rendered for a visitor who is not logged in is served again from
     # memory to the next such visitor; 0 turns it off. Logged-in members always get a fresh page.
     anonymous_page_cache_seconds: int = 0
+    # Once the model is loaded, hide what start-up loaded from the garbage collector (gc.freeze): a serving
+    # process only. Off by default because a process that builds many apps (the tests) would keep the
+    # garbage of the earlier ones, open connections included.
+    gc_freeze: bool = False
     # Scenario zone: days an owner has to answer an interest; drafts untouched this long are stale.
     interest_response_days: int = 14
     stale_draft_days: int = 30
@@ -168,6 +172,7 @@ class Settings:
             reset_rate_per_minute=_env_int("RESET_RATE_PER_MINUTE", 5),
             rate_limits_enabled=_env_bool("RATE_LIMITS_ENABLED", True),
             anonymous_page_cache_seconds=_env_int("ANONYMOUS_PAGE_CACHE_SECONDS", 10),
+            gc_freeze=_env_bool("GC_FREEZE", True),
             meilisearch_url=os.environ.get("MEILISEARCH_URL") or None,
             meilisearch_api_key=os.environ.get("MEILISEARCH_API_KEY")
             or os.environ.get("MEILISEARCH_KEY")
