@@ -8,7 +8,6 @@ from uuid import UUID
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
 from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.plugins.flash import flash
@@ -21,7 +20,7 @@ from community.accounts.schemas import MeOut, OrganizationOut
 from community.accounts.services import AccountService, OrganizationInput, OrganizationService
 from community.accounts.sessions import log_in
 from community.config import Settings, get_settings
-from community.errors import FormError, NotFound
+from community.errors import FormError
 from community.i18n import LOCALE_COOKIE, _, normalize_locale
 from community.notifications.email import Mailer, MailError
 from community.vocabulary import DISTRICTS, org_type_choices, org_type_label
@@ -529,10 +528,7 @@ class InvitationController(Controller):
         token: FromPath[str],
         organizations: NamedDependency[OrganizationService],
     ) -> Template:
-        try:
-            invitation = await organizations.invitation_by_token(token)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        invitation = await organizations.invitation_by_token(token)
         user = request.scope.get("user")
         problem = organizations.invitation_problem(invitation, user)
         return render(

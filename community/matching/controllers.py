@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
-from community.errors import NotFound
 from community.i18n import N_, _
 from community.matching.models import RHYTHMS
 from community.matching.services import MatchingService
@@ -107,10 +106,7 @@ class MatchingController(Controller):
         org_id = _uuid(_one(data, "organization"))
         scenario_id = _uuid(_one(data, "scenario"))
         verdict = _one(data, "verdict")
-        try:
-            await matching.give_feedback(user, org_id, scenario_id, verdict)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        await matching.give_feedback(user, org_id, scenario_id, verdict)
         if verdict == "interested":
             flash(request, _("Noted. Tell the owner how you would take it on."), "success")
             return Redirect(f"/scenarios/{scenario_id}#my-interest")
@@ -154,10 +150,7 @@ class MatchingController(Controller):
     ) -> Template:
         """Beside a scenario: recommended OPCs for its owner (and admins), similar scenarios for everyone."""
         viewer: User | None = request.scope.get("user")
-        try:
-            scenario, access = await matching.scenarios.get_for(viewer, scenario_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        scenario, access = await matching.scenarios.get_for(viewer, scenario_id)
         owner_view = access.is_owner or access.is_admin
         context: dict[str, Any] = {
             "scenario": scenario,
@@ -177,10 +170,7 @@ class MatchingController(Controller):
         matching: NamedDependency[MatchingService],
     ) -> Template:
         viewer: User | None = request.scope.get("user")
-        try:
-            org, profile, _member = await matching.capabilities.public_by_slug(viewer, slug)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        org, profile, _member = await matching.capabilities.public_by_slug(viewer, slug)
         context: dict[str, Any] = {
             "org": org,
             "similar": await matching.similar_profiles(profile),

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath
 from litestar.response import Template
 from sqlalchemy import func, select
@@ -375,10 +375,7 @@ class TalentMatchingController(Controller):
         matcher: NamedDependency[TalentMatcher],
     ) -> Template:
         """Recommended candidates, for the members of the position's organization only."""
-        try:
-            position, access = await matcher.positions.get_for(request.user, position_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        position, access = await matcher.positions.get_for(request.user, position_id)
         if not access.is_member:
             raise PermissionDeniedException
         context: dict[str, Any] = {

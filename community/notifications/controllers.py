@@ -9,14 +9,12 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
-from community.errors import NotFound
 from community.notifications.models import Notification
 from community.notifications.services import NotificationService
 from community.web import render, safe_next
@@ -80,10 +78,7 @@ class NotificationController(Controller):
         notification_id: FromPath[UUID],
         notifications: NamedDependency[NotificationService],
     ) -> Redirect:
-        try:
-            url = await notifications.open(request.user.id, notification_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        url = await notifications.open(request.user.id, notification_id)
         return Redirect(safe_next(url, "/notifications"))
 
     @post("/read-all", name="notifications-read-all")

@@ -245,10 +245,7 @@ class EventController(Controller):
         registrations: NamedDependency[RegistrationService],
     ) -> Template:
         viewer: User | None = request.scope.get("user")
-        try:
-            event, org, access = await events.get_for(viewer, event_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        event, org, access = await events.get_for(viewer, event_id)
         state = await registrations.state_of(viewer.id, event.id) if viewer else None
         holds = state is not None and state.status is not RegistrationStatus.CANCELLED
         refusal = None
@@ -280,10 +277,7 @@ class EventController(Controller):
         registrations: NamedDependency[RegistrationService],
     ) -> Response[bytes]:
         viewer: User | None = request.scope.get("user")
-        try:
-            event, org, access = await events.get_for(viewer, event_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        event, org, access = await events.get_for(viewer, event_id)
         state = await registrations.state_of(viewer.id, event.id) if viewer else None
         show_link = access.can_manage or (state is not None and state.status is RegistrationStatus.REGISTERED)
         settings = _settings(request)

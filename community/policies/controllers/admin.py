@@ -91,10 +91,7 @@ class PolicyAdminController(Controller):
         return Redirect(f"/admin/policies/{policy.id}")
 
     async def _get(self, policies: PolicyService, policy_id: UUID) -> Policy:
-        try:
-            return await policies.get(policy_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        return await policies.get(policy_id)
 
     @get("/{policy_id:uuid}", name="admin-policy")
     async def show(

@@ -8,14 +8,13 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from community.accounts.guards import requires_login
 from community.accounts.models import MemberRole, User
-from community.errors import FormError, NotFound
+from community.errors import FormError
 from community.i18n import _
 from community.markup import markdown_html
 from community.policies.controllers.deps import DEPENDENCIES, Form, form_of
@@ -109,10 +108,7 @@ class PolicyController(Controller):
         self, request: Request[Any, Any, Any], slug: FromPath[str], policies: NamedDependency[PolicyService]
     ) -> Template:
         viewer: User | None = request.scope.get("user")
-        try:
-            policy = await policies.by_slug(slug, viewer)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        policy = await policies.by_slug(slug, viewer)
         verdicts = []
         if viewer is not None:
             verdicts = await policies.verdicts_for(viewer, policy)
@@ -134,10 +130,7 @@ class PolicyController(Controller):
     async def facts_form(
         self, request: Request[User, Any, Any], org_slug: FromPath[str], facts: NamedDependency[FactsService]
     ) -> Template:
-        try:
-            org = await facts.organizations.by_slug(org_slug)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        org = await facts.organizations.by_slug(org_slug)
         role = await facts.organizations.require_member(request.user, org)
         view = await facts.view(org)
         can_edit = role is MemberRole.OWNER or request.user.is_admin
@@ -174,10 +167,7 @@ class PolicyController(Controller):
         data: Form,
         facts: NamedDependency[FactsService],
     ) -> Response[Any]:
-        try:
-            org = await facts.organizations.by_slug(org_slug)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        org = await facts.organizations.by_slug(org_slug)
         try:
             await facts.save(request.user, org, facts_input(data))
         except FormError as exc:

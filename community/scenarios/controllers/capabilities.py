@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from community.accounts.guards import requires_login
 from community.accounts.models import Organization, OrgType, User
 from community.accounts.services import OrganizationService
-from community.errors import Forbidden, FormError, NotFound
+from community.errors import Forbidden, FormError
 from community.i18n import _
 from community.markup import markdown_html
 from community.scenarios.controllers.deps import DEPENDENCIES, Form, field, filter_chips
@@ -103,10 +103,7 @@ class CapabilityController(Controller):
         slug: FromPath[str],
         capabilities: NamedDependency[CapabilityService],
     ) -> Template:
-        try:
-            org, profile, is_member = await capabilities.public_by_slug(request.scope.get("user"), slug)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        org, profile, is_member = await capabilities.public_by_slug(request.scope.get("user"), slug)
         return render(
             request,
             "capabilities/detail.html",
@@ -120,10 +117,7 @@ class CapabilityController(Controller):
     async def _own_opc(
         self, request: Request[User, Any, Any], slug: str, db_org: OrganizationService
     ) -> Organization:
-        try:
-            org = await db_org.by_slug(slug)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        org = await db_org.by_slug(slug)
         if org.org_type is not OrgType.OPC:
             raise NotFoundException
         if await db_org.role_of(request.user, org) is None and not request.user.is_admin:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from community.accounts.guards import requires_admin
 from community.accounts.models import User
 from community.config import Settings, get_settings
-from community.errors import FormError, NotFound
+from community.errors import FormError
 from community.i18n import _, ngettext
 from community.markup import markdown_html
 from community.scenarios.labels import choices, issue_title, label
@@ -84,10 +84,7 @@ def _uuids(values: list[str]) -> list[UUID]:
 
 
 def _kind_or_404(kind: str) -> ListKind:
-    try:
-        return parse_kind(kind)
-    except NotFound as exc:
-        raise NotFoundException from exc
+    return parse_kind(kind)
 
 
 def _ref(ref: str) -> tuple[int, str | None]:

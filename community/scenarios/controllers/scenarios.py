@@ -259,10 +259,7 @@ class ScenarioController(Controller):
         capabilities: NamedDependency[CapabilityService],
     ) -> Template:
         viewer: User | None = request.scope.get("user")
-        try:
-            scenario, access = await scenarios.get_for(viewer, scenario_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        scenario, access = await scenarios.get_for(viewer, scenario_id)
         timeline = await scenarios.timeline(scenario)
         owner_view = access.is_owner or access.is_admin
         interest_views = await interests.for_scenario(scenario) if owner_view else []
@@ -304,10 +301,7 @@ class ScenarioController(Controller):
         scenario_id: FromPath[UUID],
         scenarios: NamedDependency[ScenarioService],
     ) -> Template:
-        try:
-            scenario, access = await scenarios.get_for(request.user, scenario_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        scenario, access = await scenarios.get_for(request.user, scenario_id)
         if not access.can_edit:
             raise PermissionDeniedException
         return render(
@@ -327,10 +321,7 @@ class ScenarioController(Controller):
         data: Form,
         scenarios: NamedDependency[ScenarioService],
     ) -> Response[Any]:
-        try:
-            scenario, access = await scenarios.get_for(request.user, scenario_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        scenario, access = await scenarios.get_for(request.user, scenario_id)
         if not access.can_edit:
             raise PermissionDeniedException
         form = _form_from(data)
@@ -492,10 +483,7 @@ class ScenarioController(Controller):
         data: Form,
         interests: NamedDependency[InterestService],
     ) -> Redirect:
-        try:
-            interest = await interests.get(interest_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        interest = await interests.get(interest_id)
         note = field(data, "note")
         anchor = "#interests"
         try:

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 
 from community.accounts.guards import requires_admin
 from community.accounts.models import User
-from community.errors import FormError, NotFound
+from community.errors import FormError
 from community.i18n import _
 from community.markup import markdown_html
 from community.talent.controllers.deps import DEPENDENCIES, Form, field, many, settings_of
@@ -63,10 +63,7 @@ class BoardController(Controller):
         match = _REF.match(ref)
         if match is None:
             raise NotFoundException
-        try:
-            board = await boards.get(int(match.group(1)))
-        except NotFound as exc:
-            raise NotFoundException from exc
+        board = await boards.get(int(match.group(1)))
         if match.group(2) == "csv":
             return Response(
                 board_exports.to_csv(board, settings_of(request).base_url),

@@ -214,10 +214,7 @@ class TalentController(Controller):
         profiles: NamedDependency[ProfileService],
     ) -> Template:
         viewer: User | None = request.scope.get("user")
-        try:
-            position, access = await positions.get_for(viewer, position_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        position, access = await positions.get_for(viewer, position_id)
         return await self._page(request, position, access, applications, profiles)
 
     async def _page(
@@ -269,10 +266,7 @@ class TalentController(Controller):
         position_id: FromPath[UUID],
         positions: NamedDependency[PositionService],
     ) -> Template:
-        try:
-            position, access = await positions.get_for(request.user, position_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        position, access = await positions.get_for(request.user, position_id)
         if not access.can_manage:
             raise PermissionDeniedException
         return render(
@@ -423,10 +417,7 @@ class TalentController(Controller):
         application_id: FromPath[UUID],
         applications: NamedDependency[ApplicationService],
     ) -> File:
-        try:
-            application, path = await applications.cv_for(request.scope.get("user"), application_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        application, path = await applications.cv_for(request.scope.get("user"), application_id)
         return File(
             path=path,
             filename=f"cv-{application.id}.pdf",
@@ -444,10 +435,7 @@ class TalentController(Controller):
         data: Form,
         applications: NamedDependency[ApplicationService],
     ) -> Redirect:
-        try:
-            application = await applications.get(application_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        application = await applications.get(application_id)
         anchor = "#applications"
         try:
             if decision == "withdraw":

@@ -205,10 +205,7 @@ class VoucherAdminController(Controller):
         campaign_id: FromPath[UUID],
         vouchers: NamedDependency[VoucherService],
     ) -> Response[Any]:
-        try:
-            await vouchers.close_campaign(request.user, campaign_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        await vouchers.close_campaign(request.user, campaign_id)
         flash(request, _("The campaign is closed; unredeemed vouchers have expired."), "success")
         return Redirect(f"/admin/vouchers/campaigns/{campaign_id}")
 
@@ -352,10 +349,7 @@ class VoucherAdminController(Controller):
         suspension_id: FromPath[UUID],
         vouchers: NamedDependency[VoucherService],
     ) -> Response[Any]:
-        try:
-            await vouchers.lift_suspension(request.user, suspension_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        await vouchers.lift_suspension(request.user, suspension_id)
         flash(request, _("The suspension is lifted."), "success")
         return Redirect("/admin/vouchers#suspensions")
 

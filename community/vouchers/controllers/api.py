@@ -13,12 +13,10 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
-from community.errors import NotFound
 from community.vocabulary import DOMAINS
 from community.vouchers.controllers.deps import DEPENDENCIES, client_ip
 from community.vouchers.models import Product, Voucher, VoucherStatus
@@ -125,10 +123,7 @@ class VoucherApiController(Controller):
         product_id: FromPath[UUID],
         products: NamedDependency[ProductService],
     ) -> ProductDetailOut:
-        try:
-            product, org, _access = await products.get_for(request.scope.get("user"), product_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        product, org, _access = await products.get_for(request.scope.get("user"), product_id)
         base = _product_out(product, org.name)
         return ProductDetailOut(
             **{f: getattr(base, f) for f in base.__struct_fields__},

@@ -133,10 +133,7 @@ class ProductController(Controller):
         students: NamedDependency[StudentService],
     ) -> Template:
         viewer: User | None = request.scope.get("user")
-        try:
-            product, org, access = await products.get_for(viewer, product_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        product, org, access = await products.get_for(viewer, product_id)
         usable = await vouchers.claimable_for_product(viewer.id, product) if viewer else []
         status = await students.status(viewer.id) if viewer else None
         return render(
@@ -162,10 +159,7 @@ class ProductController(Controller):
         product_id: FromPath[UUID],
         products: NamedDependency[ProductService],
     ) -> Template:
-        try:
-            product, _org, access = await products.get_for(request.user, product_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        product, _org, access = await products.get_for(request.user, product_id)
         if not access.can_edit:
             raise PermissionDeniedException
         return render(
