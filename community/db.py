@@ -40,18 +40,18 @@ class StoreItem(StoreModelMixin):
 
 
 def import_models() -> None:
-    """Import every domain's models so that the metadata (and Alembic) knows all tables."""
-    import community.accounts.models
-    import community.events.models
-    import community.forum.models
-    import community.jobs.models
-    import community.matching.models
-    import community.notifications.models
-    import community.policies.models
-    import community.scenarios.models
-    import community.search.models
-    import community.talent.models
-    import community.vouchers.models  # noqa: F401
+    """Import the models of the platform and of every zone (``<zone package>.models``, the layout's
+    convention), so that the metadata (and Alembic) knows all tables."""
+    import importlib
+    import importlib.util
+
+    import community.jobs.models  # noqa: F401
+    from community.app import ZONES
+
+    for package in ZONES:
+        name = f"{package.__name__}.models"
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
 
 
 def upgrade_schema(url: str) -> None:

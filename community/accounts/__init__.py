@@ -1,0 +1,35 @@
+"""Accounts: members, organizations and their roles, invitations, sessions and guards. Knows no zone."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from community.zones import Zone
+
+
+def zone() -> Zone:
+    from community.accounts.cli import users_group
+    from community.accounts.controllers import (
+        AccountController,
+        AccountsApiController,
+        AuthController,
+        InvitationController,
+        OrganizationController,
+    )
+    from community.accounts.services import ORGANIZATION_DOC_TYPE, organization_documents
+    from community.i18n import N_
+    from community.zones import SearchType, Zone
+
+    return Zone(
+        name="accounts",
+        routes=[
+            AuthController,
+            AccountController,
+            OrganizationController,
+            InvitationController,
+            AccountsApiController,
+        ],
+        search_types=[SearchType(ORGANIZATION_DOC_TYPE, N_("Organizations"), organization_documents)],
+        cli_groups=[users_group],
+    )

@@ -8,7 +8,6 @@ from uuid import UUID
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
@@ -19,12 +18,12 @@ from community.accounts.models import MemberRole, Organization, User
 from community.accounts.schemas import MeOut, OrganizationOut
 from community.accounts.services import AccountService, OrganizationInput, OrganizationService
 from community.accounts.sessions import log_in
-from community.config import Settings, get_settings
+from community.config import Settings
 from community.errors import FormError
 from community.i18n import LOCALE_COOKIE, _, normalize_locale
 from community.notifications.email import Mailer, MailError
 from community.vocabulary import DISTRICTS, org_type_choices, org_type_label
-from community.web import render, safe_next
+from community.web import limit_per_address, render, safe_next
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -40,24 +39,6 @@ def _absolute(request: Request[Any, Any, Any], path: str) -> str:
     return str(request.base_url).rstrip("/") + path
 
 
-def _post_only(request: Request[Any, Any, Any]) -> bool:
-    return request.method == "POST"
-
-
-def _rate_limit(name: str, per_minute: int) -> RateLimitConfig:
-    """A per-client-address limit on one form's submissions (GET to show the form is not counted)."""
-    return RateLimitConfig(
-        rate_limit=("minute", per_minute),
-        identifier_for_request=lambda request: f"{name}:{get_remote_address(request)}",
-        check_throttle_handler=_post_only,
-    )
-
-
-def rate_limited(name: str, per_minute: int) -> list[Any]:
-    settings = get_settings()
-    return [_rate_limit(name, per_minute).middleware] if settings.rate_limits_enabled else []
-
-
 async def provide_accounts(db_session: NamedDependency[AsyncSession]) -> AccountService:
     return AccountService(db_session)
 
@@ -71,8 +52,9 @@ def provide_mailer(request: Request[Any, Any, Any]) -> Mailer:
     return mailer
 
 
-def provide_settings() -> Settings:
-    return get_settings()
+def provide_settings(request: Request[Any, Any, Any]) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 DEPENDENCIES = {
@@ -101,7 +83,7 @@ class AuthController(Controller):
     ) -> Template:
         return render(request, "accounts/register.html", next=safe_next(next_, ""))
 
-    @post("/register", middleware=rate_limited("register", get_settings().register_rate_per_minute))
+    @post("/register", middleware=limit_per_address("register", "register_rate_per_minute"))
     async def register(
         self, request: Request[Any, Any, Any], data: Form, accounts: NamedDependency[AccountService]
     ) -> Response[Any]:
@@ -135,7 +117,7 @@ class AuthController(Controller):
             return Redirect(safe_next(next_, "/"))
         return render(request, "accounts/login.html", next=safe_next(next_, ""))
 
-    @post("/login", middleware=rate_limited("login", get_settings().login_rate_per_minute))
+    @post("/login", middleware=limit_per_address("login", "login_rate_per_minute"))
     async def login(
         self, request: Request[Any, Any, Any], data: Form, accounts: NamedDependency[AccountService]
     ) -> Response[Any]:
@@ -162,7 +144,7 @@ class AuthController(Controller):
     async def forgot_form(self, request: Request[Any, Any, Any]) -> Template:
         return render(request, "accounts/forgot.html")
 
-    @post("/password/forgot", middleware=rate_limited("reset", get_settings().reset_rate_per_minute))
+    @post("/password/forgot", middleware=limit_per_address("reset", "reset_rate_per_minute"))
     async def forgot(
         self,
         request: Request[Any, Any, Any],
@@ -198,9 +180,7 @@ class AuthController(Controller):
         valid = await accounts.reset_token_is_valid(token)
         return render(request, "accounts/reset.html", 200 if valid else 400, token=token, valid=valid)
 
-    @post(
-        "/password/reset/{token:str}", middleware=rate_limited("reset", get_settings().reset_rate_per_minute)
-    )
+    @post("/password/reset/{token:str}", middleware=limit_per_address("reset", "reset_rate_per_minute"))
     async def reset(
         self,
         request: Request[Any, Any, Any],

@@ -1,5 +1,5 @@
 """The event zone's background work: reminders before an event, word to the person moved up from the
-waiting list, and word to everyone when an event is cancelled. The app registers the handlers at start-up;
+waiting list, and word to everyone when an event is cancelled. The zone declares the handlers (``JOBS``);
 the services enqueue them in the transaction of the change."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from community.events.services.registrations import (
     JOB_REMINDER,
     RegistrationService,
 )
-from community.jobs import JobContext, register_handler
+from community.jobs import Handler, JobContext
 from community.notifications.email import Mailer
 
 
@@ -99,7 +99,8 @@ async def cancelled_job(ctx: JobContext, payload: dict[str, Any]) -> None:
         )
 
 
-def register_event_jobs() -> None:
-    register_handler(JOB_REMINDER, reminder_job)
-    register_handler(JOB_PROMOTED, promoted_job)
-    register_handler(JOB_CANCELLED, cancelled_job)
+JOBS: dict[str, Handler] = {
+    JOB_REMINDER: reminder_job,
+    JOB_PROMOTED: promoted_job,
+    JOB_CANCELLED: cancelled_job,
+}

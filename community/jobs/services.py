@@ -6,6 +6,9 @@
   runs the handler registered for the kind in a transaction of its own and marks the job done in that same
   transaction; a failure is retried later with exponential backoff, up to ``max_attempts``. A job whose
   worker died is taken over once its lock is older than the lease.
+- Periodic work (``register_periodic``) is a job that schedules its own next run: exactly one open job per
+  periodic kind exists (deduplicated by ``periodic:<kind>``), and the transaction that marks a run done (or
+  finally failed) adds the next one. So each runs once per period however many processes run a worker.
 """
 
 from __future__ import annotations
@@ -54,6 +57,36 @@ HANDLERS: dict[str, Handler] = {}
 
 def register_handler(kind: str, handler: Handler) -> None:
     HANDLERS[kind] = handler
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """Work done every ``every(resources)`` seconds (resources hold the app's settings), by whichever worker
+    claims it."""
+
+    kind: str
+    handler: Handler
+    every: Callable[[Mapping[str, Any]], float]
+    first_after: float = 0.0  # seconds after a worker starts before the first run, when none waits yet
+
+
+PERIODIC: dict[str, Periodic] = {}
+
+
+def register_periodic(periodic: Periodic) -> None:
+    PERIODIC[periodic.kind] = periodic
+    register_handler(periodic.kind, periodic.handler)
+
+
+def periodic_key(kind: str) -> str:
+    return f"periodic:{kind}"
+
+
+async def schedule_periodic(
+    db: AsyncSession, periodic: Periodic, resources: Mapping[str, Any], *, at: datetime | None = None
+) -> None:
+    """Make sure the next run of ``periodic`` waits in the queue (a no-op when one already does)."""
+    await enqueue(db, periodic.kind, {}, run_at=at, dedupe_key=periodic_key(periodic.kind), max_attempts=3)
 
 
 async def enqueue(
@@ -126,9 +159,26 @@ class JobWorker:
         self.sessions = sessions
         self.resources = dict(resources or {})
         self.handlers = handlers if handlers is not None else HANDLERS
+        self.periodic = PERIODIC if handlers is None else {}
         self.poll_seconds = poll_seconds
         self.batch = batch
         self.name = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:100]
+
+    async def schedule_periodic(self) -> None:
+        """Every periodic kind has its next run waiting (the first one now). Run at the worker's start."""
+        async with self.sessions() as db:
+            moment = datetime.now(UTC)
+            for periodic in self.periodic.values():
+                at = moment + timedelta(seconds=periodic.first_after)
+                await schedule_periodic(db, periodic, self.resources, at=at)
+            await db.commit()
+
+    async def _schedule_next(self, db: AsyncSession, kind: str) -> None:
+        periodic = self.periodic.get(kind)
+        if periodic is not None:
+            seconds = periodic.every(self.resources)
+            at = datetime.now(UTC) + timedelta(seconds=seconds)
+            await schedule_periodic(db, periodic, self.resources, at=at)
 
     async def claim(self) -> list[ClaimedJob]:
         async with self.sessions() as db:
@@ -157,6 +207,7 @@ class JobWorker:
                     ),
                     {"id": job.id, "worker": self.name},
                 )
+                await self._schedule_next(db, job.kind)
                 await db.commit()
             return True
         except asyncio.CancelledError:
@@ -181,6 +232,8 @@ class JobWorker:
                         "retry_at": datetime.now(UTC) + backoff(job.attempts),
                     },
                 )
+                if final:
+                    await self._schedule_next(db, job.kind)
                 await db.commit()
             return False
 
@@ -201,20 +254,19 @@ class JobWorker:
             total += claimed
         return total
 
-    async def clean(self) -> None:
-        cutoff = datetime.now(UTC) - timedelta(days=KEEP_FINISHED_DAYS)
-        async with self.sessions() as db:
-            await db.execute(delete(Job).where(Job.done_at < cutoff))
-            await db.commit()
-
     async def run_forever(self) -> None:
-        rounds = 0
+        while True:
+            try:
+                await self.schedule_periodic()
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database may be away; try again shortly
+                logger.warning("job worker could not schedule periodic work: %s", exc)
+                await asyncio.sleep(self.poll_seconds)
         while True:
             try:
                 claimed = await self.run_once()
-                rounds += 1
-                if rounds % 3600 == 0:
-                    await self.clean()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database may be away; try again shortly
@@ -222,3 +274,12 @@ class JobWorker:
                 claimed = 0
             if not claimed:
                 await asyncio.sleep(self.poll_seconds)
+
+
+async def clean_finished_jobs(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Finished jobs are kept a week (to see what ran), then dropped."""
+    cutoff = datetime.now(UTC) - timedelta(days=KEEP_FINISHED_DAYS)
+    await ctx.db.execute(delete(Job).where(Job.done_at < cutoff))
+
+
+CLEAN_FINISHED = Periodic("jobs.clean", clean_finished_jobs, every=lambda _resources: 3600.0)

@@ -23,12 +23,12 @@ def matching_group() -> None:
 @matching_group.command(name="reindex")  # type: ignore[untyped-decorator]
 def matching_reindex(app: Litestar) -> None:
     """Compute the embeddings of every open scenario and verified profile whose text or model changed."""
-    from community.cli import _alchemy_config, _settings
+    from community.cli import alchemy_config, settings_of
     from community.matching.embedder import EmbedderUnavailableError, get_embedder
     from community.matching.services import MatchingService
 
-    settings = _settings()
-    config = _alchemy_config(app)
+    settings = settings_of(app)
+    config = alchemy_config(app)
     embedder = get_embedder(settings.embedding_model)
 
     async def run() -> None:

@@ -1,7 +1,7 @@
 """Matching's background jobs: keep vectors current, push a newly published scenario, mail recommendations.
 
 The scenario zone enqueues ``matching.scenario_published`` and ``matching.embed`` by name (it never imports
-matching); the app registers the handlers here at start-up.
+matching); the matching zone declares the handlers (``JOBS``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from community import i18n
-from community.jobs import JobContext, register_handler
+from community.jobs import Handler, JobContext
 from community.matching.embedder import Embedder
 from community.matching.policies import JOB as JOB_POLICY_PUBLISHED
 from community.matching.policies import (
@@ -105,9 +105,10 @@ async def email_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     )
 
 
-def register_matching_jobs() -> None:
-    register_handler(JOB_EMBED, embed_job)
-    register_handler(JOB_PUBLISHED, scenario_published_job)
-    register_handler(JOB_EMAIL, email_job)
-    register_handler(JOB_POLICY_PUBLISHED, policy_published_job)
-    register_handler(JOB_FACTS_CHANGED, policy_facts_changed_job)
+JOBS: dict[str, Handler] = {
+    JOB_EMBED: embed_job,
+    JOB_PUBLISHED: scenario_published_job,
+    JOB_EMAIL: email_job,
+    JOB_POLICY_PUBLISHED: policy_published_job,
+    JOB_FACTS_CHANGED: policy_facts_changed_job,
+}

@@ -31,7 +31,7 @@ from community.accounts.models import User
 from community.accounts.services import OrganizationService
 from community.errors import NotFound
 from community.i18n import _
-from community.jobs import JobContext, register_handler
+from community.jobs import Handler, JobContext
 from community.matching.embedder import EmbedderUnavailableError
 from community.matching.models import OWNER_POSITION, OWNER_TALENT
 from community.matching.ranker import Doc, FloatArray, Index, lexical_tokens
@@ -398,5 +398,4 @@ async def talent_embed_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     await matcher.embed(str(payload["owner_type"]), UUID(str(payload["owner_id"])))
 
 
-def register_talent_matching_jobs() -> None:
-    register_handler(JOB_EMBED, talent_embed_job)
+TALENT_JOBS: dict[str, Handler] = {JOB_EMBED: talent_embed_job}

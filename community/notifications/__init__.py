@@ -1,0 +1,15 @@
+"""In-site notifications (the header's unread count, /notifications) and email. Knows no zone."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from community.zones import Zone
+
+
+def zone() -> Zone:
+    from community.notifications.controllers import NotificationApiController, NotificationController
+    from community.zones import Zone
+
+    return Zone(name="notifications", routes=[NotificationController, NotificationApiController])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from community.jobs import JobContext, register_handler
+from community.jobs import Handler, JobContext
 from community.talent.services.applications import ApplicationService
 from community.talent.services.common import JOB_REMINDERS
 
@@ -14,5 +14,4 @@ async def reminders_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     await ApplicationService(ctx.db).send_reminders()
 
 
-def register_talent_jobs() -> None:
-    register_handler(JOB_REMINDERS, reminders_job)
+JOBS: dict[str, Handler] = {JOB_REMINDERS: reminders_job}

@@ -6,14 +6,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from community import events
 from community.config import Settings
-from community.events.jobs import register_event_jobs
 from community.jobs import JobWorker
 from community.notifications.email import Mailer
+from community.zones import register_zone_work
 
 
 async def run_due_jobs(settings: Settings) -> int:
-    register_event_jobs()
+    register_zone_work([events.zone()])
     engine = create_async_engine(settings.database_url)
     try:
         sessions = async_sessionmaker(engine, expire_on_commit=False)

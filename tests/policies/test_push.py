@@ -240,9 +240,10 @@ async def test_a_daily_member_gets_the_policy_in_the_next_digest_once(
 ) -> None:
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+    from community import matching
     from community.jobs import JobWorker
-    from community.matching.jobs import register_matching_jobs
     from community.notifications.email import Mailer
+    from community.zones import register_zone_work
 
     await load_world(services, settings, zones=())
     org, member = await _opc_with_member(services, "daily-opc", ("buy_compute",))
@@ -268,7 +269,7 @@ async def test_a_daily_member_gets_the_policy_in_the_next_digest_once(
     )
     db.fetchval("UPDATE job SET run_at = now() WHERE kind = 'matching.email' RETURNING 1")
 
-    register_matching_jobs()
+    register_zone_work([matching.zone()])
     engine = create_async_engine(settings.database_url)
     try:
         worker = JobWorker(

@@ -96,12 +96,13 @@ async def test_with_the_embedding_model_vectors_are_kept_and_used(
     under the owner types "talent" and "position", and recommendations then use meaning too."""
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+    from community import matching
     from community.jobs import JobWorker
     from community.jobs.services import HANDLERS
     from community.matching.embedder import get_embedder
-    from community.matching.talent import register_talent_matching_jobs
+    from community.zones import register_zone_work
 
-    register_talent_matching_jobs()
+    register_zone_work([matching.zone()])
     embedder = get_embedder(settings.embedding_model)
     assert await embedder.load(), embedder.error
     engine = create_async_engine(settings.database_url)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from collections.abc import Iterable
@@ -20,10 +19,11 @@ from community.errors import NotFound
 from community.forum.models import DigestSubscription, Tag, Topic, TopicTag, Visibility, Watch
 from community.forum.services.common import in_locale, now, topic_url
 from community.i18n import N_
+from community.jobs import JobContext, Periodic
 from community.notifications.services import NotificationService
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+    from sqlalchemy.ext.asyncio import AsyncSession
 
     from community.notifications.email import Mailer
 
@@ -217,22 +217,13 @@ class DigestService:
         return DigestReport(sent=sent, skipped=skipped)
 
 
-async def run_digests_forever(
-    sessions: async_sessionmaker[AsyncSession],
-    mailer: Mailer,
-    base_url: str,
-    every_seconds: float = 3600,
-    first_delay: float = 60,
-) -> None:
-    """The background task of every app process: a minute after start, then hourly, send the digests that
-    are due. Rows are locked with SKIP LOCKED, so processes never send the same digest twice."""
-    await asyncio.sleep(first_delay)
-    while True:
-        try:
-            async with sessions() as db, db.begin():
-                report = await DigestService(db).send_due(mailer, base_url)
-            if report.sent:
-                logger.info("forum digests sent: %s", report.sent)
-        except Exception as exc:  # the database or the mail server is away: next round
-            logger.warning("forum digests failed: %s", exc)
-        await asyncio.sleep(every_seconds)
+async def digests_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Hourly, from whichever worker claims it: send the digests that are due. Rows are locked with SKIP
+    LOCKED and marked sent in this job's transaction, so a digest never goes out twice."""
+    settings = ctx.resources["settings"]
+    report = await DigestService(ctx.db).send_due(ctx.resources["mailer"], settings.base_url)
+    if report.sent:
+        logger.info("forum digests sent: %s", report.sent)
+
+
+DIGESTS = Periodic("forum.digests", digests_job, every=lambda _resources: 3600.0, first_after=60.0)

@@ -19,10 +19,10 @@ from litestar.status_codes import HTTP_201_CREATED
 from community.accounts.guards import requires_login
 from community.accounts.models import User
 from community.talent.controllers.deps import (
+    APPLY_RATE_PER_MINUTE,
     DEPENDENCIES,
     UPLOAD_MAX_BODY,
     Multipart,
-    apply_rate_limit,
     field,
     read_upload,
 )
@@ -32,6 +32,7 @@ from community.talent.services.applications import ApplicationService
 from community.talent.services.boards import BoardItemView, BoardService, board_url, item_views
 from community.talent.services.common import position_url
 from community.talent.services.positions import PositionFilters, PositionService
+from community.web import limit_per_account
 
 
 class PositionOut(msgspec.Struct):
@@ -201,7 +202,7 @@ class TalentApiController(Controller):
         summary="Apply with a cover note and a CV (PDF)",
         guards=[requires_login],
         request_max_body_size=UPLOAD_MAX_BODY,
-        middleware=apply_rate_limit(),
+        middleware=limit_per_account("talent-apply", APPLY_RATE_PER_MINUTE),
         status_code=HTTP_201_CREATED,
     )
     async def apply(

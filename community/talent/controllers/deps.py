@@ -8,7 +8,6 @@ from litestar import Request
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,24 +91,3 @@ async def read_upload(data: dict[str, Any], name: str, limit: int) -> tuple[str,
     content = await upload.read(limit + 1)
     await upload.close()
     return upload.filename or "", content
-
-
-def _per_account(request: Request[Any, Any, Any]) -> str:
-    user = request.scope.get("user")
-    return f"talent-apply:{user.id}" if user is not None else f"talent-apply:{get_remote_address(request)}"
-
-
-def _post_only(request: Request[Any, Any, Any]) -> bool:
-    return request.method == "POST"
-
-
-def apply_rate_limit() -> list[Any]:
-    """Applications per minute per account (each may store a CV of several MB), in the app's shared store."""
-    if not get_settings().rate_limits_enabled:
-        return []
-    config = RateLimitConfig(
-        rate_limit=("minute", APPLY_RATE_PER_MINUTE),
-        identifier_for_request=_per_account,
-        check_throttle_handler=_post_only,
-    )
-    return [config.middleware]

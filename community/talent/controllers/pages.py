@@ -19,11 +19,11 @@ from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
 from community.markup import markdown_html
 from community.talent.controllers.deps import (
+    APPLY_RATE_PER_MINUTE,
     DEPENDENCIES,
     UPLOAD_MAX_BODY,
     Form,
     Multipart,
-    apply_rate_limit,
     field,
     form_of,
     read_upload,
@@ -41,7 +41,7 @@ from community.talent.services.positions import FORM_FIELDS, PositionFilters, Po
 from community.talent.services.profiles import FIELDS as PROFILE_FIELDS
 from community.talent.services.profiles import ProfileService, profile_form
 from community.vocabulary import DISTRICTS
-from community.web import render
+from community.web import limit_per_account, render
 
 ANSWER_STATUSES = {
     "shortlist": ApplicationStatus.SHORTLISTED,
@@ -374,7 +374,7 @@ class TalentController(Controller):
         "/positions/{position_id:uuid}/apply",
         guards=[requires_login],
         request_max_body_size=UPLOAD_MAX_BODY,
-        middleware=apply_rate_limit(),
+        middleware=limit_per_account("talent-apply", APPLY_RATE_PER_MINUTE),
     )
     async def apply(
         self,

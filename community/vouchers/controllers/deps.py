@@ -10,12 +10,12 @@ from litestar import Request
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotAuthorizedException
-from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
+from litestar.middleware.rate_limit import get_remote_address
 from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.accounts.models import User
-from community.config import Settings, get_settings
+from community.config import Settings
 from community.notifications.email import Mailer
 from community.vouchers.services.campaigns import VoucherService
 from community.vouchers.services.products import ProductService
@@ -99,27 +99,3 @@ def user_of(request: Request[Any, Any, Any]) -> User:
     if user is None:
         raise NotAuthorizedException
     return user
-
-
-def _post_only(request: Request[Any, Any, Any]) -> bool:
-    return request.method == "POST"
-
-
-def _per_account(name: str) -> Any:
-    def identify(request: Request[Any, Any, Any]) -> str:
-        user = request.scope.get("user")
-        return f"{name}:{user.id}" if user is not None else f"{name}:{get_remote_address(request)}"
-
-    return identify
-
-
-def rate_limited(name: str, per_minute: int) -> list[Any]:
-    """A limit per account (per address without one) on one action, kept in the app's shared store."""
-    if not get_settings().rate_limits_enabled:
-        return []
-    config = RateLimitConfig(
-        rate_limit=("minute", per_minute),
-        identifier_for_request=_per_account(name),
-        check_throttle_handler=_post_only,
-    )
-    return [config.middleware]

@@ -16,11 +16,10 @@ from litestar.response import Redirect, Template
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
-from community.config import get_settings
 from community.errors import FormError, NotFound
 from community.i18n import _
 from community.notifications.email import Mailer, MailError
-from community.vouchers.controllers.deps import DEPENDENCIES, Form, client_ip, field, rate_limited
+from community.vouchers.controllers.deps import DEPENDENCIES, Form, client_ip, field
 from community.vouchers.labels import label
 from community.vouchers.models import VoucherStatus
 from community.vouchers.services.campaigns import VoucherService, format_code
@@ -28,6 +27,7 @@ from community.vouchers.services.common import format_yuan
 from community.vouchers.services.products import ProductService, product_url
 from community.vouchers.services.reports import ReportService
 from community.vouchers.services.students import PROOF_MAX_BYTES, StudentService, UniversityService
+from community.web import limit_per_account
 
 # A little above the largest proof, for the form's other fields and the multipart framing.
 UPLOAD_MAX_BODY = PROOF_MAX_BYTES + 64 * 1024
@@ -80,7 +80,7 @@ class VoucherController(Controller):
     @post(
         "/verify/email",
         guards=[requires_login],
-        middleware=rate_limited("student-code", 5),
+        middleware=limit_per_account("student-code", 5),
     )
     async def send_code(
         self,
@@ -119,7 +119,7 @@ class VoucherController(Controller):
     ) -> Template:
         return render_page(request, "vouchers/code.html", student=await students.status(request.user.id))
 
-    @post("/verify/code", guards=[requires_login], middleware=rate_limited("student-confirm", 10))
+    @post("/verify/code", guards=[requires_login], middleware=limit_per_account("student-confirm", 10))
     async def confirm_code(
         self, request: Request[User, Any, Any], data: Form, students: NamedDependency[StudentService]
     ) -> Response[Any]:
@@ -141,7 +141,7 @@ class VoucherController(Controller):
         "/verify/proof",
         guards=[requires_login],
         request_max_body_size=UPLOAD_MAX_BODY,
-        middleware=rate_limited("student-proof", 5),
+        middleware=limit_per_account("student-proof", 5),
     )
     async def upload_proof(
         self,
@@ -181,7 +181,7 @@ class VoucherController(Controller):
     @post(
         "/claim",
         guards=[requires_login],
-        middleware=rate_limited("voucher-claim", get_settings().voucher_claim_rate_per_minute),
+        middleware=limit_per_account("voucher-claim", "voucher_claim_rate_per_minute"),
     )
     async def claim(
         self, request: Request[User, Any, Any], data: Form, vouchers: NamedDependency[VoucherService]
@@ -209,7 +209,7 @@ class VoucherController(Controller):
     @post(
         "/{voucher_id:uuid}/redeem",
         guards=[requires_login],
-        middleware=rate_limited("voucher-redeem", get_settings().voucher_redeem_rate_per_minute),
+        middleware=limit_per_account("voucher-redeem", "voucher_redeem_rate_per_minute"),
     )
     async def redeem(
         self,

@@ -1,0 +1,72 @@
+"""The web kit: what every page and form shares.
+
+- ``rendering``: ``render`` with the layout's context, ``safe_next``, ``is_api``, ``is_htmx``.
+- ``errors``: domain errors, HTTP errors and failures turned into pages or problem details, in one place.
+- ``security``: the security headers of every answer.
+- ``page_cache``: public pages rendered once per short interval for visitors who are not logged in.
+- ``forms``: reading forms, sending them back with fields kept, rate limits from the app's settings, and
+  the two handler shapes (``act`` and ``form_or_redirect``).
+"""
+
+from community.web.errors import (
+    EXCEPTION_HANDLERS,
+    domain_exception_handler,
+    http_exception_handler,
+    internal_error_handler,
+)
+from community.web.forms import (
+    Form,
+    Multipart,
+    act,
+    client_ip,
+    errors_text,
+    field,
+    form_of,
+    form_or_redirect,
+    limit_per_account,
+    limit_per_address,
+    many,
+    user_of,
+)
+from community.web.page_cache import (
+    ANONYMOUS_PAGES_STORE,
+    CSRF_COOKIE,
+    PRIVATE_KEY,
+    SESSION_COOKIE,
+    AnonymousPageStore,
+    anonymous_page_cache,
+)
+from community.web.rendering import API_PREFIX, current_user, is_api, is_htmx, render, safe_next
+from community.web.security import SecurityHeadersMiddleware
+
+__all__ = (
+    "ANONYMOUS_PAGES_STORE",
+    "API_PREFIX",
+    "CSRF_COOKIE",
+    "EXCEPTION_HANDLERS",
+    "PRIVATE_KEY",
+    "SESSION_COOKIE",
+    "AnonymousPageStore",
+    "Form",
+    "Multipart",
+    "SecurityHeadersMiddleware",
+    "act",
+    "anonymous_page_cache",
+    "client_ip",
+    "current_user",
+    "domain_exception_handler",
+    "errors_text",
+    "field",
+    "form_of",
+    "form_or_redirect",
+    "http_exception_handler",
+    "internal_error_handler",
+    "is_api",
+    "is_htmx",
+    "limit_per_account",
+    "limit_per_address",
+    "many",
+    "render",
+    "safe_next",
+    "user_of",
+)

@@ -1,0 +1,196 @@
+"""Forms: reading what a browser sent, sending a form back with its fields kept, the limits on how often a
+form may be sent, and the two shapes every form handler takes.
+
+- ``act``: run one step (publish, withdraw, confirm ...), flash its outcome, redirect. A refused step
+  (``FormError``) comes back as an error message on the page it was sent from.
+- ``form_or_redirect``: run a save; when the service refuses it with a ``FormError``, render the form again
+  with every field kept and each error beside its field (status 400); otherwise flash and redirect.
+
+``NotFound`` and ``Forbidden`` are left to the site's exception handlers (a 404 or 403 page).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any, TypeVar, cast
+
+from litestar import Request
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware, get_remote_address
+from litestar.params import Body
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from community.errors import FormError
+from community.web.rendering import render
+
+T = TypeVar("T")
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+FIELD_KEEP_MAX = 20_000  # what is sent back of one field: enough for any form of the site
+CSRF_FIELD = "_csrf_token"
+
+
+def field(data: Mapping[str, Any], name: str) -> str:
+    """One field as text. Sent twice, the last one wins (as in a browser); a file or nothing is ""."""
+    value = data.get(name, "")
+    if isinstance(value, list):
+        value = value[-1] if value else ""
+    return value if isinstance(value, str) else ""
+
+
+def many(data: Mapping[str, Any], name: str) -> list[str]:
+    """Every value of a field sent several times (checkboxes, a multiple select), empty ones left out."""
+    value = data.get(name, [])
+    values = value if isinstance(value, list) else [value]
+    return [v for v in values if isinstance(v, str) and v]
+
+
+def form_of(data: Mapping[str, Any], *lists: str) -> dict[str, Any]:
+    """What was typed, to send the form back with every field kept: each field as text (cut at a size a
+    form never needs), and the fields named in ``lists`` as lists."""
+    form: dict[str, Any] = {
+        key: field(data, key)[:FIELD_KEEP_MAX] for key in data if key not in lists and key != CSRF_FIELD
+    }
+    for name in lists:
+        form[name] = many(data, name)
+    return form
+
+
+def errors_text(exc: FormError) -> str:
+    """A refusal as one line, for a flash message."""
+    return " ".join(exc.errors.values())
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str | None:
+    """The client's address as PostgreSQL's inet takes it, or None (a test client has none)."""
+    try:
+        return str(ipaddress.ip_address(get_remote_address(request)))
+    except ValueError:
+        return None
+
+
+def user_of(request: Request[Any, Any, Any]) -> Any:
+    """The member signed in; a visitor is sent to log in."""
+    user = request.scope.get("user")
+    if user is None:
+        raise NotAuthorizedException
+    return user
+
+
+async def act(
+    request: Request[Any, Any, Any],
+    step: Callable[[], Awaitable[Any]],
+    *,
+    done: str,
+    redirect_to: str,
+) -> Redirect:
+    """Run one step, flash its outcome, go back to ``redirect_to``; a refused step flashes why."""
+    try:
+        await step()
+    except FormError as exc:
+        flash(request, errors_text(exc), "error")
+    else:
+        flash(request, done, "success")
+    return Redirect(redirect_to)
+
+
+async def form_or_redirect(
+    request: Request[Any, Any, Any],
+    save: Callable[[], Awaitable[T]],
+    *,
+    template: str,
+    form: Mapping[str, Any],
+    done: str | None,
+    redirect_to: str | Callable[[T], str],
+    context: Callable[[], Awaitable[Mapping[str, Any]]] | Mapping[str, Any] | None = None,
+) -> Template | Redirect:
+    """Run ``save``; refused, render ``template`` again with ``form`` kept and the errors beside their fields
+    (400); saved, flash ``done`` (when given) and redirect (to a path, or one made from what ``save``
+    returned)."""
+    try:
+        result = await save()
+    except FormError as exc:
+        extra: Mapping[str, Any]
+        if callable(context):
+            extra = await context()
+        else:
+            extra = context or {}
+        return render(request, template, 400, **{**extra, "form": dict(form), "errors": exc.errors})
+    if done:
+        flash(request, done, "success")
+    target = redirect_to(result) if callable(redirect_to) else redirect_to
+    return Redirect(target)
+
+
+# --- how often a form may be sent -------------------------------------------------------------------------
+
+
+def _post_only(request: Request[Any, Any, Any]) -> bool:
+    return request.method == "POST"
+
+
+class _SettingsRateLimitMiddleware(RateLimitMiddleware):
+    """Litestar's limiter, with the limit read from the app's settings when a request comes (so the app
+    built from a settings object uses that object's values, not the environment's at import time)."""
+
+    def __init__(self, app: ASGIApp, config: RateLimitConfig) -> None:
+        super().__init__(app, config)
+        self._inner = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit_config = cast("SettingsRateLimit", self.config)
+        settings = scope["litestar_app"].state.settings
+        if not settings.rate_limits_enabled:
+            await self._inner(scope, receive, send)
+            return
+        self.max_requests = limit_config.per_minute(settings)
+        await super().__call__(scope, receive, send)
+
+
+class SettingsRateLimit(RateLimitConfig):
+    """A per-minute limit on one action (only POST counts: showing the form does not)."""
+
+    per_minute: Callable[[Any], int]
+
+    def __init__(self, name: str, per_minute: Callable[[Any], int], *, per: str) -> None:
+        if per == "account":
+
+            def identify(request: Request[Any, Any, Any]) -> str:
+                user = request.scope.get("user")
+                who = user.id if user is not None else get_remote_address(request)
+                return f"{name}:{who}"
+
+        else:
+
+            def identify(request: Request[Any, Any, Any]) -> str:
+                return f"{name}:{get_remote_address(request)}"
+
+        super().__init__(
+            rate_limit=("minute", 1),
+            identifier_for_request=identify,
+            check_throttle_handler=_post_only,
+            middleware_class=_SettingsRateLimitMiddleware,
+        )
+        self.per_minute = per_minute
+
+
+def _limit_of(per_minute: int | str) -> Callable[[Any], int]:
+    if isinstance(per_minute, int):
+        return lambda _settings: per_minute
+    return lambda settings: int(getattr(settings, per_minute))
+
+
+def limit_per_address(name: str, per_minute: int | str) -> list[Any]:
+    """Middleware for a route: at most ``per_minute`` posts a minute from one client address. A string
+    names the setting that holds the limit (``"login_rate_per_minute"``)."""
+    return [SettingsRateLimit(name, _limit_of(per_minute), per="address").middleware]
+
+
+def limit_per_account(name: str, per_minute: int | str) -> list[Any]:
+    """Middleware for a route: at most ``per_minute`` posts a minute from one account (one address for a
+    visitor)."""
+    return [SettingsRateLimit(name, _limit_of(per_minute), per="account").middleware]

@@ -1,0 +1,62 @@
+"""Rendering a page with what the layout needs, and the small request questions every handler asks."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar.connection import ASGIConnection
+from litestar.response import Template
+
+from community import i18n
+
+API_PREFIX = "/api/"
+
+
+def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Any:
+    return connection.scope.get("user")
+
+
+def render(
+    request: ASGIConnection[Any, Any, Any, Any],
+    template: str,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    """A page with what the layout needs: who is signed in, the language, the current path."""
+    locale = i18n.current_locale()
+    context.setdefault("errors", {})
+    context.setdefault("form", {})
+    context.update(
+        user=current_user(request),
+        unread_notifications=request.scope.get("unread_notifications", 0),
+        locale=locale,
+        html_lang=i18n.HTML_LANG.get(locale, "zh-CN"),
+        locales=i18n.LOCALE_NAMES,
+        current_path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+    )
+    return Template(template_name=template, context=context, status_code=status_code)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site paths: a login link must not send people to another site afterwards."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+    ):
+        return default
+    return target
+
+
+def is_api(request: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    return request.url.path.startswith(API_PREFIX)
+
+
+def is_htmx(request: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true"
