@@ -302,7 +302,7 @@ class OrganizationController(Controller):
         total = await organizations.count(chosen)
         return render(
             request,
-            "orgs/list.html",
+            "accounts/orgs/list.html",
             orgs=orgs,
             org_types=org_type_choices(),
             chosen=chosen,
@@ -314,7 +314,7 @@ class OrganizationController(Controller):
 
     @get("/new", guards=[requires_login], name="organization_new")
     async def new_form(self, request: Request[Any, Any, Any]) -> Template:
-        return render(request, "orgs/form.html", **_form_context(mode="new"))
+        return render(request, "accounts/orgs/form.html", **_form_context(mode="new"))
 
     @post("/new", guards=[requires_login])
     async def create(
@@ -329,7 +329,7 @@ class OrganizationController(Controller):
         except FormError as exc:
             return render(
                 request,
-                "orgs/form.html",
+                "accounts/orgs/form.html",
                 400,
                 form=org_input.__dict__,
                 errors=exc.errors,
@@ -351,7 +351,7 @@ class OrganizationController(Controller):
     ) -> Template:
         org = await organizations.by_slug(slug)
         role = await organizations.role_of(request.scope.get("user"), org)
-        return render(request, "orgs/detail.html", org=org, role=role, org_type_label=org_type_label)
+        return render(request, "accounts/orgs/detail.html", org=org, role=role, org_type_label=org_type_label)
 
     @get("/{slug:str}/edit", guards=[requires_login])
     async def edit_form(
@@ -364,7 +364,7 @@ class OrganizationController(Controller):
         await organizations.require_owner(request.user, org)
         form = {k: getattr(org, k) or "" for k in OrganizationInput.__dataclass_fields__}
         form["org_type"] = org.org_type.value
-        return render(request, "orgs/form.html", org=org, form=form, **_form_context(mode="edit"))
+        return render(request, "accounts/orgs/form.html", org=org, form=form, **_form_context(mode="edit"))
 
     @post("/{slug:str}/edit", guards=[requires_login])
     async def update(
@@ -382,7 +382,7 @@ class OrganizationController(Controller):
             org = await organizations.by_slug(slug)  # fresh: a refused write rolled the session back
             return render(
                 request,
-                "orgs/form.html",
+                "accounts/orgs/form.html",
                 400,
                 org=org,
                 form=org_input.__dict__,
@@ -406,7 +406,7 @@ class OrganizationController(Controller):
         invitations = await organizations.open_invitations(org) if is_owner else []
         return render(
             request,
-            "orgs/members.html",
+            "accounts/orgs/members.html",
             status_code,
             org=org,
             role=role,
@@ -513,7 +513,7 @@ class InvitationController(Controller):
         problem = organizations.invitation_problem(invitation, user)
         return render(
             request,
-            "orgs/invitation.html",
+            "accounts/orgs/invitation.html",
             invitation=invitation,
             org=invitation.organization,
             token=token,
@@ -534,7 +534,7 @@ class InvitationController(Controller):
             invitation = await organizations.invitation_by_token(token)
             return render(
                 request,
-                "orgs/invitation.html",
+                "accounts/orgs/invitation.html",
                 400,
                 invitation=invitation,
                 org=invitation.organization,

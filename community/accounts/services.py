@@ -224,7 +224,7 @@ class AccountService:
         await mailer.send_template(
             user.email,
             _("Reset your password"),
-            "password_reset.txt",
+            "accounts/email/password_reset.txt",
             name=user.display_name,
             url=f"{reset_url.rstrip('/')}/{token}",
             minutes=ttl // 60,
@@ -556,7 +556,7 @@ class OrganizationService:
         await mailer.send_template(
             email,
             _("You are invited to join %(org)s", org=org.name),
-            "invitation.txt",
+            "accounts/email/invitation.txt",
             inviter=actor.display_name,
             org_name=org.name,
             url=f"{accept_url.rstrip('/')}/{token}",

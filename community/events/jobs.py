@@ -63,7 +63,7 @@ async def reminder_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     if claimed is None:
         return
     _registration, event, user = claimed
-    await _mail(ctx, user, event, i18n.N_("Reminder: %(title)s"), "event_reminder.txt")
+    await _mail(ctx, user, event, i18n.N_("Reminder: %(title)s"), "events/email/reminder.txt")
 
 
 async def promoted_job(ctx: JobContext, payload: dict[str, Any]) -> None:
@@ -80,7 +80,7 @@ async def promoted_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     registration, event, user = row
     if registration.status is not RegistrationStatus.REGISTERED or event.status is not EventStatus.PUBLISHED:
         return  # cancelled again meanwhile: nothing to announce
-    await _mail(ctx, user, event, i18n.N_("You have a place: %(title)s"), "event_promoted.txt")
+    await _mail(ctx, user, event, i18n.N_("You have a place: %(title)s"), "events/email/promoted.txt")
 
 
 async def cancelled_job(ctx: JobContext, payload: dict[str, Any]) -> None:
@@ -94,7 +94,7 @@ async def cancelled_job(ctx: JobContext, payload: dict[str, Any]) -> None:
             user,
             event,
             i18n.N_("Cancelled: %(title)s"),
-            "event_cancelled.txt",
+            "events/email/cancelled.txt",
             reason=event.cancel_reason,
         )
 

@@ -76,7 +76,7 @@ async def email_job(ctx: JobContext, payload: dict[str, Any]) -> None:
         await ctx.resources["mailer"].send_template(
             user.email,
             subject,
-            "matching_digest.txt",
+            "matching/email/digest.txt",
             items=[
                 {"title": card.title, "url": base + card.url, "reasons": reasons(push.explanation)}
                 for push, card in items

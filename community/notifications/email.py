@@ -29,7 +29,8 @@ class Mailer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._templates = Environment(
-            loader=FileSystemLoader(settings.templates_dir / "email"),
+            # Mail templates live with the zone that sends them (``forum/email/digest.txt``).
+            loader=FileSystemLoader(settings.templates_dir),
             autoescape=select_autoescape(enabled_extensions=("html",)),
             undefined=StrictUndefined,
             extensions=["jinja2.ext.i18n"],

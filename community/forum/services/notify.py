@@ -203,7 +203,7 @@ class DigestService:
             await mailer.send_template(
                 user.email,
                 in_locale(user.locale, N_("This week in #%(tag)s"), tag=tag.name),
-                "forum_digest.txt",
+                "forum/email/digest.txt",
                 name=user.display_name,
                 tag=tag.name,
                 topics=[(t.title, root + topic_url(t.id, t.slug)) for t in topics],

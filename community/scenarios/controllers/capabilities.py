@@ -89,7 +89,7 @@ class CapabilityController(Controller):
         )
         return render(
             request,
-            "capabilities/list.html",
+            "scenarios/capabilities/list.html",
             listing=listing,
             filters=filters,
             filter_groups=groups,
@@ -106,7 +106,7 @@ class CapabilityController(Controller):
         org, profile, is_member = await capabilities.public_by_slug(request.scope.get("user"), slug)
         return render(
             request,
-            "capabilities/detail.html",
+            "scenarios/capabilities/detail.html",
             org=org,
             profile=profile,
             is_member=is_member,
@@ -134,7 +134,7 @@ class CapabilityController(Controller):
         org = await self._own_opc(request, slug, capabilities.organizations)
         profile = await capabilities.get_by_org(org.id)
         return render(
-            request, "capabilities/form.html", org=org, profile=profile, form=_form_of(profile), **_context()
+            request, "scenarios/capabilities/form.html", org=org, profile=profile, form=_form_of(profile), **_context()
         )
 
     @post("/{slug:str}/edit", guards=[requires_login])
@@ -156,7 +156,7 @@ class CapabilityController(Controller):
             form = {key: field(data, key) for key in data if key != "_csrf_token"}
             return render(
                 request,
-                "capabilities/form.html",
+                "scenarios/capabilities/form.html",
                 400,
                 org=org,
                 profile=profile_now,

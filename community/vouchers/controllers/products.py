@@ -67,7 +67,7 @@ class ProductController(Controller):
 
         return render(
             request,
-            "products/gallery.html",
+            "vouchers/products/gallery.html",
             gallery=gallery,
             domain=domain,
             sort=sort,
@@ -82,7 +82,7 @@ class ProductController(Controller):
     ) -> Template:
         opcs = await products.opc_organizations_of(request.user)
         form: dict[str, Any] = {"organization": str(opcs[0].id) if len(opcs) == 1 else ""}
-        return render(request, "products/form.html", mode="new", opcs=opcs, form=form, domains=DOMAINS)
+        return render(request, "vouchers/products/form.html", mode="new", opcs=opcs, form=form, domains=DOMAINS)
 
     @post("/new", guards=[requires_login])
     async def create(
@@ -106,7 +106,7 @@ class ProductController(Controller):
         except FormError as exc:
             return render(
                 request,
-                "products/form.html",
+                "vouchers/products/form.html",
                 400,
                 mode="new",
                 opcs=opcs,
@@ -138,7 +138,7 @@ class ProductController(Controller):
         status = await students.status(viewer.id) if viewer else None
         return render(
             request,
-            "products/detail.html",
+            "vouchers/products/detail.html",
             product=product,
             org=org,
             access=access,
@@ -164,7 +164,7 @@ class ProductController(Controller):
             raise PermissionDeniedException
         return render(
             request,
-            "products/form.html",
+            "vouchers/products/form.html",
             mode="edit",
             product=product,
             form=_form_of(product),
@@ -196,7 +196,7 @@ class ProductController(Controller):
         except FormError as exc:
             return render(
                 request,
-                "products/form.html",
+                "vouchers/products/form.html",
                 400,
                 mode="edit",
                 product=product,

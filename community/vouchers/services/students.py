@@ -263,7 +263,7 @@ class StudentService:
         await mailer.send_template(
             email,
             _("Your student verification code: %(code)s", code=code),
-            "student_code.txt",
+            "vouchers/email/student_code.txt",
             code=code,
             university=university.name,
             minutes=int(CODE_TTL.total_seconds() // 60),
