@@ -134,7 +134,12 @@ class CapabilityController(Controller):
         org = await self._own_opc(request, slug, capabilities.organizations)
         profile = await capabilities.get_by_org(org.id)
         return render(
-            request, "scenarios/capabilities/form.html", org=org, profile=profile, form=_form_of(profile), **_context()
+            request,
+            "scenarios/capabilities/form.html",
+            org=org,
+            profile=profile,
+            form=_form_of(profile),
+            **_context(),
         )
 
     @post("/{slug:str}/edit", guards=[requires_login])

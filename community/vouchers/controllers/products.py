@@ -82,7 +82,9 @@ class ProductController(Controller):
     ) -> Template:
         opcs = await products.opc_organizations_of(request.user)
         form: dict[str, Any] = {"organization": str(opcs[0].id) if len(opcs) == 1 else ""}
-        return render(request, "vouchers/products/form.html", mode="new", opcs=opcs, form=form, domains=DOMAINS)
+        return render(
+            request, "vouchers/products/form.html", mode="new", opcs=opcs, form=form, domains=DOMAINS
+        )
 
     @post("/new", guards=[requires_login])
     async def create(
