@@ -4,10 +4,19 @@
 - ``errors``: domain errors, HTTP errors and failures turned into pages or problem details, in one place.
 - ``security``: the security headers of every answer.
 - ``page_cache``: public pages rendered once per short interval for visitors who are not logged in.
+- ``deps``: services made from the request's session, the app's settings, the mailer.
 - ``forms``: reading forms, sending them back with fields kept, rate limits from the app's settings, and
   the two handler shapes (``act`` and ``form_or_redirect``).
 """
 
+from community.web.deps import (
+    MAILER,
+    SETTINGS,
+    provide_service,
+    provide_service_with_settings,
+    services,
+    settings_of,
+)
 from community.web.errors import (
     EXCEPTION_HANDLERS,
     domain_exception_handler,
@@ -44,8 +53,10 @@ __all__ = (
     "API_PREFIX",
     "CSRF_COOKIE",
     "EXCEPTION_HANDLERS",
+    "MAILER",
     "PRIVATE_KEY",
     "SESSION_COOKIE",
+    "SETTINGS",
     "AnonymousPageStore",
     "Form",
     "Multipart",
@@ -66,7 +77,11 @@ __all__ = (
     "limit_per_account",
     "limit_per_address",
     "many",
+    "provide_service",
+    "provide_service_with_settings",
     "render",
     "safe_next",
+    "services",
+    "settings_of",
     "user_of",
 )
