@@ -68,3 +68,7 @@ def main() -> None:
     from litestar.cli.main import litestar_group
 
     litestar_group(prog_name="community")
+
+
+if __name__ == "__main__":
+    main()

@@ -11,6 +11,14 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_ROOT = Path(__file__).resolve().parent
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/community"
+# In a checkout, templates/, migrations/ and alembic.ini stand beside the package (the project's layout); an
+# installed wheel carries them inside it (pyproject's force-include), and keeps its var/ where it is run.
+IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "migrations").is_dir()
+DATA_ROOT = PROJECT_ROOT if IN_CHECKOUT else PACKAGE_ROOT
+TEMPLATES_DIR = DATA_ROOT / "templates"
+MIGRATIONS_DIR = DATA_ROOT / "migrations"
+ALEMBIC_INI = DATA_ROOT / "alembic.ini"
+DEFAULT_VAR_DIR = PROJECT_ROOT / "var" if IN_CHECKOUT else Path.cwd() / "var"
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -61,8 +69,8 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
-    var_dir: Path = PROJECT_ROOT / "var"
-    templates_dir: Path = PROJECT_ROOT / "templates"
+    var_dir: Path = DEFAULT_VAR_DIR
+    templates_dir: Path = TEMPLATES_DIR
     static_dir: Path = PACKAGE_ROOT / "static"
     locales_dir: Path = PACKAGE_ROOT / "locales"
     default_locale: str = "zh_CN"
@@ -146,7 +154,7 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        var_dir = Path(os.environ.get("COMMUNITY_VAR_DIR", PROJECT_ROOT / "var"))
+        var_dir = Path(os.environ.get("COMMUNITY_VAR_DIR", DEFAULT_VAR_DIR))
         host = os.environ.get("HOST", "127.0.0.1")
         port = _env_int("PORT", 8000)
         return cls(

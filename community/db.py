@@ -18,7 +18,7 @@ from advanced_alchemy.extensions.litestar import (
 )
 from advanced_alchemy.extensions.litestar.store import StoreModelMixin
 
-from community.config import PROJECT_ROOT
+from community.config import ALEMBIC_INI, MIGRATIONS_DIR
 
 if TYPE_CHECKING:
     from community.config import Settings
@@ -61,8 +61,8 @@ def upgrade_schema(url: str) -> None:
     from alembic import command
     from alembic.config import Config
 
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config = Config(str(ALEMBIC_INI))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url)
     command.upgrade(config, "head")
 
@@ -83,8 +83,8 @@ def make_alchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
         ),
         session_config=AsyncSessionConfig(expire_on_commit=False),
         alembic_config=AlembicAsyncConfig(
-            script_location=str(PROJECT_ROOT / "migrations"),
-            script_config=str(PROJECT_ROOT / "alembic.ini"),
+            script_location=str(MIGRATIONS_DIR),
+            script_config=str(ALEMBIC_INI),
             version_table_name="alembic_version",
         ),
         create_all=False,

@@ -8,6 +8,8 @@ The locale of the request being served lives in a context variable that the loca
 from __future__ import annotations
 
 import gettext as gettext_module
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from io import BytesIO
@@ -55,6 +57,17 @@ def current_locale() -> str:
 
 def set_locale(locale: str) -> None:
     _current_locale.set(locale)
+
+
+@contextmanager
+def locale(name: str | None) -> Iterator[None]:
+    """Speak ``name`` (the site's default when None) inside the block: a mail to a member in their words,
+    whoever's request or job sends it."""
+    token = _current_locale.set(name or get_settings().default_locale)
+    try:
+        yield
+    finally:
+        _current_locale.reset(token)
 
 
 def gettext(message: str) -> str:

@@ -153,13 +153,14 @@ class JobWorker:
         *,
         resources: Mapping[str, Any] | None = None,
         handlers: Mapping[str, Handler] | None = None,
+        periodic: Mapping[str, Periodic] | None = None,
         poll_seconds: float = 1.0,
         batch: int = 10,
     ) -> None:
         self.sessions = sessions
         self.resources = dict(resources or {})
         self.handlers = handlers if handlers is not None else HANDLERS
-        self.periodic = PERIODIC if handlers is None else {}
+        self.periodic = periodic if periodic is not None else (PERIODIC if handlers is None else {})
         self.poll_seconds = poll_seconds
         self.batch = batch
         self.name = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:100]

@@ -11,14 +11,13 @@ if TYPE_CHECKING:
 
 def zone() -> Zone:
     from community.matching.cli import matching_group
-    from community.matching.controllers import MatchingController
+    from community.matching.controllers import MatchingController, TalentMatchingController
     from community.matching.jobs import JOBS
-    from community.matching.talent import TALENT_JOBS, TalentMatchingController
     from community.zones import Zone
 
     return Zone(
         name="matching",
         routes=[MatchingController, TalentMatchingController],
-        jobs={**JOBS, **TALENT_JOBS},
+        jobs=JOBS,
         cli_groups=[matching_group],
     )

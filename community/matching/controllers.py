@@ -8,9 +8,8 @@ from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotAuthorizedException, NotFoundException
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,11 +19,13 @@ from community.accounts.models import User
 from community.i18n import N_, _
 from community.matching.models import RHYTHMS
 from community.matching.services import MatchingService
-from community.matching.tokens import read_unsubscribe_token
+from community.matching.services.mail import read_unsubscribe_token
+from community.matching.talent import TalentMatcher
+from community.talent.labels import format_pay, format_place, label
+from community.talent.models import PositionStatus
 from community.vocabulary import DOMAINS
-from community.web import is_htmx, render
+from community.web import Form, field, is_htmx, many, render, settings_of, user_of
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 RHYTHM_LABELS = {
     "immediate": N_("Right away"),
     "daily": N_("Once a day"),
@@ -33,22 +34,13 @@ RHYTHM_LABELS = {
 }
 
 
-async def provide_matching(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
-) -> MatchingService:
-    return MatchingService(db_session, request.app.state.settings, request.app.state.get("embedder"))
+def _with_embedder(build: Any) -> Provide:
+    """A matching service on the request's session, with the app's settings and this process's embedder."""
 
+    def provide(db_session: AsyncSession, request: Request[Any, Any, Any]) -> Any:
+        return build(db_session, settings_of(request), request.app.state.get("embedder"))
 
-def _one(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    return str(value or "")
-
-
-def _many(data: dict[str, Any], name: str) -> list[str]:
-    value = data.get(name, [])
-    return [str(v) for v in value] if isinstance(value, list) else ([str(value)] if value else [])
+    return Provide(provide, sync_to_thread=False)
 
 
 def _uuid(value: str) -> UUID:
@@ -58,16 +50,9 @@ def _uuid(value: str) -> UUID:
         raise NotFoundException from exc
 
 
-def _user(request: Request[Any, Any, Any]) -> User:
-    user: User | None = request.scope.get("user")
-    if user is None:
-        raise NotAuthorizedException
-    return user
-
-
 class MatchingController(Controller):
     path = "/matching"
-    dependencies = {"matching": Provide(provide_matching)}
+    dependencies = {"matching": _with_embedder(MatchingService)}
 
     @get("/for-you", name="matching-for-you", guards=[requires_login])
     async def for_you(
@@ -76,11 +61,11 @@ class MatchingController(Controller):
         matching: NamedDependency[MatchingService],
         org: Annotated[str | None, QueryParameter()] = None,
     ) -> Template:
-        user = _user(request)
+        user = user_of(request)
         opcs = await matching.scenarios.opc_organizations_of(user)
         current = next((o for o in opcs if str(o.id) == org), opcs[0] if opcs else None)
         recommendations = await matching.for_opc(current.id) if current else []
-        feedback = await matching.feedback_of(current.id) if current else {}
+        feedback = await matching.preferences.feedback_of(current.id) if current else {}
         turned_down = [sid for sid, verdict in feedback.items() if verdict == "not_interested"]
         return render(
             request,
@@ -90,8 +75,8 @@ class MatchingController(Controller):
             recommendations=recommendations,
             feedback=feedback,
             turned_down=len(turned_down),
-            subscription=await matching.subscription(user.id),
-            preference=await matching.preference(current.id) if current else None,
+            subscription=await matching.preferences.subscription(user.id),
+            preference=await matching.preferences.preference(current.id) if current else None,
             has_profile=bool(current and await matching.capabilities.get_by_org(current.id)),
             degraded=matching.degraded,
             rhythms=[(r, _(RHYTHM_LABELS[r])) for r in RHYTHMS],
@@ -102,10 +87,10 @@ class MatchingController(Controller):
     async def feedback(
         self, request: Request[Any, Any, Any], matching: NamedDependency[MatchingService], data: Form
     ) -> Redirect:
-        user = _user(request)
-        org_id = _uuid(_one(data, "organization"))
-        scenario_id = _uuid(_one(data, "scenario"))
-        verdict = _one(data, "verdict")
+        user = user_of(request)
+        org_id = _uuid(field(data, "organization"))
+        scenario_id = _uuid(field(data, "scenario"))
+        verdict = field(data, "verdict")
         await matching.give_feedback(user, org_id, scenario_id, verdict)
         if verdict == "interested":
             flash(request, _("Noted. Tell the owner how you would take it on."), "success")
@@ -117,13 +102,15 @@ class MatchingController(Controller):
     async def settings(
         self, request: Request[Any, Any, Any], matching: NamedDependency[MatchingService], data: Form
     ) -> Redirect:
-        user = _user(request)
-        org_id = _uuid(_one(data, "organization"))
+        user = user_of(request)
+        org_id = _uuid(field(data, "organization"))
         opcs = await matching.scenarios.opc_organizations_of(user)
         if org_id not in {o.id for o in opcs}:
             raise NotFoundException
-        await matching.set_rhythm(user.id, _one(data, "rhythm"))
-        await matching.save_preference(org_id, _many(data, "excluded_domains"), _one(data, "paused") == "yes")
+        await matching.preferences.set_rhythm(user.id, field(data, "rhythm"))
+        await matching.preferences.save_preference(
+            org_id, many(data, "excluded_domains"), field(data, "paused") == "yes"
+        )
         flash(request, _("Saved."), "success")
         return Redirect(f"/matching/for-you?org={org_id}")
 
@@ -135,10 +122,10 @@ class MatchingController(Controller):
         token: Annotated[str, QueryParameter(max_length=200)] = "",
     ) -> Template:
         """The email's link: one click, logged in or not."""
-        user_id = read_unsubscribe_token(request.app.state.settings.secret_key, token)
+        user_id = read_unsubscribe_token(settings_of(request).secret_key, token)
         if user_id is None or await matching.db.get(User, user_id) is None:
             return render(request, "matching/unsubscribed.html", status_code=404, done=False)
-        await matching.unsubscribe(user_id)
+        await matching.preferences.unsubscribe(user_id)
         return render(request, "matching/unsubscribed.html", done=True)
 
     @get("/scenarios/{scenario_id:uuid}/panel", name="matching-scenario-panel")
@@ -177,4 +164,50 @@ class MatchingController(Controller):
             "degraded": matching.degraded,
         }
         template = "matching/_profile_panel.html" if is_htmx(request) else "matching/profile_page.html"
+        return render(request, template, **context)
+
+
+# --- the talent zone's recommendations ---------------------------------------------------------------------
+
+
+class TalentMatchingController(Controller):
+    path = "/talent"
+    dependencies = {"matcher": _with_embedder(TalentMatcher)}
+
+    @get("/for-you", name="talent-for-you", guards=[requires_login])
+    async def for_you(
+        self, request: Request[User, Any, Any], matcher: NamedDependency[TalentMatcher]
+    ) -> Template:
+        profile = await matcher.profiles.of_user(request.user.id)
+        return render(
+            request,
+            "talent/for_you.html",
+            profile=profile,
+            matches=await matcher.positions_for(request.user) if profile else [],
+            degraded=matcher.degraded,
+            label=label,
+            format_pay=format_pay,
+            format_place=format_place,
+        )
+
+    @get("/positions/{position_id:uuid}/candidates", name="talent-candidates", guards=[requires_login])
+    async def candidates(
+        self,
+        request: Request[User, Any, Any],
+        position_id: FromPath[UUID],
+        matcher: NamedDependency[TalentMatcher],
+    ) -> Template:
+        """Recommended candidates, for the members of the position's organization only."""
+        position, access = await matcher.positions.get_for(request.user, position_id)
+        if not access.is_member:
+            raise PermissionDeniedException
+        context: dict[str, Any] = {
+            "position": position,
+            "matches": await matcher.candidates_for(position)
+            if position.status is PositionStatus.OPEN
+            else [],
+            "degraded": matcher.degraded,
+            "format_place": format_place,
+        }
+        template = "talent/_candidates.html" if is_htmx(request) else "talent/candidates.html"
         return render(request, template, **context)

@@ -11,7 +11,7 @@ from community.accounts.models import Organization, User
 from community.accounts.services import OrganizationService
 from community.errors import FormError
 from community.matching.embedder import EmbedderUnavailableError, get_embedder
-from community.matching.services import OPEN_STATUSES, MatchingService
+from community.matching.services import OPEN_STATUSES, MatchingService, PushService
 from community.scenarios.models import Scenario, ScenarioStatus
 from community.scenarios.services.capabilities import (
     CapabilityInput,
@@ -146,7 +146,9 @@ async def load_matching_demo(db: AsyncSession, settings: Settings, admin: User) 
     listing = await scenarios.list_public(ScenarioFilters(), per_page=DEMO_PUSHES)
     for scenario in listing.items:
         if scenario.status in OPEN_STATUSES:
-            pushes += len(await matching.push_scenario(scenario.id))
+            pushes += len(
+                await PushService(db, settings, matching.embeddings.embedder).push_scenario(scenario.id)
+            )
     # Feedback: the code OPC is not interested in warehouse inspection (it shows on its 为你推荐 page).
     coder = await db.scalar(select(Organization).where(Organization.slug == "hanjiang-code"))
     logistics = next((s for s in published if s.title == SCENARIOS["changjiang-logistics"]["title"]), None)

@@ -15,8 +15,8 @@ from uuid import UUID
 
 from community.errors import NotFound
 from community.i18n import _
-from community.jobs import JobContext, enqueue
-from community.matching.services import JOB_EMAIL, MatchingService, next_digest_at, week_start
+from community.jobs import JobContext
+from community.matching.services import PushService, week_start
 from community.policies.models import Policy, PolicyDelivery, PolicyStatus
 from community.policies.services.facts import JOB_POLICY_FACTS_CHANGED, today
 from community.policies.services.policies import JOB_POLICY_PUBLISHED, PolicyCard, PolicyService, policy_url
@@ -34,7 +34,7 @@ NOTIFICATION_KIND = "policies.qualified"
 async def push_policy(db: AsyncSession, settings: Settings, policy_id: UUID, version: int) -> list[UUID]:
     """Tell the qualifying organizations about one version of a policy; the organizations told now."""
     policies = PolicyService(db)
-    matching = MatchingService(db, settings, None)
+    push = PushService(db, settings, None)
     try:
         policy = await policies.get(policy_id)
     except NotFound:
@@ -47,7 +47,7 @@ async def push_policy(db: AsyncSession, settings: Settings, policy_id: UUID, ver
     week = week_start()
     pushed: list[UUID] = []
     for org, verdict in await policies.qualifying_organizations(policy):
-        if org.id not in told and await _tell(db, matching, policies, policy, org.id, verdict.reasons, week):
+        if org.id not in told and await _tell(db, push, policies, policy, org.id, verdict.reasons, week):
             pushed.append(org.id)
     return pushed
 
@@ -56,9 +56,9 @@ async def push_to_organization(db: AsyncSession, settings: Settings, organizatio
     """After an organization's facts changed: tell it of every open policy it now qualifies for and was not
     told about yet (the same quota and rhythm); the policies told now."""
     policies = PolicyService(db)
-    matching = MatchingService(db, settings, None)
+    push = PushService(db, settings, None)
     try:
-        org = await matching.organizations.by_id(organization_id)
+        org = await push.matching.organizations.by_id(organization_id)
     except NotFound:
         return []
     week = week_start()
@@ -69,14 +69,14 @@ async def push_to_organization(db: AsyncSession, settings: Settings, organizatio
         if org.id in await policies.told_organizations(card.id, card.version):
             continue
         policy = await policies.get(card.id)
-        if await _tell(db, matching, policies, policy, org.id, verdict.reasons, week):
+        if await _tell(db, push, policies, policy, org.id, verdict.reasons, week):
             pushed.append(policy.id)
     return pushed
 
 
 async def _tell(
     db: AsyncSession,
-    matching: MatchingService,
+    push: PushService,
     policies: PolicyService,
     policy: Policy,
     organization_id: UUID,
@@ -84,7 +84,7 @@ async def _tell(
     week: date,
 ) -> bool:
     """One organization told about one version of a policy, unless paused or over its week's cap."""
-    preference = await matching.preference(organization_id)
+    preference = await push.preferences.preference(organization_id)
     if preference.paused:
         return False
     # The delivery and the quota in one savepoint: a push over the cap leaves no delivery behind.
@@ -93,52 +93,30 @@ async def _tell(
         if delivery is None:
             await savepoint.rollback()
             return False
-        if not await matching.take_quota(organization_id, week):
+        if not await push.take_quota(organization_id, week):
             await savepoint.rollback()
             return False
-    members = await matching.organizations.member_ids(organization_id)
-    await matching.notifications.notify_many(
+    members = await push.matching.organizations.member_ids(organization_id)
+    await push.matching.notifications.notify_many(
         members,
         NOTIFICATION_KIND,
         _("A policy you qualify for: “%(title)s”. Why: %(why)s", title=policy.title, why="；".join(reasons)),
         policy_url(policy),
     )
-    await schedule_mail(db, matching, members, delivery)
+    for user_id in members:
+        await push.schedule_mail(user_id, delivery.id)
     return True
 
 
-async def schedule_mail(
-    db: AsyncSession, matching: MatchingService, members: list[UUID], delivery: PolicyDelivery
-) -> None:
-    """Each member's mail at their rhythm, with the very job and keys of scenario pushes: an immediate mail
-    per delivery, or the one daily or weekly digest that takes everything since the last mail."""
-    for user_id in members:
-        subscription = await matching.subscription(user_id)
-        if subscription.rhythm == "off" or subscription.unsubscribed_at is not None:
-            continue
-        key = (
-            f"{JOB_EMAIL}:{user_id}:{delivery.id}"
-            if subscription.rhythm == "immediate"
-            else f"{JOB_EMAIL}:{user_id}:{subscription.rhythm}"
-        )
-        await enqueue(
-            db,
-            JOB_EMAIL,
-            {"user_id": str(user_id)},
-            run_at=next_digest_at(subscription.rhythm),
-            dedupe_key=key,
-        )
-
-
 async def deliveries_to_mail(
-    db: AsyncSession, matching: MatchingService, user_id: UUID
+    db: AsyncSession, push: PushService, user_id: UUID
 ) -> list[tuple[PolicyDelivery, PolicyCard]]:
     """Policies the member's organizations were told about since the member's last mail (first mail: this
     week)."""
-    subscription = await matching.subscription(user_id)
+    subscription = await push.preferences.subscription(user_id)
     since = subscription.last_emailed_at or (datetime.now(UTC) - timedelta(days=7))
-    user = await matching._user(user_id)
-    orgs = [org.id for org, _role in await matching.organizations.organizations_of(user)]
+    user = await push.member(user_id)
+    orgs = [org.id for org, _role in await push.matching.organizations.organizations_of(user)]
     return await PolicyService(db).deliveries_since(orgs, since)
 
 

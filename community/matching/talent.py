@@ -17,35 +17,27 @@ from uuid import UUID
 
 import numpy as np
 import numpy.typing as npt
-from litestar import Controller, Request, get
-from litestar.di import NamedDependency, Provide
-from litestar.exceptions import PermissionDeniedException
-from litestar.params import FromPath
-from litestar.response import Template
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from community.accounts.guards import requires_login
 from community.accounts.models import User
 from community.accounts.services import OrganizationService
 from community.errors import NotFound
 from community.i18n import _
-from community.jobs import Handler, JobContext
 from community.matching.embedder import EmbedderUnavailableError
 from community.matching.models import OWNER_POSITION, OWNER_TALENT
 from community.matching.ranker import Doc, FloatArray, Index, lexical_tokens
 from community.matching.services import MatchingService
-from community.talent.labels import format_pay, format_place, label
 from community.talent.models import Position, PositionStatus, TalentProfile
 from community.talent.services.applications import ApplicationService
-from community.talent.services.common import JOB_EMBED, skills_in_common, today
+from community.talent.services.common import skills_in_common, today
 from community.talent.services.positions import PositionService
 from community.talent.services.profiles import ProfileService
-from community.web import is_htmx, render
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
     from community.config import Settings
     from community.matching.embedder import Embedder
@@ -162,7 +154,7 @@ class TalentMatcher:
         else:
             return 0
         try:
-            return await self.matching.store_embeddings(owner_type, [doc])
+            return await self.matching.embeddings.store(owner_type, [doc])
         except EmbedderUnavailableError:
             return 0
 
@@ -178,7 +170,7 @@ class TalentMatcher:
         key = (
             str(row[0]),
             str(row[1]),
-            await self.matching._embedding_version(owner_type),
+            await self.matching.embeddings.version(owner_type),
             self.degraded,
             today().isoformat(),  # deadlines pass at midnight
         )
@@ -197,8 +189,10 @@ class TalentMatcher:
         ids = [d.id for d in docs]
         vectors: dict[str, FloatArray] = {}
         for start in range(0, len(ids), VECTOR_CHUNK):  # a statement takes at most 32,767 parameters
-            vectors.update(await self.matching.vectors(owner_type, ids[start : start + VECTOR_CHUNK]))
-        pool = Pool.build(key, Index(docs, self.matching._matrix(docs, vectors)), facts)
+            vectors.update(
+                await self.matching.embeddings.vectors(owner_type, ids[start : start + VECTOR_CHUNK])
+            )
+        pool = Pool.build(key, Index(docs, self.matching.embeddings.matrix(docs, vectors)), facts)
         _pools[cache_key] = pool
         return pool
 
@@ -218,7 +212,7 @@ class TalentMatcher:
         if not len(index):
             return []
         try:
-            query_vector: FloatArray | None = await self.matching.query_vector(query_type, query)
+            query_vector: FloatArray | None = await self.matching.embeddings.query_vector(query_type, query)
         except EmbedderUnavailableError:
             query_vector = None
         # Degraded means no model. A candidate whose vector is not computed yet (its job still waits) only
@@ -336,66 +330,3 @@ class TalentMatcher:
         )
         found = {str(profile.id): (profile, name) for profile, name in rows}
         return [TalentMatch(found[i], score, reasons) for i, score, reasons in ranked if i in found]
-
-
-# --- pages ------------------------------------------------------------------------------------------------
-
-
-async def provide_matcher(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
-) -> TalentMatcher:
-    return TalentMatcher(db_session, request.app.state.settings, request.app.state.get("embedder"))
-
-
-class TalentMatchingController(Controller):
-    path = "/talent"
-    dependencies = {"matcher": Provide(provide_matcher)}
-
-    @get("/for-you", name="talent-for-you", guards=[requires_login])
-    async def for_you(
-        self, request: Request[User, Any, Any], matcher: NamedDependency[TalentMatcher]
-    ) -> Template:
-        profile = await matcher.profiles.of_user(request.user.id)
-        return render(
-            request,
-            "talent/for_you.html",
-            profile=profile,
-            matches=await matcher.positions_for(request.user) if profile else [],
-            degraded=matcher.degraded,
-            label=label,
-            format_pay=format_pay,
-            format_place=format_place,
-        )
-
-    @get("/positions/{position_id:uuid}/candidates", name="talent-candidates", guards=[requires_login])
-    async def candidates(
-        self,
-        request: Request[User, Any, Any],
-        position_id: FromPath[UUID],
-        matcher: NamedDependency[TalentMatcher],
-    ) -> Template:
-        """Recommended candidates, for the members of the position's organization only."""
-        position, access = await matcher.positions.get_for(request.user, position_id)
-        if not access.is_member:
-            raise PermissionDeniedException
-        context: dict[str, Any] = {
-            "position": position,
-            "matches": await matcher.candidates_for(position)
-            if position.status is PositionStatus.OPEN
-            else [],
-            "degraded": matcher.degraded,
-            "format_place": format_place,
-        }
-        template = "talent/_candidates.html" if is_htmx(request) else "talent/candidates.html"
-        return render(request, template, **context)
-
-
-# --- jobs -------------------------------------------------------------------------------------------------
-
-
-async def talent_embed_job(ctx: JobContext, payload: dict[str, Any]) -> None:
-    matcher = TalentMatcher(ctx.db, ctx.resources["settings"], ctx.resources.get("embedder"))
-    await matcher.embed(str(payload["owner_type"]), UUID(str(payload["owner_id"])))
-
-
-TALENT_JOBS: dict[str, Handler] = {JOB_EMBED: talent_embed_job}

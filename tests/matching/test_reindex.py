@@ -43,7 +43,7 @@ async def test_vectors_are_read_for_any_number_of_profiles(services: Any, settin
     from uuid import uuid4
 
     from community.matching.embedder import get_embedder
-    from community.matching.services import MatchingService
+    from community.matching.services import EmbeddingService
 
     await load_world(services, settings)
     embedder = get_embedder(None)
@@ -51,7 +51,7 @@ async def test_vectors_are_read_for_any_number_of_profiles(services: Any, settin
     stored = [str(i) for i in await services.scalars(select_profile_ids())]
     assert stored
     wanted = stored + [str(uuid4()) for _ in range(40_000)]
-    found = await MatchingService(services, settings, embedder).vectors("profile", wanted)
+    found = await EmbeddingService(services, embedder).vectors("profile", wanted)
     assert set(found) == set(stored)
     assert all(vector.shape == (384,) for vector in found.values())
 

@@ -1,0 +1,257 @@
+"""Recommendations both ways over the in-memory indexes (rebuilt when what they hold changed), verdicts on
+scenarios, and keeping every vector current."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import numpy as np
+from sqlalchemy import func, select
+
+from community.accounts.models import OrgType, User
+from community.accounts.services import OrganizationService
+from community.errors import FormError, NotFound
+from community.i18n import _
+from community.matching.documents import OPEN_STATUSES, profile_doc, scenario_doc
+from community.matching.embedder import Embedder, EmbedderUnavailableError
+from community.matching.models import OWNER_PROFILE, OWNER_SCENARIO, VERDICTS
+from community.matching.ranker import Doc, FloatArray, Index, Scored
+from community.matching.services.common import ALL_ROWS, weights_of
+from community.matching.services.embeddings import EmbeddingService
+from community.matching.services.preferences import PreferenceService
+from community.matching.views import ProfileCard, Recommendation, profile_card, scenario_card
+from community.notifications.services import NotificationService
+from community.scenarios.models import CapabilityItem, CapabilityProfile, ProfileStatus, Scenario
+from community.scenarios.services.capabilities import CapabilityFilters, CapabilityService
+from community.scenarios.services.scenarios import ScenarioFilters, ScenarioService
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from community.config import Settings
+
+
+@dataclass
+class CachedIndex:
+    key: tuple[Any, ...]
+    index: Index
+    cards: dict[str, Any] = field(default_factory=dict)
+
+
+# Per process, keyed by kind and model; an entry is used only while its freshness key still holds.
+_cache: dict[tuple[str, str], CachedIndex] = {}
+
+
+class MatchingService:
+    def __init__(self, db: AsyncSession, settings: Settings, embedder: Embedder | None) -> None:
+        self.db = db
+        self.settings = settings
+        self.weights = weights_of(settings)
+        self.embeddings = EmbeddingService(db, embedder)
+        self.preferences = PreferenceService(db, settings)
+        self.scenarios = ScenarioService(db)
+        self.capabilities = CapabilityService(db)
+        self.organizations = OrganizationService(db)
+        self.notifications = NotificationService(db)
+
+    @property
+    def model(self) -> str:
+        return self.embeddings.model
+
+    @property
+    def degraded(self) -> bool:
+        return self.embeddings.degraded
+
+    # --- indexes --------------------------------------------------------------------------------------------
+
+    async def profile_index(self) -> CachedIndex:
+        """Every verified profile. Rebuilt when a profile, its items or their vectors changed."""
+        # A cheap freshness check; the profiles themselves are read through the scenario zone's service.
+        verified = CapabilityProfile.status == ProfileStatus.VERIFIED
+        version = (
+            await self.db.execute(
+                select(
+                    select(func.count()).select_from(CapabilityProfile).where(verified).scalar_subquery(),
+                    select(func.max(CapabilityProfile.updated_at)).where(verified).scalar_subquery(),
+                    select(func.count()).select_from(CapabilityItem).scalar_subquery(),
+                    select(func.max(CapabilityItem.updated_at)).scalar_subquery(),
+                )
+            )
+        ).one()
+        key = (tuple(map(str, version)), await self.embeddings.version(OWNER_PROFILE), self.degraded)
+        cache_key = (OWNER_PROFILE, self.model)
+        cached = _cache.get(cache_key)
+        if cached is not None and cached.key == key:
+            return cached
+        page = await self.capabilities.list_verified(CapabilityFilters(), per_page=ALL_ROWS)
+        docs = [profile_doc(p) for p in page.items]
+        vectors = await self.embeddings.vectors(OWNER_PROFILE, [d.id for d in docs])
+        index = Index(docs, self.embeddings.matrix(docs, vectors))
+        cached = CachedIndex(key, index, {str(p.id): profile_card(p) for p in page.items})
+        _cache[cache_key] = cached
+        return cached
+
+    async def scenario_index(self) -> CachedIndex:
+        """Every scenario open for interest (published or docking)."""
+        version = (
+            await self.db.execute(
+                select(func.count(), func.max(Scenario.updated_at)).where(Scenario.status.in_(OPEN_STATUSES))
+            )
+        ).one()
+        key = (tuple(map(str, version)), await self.embeddings.version(OWNER_SCENARIO), self.degraded)
+        cache_key = (OWNER_SCENARIO, self.model)
+        cached = _cache.get(cache_key)
+        if cached is not None and cached.key == key:
+            return cached
+        page = await self.scenarios.list_public(ScenarioFilters(), per_page=ALL_ROWS)
+        items = [s for s in page.items if s.status in OPEN_STATUSES]
+        docs = [scenario_doc(s) for s in items]
+        vectors = await self.embeddings.vectors(OWNER_SCENARIO, [d.id for d in docs])
+        index = Index(docs, self.embeddings.matrix(docs, vectors))
+        cached = CachedIndex(key, index, {str(s.id): scenario_card(s) for s in items})
+        _cache[cache_key] = cached
+        return cached
+
+    # --- verdicts -------------------------------------------------------------------------------------------
+
+    async def give_feedback(
+        self, actor: User, organization_id: UUID, scenario_id: UUID, verdict: str
+    ) -> None:
+        if verdict not in VERDICTS:
+            raise FormError({"verdict": _("Choose interested or not interested.")})
+        org = await self.organizations.by_id(organization_id)
+        if org.org_type is not OrgType.OPC or await self.organizations.role_of(actor, org) is None:
+            raise NotFound
+        scenario, _access = await self.scenarios.get_for(actor, scenario_id)
+        await self.preferences.save_feedback(org.id, scenario.id, actor.id, verdict)
+
+    def penalty_from(self, index: Index, rejected: Sequence[tuple[Doc, FloatArray | None]]) -> FloatArray:
+        """Per row of a scenario index: how like a rejected scenario it is (cosine, or shared domains)."""
+        penalty = np.zeros(len(index), dtype=np.float32)
+        for doc, vector in rejected:
+            sims = index.cosine(vector) if vector is not None else None
+            if sims is None:
+                sims = index.domain_jaccard(doc.domains)
+            penalty = np.maximum(penalty, np.clip(sims, 0, 1).astype(np.float32))
+        return penalty
+
+    async def rejected_docs(self, scenario_ids: Sequence[str]) -> list[tuple[Doc, FloatArray | None]]:
+        docs = []
+        vectors = await self.embeddings.vectors(OWNER_SCENARIO, scenario_ids)
+        for sid in scenario_ids:
+            try:
+                scenario = await self.scenarios.get(UUID(sid))
+            except NotFound:
+                continue
+            docs.append((scenario_doc(scenario), vectors.get(sid)))
+        return docs
+
+    # --- recommendations ------------------------------------------------------------------------------------
+
+    async def opc_query(self, organization_id: UUID) -> Doc | None:
+        """What an OPC can do, as a query: its profile (any status: it is the OPC's own page)."""
+        profile = await self.capabilities.get_by_org(organization_id)
+        if profile is not None and (profile.summary or profile.items):
+            return profile_doc(profile)
+        org = await self.organizations.by_id(organization_id)
+        if org.summary:
+            return Doc(id=str(org.id), title="", text=org.summary, district=org.district or "")
+        return None
+
+    async def for_opc(self, organization_id: UUID, limit: int = 20) -> list[Recommendation]:
+        """为你推荐: open scenarios for one OPC, with its exclusions, without those it turned down, and lower
+        when like one it turned down."""
+        query = await self.opc_query(organization_id)
+        if query is None:
+            return []
+        cached = await self.scenario_index()
+        index = cached.index
+        if not len(index):
+            return []
+        preference = await self.preferences.preference(organization_id)
+        feedback = await self.preferences.feedback_of(organization_id)
+        allowed = np.ones(len(index), dtype=bool)
+        excluded = set(preference.excluded_domains)
+        for i, doc in enumerate(index.docs):
+            if feedback.get(doc.id) == "not_interested" or excluded & set(doc.domains):
+                allowed[i] = False
+        rejected_ids = [sid for sid, verdict in feedback.items() if verdict == "not_interested"]
+        penalty = self.penalty_from(index, await self.rejected_docs(rejected_ids))
+        is_profile = query.id != str(organization_id)
+        vector = await self.embeddings.query_vector(OWNER_PROFILE, query) if is_profile else None
+        results = index.rank(
+            query, vector, weights=self.weights, limit=limit, allowed=allowed, penalty=penalty
+        )
+        return [Recommendation(cached.cards[r.doc.id], r.score, r.explanation) for r in results]
+
+    async def rank_opcs(self, scenario: Scenario, limit: int = 10) -> list[tuple[Scored, ProfileCard]]:
+        """The OPCs that suit a scenario best (verified profiles only), each with its explanation."""
+        cached = await self.profile_index()
+        if not len(cached.index):
+            return []
+        query = scenario_doc(scenario)
+        vector = await self.embeddings.query_vector(OWNER_SCENARIO, query)
+        results = cached.index.rank(query, vector, weights=self.weights, limit=limit)
+        return [(r, cached.cards[r.doc.id]) for r in results]
+
+    async def recommended_opcs(self, scenario: Scenario, limit: int = 10) -> list[Recommendation]:
+        return [
+            Recommendation(card, r.score, r.explanation) for r, card in await self.rank_opcs(scenario, limit)
+        ]
+
+    async def similar_scenarios(self, scenario: Scenario, limit: int = 5) -> list[Recommendation]:
+        cached = await self.scenario_index()
+        query = scenario_doc(scenario)
+        vector = await self.embeddings.query_vector(OWNER_SCENARIO, query)
+        return self._similar(cached, query, vector, replace(self.weights, district=0), limit)
+
+    async def similar_profiles(self, profile: CapabilityProfile, limit: int = 5) -> list[Recommendation]:
+        cached = await self.profile_index()
+        query = profile_doc(profile)
+        vector = await self.embeddings.query_vector(OWNER_PROFILE, query)
+        return self._similar(cached, query, vector, self.weights, limit)
+
+    @staticmethod
+    def _similar(
+        cached: CachedIndex, query: Doc, vector: FloatArray | None, weights: Any, limit: int
+    ) -> list[Recommendation]:
+        """The nearest others of an index, the query itself left out."""
+        index = cached.index
+        if not len(index):
+            return []
+        allowed = np.array([doc.id != query.id for doc in index.docs], dtype=bool)
+        results = index.rank(query, vector, weights=weights, limit=limit, allowed=allowed)
+        return [Recommendation(cached.cards[r.doc.id], r.score, r.explanation) for r in results]
+
+    # --- every vector current -------------------------------------------------------------------------------
+
+    async def reindex(self, batch: int = 256) -> dict[str, int]:
+        """Compute the vectors of every scenario open for interest and every profile whose text or model
+        changed."""
+        if not await self.embeddings.ready():
+            embedder = self.embeddings.embedder
+            raise EmbedderUnavailableError(embedder.error if embedder else "no embedder")
+        page = await self.scenarios.list_public(ScenarioFilters(), per_page=ALL_ROWS)
+        profiles = await self.capabilities.list_verified(CapabilityFilters(), per_page=ALL_ROWS)
+        counts = {OWNER_SCENARIO: 0, OWNER_PROFILE: 0}
+        for owner_type, docs in (
+            (OWNER_SCENARIO, [scenario_doc(s) for s in page.items]),
+            (OWNER_PROFILE, [profile_doc(p) for p in profiles.items]),
+        ):
+            for start in range(0, len(docs), batch):
+                counts[owner_type] += await self.embeddings.store(owner_type, docs[start : start + batch])
+        return counts
+
+    async def embed_owner(self, owner_type: str, owner_id: UUID) -> int:
+        try:
+            if owner_type == OWNER_SCENARIO:
+                doc = scenario_doc(await self.scenarios.get(owner_id))
+            else:
+                doc = profile_doc(await self.capabilities.get(owner_id))
+        except NotFound:
+            return 0
+        return await self.embeddings.store_quietly(owner_type, [doc])
