@@ -88,11 +88,12 @@ def test_a_built_wheel_installs_migrates_and_serves(tmp_path: Path, database_url
     env = {
         **os.environ,
         "DATABASE_URL": wheel_url,
-        "SECRET_KEY": "wheel-secret-" + "w" * 32,
         "JOB_WORKER": "false",
         "SEARCH_WORKER": "false",
         "PYTHONPATH": "",
     }
+    env.pop("SECRET_KEY", None)  # so that it keeps its own key, in its var/
+    env.pop("COMMUNITY_VAR_DIR", None)
     try:
         upgrade = subprocess.run(
             [*community, "database", "upgrade", "--no-prompt"],
@@ -129,7 +130,9 @@ def test_a_built_wheel_installs_migrates_and_serves(tmp_path: Path, database_url
         finally:
             server.terminate()
             server.wait(timeout=20)
-        assert (work / "var").is_dir()  # its var/ is where it runs, not inside site-packages
+        # Its var/ is where it runs, not inside site-packages.
+        assert (work / "var" / "secret_key").is_file()
+        assert not (site / "var").exists()
     finally:
         run_sync(drop_database(wheel_url))
 
