@@ -12,7 +12,7 @@ def zone() -> Zone:
     from community.events.controllers.api import EventApiController
     from community.events.controllers.pages import EventController
     from community.events.jobs import JOBS
-    from community.events.services.events import EVENT_DOC_TYPE, event_documents
+    from community.events.search import EVENT_DOC_TYPE, event_documents
     from community.i18n import N_
     from community.zones import SearchType, Zone
 

@@ -17,10 +17,11 @@ from sqlalchemy import select
 
 from community.accounts.models import Organization, User
 from community.errors import FormError
+from community.events.inputs import EventInput
 from community.events.models import Event
-from community.events.services.common import SITE_TZ, now
-from community.events.services.events import EventInput, EventService
+from community.events.services.events import EventService
 from community.events.services.registrations import RegistrationService
+from community.kernel.clock import SITE_TZ, now
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

@@ -8,13 +8,11 @@ from typing import Any
 from uuid import UUID
 
 from babel.dates import format_datetime
-from sqlalchemy import select
 
 from community import i18n
 from community.accounts.models import User
 from community.config import Settings
-from community.events.models import Event, EventStatus, Registration, RegistrationStatus
-from community.events.services.common import SITE_TZ
+from community.events.models import Event
 from community.events.services.registrations import (
     JOB_CANCELLED,
     JOB_PROMOTED,
@@ -22,6 +20,7 @@ from community.events.services.registrations import (
     RegistrationService,
 )
 from community.jobs import Handler, JobContext
+from community.kernel.clock import SITE_TZ
 from community.notifications.email import Mailer
 
 
@@ -54,41 +53,33 @@ async def _mail(ctx: JobContext, user: User, event: Event, subject: str, templat
         i18n.set_locale(previous)
 
 
+def _registrations(ctx: JobContext) -> RegistrationService:
+    settings: Settings = ctx.resources["settings"]
+    return RegistrationService(ctx.db, reminder_hours=settings.events_reminder_hours)
+
+
 async def reminder_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Sent once: the registration is marked reminded in this job's transaction, which rolls back (and the
     job retries) if the mail cannot be handed over."""
-    settings: Settings = ctx.resources["settings"]
-    service = RegistrationService(ctx.db, reminder_hours=settings.events_reminder_hours)
-    claimed = await service.claim_reminder(UUID(str(payload["registration_id"])))
-    if claimed is None:
-        return
-    _registration, event, user = claimed
-    await _mail(ctx, user, event, i18n.N_("Reminder: %(title)s"), "events/email/reminder.txt")
+    claimed = await _registrations(ctx).claim_reminder(UUID(str(payload["registration_id"])))
+    if claimed is not None:
+        event, user = claimed
+        await _mail(ctx, user, event, i18n.N_("Reminder: %(title)s"), "events/email/reminder.txt")
 
 
 async def promoted_job(ctx: JobContext, payload: dict[str, Any]) -> None:
-    row = (
-        await ctx.db.execute(
-            select(Registration, Event, User)
-            .join(Event, Event.id == Registration.event_id)
-            .join(User, User.id == Registration.user_id)
-            .where(Registration.id == UUID(str(payload["registration_id"])))
-        )
-    ).first()
-    if row is None:
-        return
-    registration, event, user = row
-    if registration.status is not RegistrationStatus.REGISTERED or event.status is not EventStatus.PUBLISHED:
-        return  # cancelled again meanwhile: nothing to announce
-    await _mail(ctx, user, event, i18n.N_("You have a place: %(title)s"), "events/email/promoted.txt")
+    notice = await _registrations(ctx).promotion_notice(UUID(str(payload["registration_id"])))
+    if notice is not None:
+        event, user = notice
+        await _mail(ctx, user, event, i18n.N_("You have a place: %(title)s"), "events/email/promoted.txt")
 
 
 async def cancelled_job(ctx: JobContext, payload: dict[str, Any]) -> None:
-    event = await ctx.db.get(Event, UUID(str(payload["event_id"])))
-    if event is None or event.status is not EventStatus.CANCELLED:
+    notice = await _registrations(ctx).cancellation_notice(UUID(str(payload["event_id"])))
+    if notice is None:
         return
-    people = await RegistrationService(ctx.db).people(event.id)
-    for user in (await ctx.db.scalars(select(User).where(User.id.in_(people)))).all():
+    event, people = notice
+    for user in people:
         await _mail(
             ctx,
             user,

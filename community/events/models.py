@@ -17,7 +17,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -29,10 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from community.db import Base
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], validate_strings=True)
+from community.kernel.models import enum_column
 
 
 class EventKind(enum.StrEnum):
@@ -78,7 +74,7 @@ class Event(Base):
     created_by_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), default=None
     )
-    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, "event_kind"))
+    kind: Mapped[EventKind] = mapped_column(enum_column(EventKind, "event_kind"))
     title: Mapped[str] = mapped_column(String(120))
     summary: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -91,11 +87,15 @@ class Event(Base):
     # Shown only to people registered and to the organizer.
     online_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
     capacity: Mapped[int] = mapped_column(Integer)
-    audience: Mapped[Audience] = mapped_column(_enum(Audience, "event_audience"), default=Audience.EVERYONE)
+    audience: Mapped[Audience] = mapped_column(
+        enum_column(Audience, "event_audience"), default=Audience.EVERYONE
+    )
     audience_org_types: Mapped[list[str]] = mapped_column(
         ARRAY(String(20)), default=list, server_default="{}"
     )
-    status: Mapped[EventStatus] = mapped_column(_enum(EventStatus, "event_status"), default=EventStatus.DRAFT)
+    status: Mapped[EventStatus] = mapped_column(
+        enum_column(EventStatus, "event_status"), default=EventStatus.DRAFT
+    )
     published_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -113,7 +113,7 @@ class Registration(Base):
 
     event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
     user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
-    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus, "registration_status"))
+    status: Mapped[RegistrationStatus] = mapped_column(enum_column(RegistrationStatus, "registration_status"))
     # Place in the event's queue: registering again after cancelling takes a new (last) number.
     queue_no: Mapped[int] = mapped_column(BigInteger)
     registered_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from community.events.services.common import SITE_TZ, now
+from community.kernel.clock import SITE_TZ, now
 from tests.e2e.conftest import create_organization, register
 
 pytestmark = pytest.mark.e2e

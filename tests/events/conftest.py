@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from community.accounts.models import MemberRole, Membership, Organization, OrgType, User
 from community.accounts.services import AccountService, hash_password
 from community.config import Settings
+from community.events.inputs import EventInput
 from community.events.models import Event
-from community.events.services.common import SITE_TZ, now
-from community.events.services.events import EventInput, EventService
+from community.events.services.events import EventService
+from community.kernel.clock import SITE_TZ, now
 
 PASSWORD = "correct horse 42"
 _HASH = hash_password(PASSWORD)

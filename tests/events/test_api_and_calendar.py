@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import icalendar
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from community.events.inputs import EventInput
 from community.events.models import Event
-from community.events.services.events import EventInput, EventService
+from community.events.services.events import EventService
 from tests.events.conftest import World, add_org, add_user, event_form, local, make_event
 
 

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from community.accounts.models import User
 from community.errors import FormError
 from community.events.models import Event, Registration, RegistrationStatus
-from community.events.services.registrations import AlreadyRegistered, RegistrationService, RegistrationState
+from community.events.services.registrations import AlreadyRegistered, RegistrationService
+from community.events.views import RegistrationState
 from community.notifications.models import Notification
 from tests.conftest import run_concurrently
 from tests.events.conftest import World, make_event, members

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from community.config import Settings
 from community.demo import load_demo
 from community.events.models import Event, EventStatus, Registration, RegistrationStatus
-from community.events.services.common import now
+from community.kernel.clock import now
 
 
 async def test_the_demo_holds_believable_events_and_a_second_load_adds_nothing(

@@ -20,9 +20,13 @@ from litestar.params import FromPath, QueryParameter
 from community.accounts.guards import requires_login
 from community.accounts.models import User
 from community.events.controllers.deps import DEPENDENCIES
-from community.events.models import Event, RegistrationStatus
-from community.events.services.events import EventFilters, EventService, event_url
-from community.events.services.registrations import AlreadyRegistered, RegistrationService, RegistrationState
+from community.events.inputs import EventFilters
+from community.events.models import Event
+from community.events.search import event_url
+from community.events.services.events import EventService
+from community.events.services.registrations import AlreadyRegistered, RegistrationService
+from community.events.views import RegistrationState
+from community.web import errors_text
 
 
 class EventOut(msgspec.Struct):
@@ -146,18 +150,15 @@ class EventApiController(Controller):
         request: Request[Any, Any, Any],
         event_id: FromPath[UUID],
         events: NamedDependency[EventService],
-        registrations: NamedDependency[RegistrationService],
     ) -> EventDetailOut:
-        viewer: User | None = request.scope.get("user")
-        event, org, access = await events.get_for(viewer, event_id)
-        state = await registrations.state_of(viewer.id, event.id) if viewer else None
-        holds = state is not None and state.status is RegistrationStatus.REGISTERED
-        base = _event_out(event, org.name, await events.waiting_count(event.id))
+        view = await events.view(request.scope.get("user"), event_id)
+        event = view.event
+        base = _event_out(event, view.organization.name, view.waiting)
         return EventDetailOut(
             **{f: getattr(base, f) for f in base.__struct_fields__},
             description=event.description,
-            online_url=event.online_url if event.online and (holds or access.can_manage) else None,
-            my_registration=_registration_out(state) if state else None,
+            online_url=event.online_url if event.online and view.show_link else None,
+            my_registration=_registration_out(view.state) if view.state else None,
         )
 
     @post(
@@ -175,8 +176,8 @@ class EventApiController(Controller):
     ) -> RegistrationOut:
         try:
             state = await registrations.register(request.user, event_id)
-        except AlreadyRegistered as exc:
-            raise HTTPException(status_code=409, detail=" ".join(exc.errors.values())) from exc
+        except AlreadyRegistered as exc:  # a conflict, not a refusal: the site's handler would answer 400
+            raise HTTPException(status_code=409, detail=errors_text(exc)) from exc
         return _registration_out(state)
 
     @delete(

@@ -13,9 +13,12 @@ from urllib.parse import urlsplit
 import icalendar
 
 from community.events.models import Event, EventStatus
-from community.events.services.common import SITE_TZ, now
+from community.kernel.clock import SITE_TZ, now
 
 PRODID = "-//Wuhan OPC Community//Events//ZH"
+# The purpose of a member's signed calendar-feed address (community.kernel.tokens): a calendar app fetches it
+# without logging in. Addresses already given out keep working: the kernel makes the same tokens.
+FEED_PURPOSE = "events-feed"
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,7 @@ registered people and the queue numbers are changed only under that lock, in the
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -20,9 +18,12 @@ from community.accounts.models import Membership, Organization, User
 from community.accounts.services import OrganizationService
 from community.errors import FormError, NotFound
 from community.events.models import Audience, Event, EventStatus, Registration, RegistrationStatus
-from community.events.services.common import now
+from community.events.search import event_url
+from community.events.views import Attendee, MyRegistration, RegistrationState
 from community.i18n import _
 from community.jobs import enqueue
+from community.kernel.clock import now
+from community.kernel.exports import to_csv
 from community.notifications.services import NotificationService
 from community.vocabulary import org_type_label
 from community.vouchers.services.students import StudentService
@@ -35,42 +36,20 @@ if TYPE_CHECKING:
 JOB_REMINDER = "events.reminder"
 JOB_PROMOTED = "events.promoted"
 JOB_CANCELLED = "events.cancelled"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class AlreadyRegistered(FormError):
     """The member already holds a place or a place on the waiting list."""
 
 
-def _event_url(event_id: UUID) -> str:
-    return f"/events/{event_id}"
-
-
-@dataclass(frozen=True)
-class RegistrationState:
-    registration: Registration
-    # 1 for the first person waiting; None when registered or cancelled.
-    position: int | None
-
-    @property
-    def status(self) -> RegistrationStatus:
-        return self.registration.status
-
-
-@dataclass(frozen=True)
-class Attendee:
-    registration: Registration
-    name: str
-    email: str
-    organizations: str
-    position: int | None
-
-
-@dataclass(frozen=True)
-class MyRegistration:
-    registration: Registration
-    event: Event
-    position: int | None
+async def get_event(db: AsyncSession, event_id: UUID, *, lock: bool = False) -> Event:
+    """The event row as the database holds it now; ``lock`` holds the row (SELECT … FOR UPDATE) until the
+    transaction ends, as every change of its registrations does first."""
+    query = select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
+    event = await db.scalar(query.with_for_update() if lock else query)
+    if event is None:
+        raise NotFound
+    return event
 
 
 class RegistrationService:
@@ -79,12 +58,13 @@ class RegistrationService:
         self.reminder_hours = reminder_hours
         self.organizations = OrganizationService(db)
 
-    async def _event(self, event_id: UUID, *, lock: bool) -> Event:
-        query = select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
-        event = await self.db.scalar(query.with_for_update() if lock else query)
-        if event is None:
-            raise NotFound
-        return event
+    async def _registration_of(
+        self, user_id: UUID, event_id: UUID, *, lock: bool = False
+    ) -> Registration | None:
+        query = select(Registration).where(Registration.event_id == event_id, Registration.user_id == user_id)
+        if lock:
+            query = query.with_for_update()
+        return await self.db.scalar(query.execution_options(populate_existing=True))
 
     async def refusal(self, user: User, event: Event, at: datetime | None = None) -> str | None:
         """Why ``user`` may not register for ``event`` now, in words; None when they may."""
@@ -126,28 +106,19 @@ class RegistrationService:
         return int(ahead or 0) + 1
 
     async def state_of(self, user_id: UUID, event_id: UUID) -> RegistrationState | None:
-        registration = await self.db.scalar(
-            select(Registration)
-            .where(Registration.event_id == event_id, Registration.user_id == user_id)
-            .execution_options(populate_existing=True)
-        )
+        registration = await self._registration_of(user_id, event_id)
         if registration is None:
             return None
         return RegistrationState(registration, await self.position(registration))
 
     async def register(self, user: User, event_id: UUID) -> RegistrationState:
         """A place if one is free, else the end of the waiting list; refused with the reason otherwise."""
-        event = await self._event(event_id, lock=True)
+        event = await get_event(self.db, event_id, lock=True)
         if event.status is EventStatus.DRAFT:
             raise NotFound
         if reason := await self.refusal(user, event):
             raise FormError({"registration": reason})
-        registration = await self.db.scalar(
-            select(Registration)
-            .where(Registration.event_id == event.id, Registration.user_id == user.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        registration = await self._registration_of(user.id, event.id, lock=True)
         if registration is not None and registration.status is not RegistrationStatus.CANCELLED:
             raise AlreadyRegistered(
                 {
@@ -178,13 +149,8 @@ class RegistrationService:
 
     async def cancel(self, user: User, event_id: UUID) -> RegistrationState:
         """Give up a place (or a place in the queue); the first person waiting moves up and is told."""
-        event = await self._event(event_id, lock=True)
-        registration = await self.db.scalar(
-            select(Registration)
-            .where(Registration.event_id == event.id, Registration.user_id == user.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        event = await get_event(self.db, event_id, lock=True)
+        registration = await self._registration_of(user.id, event.id, lock=True)
         if registration is None or registration.status is RegistrationStatus.CANCELLED:
             if event.status is EventStatus.DRAFT:
                 raise NotFound
@@ -223,7 +189,7 @@ class RegistrationService:
                 first.user_id,
                 "event_promoted",
                 _("A place freed up: you are now registered for “%(title)s”", title=event.title),
-                _event_url(event.id),
+                event_url(event.id),
             )
             await enqueue(self.db, JOB_PROMOTED, {"registration_id": str(first.id)})
             await self._schedule_reminder(event, first)
@@ -254,9 +220,7 @@ class RegistrationService:
         for registration in rows.all():
             await self._schedule_reminder(event, registration)
 
-    async def claim_reminder(self, registration_id: UUID) -> tuple[Registration, Event, User] | None:
-        """Mark a reminder as sent, once, when it is still due: the person holds a place in a published
-        event that has not started. None when there is nothing to send."""
+    async def _registration_row(self, registration_id: UUID) -> tuple[Registration, Event, User] | None:
         row = (
             await self.db.execute(
                 select(Registration, Event, User)
@@ -265,6 +229,12 @@ class RegistrationService:
                 .where(Registration.id == registration_id)
             )
         ).first()
+        return None if row is None else (row[0], row[1], row[2])
+
+    async def claim_reminder(self, registration_id: UUID) -> tuple[Event, User] | None:
+        """Mark a reminder as sent, once, when it is still due: the person holds a place in a published
+        event that has not started. None when there is nothing to send."""
+        row = await self._registration_row(registration_id)
         if row is None:
             return None
         registration, event, user = row
@@ -282,7 +252,29 @@ class RegistrationService:
             .values(reminded_at=current)
             .returning(Registration.id)
         )
-        return (registration, event, user) if claimed else None
+        return (event, user) if claimed else None
+
+    async def promotion_notice(self, registration_id: UUID) -> tuple[Event, User] | None:
+        """Whom to tell they moved up from the waiting list, for which event; None when they have cancelled
+        again meanwhile (or the event has), so that there is nothing to announce."""
+        row = await self._registration_row(registration_id)
+        if row is None:
+            return None
+        registration, event, user = row
+        if (
+            registration.status is not RegistrationStatus.REGISTERED
+            or event.status is not EventStatus.PUBLISHED
+        ):
+            return None
+        return event, user
+
+    async def cancellation_notice(self, event_id: UUID) -> tuple[Event, list[User]] | None:
+        """A cancelled event and everyone who held a place or waited; None when it is not cancelled."""
+        event = await self.db.get(Event, event_id)
+        if event is None or event.status is not EventStatus.CANCELLED:
+            return None
+        people = await self.people(event.id)
+        return event, list((await self.db.scalars(select(User).where(User.id.in_(people)))).all())
 
     async def people(self, event_id: UUID) -> list[UUID]:
         """Everyone holding a place or waiting, in queue order."""
@@ -345,34 +337,25 @@ class RegistrationService:
         return result
 
 
-def _csv_safe(value: str) -> str:
-    """A cell a spreadsheet would take for a formula is kept as text."""
-    return "'" + value if value.startswith(FORMULA_START) else value
-
-
-def attendees_csv(attendees: Sequence[Attendee], status_label: dict[RegistrationStatus, str]) -> bytes:
-    """UTF-8 with a byte order mark, so that Excel opens Chinese names correctly."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            _("No."),
-            _("Full name"),
-            _("Email"),
-            _("Organizations"),
-            _("Registration status"),
-            _("Waiting position"),
-        ]
+def attendees_csv(attendees: Sequence[Attendee], status_label: Mapping[RegistrationStatus, str]) -> bytes:
+    """The organizer's list for a spreadsheet: places in the order taken, then the waiting list."""
+    header = (
+        _("No."),
+        _("Full name"),
+        _("Email"),
+        _("Organizations"),
+        _("Registration status"),
+        _("Waiting position"),
     )
-    for n, person in enumerate(attendees, 1):
-        writer.writerow(
-            [
-                str(n),
-                _csv_safe(person.name),
-                _csv_safe(person.email),
-                _csv_safe(person.organizations),
-                status_label[person.registration.status],
-                str(person.position or ""),
-            ]
+    rows = (
+        (
+            n,
+            person.name,
+            person.email,
+            person.organizations,
+            status_label[person.registration.status],
+            person.position,
         )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+        for n, person in enumerate(attendees, 1)
+    )
+    return to_csv(header, rows)
