@@ -13,7 +13,7 @@ def zone() -> Zone:
     from community.policies.controllers.admin import PolicyAdminController
     from community.policies.controllers.api import PolicyApiController
     from community.policies.controllers.pages import PolicyController
-    from community.policies.services.policies import POLICY_DOC_TYPE, policy_documents
+    from community.policies.documents import POLICY_DOC_TYPE, policy_documents
     from community.zones import SearchType, Zone
 
     return Zone(

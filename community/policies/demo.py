@@ -14,9 +14,10 @@ from sqlalchemy import select
 
 from community.accounts.models import MemberRole, Membership, Organization, User
 from community.errors import FormError
+from community.policies.inputs import FactsInput, PolicyInput
 from community.policies.models import Policy
-from community.policies.services.facts import FactsInput, FactsService
-from community.policies.services.policies import PolicyInput, PolicyService
+from community.policies.services.facts import FactsService
+from community.policies.services.policies import PolicyService
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

@@ -17,7 +17,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -30,10 +29,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from community.db import Base
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], validate_strings=True)
+from community.kernel.models import enum_column
 
 
 class PolicyStatus(enum.StrEnum):
@@ -72,7 +68,7 @@ class Policy(Base):
     # 免申即享: granted without an application when the data proves eligibility.
     auto_granted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     status: Mapped[PolicyStatus] = mapped_column(
-        _enum(PolicyStatus, "policy_status"), default=PolicyStatus.DRAFT
+        enum_column(PolicyStatus, "policy_status"), default=PolicyStatus.DRAFT
     )
     published_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     # Raised when a published policy's conditions or benefits change: each version is pushed once.
@@ -100,7 +96,7 @@ class OrganizationFacts(Base):
         ForeignKey("organization.id", ondelete="CASCADE"), unique=True
     )
     founded_on: Mapped[date | None] = mapped_column(Date, default=None)
-    stage: Mapped[Stage | None] = mapped_column(_enum(Stage, "policy_stage"), default=None)
+    stage: Mapped[Stage | None] = mapped_column(enum_column(Stage, "policy_stage"), default=None)
     team_size: Mapped[int | None] = mapped_column(Integer, default=None)
     activities: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list, server_default="{}")
     updated_by_id: Mapped[UUID | None] = mapped_column(

@@ -14,8 +14,9 @@ from sqlalchemy import select
 from community.accounts.models import User
 from community.config import Settings
 from community.demo import load_demo
+from community.policies.inputs import PolicyInput
 from community.policies.models import Policy
-from community.policies.services.policies import PolicyInput, PolicyService
+from community.policies.services.policies import PolicyService
 
 WEEKLY_CAP = 50  # the demo's twenty policies must not use up a week before the test publishes its own
 

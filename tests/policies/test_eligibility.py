@@ -6,14 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 from community.accounts.models import OrgType
+from community.policies.inputs import validate_conditions
 from community.policies.models import Stage
-from community.policies.services.eligibility import (
-    Conditions,
-    Facts,
-    evaluate,
-    requirements,
-    validate_conditions,
-)
+from community.policies.services.eligibility import Conditions, Facts, evaluate, requirements
 
 TODAY = date(2026, 11, 27)
 

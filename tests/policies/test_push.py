@@ -17,10 +17,11 @@ from community.accounts.models import MemberRole, Membership, Organization, OrgT
 from community.accounts.services import hash_password
 from community.matching.models import PushQuota
 from community.matching.policies import push_policy
-from community.matching.services import MatchingService, week_start
+from community.matching.services import PreferenceService, PushService, week_start
 from community.notifications.models import Notification
+from community.policies.inputs import FactsInput
 from community.policies.models import PolicyDelivery
-from community.policies.services.facts import FactsInput, FactsService
+from community.policies.services.facts import FactsService
 from community.policies.services.policies import PolicyService
 from tests.conftest import Mailbox
 from tests.policies.conftest import (
@@ -209,9 +210,9 @@ async def test_the_weekly_cap_shared_with_scenario_pushes_and_a_pause_hold(
     await load_world(services, settings, zones=())
     busy, _member = await _opc_with_member(services, "busy-opc", ("buy_compute",))
     paused, _other = await _opc_with_member(services, "paused-opc", ("buy_compute",))
-    await MatchingService(services, capped, None).save_preference(paused.id, [], paused=True)
+    await PreferenceService(services, capped).save_preference(paused.id, [], paused=True)
     # A scenario was pushed to the busy OPC this week: one of its two pushes is gone.
-    assert await MatchingService(services, capped, None).take_quota(busy.id, week_start())
+    assert await PushService(services, capped, None).take_quota(busy.id, week_start())
     first = await publish_policy(services, policy_input("cap-one", "第一项", {"activities": ["buy_compute"]}))
     second = await publish_policy(
         services, policy_input("cap-two", "第二项", {"activities": ["buy_compute"]})
@@ -247,7 +248,7 @@ async def test_a_daily_member_gets_the_policy_in_the_next_digest_once(
 
     await load_world(services, settings, zones=())
     org, member = await _opc_with_member(services, "daily-opc", ("buy_compute",))
-    await MatchingService(services, settings, None).set_rhythm(member.id, "daily")
+    await PreferenceService(services, settings).set_rhythm(member.id, "daily")
     first = await publish_policy(
         services, policy_input("daily-one", "每日摘要政策一", {"activities": ["buy_compute"]})
     )
@@ -293,4 +294,4 @@ async def deliveries_to_mail_of(services: Any, settings: Any, user_id: Any) -> l
     from community.matching.policies import deliveries_to_mail
 
     services.expire_all()
-    return await deliveries_to_mail(services, MatchingService(services, settings, None), user_id)
+    return await deliveries_to_mail(services, PushService(services, settings, None), user_id)

@@ -8,25 +8,27 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from community.accounts.guards import requires_admin
 from community.accounts.models import User
-from community.errors import FormError, NotFound
-from community.i18n import _
-from community.policies.controllers.deps import DEPENDENCIES, LIST_FIELDS, Form, form_of
+from community.i18n import N_, _
+from community.policies.controllers.deps import DEPENDENCIES
+from community.policies.inputs import BENEFITS_MAX, CONDITION_LISTS, PolicyInput, new_policy_form, policy_form
 from community.policies.labels import ACTIVITIES, BENEFIT_KINDS, choices, label, stage_choices
 from community.policies.models import Policy, PolicyStatus
-from community.policies.services.policies import BENEFITS_MAX, PolicyInput, PolicyService
-from community.policies.services.policies import form_of as policy_form
+from community.policies.services.policies import PolicyService
 from community.vocabulary import DISTRICTS, DOMAINS, org_type_choices
-from community.web import render
+from community.web import Form, act, form_of, form_or_redirect, render
+
+FORM_PAGE = "policies/admin/form.html"
+# Translated when shown, in the reader's language.
+PUBLISHED = N_("Published. The organizations that qualify are being told.")
 
 
-def _form_context() -> dict[str, Any]:
+def _form_context(**values: Any) -> dict[str, Any]:
     return {
         "kinds": choices(BENEFIT_KINDS),
         "activities": choices(ACTIVITIES),
@@ -35,7 +37,12 @@ def _form_context() -> dict[str, Any]:
         "domains": DOMAINS,
         "districts": DISTRICTS,
         "benefits_max": BENEFITS_MAX,
+        **values,
     }
+
+
+def _admin_url(policy: Policy | UUID) -> str:
+    return f"/admin/policies/{policy.id if isinstance(policy, Policy) else policy}"
 
 
 class PolicyAdminController(Controller):
@@ -54,44 +61,27 @@ class PolicyAdminController(Controller):
 
     @get("/new", name="admin-policy-new")
     async def new_form(self, request: Request[User, Any, Any]) -> Template:
-        form: dict[str, Any] = {
-            "org_types": ["opc"],
-            "domains": [],
-            "districts": [],
-            "stages": [],
-            "activities": [],
-        }
-        return render(request, "policies/admin/form.html", mode="new", form=form, **_form_context())
+        return render(request, FORM_PAGE, **_form_context(mode="new", form=new_policy_form()))
 
     @post("/new")
     async def create(
         self, request: Request[User, Any, Any], data: Form, policies: NamedDependency[PolicyService]
     ) -> Response[Any]:
-        try:
-            policy = await policies.create(request.user, PolicyInput.from_form(data))
-            if "publish" in data:
-                await policies.publish(request.user, policy.id)
-        except FormError as exc:
-            return render(
-                request,
-                "policies/admin/form.html",
-                400,
-                mode="new",
-                form=form_of(data, *LIST_FIELDS),
-                errors=exc.errors,
-                **_form_context(),
-            )
-        flash(
-            request,
-            _("Published. The organizations that qualify are being told.")
-            if "publish" in data
-            else _("Draft saved. Publish it when it is ready."),
-            "success",
-        )
-        return Redirect(f"/admin/policies/{policy.id}")
+        publish = "publish" in data
 
-    async def _get(self, policies: PolicyService, policy_id: UUID) -> Policy:
-        return await policies.get(policy_id)
+        async def save() -> Policy:
+            policy = await policies.create(request.user, PolicyInput.from_form(data))
+            return await policies.publish(request.user, policy.id) if publish else policy
+
+        return await form_or_redirect(
+            request,
+            save,
+            template=FORM_PAGE,
+            form=form_of(data, *CONDITION_LISTS),
+            done=_(PUBLISHED) if publish else _("Draft saved. Publish it when it is ready."),
+            redirect_to=_admin_url,
+            context=_form_context(mode="new"),
+        )
 
     @get("/{policy_id:uuid}", name="admin-policy")
     async def show(
@@ -100,15 +90,13 @@ class PolicyAdminController(Controller):
         policy_id: FromPath[UUID],
         policies: NamedDependency[PolicyService],
     ) -> Template:
-        policy = await self._get(policies, policy_id)
-        stats = await policies.stats(policy)
-        qualifying = await policies.qualifying_organizations(policy)
+        policy = await policies.get(policy_id)
         return render(
             request,
             "policies/admin/detail.html",
             policy=policy,
-            stats=stats,
-            qualifying=qualifying,
+            stats=await policies.stats(policy),
+            qualifying=await policies.qualifying_organizations(policy),
             label=label,
             PolicyStatus=PolicyStatus,
         )
@@ -120,14 +108,9 @@ class PolicyAdminController(Controller):
         policy_id: FromPath[UUID],
         policies: NamedDependency[PolicyService],
     ) -> Template:
-        policy = await self._get(policies, policy_id)
+        policy = await policies.get(policy_id)
         return render(
-            request,
-            "policies/admin/form.html",
-            mode="edit",
-            policy=policy,
-            form=policy_form(policy),
-            **_form_context(),
+            request, FORM_PAGE, **_form_context(mode="edit", policy=policy, form=policy_form(policy))
         )
 
     @post("/{policy_id:uuid}/edit")
@@ -138,43 +121,31 @@ class PolicyAdminController(Controller):
         data: Form,
         policies: NamedDependency[PolicyService],
     ) -> Response[Any]:
-        policy = await self._get(policies, policy_id)
+        policy = await policies.get(policy_id)
         version = policy.version
-        try:
-            policy = await policies.update(request.user, policy_id, PolicyInput.from_form(data))
-        except FormError as exc:
-            return render(
-                request,
-                "policies/admin/form.html",
-                400,
-                mode="edit",
-                policy=policy,
-                form=form_of(data, *LIST_FIELDS),
-                errors=exc.errors,
-                **_form_context(),
-            )
-        if policy.version != version:
-            flash(
-                request,
-                _("Saved as a new version. The organizations that qualify now are being told."),
-                "success",
-            )
-        else:
-            flash(request, _("Saved."), "success")
-        return Redirect(f"/admin/policies/{policy.id}")
 
-    async def _act(
-        self, request: Request[User, Any, Any], action: Any, message: str, policy_id: UUID
-    ) -> Redirect:
-        try:
-            await action()
-        except FormError as exc:
-            flash(request, " ".join(exc.errors.values()), "error")
-        except NotFound as exc:
-            raise NotFoundException from exc
-        else:
-            flash(request, message, "success")
-        return Redirect(f"/admin/policies/{policy_id}")
+        async def save() -> Policy:
+            saved = await policies.update(request.user, policy_id, PolicyInput.from_form(data))
+            # A material change to a published policy makes a new version, told again.
+            if saved.version != version:
+                flash(
+                    request,
+                    _("Saved as a new version. The organizations that qualify now are being told."),
+                    "success",
+                )
+            else:
+                flash(request, _("Saved."), "success")
+            return saved
+
+        return await form_or_redirect(
+            request,
+            save,
+            template=FORM_PAGE,
+            form=form_of(data, *CONDITION_LISTS),
+            done=None,
+            redirect_to=_admin_url,
+            context=_form_context(mode="edit", policy=policy),
+        )
 
     @post("/{policy_id:uuid}/publish")
     async def publish(
@@ -183,11 +154,11 @@ class PolicyAdminController(Controller):
         policy_id: FromPath[UUID],
         policies: NamedDependency[PolicyService],
     ) -> Redirect:
-        return await self._act(
+        return await act(
             request,
             lambda: policies.publish(request.user, policy_id),
-            _("Published. The organizations that qualify are being told."),
-            policy_id,
+            done=_(PUBLISHED),
+            redirect_to=_admin_url(policy_id),
         )
 
     @post("/{policy_id:uuid}/withdraw")
@@ -197,9 +168,9 @@ class PolicyAdminController(Controller):
         policy_id: FromPath[UUID],
         policies: NamedDependency[PolicyService],
     ) -> Redirect:
-        return await self._act(
+        return await act(
             request,
             lambda: policies.withdraw(request.user, policy_id),
-            _("Withdrawn. It no longer appears in the list or in search."),
-            policy_id,
+            done=_("Withdrawn. It no longer appears in the list or in search."),
+            redirect_to=_admin_url(policy_id),
         )

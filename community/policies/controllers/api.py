@@ -19,15 +19,11 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from community.accounts.guards import requires_admin, requires_login
 from community.accounts.models import User
 from community.policies.controllers.deps import DEPENDENCIES
+from community.policies.inputs import PolicyFilters, PolicyInput
 from community.policies.models import Policy, PolicyStatus
 from community.policies.services.eligibility import Conditions, Verdict
-from community.policies.services.policies import (
-    PolicyFilters,
-    PolicyInput,
-    PolicyService,
-    benefits_of,
-    policy_url,
-)
+from community.policies.services.policies import PolicyService
+from community.policies.views import benefits_of, policy_url
 
 
 class BenefitIO(msgspec.Struct):
@@ -183,18 +179,8 @@ class PolicyApiController(Controller):
 
     @get("/", summary="Published policies, with their benefits and conditions")
     async def list_policies(
-        self,
-        policies: NamedDependency[PolicyService],
-        kind: Annotated[str | None, QueryParameter()] = None,
-        domain: Annotated[str | None, QueryParameter()] = None,
-        district: Annotated[str | None, QueryParameter()] = None,
-        org_type: Annotated[str | None, QueryParameter()] = None,
-        unit: Annotated[str | None, QueryParameter(max_length=200)] = None,
-        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
+        self, policies: NamedDependency[PolicyService], filters: NamedDependency[PolicyFilters]
     ) -> PolicyListOut:
-        filters = PolicyFilters.clean(
-            kind=kind, domain=domain, district=district, org_type=org_type, unit=unit, page=page
-        )
         listing = await policies.list_public(filters)
         return PolicyListOut(
             items=[PolicyOut.from_model(p) for p in listing.items],

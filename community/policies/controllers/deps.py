@@ -1,54 +1,32 @@
-"""What the policy zone's handlers are given: its services on the request's session and form helpers."""
+"""What the policy zone's handlers are given: its services on the request's session, and the public list's
+filters read once from the query string (the page and the API take the same ones)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar.di import NamedDependency, Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.di import Provide
+from litestar.params import QueryParameter
 
+from community.policies.inputs import UNIT_MAX, PolicyFilters
 from community.policies.services.facts import FactsService
 from community.policies.services.policies import PolicyService
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-LIST_FIELDS = ("org_types", "domains", "districts", "stages", "activities")
+from community.web import services
 
 
-async def provide_policies(db_session: NamedDependency[AsyncSession]) -> PolicyService:
-    return PolicyService(db_session)
+def policy_filters(
+    kind: Annotated[str | None, QueryParameter()] = None,
+    domain: Annotated[str | None, QueryParameter()] = None,
+    district: Annotated[str | None, QueryParameter()] = None,
+    org_type: Annotated[str | None, QueryParameter()] = None,
+    unit: Annotated[str | None, QueryParameter(max_length=UNIT_MAX)] = None,
+    page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
+) -> PolicyFilters:
+    return PolicyFilters.clean(
+        kind=kind, domain=domain, district=district, org_type=org_type, unit=unit, page=page
+    )
 
 
-async def provide_facts(db_session: NamedDependency[AsyncSession]) -> FactsService:
-    return FactsService(db_session)
-
-
-DEPENDENCIES = {
-    "policies": Provide(provide_policies),
-    "facts": Provide(provide_facts),
+DEPENDENCIES = services(policies=PolicyService, facts=FactsService) | {
+    "filters": Provide(policy_filters, sync_to_thread=False)
 }
-
-
-def field(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    if isinstance(value, list):  # a field sent twice: the last one wins, as in a browser
-        value = value[-1] if value else ""
-    return str(value)
-
-
-def many(data: dict[str, Any], name: str) -> list[str]:
-    value = data.get(name, [])
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return [str(value)] if value else []
-
-
-def form_of(data: dict[str, Any], *lists: str) -> dict[str, Any]:
-    """What was sent, to show the form again with every field kept."""
-    form: dict[str, Any] = {
-        key: field(data, key) for key in data if key not in lists and key != "_csrf_token"
-    }
-    for name in lists:
-        form[name] = many(data, name)
-    return form

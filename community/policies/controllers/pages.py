@@ -4,20 +4,19 @@ owners' page for the organization's policy facts."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
-from litestar.plugins.flash import flash
-from litestar.response import Redirect, Template
+from litestar.params import FromPath
+from litestar.response import Template
 
 from community.accounts.guards import requires_login
-from community.accounts.models import MemberRole, User
-from community.errors import FormError
+from community.accounts.models import User
 from community.i18n import _
 from community.markup import markdown_html
-from community.policies.controllers.deps import DEPENDENCIES, Form, form_of
+from community.policies.controllers.deps import DEPENDENCIES
+from community.policies.inputs import FactsInput, PolicyFilters, facts_form
 from community.policies.labels import (
     ACTIVITIES,
     BENEFIT_KINDS,
@@ -30,11 +29,14 @@ from community.policies.labels import (
 )
 from community.policies.models import PolicyStatus
 from community.policies.services.eligibility import Conditions, requirements
-from community.policies.services.facts import FactsService, facts_input
-from community.policies.services.policies import PolicyFilters, PolicyService, benefits_of
+from community.policies.services.facts import FactsService
+from community.policies.services.policies import PolicyService
+from community.policies.views import FactsView, benefits_of
 from community.scenarios.controllers.deps import filter_chips
 from community.vocabulary import DISTRICTS, DOMAINS, org_type_choices, org_type_label
-from community.web import render
+from community.web import Form, form_of, form_or_redirect, render
+
+FACTS_PAGE = "policies/facts.html"
 
 
 def _common() -> dict[str, Any]:
@@ -48,6 +50,10 @@ def _common() -> dict[str, Any]:
     }
 
 
+def _facts_context(view: FactsView) -> dict[str, Any]:
+    return {"view": view, "activities": choices(ACTIVITIES), "stages": stage_choices(), **_common()}
+
+
 class PolicyController(Controller):
     path = "/policies"
     dependencies = DEPENDENCIES
@@ -57,29 +63,19 @@ class PolicyController(Controller):
         self,
         request: Request[Any, Any, Any],
         policies: NamedDependency[PolicyService],
-        kind: Annotated[str | None, QueryParameter()] = None,
-        domain: Annotated[str | None, QueryParameter()] = None,
-        district: Annotated[str | None, QueryParameter()] = None,
-        org_type: Annotated[str | None, QueryParameter()] = None,
-        unit: Annotated[str | None, QueryParameter(max_length=200)] = None,
-        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
+        filters: NamedDependency[PolicyFilters],
     ) -> Template:
-        filters = PolicyFilters.clean(
-            kind=kind, domain=domain, district=district, org_type=org_type, unit=unit, page=page
-        )
-        listing = await policies.list_public(filters)
-        units = await policies.issuing_units()
         groups = [
             (_("Benefit"), "kind", choices(BENEFIT_KINDS)),
             (_("Organization type"), "org_type", org_type_choices()),
             (_("Domain"), "domain", [(d, d) for d in DOMAINS]),
             (_("District"), "district", [(d, d) for d in DISTRICTS]),
-            (_("Issuing unit"), "unit", [(u, u) for u in units]),
+            (_("Issuing unit"), "unit", [(u, u) for u in await policies.issuing_units()]),
         ]
         return render(
             request,
             "policies/list.html",
-            listing=listing,
+            listing=await policies.list_public(filters),
             filters=filters,
             filter_groups=filter_chips(filters, "/policies", groups),
             benefits_of=benefits_of,
@@ -90,17 +86,7 @@ class PolicyController(Controller):
     async def for_me(
         self, request: Request[User, Any, Any], policies: NamedDependency[PolicyService]
     ) -> Template:
-        sections = []
-        for org, role in await policies.organizations.organizations_of(request.user):
-            results = await policies.check_organization(org)
-            sections.append(
-                {
-                    "org": org,
-                    "is_owner": role is MemberRole.OWNER or request.user.is_admin,
-                    "qualifying": [(card, v) for card, v in results if v.qualifies],
-                    "others": [(card, v) for card, v in results if not v.qualifies],
-                }
-            )
+        sections = await policies.for_member(request.user)
         return render(request, "policies/for_me.html", sections=sections, **_common())
 
     @get("/{slug:str}", name="policy")
@@ -130,34 +116,8 @@ class PolicyController(Controller):
     async def facts_form(
         self, request: Request[User, Any, Any], org_slug: FromPath[str], facts: NamedDependency[FactsService]
     ) -> Template:
-        org = await facts.organizations.by_slug(org_slug)
-        role = await facts.organizations.require_member(request.user, org)
-        view = await facts.view(org)
-        can_edit = role is MemberRole.OWNER or request.user.is_admin
-        return self._facts_page(request, facts, view, FactsService.form_of(view.saved), {}, 200, can_edit)
-
-    def _facts_page(
-        self,
-        request: Request[User, Any, Any],
-        facts: FactsService,
-        view: Any,
-        form: dict[str, Any],
-        errors: dict[str, str],
-        status: int,
-        can_edit: bool = True,
-    ) -> Template:
-        return render(
-            request,
-            "policies/facts.html",
-            status,
-            view=view,
-            form=form,
-            errors=errors,
-            can_edit=can_edit,
-            activities=choices(ACTIVITIES),
-            stages=stage_choices(),
-            **_common(),
-        )
+        view = await facts.view(request.user, await facts.organizations.by_slug(org_slug))
+        return render(request, FACTS_PAGE, form=facts_form(view.saved), errors={}, **_facts_context(view))
 
     @post("/facts/{org_slug:str}", guards=[requires_login])
     async def save_facts(
@@ -168,10 +128,16 @@ class PolicyController(Controller):
         facts: NamedDependency[FactsService],
     ) -> Response[Any]:
         org = await facts.organizations.by_slug(org_slug)
-        try:
-            await facts.save(request.user, org, facts_input(data))
-        except FormError as exc:
-            view = await facts.view(org)
-            return self._facts_page(request, facts, view, form_of(data, "activities"), exc.errors, 400)
-        flash(request, _("Saved. The policies you qualify for are updated."), "success")
-        return Redirect(f"/policies/for-me#org-{org.slug}")
+
+        async def context() -> dict[str, Any]:
+            return _facts_context(await facts.view(request.user, org))
+
+        return await form_or_redirect(
+            request,
+            lambda: facts.save(request.user, org, FactsInput.from_form(data)),
+            template=FACTS_PAGE,
+            form=form_of(data, "activities"),
+            done=_("Saved. The policies you qualify for are updated."),
+            redirect_to=f"/policies/for-me#org-{org.slug}",
+            context=context,
+        )

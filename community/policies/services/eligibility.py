@@ -21,10 +21,7 @@ from community.accounts.models import OrgType
 from community.i18n import N_, gettext
 from community.policies.labels import activity_label, fact_label, stage_label
 from community.policies.models import Stage
-from community.vocabulary import DISTRICTS, DOMAINS, org_type_label
-
-AGE_MAX_MONTHS = 1200
-TEAM_MAX = 100_000
+from community.vocabulary import org_type_label
 
 
 @dataclass(frozen=True)
@@ -248,8 +245,12 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Rule:
+    """One condition compiled: ``test`` is the fast status, ``describe`` the words for one organization and
+    ``met`` the condition as every reader sees it."""
+
     test: Callable[[Facts], int]
     describe: Callable[[Facts], Check]
+    met: Check
 
 
 def _status(ok: bool | None) -> int:
@@ -268,7 +269,7 @@ def _org_types(types: tuple[str, ...]) -> Rule:
             return met
         return Check("org_types", False, (("types", types), ("yours", f.org_type.value)))
 
-    return Rule(test, describe)
+    return Rule(test, describe, met)
 
 
 def _bounds(
@@ -293,7 +294,7 @@ def _bounds(
             return met
         return Check(code, False, (*params, ("yours", v)))
 
-    return Rule(test, describe)
+    return Rule(test, describe, met)
 
 
 def _one_of(code: str, fact: str, key: str, values: tuple[str, ...], value: Callable[[Facts], Any]) -> Rule:
@@ -316,7 +317,7 @@ def _one_of(code: str, fact: str, key: str, values: tuple[str, ...], value: Call
             return met
         return Check(code, False, (*params, ("yours", getattr(v, "value", v))))
 
-    return Rule(test, describe)
+    return Rule(test, describe, met)
 
 
 def _domains(domains: tuple[str, ...]) -> Rule:
@@ -336,7 +337,7 @@ def _domains(domains: tuple[str, ...]) -> Rule:
             return met
         return Check("domains", False, (*params, ("yours", _join(sorted(f.domains)))))
 
-    return Rule(test, describe)
+    return Rule(test, describe, met)
 
 
 def _flag(code: str, attribute: str) -> Rule:
@@ -348,7 +349,7 @@ def _flag(code: str, attribute: str) -> Rule:
     def describe(f: Facts) -> Check:
         return met if getattr(f, attribute) else missing
 
-    return Rule(test, describe)
+    return Rule(test, describe, met)
 
 
 def _activities(activities: tuple[str, ...]) -> Rule:
@@ -368,7 +369,7 @@ def _activities(activities: tuple[str, ...]) -> Rule:
             else (missing if wanted.isdisjoint(f.activities) else met)
         )
 
-    return Rule(test, describe)
+    return Rule(test, describe, met)
 
 
 class CompiledConditions:
@@ -430,95 +431,6 @@ def evaluate(facts: Facts, conditions: Conditions) -> Verdict:
     return compile_conditions(conditions).evaluate(facts)
 
 
-# --- validating conditions from a form or the API -----------------------------------------------------------
-
-
-def _bounded(raw: Any, name: str, high: int, errors: dict[str, str]) -> int | None:
-    text = str(raw if raw is not None else "").strip()
-    if not text:
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        errors[name] = gettext(N_("Enter a whole number."))
-        return None
-    if not 0 <= value <= high:
-        errors[name] = gettext(N_("Enter a number between %(low)s and %(high)s.")) % {"low": 0, "high": high}
-        return None
-    return value
-
-
-def validate_conditions(data: Mapping[str, Any], errors: dict[str, str]) -> Conditions:
-    """Conditions from loose input (a form's lists and texts, or JSON); unknown codes are refused by name."""
-    from community.policies.labels import ACTIVITIES
-
-    def listed(key: str, allowed: Sequence[str], message: str) -> tuple[str, ...]:
-        raw = data.get(key) or []
-        values = [raw] if isinstance(raw, str) else [str(v) for v in raw]
-        values = [v for v in dict.fromkeys(v.strip() for v in values) if v]
-        if any(v not in allowed for v in values):
-            errors[key] = gettext(message)
-        return tuple(v for v in values if v in allowed)
-
-    conditions = Conditions(
-        org_types=listed(
-            "org_types", [t.value for t in OrgType], N_("Choose organization types from the list.")
-        ),
-        domains=listed("domains", DOMAINS, N_("Choose domains from the list.")),
-        districts=listed("districts", DISTRICTS, N_("Choose districts from the list.")),
-        stages=listed("stages", [s.value for s in Stage], N_("Choose stages from the list.")),
-        activities=listed("activities", list(ACTIVITIES), N_("Choose activities from the list.")),
-        age_min_months=_bounded(data.get("age_min_months"), "age_min_months", AGE_MAX_MONTHS, errors),
-        age_max_months=_bounded(data.get("age_max_months"), "age_max_months", AGE_MAX_MONTHS, errors),
-        team_min=_bounded(data.get("team_min"), "team_min", TEAM_MAX, errors),
-        team_max=_bounded(data.get("team_max"), "team_max", TEAM_MAX, errors),
-        verified_capability=_truthy(data.get("verified_capability")),
-        approved_product=_truthy(data.get("approved_product")),
-    )
-    if (
-        conditions.age_min_months is not None
-        and conditions.age_max_months is not None
-        and conditions.age_min_months > conditions.age_max_months
-    ):
-        errors["age_max_months"] = gettext(N_("The most cannot be less than the least."))
-    if (
-        conditions.team_min is not None
-        and conditions.team_max is not None
-        and conditions.team_min > conditions.team_max
-    ):
-        errors["team_max"] = gettext(N_("The most cannot be less than the least."))
-    return conditions
-
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    if isinstance(value, bool):
-        return value
-    return str(value or "").strip().lower() in {"1", "true", "on", "yes"}
-
-
 def requirements(conditions: Conditions) -> list[str]:
     """The conditions in words, as a policy page lists them for every reader."""
-    checks: list[Check] = []
-    if conditions.org_types:
-        checks.append(Check("org_types", True, (("types", conditions.org_types),)))
-    if conditions.age_min_months is not None or conditions.age_max_months is not None:
-        checks.append(
-            Check("age", True, (("min", conditions.age_min_months), ("max", conditions.age_max_months)))
-        )
-    if conditions.domains:
-        checks.append(Check("domains", True, (("domains", conditions.domains),)))
-    if conditions.districts:
-        checks.append(Check("districts", True, (("districts", conditions.districts),)))
-    if conditions.stages:
-        checks.append(Check("stages", True, (("stages", conditions.stages),)))
-    if conditions.team_min is not None or conditions.team_max is not None:
-        checks.append(Check("team", True, (("min", conditions.team_min), ("max", conditions.team_max))))
-    if conditions.verified_capability:
-        checks.append(Check("verified_capability", True))
-    if conditions.approved_product:
-        checks.append(Check("approved_product", True))
-    if conditions.activities:
-        checks.append(Check("activities", True, (("activities", conditions.activities),)))
-    return [check.requirement for check in checks]
+    return [rule.met.requirement for rule in compile_conditions(conditions).rules]

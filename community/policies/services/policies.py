@@ -8,8 +8,8 @@ calls back into this service for the qualifying organizations and to record each
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -17,13 +17,15 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
-from community.accounts.models import Organization, OrgType, User
-from community.accounts.services import SLUG_RE, URL_RE, OrganizationService
+from community.accounts.models import MemberRole, Organization, OrgType, User
+from community.accounts.services import OrganizationService
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
 from community.jobs import enqueue
-from community.markup import clean_body, clean_line
-from community.policies.labels import BENEFIT_KINDS, benefit_kind_label
+from community.kernel.clock import now, today
+from community.kernel.models import Page
+from community.policies.documents import POLICY_DOC_TYPE, policy_document
+from community.policies.inputs import PolicyFilters, PolicyInput, PolicyValues, validate_policy
 from community.policies.models import Policy, PolicyDelivery, PolicyStatus
 from community.policies.services.eligibility import (
     CompiledConditions,
@@ -31,396 +33,26 @@ from community.policies.services.eligibility import (
     Facts,
     Verdict,
     compile_conditions,
-    validate_conditions,
 )
-from community.policies.services.facts import FactsService, today
-from community.search.schemas import SearchDocument
+from community.policies.services.facts import FactsService
+from community.policies.views import OrganizationPolicies, PolicyCard, PolicyStats, policy_card, policy_url
 from community.search.services import enqueue_delete, enqueue_upsert
-from community.vocabulary import DISTRICTS, DOMAINS
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping, Sequence
+    from collections.abc import Sequence
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-POLICY_DOC_TYPE = "policy"
+# Matching imports these from here.
+__all__ = ("JOB_POLICY_PUBLISHED", "PolicyCard", "PolicyService", "policy_url")
+
 JOB_POLICY_PUBLISHED = "matching.policy_published"
-TITLE_MAX = 120
-SUMMARY_MAX = 5000
-HOW_MAX = 5000
-UNIT_MAX = 200
-MEASURE_MAX = 40
-URL_MAX = 500
-BENEFITS_MAX = 8
-BENEFIT_TEXT_MAX = 300
-AMOUNT_MAX = 100
-CAP_MAX = 10_000_000_000
-MONTHS_MAX = 240
 PAGE_SIZE = 30
-ALL_ROWS = 1_000_000
-
-
-def policy_url(policy: Policy | str) -> str:
-    return f"/policies/{policy.slug if isinstance(policy, Policy) else policy}"
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-# --- what a page or the API shows of a policy (plain data: kept across requests) ---------------------------
-
-
-@dataclass(frozen=True)
-class Benefit:
-    kind: str
-    description: str
-    amount: str = ""
-    cap_yuan: int | None = None
-    months: int | None = None
-
-    @property
-    def kind_label(self) -> str:
-        return benefit_kind_label(self.kind)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "description": self.description,
-            "amount": self.amount,
-            "cap_yuan": self.cap_yuan,
-            "months": self.months,
-        }
-
-
-def benefits_of(policy: Policy) -> list[Benefit]:
-    return [
-        Benefit(
-            kind=str(b.get("kind", "")),
-            description=str(b.get("description", "")),
-            amount=str(b.get("amount") or ""),
-            cap_yuan=b.get("cap_yuan"),
-            months=b.get("months"),
-        )
-        for b in policy.benefits
-    ]
-
-
-@dataclass(frozen=True)
-class PolicyCard:
-    id: UUID
-    slug: str
-    title: str
-    summary: str
-    source_measure: str
-    issuing_unit: str
-    deadline: date | None
-    auto_granted: bool
-    version: int
-    benefits: tuple[Benefit, ...]
-
-    @property
-    def url(self) -> str:
-        return policy_url(self.slug)
-
-
-def policy_card(policy: Policy) -> PolicyCard:
-    return PolicyCard(
-        id=policy.id,
-        slug=policy.slug,
-        title=policy.title,
-        summary=policy.summary,
-        source_measure=policy.source_measure,
-        issuing_unit=policy.issuing_unit,
-        deadline=policy.deadline,
-        auto_granted=policy.auto_granted,
-        version=policy.version,
-        benefits=tuple(benefits_of(policy)),
-    )
-
-
-def policy_document(policy: Policy) -> SearchDocument:
-    """How a published policy appears in search: all of it is public."""
-    benefits = "\n".join(
-        f"{benefit_kind_label(b.kind)} {b.description} {b.amount}" for b in benefits_of(policy)
-    )
-    return SearchDocument(
-        doc_type=POLICY_DOC_TYPE,
-        doc_id=str(policy.id),
-        title=policy.title,
-        body=f"{policy.summary}\n{benefits}\n{policy.issuing_unit}\n{policy.source_measure}",
-        url=policy_url(policy),
-        domains=list(Conditions.from_json(policy.conditions).domains),
-        status=policy.status.value,
-        published_at=policy.published_at,
-        extra={"meta": policy.issuing_unit},
-    )
-
-
-async def policy_documents(db: AsyncSession) -> AsyncIterator[SearchDocument]:
-    """Every published policy, for rebuilding the index."""
-    rows = await db.stream_scalars(
-        select(Policy).where(Policy.status == PolicyStatus.PUBLISHED).order_by(Policy.published_at)
-    )
-    async for policy in rows:
-        yield policy_document(policy)
-
-
-# --- input -------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PolicyInput:
-    """What an admin sends, from the form or the API, before it is checked."""
-
-    title: str = ""
-    slug: str = ""
-    summary: str = ""
-    source_measure: str = ""
-    issuing_unit: str = ""
-    how_to_apply: str = ""
-    apply_url: str = ""
-    deadline: str = ""
-    auto_granted: bool = False
-    benefits: tuple[dict[str, str], ...] = ()
-    conditions: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_form(cls, data: Mapping[str, Any]) -> PolicyInput:
-        """Benefit rows arrive as benefit_kind_0, benefit_description_0, ... (blank rows are dropped)."""
-
-        def one(name: str) -> str:
-            value = data.get(name, "")
-            if isinstance(value, list):
-                value = value[-1] if value else ""
-            return str(value)
-
-        rows = []
-        for i in range(BENEFITS_MAX):
-            row = {
-                key: one(f"benefit_{key}_{i}").strip()
-                for key in ("kind", "description", "amount", "cap_yuan", "months")
-            }
-            rows.append(row)
-        conditions = {
-            key: data.get(key, []) for key in ("org_types", "domains", "districts", "stages", "activities")
-        }
-        for key in ("age_min_months", "age_max_months", "team_min", "team_max"):
-            conditions[key] = one(key)
-        for key in ("verified_capability", "approved_product"):
-            conditions[key] = one(key)
-        return cls(
-            title=one("title"),
-            slug=one("slug"),
-            summary=one("summary"),
-            source_measure=one("source_measure"),
-            issuing_unit=one("issuing_unit"),
-            how_to_apply=one("how_to_apply"),
-            apply_url=one("apply_url"),
-            deadline=one("deadline"),
-            auto_granted=one("auto_granted") in ("1", "on", "true"),
-            benefits=tuple(rows),
-            conditions=conditions,
-        )
-
-
-@dataclass(frozen=True)
-class PolicyValues:
-    title: str
-    slug: str
-    summary: str
-    source_measure: str
-    issuing_unit: str
-    how_to_apply: str
-    apply_url: str | None
-    deadline: date | None
-    auto_granted: bool
-    benefits: list[dict[str, Any]]
-    conditions: Conditions
-
-
-def _text(raw: str, name: str, limit: int, errors: dict[str, str], *, required: bool, line: bool) -> str:
-    value = clean_line(raw) if line else clean_body(raw)
-    if required and not value:
-        errors[name] = _("This field is required.")
-    elif len(value) > limit:
-        errors[name] = _("Use at most %(n)s characters.", n=limit)
-    return value
-
-
-def _whole(raw: Any, name: str, high: int, errors: dict[str, str], low: int = 0) -> int | None:
-    text = str(raw if raw is not None else "").strip().replace(",", "")
-    if not text:
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        errors[name] = _("Enter a whole number.")
-        return None
-    if not low <= value <= high:
-        errors[name] = _("Enter a number between %(low)s and %(high)s.", low=low, high=high)
-        return None
-    return value
-
-
-def validate_policy(data: PolicyInput) -> tuple[PolicyValues, dict[str, str]]:
-    errors: dict[str, str] = {}
-    title = _text(data.title, "title", TITLE_MAX, errors, required=True, line=True)
-    slug = clean_line(data.slug).lower()
-    if not slug:
-        errors["slug"] = _("This field is required.")
-    elif not SLUG_RE.match(slug):
-        errors["slug"] = _("Use lowercase letters, digits and hyphens, for example compute-voucher.")
-    summary = _text(data.summary, "summary", SUMMARY_MAX, errors, required=True, line=False)
-    measure = _text(data.source_measure, "source_measure", MEASURE_MAX, errors, required=False, line=True)
-    unit = _text(data.issuing_unit, "issuing_unit", UNIT_MAX, errors, required=True, line=True)
-    how = _text(data.how_to_apply, "how_to_apply", HOW_MAX, errors, required=False, line=False)
-    apply_url = clean_line(data.apply_url) or None
-    if apply_url and (len(apply_url) > URL_MAX or not URL_RE.match(apply_url)):
-        errors["apply_url"] = _("Enter a full address starting with http:// or https://.")
-    deadline = None
-    if data.deadline.strip():
-        try:
-            deadline = date.fromisoformat(data.deadline.strip())
-        except ValueError:
-            errors["deadline"] = _("Enter the date as YYYY-MM-DD, for example 2028-12-31.")
-    benefits: list[dict[str, Any]] = []
-    for i, row in enumerate(data.benefits):
-        if not any(str(v).strip() for v in row.values()):
-            continue
-        if len(benefits) >= BENEFITS_MAX:
-            errors["benefits"] = _("At most %(n)s benefits.", n=BENEFITS_MAX)
-            break
-        kind = str(row.get("kind") or "").strip()
-        if kind not in BENEFIT_KINDS:
-            errors[f"benefit_kind_{i}"] = _("Choose the kind of benefit.")
-        description = _text(
-            str(row.get("description") or ""),
-            f"benefit_description_{i}",
-            BENEFIT_TEXT_MAX,
-            errors,
-            required=True,
-            line=True,
-        )
-        amount = _text(
-            str(row.get("amount") or ""), f"benefit_amount_{i}", AMOUNT_MAX, errors, required=False, line=True
-        )
-        cap = _whole(row.get("cap_yuan"), f"benefit_cap_yuan_{i}", CAP_MAX, errors)
-        months = _whole(row.get("months"), f"benefit_months_{i}", MONTHS_MAX, errors, low=1)
-        benefits.append(
-            {"kind": kind, "description": description, "amount": amount, "cap_yuan": cap, "months": months}
-        )
-    if not benefits and "benefits" not in errors:
-        errors["benefits"] = _("Describe at least one benefit.")
-    conditions = validate_conditions(data.conditions, errors)
-    values = PolicyValues(
-        title=title,
-        slug=slug,
-        summary=summary,
-        source_measure=measure,
-        issuing_unit=unit,
-        how_to_apply=how,
-        apply_url=apply_url,
-        deadline=deadline,
-        auto_granted=data.auto_granted,
-        benefits=benefits,
-        conditions=conditions,
-    )
-    return values, errors
-
-
-def form_of(policy: Policy) -> dict[str, Any]:
-    """A policy as its edit form shows it."""
-    conditions = Conditions.from_json(policy.conditions)
-    form: dict[str, Any] = {
-        "title": policy.title,
-        "slug": policy.slug,
-        "summary": policy.summary,
-        "source_measure": policy.source_measure,
-        "issuing_unit": policy.issuing_unit,
-        "how_to_apply": policy.how_to_apply,
-        "apply_url": policy.apply_url or "",
-        "deadline": policy.deadline.isoformat() if policy.deadline else "",
-        "auto_granted": "1" if policy.auto_granted else "",
-        "org_types": list(conditions.org_types),
-        "domains": list(conditions.domains),
-        "districts": list(conditions.districts),
-        "stages": list(conditions.stages),
-        "activities": list(conditions.activities),
-        "verified_capability": "1" if conditions.verified_capability else "",
-        "approved_product": "1" if conditions.approved_product else "",
-    }
-    for key in ("age_min_months", "age_max_months", "team_min", "team_max"):
-        value = getattr(conditions, key)
-        form[key] = "" if value is None else str(value)
-    for i, benefit in enumerate(benefits_of(policy)):
-        form[f"benefit_kind_{i}"] = benefit.kind
-        form[f"benefit_description_{i}"] = benefit.description
-        form[f"benefit_amount_{i}"] = benefit.amount
-        form[f"benefit_cap_yuan_{i}"] = "" if benefit.cap_yuan is None else str(benefit.cap_yuan)
-        form[f"benefit_months_{i}"] = "" if benefit.months is None else str(benefit.months)
-    return form
-
-
-# --- listing -----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PolicyFilters:
-    kind: str | None = None
-    domain: str | None = None
-    district: str | None = None
-    org_type: str | None = None
-    unit: str | None = None
-    page: int = 1
-
-    @classmethod
-    def clean(cls, **values: Any) -> PolicyFilters:
-        """Unknown codes are dropped rather than refused: a stale link still shows a list."""
-        return cls(
-            kind=values.get("kind") if values.get("kind") in BENEFIT_KINDS else None,
-            domain=values.get("domain") if values.get("domain") in DOMAINS else None,
-            district=values.get("district") if values.get("district") in DISTRICTS else None,
-            org_type=values.get("org_type") if values.get("org_type") in {t.value for t in OrgType} else None,
-            unit=(clean_line(str(values.get("unit") or ""))[:UNIT_MAX] or None),
-            page=max(1, int(values.get("page") or 1)),
-        )
-
-    def as_query(self, **changes: Any) -> dict[str, str]:
-        values = {
-            "kind": self.kind,
-            "domain": self.domain,
-            "district": self.district,
-            "org_type": self.org_type,
-            "unit": self.unit,
-            "page": str(self.page) if self.page > 1 else None,
-        }
-        values.update(changes)
-        return {k: str(v) for k, v in values.items() if v not in (None, "")}
-
-
-@dataclass(frozen=True)
-class PolicyPage:
-    items: Sequence[Policy]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def _open_to(key: str, value: str) -> Any:
     """A policy is open to a value when it has no condition on ``key`` or names the value in it."""
     return or_(~Policy.conditions.has_key(key), Policy.conditions.contains({key: [value]}))
-
-
-@dataclass(frozen=True)
-class PolicyStats:
-    qualify_now: int
-    told: int
-    opened: int
 
 
 @dataclass
@@ -474,7 +106,7 @@ class PolicyService:
             query = query.where(Policy.issuing_unit.ilike(f"%{escaped}%", escape="\\"))
         return query
 
-    async def list_public(self, filters: PolicyFilters, per_page: int = PAGE_SIZE) -> PolicyPage:
+    async def list_public(self, filters: PolicyFilters, per_page: int = PAGE_SIZE) -> Page[Policy]:
         base = self._filtered(select(Policy).where(Policy.status == PolicyStatus.PUBLISHED), filters)
         total = int(await self.db.scalar(select(func.count()).select_from(base.subquery())) or 0)
         items = (
@@ -484,7 +116,7 @@ class PolicyService:
                 .offset((filters.page - 1) * per_page)
             )
         ).all()
-        return PolicyPage(items, total, filters.page, per_page)
+        return Page(items, total, filters.page, per_page)
 
     async def list_all(self) -> Sequence[Policy]:
         return (await self.db.scalars(select(Policy).order_by(Policy.status, Policy.updated_at.desc()))).all()
@@ -638,6 +270,21 @@ class PolicyService:
 
     async def check_organization(self, org: Organization) -> list[tuple[PolicyCard, Verdict]]:
         return await self.check_facts(await self.facts.facts_of(org))
+
+    async def for_member(self, user: User) -> list[OrganizationPolicies]:
+        """为我匹配: each of the member's organizations, with what it qualifies for and what it misses."""
+        sections = []
+        for org, role in await self.organizations.organizations_of(user):
+            results = await self.check_organization(org)
+            sections.append(
+                OrganizationPolicies(
+                    org=org,
+                    is_owner=role is MemberRole.OWNER or user.is_admin,
+                    qualifying=[(card, v) for card, v in results if v.qualifies],
+                    others=[(card, v) for card, v in results if not v.qualifies],
+                )
+            )
+        return sections
 
     async def member_organizations(self, user: User) -> list[Organization]:
         return [org for org, _role in await self.organizations.organizations_of(user)]
