@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -11,20 +12,32 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
 from community.notifications.models import Notification
 from community.notifications.services import NotificationService
-from community.web import render, safe_next
+from community.web import render, safe_next, services
 
 
-async def provide_notifications(db_session: NamedDependency[AsyncSession]) -> NotificationService:
-    return NotificationService(db_session)
+@dataclass(frozen=True)
+class InboxFilters:
+    """Which page of the inbox, and whether only unread notifications (the page and the API alike)."""
+
+    page: int = 1
+    unread_only: bool = False
 
 
-DEPENDENCIES = {"notifications": Provide(provide_notifications)}
+def inbox_filters(
+    page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
+    unread: Annotated[bool, QueryParameter()] = False,
+) -> InboxFilters:
+    return InboxFilters(page=page, unread_only=unread)
+
+
+DEPENDENCIES = services(notifications=NotificationService) | {
+    "filters": Provide(inbox_filters, sync_to_thread=False)
+}
 
 
 class NotificationOut(msgspec.Struct):
@@ -65,11 +78,10 @@ class NotificationController(Controller):
         self,
         request: Request[User, Any, Any],
         notifications: NamedDependency[NotificationService],
-        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
-        unread: Annotated[bool, QueryParameter()] = False,
+        filters: NamedDependency[InboxFilters],
     ) -> Template:
-        listing = await notifications.list_for(request.user.id, page, unread_only=unread)
-        return render(request, "notifications/inbox.html", listing=listing, unread_only=unread)
+        listing = await notifications.list_for(request.user.id, filters.page, unread_only=filters.unread_only)
+        return render(request, "notifications/inbox.html", listing=listing, unread_only=filters.unread_only)
 
     @get("/{notification_id:uuid}", name="notification-open")
     async def open(
@@ -100,10 +112,9 @@ class NotificationApiController(Controller):
         self,
         request: Request[User, Any, Any],
         notifications: NamedDependency[NotificationService],
-        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
-        unread: Annotated[bool, QueryParameter()] = False,
+        filters: NamedDependency[InboxFilters],
     ) -> NotificationListOut:
-        listing = await notifications.list_for(request.user.id, page, unread_only=unread)
+        listing = await notifications.list_for(request.user.id, filters.page, unread_only=filters.unread_only)
         return NotificationListOut(
             items=[NotificationOut.from_model(n) for n in listing.items],
             total=listing.total,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import TYPE_CHECKING, Any
@@ -14,6 +13,7 @@ import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from community import i18n
+from community.kernel.clock import now
 
 if TYPE_CHECKING:
     from community.config import Settings
@@ -72,7 +72,7 @@ class Mailer:
             return
         mail_dir = self.settings.mail_dir
         mail_dir.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        stamp = now().strftime("%Y%m%dT%H%M%S")
         path = mail_dir / f"{stamp}-{secrets.token_hex(4)}.eml"
         path.write_bytes(bytes(message))
         logger.info("mail to %s written to %s", to, path)

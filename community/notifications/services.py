@@ -3,18 +3,18 @@ change, so a notification exists exactly when the change does."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from sqlalchemy import func, select, update
 
 from community.errors import NotFound
+from community.kernel.clock import now
+from community.kernel.models import Page
 from community.notifications.models import Notification
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,14 +22,6 @@ PAGE_SIZE = 30
 SUBJECT_MAX = 300
 # The header shows "99+" past this; counting further costs time and tells nobody anything.
 UNREAD_COUNT_CAP = 100
-
-
-@dataclass(frozen=True)
-class NotificationPage:
-    items: Sequence[Notification]
-    total: int
-    page: int
-    pages: int
 
 
 def unread_count_query(user_id: UUID) -> object:
@@ -80,13 +72,15 @@ class NotificationService:
         count = await self.db.scalar(select(unread_count_query(user_id)))  # type: ignore[call-overload]
         return int(count or 0)
 
-    async def list_for(self, user_id: UUID, page: int = 1, *, unread_only: bool = False) -> NotificationPage:
+    async def list_for(
+        self, user_id: UUID, page: int = 1, *, unread_only: bool = False
+    ) -> Page[Notification]:
         where = [Notification.recipient_id == user_id]
         if unread_only:
             where.append(Notification.read_at.is_(None))
         total = int(await self.db.scalar(select(func.count()).select_from(Notification).where(*where)) or 0)
-        pages = max(1, -(-total // PAGE_SIZE))
-        page = min(max(page, 1), pages)
+        last_page = max(1, -(-total // PAGE_SIZE))
+        page = min(max(page, 1), last_page)  # past the end: the last page, not an empty one
         items = (
             await self.db.scalars(
                 select(Notification)
@@ -96,7 +90,7 @@ class NotificationService:
                 .offset((page - 1) * PAGE_SIZE)
             )
         ).all()
-        return NotificationPage(items=items, total=total, page=page, pages=pages)
+        return Page(items, total, page, PAGE_SIZE)
 
     async def open(self, user_id: UUID, notification_id: UUID) -> str:
         """Mark one notification read and give the address it points to. Someone else's is "not found"."""
@@ -108,13 +102,13 @@ class NotificationService:
         if note is None:
             raise NotFound
         if note.read_at is None:
-            note.read_at = datetime.now(UTC)
+            note.read_at = now()
         return note.url
 
     async def mark_all_read(self, user_id: UUID) -> int:
         result = await self.db.execute(
             update(Notification)
             .where(Notification.recipient_id == user_id, Notification.read_at.is_(None))
-            .values(read_at=datetime.now(UTC))
+            .values(read_at=now())
         )
         return int(getattr(result, "rowcount", 0) or 0)
