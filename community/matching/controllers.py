@@ -37,7 +37,7 @@ RHYTHM_LABELS = {
 def _with_embedder(build: Any) -> Provide:
     """A matching service on the request's session, with the app's settings and this process's embedder."""
 
-    def provide(db_session: AsyncSession, request: Request[Any, Any, Any]) -> Any:
+    def provide(db_session: NamedDependency[AsyncSession], request: Request[Any, Any, Any]) -> Any:
         return build(db_session, settings_of(request), request.app.state.get("embedder"))
 
     return Provide(provide, sync_to_thread=False)

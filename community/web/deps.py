@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from litestar import Request
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.config import Settings
@@ -32,7 +32,7 @@ def provide_mailer(request: Request[Any, Any, Any]) -> Mailer:
 def provide_service(build: Callable[[AsyncSession], Any]) -> Provide:
     """A service made from the request's session: ``provide_service(TopicService)``."""
 
-    def provide(db_session: AsyncSession) -> Any:
+    def provide(db_session: NamedDependency[AsyncSession]) -> Any:
         return build(db_session)
 
     return Provide(provide, sync_to_thread=False)
@@ -42,7 +42,7 @@ def provide_service_with_settings(build: Callable[[AsyncSession, Settings], Any]
     """A service made from the request's session and the app's settings:
     ``provide_service_with_settings(lambda db, s: StudentService(db, s.proof_dir))``."""
 
-    def provide(db_session: AsyncSession, request: Request[Any, Any, Any]) -> Any:
+    def provide(db_session: NamedDependency[AsyncSession], request: Request[Any, Any, Any]) -> Any:
         return build(db_session, settings_of(request))
 
     return Provide(provide, sync_to_thread=False)
