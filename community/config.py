@@ -72,9 +72,7 @@ class Settings:
     var_dir: Path = DEFAULT_VAR_DIR
     templates_dir: Path = TEMPLATES_DIR
     static_dir: Path = PACKAGE_ROOT / "static"
-    locales_dir: Path = PACKAGE_ROOT / "locales"
     default_locale: str = "zh_CN"
-    locales: tuple[str, ...] = ("zh_CN", "en")
     # Mail: with no SMTP host, mail is written to var/mail/ (development).
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from io import BytesIO
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from babel.messages.mofile import write_mo
@@ -20,13 +21,15 @@ from babel.messages.pofile import read_po
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 
-from community.config import get_settings
-
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
     from litestar.types import ASGIApp, Receive, Scope, Send
 
 LOCALE_COOKIE = "lang"
+# The languages the site speaks (catalogs ship inside the package), Chinese first.
+LOCALES = ("zh_CN", "en")
+DEFAULT_LOCALE = "zh_CN"
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 LOCALE_NAMES = {"zh_CN": "中文", "en": "English"}
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 
@@ -35,7 +38,7 @@ _current_locale: ContextVar[str] = ContextVar("community_locale", default="zh_CN
 
 @lru_cache(maxsize=8)
 def translations(locale: str) -> gettext_module.NullTranslations:
-    po_path = get_settings().locales_dir / locale / "LC_MESSAGES" / "messages.po"
+    po_path = LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"
     if not po_path.exists():
         return gettext_module.NullTranslations()
     with po_path.open("rb") as fh:
@@ -63,7 +66,7 @@ def set_locale(locale: str) -> None:
 def locale(name: str | None) -> Iterator[None]:
     """Speak ``name`` (the site's default when None) inside the block: a mail to a member in their words,
     whoever's request or job sends it."""
-    token = _current_locale.set(name or get_settings().default_locale)
+    token = _current_locale.set(name or DEFAULT_LOCALE)
     try:
         yield
     finally:
@@ -89,7 +92,7 @@ def normalize_locale(value: str | None) -> str | None:
         return None
     value = value.strip().replace("-", "_")
     lowered = value.lower()
-    for locale in get_settings().locales:
+    for locale in LOCALES:
         if lowered == locale.lower() or lowered.split("_")[0] == locale.lower().split("_")[0]:
             return locale
     return None
@@ -101,7 +104,7 @@ def resolve_locale(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     if chosen is None:
         user = connection.scope.get("user")
         chosen = normalize_locale(getattr(user, "locale", None))
-    return chosen or get_settings().default_locale
+    return chosen or DEFAULT_LOCALE
 
 
 class LocaleMiddleware(ASGIMiddleware):

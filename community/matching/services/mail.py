@@ -50,7 +50,7 @@ class RecommendationMail:
             return False
         user = await self.push.member(user_id)
         base = self.settings.base_url.rstrip("/")
-        with i18n.locale(user.locale or self.settings.default_locale):
+        with i18n.locale(user.locale):
             subjects = []
             if items:
                 subjects.append(
