@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency, Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.di import NamedDependency
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.accounts.guards import requires_admin
 from community.accounts.models import User
 from community.errors import FormError
 from community.i18n import _
+from community.kernel.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from community.scenarios.services.imports import (
     MAX_BYTES,
     MAX_ROWS,
@@ -26,30 +24,26 @@ from community.scenarios.services.imports import (
     template_xlsx,
 )
 from community.scenarios.services.scenarios import scenario_url
-from community.web import render
+from community.web import Multipart, field, render, services
 
 # The body may be a little larger than the file limit (the form's other fields, the multipart framing);
 # a file over MAX_BYTES but under this gets the page's own message, a larger body the 413 page.
 BODY_LIMIT = 3 * MAX_BYTES
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+STATUSES = ("submitted", "published")  # what the imported rows become
 
 
-async def provide_imports(db_session: NamedDependency[AsyncSession]) -> ImportService:
-    return ImportService(db_session)
-
-
-def _text(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    return value if isinstance(value, str) else ""
+def _upload(data: dict[str, Any]) -> UploadFile | None:
+    """The file sent (the first, if several were)."""
+    upload = data.get("file")
+    if isinstance(upload, list):
+        upload = next((u for u in upload if isinstance(u, UploadFile)), None)
+    return upload if isinstance(upload, UploadFile) and upload.filename else None
 
 
 class ScenarioImportController(Controller):
     path = "/admin/scenarios/import"
     guards = [requires_admin]
-    dependencies = {"imports": Provide(provide_imports)}
+    dependencies = services(imports=ImportService)
 
     def _page(self, request: Request[User, Any, Any], status_code: int = 200, **context: Any) -> Template:
         context.setdefault("form", {"status": "submitted"})
@@ -72,24 +66,18 @@ class ScenarioImportController(Controller):
     async def upload(
         self, request: Request[User, Any, Any], data: Multipart, imports: NamedDependency[ImportService]
     ) -> Template:
-        form = {"status": _text(data, "status") or "submitted", "organization": _text(data, "organization")}
-        upload = data.get("file")
-        if isinstance(upload, list):
-            upload = next((u for u in upload if isinstance(u, UploadFile)), None)
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            return self._page(
-                request, 400, form=form, errors={"file": _("Choose a CSV or XLSX file to import.")}
-            )
-        if form["status"] not in ("submitted", "published"):
-            return self._page(
-                request, 400, form=form, errors={"status": _("Choose what happens to the rows.")}
-            )
+        form = {"status": field(data, "status") or "submitted", "organization": field(data, "organization")}
+        upload = _upload(data)
+        filename = upload.filename if upload is not None else ""
         try:
-            content = await upload.read(MAX_BYTES + 1)
-            filename = upload.filename
-        finally:
-            await upload.close()
-        try:
+            if upload is None:
+                raise FormError({"file": _("Choose a CSV or XLSX file to import.")})
+            if form["status"] not in STATUSES:
+                raise FormError({"status": _("Choose what happens to the rows.")})
+            try:
+                content = await upload.read(MAX_BYTES + 1)
+            finally:
+                await upload.close()
             result = await imports.import_file(
                 request.user,
                 filename,
@@ -115,7 +103,7 @@ class ScenarioImportController(Controller):
     async def template_csv(self) -> Response[bytes]:
         return Response(
             template_csv(),
-            media_type="text/csv; charset=utf-8",
+            media_type=CSV_MEDIA_TYPE,
             headers={"Content-Disposition": 'attachment; filename="scenario-import-template.csv"'},
         )
 
@@ -123,7 +111,7 @@ class ScenarioImportController(Controller):
     async def template_xlsx(self) -> Response[bytes]:
         return Response(
             template_xlsx(),
-            media_type=XLSX_TYPE,
+            media_type=XLSX_MEDIA_TYPE,
             headers={"Content-Disposition": 'attachment; filename="scenario-import-template.xlsx"'},
         )
 
