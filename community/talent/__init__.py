@@ -12,7 +12,7 @@ def zone() -> Zone:
     from community.i18n import N_
     from community.talent.controllers import TALENT_CONTROLLERS
     from community.talent.jobs import JOBS
-    from community.talent.services.positions import POSITION_DOC_TYPE, position_documents
+    from community.talent.search import POSITION_DOC_TYPE, position_documents
     from community.zones import SearchType, Zone
 
     return Zone(

@@ -540,12 +540,7 @@ async def load_talent_demo(db: AsyncSession, settings: Settings, admin: User, me
             )
             created_profiles += 1
 
-    applications = ApplicationService(
-        db,
-        cv_dir=settings.cv_dir,
-        cv_max_bytes=settings.talent_cv_max_bytes,
-        response_days=settings.talent_response_days,
-    )
+    applications = ApplicationService.from_settings(db, settings)
     created_applications = 0
     for email, title, status, note in APPLICATIONS:
         position = by_title.get(title)

@@ -17,7 +17,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -32,10 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.accounts.models import Organization
 from community.db import Base
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], validate_strings=True)
+from community.kernel.models import enum_column
 
 
 class EmploymentType(enum.StrEnum):
@@ -121,11 +117,11 @@ class Position(Base):
     pay_negotiable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     district: Mapped[str] = mapped_column(String(40), default="", server_default="")
     remote: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
-    employment_type: Mapped[EmploymentType] = mapped_column(_enum(EmploymentType, "employment_type"))
+    employment_type: Mapped[EmploymentType] = mapped_column(enum_column(EmploymentType, "employment_type"))
     headcount: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
     deadline: Mapped[date | None] = mapped_column(Date, default=None)
     status: Mapped[PositionStatus] = mapped_column(
-        _enum(PositionStatus, "position_status"), default=PositionStatus.DRAFT
+        enum_column(PositionStatus, "position_status"), default=PositionStatus.DRAFT
     )
     published_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
@@ -157,7 +153,7 @@ class Application(Base):
     cv_filename: Mapped[str] = mapped_column(String(200))
     cv_size: Mapped[int] = mapped_column(Integer)
     status: Mapped[ApplicationStatus] = mapped_column(
-        _enum(ApplicationStatus, "application_status"), default=ApplicationStatus.PENDING
+        enum_column(ApplicationStatus, "application_status"), default=ApplicationStatus.PENDING
     )
     respond_by: Mapped[date] = mapped_column(Date)
     responded_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
@@ -174,7 +170,7 @@ class ApplicationEvent(Base):
 
     application_id: Mapped[UUID] = mapped_column(ForeignKey("talent_application.id", ondelete="CASCADE"))
     actor_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    status: Mapped[ApplicationStatus] = mapped_column(_enum(ApplicationStatus, "application_status"))
+    status: Mapped[ApplicationStatus] = mapped_column(enum_column(ApplicationStatus, "application_status"))
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 

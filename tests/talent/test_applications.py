@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from community.kernel.clock import SITE_TZ, today
 from community.talent.services.applications import ApplicationService
-from community.talent.services.common import SITE_TZ, today
 from tests.conftest import outbox_drained
 from tests.talent.conftest import World, apply, login, make_pdf
 

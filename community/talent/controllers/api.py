@@ -22,17 +22,17 @@ from community.talent.controllers.deps import (
     APPLY_RATE_PER_MINUTE,
     DEPENDENCIES,
     UPLOAD_MAX_BODY,
-    Multipart,
-    field,
     read_upload,
 )
+from community.talent.inputs import PositionFilters
 from community.talent.labels import board_title, format_pay, format_place, label
-from community.talent.models import Application, EmploymentType, Position
+from community.talent.models import Application, Board, EmploymentType, Position
+from community.talent.search import board_url, position_url
 from community.talent.services.applications import ApplicationService
-from community.talent.services.boards import BoardItemView, BoardService, board_url, item_views
-from community.talent.services.common import position_url
-from community.talent.services.positions import PositionFilters, PositionService
-from community.web import limit_per_account
+from community.talent.services.boards import BoardService
+from community.talent.services.positions import PositionService
+from community.talent.views import BoardItem, item_views
+from community.web import Multipart, field, limit_per_account
 
 
 class PositionOut(msgspec.Struct):
@@ -93,30 +93,9 @@ class BoardPageOut(msgspec.Struct):
     pages: int
 
 
-class BoardItemOut(msgspec.Struct):
-    """A position as it was when the issue was published (later edits do not change it)."""
-
-    position: int
-    position_id: str
-    title: str
-    organization: str
-    skills: list[str]
-    pay_min: int | None
-    pay_max: int | None
-    pay_negotiable: bool
-    pay_text: str
-    district: str
-    remote: bool
-    employment_type: str
-    employment_type_label: str
-    headcount: int | None
-    deadline: date | None
-    url: str
-
-
 class BoardOut(BoardSummaryOut):
     introduction: str = ""
-    items: list[BoardItemOut] = msgspec.field(default_factory=list)
+    items: list[BoardItem] = msgspec.field(default_factory=list)
 
 
 def _position_out(position: Position, cls: Any = PositionOut, **extra: Any) -> Any:
@@ -143,25 +122,17 @@ def _position_out(position: Position, cls: Any = PositionOut, **extra: Any) -> A
     )
 
 
-def _item_out(view: BoardItemView) -> BoardItemOut:
-    return BoardItemOut(
-        position=view.position,
-        position_id=view.position_id,
-        title=view.title,
-        organization=view.organization,
-        skills=view.skills,
-        pay_min=view.pay_min,
-        pay_max=view.pay_max,
-        pay_negotiable=view.pay_negotiable,
-        pay_text=view.pay_text,
-        district=view.district,
-        remote=view.remote,
-        employment_type=view.employment_type,
-        employment_type_label=view.employment_type_label,
-        headcount=view.headcount,
-        deadline=view.deadline,
-        url=view.url,
-    )
+def _board_out(board: Board, cls: Any = BoardSummaryOut, **extra: Any) -> Any:
+    fields: dict[str, Any] = {
+        "number": board.number,
+        "title": board_title(board.number),
+        "theme": board.title,
+        "published_at": board.published_at,
+        "item_count": len(board.items or []),
+        "url": board_url(board.number),
+        "csv_url": f"{board_url(board.number)}.csv",
+    }
+    return cls(**{**fields, **extra})
 
 
 class TalentApiController(Controller):
@@ -177,7 +148,7 @@ class TalentApiController(Controller):
         remote: Annotated[bool, QueryParameter()] = False,
         page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
     ) -> PositionPageOut:
-        listing = await positions.list_open(PositionFilters(skill=skill or "", remote=remote, page=page))
+        listing = await positions.list_open(PositionFilters.clean(skill=skill, remote=remote, page=page))
         return PositionPageOut(
             items=[_position_out(p) for p in listing.items],
             total=listing.total,
@@ -232,18 +203,7 @@ class TalentApiController(Controller):
     ) -> BoardPageOut:
         listing = await boards.published(page)
         return BoardPageOut(
-            items=[
-                BoardSummaryOut(
-                    number=b.number,
-                    title=board_title(b.number),
-                    theme=b.title,
-                    published_at=b.published_at,
-                    item_count=len(b.items or []),
-                    url=board_url(b.number),
-                    csv_url=f"{board_url(b.number)}.csv",
-                )
-                for b in listing.items
-            ],
+            items=[_board_out(b) for b in listing.items],
             total=listing.total,
             page=listing.page,
             pages=listing.pages,
@@ -253,14 +213,7 @@ class TalentApiController(Controller):
     async def get_board(self, number: FromPath[int], boards: NamedDependency[BoardService]) -> BoardOut:
         board = await boards.get(number)
         views = item_views(board)
-        return BoardOut(
-            number=board.number,
-            title=board_title(board.number),
-            theme=board.title,
-            published_at=board.published_at,
-            item_count=len(views),
-            url=board_url(board.number),
-            csv_url=f"{board_url(board.number)}.csv",
-            introduction=board.introduction,
-            items=[_item_out(v) for v in views],
+        out: BoardOut = _board_out(
+            board, BoardOut, item_count=len(views), introduction=board.introduction, items=views
         )
+        return out

@@ -8,24 +8,26 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.plugins.flash import flash
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from community.accounts.guards import requires_admin
 from community.accounts.models import User
-from community.errors import FormError
+from community.errors import NotFound
 from community.i18n import _
+from community.kernel.exports import ATOM_MEDIA_TYPE, CSV_MEDIA_TYPE
 from community.markup import markdown_html
-from community.talent.controllers.deps import DEPENDENCIES, Form, field, many, settings_of
-from community.talent.controllers.pages import context
+from community.talent.controllers.deps import DEPENDENCIES, context
+from community.talent.exports import board_csv, board_disposition, boards_feed
 from community.talent.labels import board_title
-from community.talent.services import boards as board_exports
+from community.talent.models import Board
+from community.talent.search import board_url
 from community.talent.services.applications import ApplicationService
-from community.talent.services.boards import BoardService, board_url, item_views
+from community.talent.services.boards import BoardService
 from community.talent.services.positions import PositionService
-from community.web import render
+from community.talent.views import item_views
+from community.web import Form, field, form_of, form_or_redirect, render, settings_of
 
 _REF = re.compile(r"^([1-9][0-9]{0,9})(?:\.(csv))?$")
 
@@ -51,10 +53,8 @@ class BoardController(Controller):
     ) -> Response[bytes]:
         settings = settings_of(request)
         listing = await boards.published(1, per_page=50)
-        body = board_exports.atom_feed(
-            listing.items, base_url=settings.base_url, site_name=settings.site_name
-        )
-        return Response(body, media_type=board_exports.ATOM_MEDIA_TYPE)
+        body = boards_feed(listing.items, base_url=settings.base_url, site_name=settings.site_name)
+        return Response(body, media_type=ATOM_MEDIA_TYPE)
 
     @get("/{ref:str}", name="talent-board")
     async def board(
@@ -62,13 +62,13 @@ class BoardController(Controller):
     ) -> Response[Any]:
         match = _REF.match(ref)
         if match is None:
-            raise NotFoundException
+            raise NotFound
         board = await boards.get(int(match.group(1)))
         if match.group(2) == "csv":
             return Response(
-                board_exports.to_csv(board, settings_of(request).base_url),
-                media_type=board_exports.CSV_MEDIA_TYPE,
-                headers={"Content-Disposition": board_exports.content_disposition(board, "csv")},
+                board_csv(board, settings_of(request).base_url),
+                media_type=CSV_MEDIA_TYPE,
+                headers={"Content-Disposition": board_disposition(board, "csv")},
             )
         return render(
             request,
@@ -87,31 +87,22 @@ class TalentAdminController(Controller):
     guards = [requires_admin]
     include_in_schema = False
 
+    @staticmethod
     async def _page(
-        self,
-        request: Request[User, Any, Any],
-        positions: PositionService,
-        applications: ApplicationService,
-        boards: BoardService,
-        status_code: int = 200,
-        form: dict[str, Any] | None = None,
-        errors: dict[str, str] | None = None,
-    ) -> Template:
+        positions: PositionService, applications: ApplicationService, boards: BoardService
+    ) -> dict[str, Any]:
         latest = await boards.latest()
         candidates = await positions.open_for_board()
-        return render(
-            request,
-            "talent/admin.html",
-            status_code,
-            overdue=await applications.overdue(),
-            counts=await positions.count_by_status(),
-            candidates=candidates,
-            latest=latest,
-            next_title=board_title((latest.number if latest else 0) + 1),
-            form=form or {"positions": [str(p.id) for p in candidates]},
-            errors=errors or {},
+        return {
+            "overdue": await applications.overdue(),
+            "counts": await positions.count_by_status(),
+            "candidates": candidates,
+            "latest": latest,
+            "next_title": board_title((latest.number if latest else 0) + 1),
+            "form": {"positions": [str(p.id) for p in candidates]},
+            "errors": {},
             **context(),
-        )
+        }
 
     @get("/", name="admin-talent")
     async def index(
@@ -121,7 +112,7 @@ class TalentAdminController(Controller):
         applications: NamedDependency[ApplicationService],
         boards: NamedDependency[BoardService],
     ) -> Template:
-        return await self._page(request, positions, applications, boards)
+        return render(request, "talent/admin.html", **await self._page(positions, applications, boards))
 
     @post("/boards")
     async def publish(
@@ -132,18 +123,23 @@ class TalentAdminController(Controller):
         applications: NamedDependency[ApplicationService],
         boards: NamedDependency[BoardService],
     ) -> Response[Any]:
-        chosen = many(data, "positions")
-        try:
-            board = await boards.publish(
-                request.user, chosen, field(data, "title"), field(data, "introduction")
-            )
-        except FormError as exc:
-            # Rendered, not redirected: a 4xx rolls the transaction back, so no number is used up.
-            form = {
-                "positions": chosen,
-                "title": field(data, "title"),
-                "introduction": field(data, "introduction"),
-            }
-            return await self._page(request, positions, applications, boards, 400, form, exc.errors)
-        flash(request, _("%(title)s is published.", title=board_title(board.number)), "success")
-        return Redirect(board_url(board.number))
+        form = form_of(data, "positions")
+
+        def published(board: Board) -> str:
+            # The message names the number, which only the publication gives.
+            flash(request, _("%(title)s is published.", title=board_title(board.number)), "success")
+            return board_url(board.number)
+
+        # Refused, the page is rendered, not redirected: a 4xx rolls the transaction back, so no number is
+        # used up.
+        return await form_or_redirect(
+            request,
+            lambda: boards.publish(
+                request.user, form["positions"], field(data, "title"), field(data, "introduction")
+            ),
+            template="talent/admin.html",
+            form=form,
+            done=None,
+            redirect_to=published,
+            context=lambda: self._page(positions, applications, boards),
+        )

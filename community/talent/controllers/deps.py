@@ -1,83 +1,46 @@
-"""What the talent zone's handlers are given: its services on the request's session, and form helpers."""
+"""What the talent zone's handlers are given: its services on the request's session, what every talent page
+shows its codes with, and the uploaded CV."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from litestar import Request
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency, Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.config import Settings, get_settings
+from community.kernel.clock import today
+from community.markup import markdown_html
+from community.talent.labels import choices, format_pay, format_place, label
+from community.talent.models import OPEN_APPLICATION_STATUSES, EmploymentType
 from community.talent.services.applications import ApplicationService
 from community.talent.services.boards import BoardService
 from community.talent.services.positions import PositionService
 from community.talent.services.profiles import ProfileService
+from community.vocabulary import DISTRICTS
+from community.web import provide_service_with_settings, services
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 APPLY_RATE_PER_MINUTE = 10
 # The body of an application may be far larger than the CV limit, so that a 50 MB file still reaches the
 # page's own message (with every field kept) instead of a bare 413; uploads spool to disk, not memory.
 UPLOAD_MAX_BODY = 64 * 1024 * 1024
 
-
-def settings_of(request: Request[Any, Any, Any]) -> Settings:
-    settings = getattr(request.app.state, "settings", None)
-    return settings if isinstance(settings, Settings) else get_settings()
-
-
-async def provide_positions(db_session: NamedDependency[AsyncSession]) -> PositionService:
-    return PositionService(db_session)
-
-
-async def provide_applications(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
-) -> ApplicationService:
-    settings = settings_of(request)
-    return ApplicationService(
-        db_session,
-        cv_dir=settings.cv_dir,
-        cv_max_bytes=settings.talent_cv_max_bytes,
-        response_days=settings.talent_response_days,
-    )
-
-
-async def provide_profiles(db_session: NamedDependency[AsyncSession]) -> ProfileService:
-    return ProfileService(db_session)
-
-
-async def provide_boards(db_session: NamedDependency[AsyncSession]) -> BoardService:
-    return BoardService(db_session)
-
-
 DEPENDENCIES = {
-    "positions": Provide(provide_positions),
-    "applications": Provide(provide_applications),
-    "profiles": Provide(provide_profiles),
-    "boards": Provide(provide_boards),
+    **services(positions=PositionService, profiles=ProfileService, boards=BoardService),
+    "applications": provide_service_with_settings(ApplicationService.from_settings),
 }
 
 
-def field(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    if isinstance(value, list):  # a field sent twice: the last one wins, as in a browser
-        value = value[-1] if value else ""
-    return value if isinstance(value, str) else ""
-
-
-def many(data: dict[str, Any], name: str) -> list[str]:
-    value = data.get(name, [])
-    values = value if isinstance(value, list) else [value]
-    return [str(v) for v in values if isinstance(v, str) and v]
-
-
-def form_of(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, str]:
-    """What was typed, to send the form back with every field kept."""
-    return {name: field(data, name)[:20_000] for name in names}
+def context() -> dict[str, Any]:
+    """What every talent page reads codes, pay and places with."""
+    return {
+        "label": label,
+        "format_pay": format_pay,
+        "format_place": format_place,
+        "employment_types": choices(EmploymentType),
+        "districts": DISTRICTS,
+        "today": today(),
+        "open_statuses": [s.value for s in OPEN_APPLICATION_STATUSES],
+        "markdown_html": markdown_html,
+    }
 
 
 async def read_upload(data: dict[str, Any], name: str, limit: int) -> tuple[str, bytes]:

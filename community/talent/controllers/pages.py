@@ -8,40 +8,36 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, QueryParameter
-from litestar.plugins.flash import flash
 from litestar.response import File, Redirect, Template
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
-from community.errors import Forbidden, FormError, NotFound
+from community.errors import NotFound
 from community.i18n import _
 from community.markup import markdown_html
 from community.talent.controllers.deps import (
     APPLY_RATE_PER_MINUTE,
     DEPENDENCIES,
     UPLOAD_MAX_BODY,
-    Form,
-    Multipart,
-    field,
-    form_of,
+    context,
     read_upload,
 )
-from community.talent.labels import choices, format_pay, format_place, label
-from community.talent.models import (
-    OPEN_APPLICATION_STATUSES,
-    ApplicationStatus,
-    EmploymentType,
-    PositionStatus,
+from community.talent.inputs import (
+    PositionFilters,
+    chosen_organization,
+    new_position_form,
+    position_form,
+    profile_form,
 )
-from community.talent.services.applications import ApplicationService, mb
-from community.talent.services.common import position_url, today
-from community.talent.services.positions import FORM_FIELDS, PositionFilters, PositionService, position_form
-from community.talent.services.profiles import FIELDS as PROFILE_FIELDS
-from community.talent.services.profiles import ProfileService, profile_form
-from community.vocabulary import DISTRICTS
-from community.web import limit_per_account, render
+from community.talent.labels import label
+from community.talent.models import ApplicationStatus, Position
+from community.talent.search import position_url
+from community.talent.services.applications import ApplicationService
+from community.talent.services.positions import PositionService
+from community.talent.services.profiles import ProfileService
+from community.talent.views import PositionAccess, mb
+from community.web import Form, Multipart, act, field, form_of, form_or_redirect, limit_per_account, render
 
 ANSWER_STATUSES = {
     "shortlist": ApplicationStatus.SHORTLISTED,
@@ -51,27 +47,29 @@ ANSWER_STATUSES = {
 }
 
 
-def _user(request: Request[Any, Any, Any]) -> User:
-    user: User | None = request.scope.get("user")
-    if user is None:
-        raise NotAuthorizedException
-    return user
-
-
-def _http(exc: Exception) -> Exception:
-    return NotFoundException() if isinstance(exc, NotFound) else PermissionDeniedException()
-
-
-def context() -> dict[str, Any]:
+async def position_page(
+    viewer: User | None,
+    position: Position,
+    access: PositionAccess,
+    applications: ApplicationService,
+    profiles: ProfileService,
+) -> dict[str, Any]:
+    """What a position's page shows ``viewer``."""
+    shown = await applications.for_page(viewer, position, access)
     return {
-        "label": label,
-        "format_pay": format_pay,
-        "format_place": format_place,
-        "employment_types": choices(EmploymentType),
-        "districts": DISTRICTS,
-        "today": today(),
-        "open_statuses": [s.value for s in OPEN_APPLICATION_STATUSES],
-        "markdown_html": markdown_html,
+        "position": position,
+        "access": access,
+        "description_html": markdown_html(position.description),
+        "views": shown.views,
+        "histories": shown.histories,
+        "own": shown.own,
+        "own_histories": shown.own_histories,
+        "can_apply": shown.can_apply,
+        "my_profile": await profiles.of_user(viewer.id) if viewer else None,
+        "form": {},
+        "errors": {},
+        "cv_max_mb": mb(applications.cv_max_bytes),
+        **context(),
     }
 
 
@@ -91,13 +89,8 @@ class TalentController(Controller):
         remote: Annotated[bool, QueryParameter()] = False,
         page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
     ) -> Template:
-        filters = PositionFilters(
-            q=q or "",
-            skill=skill or "",
-            district=district if district in DISTRICTS else "",
-            employment_type=type if type in {t.value for t in EmploymentType} else "",
-            remote=remote,
-            page=page,
+        filters = PositionFilters.clean(
+            q=q, skill=skill, district=district, employment_type=type, remote=remote, page=page
         )
         listing = await positions.list_open(filters)
         return render(request, "talent/index.html", listing=listing, filters=filters, **context())
@@ -117,21 +110,18 @@ class TalentController(Controller):
     async def save_profile(
         self, request: Request[User, Any, Any], data: Form, profiles: NamedDependency[ProfileService]
     ) -> Response[Any]:
-        try:
-            await profiles.save(request.user, data)
-        except FormError as exc:
-            return render(
-                request,
-                "talent/profile.html",
-                400,
-                profile=await profiles.of_user(request.user.id),
-                form=form_of(data, PROFILE_FIELDS),
-                errors=exc.errors,
-                **context(),
-            )
-        flash(request, _("Your talent profile is saved."), "success")
-        return Redirect(
-            field(data, "next") if field(data, "next").startswith("/talent/") else "/talent/profile"
+        async def page() -> dict[str, Any]:
+            return {"profile": await profiles.of_user(request.user.id), **context()}
+
+        following = field(data, "next")
+        return await form_or_redirect(
+            request,
+            lambda: profiles.save(request.user, data),
+            template="talent/profile.html",
+            form=form_of(data),
+            done=_("Your talent profile is saved."),
+            redirect_to=following if following.startswith("/talent/") else "/talent/profile",
+            context=page,
         )
 
     # --- mine ----------------------------------------------------------------------------------------------
@@ -163,46 +153,32 @@ class TalentController(Controller):
         org: Annotated[str | None, QueryParameter(max_length=40)] = None,
     ) -> Template:
         orgs = await positions.poster_organizations_of(request.user)
-        form: dict[str, Any] = {
-            "organization": org or (str(orgs[0].id) if orgs else ""),
-            "employment_type": EmploymentType.FULL_TIME.value,
-            "headcount": "1",
-            "pay_mode": "range",
-        }
+        form = new_position_form(org or (str(orgs[0].id) if orgs else ""))
         return render(request, "talent/position_form.html", mode="new", orgs=orgs, form=form, **context())
 
     @post("/positions/new", guards=[requires_login])
     async def create(
         self, request: Request[User, Any, Any], data: Form, positions: NamedDependency[PositionService]
     ) -> Response[Any]:
-        orgs = await positions.poster_organizations_of(request.user)
-        form = form_of(data, (*FORM_FIELDS, "organization"))
         publish = field(data, "action") == "publish"
-        try:
-            try:
-                org_id = UUID(field(data, "organization"))
-            except ValueError as exc:
-                raise FormError({"organization": _("Choose one of your organizations.")}) from exc
-            position = await positions.create(request.user, org_id, data, publish=publish)
-        except FormError as exc:
-            return render(
-                request,
-                "talent/position_form.html",
-                400,
-                mode="new",
-                orgs=orgs,
-                form=form,
-                errors=exc.errors,
-                **context(),
-            )
-        flash(
+
+        async def save() -> Position:
+            return await positions.create(request.user, chosen_organization(data), data, publish=publish)
+
+        async def page() -> dict[str, Any]:
+            return {"mode": "new", "orgs": await positions.poster_organizations_of(request.user), **context()}
+
+        return await form_or_redirect(
             request,
-            _("Published. Members can apply now.")
+            save,
+            template="talent/position_form.html",
+            form=form_of(data),
+            done=_("Published. Members can apply now.")
             if publish
             else _("Draft saved. Publish it when it is ready."),
-            "success",
+            redirect_to=lambda position: position_url(position.id),
+            context=page,
         )
-        return Redirect(position_url(position.id))
 
     @get("/positions/{position_id:uuid}", name="talent-position")
     async def show(
@@ -215,49 +191,8 @@ class TalentController(Controller):
     ) -> Template:
         viewer: User | None = request.scope.get("user")
         position, access = await positions.get_for(viewer, position_id)
-        return await self._page(request, position, access, applications, profiles)
-
-    async def _page(
-        self,
-        request: Request[Any, Any, Any],
-        position: Any,
-        access: Any,
-        applications: ApplicationService,
-        profiles: ProfileService,
-        status_code: int = 200,
-        apply_form: dict[str, str] | None = None,
-        errors: dict[str, str] | None = None,
-    ) -> Template:
-        viewer: User | None = request.scope.get("user")
-        views = await applications.for_position(position) if access.can_manage else []
-        histories = await applications.history([v.application.id for v in views])
-        own = await applications.of_applicant(viewer.id, position.id) if viewer else []
-        own_histories = await applications.history([a.id for a in own])
-        can_apply = (
-            viewer is not None
-            and not own
-            and not access.is_member
-            and position.status is PositionStatus.OPEN
-            and not (position.deadline and position.deadline < today())
-        )
-        return render(
-            request,
-            "talent/position.html",
-            status_code,
-            position=position,
-            access=access,
-            description_html=markdown_html(position.description),
-            views=views,
-            histories=histories,
-            own=own,
-            own_histories=own_histories,
-            can_apply=can_apply,
-            my_profile=await profiles.of_user(viewer.id) if viewer else None,
-            apply_form=apply_form or {},
-            errors=errors or {},
-            cv_max_mb=mb(applications.cv_max_bytes),
-            **context(),
-        )
+        page = await position_page(viewer, position, access, applications, profiles)
+        return render(request, "talent/position.html", **page)
 
     @get("/positions/{position_id:uuid}/edit", name="talent-position-edit", guards=[requires_login])
     async def edit_form(
@@ -266,9 +201,7 @@ class TalentController(Controller):
         position_id: FromPath[UUID],
         positions: NamedDependency[PositionService],
     ) -> Template:
-        position, access = await positions.get_for(request.user, position_id)
-        if not access.can_manage:
-            raise PermissionDeniedException
+        position = await positions.get_to_manage(request.user, position_id)
         return render(
             request,
             "talent/position_form.html",
@@ -286,41 +219,21 @@ class TalentController(Controller):
         data: Form,
         positions: NamedDependency[PositionService],
     ) -> Response[Any]:
-        try:
-            position, access = await positions.get_for(request.user, position_id)
-            if not access.can_manage:
-                raise Forbidden
-            await positions.update(request.user, position_id, data)
-            if field(data, "action") == "publish" and position.status is PositionStatus.DRAFT:
-                await positions.publish(request.user, position_id)
-        except FormError as exc:
-            return render(
-                request,
-                "talent/position_form.html",
-                400,
-                mode="edit",
-                position=position,
-                form=form_of(data, FORM_FIELDS),
-                errors=exc.errors,
-                **context(),
-            )
-        except (NotFound, Forbidden) as exc:
-            raise _http(exc) from exc
-        flash(request, _("Saved."), "success")
-        return Redirect(position_url(position_id))
+        async def page() -> dict[str, Any]:
+            position = await positions.get_to_manage(request.user, position_id)
+            return {"mode": "edit", "position": position, **context()}
 
-    async def _act(
-        self, request: Request[Any, Any, Any], position_id: UUID, action: Any, done: str
-    ) -> Redirect:
-        try:
-            await action()
-        except FormError as exc:
-            flash(request, " ".join(exc.errors.values()), "error")
-        except (NotFound, Forbidden) as exc:
-            raise _http(exc) from exc
-        else:
-            flash(request, done, "success")
-        return Redirect(position_url(position_id))
+        return await form_or_redirect(
+            request,
+            lambda: positions.update(
+                request.user, position_id, data, publish=field(data, "action") == "publish"
+            ),
+            template="talent/position_form.html",
+            form=form_of(data),
+            done=_("Saved."),
+            redirect_to=position_url(position_id),
+            context=page,
+        )
 
     @post("/positions/{position_id:uuid}/publish", guards=[requires_login])
     async def publish(
@@ -329,11 +242,11 @@ class TalentController(Controller):
         position_id: FromPath[UUID],
         positions: NamedDependency[PositionService],
     ) -> Redirect:
-        return await self._act(
+        return await act(
             request,
-            position_id,
             lambda: positions.publish(request.user, position_id),
-            _("Published. Members can apply now."),
+            done=_("Published. Members can apply now."),
+            redirect_to=position_url(position_id),
         )
 
     @post("/positions/{position_id:uuid}/close", guards=[requires_login])
@@ -344,11 +257,11 @@ class TalentController(Controller):
         data: Form,
         positions: NamedDependency[PositionService],
     ) -> Redirect:
-        return await self._act(
+        return await act(
             request,
-            position_id,
             lambda: positions.close(request.user, position_id, field(data, "reason")),
-            _("Closed. Every applicant still waiting has been told why."),
+            done=_("Closed. Every applicant still waiting has been told why."),
+            redirect_to=position_url(position_id),
         )
 
     @post("/positions/{position_id:uuid}/take-down", guards=[requires_login])
@@ -359,13 +272,11 @@ class TalentController(Controller):
         data: Form,
         positions: NamedDependency[PositionService],
     ) -> Redirect:
-        if not request.user.is_admin:
-            raise PermissionDeniedException
-        return await self._act(
+        return await act(
             request,
-            position_id,
             lambda: positions.take_down(request.user, position_id, field(data, "reason")),
-            _("Taken down. The organization and the applicants have been told why."),
+            done=_("Taken down. The organization and the applicants have been told why."),
+            redirect_to=position_url(position_id),
         )
 
     # --- applications --------------------------------------------------------------------------------------
@@ -386,29 +297,23 @@ class TalentController(Controller):
         profiles: NamedDependency[ProfileService],
     ) -> Response[Any]:
         filename, content = await read_upload(data, "cv", applications.cv_max_bytes)
-        cover_note = field(data, "cover_note")
-        try:
-            await applications.apply(request.user, position_id, cover_note, filename, content)
-        except FormError as exc:
-            try:
-                position, access = await positions.get_for(request.user, position_id)
-            except NotFound as not_found:
-                raise NotFoundException from not_found
-            # The form comes back with the note kept (a browser cannot be given the file back).
-            return await self._page(
-                request,
-                position,
-                access,
-                applications,
-                profiles,
-                400,
-                apply_form={"cover_note": cover_note[:5000]},
-                errors=exc.errors,
-            )
-        except NotFound as exc:
-            raise NotFoundException from exc
-        flash(request, _("Sent. The organization will answer you; you will be notified."), "success")
-        return Redirect(position_url(position_id) + "#my-application")
+
+        async def page() -> dict[str, Any]:
+            position, access = await positions.get_for(request.user, position_id)
+            return await position_page(request.user, position, access, applications, profiles)
+
+        # Refused, the form comes back with the note kept (a browser cannot be given the file back).
+        return await form_or_redirect(
+            request,
+            lambda: applications.apply(
+                request.user, position_id, field(data, "cover_note"), filename, content
+            ),
+            template="talent/position.html",
+            form=form_of(data),
+            done=_("Sent. The organization will answer you; you will be notified."),
+            redirect_to=position_url(position_id) + "#my-application",
+            context=page,
+        )
 
     @get("/applications/{application_id:uuid}/cv", name="talent-cv")
     async def cv(
@@ -436,24 +341,20 @@ class TalentController(Controller):
         applications: NamedDependency[ApplicationService],
     ) -> Redirect:
         application = await applications.get(application_id)
-        anchor = "#applications"
-        try:
-            if decision == "withdraw":
-                await applications.withdraw(request.user, application_id)
-                flash(request, _("Your application is withdrawn."), "success")
-                anchor = "#my-application"
-            elif decision in ANSWER_STATUSES:
-                status = ANSWER_STATUSES[decision]
-                await applications.answer(request.user, application_id, status, field(data, "note"))
-                flash(
-                    request,
-                    _("Answered: %(status)s. The applicant has been told.", status=label(status)),
-                    "success",
-                )
-            else:
-                raise NotFoundException
-        except FormError as exc:
-            flash(request, " ".join(exc.errors.values()), "error")
-        except (NotFound, Forbidden) as exc:
-            raise _http(exc) from exc
-        return Redirect(position_url(application.position_id) + anchor)
+        url = position_url(application.position_id)
+        if decision == "withdraw":
+            return await act(
+                request,
+                lambda: applications.withdraw(request.user, application_id),
+                done=_("Your application is withdrawn."),
+                redirect_to=url + "#my-application",
+            )
+        status = ANSWER_STATUSES.get(decision)
+        if status is None:
+            raise NotFound
+        return await act(
+            request,
+            lambda: applications.answer(request.user, application_id, status, field(data, "note")),
+            done=_("Answered: %(status)s. The applicant has been told.", status=label(status)),
+            redirect_to=url + "#applications",
+        )

@@ -12,11 +12,9 @@ random name, and served only to the applicant and the members of the position's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -27,8 +25,10 @@ from community.accounts.services import OrganizationService
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
 from community.jobs import enqueue
-from community.markup import clean_body, clean_line
+from community.kernel.clock import SITE_TZ, now, today
+from community.kernel.text import clean_line
 from community.notifications.services import NotificationService
+from community.talent.inputs import check_cv, cover_note_text, note_text
 from community.talent.models import (
     OPEN_APPLICATION_STATUSES,
     Application,
@@ -37,16 +37,20 @@ from community.talent.models import (
     Position,
     PositionStatus,
 )
-from community.talent.services.common import JOB_REMINDERS, SITE_TZ, now, position_url, today
+from community.talent.search import position_url
+from community.talent.services.common import JOB_REMINDERS
 from community.talent.services.profiles import ProfileService, profile_snapshot
-from community.uploads import looks_like_pdf, private_path, remove_private, save_private
+from community.talent.views import ApplicationView, PositionAccess, PositionApplications
+from community.uploads import private_path, remove_private, save_private
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from uuid import UUID
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-COVER_MAX = 3000
+    from community.config import Settings
+
 NOTE_MAX = 2000
 FILENAME_MAX = 200
 REMIND_DAYS_BEFORE = 2
@@ -67,27 +71,6 @@ ANSWERS: dict[ApplicationStatus, tuple[ApplicationStatus, ...]] = {
 }
 
 
-def mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f}"
-
-
-@dataclass(frozen=True)
-class ApplicationView:
-    """An application as the position's organization sees it."""
-
-    application: Application
-    applicant_name: str
-
-    @property
-    def overdue(self) -> bool:
-        return self.application.status is ApplicationStatus.PENDING and self.application.respond_by < today()
-
-    @property
-    def profile(self) -> dict[str, Any]:
-        snap = self.application.profile_snapshot
-        return snap if isinstance(snap, dict) else {}
-
-
 class ApplicationService:
     def __init__(
         self,
@@ -103,6 +86,16 @@ class ApplicationService:
         self.response_days = response_days
         self.organizations = OrganizationService(db)
         self.notifications = NotificationService(db)
+
+    @classmethod
+    def from_settings(cls, db: AsyncSession, settings: Settings) -> ApplicationService:
+        """The service with the site's CV directory, CV size limit and response period."""
+        return cls(
+            db,
+            cv_dir=settings.cv_dir,
+            cv_max_bytes=settings.talent_cv_max_bytes,
+            response_days=settings.talent_response_days,
+        )
 
     async def get(self, application_id: UUID, *, lock: bool = False) -> Application:
         query = (
@@ -121,22 +114,6 @@ class ApplicationService:
         return await self.organizations.role_of(user, position.organization) is not None
 
     # --- applying ------------------------------------------------------------------------------------------
-
-    def check_cv(self, filename: str, content: bytes, errors: dict[str, str]) -> None:
-        """A clear message beside the CV field for an empty, too large or not-PDF file."""
-        limit = mb(self.cv_max_bytes)
-        if not content:
-            errors["cv"] = _("Choose your CV: a PDF file of at most %(mb)s MB.", mb=limit)
-        elif len(content) > self.cv_max_bytes:
-            errors["cv"] = _(
-                "Your CV is larger than %(mb)s MB. Send a smaller PDF (fewer images, or printed to PDF).",
-                mb=limit,
-            )
-        elif not looks_like_pdf(content):
-            errors["cv"] = _(
-                "“%(name)s” is not a PDF. Save or print your CV as a PDF, then send that file.",
-                name=clean_line(filename)[:80] or "?",
-            )
 
     async def apply(
         self, actor: User, position_id: UUID, cover_note: str, filename: str, content: bytes
@@ -160,14 +137,8 @@ class ApplicationService:
             errors["profile"] = _(
                 "Fill in your talent profile first: the organization reads it with your CV."
             )
-        note = clean_body(cover_note)
-        if len(note) < 10:
-            errors.setdefault(
-                "cover_note", _("Tell the organization in at least %(n)s characters why you suit it.", n=10)
-            )
-        elif len(note) > COVER_MAX:
-            errors.setdefault("cover_note", _("Use at most %(n)s characters.", n=COVER_MAX))
-        self.check_cv(filename, content, errors)
+        note = cover_note_text(cover_note, errors)
+        check_cv(filename, content, self.cv_max_bytes, errors)
         if not errors:
             already = await self.db.scalar(
                 select(Application.id).where(
@@ -199,11 +170,9 @@ class ApplicationService:
         except IntegrityError as exc:
             remove_private(self.cv_dir, stored)
             raise FormError({"cover_note": _("You have applied to this position already.")}) from exc
-        self.db.add(
-            ApplicationEvent(application_id=application.id, actor_id=actor.id, status=application.status)
-        )
-        await self.notifications.notify_many(
-            await self.organizations.member_ids(position.organization_id),
+        self._event(application, actor, application.status)
+        await self._tell_organization(
+            position,
             "talent.application",
             _(
                 "%(name)s applied for “%(title)s”. Please answer by %(date)s.",
@@ -211,8 +180,7 @@ class ApplicationService:
                 title=position.title,
                 date=application.respond_by.isoformat(),
             ),
-            position_url(position.id) + "#applications",
-            actor_id=actor.id,
+            actor,
         )
         # The reminder sweep runs when this answer is about to fall due (one job per day, whoever enqueues).
         remind_on = application.respond_by - timedelta(days=REMIND_DAYS_BEFORE)
@@ -239,14 +207,27 @@ class ApplicationService:
 
     # --- answering -----------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _note(note: str, *, required: bool) -> str:
-        text = clean_body(note)
-        if required and not text:
-            raise FormError({"note": _("Give a reason; the applicant reads it.")})
-        if len(text) > NOTE_MAX:
-            raise FormError({"note": _("Use at most %(n)s characters.", n=NOTE_MAX)})
-        return text
+    def _event(
+        self, application: Application, actor: User | None, status: ApplicationStatus, note: str = ""
+    ) -> None:
+        """One step of the application's history: who changed it to what, and why."""
+        self.db.add(
+            ApplicationEvent(
+                application_id=application.id, actor_id=actor.id if actor else None, status=status, note=note
+            )
+        )
+
+    async def _tell_organization(
+        self, position: Position, kind: str, subject: str, actor: User | None = None
+    ) -> None:
+        """Every member of the position's organization is told, in-site, with a link to its applications."""
+        await self.notifications.notify_many(
+            await self.organizations.member_ids(position.organization_id),
+            kind,
+            subject,
+            position_url(position.id) + "#applications",
+            actor_id=actor.id if actor else None,
+        )
 
     def _subject(self, application: Application, status: ApplicationStatus, note: str) -> str:
         title = application.position.title
@@ -270,11 +251,7 @@ class ApplicationService:
         application.response_note = note
         if application.responded_at is None:
             application.responded_at = now()
-        self.db.add(
-            ApplicationEvent(
-                application_id=application.id, actor_id=actor.id if actor else None, status=status, note=note
-            )
-        )
+        self._event(application, actor, status, note)
         await self.notifications.notify(
             application.applicant_id,
             f"talent.application_{status.value}",
@@ -288,7 +265,14 @@ class ApplicationService:
         self, actor: User, application_id: UUID, status: ApplicationStatus, note: str
     ) -> Application:
         """The organization's answer: shortlisted, interview, offer or declined (a decline needs a reason)."""
-        text = self._note(note, required=status is ApplicationStatus.DECLINED)
+        text = note_text(
+            note,
+            "note",
+            maximum=NOTE_MAX,
+            required=_("Give a reason; the applicant reads it.")
+            if status is ApplicationStatus.DECLINED
+            else "",
+        )
         application = await self.get(application_id, lock=True)
         if not await self._is_org_member(actor, application.position):
             raise NotFound if application.applicant_id != actor.id else Forbidden
@@ -304,21 +288,16 @@ class ApplicationService:
         if application.status not in OPEN_APPLICATION_STATUSES:
             raise FormError({"note": _("This application is closed already.")})
         application.status = ApplicationStatus.WITHDRAWN
-        self.db.add(
-            ApplicationEvent(
-                application_id=application.id, actor_id=actor.id, status=ApplicationStatus.WITHDRAWN
-            )
-        )
-        await self.notifications.notify_many(
-            await self.organizations.member_ids(application.position.organization_id),
+        self._event(application, actor, ApplicationStatus.WITHDRAWN)
+        await self._tell_organization(
+            application.position,
             "talent.application_withdrawn",
             _(
                 "%(name)s withdrew the application for “%(title)s”.",
                 name=actor.display_name,
                 title=application.position.title,
             ),
-            position_url(application.position_id) + "#applications",
-            actor_id=actor.id,
+            actor,
         )
         await self.db.flush()
         return application
@@ -365,6 +344,27 @@ class ApplicationService:
         if position_id is not None:
             query = query.where(Application.position_id == position_id)
         return (await self.db.scalars(query)).all()
+
+    async def for_page(
+        self, viewer: User | None, position: Position, access: PositionAccess
+    ) -> PositionApplications:
+        """The applications a position's page shows ``viewer``, and whether they may apply now: logged in,
+        not yet applied, not of the organization, and the position open with its deadline not passed."""
+        views = await self.for_position(position) if access.can_manage else []
+        own = list(await self.of_applicant(viewer.id, position.id)) if viewer else []
+        return PositionApplications(
+            views=views,
+            histories=await self.history([v.application.id for v in views]),
+            own=own,
+            own_histories=await self.history([a.id for a in own]),
+            can_apply=(
+                viewer is not None
+                and not own
+                and not access.is_member
+                and position.status is PositionStatus.OPEN
+                and not (position.deadline and position.deadline < today())
+            ),
+        )
 
     async def history(
         self, application_ids: Sequence[UUID]
@@ -431,8 +431,8 @@ class ApplicationService:
                 if isinstance(application.profile_snapshot, dict)
                 else ""
             )
-            await self.notifications.notify_many(
-                await self.organizations.member_ids(application.position.organization_id),
+            await self._tell_organization(
+                application.position,
                 "talent.application_reminder",
                 _(
                     "Please answer %(name)s about “%(title)s” by %(date)s.",
@@ -440,7 +440,6 @@ class ApplicationService:
                     title=application.position.title,
                     date=application.respond_by.isoformat(),
                 ),
-                position_url(application.position_id) + "#applications",
             )
         return len(claimed)
 
