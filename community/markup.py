@@ -3,15 +3,14 @@ fenced code (CSS classes, no inline styles, so the site's Content-Security-Polic
 links, then nh3 over everything.
 
 Whatever a member writes renders inert: no script, no event handler, no ``javascript:`` or ``data:`` URL,
-no style; every link gets ``rel="nofollow ugc noopener"``. Bidirectional overrides are removed so that a
-post cannot disguise text (a file name read backwards, say).
+no style; every link gets ``rel="nofollow ugc noopener"``. Cleaning what members type (bidirectional
+overrides, control characters) is ``community.kernel.text``'s: ``clean_body`` and ``clean_line``.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,12 +24,24 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-# Bidirectional embeddings, overrides and isolates (the "Trojan Source" characters).
-BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
-# Invisible characters a title has no use for; the zero-width joiner stays (emoji sequences need it).
-INVISIBLE = re.compile("[\u200b\u200c\u200e\u200f\u2060\ufeff\u00ad]")
+# The one text cleaner lives in the kernel; its names stay importable from here for the zones that use them.
+from community.kernel.text import BIDI_CONTROLS, INVISIBLE, clean_body, clean_line
+
 MENTION_RE = re.compile(r"(?<![\w@/])@([\w\u4e00-\u9fff][\w\u4e00-\u9fff.\-]{0,48})", re.UNICODE)
 MAX_MENTIONS = 10
+
+__all__ = (
+    "BIDI_CONTROLS",
+    "INVISIBLE",
+    "Rendered",
+    "clean_body",
+    "clean_line",
+    "count_links",
+    "markdown_html",
+    "mention_names",
+    "pygments_css",
+    "render_markdown",
+)
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -58,21 +69,6 @@ _cleaner = nh3.Cleaner(
     strip_comments=True,
 )
 _formatter = HtmlFormatter(cssclass="highlight", nowrap=True)
-
-
-def clean_body(text: str) -> str:
-    """Keep what a person wrote, minus control characters and bidirectional overrides."""
-    text = unicodedata.normalize("NFC", text or "").replace("\r\n", "\n").replace("\r", "\n")
-    text = BIDI_CONTROLS.sub("", text)
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc").strip()
-
-
-def clean_line(text: str) -> str:
-    """A title or a short field: one line, no control or invisible characters."""
-    text = clean_body(text)
-    text = INVISIBLE.sub("", text)
-    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf") or ch == "\u200d")
-    return " ".join(text.split())
 
 
 def _highlight(code: str, lang: str, _attrs: str) -> str:

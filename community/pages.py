@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +16,7 @@ from community.i18n import LOCALE_COOKIE, normalize_locale
 from community.scenarios.labels import format_budget, label
 from community.scenarios.services.scenarios import ScenarioFilters, ScenarioService, today
 from community.vocabulary import org_type_label
-from community.web import render, safe_next
+from community.web import Form, field, render, safe_next
 
 
 @get("/", name="home", cache=True)
@@ -44,11 +42,11 @@ async def home(request: Request[Any, Any, Any], db_session: NamedDependency[Asyn
 @post("/language", name="language")
 async def switch_language(
     request: Request[Any, Any, Any],
-    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    data: Form,
     db_session: NamedDependency[AsyncSession],
 ) -> Response[Any]:
-    locale = normalize_locale(str(data.get("lang", ""))) or "zh_CN"
-    response = Redirect(safe_next(str(data.get("next", "")), "/"))
+    locale = normalize_locale(field(data, "lang")) or "zh_CN"
+    response = Redirect(safe_next(field(data, "next"), "/"))
     response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, samesite="lax", httponly=False)
     if user := request.scope.get("user"):
         await AccountService(db_session).set_locale(user, locale)

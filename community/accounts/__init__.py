@@ -17,7 +17,7 @@ def zone() -> Zone:
         InvitationController,
         OrganizationController,
     )
-    from community.accounts.services import ORGANIZATION_DOC_TYPE, organization_documents
+    from community.accounts.documents import ORGANIZATION_DOC_TYPE, organization_documents
     from community.i18n import N_
     from community.zones import SearchType, Zone
 

@@ -7,10 +7,11 @@ from datetime import datetime
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.db import Base
+from community.kernel.models import enum_column
 
 
 class OrgType(enum.StrEnum):
@@ -27,11 +28,6 @@ class OrgType(enum.StrEnum):
 class MemberRole(enum.StrEnum):
     OWNER = "owner"
     MEMBER = "member"
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    # Store the values ("opc"), not the Python names ("OPC"); a native PG enum keeps bad values out.
-    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], validate_strings=True)
 
 
 class User(Base):
@@ -59,7 +55,7 @@ class Organization(Base):
 
     name: Mapped[str] = mapped_column(String(100), unique=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
-    org_type: Mapped[OrgType] = mapped_column(_enum(OrgType, "org_type"), index=True)
+    org_type: Mapped[OrgType] = mapped_column(enum_column(OrgType, "org_type"), index=True)
     summary: Mapped[str] = mapped_column(Text, default="", server_default="")
     district: Mapped[str | None] = mapped_column(String(40), default=None)
     website: Mapped[str | None] = mapped_column(String(300), default=None)
@@ -80,7 +76,9 @@ class Membership(Base):
     organization_id: Mapped[UUID] = mapped_column(
         ForeignKey("organization.id", ondelete="CASCADE"), index=True
     )
-    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole, "member_role"), default=MemberRole.MEMBER)
+    role: Mapped[MemberRole] = mapped_column(
+        enum_column(MemberRole, "member_role"), default=MemberRole.MEMBER
+    )
 
     user: Mapped[User] = relationship(back_populates="memberships", lazy="raise")
     organization: Mapped[Organization] = relationship(back_populates="memberships", lazy="raise")
@@ -101,7 +99,9 @@ class Invitation(Base):
 
     organization_id: Mapped[UUID] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(254))
-    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole, "member_role"), default=MemberRole.MEMBER)
+    role: Mapped[MemberRole] = mapped_column(
+        enum_column(MemberRole, "member_role"), default=MemberRole.MEMBER
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))

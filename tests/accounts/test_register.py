@@ -92,3 +92,13 @@ async def test_two_registrations_with_one_address_at_once_store_one(make_client,
     assert sorted(r.status_code for r in responses).count(200) == 1
     assert all(r.status_code in (200, 400) for r in responses)
     assert db.fetchval("SELECT count(*) FROM user_account") == 1
+
+
+async def test_a_name_keeps_its_emoji_joiner_but_loses_invisible_and_bidi_characters(
+    client: FormClient, db
+) -> None:
+    typed = "\u202e👩\u200d💻 Ada\u200b\u2066"  # a right-to-left override, a zero-width space, an isolate
+    response = await client.register("ada@example.com", typed)
+    assert response.status_code == 200
+    assert db.fetchval("SELECT display_name FROM user_account") == "👩\u200d💻 Ada"
+    assert "👩\u200d💻 Ada" in response.text

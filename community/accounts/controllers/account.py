@@ -1,0 +1,86 @@
+"""A member's own page: their organizations, their name, their password."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.response import Redirect, Template
+
+from community.accounts.controllers.deps import DEPENDENCIES, typed
+from community.accounts.guards import requires_login
+from community.accounts.models import User
+from community.accounts.services import AccountService, OrganizationService
+from community.accounts.sessions import log_in
+from community.i18n import _
+from community.vocabulary import org_type_label
+from community.web import Form, field, form_or_redirect, render
+
+ACCOUNT_PAGE = "accounts/account.html"
+
+
+async def _account_context(
+    request: Request[User, Any, Any], organizations: OrganizationService
+) -> dict[str, Any]:
+    return {
+        "memberships": await organizations.organizations_of(request.user),
+        "org_type_label": org_type_label,
+    }
+
+
+class AccountController(Controller):
+    path = "/account"
+    dependencies = DEPENDENCIES
+    guards = [requires_login]
+
+    @get("/", name="account")
+    async def show(
+        self, request: Request[User, Any, Any], organizations: NamedDependency[OrganizationService]
+    ) -> Template:
+        context = await _account_context(request, organizations)
+        return render(request, ACCOUNT_PAGE, form={"display_name": request.user.display_name}, **context)
+
+    @post("/profile")
+    async def update_profile(
+        self,
+        request: Request[User, Any, Any],
+        data: Form,
+        accounts: NamedDependency[AccountService],
+        organizations: NamedDependency[OrganizationService],
+    ) -> Template | Redirect:
+        form = typed(data, "display_name")
+        return await form_or_redirect(
+            request,
+            lambda: accounts.update_profile(request.user.id, form["display_name"]),
+            template=ACCOUNT_PAGE,
+            form=form,
+            done=_("Saved."),
+            redirect_to="/account",
+            context=lambda: _account_context(request, organizations),
+        )
+
+    @post("/password")
+    async def change_password(
+        self,
+        request: Request[User, Any, Any],
+        data: Form,
+        accounts: NamedDependency[AccountService],
+        organizations: NamedDependency[OrganizationService],
+    ) -> Template | Redirect:
+        async def change() -> None:
+            user = await accounts.change_password(
+                request.user.id, field(data, "current_password"), field(data, "new_password")
+            )
+            # Every other session of this member ends (the epoch moved on); this one goes on under a new id.
+            log_in(request, user)
+
+        return await form_or_redirect(
+            request,
+            change,
+            template=ACCOUNT_PAGE,
+            form={"display_name": request.user.display_name},
+            done=_("Your password is changed."),
+            redirect_to="/account",
+            context=lambda: _account_context(request, organizations),
+        )

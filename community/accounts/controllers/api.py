@@ -1,0 +1,47 @@
+"""The JSON API of accounts: who is signed in, and the organizations' public profiles."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+
+from community.accounts.controllers.deps import DEPENDENCIES
+from community.accounts.guards import requires_login
+from community.accounts.inputs import OrganizationFilters
+from community.accounts.models import User
+from community.accounts.schemas import MeOut, OrganizationOut
+from community.accounts.services import OrganizationService
+
+
+class AccountsApiController(Controller):
+    path = "/api/v1"
+    dependencies = DEPENDENCIES
+    tags = ["accounts"]
+
+    @get("/me", guards=[requires_login])
+    async def me(
+        self, request: Request[User, Any, Any], organizations: NamedDependency[OrganizationService]
+    ) -> MeOut:
+        memberships = await organizations.organizations_of(request.user)
+        return MeOut.from_user(request.user, memberships)
+
+    @get("/organizations")
+    async def organizations(
+        self,
+        organizations: NamedDependency[OrganizationService],
+        org_type: Annotated[str | None, QueryParameter(name="type")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 30,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> list[OrganizationOut]:
+        filters = OrganizationFilters.clean(org_type=org_type)
+        orgs = await organizations.list_organizations(filters.org_type, limit=limit, offset=offset)
+        return [OrganizationOut.from_model(o) for o in orgs]
+
+    @get("/organizations/{slug:str}")
+    async def organization(
+        self, slug: FromPath[str], organizations: NamedDependency[OrganizationService]
+    ) -> OrganizationOut:
+        return OrganizationOut.from_model(await organizations.by_slug(slug))

@@ -1,0 +1,154 @@
+"""Registering, logging in and out, and resetting a forgotten password."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+
+from community.accounts.controllers.deps import DEPENDENCIES, absolute, mail_failed, start_session, typed
+from community.accounts.models import User
+from community.accounts.services import AccountService
+from community.config import Settings
+from community.errors import FormError
+from community.i18n import LOCALE_COOKIE, _, normalize_locale
+from community.notifications.email import Mailer, MailError
+from community.web import Form, field, form_or_redirect, limit_per_address, render, safe_next
+
+
+async def _log_in_or_form(
+    request: Request[Any, Any, Any],
+    attempt: Callable[[], Awaitable[User]],
+    *,
+    template: str,
+    form: Mapping[str, Any],
+    redirect_to: str,
+    context: Mapping[str, Any],
+    done: Callable[[User], str] | None = None,
+) -> Response[Any]:
+    """``form_or_redirect`` for the forms that end with the member logged in (register, log in, a new
+    password): refused, the form again; accepted, the session starts and ``done`` is flashed."""
+    logged_in: list[User] = []
+
+    async def log_in() -> User:
+        user = await attempt()
+        if done is not None:
+            flash(request, done(user), "success")
+        logged_in.append(user)
+        return user
+
+    response = await form_or_redirect(
+        request, log_in, template=template, form=form, done=None, redirect_to=redirect_to, context=context
+    )
+    return start_session(request, logged_in[0], response) if logged_in else response
+
+
+class AuthController(Controller):
+    dependencies = DEPENDENCIES
+
+    @get("/register", name="register")
+    async def register_form(
+        self,
+        request: Request[Any, Any, Any],
+        next_: Annotated[str | None, QueryParameter(name="next")] = None,
+    ) -> Template:
+        return render(request, "accounts/register.html", next=safe_next(next_, ""))
+
+    @post("/register", middleware=limit_per_address("register", "register_rate_per_minute"))
+    async def register(
+        self, request: Request[Any, Any, Any], data: Form, accounts: NamedDependency[AccountService]
+    ) -> Response[Any]:
+        form = typed(data, "email", "display_name", "next")
+        locale = normalize_locale(request.cookies.get(LOCALE_COOKIE))
+        return await _log_in_or_form(
+            request,
+            lambda: accounts.register(form["email"], form["display_name"], field(data, "password"), locale),
+            template="accounts/register.html",
+            form=form,
+            redirect_to=safe_next(form["next"], "/account"),
+            context={"next": safe_next(form["next"], "")},
+            done=lambda user: _("Welcome, %(name)s! Your account is ready.", name=user.display_name),
+        )
+
+    @get("/login", name="login")
+    async def login_form(
+        self,
+        request: Request[Any, Any, Any],
+        next_: Annotated[str | None, QueryParameter(name="next")] = None,
+    ) -> Response[Any]:
+        if request.scope.get("user"):
+            return Redirect(safe_next(next_, "/"))
+        return render(request, "accounts/login.html", next=safe_next(next_, ""))
+
+    @post("/login", middleware=limit_per_address("login", "login_rate_per_minute"))
+    async def login(
+        self, request: Request[Any, Any, Any], data: Form, accounts: NamedDependency[AccountService]
+    ) -> Response[Any]:
+        form = typed(data, "email", "next")
+        return await _log_in_or_form(
+            request,
+            lambda: accounts.authenticate(form["email"], field(data, "password")),
+            template="accounts/login.html",
+            form=form,
+            redirect_to=safe_next(form["next"], "/"),
+            context={"next": safe_next(form["next"], "")},
+        )
+
+    @post("/logout", name="logout")
+    async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
+        request.clear_session()
+        return Redirect("/")
+
+    @get("/password/forgot", name="password_forgot")
+    async def forgot_form(self, request: Request[Any, Any, Any]) -> Template:
+        return render(request, "accounts/forgot.html")
+
+    @post("/password/forgot", middleware=limit_per_address("reset", "reset_rate_per_minute"))
+    async def forgot(
+        self,
+        request: Request[Any, Any, Any],
+        data: Form,
+        accounts: NamedDependency[AccountService],
+        mailer: NamedDependency[Mailer],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        form = typed(data, "email")
+        reset_url = absolute(request, "/password/reset")
+        try:
+            await accounts.start_password_reset(form["email"], reset_url, mailer, settings.password_reset_ttl)
+        except FormError as exc:
+            return render(request, "accounts/forgot.html", 400, form=form, errors=exc.errors)
+        except MailError:
+            return mail_failed(request, "accounts/forgot.html", form=form)
+        # The same answer whether the address is registered or not.
+        return render(request, "accounts/forgot.html", form=form, sent=True)
+
+    @get("/password/reset/{token:str}", name="password_reset_form")
+    async def reset_form(
+        self, request: Request[Any, Any, Any], token: FromPath[str], accounts: NamedDependency[AccountService]
+    ) -> Template:
+        valid = await accounts.reset_token_is_valid(token)
+        return render(request, "accounts/reset.html", 200 if valid else 400, token=token, valid=valid)
+
+    @post("/password/reset/{token:str}", middleware=limit_per_address("reset", "reset_rate_per_minute"))
+    async def reset(
+        self,
+        request: Request[Any, Any, Any],
+        token: FromPath[str],
+        data: Form,
+        accounts: NamedDependency[AccountService],
+    ) -> Response[Any]:
+        return await _log_in_or_form(
+            request,
+            lambda: accounts.reset_password(token, field(data, "password")),
+            template="accounts/reset.html",
+            form={},
+            redirect_to="/account",
+            context={"token": token, "valid": True},  # a refused token shows its error instead of the form
+            done=lambda _user: _("Your password is changed. You are logged in."),
+        )

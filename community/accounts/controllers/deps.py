@@ -1,0 +1,60 @@
+"""What the accounts handlers are given (their services, the mailer, the settings) and what several of them
+share: links sent by mail, and a member's session starting."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from litestar import Request
+from litestar.response import Template
+
+from community.accounts.services import (
+    AccountService,
+    InvitationService,
+    MembershipService,
+    OrganizationService,
+)
+from community.accounts.sessions import log_in
+from community.i18n import LOCALE_COOKIE, _
+from community.web import MAILER, SETTINGS, field, render, services
+
+if TYPE_CHECKING:
+    from litestar import Response
+
+    from community.accounts.models import User
+
+DEPENDENCIES = {
+    **services(
+        accounts=AccountService,
+        organizations=OrganizationService,
+        memberships=MembershipService,
+        invitations=InvitationService,
+    ),
+    "mailer": MAILER,
+    "settings": SETTINGS,
+}
+
+
+def absolute(request: Request[Any, Any, Any], path: str) -> str:
+    """A link for a mail: this site's address and ``path``."""
+    return str(request.base_url).rstrip("/") + path
+
+
+def start_session(request: Request[Any, Any, Any], user: User, response: Response[Any]) -> Response[Any]:
+    """Log ``user`` in (a new session id) and, on a browser that has not chosen a language, use theirs."""
+    log_in(request, user)
+    if user.locale and not request.cookies.get(LOCALE_COOKIE):
+        response.set_cookie(LOCALE_COOKIE, user.locale, max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+def typed(data: Mapping[str, Any], *names: str) -> dict[str, str]:
+    """The fields ``names`` as typed, to send a form back with them kept (a password is never among them)."""
+    return {name: field(data, name) for name in names}
+
+
+def mail_failed(request: Request[Any, Any, Any], template: str, **context: Any) -> Template:
+    """The mail server did not take the message: the form again (503), with nothing promised."""
+    errors = {"email": _("We could not send the mail just now. Try again in a minute.")}
+    return render(request, template, 503, errors=errors, **context)

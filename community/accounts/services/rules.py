@@ -1,0 +1,44 @@
+"""What an email address, a password, a display name, a web name and a web address must look like.
+
+Each ``check_*`` adds the error to show beside its field to ``errors``; the services raise them together.
+"""
+
+from __future__ import annotations
+
+import re
+
+from community.i18n import _
+from community.kernel.text import clean_line
+
+EMAIL_RE = re.compile(r"^[^@\s<>\"(),;:]+@[^@\s<>\"'(),;:]+\.[^@\s<>\"'(),;:.]+$")
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
+URL_RE = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
+EMAIL_MAX = 254
+NAME_MAX = 50
+PASSWORD_MIN = 8
+PASSWORD_MAX = 256
+
+
+def normalize_email(value: str | None) -> str:
+    return clean_line(value).lower()
+
+
+def check_email(email: str, errors: dict[str, str], field: str = "email") -> None:
+    if not email:
+        errors[field] = _("Enter your email address.")
+    elif len(email) > EMAIL_MAX or not EMAIL_RE.match(email):
+        errors[field] = _("Enter a valid email address, like name@example.com.")
+
+
+def check_password(password: str, errors: dict[str, str], field: str = "password") -> None:
+    if len(password) < PASSWORD_MIN:
+        errors[field] = _("Use at least %(n)s characters for the password.", n=PASSWORD_MIN)
+    elif len(password) > PASSWORD_MAX:
+        errors[field] = _("Use at most %(n)s characters for the password.", n=PASSWORD_MAX)
+
+
+def check_display_name(name: str, errors: dict[str, str], field: str = "display_name") -> None:
+    if not name:
+        errors[field] = _("Enter the name others will see.")
+    elif len(name) > NAME_MAX:
+        errors[field] = _("Use at most %(n)s characters for the name.", n=NAME_MAX)
