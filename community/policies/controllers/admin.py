@@ -68,14 +68,9 @@ class PolicyAdminController(Controller):
         self, request: Request[User, Any, Any], data: Form, policies: NamedDependency[PolicyService]
     ) -> Response[Any]:
         publish = "publish" in data
-
-        async def save() -> Policy:
-            policy = await policies.create(request.user, PolicyInput.from_form(data))
-            return await policies.publish(request.user, policy.id) if publish else policy
-
         return await form_or_redirect(
             request,
-            save,
+            lambda: policies.create(request.user, PolicyInput.from_form(data), publish=publish),
             template=FORM_PAGE,
             form=form_of(data, *CONDITION_LISTS),
             done=_(PUBLISHED) if publish else _("Draft saved. Publish it when it is ready."),

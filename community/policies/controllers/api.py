@@ -20,7 +20,7 @@ from community.accounts.guards import requires_admin, requires_login
 from community.accounts.models import User
 from community.policies.controllers.deps import DEPENDENCIES
 from community.policies.inputs import PolicyFilters, PolicyInput
-from community.policies.models import Policy, PolicyStatus
+from community.policies.models import Policy
 from community.policies.services.eligibility import Conditions, Verdict
 from community.policies.services.policies import PolicyService
 from community.policies.views import benefits_of, policy_url
@@ -223,9 +223,7 @@ class PolicyApiController(Controller):
         data: JSONBody[PolicyIn],
         policies: NamedDependency[PolicyService],
     ) -> PolicyOut:
-        policy = await policies.create(request.user, data.to_input())
-        if data.publish:
-            policy = await policies.publish(request.user, policy.id)
+        policy = await policies.create(request.user, data.to_input(), publish=data.publish)
         return PolicyOut.from_model(policy)
 
     @put(
@@ -241,7 +239,5 @@ class PolicyApiController(Controller):
         policies: NamedDependency[PolicyService],
     ) -> PolicyOut:
         policy = await policies.by_slug(slug, request.user)
-        policy = await policies.update(request.user, policy.id, data.to_input())
-        if data.publish and policy.status is not PolicyStatus.PUBLISHED:
-            policy = await policies.publish(request.user, policy.id)
+        policy = await policies.update(request.user, policy.id, data.to_input(), publish=data.publish)
         return PolicyOut.from_model(policy)

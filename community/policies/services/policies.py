@@ -167,14 +167,15 @@ class PolicyService:
             raise FormError(errors)
         return values
 
-    async def create(self, admin: User, data: PolicyInput) -> Policy:
+    async def create(self, admin: User, data: PolicyInput, *, publish: bool = False) -> Policy:
+        """A new policy, a draft unless ``publish`` (then published at once, under the same rules)."""
         self._require_admin(admin)
         values = await self._checked(data, None)
         policy = Policy(status=PolicyStatus.DRAFT, version=1, created_by_id=admin.id)
         self._apply(policy, values)
         self.db.add(policy)
         await self._flush_or_taken()
-        return policy
+        return await self.publish(admin, policy.id) if publish else policy
 
     async def _flush_or_taken(self) -> None:
         """Two admins saving the same web name at once: the unique index decides, the second is told."""
@@ -184,9 +185,12 @@ class PolicyService:
         except IntegrityError:
             raise FormError({"slug": _("Another policy already uses this web name.")}) from None
 
-    async def update(self, admin: User, policy_id: UUID, data: PolicyInput) -> Policy:
+    async def update(
+        self, admin: User, policy_id: UUID, data: PolicyInput, *, publish: bool = False
+    ) -> Policy:
         """Edit a policy. A published one whose conditions or benefits change gets a new version, pushed
-        again to whoever qualifies now and was not told about this version."""
+        again to whoever qualifies now and was not told about this version. With ``publish``, a policy not
+        yet published is published once saved."""
         self._require_admin(admin)
         policy = await self.get(policy_id, lock=True)
         values = await self._checked(data, policy.id)
@@ -202,6 +206,8 @@ class PolicyService:
             if material:
                 await self._enqueue_push(policy)
         await self.db.flush()
+        if publish and policy.status is not PolicyStatus.PUBLISHED:
+            return await self.publish(admin, policy.id)
         return policy
 
     async def _enqueue_push(self, policy: Policy) -> None:
