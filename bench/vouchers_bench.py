@@ -42,7 +42,7 @@ from community.accounts.services import hash_password
 from community.db import upgrade_schema
 from community.errors import FormError
 from community.pgcluster import create_database_if_missing
-from community.vouchers.services.campaigns import VoucherService
+from community.vouchers.services.vouchers import VoucherService
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/community_bench_vouchers"
 FACE_VALUE_FEN = 10_000

@@ -12,12 +12,16 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from community.accounts.models import Organization, OrgType, User
+from community.kernel.clock import SITE_TZ, now
 from community.search.services import enqueue_upsert
+from community.vouchers.inputs import CampaignInput
 from community.vouchers.models import Campaign, Product, ProductStatus
-from community.vouchers.services.campaigns import CampaignInput, VoucherService
-from community.vouchers.services.common import SITE_TZ, now
-from community.vouchers.services.products import product_document
-from community.vouchers.services.students import StudentService, UniversityService
+from community.vouchers.search import product_document
+from community.vouchers.services.campaigns import CampaignService
+from community.vouchers.services.redemptions import RedemptionService
+from community.vouchers.services.students import StudentService
+from community.vouchers.services.universities import UniversityService
+from community.vouchers.services.vouchers import VoucherService
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -160,7 +164,7 @@ async def load_voucher_demo(db: AsyncSession, admin: User) -> list[str]:
     if campaign is None:
         start = (now() - timedelta(days=7)).astimezone(SITE_TZ)
         end = (now() + timedelta(days=90)).astimezone(SITE_TZ)
-        campaign = await vouchers.create_campaign(
+        campaign = await CampaignService(db).create(
             admin,
             CampaignInput.parse(
                 {
@@ -200,7 +204,7 @@ async def load_voucher_demo(db: AsyncSession, admin: User) -> list[str]:
             for k, product in enumerate(products[n % 4 :: 4][:2]):
                 voucher = await vouchers.claim(rater, campaign.id)
                 voucher = await vouchers.redeem(rater, voucher.id, product.id)
-                await vouchers.confirm(admin, voucher.redemption_code or "")
+                await RedemptionService(db).confirm(admin, voucher.redemption_code or "")
                 await vouchers.rate(rater, voucher.id, str(5 - (n + k) % 3), "体验很顺畅，推荐同学试试。")
         report.append(
             f"Students: {VERIFIED_STUDENT} is verified, {UNVERIFIED_STUDENT} is not; "

@@ -16,7 +16,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -31,10 +30,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, INET
 from sqlalchemy.orm import Mapped, mapped_column
 
 from community.db import Base
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], validate_strings=True)
+from community.kernel.models import enum_column
 
 
 class ProductStatus(enum.StrEnum):
@@ -109,9 +105,9 @@ class StudentVerification(Base):
 
     user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     university_id: Mapped[UUID] = mapped_column(ForeignKey("university.id", ondelete="RESTRICT"), index=True)
-    method: Mapped[VerificationMethod] = mapped_column(_enum(VerificationMethod, "verification_method"))
+    method: Mapped[VerificationMethod] = mapped_column(enum_column(VerificationMethod, "verification_method"))
     status: Mapped[VerificationStatus] = mapped_column(
-        _enum(VerificationStatus, "verification_status"), index=True
+        enum_column(VerificationStatus, "verification_status"), index=True
     )
     email: Mapped[str | None] = mapped_column(String(254), default=None)
     # Where the last code went: it becomes ``email`` once the code is confirmed (a renewal may change it).
@@ -151,7 +147,7 @@ class Product(Base):
     website: Mapped[str | None] = mapped_column(String(300), default=None)
     how_to_try: Mapped[str] = mapped_column(Text, default="", server_default="")
     voucher_benefit: Mapped[str] = mapped_column(String(200), default="", server_default="")
-    status: Mapped[ProductStatus] = mapped_column(_enum(ProductStatus, "product_status"))
+    status: Mapped[ProductStatus] = mapped_column(enum_column(ProductStatus, "product_status"))
     review_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     submitted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     published_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
@@ -192,7 +188,7 @@ class Campaign(Base):
     starts_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     status: Mapped[CampaignStatus] = mapped_column(
-        _enum(CampaignStatus, "campaign_status"), default=CampaignStatus.ACTIVE
+        enum_column(CampaignStatus, "campaign_status"), default=CampaignStatus.ACTIVE
     )
     created_by_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), default=None
@@ -254,7 +250,7 @@ class Voucher(Base):
 
     campaign_id: Mapped[UUID] = mapped_column(ForeignKey("voucher_campaign.id", ondelete="RESTRICT"))
     student_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
-    status: Mapped[VoucherStatus] = mapped_column(_enum(VoucherStatus, "voucher_status"))
+    status: Mapped[VoucherStatus] = mapped_column(enum_column(VoucherStatus, "voucher_status"))
     face_value_fen: Mapped[int] = mapped_column(BigInteger)
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     product_id: Mapped[UUID | None] = mapped_column(
@@ -328,7 +324,7 @@ class Settlement(Base):
     voucher_count: Mapped[int] = mapped_column(Integer)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[SettlementStatus] = mapped_column(
-        _enum(SettlementStatus, "settlement_status"), default=SettlementStatus.OPEN
+        enum_column(SettlementStatus, "settlement_status"), default=SettlementStatus.OPEN
     )
     created_by_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), default=None

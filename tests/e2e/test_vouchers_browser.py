@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from community.vouchers.services.common import SITE_TZ, now
+from community.kernel.clock import SITE_TZ, now
 from tests.conftest import Mailbox
 from tests.e2e.conftest import login, make_admin, register
 

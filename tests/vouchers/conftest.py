@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.accounts.models import MemberRole, Membership, Organization, OrgType, User
 from community.accounts.services import AccountService, hash_password
+from community.kernel.clock import now
+from community.vouchers.inputs import CampaignInput, ProductInput
 from community.vouchers.models import Campaign, Product
-from community.vouchers.services.campaigns import CampaignInput, VoucherService
-from community.vouchers.services.common import now
-from community.vouchers.services.products import ProductInput, ProductService
+from community.vouchers.services.campaigns import CampaignService
+from community.vouchers.services.products import ProductService
 from community.vouchers.services.students import StudentService, UniversityService
 
 PASSWORD = "correct horse 42"
@@ -88,7 +89,7 @@ async def make_campaign(db: AsyncSession, admin: User, **changes: str) -> Campai
         "ends_at": end,
         **changes,
     }
-    return await VoucherService(db).create_campaign(admin, CampaignInput.parse(data))
+    return await CampaignService(db).create(admin, CampaignInput.parse(data))
 
 
 @pytest.fixture

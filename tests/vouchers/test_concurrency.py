@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from community.errors import FormError
 from community.i18n import _
 from community.vouchers.models import Campaign, Voucher, VoucherEvent, VoucherStatus
-from community.vouchers.services.campaigns import VoucherService
+from community.vouchers.services.redemptions import RedemptionService
+from community.vouchers.services.vouchers import VoucherService
 from tests.conftest import run_concurrently
 from tests.vouchers.conftest import World, make_campaign, reload, verified_students
 
@@ -118,7 +119,7 @@ async def test_concurrent_confirmations_confirm_once(
 
     async def job(session: AsyncSession) -> Any:
         member = await session.get(type(student), world.opc_member.id)
-        return await VoucherService(session).confirm(member, code or "")
+        return await RedemptionService(session).confirm(member, code or "")
 
     results = await run_concurrently(settings.database_url, [job] * 10)
     assert sum(isinstance(r, Voucher) for r in results) == 1

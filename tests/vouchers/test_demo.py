@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.demo import load_demo
 from community.vouchers.models import Product, ProductStatus, Rating
-from community.vouchers.services.campaigns import VoucherService
+from community.vouchers.services.campaigns import CampaignService
 from community.vouchers.services.products import ProductService
 from community.vouchers.services.students import StudentService
 
@@ -27,7 +27,7 @@ async def test_demo_has_products_a_running_campaign_and_students(
     )
     assert published == 12
     assert await db.scalar(select(func.count()).select_from(Rating)) == 16
-    running = await VoucherService(db).campaigns(running_only=True)
+    running = await CampaignService(db).list(running_only=True)
     assert len(running) == 1 and running[0].reserved_fen <= running[0].budget_fen
     from community.accounts.services import AccountService
 

@@ -13,9 +13,9 @@ from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.accounts.services import AccountService
+from community.kernel.clock import SITE_TZ, now
 from community.vouchers.labels import label
 from community.vouchers.models import VoucherStatus
-from community.vouchers.services.common import SITE_TZ, now
 from tests.conftest import Mailbox
 from tests.vouchers.conftest import PASSWORD, PRODUCT
 

@@ -270,7 +270,7 @@ async def test_an_opc_confirms_through_the_api(make_client: Any, services: Async
 
     from community.accounts.models import User
     from community.vouchers.models import Product
-    from community.vouchers.services.campaigns import VoucherService
+    from community.vouchers.services.vouchers import VoucherService
     from tests.vouchers.conftest import make_campaign, verified_students
 
     await AccountService(services).create_admin("admin@example.com", PASSWORD, "管理员")

@@ -14,8 +14,12 @@ from community.accounts.models import MemberRole, Membership
 from community.errors import FormError
 from community.i18n import _
 from community.vouchers.models import Campaign, Product, Voucher, VoucherEvent, VoucherStatus
-from community.vouchers.services.campaigns import VoucherService
+from community.vouchers.services.campaigns import CampaignService
+from community.vouchers.services.moderation import ModerationService
+from community.vouchers.services.redemptions import RedemptionService
 from community.vouchers.services.reports import ReportService
+from community.vouchers.services.settlement import SettlementService
+from community.vouchers.services.vouchers import VoucherService
 from tests.vouchers.conftest import (
     World,
     add_user,
@@ -62,7 +66,7 @@ async def test_an_expired_voucher_cannot_be_redeemed_and_expires_with_its_budget
     assert refused.value.errors["voucher"] == _(
         "This voucher expired on %(date)s and can no longer be redeemed.", date=past.date()
     )
-    assert await vouchers.expire_due() == 1
+    assert await CampaignService(db).expire_due() == 1
     await db.commit()
     fresh = await reload(db, Voucher, voucher.id)
     assert fresh.status is VoucherStatus.EXPIRED
@@ -79,7 +83,7 @@ async def test_closing_a_campaign_expires_unredeemed_vouchers(world: World, serv
     kept = await vouchers.claim(students[0], world.campaign.id)
     await vouchers.redeem(students[0], kept.id, world.product.id)
     lapsed = await vouchers.claim(students[1], world.campaign.id)
-    await vouchers.close_campaign(world.admin, world.campaign.id)
+    await CampaignService(db).close(world.admin, world.campaign.id)
     await db.commit()
     assert (await reload(db, Voucher, lapsed.id)).status is VoucherStatus.EXPIRED
     assert (await reload(db, Voucher, kept.id)).status is VoucherStatus.REDEEMED
@@ -163,7 +167,7 @@ async def test_ratings_need_a_confirmed_trial_and_count_once(world: World, servi
     voucher = await vouchers.redeem(student, voucher.id, world.product.id)
     with pytest.raises(FormError):
         await vouchers.rate(student, voucher.id, "5", "")
-    await vouchers.confirm(world.opc_member, voucher.redemption_code or "")
+    await RedemptionService(db).confirm(world.opc_member, voucher.redemption_code or "")
     for stars in ("0", "6", "", "五", "3.5"):
         with pytest.raises(FormError):
             await vouchers.rate(student, voucher.id, stars, "")
@@ -184,12 +188,13 @@ async def test_another_organization_cannot_confirm_a_code(world: World, services
     voucher = await vouchers.claim(student, world.campaign.id)
     voucher = await vouchers.redeem(student, voucher.id, world.product.id)
     await db.commit()
+    redemptions = RedemptionService(db)
     with pytest.raises(FormError) as refused:
-        await vouchers.confirm(stranger, voucher.redemption_code or "")
+        await redemptions.confirm(stranger, voucher.redemption_code or "")
     assert refused.value.errors["code"] == _("This code is for a product of another organization.")
     for junk in ("", "x" * 10_000, "' OR 1=1 --", "ＡＢＣ😀"):
         with pytest.raises(FormError):
-            await vouchers.confirm(world.opc_member, junk)
+            await redemptions.confirm(world.opc_member, junk)
 
 
 async def test_void_releases_the_budget_and_suspension_voids_open_vouchers(
@@ -201,10 +206,11 @@ async def test_void_releases_the_budget_and_suspension_voids_open_vouchers(
     a = await vouchers.claim(students[0], world.campaign.id)
     b = await vouchers.claim(students[1], world.campaign.id)
     b = await vouchers.redeem(students[1], b.id, world.product.id)
+    moderation = ModerationService(db)
     with pytest.raises(FormError):
-        await vouchers.void(world.admin, a.id, "   ")
-    await vouchers.void(world.admin, a.id, "重复注册的账号")
-    await vouchers.suspend(world.admin, students[1].id, "出售学生账号")
+        await moderation.void(world.admin, a.id, "   ")
+    await moderation.void(world.admin, a.id, "重复注册的账号")
+    await moderation.suspend(world.admin, students[1].id, "出售学生账号")
     await db.commit()
     assert (await reload(db, Voucher, a.id)).void_reason == "重复注册的账号"
     assert (await reload(db, Voucher, b.id)).status is VoucherStatus.VOIDED
@@ -232,18 +238,18 @@ async def test_settlement_counts_confirmed_vouchers_once(world: World, services:
         voucher = await vouchers.claim(student, world.campaign.id)
         voucher = await vouchers.redeem(student, voucher.id, world.product.id)
         if n < 2:
-            await vouchers.confirm(world.opc_member, voucher.redemption_code or "")
-    reports = ReportService(db)
-    (line,) = await reports.settlement_lines(campaign_id=world.campaign.id)
+            await RedemptionService(db).confirm(world.opc_member, voucher.redemption_code or "")
+    settlements = SettlementService(db)
+    (line,) = await settlements.lines(campaign_id=world.campaign.id)
     assert (line.redeemed, line.confirmed, line.due_fen) == (3, 2, 20_000)
-    settlement = await reports.settle(world.admin, world.campaign.id, world.opc.id)
+    settlement = await settlements.settle(world.admin, world.campaign.id, world.opc.id)
     assert (settlement.voucher_count, settlement.amount_fen) == (2, 20_000)
     with pytest.raises(FormError):
-        await reports.settle(world.admin, world.campaign.id, world.opc.id)
-    await reports.mark_paid(world.admin, settlement.id, "")
+        await settlements.settle(world.admin, world.campaign.id, world.opc.id)
+    await settlements.mark_paid(world.admin, settlement.id, "")
     with pytest.raises(FormError):
-        await reports.mark_paid(world.admin, settlement.id, "")
-    report = await reports.funder_report(world.campaign.id)
+        await settlements.mark_paid(world.admin, settlement.id, "")
+    report = await ReportService(db).funder_report(world.campaign.id)
     assert (report.claimed, report.redeemed, report.confirmed, report.settled) == (3, 3, 2, 2)
     assert (report.spent_fen, report.paid_fen) == (20_000, 20_000)
 

@@ -3,44 +3,51 @@ funders' reports, look at flagged patterns, void vouchers, suspend accounts, kee
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import File, Redirect, Template
 
 from community.accounts.guards import requires_admin
 from community.accounts.models import User
-from community.accounts.services import AccountService
-from community.errors import FormError, NotFound
+from community.errors import FormError
 from community.i18n import _
+from community.kernel.clock import today
+from community.kernel.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, content_disposition
 from community.vocabulary import DOMAINS
-from community.vouchers.controllers.deps import DEPENDENCIES, Form, field, form_of
-from community.vouchers.controllers.vouchers import render_page
-from community.vouchers.models import ProductStatus, VoucherStatus
-from community.vouchers.services.campaigns import CampaignInput, VoucherService
-from community.vouchers.services.common import parse_local_datetime
+from community.vouchers.controllers.deps import DEPENDENCIES, render_page
+from community.vouchers.inputs import (
+    CampaignInput,
+    GalleryFilters,
+    ProofReview,
+    UniversityInput,
+    optional_uuid,
+    uuid_or_404,
+)
+from community.vouchers.models import VoucherStatus
+from community.vouchers.services.campaigns import CampaignService
+from community.vouchers.services.moderation import ModerationService
 from community.vouchers.services.products import ProductService
-from community.vouchers.services.reports import FLAG_KINDS, ReportService, settlement_csv, settlement_xlsx
+from community.vouchers.services.reports import ReportService
+from community.vouchers.services.settlement import SettlementService, settlement_csv, settlement_xlsx
 from community.vouchers.services.students import StudentService, UniversityService
+from community.vouchers.views import FLAG_KINDS
+from community.web import Form, act, errors_text, field, form_of, form_or_redirect, render
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HUB = "/admin/vouchers"
+EXPORTS = {"csv": (settlement_csv, CSV_MEDIA_TYPE), "xlsx": (settlement_xlsx, XLSX_MEDIA_TYPE)}
 
 
-def _uuid(raw: str) -> UUID:
-    try:
-        return UUID(raw.strip())
-    except ValueError as exc:
-        raise NotFoundException from exc
+def _campaign_url(campaign_id: UUID, part: str = "") -> str:
+    return f"{HUB}/campaigns/{campaign_id}{part}"
 
 
 class VoucherAdminController(Controller):
-    path = "/admin/vouchers"
+    path = HUB
     dependencies = DEPENDENCIES
     guards = [requires_admin]
 
@@ -50,19 +57,20 @@ class VoucherAdminController(Controller):
         request: Request[User, Any, Any],
         products: NamedDependency[ProductService],
         students: NamedDependency[StudentService],
-        vouchers: NamedDependency[VoucherService],
+        campaigns: NamedDependency[CampaignService],
+        moderation: NamedDependency[ModerationService],
         reports: NamedDependency[ReportService],
     ) -> Template:
-        await vouchers.expire_due()
+        await campaigns.expire_due()
         return render_page(
             request,
             "vouchers/admin/hub.html",
             awaiting=await products.awaiting_review(),
             proofs=await students.pending_reviews(),
-            campaigns=await vouchers.campaigns(),
+            campaigns=await campaigns.list(),
             flags=await reports.flags(),
             flag_kinds={kind: _(text) for kind, text in FLAG_KINDS.items()},
-            suspensions=await vouchers.suspensions(),
+            suspensions=await moderation.suspensions(),
         )
 
     # --- products and proofs -----------------------------------------------------------------------------
@@ -75,30 +83,21 @@ class VoucherAdminController(Controller):
         data: Form,
         products: NamedDependency[ProductService],
     ) -> Response[Any]:
+        name = (await products.get(product_id)).name
         approve = field(data, "decision") == "publish"
-        try:
-            product = await products.review(request.user, product_id, approve, field(data, "reason"))
-        except NotFound as exc:
-            raise NotFoundException from exc
-        except FormError as exc:
-            flash(request, " ".join(exc.errors.values()), "error")
-            return Redirect("/admin/vouchers#products")
-        flash(
+        return await act(
             request,
-            _("Published: %(name)s.", name=product.name)
-            if product.status is ProductStatus.PUBLISHED
-            else _("Returned with your reason: %(name)s.", name=product.name),
-            "success",
+            lambda: products.review(request.user, product_id, approve, field(data, "reason")),
+            done=_("Published: %(name)s.", name=name)
+            if approve
+            else _("Returned with your reason: %(name)s.", name=name),
+            redirect_to=f"{HUB}#products",
         )
-        return Redirect("/admin/vouchers#products")
 
     @get("/students/{verification_id:uuid}/proof", name="student-proof")
     async def proof(self, verification_id: FromPath[UUID], students: NamedDependency[StudentService]) -> File:
-        try:
-            row = await students.get(verification_id)
-            path = students.proof_file(row)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        row = await students.get(verification_id)
+        path = students.proof_file(row)
         return File(
             path=path,
             filename=f"proof-{row.id}.{path.suffix.lstrip('.')}",
@@ -115,24 +114,12 @@ class VoucherAdminController(Controller):
         data: Form,
         students: NamedDependency[StudentService],
     ) -> Response[Any]:
-        approve = field(data, "decision") == "approve"
-        errors: dict[str, str] = {}
-        until = (
-            parse_local_datetime(field(data, "valid_until"), errors, "valid_until")
-            if field(data, "valid_until").strip()
-            else None
+        return await act(
+            request,
+            lambda: students.review(request.user, verification_id, ProofReview.parse(data)),
+            done=_("Verified.") if field(data, "decision") == "approve" else _("Rejected with your reason."),
+            redirect_to=f"{HUB}#proofs",
         )
-        try:
-            if errors:
-                raise FormError(errors)
-            await students.review(request.user, verification_id, approve, field(data, "reason"), until)
-        except NotFound as exc:
-            raise NotFoundException from exc
-        except FormError as exc:
-            flash(request, " ".join(exc.errors.values()), "error")
-            return Redirect("/admin/vouchers#proofs")
-        flash(request, _("Verified.") if approve else _("Rejected with your reason."), "success")
-        return Redirect("/admin/vouchers#proofs")
 
     # --- campaigns ---------------------------------------------------------------------------------------
 
@@ -140,12 +127,11 @@ class VoucherAdminController(Controller):
     async def new_campaign(
         self, request: Request[User, Any, Any], products: NamedDependency[ProductService]
     ) -> Template:
-        return render_page(
+        return render(
             request,
             "vouchers/admin/campaign_form.html",
             form={"per_student_cap": "1", "per_product_cap": "100"},
-            domains=DOMAINS,
-            products=(await products.gallery(sort="newest")).items,
+            **await _campaign_form_context(products),
         )
 
     @post("/campaigns/new")
@@ -153,47 +139,41 @@ class VoucherAdminController(Controller):
         self,
         request: Request[User, Any, Any],
         data: Form,
-        vouchers: NamedDependency[VoucherService],
+        campaigns: NamedDependency[CampaignService],
         products: NamedDependency[ProductService],
     ) -> Response[Any]:
-        try:
-            campaign = await vouchers.create_campaign(request.user, CampaignInput.parse(data))
-        except FormError as exc:
-            return render_page(
-                request,
-                "vouchers/admin/campaign_form.html",
-                400,
-                form=form_of(data, "eligible_domains", "eligible_products"),
-                errors=exc.errors,
-                domains=DOMAINS,
-                products=(await products.gallery(sort="newest")).items,
-            )
-        flash(request, _("The campaign is created."), "success")
-        return Redirect(f"/admin/vouchers/campaigns/{campaign.id}")
+        return await form_or_redirect(
+            request,
+            lambda: campaigns.create(request.user, CampaignInput.parse(data)),
+            template="vouchers/admin/campaign_form.html",
+            form=form_of(data, "eligible_domains", "eligible_products"),
+            done=_("The campaign is created."),
+            redirect_to=lambda campaign: _campaign_url(campaign.id),
+            context=lambda: _campaign_form_context(products),
+        )
 
     @get("/campaigns/{campaign_id:uuid}", name="campaign")
     async def campaign(
         self,
         request: Request[User, Any, Any],
         campaign_id: FromPath[UUID],
-        vouchers: NamedDependency[VoucherService],
+        campaigns: NamedDependency[CampaignService],
+        moderation: NamedDependency[ModerationService],
+        settlement: NamedDependency[SettlementService],
         reports: NamedDependency[ReportService],
         status: Annotated[str | None, QueryParameter()] = None,
     ) -> Template:
-        try:
-            await vouchers.expire_due(campaign_id)
-            report = await reports.funder_report(campaign_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
+        await campaigns.expire_due(campaign_id)
+        report = await reports.funder_report(campaign_id)
         chosen = VoucherStatus(status) if status in {s.value for s in VoucherStatus} else None
         return render_page(
             request,
             "vouchers/admin/campaign.html",
             report=report,
             campaign=report.campaign,
-            lines=await reports.settlement_lines(campaign_id=campaign_id),
-            settlements=await reports.settlements(campaign_id=campaign_id),
-            vouchers=await vouchers.vouchers_of_campaign(campaign_id, chosen),
+            lines=await settlement.lines(campaign_id=campaign_id),
+            settlements=await settlement.settlements(campaign_id=campaign_id),
+            vouchers=await moderation.vouchers_of_campaign(campaign_id, chosen),
             status=chosen.value if chosen else "",
             statuses=list(VoucherStatus),
         )
@@ -203,11 +183,14 @@ class VoucherAdminController(Controller):
         self,
         request: Request[User, Any, Any],
         campaign_id: FromPath[UUID],
-        vouchers: NamedDependency[VoucherService],
+        campaigns: NamedDependency[CampaignService],
     ) -> Response[Any]:
-        await vouchers.close_campaign(request.user, campaign_id)
-        flash(request, _("The campaign is closed; unredeemed vouchers have expired."), "success")
-        return Redirect(f"/admin/vouchers/campaigns/{campaign_id}")
+        return await act(
+            request,
+            lambda: campaigns.close(request.user, campaign_id),
+            done=_("The campaign is closed; unredeemed vouchers have expired."),
+            redirect_to=_campaign_url(campaign_id),
+        )
 
     @post("/campaigns/{campaign_id:uuid}/settle")
     async def settle(
@@ -215,24 +198,23 @@ class VoucherAdminController(Controller):
         request: Request[User, Any, Any],
         campaign_id: FromPath[UUID],
         data: Form,
-        reports: NamedDependency[ReportService],
+        settlement: NamedDependency[SettlementService],
     ) -> Response[Any]:
+        organization_id = uuid_or_404(field(data, "organization"))
         try:
-            settlement = await reports.settle(request.user, campaign_id, _uuid(field(data, "organization")))
-        except NotFound as exc:
-            raise NotFoundException from exc
-        except FormError as exc:
-            flash(request, " ".join(exc.errors.values()), "error")
-            return Redirect(f"/admin/vouchers/campaigns/{campaign_id}#settlement")
-        flash(
-            request,
-            _(
-                "Settlement made: %(n)s vouchers. Mark it paid once the money is sent.",
-                n=settlement.voucher_count,
-            ),
-            "success",
-        )
-        return Redirect(f"/admin/vouchers/campaigns/{campaign_id}#settlement")
+            made = await settlement.settle(request.user, campaign_id, organization_id)
+        except FormError as exc:  # not ``act``: the message counts the vouchers the statement settled
+            flash(request, errors_text(exc), "error")
+        else:
+            flash(
+                request,
+                _(
+                    "Settlement made: %(n)s vouchers. Mark it paid once the money is sent.",
+                    n=made.voucher_count,
+                ),
+                "success",
+            )
+        return Redirect(_campaign_url(campaign_id, "#settlement"))
 
     @post("/settlements/{settlement_id:uuid}/paid")
     async def mark_paid(
@@ -240,48 +222,40 @@ class VoucherAdminController(Controller):
         request: Request[User, Any, Any],
         settlement_id: FromPath[UUID],
         data: Form,
-        reports: NamedDependency[ReportService],
+        settlement: NamedDependency[SettlementService],
     ) -> Response[Any]:
         try:
-            settlement = await reports.mark_paid(request.user, settlement_id, field(data, "reference"))
-        except NotFound as exc:
-            raise NotFoundException from exc
-        except FormError as exc:
-            flash(request, " ".join(exc.errors.values()), "error")
-            return Redirect("/admin/vouchers/settlement")
+            paid = await settlement.mark_paid(request.user, settlement_id, field(data, "reference"))
+        except FormError as exc:  # not ``act``: once paid, back to its campaign, which the settlement names
+            flash(request, errors_text(exc), "error")
+            return Redirect(f"{HUB}/settlement")
         flash(request, _("Marked paid."), "success")
-        return Redirect(f"/admin/vouchers/campaigns/{settlement.campaign_id}#settlement")
+        return Redirect(_campaign_url(paid.campaign_id, "#settlement"))
 
     @get("/settlement", name="voucher-settlement")
-    async def settlement(
+    async def settlement_page(
         self,
         request: Request[User, Any, Any],
-        reports: NamedDependency[ReportService],
+        settlement: NamedDependency[SettlementService],
         campaign: Annotated[str | None, QueryParameter()] = None,
         organization: Annotated[str | None, QueryParameter()] = None,
         format_: Annotated[str | None, QueryParameter(name="format")] = None,
     ) -> Response[Any]:
-        campaign_id = _optional_uuid(campaign)
-        org_id = _optional_uuid(organization)
-        lines = await reports.settlement_lines(campaign_id=campaign_id, organization_id=org_id)
-        stamp = date.today().isoformat()
-        if format_ == "csv":
+        campaign_id = optional_uuid(campaign)
+        lines = await settlement.lines(campaign_id=campaign_id, organization_id=optional_uuid(organization))
+        if format_ in EXPORTS:
+            build, media_type = EXPORTS[format_]
+            filename = f"voucher-settlement-{today().isoformat()}.{format_}"
             return Response(
-                settlement_csv(lines),
-                media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": f'attachment; filename="voucher-settlement-{stamp}.csv"'},
-            )
-        if format_ == "xlsx":
-            return Response(
-                settlement_xlsx(lines),
-                media_type=XLSX,
-                headers={"Content-Disposition": f'attachment; filename="voucher-settlement-{stamp}.xlsx"'},
+                build(lines),
+                media_type=media_type,
+                headers={"Content-Disposition": content_disposition(filename, filename)},
             )
         return render_page(
             request,
             "vouchers/admin/settlement.html",
             lines=lines,
-            settlements=await reports.settlements(campaign_id=campaign_id),
+            settlements=await settlement.settlements(campaign_id=campaign_id),
             query=request.url.query,
         )
 
@@ -292,18 +266,13 @@ class VoucherAdminController(Controller):
         self,
         request: Request[User, Any, Any],
         voucher_id: FromPath[UUID],
-        vouchers: NamedDependency[VoucherService],
+        moderation: NamedDependency[ModerationService],
     ) -> Template:
-        from community.vouchers.models import Voucher
-
-        voucher = await vouchers.db.get(Voucher, voucher_id)
-        if voucher is None:
-            raise NotFoundException
         return render_page(
             request,
             "vouchers/admin/voucher.html",
-            voucher=voucher,
-            history=await vouchers.history(voucher_id),
+            voucher=await moderation.voucher(voucher_id),
+            history=await moderation.history(voucher_id),
         )
 
     @post("/vouchers/{voucher_id:uuid}/void")
@@ -312,46 +281,42 @@ class VoucherAdminController(Controller):
         request: Request[User, Any, Any],
         voucher_id: FromPath[UUID],
         data: Form,
-        vouchers: NamedDependency[VoucherService],
+        moderation: NamedDependency[ModerationService],
     ) -> Response[Any]:
-        try:
-            await vouchers.void(request.user, voucher_id, field(data, "reason"))
-        except NotFound as exc:
-            raise NotFoundException from exc
-        except FormError as exc:
-            flash(request, " ".join(exc.errors.values()), "error")
-            return Redirect(f"/admin/vouchers/vouchers/{voucher_id}")
-        flash(request, _("The voucher is voided; its value is back in the budget."), "success")
-        return Redirect(f"/admin/vouchers/vouchers/{voucher_id}")
+        return await act(
+            request,
+            lambda: moderation.void(request.user, voucher_id, field(data, "reason")),
+            done=_("The voucher is voided; its value is back in the budget."),
+            redirect_to=f"{HUB}/vouchers/{voucher_id}",
+        )
 
     @post("/suspensions")
     async def suspend(
         self,
         request: Request[User, Any, Any],
         data: Form,
-        vouchers: NamedDependency[VoucherService],
+        moderation: NamedDependency[ModerationService],
     ) -> Response[Any]:
-        account = await AccountService(vouchers.db).by_email(field(data, "email"))
-        try:
-            if account is None:
-                raise FormError({"email": _("No account has this email address.")})
-            await vouchers.suspend(request.user, account.id, field(data, "reason"))
-        except FormError as exc:
-            flash(request, " ".join(exc.errors.values()), "error")
-            return Redirect("/admin/vouchers#suspensions")
-        flash(request, _("The account is suspended from the voucher programme."), "success")
-        return Redirect("/admin/vouchers#suspensions")
+        return await act(
+            request,
+            lambda: moderation.suspend_email(request.user, field(data, "email"), field(data, "reason")),
+            done=_("The account is suspended from the voucher programme."),
+            redirect_to=f"{HUB}#suspensions",
+        )
 
     @post("/suspensions/{suspension_id:uuid}/lift")
     async def lift(
         self,
         request: Request[User, Any, Any],
         suspension_id: FromPath[UUID],
-        vouchers: NamedDependency[VoucherService],
+        moderation: NamedDependency[ModerationService],
     ) -> Response[Any]:
-        await vouchers.lift_suspension(request.user, suspension_id)
-        flash(request, _("The suspension is lifted."), "success")
-        return Redirect("/admin/vouchers#suspensions")
+        return await act(
+            request,
+            lambda: moderation.lift_suspension(request.user, suspension_id),
+            done=_("The suspension is lifted."),
+            redirect_to=f"{HUB}#suspensions",
+        )
 
     # --- the university list --------------------------------------------------------------------------------
 
@@ -359,7 +324,7 @@ class VoucherAdminController(Controller):
     async def universities_page(
         self, request: Request[User, Any, Any], universities: NamedDependency[UniversityService]
     ) -> Template:
-        return render_page(
+        return render(
             request,
             "vouchers/admin/universities.html",
             universities=await universities.list(active_only=False),
@@ -369,34 +334,21 @@ class VoucherAdminController(Controller):
     async def save_university(
         self, request: Request[User, Any, Any], data: Form, universities: NamedDependency[UniversityService]
     ) -> Response[Any]:
-        raw_id = field(data, "id").strip()
-        try:
-            await universities.save(
-                _uuid(raw_id) if raw_id else None,
-                field(data, "name"),
-                field(data, "name_en"),
-                field(data, "email_domains"),
-                field(data, "active") in ("on", "1", "true"),
-            )
-        except NotFound as exc:
-            raise NotFoundException from exc
-        except FormError as exc:
-            return render_page(
-                request,
-                "vouchers/admin/universities.html",
-                400,
-                universities=await universities.list(active_only=False),
-                form=form_of(data),
-                errors=exc.errors,
-            )
-        flash(request, _("Saved."), "success")
-        return Redirect("/admin/vouchers/universities")
+        async def context() -> dict[str, Any]:
+            return {"universities": await universities.list(active_only=False)}
+
+        return await form_or_redirect(
+            request,
+            lambda: universities.save(UniversityInput.parse(data)),
+            template="vouchers/admin/universities.html",
+            form=form_of(data),
+            done=_("Saved."),
+            redirect_to=f"{HUB}/universities",
+            context=context,
+        )
 
 
-def _optional_uuid(raw: str | None) -> UUID | None:
-    if not raw:
-        return None
-    try:
-        return UUID(raw.strip())
-    except ValueError:
-        return None
+async def _campaign_form_context(products: ProductService) -> dict[str, Any]:
+    """The campaign form's choices: the domains and the published products, newest first."""
+    gallery = await products.gallery(GalleryFilters(sort="newest"))
+    return {"domains": DOMAINS, "products": gallery.items}

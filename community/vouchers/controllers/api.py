@@ -17,11 +17,14 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
-from community.vocabulary import DOMAINS
-from community.vouchers.controllers.deps import DEPENDENCIES, client_ip
+from community.vouchers.controllers.deps import DEPENDENCIES
+from community.vouchers.inputs import GalleryFilters
 from community.vouchers.models import Product, Voucher, VoucherStatus
-from community.vouchers.services.campaigns import VoucherService, format_code
-from community.vouchers.services.products import ProductService, average
+from community.vouchers.search import product_url
+from community.vouchers.services.products import ProductService
+from community.vouchers.services.redemptions import RedemptionService
+from community.vouchers.views import average, format_code
+from community.web import client_ip
 
 
 class ProductOut(msgspec.Struct):
@@ -77,7 +80,7 @@ def _product_out(product: Product, org_name: str) -> ProductOut:
         screenshots=list(product.screenshots),
         verified_ratings=product.rating_count,
         average_rating=average(product),
-        url=f"/products/{product.id}",
+        url=product_url(product),
         published_at=product.published_at,
     )
 
@@ -108,7 +111,7 @@ class VoucherApiController(Controller):
         sort: Annotated[str, QueryParameter(pattern="^(rating|newest)$")] = "rating",
         page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
     ) -> ProductPageOut:
-        gallery = await products.gallery(domain=domain if domain in DOMAINS else None, page=page, sort=sort)
+        gallery = await products.gallery(GalleryFilters.clean(domain=domain, sort=sort, page=page))
         return ProductPageOut(
             items=[_product_out(p, name) for p, name in gallery.items],
             total=gallery.total,
@@ -140,11 +143,11 @@ class VoucherApiController(Controller):
         self,
         request: Request[User, Any, Any],
         products: NamedDependency[ProductService],
-        vouchers: NamedDependency[VoucherService],
+        redemptions: NamedDependency[RedemptionService],
         status: Annotated[str, QueryParameter(pattern="^(redeemed|confirmed|settled)$")] = "redeemed",
     ) -> list[RedemptionOut]:
         ids = [org.id for org in await products.opc_organizations_of(request.user)]
-        rows = await vouchers.redemptions_of_organizations(ids, [VoucherStatus(status)])
+        rows = await redemptions.of_organizations(ids, [VoucherStatus(status)])
         return [_redemption_out(v, p) for v, p in rows]
 
     @post(
@@ -157,9 +160,9 @@ class VoucherApiController(Controller):
         self,
         request: Request[User, Any, Any],
         data: JSONBody[ConfirmIn],
-        vouchers: NamedDependency[VoucherService],
+        redemptions: NamedDependency[RedemptionService],
+        products: NamedDependency[ProductService],
     ) -> RedemptionOut:
-        voucher = await vouchers.confirm(request.user, data.code, client_ip(request))
-        product = await vouchers.db.get(Product, voucher.product_id)
-        assert product is not None
-        return _redemption_out(voucher, product)
+        voucher = await redemptions.confirm(request.user, data.code, client_ip(request))
+        assert voucher.product_id is not None
+        return _redemption_out(voucher, await products.get(voucher.product_id))

@@ -1,101 +1,51 @@
-"""What the voucher zone's handlers are given: its services on the request's session, form helpers,
-the client's address and the rate limits of claiming and redeeming."""
+"""What the voucher zone's handlers share: its services on the request's session, the mailer, and the page
+renderer that gives the zone's templates their words and formats."""
 
 from __future__ import annotations
 
-import ipaddress
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request
-from litestar.di import NamedDependency, Provide
-from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotAuthorizedException
-from litestar.middleware.rate_limit import get_remote_address
-from litestar.params import Body
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.response import Template
 
-from community.accounts.models import User
-from community.config import Settings
-from community.notifications.email import Mailer
-from community.vouchers.services.campaigns import VoucherService
+from community.vouchers.labels import label
+from community.vouchers.services.campaigns import CampaignService
+from community.vouchers.services.moderation import ModerationService
 from community.vouchers.services.products import ProductService
+from community.vouchers.services.redemptions import RedemptionService
 from community.vouchers.services.reports import ReportService
-from community.vouchers.services.students import StudentService, UniversityService
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
-
-async def provide_products(db_session: NamedDependency[AsyncSession]) -> ProductService:
-    return ProductService(db_session)
-
-
-async def provide_vouchers(db_session: NamedDependency[AsyncSession]) -> VoucherService:
-    return VoucherService(db_session)
-
-
-async def provide_students(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
-) -> StudentService:
-    settings: Settings = request.app.state.settings
-    return StudentService(db_session, settings.proof_dir)
-
-
-async def provide_universities(db_session: NamedDependency[AsyncSession]) -> UniversityService:
-    return UniversityService(db_session)
-
-
-async def provide_reports(db_session: NamedDependency[AsyncSession]) -> ReportService:
-    return ReportService(db_session)
-
-
-def provide_mailer(request: Request[Any, Any, Any]) -> Mailer:
-    mailer: Mailer = request.app.state.mailer
-    return mailer
-
+from community.vouchers.services.settlement import SettlementService
+from community.vouchers.services.students import StudentService
+from community.vouchers.services.universities import UniversityService
+from community.vouchers.services.vouchers import VoucherService
+from community.vouchers.views import format_code, format_yuan
+from community.web import MAILER, provide_service_with_settings, render, services
 
 DEPENDENCIES = {
-    "products": Provide(provide_products),
-    "vouchers": Provide(provide_vouchers),
-    "students": Provide(provide_students),
-    "universities": Provide(provide_universities),
-    "reports": Provide(provide_reports),
-    "mailer": Provide(provide_mailer, sync_to_thread=False),
+    **services(
+        products=ProductService,
+        campaigns=CampaignService,
+        vouchers=VoucherService,
+        redemptions=RedemptionService,
+        moderation=ModerationService,
+        universities=UniversityService,
+        settlement=SettlementService,
+        reports=ReportService,
+    ),
+    "students": provide_service_with_settings(lambda db, settings: StudentService(db, settings.proof_dir)),
+    "mailer": MAILER,
 }
+# The zone's words and formats, given to each of its pages (their names are the zone's own: other zones
+# have a ``label`` and a ``format_yuan`` of their own, so they are not site-wide template globals).
+PAGE_HELPERS = {"label": label, "format_yuan": format_yuan, "format_code": format_code}
+RATING_FORM_KEY = "_rating_form"
 
 
-def field(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    if isinstance(value, list):  # a field sent twice: the last one wins, as in a browser
-        value = value[-1] if value else ""
-    return str(value)
-
-
-def many(data: dict[str, Any], name: str) -> list[str]:
-    value = data.get(name, [])
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return [str(value)] if value else []
-
-
-def form_of(data: dict[str, Any], *lists: str) -> dict[str, Any]:
-    form: dict[str, Any] = {
-        key: field(data, key) for key in data if key not in lists and key != "_csrf_token"
-    }
-    for name in lists:
-        form[name] = many(data, name)
-    return form
-
-
-def client_ip(request: Request[Any, Any, Any]) -> str | None:
-    """The client's address as PostgreSQL's inet takes it, or None (a test client has none)."""
-    try:
-        return str(ipaddress.ip_address(get_remote_address(request)))
-    except ValueError:
-        return None
-
-
-def user_of(request: Request[Any, Any, Any]) -> User:
-    user: User | None = request.scope.get("user")
-    if user is None:
-        raise NotAuthorizedException
-    return user
+def render_page(
+    request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any
+) -> Template:
+    """A page of the zone, with its helpers and the rating a refused rating left in the session."""
+    session = request.scope.get("session")
+    if isinstance(session, dict):
+        context.setdefault("rating_form", session.pop(RATING_FORM_KEY, {}))
+    return render(request, template, status_code, **{**PAGE_HELPERS, **context})

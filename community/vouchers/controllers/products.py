@@ -3,44 +3,46 @@ to redeem a voucher for it, and the OPC's forms to write, submit and withdraw pr
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
-from community.errors import Forbidden, FormError, NotFound
+from community.errors import FormError
 from community.i18n import _
 from community.markup import markdown_html
 from community.vocabulary import DOMAINS
-from community.vouchers.controllers.deps import DEPENDENCIES, Form, field, form_of
-from community.vouchers.labels import label
+from community.vouchers.controllers.deps import DEPENDENCIES, render_page
+from community.vouchers.inputs import GalleryFilters, ProductInput, optional_uuid
 from community.vouchers.models import Product
-from community.vouchers.services.campaigns import VoucherService
-from community.vouchers.services.common import format_yuan
-from community.vouchers.services.products import ProductInput, ProductService, average, product_url
+from community.vouchers.search import product_url
+from community.vouchers.services.products import ProductService
 from community.vouchers.services.students import StudentService
-from community.web import render
+from community.vouchers.services.vouchers import VoucherService
+from community.vouchers.views import average
+from community.web import Form, act, errors_text, field, form_of, form_or_redirect, render
+
+FORM = "vouchers/products/form.html"
 
 
 def _form_of(product: Product) -> dict[str, Any]:
-    return {
-        "name": product.name,
-        "summary": product.summary,
-        "description": product.description,
-        "domains": list(product.domains),
-        "screenshots": "\n".join(product.screenshots),
-        "website": product.website or "",
-        "how_to_try": product.how_to_try,
-        "voucher_benefit": product.voucher_benefit,
-    }
+    return {**asdict(ProductInput.of(product)), "screenshots": "\n".join(product.screenshots)}
+
+
+def _saved(data: Form) -> str:
+    return (
+        _("Submitted. An admin will review it; you will be notified.")
+        if field(data, "action") == "submit"
+        else _("Draft saved. Submit it for review when it is ready.")
+    )
 
 
 class ProductController(Controller):
@@ -56,24 +58,16 @@ class ProductController(Controller):
         sort: Annotated[str, QueryParameter()] = "rating",
         page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
     ) -> Template:
-        domain = domain if domain in DOMAINS else None
-        sort = sort if sort in ("rating", "newest") else "rating"
-        gallery = await products.gallery(domain=domain, page=page, sort=sort)
-        current: dict[str, Any] = {"domain": domain, "sort": sort, "page": page}
-
-        def query(**changes: Any) -> str:
-            values = {**current, **changes}
-            return urlencode({k: v for k, v in values.items() if v not in (None, "", 1) or k == "sort"})
-
+        filters = GalleryFilters.clean(domain=domain, sort=sort, page=page)
         return render(
             request,
             "vouchers/products/gallery.html",
-            gallery=gallery,
-            domain=domain,
-            sort=sort,
+            gallery=await products.gallery(filters),
+            domain=filters.domain,
+            sort=filters.sort,
             domains=DOMAINS,
             average=average,
-            q=query,
+            q=lambda **changes: urlencode(filters.as_query(**changes)),
         )
 
     @get("/new", name="product-new", guards=[requires_login])
@@ -82,48 +76,33 @@ class ProductController(Controller):
     ) -> Template:
         opcs = await products.opc_organizations_of(request.user)
         form: dict[str, Any] = {"organization": str(opcs[0].id) if len(opcs) == 1 else ""}
-        return render(
-            request, "vouchers/products/form.html", mode="new", opcs=opcs, form=form, domains=DOMAINS
-        )
+        return render(request, FORM, mode="new", opcs=opcs, form=form, domains=DOMAINS)
 
     @post("/new", guards=[requires_login])
     async def create(
         self, request: Request[User, Any, Any], data: Form, products: NamedDependency[ProductService]
     ) -> Response[Any]:
-        opcs = await products.opc_organizations_of(request.user)
-        form = form_of(data, "domains")
-        try:
-            try:
-                org_id = UUID(field(data, "organization"))
-            except ValueError:
-                if len(opcs) != 1:
-                    raise FormError({"organization": _("Choose the OPC that makes this product.")}) from None
-                org_id = opcs[0].id
-            product = await products.create(
+        async def context() -> dict[str, Any]:
+            return {
+                "mode": "new",
+                "opcs": await products.opc_organizations_of(request.user),
+                "domains": DOMAINS,
+            }
+
+        return await form_or_redirect(
+            request,
+            lambda: products.create(
                 request.user,
-                org_id,
+                optional_uuid(field(data, "organization")),
                 ProductInput.from_mapping(data),
                 submit=field(data, "action") == "submit",
-            )
-        except FormError as exc:
-            return render(
-                request,
-                "vouchers/products/form.html",
-                400,
-                mode="new",
-                opcs=opcs,
-                form=form,
-                errors=exc.errors,
-                domains=DOMAINS,
-            )
-        flash(
-            request,
-            _("Submitted. An admin will review it; you will be notified.")
-            if field(data, "action") == "submit"
-            else _("Draft saved. Submit it for review when it is ready."),
-            "success",
+            ),
+            template=FORM,
+            form=form_of(data, "domains"),
+            done=_saved(data),
+            redirect_to=product_url,
+            context=context,
         )
-        return Redirect(product_url(product))
 
     @get("/{product_id:uuid}", name="product")
     async def show(
@@ -136,9 +115,7 @@ class ProductController(Controller):
     ) -> Template:
         viewer: User | None = request.scope.get("user")
         product, org, access = await products.get_for(viewer, product_id)
-        usable = await vouchers.claimable_for_product(viewer.id, product) if viewer else []
-        status = await students.status(viewer.id) if viewer else None
-        return render(
+        return render_page(
             request,
             "vouchers/products/detail.html",
             product=product,
@@ -148,10 +125,8 @@ class ProductController(Controller):
             average=average(product),
             description_html=markdown_html(product.description),
             how_html=markdown_html(product.how_to_try),
-            usable=usable,
-            student=status,
-            label=label,
-            format_yuan=format_yuan,
+            usable=await vouchers.claimable_for_product(viewer.id, product) if viewer else [],
+            student=await students.status(viewer.id) if viewer else None,
         )
 
     @get("/{product_id:uuid}/edit", name="product-edit", guards=[requires_login])
@@ -161,17 +136,8 @@ class ProductController(Controller):
         product_id: FromPath[UUID],
         products: NamedDependency[ProductService],
     ) -> Template:
-        product, _org, access = await products.get_for(request.user, product_id)
-        if not access.can_edit:
-            raise PermissionDeniedException
-        return render(
-            request,
-            "vouchers/products/form.html",
-            mode="edit",
-            product=product,
-            form=_form_of(product),
-            domains=DOMAINS,
-        )
+        product, _org = await products.editable(request.user, product_id)
+        return render(request, FORM, mode="edit", product=product, form=_form_of(product), domains=DOMAINS)
 
     @post("/{product_id:uuid}/edit", guards=[requires_login])
     async def update(
@@ -181,33 +147,23 @@ class ProductController(Controller):
         data: Form,
         products: NamedDependency[ProductService],
     ) -> Response[Any]:
-        try:
-            product, _org, access = await products.get_for(request.user, product_id)
-            if not access.can_edit:
-                raise Forbidden
-            product = await products.update(
+        async def context() -> dict[str, Any]:
+            return {"mode": "edit", "product": await products.get(product_id), "domains": DOMAINS}
+
+        return await form_or_redirect(
+            request,
+            lambda: products.update(
                 request.user,
                 product_id,
                 ProductInput.from_mapping(data),
                 submit=field(data, "action") == "submit",
-            )
-        except NotFound as exc:
-            raise NotFoundException from exc
-        except Forbidden as exc:
-            raise PermissionDeniedException from exc
-        except FormError as exc:
-            return render(
-                request,
-                "vouchers/products/form.html",
-                400,
-                mode="edit",
-                product=product,
-                form=form_of(data, "domains"),
-                errors=exc.errors,
-                domains=DOMAINS,
-            )
-        flash(request, _("Saved."), "success")
-        return Redirect(product_url(product))
+            ),
+            template=FORM,
+            form=form_of(data, "domains"),
+            done=_("Saved."),
+            redirect_to=product_url,
+            context=context,
+        )
 
     @post("/{product_id:uuid}/submit", guards=[requires_login])
     async def submit(
@@ -218,12 +174,9 @@ class ProductController(Controller):
     ) -> Response[Any]:
         try:
             await products.submit(request.user, product_id)
-        except NotFound as exc:
-            raise NotFoundException from exc
-        except Forbidden as exc:
-            raise PermissionDeniedException from exc
         except FormError as exc:
-            flash(request, " ".join(exc.errors.values()), "error")
+            # A product refused for review goes back to its form, where the missing fields are fixed.
+            flash(request, errors_text(exc), "error")
             return Redirect(f"/products/{product_id}/edit")
         flash(request, _("Submitted. An admin will review it; you will be notified."), "success")
         return Redirect(product_url(product_id))
@@ -236,14 +189,9 @@ class ProductController(Controller):
         data: Form,
         products: NamedDependency[ProductService],
     ) -> Response[Any]:
-        try:
-            await products.withdraw(request.user, product_id, field(data, "reason"))
-        except NotFound as exc:
-            raise NotFoundException from exc
-        except Forbidden as exc:
-            raise PermissionDeniedException from exc
-        except FormError as exc:
-            flash(request, " ".join(exc.errors.values()), "error")
-            return Redirect(product_url(product_id))
-        flash(request, _("The product is withdrawn; vouchers can no longer be redeemed for it."), "success")
-        return Redirect(product_url(product_id))
+        return await act(
+            request,
+            lambda: products.withdraw(request.user, product_id, field(data, "reason")),
+            done=_("The product is withdrawn; vouchers can no longer be redeemed for it."),
+            redirect_to=product_url(product_id),
+        )

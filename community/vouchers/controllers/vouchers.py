@@ -2,39 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
-from community.errors import FormError, NotFound
+from community.errors import FormError
 from community.i18n import _
 from community.notifications.email import Mailer, MailError
-from community.vouchers.controllers.deps import DEPENDENCIES, Form, client_ip, field
-from community.vouchers.labels import label
+from community.vouchers.controllers.deps import DEPENDENCIES, PAGE_HELPERS, RATING_FORM_KEY, render_page
+from community.vouchers.inputs import normalize_code, uuid_or_404
 from community.vouchers.models import VoucherStatus
-from community.vouchers.services.campaigns import VoucherService, format_code
-from community.vouchers.services.common import format_yuan
-from community.vouchers.services.products import ProductService, product_url
-from community.vouchers.services.reports import ReportService
+from community.vouchers.search import product_url
+from community.vouchers.services.campaigns import CampaignService
+from community.vouchers.services.products import ProductService
+from community.vouchers.services.redemptions import RedemptionService
+from community.vouchers.services.settlement import SettlementService
 from community.vouchers.services.students import PROOF_MAX_BYTES, StudentService, UniversityService
-from community.web import limit_per_account
+from community.vouchers.services.vouchers import VoucherService
+from community.vouchers.views import format_code, format_yuan
+from community.web import (
+    Form,
+    Multipart,
+    act,
+    client_ip,
+    errors_text,
+    field,
+    form_or_redirect,
+    limit_per_account,
+)
 
 # A little above the largest proof, for the form's other fields and the multipart framing.
 UPLOAD_MAX_BODY = PROOF_MAX_BYTES + 64 * 1024
-
-
-def _flash_errors(request: Request[Any, Any, Any], exc: FormError) -> None:
-    flash(request, " ".join(exc.errors.values()), "error")
+VERIFY = "vouchers/verify.html"
 
 
 class VoucherController(Controller):
@@ -45,23 +52,30 @@ class VoucherController(Controller):
     async def index(
         self,
         request: Request[Any, Any, Any],
+        campaigns: NamedDependency[CampaignService],
         vouchers: NamedDependency[VoucherService],
         students: NamedDependency[StudentService],
         products: NamedDependency[ProductService],
     ) -> Template:
         viewer: User | None = request.scope.get("user")
-        mine = await vouchers.of_student(viewer.id) if viewer else []
-        opcs = await products.opc_organizations_of(viewer) if viewer else []
+        session = request.scope.get("session")
         return render_page(
             request,
             "vouchers/index.html",
-            campaigns=await vouchers.campaigns(running_only=True),
-            mine=mine,
+            campaigns=await campaigns.list(running_only=True),
+            mine=await vouchers.of_student(viewer.id) if viewer else [],
             student=await students.status(viewer.id) if viewer else None,
-            opcs=opcs,
+            opcs=await products.opc_organizations_of(viewer) if viewer else [],
+            # What a refused rating typed, given back once.
+            rating_form=session.pop(RATING_FORM_KEY, {}) if isinstance(session, dict) else {},
         )
 
     # --- verification -------------------------------------------------------------------------------------
+
+    async def _verify_context(
+        self, user: User, students: StudentService, universities: UniversityService
+    ) -> dict[str, Any]:
+        return {"universities": await universities.list(), "student": await students.status(user.id)}
 
     @get("/verify", name="student-verify", guards=[requires_login])
     async def verify_form(
@@ -71,17 +85,10 @@ class VoucherController(Controller):
         universities: NamedDependency[UniversityService],
     ) -> Template:
         return render_page(
-            request,
-            "vouchers/verify.html",
-            universities=await universities.list(),
-            student=await students.status(request.user.id),
+            request, VERIFY, **await self._verify_context(request.user, students, universities)
         )
 
-    @post(
-        "/verify/email",
-        guards=[requires_login],
-        middleware=limit_per_account("student-code", 5),
-    )
+    @post("/verify/email", guards=[requires_login], middleware=limit_per_account("student-code", 5))
     async def send_code(
         self,
         request: Request[User, Any, Any],
@@ -91,27 +98,24 @@ class VoucherController(Controller):
         mailer: NamedDependency[Mailer],
     ) -> Response[Any]:
         form = {"university": field(data, "university"), "email": field(data, "email")}
-        try:
-            await students.start_email(request.user, form["university"], form["email"], mailer)
-        except (FormError, MailError) as exc:
-            errors = (
-                exc.errors
-                if isinstance(exc, FormError)
-                else {"email": _("The code could not be sent just now. Try again in a minute.")}
-            )
-            return render_page(
-                request,
-                "vouchers/verify.html",
-                400,
-                universities=await universities.list(),
-                student=await students.status(request.user.id),
-                form=form,
-                errors=errors,
-            )
-        flash(
-            request, _("We sent a code to %(email)s. Enter it below.", email=form["email"].strip()), "success"
+
+        async def send() -> None:
+            try:
+                await students.start_email(request.user, form["university"], form["email"], mailer)
+            except MailError as exc:
+                raise FormError(
+                    {"email": _("The code could not be sent just now. Try again in a minute.")}
+                ) from exc
+
+        return await form_or_redirect(
+            request,
+            send,
+            template=VERIFY,
+            form=form,
+            done=_("We sent a code to %(email)s. Enter it below.", email=form["email"].strip()),
+            redirect_to="/vouchers/verify/code",
+            context=lambda: self._verify_context(request.user, students, universities),
         )
-        return Redirect("/vouchers/verify/code")
 
     @get("/verify/code", name="student-code", guards=[requires_login])
     async def code_form(
@@ -123,19 +127,18 @@ class VoucherController(Controller):
     async def confirm_code(
         self, request: Request[User, Any, Any], data: Form, students: NamedDependency[StudentService]
     ) -> Response[Any]:
-        try:
-            await students.confirm_code(request.user, field(data, "code"))
-        except FormError as exc:
-            return render_page(
-                request,
-                "vouchers/code.html",
-                400,
-                student=await students.status(request.user.id),
-                form={"code": field(data, "code")[:20]},
-                errors=exc.errors,
-            )
-        flash(request, _("You are verified as a student. Claim a voucher below."), "success")
-        return Redirect("/vouchers")
+        async def context() -> dict[str, Any]:
+            return {"student": await students.status(request.user.id)}
+
+        return await form_or_redirect(
+            request,
+            lambda: students.confirm_code(request.user, field(data, "code")),
+            template="vouchers/code.html",
+            form={"code": field(data, "code")[:20]},
+            done=_("You are verified as a student. Claim a voucher below."),
+            redirect_to="/vouchers",
+            context=context,
+        )
 
     @post(
         "/verify/proof",
@@ -146,7 +149,7 @@ class VoucherController(Controller):
     async def upload_proof(
         self,
         request: Request[User, Any, Any],
-        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Multipart,
         students: NamedDependency[StudentService],
         universities: NamedDependency[UniversityService],
     ) -> Response[Any]:
@@ -159,22 +162,22 @@ class VoucherController(Controller):
             content = await upload.read(PROOF_MAX_BYTES + 1)
             filename, content_type = upload.filename or "", upload.content_type or ""
         form = {"university": field(data, "university"), "note": field(data, "note")}
-        try:
-            await students.submit_proof(
+
+        async def context() -> dict[str, Any]:
+            # The proof form keeps its fields under its own name: the email form shares the page.
+            return {**await self._verify_context(request.user, students, universities), "proof_form": form}
+
+        return await form_or_redirect(
+            request,
+            lambda: students.submit_proof(
                 request.user, form["university"], filename, content_type, content, form["note"]
-            )
-        except FormError as exc:
-            return render_page(
-                request,
-                "vouchers/verify.html",
-                400,
-                universities=await universities.list(),
-                student=await students.status(request.user.id),
-                proof_form=form,
-                errors=exc.errors,
-            )
-        flash(request, _("Thank you. An admin will review your proof; you will be notified."), "success")
-        return Redirect("/vouchers")
+            ),
+            template=VERIFY,
+            form={},
+            done=_("Thank you. An admin will review your proof; you will be notified."),
+            redirect_to="/vouchers",
+            context=context,
+        )
 
     # --- claim, redeem, rate --------------------------------------------------------------------------------
 
@@ -186,22 +189,16 @@ class VoucherController(Controller):
     async def claim(
         self, request: Request[User, Any, Any], data: Form, vouchers: NamedDependency[VoucherService]
     ) -> Response[Any]:
+        campaign_id = uuid_or_404(field(data, "campaign"))
         try:
-            campaign_id = UUID(field(data, "campaign"))
             voucher = await vouchers.claim(request.user, campaign_id, client_ip(request))
-        except ValueError as exc:
-            raise NotFoundException from exc
-        except NotFound as exc:
-            raise NotFoundException from exc
-        except FormError as exc:
-            _flash_errors(request, exc)
+        except FormError as exc:  # a refused claim stays on the campaigns; a voucher leads to the products
+            flash(request, errors_text(exc), "error")
             return Redirect("/vouchers")
+        value = format_yuan(voucher.face_value_fen)
         flash(
             request,
-            _(
-                "You claimed a voucher worth %(value)s. Choose a product to redeem it.",
-                value=format_yuan(voucher.face_value_fen),
-            ),
+            _("You claimed a voucher worth %(value)s. Choose a product to redeem it.", value=value),
             "success",
         )
         return Redirect("/products")
@@ -218,17 +215,11 @@ class VoucherController(Controller):
         data: Form,
         vouchers: NamedDependency[VoucherService],
     ) -> Response[Any]:
-        raw_product = field(data, "product")
-        try:
-            product_id = UUID(raw_product)
-        except ValueError as exc:
-            raise NotFoundException from exc
+        product_id = uuid_or_404(field(data, "product"))
         try:
             voucher = await vouchers.redeem(request.user, voucher_id, product_id, client_ip(request))
-        except NotFound as exc:
-            raise NotFoundException from exc
-        except FormError as exc:
-            _flash_errors(request, exc)
+        except FormError as exc:  # refused: back to the product; redeemed: to the code on the vouchers page
+            flash(request, errors_text(exc), "error")
             return Redirect(product_url(product_id))
         flash(
             request,
@@ -248,19 +239,18 @@ class VoucherController(Controller):
         data: Form,
         vouchers: NamedDependency[VoucherService],
     ) -> Response[Any]:
-        try:
-            await vouchers.rate(request.user, voucher_id, field(data, "stars"), field(data, "review"))
-        except NotFound as exc:
-            raise NotFoundException from exc
-        except FormError as exc:
-            _flash_errors(request, exc)
-            request.session["_rating_form"] = {
-                "voucher": str(voucher_id),
-                "review": field(data, "review")[:2000],
-            }
-            return Redirect(f"/vouchers#voucher-{voucher_id}")
-        flash(request, _("Thank you for your rating."), "success")
-        return Redirect(f"/vouchers#voucher-{voucher_id}")
+        async def rate() -> None:
+            try:
+                await vouchers.rate(request.user, voucher_id, field(data, "stars"), field(data, "review"))
+            except FormError:
+                # The review typed waits in the session for the vouchers page, beside the flashed reason.
+                review = field(data, "review")[:2000]
+                request.session[RATING_FORM_KEY] = {"voucher": str(voucher_id), "review": review}
+                raise
+
+        return await act(
+            request, rate, done=_("Thank you for your rating."), redirect_to=f"/vouchers#voucher-{voucher_id}"
+        )
 
     # --- the OPC ------------------------------------------------------------------------------------------
 
@@ -269,22 +259,19 @@ class VoucherController(Controller):
         self,
         request: Request[User, Any, Any],
         products: NamedDependency[ProductService],
-        vouchers: NamedDependency[VoucherService],
-        reports: NamedDependency[ReportService],
+        redemptions: NamedDependency[RedemptionService],
+        settlement: NamedDependency[SettlementService],
     ) -> Template:
-        opcs = await products.opc_organizations_of(request.user)
-        ids = [org.id for org in opcs]
+        context = await _opc_context(request.user, products, redemptions, settlement)
+        ids = [org.id for org in context["opcs"]]
         return render_page(
             request,
             "vouchers/opc.html",
-            opcs=opcs,
-            products=await products.of_organizations(ids),
-            waiting=await vouchers.redemptions_of_organizations(ids, [VoucherStatus.REDEEMED]),
-            recent=await vouchers.redemptions_of_organizations(
+            **context,
+            recent=await redemptions.of_organizations(
                 ids, [VoucherStatus.CONFIRMED, VoucherStatus.SETTLED], limit=50
             ),
-            lines=[line for org_id in ids for line in await reports.settlement_lines(organization_id=org_id)],
-            settlements=await reports.settlements(organization_ids=ids),
+            lines=[line for org_id in ids for line in await settlement.lines(organization_id=org_id)],
         )
 
     @post("/opc/confirm", guards=[requires_login])
@@ -292,45 +279,41 @@ class VoucherController(Controller):
         self,
         request: Request[User, Any, Any],
         data: Form,
-        vouchers: NamedDependency[VoucherService],
         products: NamedDependency[ProductService],
-        reports: NamedDependency[ReportService],
+        redemptions: NamedDependency[RedemptionService],
+        settlement: NamedDependency[SettlementService],
     ) -> Response[Any]:
-        try:
-            voucher = await vouchers.confirm(request.user, field(data, "code"), client_ip(request))
-        except FormError as exc:
-            opcs = await products.opc_organizations_of(request.user)
-            ids = [org.id for org in opcs]
-            return render_page(
-                request,
-                "vouchers/opc.html",
-                400,
-                opcs=opcs,
-                products=await products.of_organizations(ids),
-                waiting=await vouchers.redemptions_of_organizations(ids, [VoucherStatus.REDEEMED]),
-                recent=[],
-                lines=[],
-                settlements=await reports.settlements(organization_ids=ids),
-                form={"code": field(data, "code")[:40]},
-                errors=exc.errors,
-            )
-        flash(
+        async def context() -> dict[str, Any]:
+            return {
+                **PAGE_HELPERS,
+                **await _opc_context(request.user, products, redemptions, settlement),
+                "recent": [],
+                "lines": [],
+            }
+
+        return await form_or_redirect(
             request,
-            _("Confirmed: code %(code)s is used up.", code=format_code(voucher.redemption_code)),
-            "success",
+            lambda: redemptions.confirm(request.user, field(data, "code"), client_ip(request)),
+            template="vouchers/opc.html",
+            form={"code": field(data, "code")[:40]},
+            # The code confirmed is the one typed (a voucher is found by it), as the student's page shows it.
+            done=_(
+                "Confirmed: code %(code)s is used up.", code=format_code(normalize_code(field(data, "code")))
+            ),
+            redirect_to="/vouchers/opc",
+            context=context,
         )
-        return Redirect("/vouchers/opc")
 
 
-def render_page(
-    request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any
-) -> Template:
-    from community.web import render
-
-    context.setdefault("label", label)
-    context.setdefault("format_yuan", format_yuan)
-    context.setdefault("format_code", format_code)
-    session = request.scope.get("session")
-    if isinstance(session, dict):
-        context.setdefault("rating_form", session.pop("_rating_form", {}))
-    return render(request, template, status_code, **context)
+async def _opc_context(
+    user: User, products: ProductService, redemptions: RedemptionService, settlement: SettlementService
+) -> dict[str, Any]:
+    """What the OPC's page shows in any case: its OPCs, their products, the trials waiting, the statements."""
+    opcs = await products.opc_organizations_of(user)
+    ids = [org.id for org in opcs]
+    return {
+        "opcs": opcs,
+        "products": await products.of_organizations(ids),
+        "waiting": await redemptions.of_organizations(ids, [VoucherStatus.REDEEMED]),
+        "settlements": await settlement.settlements(organization_ids=ids),
+    }

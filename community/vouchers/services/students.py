@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
-from community.accounts.services import check_email, clean_text, normalize_email
+from community.accounts.services import check_email, normalize_email
 from community.errors import FormError, NotFound
 from community.i18n import _
+from community.kernel.clock import SITE_TZ, now
+from community.kernel.models import get_or_404
+from community.kernel.text import clean_body, clean_line
 from community.notifications.services import NotificationService
 from community.uploads import private_path, remove_private, save_private
+from community.vouchers.inputs import REASON_MAX, optional_uuid, required_reason
 from community.vouchers.models import (
     StudentVerification,
     Suspension,
@@ -27,7 +29,8 @@ from community.vouchers.models import (
     VerificationMethod,
     VerificationStatus,
 )
-from community.vouchers.services.common import SITE_TZ, now, required_reason
+from community.vouchers.services.universities import UniversityService, domain_matches
+from community.vouchers.views import StudentStatus
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -36,11 +39,14 @@ if TYPE_CHECKING:
 
     from community.accounts.models import User
     from community.notifications.email import Mailer
+    from community.vouchers.inputs import ProofReview
+
+# UniversityService is imported from here by other zones' code and tests.
+__all__ = ("PROOF_MAX_BYTES", "StudentService", "StudentStatus", "UniversityService", "default_valid_until")
 
 CODE_TTL = timedelta(minutes=15)
 CODE_ATTEMPTS = 5
 VERIFICATION_DAYS = 365
-RENEW_WITHIN = timedelta(days=30)
 PROOF_MAX_BYTES = 5 * 1024 * 1024
 # Accepted proof files, recognised by their first bytes (never by the name or the declared type).
 PROOF_TYPES: dict[str, tuple[bytes, str]] = {
@@ -49,140 +55,9 @@ PROOF_TYPES: dict[str, tuple[bytes, str]] = {
     "image/jpeg": (b"\xff\xd8\xff", "jpg"),
 }
 
-# The maintained list: name, English name, email domains of students and staff (subdomains count too).
-WUHAN_UNIVERSITIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("武汉大学", "Wuhan University", ("whu.edu.cn",)),
-    ("华中科技大学", "Huazhong University of Science and Technology", ("hust.edu.cn",)),
-    ("武汉理工大学", "Wuhan University of Technology", ("whut.edu.cn",)),
-    ("华中师范大学", "Central China Normal University", ("ccnu.edu.cn",)),
-    ("中国地质大学（武汉）", "China University of Geosciences (Wuhan)", ("cug.edu.cn",)),
-    ("华中农业大学", "Huazhong Agricultural University", ("hzau.edu.cn",)),
-    ("中南财经政法大学", "Zhongnan University of Economics and Law", ("zuel.edu.cn",)),
-    ("武汉科技大学", "Wuhan University of Science and Technology", ("wust.edu.cn",)),
-    ("湖北大学", "Hubei University", ("hubu.edu.cn",)),
-    ("武汉工程大学", "Wuhan Institute of Technology", ("wit.edu.cn",)),
-    ("湖北工业大学", "Hubei University of Technology", ("hbut.edu.cn",)),
-    ("中南民族大学", "South-Central Minzu University", ("scuec.edu.cn",)),
-    ("武汉纺织大学", "Wuhan Textile University", ("wtu.edu.cn",)),
-    ("武汉轻工大学", "Wuhan Polytechnic University", ("whpu.edu.cn",)),
-    ("江汉大学", "Jianghan University", ("jhun.edu.cn",)),
-    ("湖北经济学院", "Hubei University of Economics", ("hbue.edu.cn",)),
-    ("武汉体育学院", "Wuhan Sports University", ("whsu.edu.cn",)),
-    ("湖北中医药大学", "Hubei University of Chinese Medicine", ("hbtcm.edu.cn",)),
-    ("武汉音乐学院", "Wuhan Conservatory of Music", ("whcm.edu.cn",)),
-    ("湖北美术学院", "Hubei Institute of Fine Arts", ("hifa.edu.cn",)),
-    ("武汉商学院", "Wuhan Business University", ("wbu.edu.cn",)),
-    ("武汉东湖学院", "Wuhan Donghu University", ("wdu.edu.cn",)),
-)
-
 
 def hash_code(verification_id: UUID, code: str) -> str:
     return hashlib.sha256(f"{verification_id}:{code}".encode()).hexdigest()
-
-
-def domain_matches(email: str, domains: Sequence[str]) -> bool:
-    host = email.rsplit("@", 1)[-1].lower()
-    return any(host == d or host.endswith("." + d) for d in domains)
-
-
-@dataclass(frozen=True)
-class StudentStatus:
-    verification: StudentVerification | None
-    university: University | None
-    suspension: Suspension | None
-
-    @property
-    def verified(self) -> bool:
-        v = self.verification
-        return (
-            v is not None
-            and v.status is VerificationStatus.VERIFIED
-            and v.valid_until is not None
-            and v.valid_until > now()
-        )
-
-    @property
-    def expired(self) -> bool:
-        v = self.verification
-        return (
-            v is not None
-            and v.status is VerificationStatus.VERIFIED
-            and v.valid_until is not None
-            and v.valid_until <= now()
-        )
-
-    @property
-    def may_renew(self) -> bool:
-        v = self.verification
-        return self.expired or (
-            self.verified
-            and v is not None
-            and v.valid_until is not None
-            and v.valid_until - now() < RENEW_WITHIN
-        )
-
-
-class UniversityService:
-    def __init__(self, db: AsyncSession) -> None:
-        self.db = db
-
-    async def ensure_defaults(self) -> None:
-        """Put the maintained list in an empty table (a fresh database); admins keep it up to date after."""
-        if await self.db.scalar(select(func.count()).select_from(University)):
-            return
-        stmt = insert(University).values(
-            [
-                {"id": uuid4(), "name": name, "name_en": name_en, "email_domains": list(domains)}
-                for name, name_en, domains in WUHAN_UNIVERSITIES
-            ]
-        )
-        await self.db.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
-
-    async def list(self, *, active_only: bool = True) -> Sequence[University]:
-        await self.ensure_defaults()
-        query = select(University).order_by(University.name)
-        if active_only:
-            query = query.where(University.active.is_(True))
-        return (await self.db.scalars(query)).all()
-
-    async def get(self, university_id: UUID) -> University:
-        university = await self.db.get(University, university_id)
-        if university is None:
-            raise NotFound
-        return university
-
-    async def save(
-        self, university_id: UUID | None, name: str, name_en: str, domains_text: str, active: bool
-    ) -> University:
-        name, name_en = clean_text(name), clean_text(name_en)
-        domains = sorted(
-            {
-                d.strip().lower().lstrip("@")
-                for d in domains_text.replace("，", ",").replace("\n", ",").split(",")
-            }
-            - {""}
-        )
-        errors: dict[str, str] = {}
-        if not name or len(name) > 100:
-            errors["name"] = _("Enter the university's name (at most 100 characters).")
-        if len(name_en) > 150:
-            errors["name_en"] = _("Use at most %(n)s characters.", n=150)
-        if not domains or any(
-            len(d) > 100 or "." not in d or not all(c.isalnum() or c in ".-" for c in d) for d in domains
-        ):
-            errors["email_domains"] = _("Enter the email domains, separated by commas, like whu.edu.cn.")
-        if errors:
-            raise FormError(errors)
-        university = await self.get(university_id) if university_id else University(name=name)
-        university.name, university.name_en = name, name_en
-        university.email_domains, university.active = domains, active
-        try:
-            async with self.db.begin_nested():
-                self.db.add(university)
-                await self.db.flush()
-        except IntegrityError as exc:
-            raise FormError({"name": _("A university with this name is already on the list.")}) from exc
-        return university
 
 
 class StudentService:
@@ -202,10 +77,20 @@ class StudentService:
         )
         return StudentStatus(verification, university, suspension)
 
-    async def _own_row(self, user: User) -> StudentVerification | None:
-        return await self.db.scalar(
-            select(StudentVerification).where(StudentVerification.user_id == user.id).with_for_update()
+    async def _row_of(
+        self, user_id: UUID, university_id: UUID, method: VerificationMethod, status: VerificationStatus
+    ) -> StudentVerification:
+        """The account's one verification row, locked; a new one (``method``, ``status``) if it has none."""
+        row = await self.db.scalar(
+            select(StudentVerification).where(StudentVerification.user_id == user_id).with_for_update()
         )
+        if row is None:
+            row = StudentVerification(
+                user_id=user_id, university_id=university_id, method=method, status=status
+            )
+            self.db.add(row)
+            await self.db.flush()
+        return row
 
     async def start_email(
         self, user: User, university_id_raw: str, email_raw: str, mailer: Mailer
@@ -237,19 +122,12 @@ class StudentService:
                 errors["email"] = _("This university address already verifies another account.")
         if errors or university is None:
             raise FormError(errors)
-        row = await self._own_row(user)
-        if row is not None and row.status is VerificationStatus.PENDING_REVIEW:
+        row = await self._row_of(
+            user.id, university.id, VerificationMethod.EMAIL, VerificationStatus.CODE_SENT
+        )
+        if row.status is VerificationStatus.PENDING_REVIEW:
             raise FormError({"email": _("Your proof is waiting for an admin; you will be told the result.")})
         code = f"{secrets.randbelow(1_000_000):06d}"
-        if row is None:
-            row = StudentVerification(
-                user_id=user.id,
-                university_id=university.id,
-                method=VerificationMethod.EMAIL,
-                status=VerificationStatus.CODE_SENT,
-            )
-            self.db.add(row)
-            await self.db.flush()
         # A renewal: the current verification stands until the new code is confirmed.
         if row.status is not VerificationStatus.VERIFIED:
             row.status = VerificationStatus.CODE_SENT
@@ -272,8 +150,10 @@ class StudentService:
         return row
 
     async def confirm_code(self, user: User, code_raw: str) -> StudentVerification:
-        code = "".join(ch for ch in clean_text(code_raw) if ch.isdigit())[:6]
-        row = await self._own_row(user)
+        code = "".join(ch for ch in clean_line(code_raw) if ch.isdigit())[:6]
+        row = await self.db.scalar(
+            select(StudentVerification).where(StudentVerification.user_id == user.id).with_for_update()
+        )
         if row is None or row.code_hash is None:
             raise FormError({"code": _("Ask for a code first.")})
         if row.code_expires_at is None or row.code_expires_at < now():
@@ -324,35 +204,25 @@ class StudentService:
             errors["proof"] = _("The file is larger than 5 MB. Send a smaller scan or photo.")
         elif kind is None:
             errors["proof"] = _("Only PDF, PNG and JPEG files are accepted.")
-        note = clean_text(note)
-        if len(note) > 1000:
-            errors["note"] = _("Use at most %(n)s characters.", n=1000)
+        note = clean_body(note)
+        if len(note) > REASON_MAX:
+            errors["note"] = _("Use at most %(n)s characters.", n=REASON_MAX)
         if errors or university is None or kind is None:
             raise FormError(errors)
         if self.proof_dir is None:
             raise RuntimeError("no directory for proofs")
-        row = await self._own_row(user)
-        if (
-            row is not None
-            and row.status is VerificationStatus.VERIFIED
-            and not StudentStatus(row, None, None).may_renew
-        ):
+        row = await self._row_of(
+            user.id, university.id, VerificationMethod.PROOF, VerificationStatus.PENDING_REVIEW
+        )
+        if row.status is VerificationStatus.VERIFIED and not StudentStatus(row, None, None).may_renew:
             raise FormError({"proof": _("You are verified already.")})
         stored = save_private(self.proof_dir, content, PROOF_TYPES[kind][1])
-        if row is None:
-            row = StudentVerification(
-                user_id=user.id,
-                university_id=university.id,
-                method=VerificationMethod.PROOF,
-                status=VerificationStatus.PENDING_REVIEW,
-            )
-            self.db.add(row)
         old_path = row.proof_path
         row.university_id = university.id
         row.method = VerificationMethod.PROOF
         row.status = VerificationStatus.PENDING_REVIEW
         row.proof_path = stored
-        row.proof_filename = clean_text(filename)[-200:] or stored
+        row.proof_filename = clean_line(filename)[-200:] or stored
         row.proof_content_type = kind
         row.proof_size = len(content)
         row.student_note = note
@@ -372,15 +242,9 @@ class StudentService:
         valid_until: datetime | None = None,
     ) -> StudentVerification:
         """Record a verification an admin made by other means (and the demo data's students)."""
-        row = await self.db.scalar(select(StudentVerification).where(StudentVerification.user_id == user_id))
-        if row is None:
-            row = StudentVerification(
-                user_id=user_id,
-                university_id=university_id,
-                method=VerificationMethod.PROOF,
-                status=VerificationStatus.VERIFIED,
-            )
-            self.db.add(row)
+        row = await self._row_of(
+            user_id, university_id, VerificationMethod.PROOF, VerificationStatus.VERIFIED
+        )
         row.university_id = university_id
         row.status = VerificationStatus.VERIFIED
         row.email = normalize_email(email) if email else None
@@ -403,10 +267,7 @@ class StudentService:
         return [(v, name, email, uni) for v, name, email, uni in rows.all()]
 
     async def get(self, verification_id: UUID) -> StudentVerification:
-        row = await self.db.get(StudentVerification, verification_id)
-        if row is None:
-            raise NotFound
-        return row
+        return await get_or_404(self.db, StudentVerification, verification_id)
 
     def proof_file(self, row: StudentVerification) -> Path:
         path = private_path(self.proof_dir, row.proof_path or "") if self.proof_dir is not None else None
@@ -414,9 +275,8 @@ class StudentService:
             raise NotFound
         return path
 
-    async def review(
-        self, admin: User, verification_id: UUID, approve: bool, reason_raw: str, valid_until: datetime | None
-    ) -> StudentVerification:
+    async def review(self, admin: User, verification_id: UUID, decision: ProofReview) -> StudentVerification:
+        """Verify the student (until the date given, a year by default) or reject the proof with a reason."""
         row = await self.db.scalar(
             select(StudentVerification).where(StudentVerification.id == verification_id).with_for_update()
         )
@@ -424,38 +284,22 @@ class StudentService:
             raise NotFound
         if row.status is not VerificationStatus.PENDING_REVIEW:
             raise FormError({"reason": _("This proof has been reviewed already.")})
-        notifications = NotificationService(self.db)
-        if approve:
-            until = valid_until or default_valid_until()
+        if decision.approve:
+            until = decision.valid_until or default_valid_until()
             if until <= now():
                 raise FormError({"valid_until": _("Choose a date in the future.")})
             row.status = VerificationStatus.VERIFIED
             row.verified_at = now()
             row.valid_until = until
-            row.reason = clean_text(reason_raw)[:1000]
-            row.reviewed_by_id = admin.id
-            await notifications.notify(
-                row.user_id,
-                "student_verified",
-                _("You are verified as a student."),
-                "/vouchers",
-                actor_id=admin.id,
-            )
+            row.reason = clean_body(decision.reason)[:REASON_MAX]
+            kind, message, url = "student_verified", _("You are verified as a student."), "/vouchers"
         else:
-            errors: dict[str, str] = {}
-            reason = required_reason(reason_raw, errors)
-            if errors:
-                raise FormError(errors)
+            row.reason = required_reason(decision.reason)
             row.status = VerificationStatus.REJECTED
-            row.reason = reason
-            row.reviewed_by_id = admin.id
-            await notifications.notify(
-                row.user_id,
-                "student_rejected",
-                _("Your student proof was not accepted: %(reason)s", reason=reason),
-                "/vouchers/verify",
-                actor_id=admin.id,
-            )
+            kind, url = "student_rejected", "/vouchers/verify"
+            message = _("Your student proof was not accepted: %(reason)s", reason=row.reason)
+        row.reviewed_by_id = admin.id
+        await NotificationService(self.db).notify(row.user_id, kind, message, url, actor_id=admin.id)
         await self.db.flush()
         return row
 
@@ -468,10 +312,8 @@ class StudentService:
         return None
 
     async def _university(self, raw: str, errors: dict[str, str]) -> University | None:
-        try:
-            university = await self.db.get(University, UUID(clean_text(raw)))
-        except ValueError:
-            university = None
+        university_id = optional_uuid(raw)
+        university = await self.db.get(University, university_id) if university_id else None
         if university is None or not university.active:
             errors["university"] = _("Choose your university from the list.")
             return None

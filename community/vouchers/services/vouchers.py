@@ -1,0 +1,337 @@
+"""The life of a voucher on the student's side: claimed within the budget and the caps, redeemed for one
+product (a single-use code for its OPC), rated once the OPC confirmed the trial.
+
+The rules that money and quotas depend on hold in the database itself (see ``statements``); this service
+says why a statement wrote nothing, in words the student reads.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
+
+from community.accounts.models import Organization
+from community.accounts.services import OrganizationService
+from community.errors import FormError, NotFound
+from community.i18n import _
+from community.kernel.clock import now
+from community.kernel.text import clean_body
+from community.notifications.services import NotificationService
+from community.vouchers.models import (
+    Campaign,
+    CampaignStatus,
+    Product,
+    ProductStatus,
+    Rating,
+    StudentQuota,
+    StudentVerification,
+    Suspension,
+    VerificationStatus,
+    Voucher,
+    VoucherStatus,
+)
+from community.vouchers.services.campaigns import CampaignService, eligible
+from community.vouchers.services.ledger import refuse
+from community.vouchers.services.statements import CLAIM_SQL, REDEEM_SQL
+from community.vouchers.views import CODE_LENGTH, VoucherView
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from community.accounts.models import User
+
+# Redemption codes: no 0/O, 1/I/L, so that a code read aloud or copied by hand is still right.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REVIEW_MAX = 2000
+
+
+def new_redemption_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+class VoucherService:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    @staticmethod
+    def _standing(student: User) -> tuple[Any, Any]:
+        """The student's open suspension (its reason) and verified-until date, as columns to select along."""
+        suspended = (
+            select(Suspension.reason)
+            .where(Suspension.user_id == student.id, Suspension.lifted_at.is_(None))
+            .limit(1)
+            .scalar_subquery()
+        )
+        valid_until = (
+            select(StudentVerification.valid_until)
+            .where(
+                StudentVerification.user_id == student.id,
+                StudentVerification.status == VerificationStatus.VERIFIED,
+            )
+            .scalar_subquery()
+        )
+        return suspended, valid_until
+
+    @staticmethod
+    def _check_standing(reason: str | None, valid_until: datetime | None) -> None:
+        """A verified student, verification not lapsed, not suspended."""
+        if reason is not None:
+            raise refuse(_("Your account is suspended from the voucher programme: %(reason)s", reason=reason))
+        if valid_until is None or valid_until <= now():
+            raise refuse(
+                _("Your student verification has expired; renew it first.")
+                if valid_until is not None
+                else _("Verify that you are a student of a Wuhan university first.")
+            )
+
+    async def claim(self, student: User, campaign_id: UUID, ip: str | None = None) -> Voucher:
+        """Issue one voucher of the campaign to the student, within the budget and the per-student cap.
+
+        One statement reserves the face value from the budget (taking the campaign's row lock, which every
+        claim queues on, until the commit right after), counts the student's quota and writes the voucher
+        and its log row; when the budget, the dates or the cap say no, it writes nothing."""
+        found = (
+            await self.db.execute(
+                select(Campaign, *self._standing(student)).where(Campaign.id == campaign_id)
+            )
+        ).first()
+        if found is None:
+            raise NotFound
+        campaign, suspension_reason, valid_until = found
+        self._check_standing(suspension_reason, valid_until)
+        cap = campaign.per_student_cap  # read now: a rollback below expires the loaded campaign
+        moment = now()
+        voucher_id = uuid4()
+        try:
+            statement = await self.db.execute(
+                CLAIM_SQL,
+                {
+                    "campaign_id": campaign_id,
+                    "student_id": student.id,
+                    "voucher_id": voucher_id,
+                    "quota_id": uuid4(),
+                    "event_id": uuid4(),
+                    "ip": ip,
+                    "moment": moment,
+                },
+            )
+            issued = statement.scalar_one()
+        except IntegrityError as exc:
+            # Two claims of one student at the same moment went past the cap: the CHECK on the quota refused
+            # the second and PostgreSQL aborted its transaction, which is rolled back as a whole.
+            await self.db.rollback()
+            raise refuse(self._cap_message(cap)) from exc
+        if issued is None:
+            used = await self.db.scalar(
+                select(StudentQuota.used).where(
+                    StudentQuota.campaign_id == campaign_id, StudentQuota.student_id == student.id
+                )
+            )
+            if used is not None and used >= campaign.per_student_cap:
+                raise refuse(self._cap_message(campaign.per_student_cap))
+            await self.db.refresh(campaign)
+            raise refuse(await self._why_no_claim(campaign_id, moment))
+        voucher = await self.db.get(Voucher, voucher_id)
+        assert voucher is not None
+        return voucher
+
+    @staticmethod
+    def _cap_message(cap: int) -> str:
+        return _("You already hold %(n)s voucher(s) of this campaign, the most it allows per student.", n=cap)
+
+    async def _why_no_claim(self, campaign_id: UUID, moment: datetime) -> str:
+        campaign = await self.db.get(Campaign, campaign_id)
+        if campaign is None:
+            raise NotFound
+        if campaign.status is not CampaignStatus.ACTIVE or campaign.ends_at <= moment:
+            return _("This campaign has ended.")
+        if campaign.starts_at > moment:
+            return _("This campaign has not started yet.")
+        return _("All vouchers of this campaign have been claimed: its budget is used up.")
+
+    async def redeem(
+        self, student: User, voucher_id: UUID, product_id: UUID, ip: str | None = None
+    ) -> Voucher:
+        """Spend a claimed voucher on a product; the student gets a single-use code for the OPC."""
+        used = (
+            select(Voucher.id)
+            .where(
+                Voucher.student_id == student.id,
+                Voucher.product_id == product_id,
+                Voucher.status != VoucherStatus.VOIDED,
+                Voucher.id != voucher_id,
+            )
+            .limit(1)
+            .scalar_subquery()
+        )
+        found = (
+            await self.db.execute(
+                select(Voucher, Campaign, Product, used, *self._standing(student))
+                .join(Campaign, Campaign.id == Voucher.campaign_id)
+                .outerjoin(Product, Product.id == product_id)
+                .where(Voucher.id == voucher_id, Voucher.student_id == student.id)
+            )
+        ).first()
+        if found is None:
+            raise NotFound
+        voucher: Voucher = found[0]
+        campaign: Campaign = found[1]
+        product: Product | None = found[2]
+        used_id, suspension_reason, valid_until = found[3:]
+        if product is None or product.status is not ProductStatus.PUBLISHED:
+            raise refuse(_("This product is not available for vouchers."), "product")
+        self._check_standing(suspension_reason, valid_until)
+        makers = await OrganizationService(self.db).member_ids(product.organization_id)
+        if student.id in makers:
+            org = await self.db.get(Organization, product.organization_id)
+            raise refuse(
+                _(
+                    "You are a member of %(org)s, which makes this product. Related parties cannot redeem "
+                    "vouchers for their own products.",
+                    org=org.name if org else "",
+                ),
+                "product",
+            )
+        if not eligible(campaign, product):
+            raise refuse(_("This campaign's vouchers cannot be used for this product."), "product")
+        if used_id is not None:
+            raise refuse(_("You have already used a voucher for this product."), "product")
+        moment = now()
+        code = new_redemption_code()
+        # One statement: lock the voucher if it is still claimed and unexpired, count it against the
+        # product's cap, spend it, and log it; if the voucher was taken or the cap is full, nothing at all
+        # is written (no savepoint needed: there is nothing to undo).
+        try:
+            statement = await self.db.execute(
+                REDEEM_SQL,
+                {
+                    "voucher_id": voucher_id,
+                    "student_id": student.id,
+                    "campaign_id": campaign.id,
+                    "product_id": product_id,
+                    "cap": campaign.per_product_cap,
+                    "code": code,
+                    "ip": ip,
+                    "moment": moment,
+                    "quota_id": uuid4(),
+                    "event_id": uuid4(),
+                },
+            )
+            row = statement.one()
+        except IntegrityError as exc:
+            # The same student redeeming another voucher for the same product at the same moment: the unique
+            # index refused it and PostgreSQL aborted the transaction, so it is rolled back as a whole.
+            await self.db.rollback()
+            raise refuse(_("You have already used a voucher for this product."), "product") from exc
+        found, spent = row
+        if not found:
+            raise refuse(await self._why_not_redeemable(voucher_id, moment))
+        if spent is None:
+            raise refuse(_("This product has used up its share of this campaign's vouchers."), "product")
+        # What the statement wrote, put on the object as loaded (no second query, nothing marked changed).
+        for key, value in (
+            ("status", VoucherStatus.REDEEMED),
+            ("product_id", product_id),
+            ("redemption_code", code),
+            ("redeemed_at", moment),
+            ("redeemed_ip", ip),
+            ("updated_at", moment),
+        ):
+            set_committed_value(voucher, key, value)
+        # The OPC learns of the trial it owes now, not when the student turns up with the code.
+        await NotificationService(self.db).notify_many(
+            makers,
+            "voucher_redeemed",
+            _(
+                "A student redeemed a voucher for %(product)s. Confirm the trial with the student's code "
+                "once it is delivered.",
+                product=product.name,
+            ),
+            "/vouchers/opc",
+            actor_id=student.id,
+        )
+        return voucher
+
+    async def _why_not_redeemable(self, voucher_id: UUID, moment: datetime) -> str:
+        voucher = await self.db.get(Voucher, voucher_id)
+        if voucher is None:
+            raise NotFound
+        await self.db.refresh(voucher)
+        if voucher.status is VoucherStatus.CLAIMED and voucher.expires_at <= moment:
+            return _(
+                "This voucher expired on %(date)s and can no longer be redeemed.",
+                date=voucher.expires_at.date(),
+            )
+        return {
+            VoucherStatus.REDEEMED: _(
+                "This voucher has already been redeemed; its code is on your vouchers page."
+            ),
+            VoucherStatus.CONFIRMED: _("This voucher has already been redeemed and confirmed."),
+            VoucherStatus.SETTLED: _("This voucher has already been redeemed and settled."),
+            VoucherStatus.EXPIRED: _("This voucher has expired and can no longer be redeemed."),
+            VoucherStatus.VOIDED: _("This voucher was voided: %(reason)s", reason=voucher.void_reason),
+        }.get(voucher.status, _("This voucher cannot be redeemed now."))
+
+    async def rate(self, student: User, voucher_id: UUID, stars_raw: str, review_raw: str) -> Rating:
+        voucher = await self.db.get(Voucher, voucher_id)
+        if voucher is None or voucher.student_id != student.id:
+            raise NotFound
+        errors: dict[str, str] = {}
+        stars = int(stars_raw) if stars_raw.strip() in {"1", "2", "3", "4", "5"} else 0
+        if not stars:
+            errors["stars"] = _("Choose from 1 to 5 stars.")
+        review = clean_body(review_raw)
+        if len(review) > REVIEW_MAX:
+            errors["review"] = _("Use at most %(n)s characters.", n=REVIEW_MAX)
+        if (
+            voucher.status not in (VoucherStatus.CONFIRMED, VoucherStatus.SETTLED)
+            or voucher.product_id is None
+        ):
+            errors["stars"] = _("You can rate a product once its OPC has confirmed your trial.")
+        if errors:
+            raise FormError(errors)
+        assert voucher.product_id is not None
+        rating = Rating(
+            product_id=voucher.product_id,
+            voucher_id=voucher.id,
+            student_id=student.id,
+            stars=stars,
+            review=review,
+        )
+        try:
+            async with self.db.begin_nested():
+                self.db.add(rating)
+                await self.db.flush()
+        except IntegrityError as exc:
+            raise FormError({"stars": _("You have already rated this product.")}) from exc
+        await self.db.execute(
+            update(Product)
+            .where(Product.id == voucher.product_id)
+            .values(rating_count=Product.rating_count + 1, rating_sum=Product.rating_sum + stars)
+        )
+        return rating
+
+    async def of_student(self, student_id: UUID) -> list[VoucherView]:
+        await CampaignService(self.db).expire_due(student_id=student_id)
+        rows = await self.db.execute(
+            select(Voucher, Campaign, Product, Rating)
+            .join(Campaign, Campaign.id == Voucher.campaign_id)
+            .outerjoin(Product, Product.id == Voucher.product_id)
+            .outerjoin(Rating, Rating.voucher_id == Voucher.id)
+            .where(Voucher.student_id == student_id)
+            .order_by(Voucher.created_at.desc())
+        )
+        return [VoucherView(v, c, p, r) for v, c, p, r in rows.all()]
+
+    async def claimable_for_product(self, student_id: UUID, product: Product) -> list[VoucherView]:
+        return [
+            view
+            for view in await self.of_student(student_id)
+            if view.voucher.status is VoucherStatus.CLAIMED and eligible(view.campaign, product)
+        ]
