@@ -6,6 +6,7 @@ with ``errors`` per field; a position the caller may not see is 404; applying wi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -18,6 +19,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
+from community.kernel.models import Page
 from community.talent.controllers.deps import (
     APPLY_RATE_PER_MINUTE,
     DEPENDENCIES,
@@ -122,6 +124,15 @@ def _position_out(position: Position, cls: Any = PositionOut, **extra: Any) -> A
     )
 
 
+def _page_out(cls: Any, listing: Page[Any], item: Callable[[Any], Any]) -> Any:
+    return cls(
+        items=[item(row) for row in listing.items],
+        total=listing.total,
+        page=listing.page,
+        pages=listing.pages,
+    )
+
+
 def _board_out(board: Board, cls: Any = BoardSummaryOut, **extra: Any) -> Any:
     fields: dict[str, Any] = {
         "number": board.number,
@@ -149,12 +160,8 @@ class TalentApiController(Controller):
         page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
     ) -> PositionPageOut:
         listing = await positions.list_open(PositionFilters.clean(skill=skill, remote=remote, page=page))
-        return PositionPageOut(
-            items=[_position_out(p) for p in listing.items],
-            total=listing.total,
-            page=listing.page,
-            pages=listing.pages,
-        )
+        out: PositionPageOut = _page_out(PositionPageOut, listing, _position_out)
+        return out
 
     @get("/positions/{position_id:uuid}", summary="One position")
     async def get_position(
@@ -201,13 +208,8 @@ class TalentApiController(Controller):
     async def list_boards(
         self, boards: NamedDependency[BoardService], page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1
     ) -> BoardPageOut:
-        listing = await boards.published(page)
-        return BoardPageOut(
-            items=[_board_out(b) for b in listing.items],
-            total=listing.total,
-            page=listing.page,
-            pages=listing.pages,
-        )
+        out: BoardPageOut = _page_out(BoardPageOut, await boards.published(page), _board_out)
+        return out
 
     @get("/boards/{number:int}", summary="One published 招贤榜 issue with its positions")
     async def get_board(self, number: FromPath[int], boards: NamedDependency[BoardService]) -> BoardOut:

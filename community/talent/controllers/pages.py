@@ -235,49 +235,33 @@ class TalentController(Controller):
             context=page,
         )
 
-    @post("/positions/{position_id:uuid}/publish", guards=[requires_login])
-    async def publish(
+    @post("/positions/{position_id:uuid}/{step:str}", guards=[requires_login])
+    async def step(
         self,
         request: Request[User, Any, Any],
         position_id: FromPath[UUID],
-        positions: NamedDependency[PositionService],
-    ) -> Redirect:
-        return await act(
-            request,
-            lambda: positions.publish(request.user, position_id),
-            done=_("Published. Members can apply now."),
-            redirect_to=position_url(position_id),
-        )
-
-    @post("/positions/{position_id:uuid}/close", guards=[requires_login])
-    async def close(
-        self,
-        request: Request[User, Any, Any],
-        position_id: FromPath[UUID],
+        step: FromPath[str],
         data: Form,
         positions: NamedDependency[PositionService],
     ) -> Redirect:
-        return await act(
-            request,
-            lambda: positions.close(request.user, position_id, field(data, "reason")),
-            done=_("Closed. Every applicant still waiting has been told why."),
-            redirect_to=position_url(position_id),
-        )
-
-    @post("/positions/{position_id:uuid}/take-down", guards=[requires_login])
-    async def take_down(
-        self,
-        request: Request[User, Any, Any],
-        position_id: FromPath[UUID],
-        data: Form,
-        positions: NamedDependency[PositionService],
-    ) -> Redirect:
-        return await act(
-            request,
-            lambda: positions.take_down(request.user, position_id, field(data, "reason")),
-            done=_("Taken down. The organization and the applicants have been told why."),
-            redirect_to=position_url(position_id),
-        )
+        """Publish a draft, close a position (its organization) or take it down (an admin); the service says
+        who may, and a closing reason is read by every applicant still waiting."""
+        user, reason = request.user, field(data, "reason")
+        steps = {
+            "publish": (lambda: positions.publish(user, position_id), _("Published. Members can apply now.")),
+            "close": (
+                lambda: positions.close(user, position_id, reason),
+                _("Closed. Every applicant still waiting has been told why."),
+            ),
+            "take-down": (
+                lambda: positions.take_down(user, position_id, reason),
+                _("Taken down. The organization and the applicants have been told why."),
+            ),
+        }
+        if step not in steps:
+            raise NotFound
+        run, done = steps[step]
+        return await act(request, run, done=done, redirect_to=position_url(position_id))
 
     # --- applications --------------------------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ from community.talent.models import (
     PositionStatus,
 )
 from community.talent.search import position_url
-from community.talent.services.common import JOB_REMINDERS
+from community.talent.services.common import JOB_REMINDERS, one_or_404
 from community.talent.services.profiles import ProfileService, profile_snapshot
 from community.talent.views import ApplicationView, PositionAccess, PositionApplications
 from community.uploads import private_path, remove_private, save_private
@@ -98,16 +98,13 @@ class ApplicationService:
         )
 
     async def get(self, application_id: UUID, *, lock: bool = False) -> Application:
-        query = (
+        application: Application = await one_or_404(
+            self.db,
             select(Application)
             .where(Application.id == application_id)
-            .options(selectinload(Application.position).selectinload(Position.organization))
+            .options(selectinload(Application.position).selectinload(Position.organization)),
+            lock_of=Application if lock else None,
         )
-        if lock:
-            query = query.with_for_update(of=Application)
-        application = await self.db.scalar(query)
-        if application is None:
-            raise NotFound
         return application
 
     async def _is_org_member(self, user: User, position: Position) -> bool:

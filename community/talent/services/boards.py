@@ -23,7 +23,7 @@ from community.kernel.models import Page
 from community.kernel.text import clean_body, clean_line
 from community.talent.models import Board, BoardCounter, Position, PositionStatus
 from community.talent.search import position_url
-from community.talent.services.common import page_of
+from community.talent.services.common import one_or_404, page_of
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -86,9 +86,7 @@ class BoardService:
     async def get(self, number: int) -> Board:
         if not 0 < number <= NUMBER_MAX:
             raise NotFound
-        board = await self.db.scalar(select(Board).where(Board.number == number))
-        if board is None:
-            raise NotFound
+        board: Board = await one_or_404(self.db, select(Board).where(Board.number == number))
         return board
 
     async def _next_number(self) -> int:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from community.errors import NotFound
 from community.kernel.clock import today
 from community.kernel.models import Page
 
@@ -23,7 +24,17 @@ PAGE_MAX = 10_000
 JOB_EMBED = "talent.embed"
 JOB_REMINDERS = "talent.reminders"
 
-__all__ = ("JOB_EMBED", "JOB_REMINDERS", "page_of", "skills_in_common", "today")
+__all__ = ("JOB_EMBED", "JOB_REMINDERS", "one_or_404", "page_of", "skills_in_common", "today")
+
+
+async def one_or_404(db: AsyncSession, query: Select[Any], *, lock_of: Any = None) -> Any:
+    """The one row ``query`` finds (locked for update when ``lock_of`` says what to lock), or NotFound."""
+    if lock_of is not None:
+        query = query.with_for_update(of=lock_of)
+    found = await db.scalar(query)
+    if found is None:
+        raise NotFound
+    return found
 
 
 async def page_of(

@@ -22,7 +22,7 @@ from community.search.services import enqueue_delete, enqueue_upsert
 from community.talent.inputs import QUERY_MAX, SKILL_MAX, PositionFilters, PositionInput, normalize_skill
 from community.talent.models import PUBLIC_POSITION_STATUSES, EmploymentType, Position, PositionStatus
 from community.talent.search import POSITION_DOC_TYPE, position_document, position_url
-from community.talent.services.common import JOB_EMBED, page_of
+from community.talent.services.common import JOB_EMBED, one_or_404, page_of
 from community.talent.views import PositionAccess
 
 if TYPE_CHECKING:
@@ -46,14 +46,11 @@ class PositionService:
     # --- reading -------------------------------------------------------------------------------------------
 
     async def get(self, position_id: UUID, *, lock: bool = False) -> Position:
-        query = (
-            select(Position).where(Position.id == position_id).options(selectinload(Position.organization))
+        position: Position = await one_or_404(
+            self.db,
+            select(Position).where(Position.id == position_id).options(selectinload(Position.organization)),
+            lock_of=Position if lock else None,
         )
-        if lock:
-            query = query.with_for_update(of=Position)
-        position = await self.db.scalar(query)
-        if position is None:
-            raise NotFound
         return position
 
     async def access(self, viewer: User | None, position: Position) -> PositionAccess:
