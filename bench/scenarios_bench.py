@@ -94,9 +94,9 @@ async def explain(url: str, pages: Sequence[str], slow_ms: float = 0.0) -> list[
                     captured.clear()
                     started = time.perf_counter()
                     if parts.path.startswith("/capabilities"):
-                        await CapabilityService(db).list_verified(CapabilityFilters(**query, page=number))
+                        await CapabilityService(db).list_verified(CapabilityFilters.clean(**query, page=number))
                     else:
-                        await ScenarioService(db).list_public(ScenarioFilters(**query, page=number))
+                        await ScenarioService(db).list_public(ScenarioFilters.clean(**query, page=number))
                     total_ms = (time.perf_counter() - started) * 1000
             statements = sorted(captured, key=lambda s: s[2], reverse=True)
             slowest, params, ms = statements[0]

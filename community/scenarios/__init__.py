@@ -16,9 +16,13 @@ def zone() -> Zone:
     from community.scenarios.controllers.imports import IMPORT_CONTROLLERS
     from community.scenarios.controllers.lists import LIST_CONTROLLERS
     from community.scenarios.controllers.scenarios import ScenarioController
+    from community.scenarios.documents import (
+        CAPABILITY_DOC_TYPE,
+        SCENARIO_DOC_TYPE,
+        capability_documents,
+        scenario_documents,
+    )
     from community.scenarios.jobs import INTEREST_REMINDERS
-    from community.scenarios.services.capabilities import CAPABILITY_DOC_TYPE, capability_documents
-    from community.scenarios.services.scenarios import SCENARIO_DOC_TYPE, scenario_documents
     from community.zones import SearchType, Zone
 
     return Zone(

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -28,10 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.accounts.models import Organization
 from community.db import Base
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], validate_strings=True)
+from community.kernel.models import enum_column
 
 
 class ScenarioKind(enum.StrEnum):
@@ -118,8 +114,8 @@ class Scenario(Base):
     organization_id: Mapped[UUID] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
     created_by_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[ScenarioKind] = mapped_column(_enum(ScenarioKind, "scenario_kind"))
-    scale: Mapped[ScenarioScale] = mapped_column(_enum(ScenarioScale, "scenario_scale"))
+    kind: Mapped[ScenarioKind] = mapped_column(enum_column(ScenarioKind, "scenario_kind"))
+    scale: Mapped[ScenarioScale] = mapped_column(enum_column(ScenarioScale, "scenario_scale"))
     domains: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list, server_default="{}")
     district: Mapped[str] = mapped_column(String(40))
     # Public: what anybody may read.
@@ -136,7 +132,7 @@ class Scenario(Base):
     budget_negotiable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     deadline: Mapped[date | None] = mapped_column(Date, default=None)
     status: Mapped[ScenarioStatus] = mapped_column(
-        _enum(ScenarioStatus, "scenario_status"), default=ScenarioStatus.DRAFT
+        enum_column(ScenarioStatus, "scenario_status"), default=ScenarioStatus.DRAFT
     )
     submitted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     published_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
@@ -158,8 +154,8 @@ class ScenarioEvent(Base):
 
     scenario_id: Mapped[UUID] = mapped_column(ForeignKey("scenario.id", ondelete="CASCADE"))
     actor_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    from_status: Mapped[ScenarioStatus | None] = mapped_column(_enum(ScenarioStatus, "scenario_status"))
-    to_status: Mapped[ScenarioStatus] = mapped_column(_enum(ScenarioStatus, "scenario_status"))
+    from_status: Mapped[ScenarioStatus | None] = mapped_column(enum_column(ScenarioStatus, "scenario_status"))
+    to_status: Mapped[ScenarioStatus] = mapped_column(enum_column(ScenarioStatus, "scenario_status"))
     # "created", "submitted", "returned", "published", "edited", "demonstration", ...
     action: Mapped[str] = mapped_column(String(30))
     reason: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -200,7 +196,7 @@ class CapabilityProfile(Base):
     # Every item's domain, kept here too so that the list filters with one GIN index.
     domains: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list, server_default="{}")
     status: Mapped[ProfileStatus] = mapped_column(
-        _enum(ProfileStatus, "profile_status"), default=ProfileStatus.DRAFT
+        enum_column(ProfileStatus, "profile_status"), default=ProfileStatus.DRAFT
     )
     submitted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     verified_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
@@ -234,7 +230,7 @@ class CapabilityItem(Base):
     position: Mapped[int] = mapped_column(SmallInteger)
     domain: Mapped[str] = mapped_column(String(20))
     technology: Mapped[str] = mapped_column(String(200))
-    maturity: Mapped[Maturity] = mapped_column(_enum(Maturity, "capability_maturity"))
+    maturity: Mapped[Maturity] = mapped_column(enum_column(Maturity, "capability_maturity"))
 
     profile: Mapped[CapabilityProfile] = relationship(back_populates="items", lazy="raise")
 
@@ -246,7 +242,7 @@ class ListCounter(Base):
     __tablename__ = "list_counter"
     __table_args__ = (CheckConstraint("last_number >= 0", name="last_number_not_negative"),)
 
-    list_kind: Mapped[ListKind] = mapped_column(_enum(ListKind, "list_kind"), unique=True)
+    list_kind: Mapped[ListKind] = mapped_column(enum_column(ListKind, "list_kind"), unique=True)
     last_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
@@ -260,7 +256,7 @@ class ListIssue(Base):
         CheckConstraint("number IS NULL OR number > 0", name="number_positive"),
     )
 
-    list_kind: Mapped[ListKind] = mapped_column(_enum(ListKind, "list_kind"))
+    list_kind: Mapped[ListKind] = mapped_column(enum_column(ListKind, "list_kind"))
     number: Mapped[int | None] = mapped_column(Integer, default=None)
     title: Mapped[str] = mapped_column(String(120), default="", server_default="")
     introduction: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -309,7 +305,7 @@ class Interest(Base):
     submitted_by_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     proposal: Mapped[str] = mapped_column(Text)
     status: Mapped[InterestStatus] = mapped_column(
-        _enum(InterestStatus, "interest_status"), default=InterestStatus.PENDING
+        enum_column(InterestStatus, "interest_status"), default=InterestStatus.PENDING
     )
     respond_by: Mapped[date] = mapped_column(Date)
     responded_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
@@ -327,5 +323,5 @@ class InterestEvent(Base):
 
     interest_id: Mapped[UUID] = mapped_column(ForeignKey("scenario_interest.id", ondelete="CASCADE"))
     actor_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    status: Mapped[InterestStatus] = mapped_column(_enum(InterestStatus, "interest_status"))
+    status: Mapped[InterestStatus] = mapped_column(enum_column(InterestStatus, "interest_status"))
     note: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -7,22 +7,32 @@ from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from community.accounts.guards import requires_admin
 from community.accounts.models import User
-from community.errors import FormError, NotFound
 from community.i18n import _
-from community.scenarios.controllers.deps import DEPENDENCIES, Form, field
+from community.kernel.clock import today
+from community.scenarios.controllers.deps import DEPENDENCIES
+from community.scenarios.documents import scenario_url
 from community.scenarios.labels import format_budget, label
 from community.scenarios.models import ScenarioStatus
 from community.scenarios.services.capabilities import CapabilityService
 from community.scenarios.services.interests import InterestService
-from community.scenarios.services.scenarios import ScenarioService, today
-from community.web import render
+from community.scenarios.services.scenarios import ScenarioService
+from community.web import Form, act, field, render, settings_of
+
+PROFILES = "/admin#profiles"
+
+
+def _year(raw: str) -> int | None:
+    """The demonstration year typed: empty is none; anything but a number is refused by the service."""
+    raw = raw.strip()
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return -1
 
 
 class ScenarioAdminController(Controller):
@@ -38,30 +48,19 @@ class ScenarioAdminController(Controller):
         interests: NamedDependency[InterestService],
         capabilities: NamedDependency[CapabilityService],
     ) -> Template:
-        settings = request.app.state.settings
+        stale_days = settings_of(request).stale_draft_days
         return render(
             request,
             "scenarios/admin/hub.html",
             submitted=await scenarios.list_by_status(ScenarioStatus.SUBMITTED),
             profiles=await capabilities.review_queue(),
             overdue=await interests.overdue(),
-            stale=await scenarios.stale_drafts(settings.stale_draft_days),
-            stale_days=settings.stale_draft_days,
+            stale=await scenarios.stale_drafts(stale_days),
+            stale_days=stale_days,
             label=label,
             format_budget=format_budget,
             today=today(),
         )
-
-    async def _done(self, request: Request[Any, Any, Any], action: Any, message: str, back: str) -> Redirect:
-        try:
-            await action()
-        except FormError as exc:
-            flash(request, " ".join(exc.errors.values()), "error")
-        except NotFound as exc:
-            raise NotFoundException from exc
-        else:
-            flash(request, message, "success")
-        return Redirect(back)
 
     @post("/scenarios/{scenario_id:uuid}/publish")
     async def publish(
@@ -70,11 +69,11 @@ class ScenarioAdminController(Controller):
         scenario_id: FromPath[UUID],
         scenarios: NamedDependency[ScenarioService],
     ) -> Redirect:
-        return await self._done(
+        return await act(
             request,
             lambda: scenarios.publish(request.user, scenario_id),
-            _("Published. The owner has been told."),
-            f"/scenarios/{scenario_id}",
+            done=_("Published. The owner has been told."),
+            redirect_to=scenario_url(scenario_id),
         )
 
     @post("/scenarios/{scenario_id:uuid}/return")
@@ -85,11 +84,11 @@ class ScenarioAdminController(Controller):
         data: Form,
         scenarios: NamedDependency[ScenarioService],
     ) -> Redirect:
-        return await self._done(
+        return await act(
             request,
             lambda: scenarios.return_to_owner(request.user, scenario_id, field(data, "reason")),
-            _("Returned with your reason. The owner has been told."),
-            f"/scenarios/{scenario_id}",
+            done=_("Returned with your reason. The owner has been told."),
+            redirect_to=scenario_url(scenario_id),
         )
 
     @post("/scenarios/{scenario_id:uuid}/demonstration")
@@ -100,16 +99,11 @@ class ScenarioAdminController(Controller):
         data: Form,
         scenarios: NamedDependency[ScenarioService],
     ) -> Redirect:
-        raw = field(data, "year").strip()
-        try:
-            year = int(raw) if raw else None
-        except ValueError:
-            year = -1  # refused by the service with a clear message
-        return await self._done(
+        return await act(
             request,
-            lambda: scenarios.set_demonstration(request.user, scenario_id, year),
-            _("Saved."),
-            f"/scenarios/{scenario_id}",
+            lambda: scenarios.set_demonstration(request.user, scenario_id, _year(field(data, "year"))),
+            done=_("Saved."),
+            redirect_to=scenario_url(scenario_id),
         )
 
     @post("/capabilities/{profile_id:uuid}/verify")
@@ -119,11 +113,11 @@ class ScenarioAdminController(Controller):
         profile_id: FromPath[UUID],
         capabilities: NamedDependency[CapabilityService],
     ) -> Redirect:
-        return await self._done(
+        return await act(
             request,
             lambda: capabilities.verify(request.user, profile_id),
-            _("Verified. The profile is in the capability list."),
-            "/admin#profiles",
+            done=_("Verified. The profile is in the capability list."),
+            redirect_to=PROFILES,
         )
 
     @post("/capabilities/{profile_id:uuid}/reject")
@@ -134,9 +128,9 @@ class ScenarioAdminController(Controller):
         data: Form,
         capabilities: NamedDependency[CapabilityService],
     ) -> Redirect:
-        return await self._done(
+        return await act(
             request,
             lambda: capabilities.reject(request.user, profile_id, field(data, "reason")),
-            _("Not verified. The OPC has been told why."),
-            "/admin#profiles",
+            done=_("Not verified. The OPC has been told why."),
+            redirect_to=PROFILES,
         )

@@ -2,49 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import FromPath, QueryParameter
-from litestar.plugins.flash import flash
-from litestar.response import Redirect, Template
+from litestar.params import FromPath
+from litestar.response import Template
 
 from community.accounts.guards import requires_login
-from community.accounts.models import Organization, OrgType, User
-from community.accounts.services import OrganizationService
-from community.errors import Forbidden, FormError
+from community.accounts.models import User
 from community.i18n import _
 from community.markup import markdown_html
-from community.scenarios.controllers.deps import DEPENDENCIES, Form, field, filter_chips
+from community.scenarios.controllers.deps import DEPENDENCIES, filter_chips
+from community.scenarios.documents import capability_url
+from community.scenarios.inputs import ITEMS_MAX, CapabilityFilters, CapabilityInput
 from community.scenarios.labels import choices, label
-from community.scenarios.models import CapabilityProfile, Maturity
-from community.scenarios.services.capabilities import (
-    ITEMS_MAX,
-    CapabilityFilters,
-    CapabilityInput,
-    CapabilityService,
-    capability_url,
-)
+from community.scenarios.models import Maturity, ProfileStatus
+from community.scenarios.services.capabilities import CapabilityService
 from community.vocabulary import DISTRICTS, DOMAINS
-from community.web import render
-
-
-def _form_of(profile: CapabilityProfile | None) -> dict[str, Any]:
-    if profile is None:
-        return {"team_size": "1"}
-    form: dict[str, Any] = {
-        "summary": profile.summary,
-        "cases": profile.cases,
-        "team_size": str(profile.team_size),
-        "district": profile.district,
-    }
-    for index, item in enumerate(profile.items):
-        form[f"item_domain_{index}"] = item.domain
-        form[f"item_technology_{index}"] = item.technology
-        form[f"item_maturity_{index}"] = item.maturity.value
-    return form
+from community.web import Form, field, form_of, form_or_redirect, render
 
 
 def _context() -> dict[str, Any]:
@@ -66,18 +42,9 @@ class CapabilityController(Controller):
         self,
         request: Request[Any, Any, Any],
         capabilities: NamedDependency[CapabilityService],
-        domain: Annotated[str | None, QueryParameter()] = None,
-        district: Annotated[str | None, QueryParameter()] = None,
-        maturity: Annotated[str | None, QueryParameter()] = None,
-        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
+        capability_filters: NamedDependency[CapabilityFilters],
     ) -> Template:
-        filters = CapabilityFilters(
-            domain=domain if domain in DOMAINS else None,
-            district=district if district in DISTRICTS else None,
-            maturity=maturity if maturity in {m.value for m in Maturity} else None,
-            page=page,
-        )
-        listing = await capabilities.list_verified(filters)
+        filters = capability_filters
         groups = filter_chips(
             filters,
             "/capabilities",
@@ -90,7 +57,7 @@ class CapabilityController(Controller):
         return render(
             request,
             "scenarios/capabilities/list.html",
-            listing=listing,
+            listing=await capabilities.list_verified(filters),
             filters=filters,
             filter_groups=groups,
             **_context(),
@@ -114,16 +81,6 @@ class CapabilityController(Controller):
             **_context(),
         )
 
-    async def _own_opc(
-        self, request: Request[User, Any, Any], slug: str, db_org: OrganizationService
-    ) -> Organization:
-        org = await db_org.by_slug(slug)
-        if org.org_type is not OrgType.OPC:
-            raise NotFoundException
-        if await db_org.role_of(request.user, org) is None and not request.user.is_admin:
-            raise PermissionDeniedException
-        return org
-
     @get("/{slug:str}/edit", name="capability-edit", guards=[requires_login])
     async def edit_form(
         self,
@@ -131,14 +88,14 @@ class CapabilityController(Controller):
         slug: FromPath[str],
         capabilities: NamedDependency[CapabilityService],
     ) -> Template:
-        org = await self._own_opc(request, slug, capabilities.organizations)
+        org = await capabilities.own_opc(request.user, slug)
         profile = await capabilities.get_by_org(org.id)
         return render(
             request,
             "scenarios/capabilities/form.html",
             org=org,
             profile=profile,
-            form=_form_of(profile),
+            form=CapabilityInput.form_of(profile),
             **_context(),
         )
 
@@ -150,39 +107,21 @@ class CapabilityController(Controller):
         data: Form,
         capabilities: NamedDependency[CapabilityService],
     ) -> Response[Any]:
-        org = await self._own_opc(request, slug, capabilities.organizations)
+        org = await capabilities.own_opc(request.user, slug)
+        profile = await capabilities.get_by_org(org.id)
         submit = field(data, "action") == "submit"
-        try:
-            profile = await capabilities.save(
-                request.user, org.id, CapabilityInput.from_form(data), submit=submit
-            )
-        except FormError as exc:
-            profile_now = await capabilities.get_by_org(org.id)
-            form = {key: field(data, key) for key in data if key != "_csrf_token"}
-            return render(
-                request,
-                "scenarios/capabilities/form.html",
-                400,
-                org=org,
-                profile=profile_now,
-                form=form,
-                errors=exc.errors,
-                **_context(),
-            )
-        except Forbidden as exc:
-            raise PermissionDeniedException from exc
-        if profile.status.value == "verified":
-            flash(
-                request,
-                _("Saved. It stays in the capability list; an admin will look at the changes."),
-                "success",
-            )
+        if profile is not None and profile.status is ProfileStatus.VERIFIED:
+            done = _("Saved. It stays in the capability list; an admin will look at the changes.")
         elif submit:
-            flash(
-                request,
-                _("Submitted. An admin will verify it before it enters the capability list."),
-                "success",
-            )
+            done = _("Submitted. An admin will verify it before it enters the capability list.")
         else:
-            flash(request, _("Saved as a draft."), "success")
-        return Redirect(capability_url(org.slug))
+            done = _("Saved as a draft.")
+        return await form_or_redirect(
+            request,
+            lambda: capabilities.save(request.user, org.id, CapabilityInput.from_form(data), submit=submit),
+            template="scenarios/capabilities/form.html",
+            form=form_of(data),
+            done=done,
+            redirect_to=capability_url(org.slug),
+            context={"org": org, "profile": profile, **_context()},
+        )

@@ -1,70 +1,69 @@
-"""What the scenario zone's handlers are given: its services, built per request on the request's session."""
+"""What the scenario zone's handlers are given: its services, built per request on the request's session,
+and the filters of the two public lists read from the query string."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Protocol
 from urllib.parse import urlencode
 
-from litestar import Request
-from litestar.di import NamedDependency, Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.di import Provide
+from litestar.params import QueryParameter
 
-from community.config import Settings
+from community.scenarios.inputs import CapabilityFilters, ScenarioFilters
 from community.scenarios.services.capabilities import CapabilityService
 from community.scenarios.services.dashboard import DashboardService
 from community.scenarios.services.interests import InterestService
 from community.scenarios.services.scenarios import ScenarioService
+from community.web import Form, field, many, provide_service_with_settings, services
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+# Form, field and many were defined here before the web kit had them; other modules may still import them.
+__all__ = ("DEPENDENCIES", "Form", "field", "filter_chips", "many")
 
-
-def _response_days(request: Request[Any, Any, Any]) -> int:
-    settings: Settings = request.app.state.settings
-    return settings.interest_response_days
-
-
-async def provide_scenarios(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
-) -> ScenarioService:
-    return ScenarioService(db_session, response_days=_response_days(request))
+Code = Annotated[str | None, QueryParameter()]
+PageNumber = Annotated[int, QueryParameter(ge=1, le=10_000)]
 
 
-async def provide_interests(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
-) -> InterestService:
-    return InterestService(db_session, response_days=_response_days(request))
+async def scenario_filters(
+    domain: Code = None,
+    district: Code = None,
+    kind: Code = None,
+    scale: Code = None,
+    status: Code = None,
+    budget: Code = None,
+    demonstration: Annotated[bool, QueryParameter()] = False,
+    sort: Annotated[str, QueryParameter()] = "newest",
+    page: PageNumber = 1,
+) -> ScenarioFilters:
+    return ScenarioFilters.clean(
+        domain=domain,
+        district=district,
+        kind=kind,
+        scale=scale,
+        status=status,
+        budget=budget,
+        demonstration=demonstration,
+        sort=sort,
+        page=page,
+    )
 
 
-async def provide_capabilities(db_session: NamedDependency[AsyncSession]) -> CapabilityService:
-    return CapabilityService(db_session)
-
-
-async def provide_dashboard(db_session: NamedDependency[AsyncSession]) -> DashboardService:
-    return DashboardService(db_session)
+async def capability_filters(
+    domain: Code = None, district: Code = None, maturity: Code = None, page: PageNumber = 1
+) -> CapabilityFilters:
+    return CapabilityFilters.clean(domain=domain, district=district, maturity=maturity, page=page)
 
 
 DEPENDENCIES = {
-    "scenarios": Provide(provide_scenarios),
-    "interests": Provide(provide_interests),
-    "capabilities": Provide(provide_capabilities),
-    "dashboard": Provide(provide_dashboard),
+    "scenarios": provide_service_with_settings(
+        lambda db, settings: ScenarioService(db, response_days=settings.interest_response_days)
+    ),
+    "interests": provide_service_with_settings(
+        lambda db, settings: InterestService(db, response_days=settings.interest_response_days)
+    ),
+    **services(capabilities=CapabilityService, dashboard=DashboardService),
+    "scenario_filters": Provide(scenario_filters),
+    "capability_filters": Provide(capability_filters),
 }
-
-
-def field(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    if isinstance(value, list):  # a field sent twice: the last one wins, as in a browser
-        value = value[-1] if value else ""
-    return str(value)
-
-
-def many(data: dict[str, Any], name: str) -> list[str]:
-    value = data.get(name, [])
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return [str(value)] if value else []
 
 
 class _Filters(Protocol):

@@ -9,40 +9,25 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, QueryParameter
-from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
-from community.errors import FormError, NotFound
-from community.i18n import _
+from community.errors import Forbidden, FormError, NotFound
+from community.i18n import N_, _
+from community.kernel.clock import today
 from community.markup import markdown_html
-from community.scenarios.controllers.deps import DEPENDENCIES, Form, field, filter_chips, many
+from community.scenarios.controllers.deps import DEPENDENCIES, filter_chips
+from community.scenarios.documents import scenario_url
+from community.scenarios.inputs import ScenarioFilters, ScenarioInput, optional_uuid
 from community.scenarios.labels import action_label, choices, format_budget, label
-from community.scenarios.models import (
-    PUBLIC_STATUSES,
-    InterestStatus,
-    Scenario,
-    ScenarioKind,
-    ScenarioScale,
-    ScenarioStatus,
-)
-from community.scenarios.services.capabilities import CapabilityService
+from community.scenarios.models import PUBLIC_STATUSES, Scenario, ScenarioKind, ScenarioScale
 from community.scenarios.services.dashboard import DashboardService
 from community.scenarios.services.interests import InterestService
-from community.scenarios.services.scenarios import (
-    OPEN_FOR_INTEREST,
-    SORTS,
-    ScenarioFilters,
-    ScenarioService,
-    scenario_url,
-    today,
-)
-from community.scenarios.services.validation import ScenarioInput, budget_mode_of
+from community.scenarios.services.scenarios import ScenarioService
 from community.vocabulary import DISTRICTS, DOMAINS
-from community.web import render
+from community.web import Form, act, current_user, field, form_of, form_or_redirect, render
 
 BUDGET_LABELS = {
     "negotiable": "面议",
@@ -52,32 +37,14 @@ BUDGET_LABELS = {
     "1m-5m": "100万–500万",
     "gt5m": "> 500万",
 }
-
-
-def _form_of(scenario: Scenario) -> dict[str, Any]:
-    return {
-        "title": scenario.title,
-        "kind": scenario.kind.value,
-        "scale": scenario.scale.value,
-        "domains": list(scenario.domains),
-        "district": scenario.district,
-        "abstract": scenario.abstract,
-        "description": scenario.description,
-        "expected_outcome": scenario.expected_outcome,
-        "budget_mode": budget_mode_of(scenario.budget_min, scenario.budget_max, scenario.budget_negotiable),
-        "budget_min": "" if scenario.budget_min is None else str(scenario.budget_min),
-        "budget_max": "" if scenario.budget_max is None else str(scenario.budget_max),
-        "deadline": scenario.deadline.isoformat() if scenario.deadline else "",
-        "contact_name": scenario.contact_name,
-        "contact_phone": scenario.contact_phone,
-        "contact_email": scenario.contact_email,
-    }
-
-
-def _form_from(data: dict[str, Any]) -> dict[str, Any]:
-    form: dict[str, Any] = {key: field(data, key) for key in data if key not in ("domains", "_csrf_token")}
-    form["domains"] = many(data, "domains")
-    return form
+# What the owner is told after moving a public scenario on (the service refuses any other move).
+MOVED = {
+    "docking": N_("Docking."),
+    "landed": N_("Marked as landed. Congratulations!"),
+    "closed": N_("Closed."),
+}
+PROPOSAL_KEEP_MAX = 5000  # what of a refused proposal comes back in the form
+_INTEREST_FORM = "_interest_form"
 
 
 def _choices_context() -> dict[str, Any]:
@@ -95,17 +62,18 @@ def _choices_context() -> dict[str, Any]:
     }
 
 
-def _user(request: Request[Any, Any, Any]) -> User:
-    user: User | None = request.scope.get("user")
-    if user is None:
-        raise NotAuthorizedException
-    return user
+def _edit_context(scenario: Scenario) -> dict[str, Any]:
+    return {"mode": "edit", "scenario": scenario, **_choices_context()}
+
+
+def _submitted() -> str:
+    return _("Submitted. An admin will review it; you will be notified.")
 
 
 def _pop_interest_form(request: Request[Any, Any, Any]) -> dict[str, Any]:
     session = request.scope.get("session")
     if isinstance(session, dict):
-        kept: dict[str, Any] = session.pop("_interest_form", {})
+        kept: dict[str, Any] = session.pop(_INTEREST_FORM, {})
         return kept
     return {}
 
@@ -119,27 +87,9 @@ class ScenarioController(Controller):
         self,
         request: Request[Any, Any, Any],
         scenarios: NamedDependency[ScenarioService],
-        domain: Annotated[str | None, QueryParameter()] = None,
-        district: Annotated[str | None, QueryParameter()] = None,
-        kind: Annotated[str | None, QueryParameter()] = None,
-        scale: Annotated[str | None, QueryParameter()] = None,
-        status: Annotated[str | None, QueryParameter()] = None,
-        budget: Annotated[str | None, QueryParameter()] = None,
-        demonstration: Annotated[bool, QueryParameter()] = False,
-        sort: Annotated[str, QueryParameter()] = "newest",
-        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
+        scenario_filters: NamedDependency[ScenarioFilters],
     ) -> Template:
-        filters = ScenarioFilters(
-            domain=domain if domain in DOMAINS else None,
-            district=district if district in DISTRICTS else None,
-            kind=kind if kind in {k.value for k in ScenarioKind} else None,
-            scale=scale if scale in {s.value for s in ScenarioScale} else None,
-            status=status if status in {s.value for s in PUBLIC_STATUSES} else None,
-            budget=budget if budget in BUDGET_LABELS else None,
-            demonstration=demonstration,
-            sort=sort if sort in SORTS else "newest",
-            page=page,
-        )
+        filters = scenario_filters
         listing = await scenarios.list_public(filters)
         context = _choices_context()
         groups = filter_chips(
@@ -178,15 +128,13 @@ class ScenarioController(Controller):
     ) -> Template:
         authors = await scenarios.author_organizations_of(request.user)
         opcs = await scenarios.opc_organizations_of(request.user)
-        own = {org.id: await scenarios.list_of_organization(org.id) for org in authors}
-        my_interests = await interests.of_opc([org.id for org in opcs])
         return render(
             request,
             "scenarios/mine.html",
             authors=authors,
             opcs=opcs,
-            own=own,
-            my_interests=my_interests,
+            own={org.id: await scenarios.list_of_organization(org.id) for org in authors},
+            my_interests=await interests.of_opc([org.id for org in opcs]),
             label=label,
             today=today(),
         )
@@ -208,46 +156,27 @@ class ScenarioController(Controller):
     async def create(
         self, request: Request[User, Any, Any], data: Form, scenarios: NamedDependency[ScenarioService]
     ) -> Response[Any]:
-        authors = await scenarios.author_organizations_of(request.user)
-        form = _form_from(data)
+        user = request.user
         submit = field(data, "action") == "submit"
-        org_id: UUID | None
-        try:
-            org_id = UUID(field(data, "organization"))
-        except ValueError:
-            org_id = authors[0].id if len(authors) == 1 else None
-        if org_id is None or org_id not in {org.id for org in authors}:
-            errors = {"organization": _("Choose the organization that publishes this scenario.")}
-            return render(
-                request,
-                "scenarios/form.html",
-                400,
-                mode="new",
-                authors=authors,
-                form=form,
-                errors=errors,
-                **_choices_context(),
-            )
-        try:
-            scenario = await scenarios.create(
-                request.user, org_id, ScenarioInput.from_mapping(data), submit=submit
-            )
-        except FormError as exc:
-            return render(
-                request,
-                "scenarios/form.html",
-                400,
-                mode="new",
-                authors=authors,
-                form=form,
-                errors=exc.errors,
-                **_choices_context(),
-            )
-        if submit:
-            flash(request, _("Submitted. An admin will review it; you will be notified."), "success")
-        else:
-            flash(request, _("Draft saved. Submit it for review when it is ready."), "success")
-        return Redirect(scenario_url(scenario))
+
+        async def save() -> Scenario:
+            organization_id = await scenarios.chosen_author(user, field(data, "organization"))
+            scenario_input = ScenarioInput.from_mapping(data)
+            return await scenarios.create(user, organization_id, scenario_input, submit=submit)
+
+        async def context() -> dict[str, Any]:
+            authors = await scenarios.author_organizations_of(user)
+            return {"mode": "new", "authors": authors, **_choices_context()}
+
+        return await form_or_redirect(
+            request,
+            save,
+            template="scenarios/form.html",
+            form=form_of(data, "domains"),
+            done=_submitted() if submit else _("Draft saved. Submit it for review when it is ready."),
+            redirect_to=scenario_url,
+            context=context,
+        )
 
     @get("/{scenario_id:uuid}", name="scenario")
     async def show(
@@ -256,40 +185,19 @@ class ScenarioController(Controller):
         scenario_id: FromPath[UUID],
         scenarios: NamedDependency[ScenarioService],
         interests: NamedDependency[InterestService],
-        capabilities: NamedDependency[CapabilityService],
     ) -> Template:
-        viewer: User | None = request.scope.get("user")
-        scenario, access = await scenarios.get_for(viewer, scenario_id)
-        timeline = await scenarios.timeline(scenario)
-        owner_view = access.is_owner or access.is_admin
-        interest_views = await interests.for_scenario(scenario) if owner_view else []
-        histories = await interests.history([v.interest.id for v in interest_views]) if owner_view else {}
-        own_interests = await interests.of_organizations(scenario, [o.id for o in access.opc_orgs])
-        own_histories = await interests.history([i.id for i in own_interests])
-        interested_ids = {i.organization_id for i in own_interests}
-        can_express = (
-            [org for org in access.opc_orgs if org.id not in interested_ids]
-            if scenario.status in OPEN_FOR_INTEREST
-            and not (scenario.deadline and scenario.deadline < today())
-            else []
-        )
-        readers = await scenarios.readers(scenario) if owner_view else []
-        shortlisted = [v for v in interest_views if v.interest.status is InterestStatus.SHORTLISTED]
+        scenario, access = await scenarios.get_for(current_user(request), scenario_id)
+        details = access.can_read_details
         return render(
             request,
             "scenarios/detail.html",
             scenario=scenario,
             access=access,
-            timeline=timeline,
-            interest_views=interest_views,
-            histories=histories,
-            own_interests=own_interests,
-            own_histories=own_histories,
-            can_express=can_express,
-            readers=readers,
-            shortlisted=shortlisted,
-            description_html=markdown_html(scenario.description) if access.can_read_details else None,
-            outcome_html=markdown_html(scenario.expected_outcome) if access.can_read_details else None,
+            timeline=await scenarios.timeline(scenario),
+            interests=await interests.panel(scenario, access),
+            readers=await scenarios.readers(scenario) if access.can_edit else [],
+            description_html=markdown_html(scenario.description) if details else None,
+            outcome_html=markdown_html(scenario.expected_outcome) if details else None,
             form=_pop_interest_form(request),
             **_choices_context(),
         )
@@ -303,15 +211,9 @@ class ScenarioController(Controller):
     ) -> Template:
         scenario, access = await scenarios.get_for(request.user, scenario_id)
         if not access.can_edit:
-            raise PermissionDeniedException
-        return render(
-            request,
-            "scenarios/form.html",
-            mode="edit",
-            scenario=scenario,
-            form=_form_of(scenario),
-            **_choices_context(),
-        )
+            raise Forbidden
+        form = ScenarioInput.of(scenario).as_form()
+        return render(request, "scenarios/form.html", form=form, **_edit_context(scenario))
 
     @post("/{scenario_id:uuid}/edit", guards=[requires_login])
     async def update(
@@ -321,42 +223,23 @@ class ScenarioController(Controller):
         data: Form,
         scenarios: NamedDependency[ScenarioService],
     ) -> Response[Any]:
-        scenario, access = await scenarios.get_for(request.user, scenario_id)
-        if not access.can_edit:
-            raise PermissionDeniedException
-        form = _form_from(data)
-        try:
-            scenario = await scenarios.update(request.user, scenario_id, ScenarioInput.from_mapping(data))
-            if field(data, "action") == "submit":
-                await scenarios.submit(request.user, scenario_id)
-        except FormError as exc:
-            return render(
-                request,
-                "scenarios/form.html",
-                400,
-                mode="edit",
-                scenario=scenario,
-                form=form,
-                errors=exc.errors,
-                **_choices_context(),
-            )
-        if field(data, "action") == "submit":
-            flash(request, _("Submitted. An admin will review it; you will be notified."), "success")
-        else:
-            flash(request, _("Saved."), "success")
-        return Redirect(scenario_url(scenario))
+        scenario, _access = await scenarios.get_for(request.user, scenario_id)
+        submit = field(data, "action") == "submit"
 
-    async def _act(
-        self, request: Request[Any, Any, Any], scenario_id: UUID, action: Any, done: str
-    ) -> Redirect:
-        """Run one workflow step; a refused step comes back to the scenario page with its message."""
-        try:
-            await action()
-        except FormError as exc:
-            flash(request, " ".join(exc.errors.values()), "error")
-            return Redirect(scenario_url(scenario_id))
-        flash(request, done, "success")
-        return Redirect(scenario_url(scenario_id))
+        async def save() -> None:
+            await scenarios.update(request.user, scenario_id, ScenarioInput.from_mapping(data))
+            if submit:
+                await scenarios.submit(request.user, scenario_id)
+
+        return await form_or_redirect(
+            request,
+            save,
+            template="scenarios/form.html",
+            form=form_of(data, "domains"),
+            done=_submitted() if submit else _("Saved."),
+            redirect_to=scenario_url(scenario_id),
+            context=_edit_context(scenario),
+        )
 
     @post("/{scenario_id:uuid}/submit", guards=[requires_login])
     async def submit(
@@ -365,23 +248,17 @@ class ScenarioController(Controller):
         scenario_id: FromPath[UUID],
         scenarios: NamedDependency[ScenarioService],
     ) -> Response[Any]:
-        try:
-            await scenarios.submit(request.user, scenario_id)
-        except FormError as exc:
-            # Incomplete: open the form with what is missing marked beside each field.
-            scenario = await scenarios.get(scenario_id)
-            return render(
-                request,
-                "scenarios/form.html",
-                400,
-                mode="edit",
-                scenario=scenario,
-                form=_form_of(scenario),
-                errors=exc.errors,
-                **_choices_context(),
-            )
-        flash(request, _("Submitted. An admin will review it; you will be notified."), "success")
-        return Redirect(scenario_url(scenario_id))
+        # Incomplete: the form opens with what is missing marked beside each field.
+        scenario = await scenarios.get(scenario_id)
+        return await form_or_redirect(
+            request,
+            lambda: scenarios.submit(request.user, scenario_id),
+            template="scenarios/form.html",
+            form=ScenarioInput.of(scenario).as_form(),
+            done=_submitted(),
+            redirect_to=scenario_url(scenario_id),
+            context=_edit_context(scenario),
+        )
 
     @post("/{scenario_id:uuid}/withdraw", guards=[requires_login])
     async def withdraw(
@@ -390,11 +267,11 @@ class ScenarioController(Controller):
         scenario_id: FromPath[UUID],
         scenarios: NamedDependency[ScenarioService],
     ) -> Redirect:
-        return await self._act(
+        return await act(
             request,
-            scenario_id,
             lambda: scenarios.withdraw(request.user, scenario_id),
-            _("Taken back to draft. Edit it and submit it again."),
+            done=_("Taken back to draft. Edit it and submit it again."),
+            redirect_to=scenario_url(scenario_id),
         )
 
     @post("/{scenario_id:uuid}/status", guards=[requires_login])
@@ -405,32 +282,13 @@ class ScenarioController(Controller):
         data: Form,
         scenarios: NamedDependency[ScenarioService],
     ) -> Redirect:
-        target = field(data, "status")
-        reason = field(data, "reason")
-        if target == ScenarioStatus.DOCKING.value:
-            return await self._act(
-                request,
-                scenario_id,
-                lambda: scenarios.start_docking(request.user, scenario_id, reason),
-                _("Docking."),
-            )
-        if target == ScenarioStatus.LANDED.value:
-            try:
-                partner = UUID(field(data, "partner")) if field(data, "partner") else None
-            except ValueError:
-                partner = None
-            return await self._act(
-                request,
-                scenario_id,
-                lambda: scenarios.land(request.user, scenario_id, reason, partner),
-                _("Marked as landed. Congratulations!"),
-            )
-        if target == ScenarioStatus.CLOSED.value:
-            return await self._act(
-                request, scenario_id, lambda: scenarios.close(request.user, scenario_id, reason), _("Closed.")
-            )
-        flash(request, _("Choose what happens to the scenario."), "error")
-        return Redirect(scenario_url(scenario_id))
+        target, reason, partner = field(data, "status"), field(data, "reason"), field(data, "partner")
+        return await act(
+            request,
+            lambda: scenarios.move_on(request.user, scenario_id, target, reason, optional_uuid(partner)),
+            done=_(MOVED[target]) if target in MOVED else "",
+            redirect_to=scenario_url(scenario_id),
+        )
 
     @post("/{scenario_id:uuid}/terms", guards=[requires_login])
     async def accept_terms(
@@ -440,16 +298,12 @@ class ScenarioController(Controller):
         data: Form,
         scenarios: NamedDependency[ScenarioService],
     ) -> Redirect:
-        if field(data, "agree") != "yes":
-            flash(request, _("Tick the box to accept the confidentiality terms."), "error")
-            return Redirect(scenario_url(scenario_id) + "#details")
-        try:
-            await scenarios.accept_terms(request.user, scenario_id)
-        except FormError as exc:
-            flash(request, " ".join(exc.errors.values()), "error")
-        except NotFound as exc:
-            raise NotFoundException from exc
-        return Redirect(scenario_url(scenario_id) + "#details")
+        return await act(
+            request,
+            lambda: scenarios.accept_terms(request.user, scenario_id, agreed=field(data, "agree") == "yes"),
+            done=_("You accepted the confidentiality terms for this scenario. Do not pass these details on."),
+            redirect_to=scenario_url(scenario_id) + "#details",
+        )
 
     @post("/{scenario_id:uuid}/interest", guards=[requires_login])
     async def express_interest(
@@ -457,22 +311,26 @@ class ScenarioController(Controller):
         request: Request[User, Any, Any],
         scenario_id: FromPath[UUID],
         data: Form,
-        scenarios: NamedDependency[ScenarioService],
         interests: NamedDependency[InterestService],
     ) -> Redirect:
-        try:
-            await scenarios.get_for(request.user, scenario_id)
-            org_id = UUID(field(data, "organization"))
-            await interests.express(request.user, scenario_id, org_id, field(data, "proposal"))
-        except ValueError:
-            flash(request, _("Choose one of your OPCs."), "error")
-        except FormError as exc:
-            # Keep what was typed: it comes back in the form on the scenario page.
-            request.session["_interest_form"] = {"proposal": field(data, "proposal")[:5000]}
-            flash(request, " ".join(exc.errors.values()), "error")
-        else:
-            flash(request, _("Sent. The owner will answer you; you will be notified."), "success")
-        return Redirect(scenario_url(scenario_id) + "#my-interest")
+        proposal = field(data, "proposal")
+
+        async def express() -> None:
+            try:
+                await interests.express(
+                    request.user, scenario_id, optional_uuid(field(data, "organization")), proposal
+                )
+            except FormError:
+                # Keep what was typed: it comes back in the form on the scenario page.
+                request.session[_INTEREST_FORM] = {"proposal": proposal[:PROPOSAL_KEEP_MAX]}
+                raise
+
+        return await act(
+            request,
+            express,
+            done=_("Sent. The owner will answer you; you will be notified."),
+            redirect_to=scenario_url(scenario_id) + "#my-interest",
+        )
 
     @post("/interests/{interest_id:uuid}/{decision:str}", guards=[requires_login])
     async def answer_interest(
@@ -484,21 +342,25 @@ class ScenarioController(Controller):
         interests: NamedDependency[InterestService],
     ) -> Redirect:
         interest = await interests.get(interest_id)
-        note = field(data, "note")
-        anchor = "#interests"
-        try:
-            if decision == "shortlist":
-                await interests.shortlist(request.user, interest_id, note)
-                flash(request, _("Shortlisted. The OPC has been told."), "success")
-            elif decision == "decline":
-                await interests.decline(request.user, interest_id, note)
-                flash(request, _("Declined. The OPC has been told why."), "success")
-            elif decision == "withdraw":
-                await interests.withdraw(request.user, interest_id)
-                flash(request, _("Your interest is withdrawn."), "success")
-                anchor = "#my-interest"
-            else:
-                raise NotFoundException
-        except FormError as exc:
-            flash(request, " ".join(exc.errors.values()), "error")
-        return Redirect(scenario_url(interest.scenario_id) + anchor)
+        user, note = request.user, field(data, "note")
+        answers = {
+            "shortlist": (
+                lambda: interests.shortlist(user, interest_id, note),
+                _("Shortlisted. The OPC has been told."),
+                "#interests",
+            ),
+            "decline": (
+                lambda: interests.decline(user, interest_id, note),
+                _("Declined. The OPC has been told why."),
+                "#interests",
+            ),
+            "withdraw": (
+                lambda: interests.withdraw(user, interest_id),
+                _("Your interest is withdrawn."),
+                "#my-interest",
+            ),
+        }
+        if decision not in answers:
+            raise NotFound
+        step, done, anchor = answers[decision]
+        return await act(request, step, done=done, redirect_to=scenario_url(interest.scenario_id) + anchor)

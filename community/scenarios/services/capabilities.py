@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -15,165 +13,40 @@ from community.accounts.services import OrganizationService, clean_text
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
 from community.jobs import enqueue
+from community.kernel.clock import now
+from community.kernel.models import Page
 from community.notifications.services import NotificationService
+from community.scenarios.documents import (
+    CAPABILITY_DOC_TYPE,
+    capability_document,
+    capability_documents,
+    capability_url,
+)
+from community.scenarios.inputs import ITEMS_MAX, CapabilityFilters, CapabilityInput, CapabilityItemInput
 from community.scenarios.models import CapabilityItem, CapabilityProfile, Maturity, ProfileStatus
-from community.scenarios.services.scenarios import Page
-from community.search.schemas import SearchDocument
+from community.scenarios.services.validation import validate_capability
 from community.search.services import enqueue_delete, enqueue_upsert
-from community.vocabulary import DISTRICTS, DOMAINS
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Sequence
+    from collections.abc import Sequence
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-CAPABILITY_DOC_TYPE = "capability"
-ITEMS_MAX = 12
-SUMMARY_MAX = 2000
-CASES_MAX = 10_000
-TECHNOLOGY_MAX = 200
-TEAM_MAX = 500
+# Other modules (matching, policies, the demo data) read these from here.
+__all__ = (
+    "CAPABILITY_DOC_TYPE",
+    "ITEMS_MAX",
+    "CapabilityFilters",
+    "CapabilityInput",
+    "CapabilityItemInput",
+    "CapabilityService",
+    "capability_document",
+    "capability_documents",
+    "capability_url",
+)
+
 PAGE_SIZE = 20
-
-
-@dataclass(frozen=True)
-class CapabilityItemInput:
-    domain: str = ""
-    technology: str = ""
-    maturity: str = ""
-
-
-@dataclass(frozen=True)
-class CapabilityInput:
-    summary: str = ""
-    cases: str = ""
-    team_size: str = "1"
-    district: str = ""
-    items: tuple[CapabilityItemInput, ...] = ()
-
-    @classmethod
-    def from_form(cls, data: dict[str, Any]) -> CapabilityInput:
-        """Form rows arrive as item_domain_0, item_technology_0, item_maturity_0, ... (blank rows ignored)."""
-
-        def one(name: str) -> str:
-            value = data.get(name, "")
-            if isinstance(value, list):
-                value = value[-1] if value else ""
-            return "" if value is None else str(value)
-
-        items = []
-        for index in range(ITEMS_MAX + 8):
-            item = CapabilityItemInput(
-                one(f"item_domain_{index}"), one(f"item_technology_{index}"), one(f"item_maturity_{index}")
-            )
-            if item.domain or item.technology.strip() or item.maturity:
-                items.append(item)
-        return cls(
-            summary=one("summary"),
-            cases=one("cases"),
-            team_size=one("team_size") or "1",
-            district=one("district"),
-            items=tuple(items),
-        )
-
-
-def capability_url(org_slug: str) -> str:
-    return f"/capabilities/{org_slug}"
-
-
-def capability_document(profile: CapabilityProfile, org: Organization) -> SearchDocument:
-    technologies = "；".join(item.technology for item in profile.items)
-    return SearchDocument(
-        doc_type=CAPABILITY_DOC_TYPE,
-        doc_id=str(profile.id),
-        title=org.name,
-        body=f"{profile.summary}\n{technologies}",
-        url=capability_url(org.slug),
-        domains=list(profile.domains),
-        district=profile.district,
-        status=profile.status.value,
-        published_at=profile.verified_at,
-        extra={"meta": profile.district},
-    )
-
-
-async def capability_documents(db: AsyncSession) -> AsyncIterator[SearchDocument]:
-    """Every verified profile, for rebuilding the index."""
-    rows = await db.scalars(
-        select(CapabilityProfile)
-        .where(CapabilityProfile.status == ProfileStatus.VERIFIED)
-        .options(selectinload(CapabilityProfile.items), selectinload(CapabilityProfile.organization))
-        .order_by(CapabilityProfile.verified_at)
-    )
-    for profile in rows:
-        yield capability_document(profile, profile.organization)
-
-
-@dataclass(frozen=True)
-class CapabilityFilters:
-    domain: str | None = None
-    district: str | None = None
-    maturity: str | None = None
-    page: int = 1
-
-    def as_query(self, **changes: Any) -> dict[str, str]:
-        values = {
-            "domain": self.domain,
-            "district": self.district,
-            "maturity": self.maturity,
-            "page": str(self.page) if self.page > 1 else None,
-        }
-        values.update(changes)
-        return {k: str(v) for k, v in values.items() if v not in (None, "")}
-
-
-def validate_capability(data: CapabilityInput, *, complete: bool) -> tuple[dict[str, Any], dict[str, str]]:
-    errors: dict[str, str] = {}
-    summary = clean_text(data.summary)
-    cases = clean_text(data.cases)
-    district = clean_text(data.district)
-    if not summary and complete:
-        errors["summary"] = _("Say in a few sentences what your OPC does.")
-    elif len(summary) > SUMMARY_MAX:
-        errors["summary"] = _("Use at most %(n)s characters for the summary.", n=SUMMARY_MAX)
-    if len(cases) > CASES_MAX:
-        errors["cases"] = _("Use at most %(n)s characters for the cases.", n=CASES_MAX)
-    try:
-        team_size = int(clean_text(data.team_size) or "1")
-    except ValueError:
-        team_size = 0
-    if not 1 <= team_size <= TEAM_MAX:
-        errors["team_size"] = _("Enter the number of people, from 1 to %(n)s.", n=TEAM_MAX)
-    if district and district not in DISTRICTS:
-        errors["district"] = _("Choose a district from the list.")
-    elif complete and not district:
-        errors["district"] = _("Choose the district where you work.")
-    items: list[tuple[str, str, Maturity]] = []
-    for index, item in enumerate(data.items):
-        technology = clean_text(item.technology)
-        if item.domain not in DOMAINS:
-            errors[f"item_domain_{index}"] = _("Choose a domain from the list.")
-        if not technology:
-            errors[f"item_technology_{index}"] = _("Name the technology or service.")
-        elif len(technology) > TECHNOLOGY_MAX:
-            errors[f"item_technology_{index}"] = _("Use at most %(n)s characters.", n=TECHNOLOGY_MAX)
-        try:
-            maturity = Maturity(item.maturity)
-        except ValueError:
-            errors[f"item_maturity_{index}"] = _("Choose how mature it is.")
-            continue
-        items.append((item.domain, technology, maturity))
-    if len(data.items) > ITEMS_MAX:
-        errors["items"] = _("List at most %(n)s capabilities; keep the strongest.", n=ITEMS_MAX)
-    elif complete and not data.items:
-        errors["items"] = _("List at least one capability.")
-    return {
-        "summary": summary,
-        "cases": cases,
-        "team_size": team_size,
-        "district": district,
-        "items": items,
-    }, errors
+REASON_MAX = 2000
 
 
 class CapabilityService:
@@ -181,6 +54,16 @@ class CapabilityService:
         self.db = db
         self.organizations = OrganizationService(db)
         self.notifications = NotificationService(db)
+
+    @staticmethod
+    def _require_admin(user: User) -> None:
+        if not user.is_admin:
+            raise Forbidden
+
+    async def _require_member(self, user: User, org: Organization) -> None:
+        """Members write their OPC's profile; admins may too."""
+        if await self.organizations.role_of(user, org) is None and not user.is_admin:
+            raise Forbidden
 
     def _query(self) -> Any:
         return select(CapabilityProfile).options(
@@ -224,14 +107,21 @@ class CapabilityService:
             raise NotFound
         return org, profile, is_member
 
+    async def own_opc(self, user: User, slug: str) -> Organization:
+        """The OPC whose profile ``user`` may write (a member, or an admin)."""
+        org = await self.organizations.by_slug(slug)
+        if org.org_type is not OrgType.OPC:
+            raise NotFound
+        await self._require_member(user, org)
+        return org
+
     async def save(
         self, actor: User, organization_id: UUID, data: CapabilityInput, *, submit: bool
     ) -> CapabilityProfile:
         org = await self.organizations.by_id(organization_id)
         if org.org_type is not OrgType.OPC:
             raise FormError({"summary": _("Only OPCs keep a capability profile.")})
-        if await self.organizations.role_of(actor, org) is None and not actor.is_admin:
-            raise Forbidden
+        await self._require_member(actor, org)
         values, errors = validate_capability(data, complete=submit)
         if errors:
             raise FormError(errors)
@@ -239,18 +129,19 @@ class CapabilityService:
             self._query()
             .where(CapabilityProfile.organization_id == org.id)
             .with_for_update(of=CapabilityProfile)
+            .execution_options(populate_existing=True)  # as it is now, even if read before
         )
         if profile is None:
             profile = CapabilityProfile(organization_id=org.id, status=ProfileStatus.DRAFT, items=[])
             self.db.add(profile)
-        profile.summary = values["summary"]
-        profile.cases = values["cases"]
-        profile.team_size = values["team_size"]
-        profile.district = values["district"]
-        profile.domains = list(dict.fromkeys(domain for domain, _t, _m in values["items"]))
+        profile.summary = values.summary
+        profile.cases = values.cases
+        profile.team_size = values.team_size
+        profile.district = values.district
+        profile.domains = list(dict.fromkeys(domain for domain, _t, _m in values.items))
         profile.items.clear()
         await self.db.flush()  # old rows go before new ones take their positions
-        for position, (domain, technology, maturity) in enumerate(values["items"]):
+        for position, (domain, technology, maturity) in enumerate(values.items):
             profile.items.append(
                 CapabilityItem(position=position, domain=domain, technology=technology, maturity=maturity)
             )
@@ -259,7 +150,7 @@ class CapabilityService:
             profile.edited_after_verification = True
         elif submit:
             profile.status = ProfileStatus.PENDING
-            profile.submitted_at = datetime.now(UTC)
+            profile.submitted_at = now()
         await self.db.flush()
         profile.organization = org
         if profile.status is ProfileStatus.VERIFIED:
@@ -277,13 +168,12 @@ class CapabilityService:
         )
 
     async def verify(self, admin: User, profile_id: UUID) -> CapabilityProfile:
-        if not admin.is_admin:
-            raise Forbidden
+        self._require_admin(admin)
         profile = await self.get(profile_id, lock=True)
         if profile.status not in (ProfileStatus.PENDING, ProfileStatus.VERIFIED, ProfileStatus.REJECTED):
             raise FormError({"status": _("The OPC has not submitted this profile yet.")})
         profile.status = ProfileStatus.VERIFIED
-        profile.verified_at = datetime.now(UTC)
+        profile.verified_at = now()
         profile.verified_by_id = admin.id
         profile.edited_after_verification = False
         profile.review_note = ""
@@ -300,13 +190,12 @@ class CapabilityService:
         return profile
 
     async def reject(self, admin: User, profile_id: UUID, reason: str) -> CapabilityProfile:
-        if not admin.is_admin:
-            raise Forbidden
+        self._require_admin(admin)
         text = clean_text(reason)
         if not text:
             raise FormError({"reason": _("Give a reason; the OPC reads it.")})
-        if len(text) > 2000:
-            raise FormError({"reason": _("Use at most %(n)s characters for the reason.", n=2000)})
+        if len(text) > REASON_MAX:
+            raise FormError({"reason": _("Use at most %(n)s characters for the reason.", n=REASON_MAX)})
         profile = await self.get(profile_id, lock=True)
         was_listed = profile.status is ProfileStatus.VERIFIED
         profile.status = ProfileStatus.REJECTED
@@ -319,7 +208,7 @@ class CapabilityService:
             await self.organizations.member_ids(profile.organization_id),
             "capability.rejected",
             _("Your capability profile was not verified: %(reason)s", reason=text),
-            f"/capabilities/{profile.organization.slug}/edit",
+            capability_url(profile.organization.slug) + "/edit",
             actor_id=admin.id,
         )
         return profile
@@ -332,7 +221,7 @@ class CapabilityService:
             base = base.where(CapabilityProfile.domains.contains([filters.domain]))
         if filters.district:
             base = base.where(CapabilityProfile.district == filters.district)
-        if filters.maturity in {m.value for m in Maturity}:
+        if filters.maturity:
             base = base.where(
                 CapabilityProfile.id.in_(
                     select(CapabilityItem.profile_id).where(

@@ -7,8 +7,7 @@ admins. Each change is stored with who and why, and the OPC is told.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -20,7 +19,9 @@ from community.accounts.models import Organization, OrgType, User
 from community.accounts.services import OrganizationService, clean_text
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
+from community.kernel.clock import now, today
 from community.notifications.services import NotificationService
+from community.scenarios.documents import scenario_url
 from community.scenarios.models import (
     CapabilityProfile,
     Interest,
@@ -29,29 +30,27 @@ from community.scenarios.models import (
     Scenario,
     ScenarioStatus,
 )
-from community.scenarios.services.scenarios import OPEN_FOR_INTEREST, ScenarioService, scenario_url, today
+from community.scenarios.services.scenarios import OPEN_FOR_INTEREST, ScenarioService
+from community.scenarios.views import History, InterestPanel, InterestView
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from community.scenarios.views import ScenarioAccess
+
 PROPOSAL_MIN = 10
 PROPOSAL_MAX = 3000
 NOTE_MAX = 2000
 
 
-@dataclass(frozen=True)
-class InterestView:
-    """An interest as its scenario's owner sees it: the OPC, its profile and the history of answers."""
+__all__ = ("InterestService", "InterestView", "takes_interest")
 
-    interest: Interest
-    organization: Organization
-    profile: CapabilityProfile | None
 
-    @property
-    def overdue(self) -> bool:
-        return self.interest.status is InterestStatus.PENDING and self.interest.respond_by < today()
+def takes_interest(scenario: Scenario) -> bool:
+    """Whether OPCs may still offer to take the scenario on: published or docking, deadline not passed."""
+    return scenario.status in OPEN_FOR_INTEREST and not (scenario.deadline and scenario.deadline < today())
 
 
 class InterestService:
@@ -77,17 +76,20 @@ class InterestService:
             raise NotFound
         return interest
 
-    async def express(self, actor: User, scenario_id: UUID, organization_id: UUID, proposal: str) -> Interest:
+    async def express(
+        self, actor: User, scenario_id: UUID, organization_id: UUID | None, proposal: str
+    ) -> Interest:
+        """``actor`` offers, for one of their OPCs, to take the scenario on; its owner is told."""
         scenarios = ScenarioService(self.db, response_days=self.response_days)
-        scenario = await scenarios.get(scenario_id)
-        org = await self.db.get(Organization, organization_id)
+        scenario, _access = await scenarios.get_for(actor, scenario_id)
+        org = await self.db.get(Organization, organization_id) if organization_id else None
         if org is None or org.org_type is not OrgType.OPC:
             raise FormError({"organization": _("Choose one of your OPCs.")})
         if await self.organizations.role_of(actor, org) is None:
             raise Forbidden
         if scenario.status not in OPEN_FOR_INTEREST:
             raise FormError({"proposal": _("This scenario no longer takes expressions of interest.")})
-        if scenario.deadline and scenario.deadline < today():
+        if not takes_interest(scenario):
             raise FormError({"proposal": _("The deadline of this scenario has passed.")})
         text = clean_text(proposal)
         if len(text) < PROPOSAL_MIN:
@@ -134,7 +136,7 @@ class InterestService:
         interest.status = status
         interest.response_note = note
         if interest.responded_at is None:
-            interest.responded_at = datetime.now(UTC)
+            interest.responded_at = now()
         self.db.add(
             InterestEvent(
                 interest_id=interest.id, actor_id=actor.id if actor else None, status=status, note=note
@@ -297,9 +299,21 @@ class InterestService:
             ).all()
         )
 
-    async def history(
-        self, interest_ids: Sequence[UUID]
-    ) -> dict[UUID, list[tuple[InterestEvent, str | None]]]:
+    async def panel(self, scenario: Scenario, access: ScenarioAccess) -> InterestPanel:
+        """The interest part of the scenario's page, as far as ``access`` lets its viewer see it."""
+        received = await self.for_scenario(scenario) if access.can_edit else []
+        own = await self.of_organizations(scenario, [o.id for o in access.opc_orgs])
+        interested = {i.organization_id for i in own}
+        may_express = takes_interest(scenario)
+        return InterestPanel(
+            received=received,
+            received_history=await self.history([v.interest.id for v in received]),
+            own=own,
+            own_history=await self.history([i.id for i in own]),
+            can_express=([org for org in access.opc_orgs if org.id not in interested] if may_express else []),
+        )
+
+    async def history(self, interest_ids: Sequence[UUID]) -> History:
         if not interest_ids:
             return {}
         rows = await self.db.execute(
@@ -308,7 +322,7 @@ class InterestService:
             .where(InterestEvent.interest_id.in_(interest_ids))
             .order_by(InterestEvent.created_at, InterestEvent.id)
         )
-        result: dict[UUID, list[tuple[InterestEvent, str | None]]] = {}
+        result: History = {}
         for event, name in rows:
             result.setdefault(event.interest_id, []).append((event, name))
         return result
@@ -365,7 +379,7 @@ class InterestService:
                         Interest.reminded_at.is_(None),
                         Interest.respond_by <= today() + timedelta(days=days_before),
                     )
-                    .values(reminded_at=datetime.now(UTC))
+                    .values(reminded_at=now())
                     .returning(Interest.id)
                 )
             )

@@ -1,23 +1,28 @@
-"""Scenarios: who may write, read and move them, and the timeline of every move."""
+"""Scenarios: who may write and move them, and the timeline of every move (reading them is in
+``scenario_reading``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from dataclasses import fields
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer, selectinload
 
-from community.accounts.models import Membership, Organization, OrgType, User
-from community.accounts.services import OrganizationService, clean_text
+from community.accounts.models import Organization, User
+from community.accounts.services import clean_text
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
 from community.jobs import enqueue
-from community.notifications.services import NotificationService
+from community.kernel.clock import SITE_TZ, now, today
+from community.kernel.models import Page
+from community.scenarios.documents import (
+    SCENARIO_DOC_TYPE,
+    scenario_document,
+    scenario_documents,
+    scenario_url,
+)
+from community.scenarios.inputs import SORTS, ScenarioFilters, ScenarioInput
 from community.scenarios.models import (
     PUBLIC_STATUSES,
     ConfidentialityAcceptance,
@@ -29,28 +34,33 @@ from community.scenarios.models import (
     ScenarioScale,
     ScenarioStatus,
 )
-from community.scenarios.services.validation import (
-    ScenarioInput,
-    ScenarioValues,
-    budget_mode_of,
-    validate_scenario,
-)
-from community.search.schemas import SearchDocument
+from community.scenarios.services.scenario_reading import AUTHOR_ORG_TYPES, PAGE_SIZE, ScenarioReading
+from community.scenarios.services.validation import ScenarioValues, validate_scenario
+from community.scenarios.views import ScenarioAccess, TimelineEntry
 from community.search.services import enqueue_delete, enqueue_upsert
 
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Sequence
+# Other modules (the home page, matching, lists, import) read these from here.
+__all__ = (
+    "AUTHOR_ORG_TYPES",
+    "OPEN_FOR_INTEREST",
+    "PAGE_SIZE",
+    "SCENARIO_DOC_TYPE",
+    "SITE_TZ",
+    "SORTS",
+    "Page",
+    "ScenarioAccess",
+    "ScenarioFilters",
+    "ScenarioService",
+    "TimelineEntry",
+    "now",
+    "scenario_document",
+    "scenario_documents",
+    "scenario_url",
+    "today",
+)
 
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-T = TypeVar("T")
-SCENARIO_DOC_TYPE = "scenario"
-SITE_TZ = ZoneInfo("Asia/Shanghai")
-PAGE_SIZE = 20
 REASON_MAX = 2000
 CONFIDENTIALITY_TERMS_VERSION = "2026-11"
-# Organization types that publish needs (measures 7 and 8: enterprises and government units).
-AUTHOR_ORG_TYPES = (OrgType.ENTERPRISE, OrgType.GOVERNMENT)
 EDITABLE_STATUSES = (
     ScenarioStatus.DRAFT,
     ScenarioStatus.RETURNED,
@@ -59,314 +69,20 @@ EDITABLE_STATUSES = (
     ScenarioStatus.DOCKING,
 )
 OPEN_FOR_INTEREST = (ScenarioStatus.PUBLISHED, ScenarioStatus.DOCKING)
-# Budget filter buckets in yuan (code, lowest, highest): a scenario matches when its range touches one.
-BUDGET_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
-    ("lt100k", 0, 99_999),
-    ("100k-500k", 100_000, 500_000),
-    ("500k-1m", 500_001, 1_000_000),
-    ("1m-5m", 1_000_001, 5_000_000),
-    ("gt5m", 5_000_001, None),
-)
-SORTS = ("newest", "deadline")
+# A draft may leave kind and scale open; the columns are not null, so a new one starts with these.
+_OPTIONAL_CHOICES = ("kind", "scale")
 
 
-def today() -> date:
-    return datetime.now(SITE_TZ).date()
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def scenario_url(scenario: Scenario | UUID) -> str:
-    return f"/scenarios/{scenario.id if isinstance(scenario, Scenario) else scenario}"
-
-
-def scenario_document(scenario: Scenario, organization_name: str) -> SearchDocument:
-    """How a public scenario appears in search: only what a visitor may read (never the details)."""
-    return SearchDocument(
-        doc_type=SCENARIO_DOC_TYPE,
-        doc_id=str(scenario.id),
-        title=scenario.title,
-        body=f"{scenario.abstract}\n{organization_name}",
-        url=scenario_url(scenario),
-        domains=list(scenario.domains),
-        district=scenario.district,
-        status=scenario.status.value,
-        published_at=scenario.published_at,
-        extra={"meta": organization_name},
-    )
-
-
-async def scenario_documents(db: AsyncSession) -> AsyncIterator[SearchDocument]:
-    """Every public scenario, for rebuilding the index."""
-    rows = await db.stream(
-        select(Scenario, Organization.name)
-        .join(Organization, Organization.id == Scenario.organization_id)
-        .where(Scenario.status.in_(PUBLIC_STATUSES))
-        .order_by(Scenario.published_at)
-    )
-    async for scenario, org_name in rows:
-        yield scenario_document(scenario, org_name)
-
-
-@dataclass(frozen=True)
-class ScenarioFilters:
-    domain: str | None = None
-    district: str | None = None
-    kind: str | None = None
-    scale: str | None = None
-    status: str | None = None
-    budget: str | None = None
-    demonstration: bool = False
-    sort: str = "newest"
-    page: int = 1
-
-    def as_query(self, **changes: Any) -> dict[str, str]:
-        """The filters as URL parameters (for links that change one of them)."""
-        values = {
-            "domain": self.domain,
-            "district": self.district,
-            "kind": self.kind,
-            "scale": self.scale,
-            "status": self.status,
-            "budget": self.budget,
-            "demonstration": "1" if self.demonstration else None,
-            "sort": self.sort if self.sort != "newest" else None,
-            "page": str(self.page) if self.page > 1 else None,
-        }
-        values.update(changes)
-        return {k: str(v) for k, v in values.items() if v not in (None, "")}
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: Sequence[T]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-@dataclass(frozen=True)
-class ScenarioAccess:
-    """What one viewer may do with one scenario; pages show buttons from this, services check it again."""
-
-    is_owner: bool
-    is_admin: bool
-    opc_orgs: tuple[Organization, ...]
-    accepted_terms: bool
-
-    @property
-    def can_edit(self) -> bool:
-        return self.is_owner or self.is_admin
-
-    @property
-    def can_read_details(self) -> bool:
-        return self.is_owner or self.is_admin or (bool(self.opc_orgs) and self.accepted_terms)
-
-    @property
-    def may_accept_terms(self) -> bool:
-        return bool(self.opc_orgs) and not self.accepted_terms and not self.is_owner
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    event: ScenarioEvent
-    actor_name: str | None
-
-
-class ScenarioService:
-    def __init__(self, db: AsyncSession, *, response_days: int = 14) -> None:
-        self.db = db
-        self.organizations = OrganizationService(db)
-        self.notifications = NotificationService(db)
-        self.response_days = response_days
-
-    # --- reading -------------------------------------------------------------------------------------------
-
-    async def get(self, scenario_id: UUID, *, lock: bool = False) -> Scenario:
-        query = (
-            select(Scenario)
-            .where(Scenario.id == scenario_id)
-            .options(selectinload(Scenario.organization), selectinload(Scenario.landed_with))
-        )
-        if lock:
-            query = query.with_for_update(of=Scenario)
-        scenario = await self.db.scalar(query)
-        if scenario is None:
-            raise NotFound
-        return scenario
-
-    async def is_owner(self, user: User | None, scenario: Scenario) -> bool:
-        if user is None:
-            return False
-        role = await self.db.scalar(
-            select(Membership.role).where(
-                Membership.user_id == user.id, Membership.organization_id == scenario.organization_id
-            )
-        )
-        return role is not None
-
-    async def get_for(self, viewer: User | None, scenario_id: UUID) -> tuple[Scenario, ScenarioAccess]:
-        """A scenario as ``viewer`` may see it. Unpublished ones do not exist for outsiders (by id either)."""
-        scenario = await self.get(scenario_id)
-        access = await self.access(viewer, scenario)
-        if scenario.status not in PUBLIC_STATUSES and not (access.is_owner or access.is_admin):
-            raise NotFound
-        return scenario, access
-
-    async def access(self, viewer: User | None, scenario: Scenario) -> ScenarioAccess:
-        if viewer is None:
-            return ScenarioAccess(False, False, (), False)
-        owner = await self.is_owner(viewer, scenario)
-        opc_orgs = tuple(await self.opc_organizations_of(viewer))
-        accepted = bool(
-            await self.db.scalar(
-                select(ConfidentialityAcceptance.id).where(
-                    ConfidentialityAcceptance.scenario_id == scenario.id,
-                    ConfidentialityAcceptance.user_id == viewer.id,
-                )
-            )
-        )
-        return ScenarioAccess(owner, viewer.is_admin, opc_orgs, accepted)
-
-    async def opc_organizations_of(self, user: User) -> list[Organization]:
-        return [
-            org
-            for org, _role in await self.organizations.organizations_of(user)
-            if org.org_type is OrgType.OPC
-        ]
-
-    async def author_organizations_of(self, user: User) -> list[Organization]:
-        return [
-            org
-            for org, _role in await self.organizations.organizations_of(user)
-            if org.org_type in AUTHOR_ORG_TYPES
-        ]
-
-    async def timeline(self, scenario: Scenario) -> list[TimelineEntry]:
-        rows = await self.db.execute(
-            select(ScenarioEvent, User.display_name)
-            .outerjoin(User, User.id == ScenarioEvent.actor_id)
-            .where(ScenarioEvent.scenario_id == scenario.id)
-            .order_by(ScenarioEvent.created_at, ScenarioEvent.id)
-        )
-        return [TimelineEntry(event, name) for event, name in rows]
-
-    def _filtered(self, query: Select[Any], filters: ScenarioFilters) -> Select[Any]:
-        if filters.domain:
-            query = query.where(Scenario.domains.contains([filters.domain]))
-        if filters.district:
-            query = query.where(Scenario.district == filters.district)
-        if filters.kind in {k.value for k in ScenarioKind}:
-            query = query.where(Scenario.kind == ScenarioKind(filters.kind))
-        if filters.scale in {s.value for s in ScenarioScale}:
-            query = query.where(Scenario.scale == ScenarioScale(filters.scale))
-        if filters.status in {s.value for s in PUBLIC_STATUSES}:
-            query = query.where(Scenario.status == ScenarioStatus(filters.status))
-        if filters.demonstration:
-            query = query.where(Scenario.demonstration_year.is_not(None))
-        if filters.budget == "negotiable":
-            query = query.where(Scenario.budget_negotiable.is_(True))
-        else:
-            for code, low, high in BUDGET_BUCKETS:
-                if filters.budget == code:
-                    query = query.where(Scenario.budget_max >= low)
-                    if high is not None:
-                        query = query.where(Scenario.budget_min <= high)
-        return query
-
-    async def list_public(self, filters: ScenarioFilters, per_page: int = PAGE_SIZE) -> Page[Scenario]:
-        base = select(Scenario).where(Scenario.status.in_(PUBLIC_STATUSES))
-        base = self._filtered(base, filters)
-        total = int(await self.db.scalar(select(func.count()).select_from(base.subquery())) or 0)
-        if filters.sort == "deadline":
-            # Soonest open deadline first; passed and open-ended ones after.
-            order: list[Any] = [
-                (Scenario.deadline < today()).nulls_last(),
-                Scenario.deadline.asc().nulls_last(),
-                Scenario.published_at.desc(),
-            ]
-        else:
-            order = [Scenario.published_at.desc(), Scenario.id.desc()]
-        page = max(1, filters.page)
-        items = (
-            await self.db.scalars(
-                base.options(
-                    selectinload(Scenario.organization),
-                    # A list shows the public abstract; the long confidential texts stay in the database.
-                    defer(Scenario.description, raiseload=True),
-                    defer(Scenario.expected_outcome, raiseload=True),
-                    defer(Scenario.contact_name, raiseload=True),
-                    defer(Scenario.contact_phone, raiseload=True),
-                    defer(Scenario.contact_email, raiseload=True),
-                )
-                .order_by(*order)
-                .limit(per_page)
-                .offset((page - 1) * per_page)
-            )
-        ).all()
-        return Page(items=items, total=total, page=page, per_page=per_page)
-
-    async def list_of_organization(self, organization_id: UUID) -> Sequence[Scenario]:
-        return (
-            await self.db.scalars(
-                select(Scenario)
-                .where(Scenario.organization_id == organization_id)
-                .order_by(Scenario.updated_at.desc())
-                .options(selectinload(Scenario.organization))
-            )
-        ).all()
-
-    async def list_by_status(self, status: ScenarioStatus, limit: int = 200) -> Sequence[Scenario]:
-        return (
-            await self.db.scalars(
-                select(Scenario)
-                .where(Scenario.status == status)
-                .order_by(Scenario.submitted_at.asc().nulls_last(), Scenario.updated_at)
-                .options(selectinload(Scenario.organization))
-                .limit(limit)
-            )
-        ).all()
-
-    async def stale_drafts(self, days: int, limit: int = 200) -> Sequence[Scenario]:
-        return (
-            await self.db.scalars(
-                select(Scenario)
-                .where(
-                    Scenario.status.in_((ScenarioStatus.DRAFT, ScenarioStatus.RETURNED)),
-                    Scenario.updated_at < now() - timedelta(days=days),
-                )
-                .order_by(Scenario.updated_at)
-                .options(selectinload(Scenario.organization))
-                .limit(limit)
-            )
-        ).all()
-
+class ScenarioService(ScenarioReading):
     # --- writing -------------------------------------------------------------------------------------------
 
-    def _apply(self, scenario: Scenario, values: ScenarioValues) -> None:
-        scenario.title = values.title
-        if values.kind is not None:
-            scenario.kind = values.kind
-        if values.scale is not None:
-            scenario.scale = values.scale
-        scenario.domains = values.domains
-        scenario.district = values.district
-        scenario.abstract = values.abstract
-        scenario.description = values.description
-        scenario.expected_outcome = values.expected_outcome
-        scenario.budget_min = values.budget_min
-        scenario.budget_max = values.budget_max
-        scenario.budget_negotiable = values.budget_negotiable
-        scenario.deadline = values.deadline
-        scenario.contact_name = values.contact_name
-        scenario.contact_phone = values.contact_phone
-        scenario.contact_email = values.contact_email
+    @staticmethod
+    def _apply(scenario: Scenario, values: ScenarioValues) -> None:
+        """The cleaned values onto the scenario; a kind or scale left open keeps what it has."""
+        for name in (f.name for f in fields(values)):
+            value = getattr(values, name)
+            if value is not None or name not in _OPTIONAL_CHOICES:
+                setattr(scenario, name, value)
 
     async def _author_org(self, actor: User, organization_id: UUID) -> Organization:
         org = await self.db.get(Organization, organization_id)
@@ -388,16 +104,11 @@ class ScenarioService:
         scenario = Scenario(
             organization_id=org.id,
             created_by_id=actor.id,
-            kind=values.kind or ScenarioKind.NEED,
-            scale=values.scale or ScenarioScale.FOCUSED,
+            kind=ScenarioKind.NEED,
+            scale=ScenarioScale.FOCUSED,
             status=ScenarioStatus.DRAFT,
         )
         self._apply(scenario, values)
-        # A draft may leave these open; the columns are not null, so keep what the form will show.
-        if not data.kind:
-            scenario.kind = ScenarioKind.NEED
-        if not data.scale:
-            scenario.scale = ScenarioScale.FOCUSED
         self.db.add(scenario)
         await self.db.flush()
         self._event(scenario, actor, None, ScenarioStatus.DRAFT, "created")
@@ -436,6 +147,11 @@ class ScenarioService:
 
     async def _require_editor(self, actor: User, scenario: Scenario) -> None:
         if not (actor.is_admin or await self.is_owner(actor, scenario)):
+            raise Forbidden
+
+    @staticmethod
+    def _require_admin(user: User) -> None:
+        if not user.is_admin:
             raise Forbidden
 
     def _event(
@@ -496,24 +212,7 @@ class ScenarioService:
         scenario = await self.get(scenario_id, lock=True)
         await self._require_editor(actor, scenario)
         self._require_status(scenario, ScenarioStatus.DRAFT, ScenarioStatus.RETURNED)
-        current = ScenarioInput(
-            title=scenario.title,
-            kind=scenario.kind.value,
-            scale=scenario.scale.value,
-            domains=tuple(scenario.domains),
-            district=scenario.district,
-            abstract=scenario.abstract,
-            description=scenario.description,
-            expected_outcome=scenario.expected_outcome,
-            budget_mode=budget_mode_of(scenario.budget_min, scenario.budget_max, scenario.budget_negotiable),
-            budget_min=str(scenario.budget_min or ""),
-            budget_max=str(scenario.budget_max or ""),
-            deadline=scenario.deadline.isoformat() if scenario.deadline else "",
-            contact_name=scenario.contact_name,
-            contact_phone=scenario.contact_phone,
-            contact_email=scenario.contact_email,
-        )
-        _values, errors = validate_scenario(current, complete=True, today=today())
+        _values, errors = validate_scenario(ScenarioInput.of(scenario), complete=True, today=today())
         if errors:
             raise FormError(errors)
         await self._move(scenario, actor, ScenarioStatus.SUBMITTED, "submitted")
@@ -521,8 +220,7 @@ class ScenarioService:
         return scenario
 
     async def publish(self, admin: User, scenario_id: UUID) -> Scenario:
-        if not admin.is_admin:
-            raise Forbidden
+        self._require_admin(admin)
         scenario = await self.get(scenario_id, lock=True)
         self._require_status(scenario, ScenarioStatus.SUBMITTED)
         if scenario.deadline and scenario.deadline < today():
@@ -547,8 +245,7 @@ class ScenarioService:
         return scenario
 
     async def return_to_owner(self, admin: User, scenario_id: UUID, reason: str) -> Scenario:
-        if not admin.is_admin:
-            raise Forbidden
+        self._require_admin(admin)
         text = self._reason(reason, required=True)
         scenario = await self.get(scenario_id, lock=True)
         self._require_status(scenario, ScenarioStatus.SUBMITTED)
@@ -610,6 +307,18 @@ class ScenarioService:
         await self._close_interests(scenario, actor, landed=False, reason=text)
         return scenario
 
+    async def move_on(
+        self, actor: User, scenario_id: UUID, target: str, reason: str = "", partner_id: UUID | None = None
+    ) -> Scenario:
+        """The owner's move of a public scenario, as the scenario page's form names it."""
+        if target == ScenarioStatus.DOCKING.value:
+            return await self.start_docking(actor, scenario_id, reason)
+        if target == ScenarioStatus.LANDED.value:
+            return await self.land(actor, scenario_id, reason, partner_id)
+        if target == ScenarioStatus.CLOSED.value:
+            return await self.close(actor, scenario_id, reason)
+        raise FormError({"status": _("Choose what happens to the scenario.")})
+
     async def _close_interests(
         self, scenario: Scenario, actor: User, *, landed: bool, reason: str = ""
     ) -> None:
@@ -621,8 +330,7 @@ class ScenarioService:
         )
 
     async def set_demonstration(self, admin: User, scenario_id: UUID, year: int | None) -> Scenario:
-        if not admin.is_admin:
-            raise Forbidden
+        self._require_admin(admin)
         scenario = await self.get(scenario_id, lock=True)
         if scenario.status not in PUBLIC_STATUSES:
             raise FormError({"year": _("Only published scenarios can be demonstration scenarios.")})
@@ -636,8 +344,10 @@ class ScenarioService:
         await self.db.flush()
         return scenario
 
-    async def accept_terms(self, viewer: User, scenario_id: UUID) -> None:
+    async def accept_terms(self, viewer: User, scenario_id: UUID, *, agreed: bool = True) -> None:
         """An OPC member agrees to keep the details confidential; asking twice records it once."""
+        if not agreed:
+            raise FormError({"terms": _("Tick the box to accept the confidentiality terms.")})
         scenario, access = await self.get_for(viewer, scenario_id)
         if not access.opc_orgs:
             raise FormError(
@@ -658,14 +368,3 @@ class ScenarioService:
                 await self.db.flush()
         except IntegrityError:
             pass  # a double click: the first one counted
-
-    async def readers(self, scenario: Scenario) -> list[tuple[str, str, datetime]]:
-        """Who accepted the terms (name, organization, when): the owner sees who read the details."""
-        rows = await self.db.execute(
-            select(User.display_name, Organization.name, ConfidentialityAcceptance.created_at)
-            .join(User, User.id == ConfidentialityAcceptance.user_id)
-            .join(Organization, Organization.id == ConfidentialityAcceptance.organization_id)
-            .where(ConfidentialityAcceptance.scenario_id == scenario.id)
-            .order_by(ConfidentialityAcceptance.created_at)
-        )
-        return [(name, org, at) for name, org, at in rows]

@@ -1,16 +1,31 @@
-"""What a scenario must say, checked the same way for the form, the JSON API and the bulk import."""
+"""What a scenario and a capability profile must say, checked the same way for the form, the JSON API and
+the bulk import."""
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TypeVar
 
 from community.accounts.services import EMAIL_RE, clean_text
 from community.i18n import _
-from community.scenarios.models import ScenarioKind, ScenarioScale
+from community.scenarios.inputs import ITEMS_MAX, CapabilityInput, ScenarioInput, budget_mode_of
+from community.scenarios.models import Maturity, ScenarioKind, ScenarioScale
 from community.vocabulary import DISTRICTS, DOMAINS
+
+__all__ = (
+    "BUDGET_MODES",
+    "CapabilityValues",
+    "ScenarioInput",
+    "ScenarioValues",
+    "budget_mode_of",
+    "validate_capability",
+    "validate_scenario",
+)
+
+E = TypeVar("E", bound=enum.Enum)
 
 TITLE_MAX = 120
 ABSTRACT_MAX = 500
@@ -20,58 +35,10 @@ DOMAINS_MAX = 5
 BUDGET_MAX = 10**12  # a trillion yuan: past that it is a typo
 PHONE_RE = re.compile(r"^[0-9+\-() ]{5,30}$")
 BUDGET_MODES = ("negotiable", "amount", "range")
-
-
-@dataclass(frozen=True)
-class ScenarioInput:
-    """A scenario as typed: every value a string (or strings), exactly as it came in."""
-
-    title: str = ""
-    kind: str = ""
-    scale: str = ""
-    domains: tuple[str, ...] = ()
-    district: str = ""
-    abstract: str = ""
-    description: str = ""
-    expected_outcome: str = ""
-    budget_mode: str = ""
-    budget_min: str = ""
-    budget_max: str = ""
-    deadline: str = ""
-    contact_name: str = ""
-    contact_phone: str = ""
-    contact_email: str = ""
-
-    @classmethod
-    def from_mapping(cls, data: dict[str, Any]) -> ScenarioInput:
-        def one(name: str) -> str:
-            value = data.get(name, "")
-            if isinstance(value, list):
-                value = value[-1] if value else ""
-            return "" if value is None else str(value)
-
-        raw_domains = data.get("domains", ())
-        if isinstance(raw_domains, str):
-            # "智慧医疗、教育" from a spreadsheet cell, or one checkbox
-            raw_domains = [d for d in re.split(r"[,，、;；/\s]+", raw_domains) if d]
-        domains = tuple(str(d) for d in (raw_domains or ()))
-        return cls(
-            title=one("title"),
-            kind=one("kind"),
-            scale=one("scale"),
-            domains=domains,
-            district=one("district"),
-            abstract=one("abstract"),
-            description=one("description"),
-            expected_outcome=one("expected_outcome"),
-            budget_mode=one("budget_mode"),
-            budget_min=one("budget_min"),
-            budget_max=one("budget_max"),
-            deadline=one("deadline"),
-            contact_name=one("contact_name"),
-            contact_phone=one("contact_phone"),
-            contact_email=one("contact_email"),
-        )
+SUMMARY_MAX = 2000
+CASES_MAX = 10_000
+TECHNOLOGY_MAX = 200
+TEAM_MAX = 500
 
 
 @dataclass
@@ -93,6 +60,14 @@ class ScenarioValues:
     contact_name: str = ""
     contact_phone: str = ""
     contact_email: str = ""
+
+
+def _choice(enum_cls: type[E], raw: str) -> E | None:
+    """The member a code names, or None (for nothing, or a code nobody knows)."""
+    try:
+        return enum_cls(raw) if raw else None
+    except ValueError:
+        return None
 
 
 def _yuan(raw: str) -> int | None:
@@ -129,20 +104,11 @@ def validate_scenario(
     elif len(values.title) > TITLE_MAX:
         errors["title"] = _("Use at most %(n)s characters for the title.", n=TITLE_MAX)
 
-    if data.kind:
-        try:
-            values.kind = ScenarioKind(data.kind)
-        except ValueError:
-            errors["kind"] = _("Choose the kind of scenario.")
-    elif complete:
+    values.kind = _choice(ScenarioKind, data.kind)
+    if values.kind is None and (data.kind or complete):
         errors["kind"] = _("Choose the kind of scenario.")
-
-    if data.scale:
-        try:
-            values.scale = ScenarioScale(data.scale)
-        except ValueError:
-            errors["scale"] = _("Choose the scale of the scenario.")
-    elif complete:
+    values.scale = _choice(ScenarioScale, data.scale)
+    if values.scale is None and (data.scale or complete):
         errors["scale"] = _("Choose the scale of the scenario.")
 
     domains = list(dict.fromkeys(clean_text(d) for d in data.domains if clean_text(d)))
@@ -242,9 +208,56 @@ def _validate_budget(
         errors["budget_max"] = _("The upper amount must not be below the lower amount.")
 
 
-def budget_mode_of(budget_min: int | None, budget_max: int | None, negotiable: bool) -> str:
-    if negotiable:
-        return "negotiable"
-    if budget_min is None:
-        return ""
-    return "amount" if budget_min == budget_max else "range"
+@dataclass
+class CapabilityValues:
+    """A capability profile's cleaned values, ready for the model; ``items`` are (domain, technology,
+    maturity) in the order given."""
+
+    summary: str = ""
+    cases: str = ""
+    team_size: int = 1
+    district: str = ""
+    items: list[tuple[str, str, Maturity]] = field(default_factory=list)
+
+
+def validate_capability(data: CapabilityInput, *, complete: bool) -> tuple[CapabilityValues, dict[str, str]]:
+    """Clean a profile and say what is wrong; a draft (``complete=False``) may leave the summary, the
+    district and the capabilities for later."""
+    errors: dict[str, str] = {}
+    values = CapabilityValues(
+        summary=clean_text(data.summary), cases=clean_text(data.cases), district=clean_text(data.district)
+    )
+    if not values.summary and complete:
+        errors["summary"] = _("Say in a few sentences what your OPC does.")
+    elif len(values.summary) > SUMMARY_MAX:
+        errors["summary"] = _("Use at most %(n)s characters for the summary.", n=SUMMARY_MAX)
+    if len(values.cases) > CASES_MAX:
+        errors["cases"] = _("Use at most %(n)s characters for the cases.", n=CASES_MAX)
+    try:
+        values.team_size = int(clean_text(data.team_size) or "1")
+    except ValueError:
+        values.team_size = 0
+    if not 1 <= values.team_size <= TEAM_MAX:
+        errors["team_size"] = _("Enter the number of people, from 1 to %(n)s.", n=TEAM_MAX)
+    if values.district and values.district not in DISTRICTS:
+        errors["district"] = _("Choose a district from the list.")
+    elif complete and not values.district:
+        errors["district"] = _("Choose the district where you work.")
+    for index, item in enumerate(data.items):
+        technology = clean_text(item.technology)
+        if item.domain not in DOMAINS:
+            errors[f"item_domain_{index}"] = _("Choose a domain from the list.")
+        if not technology:
+            errors[f"item_technology_{index}"] = _("Name the technology or service.")
+        elif len(technology) > TECHNOLOGY_MAX:
+            errors[f"item_technology_{index}"] = _("Use at most %(n)s characters.", n=TECHNOLOGY_MAX)
+        maturity = _choice(Maturity, item.maturity)
+        if maturity is None:
+            errors[f"item_maturity_{index}"] = _("Choose how mature it is.")
+            continue
+        values.items.append((item.domain, technology, maturity))
+    if len(data.items) > ITEMS_MAX:
+        errors["items"] = _("List at most %(n)s capabilities; keep the strongest.", n=ITEMS_MAX)
+    elif complete and not data.items:
+        errors["items"] = _("List at least one capability.")
+    return values, errors
