@@ -13,6 +13,7 @@ from community import i18n
 from community.accounts.models import User
 from community.config import Settings
 from community.events.models import Event
+from community.events.search import event_url
 from community.events.services.registrations import (
     JOB_CANCELLED,
     JOB_PROMOTED,
@@ -33,9 +34,7 @@ def _when(event: Event) -> str:
 async def _mail(ctx: JobContext, user: User, event: Event, subject: str, template: str, **extra: Any) -> None:
     settings: Settings = ctx.resources["settings"]
     mailer: Mailer = ctx.resources["mailer"]
-    previous = i18n.current_locale()
-    i18n.set_locale(user.locale or settings.default_locale)
-    try:
+    with i18n.locale(user.locale or settings.default_locale):
         await mailer.send_template(
             user.email,
             i18n.gettext(subject) % {"title": event.title},
@@ -46,11 +45,9 @@ async def _mail(ctx: JobContext, user: User, event: Event, subject: str, templat
             online=event.online,
             online_url=event.online_url,
             place=" ".join(x for x in (event.district or "", event.address) if x),
-            url=settings.base_url.rstrip("/") + f"/events/{event.id}",
+            url=settings.base_url.rstrip("/") + event_url(event),
             **extra,
         )
-    finally:
-        i18n.set_locale(previous)
 
 
 def _registrations(ctx: JobContext) -> RegistrationService:

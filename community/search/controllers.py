@@ -12,53 +12,14 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Template
 
 from community.i18n import _, gettext
-from community.search.schemas import SearchQuery, SearchResults
-from community.search.services import DOC_TYPES, SearchService
+from community.search.schemas import DOC_TYPES, MAX_PAGE, QUERY_MAX, SearchQuery, SearchResults
+from community.search.services import SearchService
 from community.web import render
-
-PER_PAGE = 20
-MAX_PAGE = 50  # deeper than this, people refine the query instead
-
-
-def _query(
-    q: str | None,
-    doc_type: str | None,
-    domain: str | None,
-    district: str | None,
-    tag: str | None,
-    status: str | None,
-    page: int,
-) -> SearchQuery:
-    types = (doc_type,) if doc_type in DOC_TYPES else ()
-    return SearchQuery(
-        q=_clean(q, 1000) or "",
-        types=types,
-        domain=_clean(domain),
-        district=_clean(district),
-        tag=_clean(tag),
-        status=_clean(status),
-        page=min(max(page, 1), MAX_PAGE),
-        per_page=PER_PAGE,
-    )
-
-
-def _clean(value: str | None, limit: int = 100) -> str | None:
-    """A query value as PostgreSQL can take it: no NUL, bounded length; empty means not given."""
-    return (value or "").replace("\x00", "").strip()[:limit] or None
 
 
 def search_url(query: SearchQuery, **changes: Any) -> str:
     """The address of this search with some filters changed (None removes one); back to page 1."""
-    params: dict[str, Any] = {
-        "q": query.q,
-        "type": query.types[0] if query.types else None,
-        "domain": query.domain,
-        "district": query.district,
-        "tag": query.tag,
-        "status": query.status,
-    }
-    params.update(changes)
-    return "/search?" + urlencode({k: v for k, v in params.items() if v not in (None, "", 1)})
+    return "/search?" + urlencode(query.as_query(**{"page": None, **changes}))
 
 
 def provide_search(request: Request[Any, Any, Any]) -> SearchService:
@@ -81,9 +42,11 @@ class SearchController(Controller):
         status: FromQuery[str | None] = None,
         page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
     ) -> Template:
-        query = _query(q, doc_type, domain, district, tag, status, page)
+        query = SearchQuery.clean(
+            q=q, type=doc_type, domain=domain, district=district, tag=tag, status=status, page=page
+        )
         notice = None
-        if q and len(q) > 1000:
+        if q and len(q) > QUERY_MAX:
             notice = _("Your search was long; only its beginning was used.")
         results = await search.search(query) if query.q else SearchResults(query=query)
         return render(
@@ -128,7 +91,7 @@ class SearchApiController(Controller):
     async def search_api(
         self,
         search: NamedDependency[SearchService],
-        q: Annotated[str, QueryParameter(min_length=1, max_length=1000)],
+        q: Annotated[str, QueryParameter(min_length=1, max_length=QUERY_MAX)],
         doc_type: Annotated[str | None, QueryParameter(name="type")] = None,
         domain: FromQuery[str | None] = None,
         district: FromQuery[str | None] = None,
@@ -137,7 +100,9 @@ class SearchApiController(Controller):
         page: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 1,
     ) -> SearchOut:
         """Search every zone. Words are ANDed; `partial` says only some matched. Snippets are safe HTML."""
-        query = _query(q, doc_type, domain, district, tag, status, page)
+        query = SearchQuery.clean(
+            q=q, type=doc_type, domain=domain, district=district, tag=tag, status=status, page=page
+        )
         results = await search.search(query)
         return SearchOut(
             query=query.q,

@@ -6,7 +6,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from community.kernel.models import page_number
+from community.kernel.text import clean_line
+
 FACET_FIELDS = ("doc_type", "domains", "district", "tags", "status")
+QUERY_MAX = 1000  # a longer search is cut: its beginning is what counts
+FILTER_MAX = 100
+MAX_PAGE = 50  # deeper than this, people refine the query instead
+
+# doc_type -> label, shown as the type filter of the search page. Zones add theirs as they land
+# (``community.search.services.register_type``).
+DOC_TYPES: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,38 @@ class SearchQuery:
     status: str | None = None
     page: int = 1
     per_page: int = 20
+
+    @classmethod
+    def clean(cls, **values: Any) -> SearchQuery:
+        """What a visitor asked for, as every backend can take it: an unknown ``type`` is dropped; text has no
+        control characters (PostgreSQL refuses NUL) and a bounded length; empty means not given."""
+
+        def text(name: str, limit: int = FILTER_MAX) -> str | None:
+            return clean_line(values.get(name))[:limit].strip() or None
+
+        doc_type = values.get("type")
+        return cls(
+            q=text("q", QUERY_MAX) or "",
+            types=(doc_type,) if doc_type in DOC_TYPES else (),
+            domain=text("domain"),
+            district=text("district"),
+            tag=text("tag"),
+            status=text("status"),
+            page=page_number(values.get("page"), maximum=MAX_PAGE),
+        )
+
+    def as_query(self, **changes: Any) -> dict[str, str]:
+        values: dict[str, Any] = {
+            "q": self.q,
+            "type": self.types[0] if self.types else None,
+            "domain": self.domain,
+            "district": self.district,
+            "tag": self.tag,
+            "status": self.status,
+            "page": self.page,
+        }
+        values.update(changes)
+        return {k: str(v) for k, v in values.items() if v not in (None, "") and not (k == "page" and v == 1)}
 
     @property
     def offset(self) -> int:

@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -20,8 +20,10 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from community.i18n import _
+from community.kernel.clock import now
 from community.search.backends.base import SearchBackend
 from community.search.models import OutboxEntry
+from community.search.schemas import DOC_TYPES as DOC_TYPES
 from community.search.schemas import SearchDocument, SearchQuery, SearchResults
 
 logger = logging.getLogger(__name__)
@@ -33,8 +35,6 @@ BATCH_SIZE = 200
 MAX_BACKOFF_SECONDS = 300
 LAG_DEGRADED_SECONDS = 120
 
-# doc_type -> label, shown as the type filter of the search page. Zones add theirs as they land.
-DOC_TYPES: dict[str, str] = {}
 # doc_type -> a function listing every document of that type, for `community search reindex`.
 Source = Callable[[AsyncSession], AsyncIterator[SearchDocument]]
 SOURCES: dict[str, Source] = {}
@@ -80,7 +80,7 @@ class OutboxDelivery:
         async with self.sessions() as db, db.begin():
             if not await db.scalar(select(func.pg_try_advisory_xact_lock(DELIVERY_LOCK_KEY))):
                 return report  # another process is delivering
-            now = datetime.now(UTC)
+            moment = now()
             # Documents whose oldest entry is due: one that is backing off waits (its later entries too,
             # to keep the order), without holding up the documents behind it.
             firsts = (
@@ -91,7 +91,7 @@ class OutboxDelivery:
             )
             due_docs = (
                 select(firsts.c.doc_type, firsts.c.doc_id)
-                .where(firsts.c.next_attempt_at <= now)
+                .where(firsts.c.next_attempt_at <= moment)
                 .order_by(firsts.c.id)
                 .limit(batch_size)
                 .subquery()
@@ -107,7 +107,7 @@ class OutboxDelivery:
                     .order_by(OutboxEntry.id)
                 )
             ).all()
-            waiting = select(func.count()).select_from(firsts).where(firsts.c.next_attempt_at > now)
+            waiting = select(func.count()).select_from(firsts).where(firsts.c.next_attempt_at > moment)
             report.waiting = int(await db.scalar(waiting) or 0)
             if not entries:
                 return report
@@ -133,7 +133,7 @@ class OutboxDelivery:
                             .where(OutboxEntry.id == first.id)
                             .values(
                                 attempts=OutboxEntry.attempts + 1,
-                                next_attempt_at=now + _backoff(first.attempts + 1),
+                                next_attempt_at=moment + _backoff(first.attempts + 1),
                                 last_error=str(one_exc)[:2000],
                             )
                         )
@@ -186,7 +186,7 @@ class OutboxDelivery:
                 )
             ).one()
         count, oldest, attempts = row
-        lag = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+        lag = (now() - oldest).total_seconds() if oldest else 0.0
         return {"backlog": int(count), "lag_seconds": round(lag, 1), "max_attempts": int(attempts or 0)}
 
 
