@@ -10,7 +10,8 @@ if TYPE_CHECKING:
 
 def zone() -> Zone:
     from community.forum.controllers import FORUM_ROUTES
-    from community.forum.services import TOPIC_DOC_TYPE, topic_documents
+    from community.forum.documents import TOPIC_DOC_TYPE, topic_documents
+    from community.forum.labels import template_globals
     from community.forum.services.notify import DIGESTS
     from community.i18n import N_
     from community.zones import SearchType, Zone
@@ -20,4 +21,5 @@ def zone() -> Zone:
         routes=FORUM_ROUTES,
         search_types=[SearchType(TOPIC_DOC_TYPE, N_("Forum topics"), topic_documents)],
         periodic=[DIGESTS],
+        template_globals=template_globals(),
     )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 
 from community.accounts.models import User
+from community.forum.documents import topic_document
 from community.forum.models import (
     Member,
     Post,
@@ -28,9 +29,10 @@ from community.forum.models import (
     Visibility,
     Vote,
 )
-from community.forum.services.common import now, slugify
-from community.forum.services.topics import TopicService, topic_document
+from community.forum.services.catalog import CatalogService
+from community.forum.services.common import slugify
 from community.forum.services.trust import REP_ACCEPTED, REP_UPVOTE, TrustService
+from community.kernel.clock import now
 from community.markup import render_markdown
 from community.search.services import enqueue_upsert
 
@@ -109,8 +111,7 @@ async def load_forum_demo(db: AsyncSession, password_hash: str, topics_wanted: i
     ):
         return ["Forum: demo topics already there."]
     rng = random.Random(2026)
-    service = TopicService(db)
-    categories = {c.slug: c for c in await service.categories()}
+    categories = {c.slug: c for c in await CatalogService(db).categories()}
     # The directory.
     tools: dict[str, Tool] = {}
     for slug, name, tool_kind, homepage, licence, description, tags in TOOLS:

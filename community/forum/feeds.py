@@ -3,50 +3,48 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import escape
 
-from community.forum.services.common import topic_url
+from community.forum.documents import topic_url
+from community.kernel.exports import AtomEntry, atom_feed
 
 if TYPE_CHECKING:
-    from community.forum.services.topics import TopicPage, TopicRow
+    from community.forum.views import TopicPage, TopicRow
 
 
 def _iso(value: datetime) -> str:
     return value.isoformat(timespec="seconds")
 
 
-def atom_feed(title: str, self_url: str, page_url: str, rows: list[TopicRow], base_url: str) -> str:
-    """An Atom 1.0 document (RFC 4287) of topics, newest activity first."""
+def topics_feed(
+    title: str, self_url: str, page_url: str, rows: list[TopicRow], *, base_url: str, site_name: str
+) -> bytes:
+    """An Atom 1.0 feed of topics, newest activity first: each with its category (slug, Chinese name) and
+    tags as categories, and its excerpt as the summary."""
     root = base_url.rstrip("/")
-    updated = max((r.topic.last_posted_at for r in rows), default=None)
-    parts = [
-        '<?xml version="1.0" encoding="utf-8"?>',
-        '<feed xmlns="http://www.w3.org/2005/Atom">',
-        f"<title>{escape(title)}</title>",
-        f"<id>{escape(root + self_url)}</id>",
-        f'<link rel="self" type="application/atom+xml" href="{escape(root + self_url)}"/>',
-        f'<link rel="alternate" type="text/html" href="{escape(root + page_url)}"/>',
-        f"<updated>{_iso(updated) if updated else '1970-01-01T00:00:00+00:00'}</updated>",
+    entries = [
+        AtomEntry(
+            id=f"{root}/forum/t/{row.topic.id}",
+            title=row.topic.title,
+            updated=row.topic.last_posted_at,
+            published=row.topic.created_at,
+            url=root + topic_url(row.topic.id, row.topic.slug),
+            author=row.author,
+            categories=[(row.category.slug, row.category.name_zh), *((tag, "") for tag in row.tags)],
+            summary=row.topic.excerpt,
+        )
+        for row in rows
     ]
-    for row in rows:
-        url = root + topic_url(row.topic.id, row.topic.slug)
-        parts += [
-            "<entry>",
-            f"<title>{escape(row.topic.title)}</title>",
-            f"<id>{escape(root)}/forum/t/{row.topic.id}</id>",
-            f'<link rel="alternate" type="text/html" href="{escape(url)}"/>',
-            f"<published>{_iso(row.topic.created_at)}</published>",
-            f"<updated>{_iso(row.topic.last_posted_at)}</updated>",
-            f"<author><name>{escape(row.author)}</name></author>",
-            f'<category term="{escape(row.category.slug)}" label="{escape(row.category.name_zh)}"/>',
-            *[f'<category term="{escape(tag)}"/>' for tag in row.tags],
-            f'<summary type="text">{escape(row.topic.excerpt)}</summary>',
-            "</entry>",
-        ]
-    parts.append("</feed>")
-    return "\n".join(parts)
+    return atom_feed(
+        feed_id=root + self_url,
+        title=title,
+        self_url=root + self_url,
+        page_url=root + page_url,
+        updated=max((r.topic.last_posted_at for r in rows), default=datetime(1970, 1, 1, tzinfo=UTC)),
+        entries=entries,
+        author=site_name,
+    )
 
 
 def _person(name: str, user_id: Any, root: str) -> dict[str, Any]:

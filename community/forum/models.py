@@ -16,7 +16,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -27,6 +26,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+
+from community.kernel.models import enum_column
 
 
 class TopicKind(enum.StrEnum):
@@ -54,10 +55,6 @@ class ToolKind(enum.StrEnum):
     FRAMEWORK = "framework"
     MODEL = "model"
     AGENT = "agent"
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], validate_strings=True)
 
 
 class Category(BigIntAuditBase):
@@ -97,12 +94,12 @@ class Topic(BigIntAuditBase):
 
     category_id: Mapped[int] = mapped_column(ForeignKey("forum_category.id"))
     author_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    kind: Mapped[TopicKind] = mapped_column(_enum(TopicKind, "forum_topic_kind"))
+    kind: Mapped[TopicKind] = mapped_column(enum_column(TopicKind, "forum_topic_kind"))
     title: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(120))
     excerpt: Mapped[str] = mapped_column(String(300), default="", server_default="")
     visibility: Mapped[Visibility] = mapped_column(
-        _enum(Visibility, "forum_visibility"), default=Visibility.VISIBLE, server_default="visible"
+        enum_column(Visibility, "forum_visibility"), default=Visibility.VISIBLE, server_default="visible"
     )
     # One accepted answer at most: a single column cannot hold two.
     accepted_post_id: Mapped[int | None] = mapped_column(
@@ -131,7 +128,7 @@ class Post(BigIntAuditBase):
     body_html: Mapped[str] = mapped_column(Text)
     score: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     visibility: Mapped[Visibility] = mapped_column(
-        _enum(Visibility, "forum_visibility"), default=Visibility.VISIBLE, server_default="visible"
+        enum_column(Visibility, "forum_visibility"), default=Visibility.VISIBLE, server_default="visible"
     )
     # A wiki post may be edited by any member of trust level 3 and above.
     is_wiki: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
@@ -213,7 +210,7 @@ class Flag(BigIntAuditBase):
 
     post_id: Mapped[int] = mapped_column(ForeignKey("forum_post.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    reason: Mapped[FlagReason] = mapped_column(_enum(FlagReason, "forum_flag_reason"))
+    reason: Mapped[FlagReason] = mapped_column(enum_column(FlagReason, "forum_flag_reason"))
     note: Mapped[str] = mapped_column(String(500), default="", server_default="")
     resolved_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     resolution: Mapped[str | None] = mapped_column(String(20), default=None)
@@ -276,7 +273,7 @@ class Tool(BigIntAuditBase):
 
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(80))
-    kind: Mapped[ToolKind] = mapped_column(_enum(ToolKind, "forum_tool_kind"))
+    kind: Mapped[ToolKind] = mapped_column(enum_column(ToolKind, "forum_tool_kind"))
     homepage: Mapped[str] = mapped_column(String(300))
     license: Mapped[str] = mapped_column(String(60), default="", server_default="")
     description: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import msgspec
 
+from community.forum.documents import topic_url
 from community.forum.models import Category, Post, Topic
-from community.forum.services.common import topic_url
+
+if TYPE_CHECKING:
+    from community.forum.views import TopicRow
 
 
 class CategoryOut(msgspec.Struct):
@@ -59,6 +62,10 @@ class TopicOut(msgspec.Struct):
             last_posted_at=topic.last_posted_at,
             visibility=topic.visibility.value,
         )
+
+    @classmethod
+    def from_row(cls, row: TopicRow) -> TopicOut:
+        return cls.from_model(row.topic, row.category.slug, row.tags, row.author)
 
 
 class TopicList(msgspec.Struct):

@@ -9,13 +9,11 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.plugins.problem_details import ProblemDetailsException
-from sqlalchemy import select
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
-from community.errors import NotFound
-from community.forum.controllers.common import DEPENDENCIES
-from community.forum.models import Category, Topic
+from community.forum.controllers.common import DEPENDENCIES, PageNumber
+from community.forum.inputs import TopicFilters, TopicInput
 from community.forum.schemas import (
     CategoryOut,
     PostIn,
@@ -26,8 +24,13 @@ from community.forum.schemas import (
     TopicOut,
     VoteIn,
 )
-from community.forum.services import PostingTooSoon, TopicInput, TopicService
-from community.forum.services.votes import VoteService
+from community.forum.services import (
+    CatalogService,
+    PostingTooSoon,
+    ReadingService,
+    TopicService,
+    VoteService,
+)
 from community.i18n import _
 
 
@@ -47,54 +50,39 @@ class ForumApiController(Controller):
     dependencies = DEPENDENCIES
     tags = ["forum"]
 
-    async def _topic_out(self, topics: TopicService, topic_id: int) -> TopicOut:
-        row = (
-            await topics.db.execute(
-                select(Topic, Category.slug, User.display_name)
-                .join(Category, Category.id == Topic.category_id)
-                .join(User, User.id == Topic.author_id)
-                .where(Topic.id == topic_id)
-            )
-        ).first()
-        if row is None:
-            raise NotFound
-        return TopicOut.from_model(row[0], row[1], await topics.tag_names(topic_id), row[2])
-
     @get("/categories")
-    async def categories(self, topics: NamedDependency[TopicService]) -> list[CategoryOut]:
-        return [CategoryOut.from_model(c) for c in await topics.categories()]
+    async def categories(self, catalog: NamedDependency[CatalogService]) -> list[CategoryOut]:
+        return [CategoryOut.from_model(c) for c in await catalog.categories()]
 
     @get("/topics")
     async def list_topics(
         self,
-        topics: NamedDependency[TopicService],
+        reading: NamedDependency[ReadingService],
         sort: Annotated[str, QueryParameter(max_length=20)] = "latest",
         category: Annotated[str | None, QueryParameter(max_length=100)] = None,
         tag: Annotated[str | None, QueryParameter(max_length=100)] = None,
-        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+        page: PageNumber = 1,
         per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 30,
     ) -> TopicList:
-        category_id = (await topics.category(category)).id if category else None
-        tag_id = (await topics.tag(tag)).id if tag else None
-        rows, more = await topics.list_topics(
-            sort if sort in ("latest", "top", "unanswered") else "latest",
-            category_id=category_id,
-            tag_id=tag_id,
-            page=page,
+        filters = TopicFilters.clean(sort=sort, page=page)
+        rows, more = await reading.list_topics(
+            filters.sort,
+            category_id=(await reading.catalog.category(category)).id if category else None,
+            tag_id=(await reading.catalog.tag(tag)).id if tag else None,
+            page=filters.page,
             per_page=per_page,
         )
-        items = [TopicOut.from_model(r.topic, r.category.slug, r.tags, r.author) for r in rows]
-        return TopicList(items=items, page=page, has_more=more)
+        return TopicList(items=[TopicOut.from_row(r) for r in rows], page=filters.page, has_more=more)
 
     @get("/topics/{topic_id:int}")
     async def topic(
         self,
         request: Request[Any, Any, Any],
         topic_id: FromPath[int],
-        topics: NamedDependency[TopicService],
-        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+        reading: NamedDependency[ReadingService],
+        page: PageNumber = 1,
     ) -> TopicDetail:
-        view = await topics.topic_page(request.scope.get("user"), topic_id, page)
+        view = await reading.topic_page(request.scope.get("user"), topic_id, page)
         accepted = view.topic.accepted_post_id
         return TopicDetail(
             topic=TopicOut.from_model(view.topic, view.category.slug, view.tags, view.author),
@@ -106,25 +94,17 @@ class ForumApiController(Controller):
 
     @post("/topics", guards=[requires_login], status_code=201)
     async def create_topic(
-        self, request: Request[User, Any, Any], data: JSONBody[TopicIn], topics: NamedDependency[TopicService]
+        self,
+        request: Request[User, Any, Any],
+        data: JSONBody[TopicIn],
+        reading: NamedDependency[ReadingService],
+        topics: NamedDependency[TopicService],
     ) -> Response[Any]:
         try:
-            topic = await topics.create_topic(
-                request.user,
-                TopicInput(
-                    title=data.title,
-                    body=data.body,
-                    kind=data.kind,
-                    category=data.category,
-                    tags=", ".join(data.tags),
-                    code_language=data.code_language,
-                    repo_url=data.repo_url,
-                    repo_license=data.repo_license,
-                ),
-            )
+            topic = await topics.create_topic(request.user, TopicInput.from_api(data))
         except PostingTooSoon as exc:
             return _too_soon(request, exc)
-        return Response(await self._topic_out(topics, topic.id), status_code=201)
+        return Response(TopicOut.from_row(await reading.topic_row(topic.id)), status_code=201)
 
     @post("/topics/{topic_id:int}/posts", guards=[requires_login], status_code=201)
     async def reply(

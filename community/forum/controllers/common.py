@@ -1,102 +1,73 @@
-"""What the forum's controllers share: dependencies, form fields, rendering with the forum's helpers."""
+"""What the forum's controllers share: their services, query parameters, and the answer to a form that
+writes a post."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any, TypeVar
 
 from litestar import Request
-from litestar.di import NamedDependency, Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
-from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import QueryParameter
+from litestar.response import Redirect, Template
 
-from community import i18n
-from community.forum.models import Category
+from community.forum.inputs import PAGE_MAX
 from community.forum.services import (
+    CatalogService,
     DigestService,
+    DraftService,
     ModerationService,
+    PostingTooSoon,
+    ReadingService,
     ToolService,
     TopicService,
     TrustService,
+    VoteService,
     WatchService,
 )
-from community.forum.services.common import FLAG_LABELS, KIND_LABELS, TOOL_KIND_LABELS, topic_url
-from community.forum.services.votes import VoteService, post_url
-from community.forum.services.writing import DraftService
-from community.web import render
+from community.web import form_or_redirect, services
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+T = TypeVar("T")
+PageNumber = Annotated[int, QueryParameter(ge=1, le=PAGE_MAX)]
+Sort = Annotated[str, QueryParameter()]
 
-
-def field(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    if isinstance(value, list):  # a field sent twice: take the last, like a browser would
-        value = value[-1] if value else ""
-    return str(value)
-
-
-def category_name(category: Category) -> str:
-    return category.name_zh if i18n.current_locale() == "zh_CN" else category.name_en
-
-
-def kind_label(kind: Any) -> str:
-    return i18n.gettext(KIND_LABELS.get(getattr(kind, "value", kind), str(kind)))
+DEPENDENCIES = services(
+    catalog=CatalogService,
+    digests=DigestService,
+    drafts=DraftService,
+    moderation=ModerationService,
+    reading=ReadingService,
+    tools=ToolService,
+    topics=TopicService,
+    trust=TrustService,
+    votes=VoteService,
+    watches=WatchService,
+)
 
 
-def forum_page(
-    request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any
-) -> Template:
-    context.update(
-        category_name=category_name,
-        kind_label=kind_label,
-        topic_url=topic_url,
-        post_url=post_url,
-        flag_labels=FLAG_LABELS,
-        tool_kind_labels=TOOL_KIND_LABELS,
+async def posting_form(
+    request: Request[Any, Any, Any],
+    save: Callable[[], Awaitable[T]],
+    *,
+    template: str,
+    form: Mapping[str, Any],
+    redirect_to: Callable[[T], str],
+    context: Callable[[], Awaitable[Mapping[str, Any]]],
+) -> Template | Redirect:
+    """``form_or_redirect`` for a form that writes a post: a new member who must wait gets the form back
+    with 429 and Retry-After (when they may post again), not 400."""
+    waiting: list[PostingTooSoon] = []
+
+    async def attempt() -> T:
+        try:
+            return await save()
+        except PostingTooSoon as exc:
+            waiting.append(exc)
+            raise
+
+    answer = await form_or_redirect(
+        request, attempt, template=template, form=form, done=None, redirect_to=redirect_to, context=context
     )
-    return render(request, template, status_code, **context)
-
-
-async def provide_topics(db_session: NamedDependency[AsyncSession]) -> TopicService:
-    return TopicService(db_session)
-
-
-async def provide_votes(db_session: NamedDependency[AsyncSession]) -> VoteService:
-    return VoteService(db_session)
-
-
-async def provide_trust(db_session: NamedDependency[AsyncSession]) -> TrustService:
-    return TrustService(db_session)
-
-
-async def provide_moderation(db_session: NamedDependency[AsyncSession]) -> ModerationService:
-    return ModerationService(db_session)
-
-
-async def provide_watches(db_session: NamedDependency[AsyncSession]) -> WatchService:
-    return WatchService(db_session)
-
-
-async def provide_digests(db_session: NamedDependency[AsyncSession]) -> DigestService:
-    return DigestService(db_session)
-
-
-async def provide_drafts(db_session: NamedDependency[AsyncSession]) -> DraftService:
-    return DraftService(db_session)
-
-
-async def provide_tools(db_session: NamedDependency[AsyncSession]) -> ToolService:
-    return ToolService(db_session)
-
-
-DEPENDENCIES = {
-    "topics": Provide(provide_topics),
-    "votes": Provide(provide_votes),
-    "trust": Provide(provide_trust),
-    "moderation": Provide(provide_moderation),
-    "watches": Provide(provide_watches),
-    "digests": Provide(provide_digests),
-    "drafts": Provide(provide_drafts),
-    "tools": Provide(provide_tools),
-}
+    if waiting:
+        answer.status_code = 429
+        answer.headers["Retry-After"] = str(waiting[0].retry_after)
+    return answer

@@ -1,8 +1,10 @@
-"""Moderators' and admins' pages: the review queue, actions on posts, the log, trust thresholds, tag merging,
-the tool directory's approvals."""
+"""Flags, moderators' and admins' pages: flagging a post, the review queue, actions on posts, the log,
+trust thresholds, categories, tag merging."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -13,12 +15,12 @@ from litestar.response import Redirect, Template
 
 from community.accounts.guards import requires_admin, requires_login
 from community.accounts.models import User
-from community.errors import FormError
-from community.forum.controllers.common import DEPENDENCIES, Form, field, forum_page
-from community.forum.services import ModerationService, ToolService, TopicService, TrustService
-from community.forum.services.tools import save_category
+from community.forum.controllers.common import DEPENDENCIES
+from community.forum.documents import topic_url
+from community.forum.inputs import CategoryInput, thresholds_of
+from community.forum.services import CatalogService, ModerationService, ReadingService, TrustService
 from community.i18n import _
-from community.web import safe_next
+from community.web import Form, field, form_of, form_or_redirect, render, safe_next
 
 
 class ModerationController(Controller):
@@ -26,11 +28,54 @@ class ModerationController(Controller):
     dependencies = DEPENDENCIES
     guards = [requires_login]
 
+    @get("/p/{post_id:int}/flag")
+    async def flag_form(
+        self,
+        request: Request[User, Any, Any],
+        post_id: FromPath[int],
+        reading: NamedDependency[ReadingService],
+    ) -> Template:
+        post_, topic = await reading.get_post(post_id)
+        return render(request, "forum/flag.html", post=post_, topic=topic)
+
+    @post("/p/{post_id:int}/flag")
+    async def flag(
+        self,
+        request: Request[User, Any, Any],
+        post_id: FromPath[int],
+        data: Form,
+        reading: NamedDependency[ReadingService],
+        moderation: NamedDependency[ModerationService],
+    ) -> Response[Any]:
+        post_, topic = await reading.get_post(post_id)
+        form = {"reason": field(data, "reason"), "note": field(data, "note")}
+
+        async def save() -> bool:
+            hidden = await moderation.flag(request.user, post_id, form["reason"], form["note"])
+            if hidden:
+                flash(request, _("Thank you. The post is hidden until a moderator reviews it."), "success")
+            else:
+                flash(request, _("Thank you. Moderators will look at it."), "success")
+            return hidden
+
+        # A topic hidden by its opening post's flags is gone for the flagger too: back to the forum.
+        return await form_or_redirect(
+            request,
+            save,
+            template="forum/flag.html",
+            form=form,
+            done=None,
+            redirect_to=lambda hidden: (
+                topic_url(topic.id, topic.slug) if post_.number > 1 or not hidden else "/forum"
+            ),
+            context={"post": post_, "topic": topic},
+        )
+
     @get("/review", name="forum_review")
     async def review(
         self, request: Request[User, Any, Any], moderation: NamedDependency[ModerationService]
     ) -> Template:
-        return forum_page(request, "forum/review.html", items=await moderation.queue(request.user))
+        return render(request, "forum/review.html", items=await moderation.queue(request.user))
 
     @post("/p/{post_id:int}/moderate")
     async def moderate(
@@ -40,6 +85,7 @@ class ModerationController(Controller):
         data: Form,
         moderation: NamedDependency[ModerationService],
     ) -> Redirect:
+        # An unknown action (a form changed by hand) is refused with a 400 page, not flashed.
         action = field(data, "action")
         await moderation.act(request.user, post_id, action, field(data, "note"))
         flash(request, _("Done: %(action)s.", action=action), "success")
@@ -49,7 +95,7 @@ class ModerationController(Controller):
     async def mod_log(
         self, request: Request[User, Any, Any], moderation: NamedDependency[ModerationService]
     ) -> Template:
-        return forum_page(request, "forum/mod_log.html", entries=await moderation.log(request.user))
+        return render(request, "forum/mod_log.html", entries=await moderation.log(request.user))
 
 
 class ForumAdminController(Controller):
@@ -58,10 +104,12 @@ class ForumAdminController(Controller):
     guards = [requires_admin]
 
     async def _page(
-        self, request: Request[User, Any, Any], trust: TrustService, status_code: int = 200, **context: Any
-    ) -> Template:
+        self, trust: TrustService, catalog: CatalogService, section: str | None
+    ) -> dict[str, Any]:
+        """The settings page; ``section`` names the form sent back with its errors (the others show what is
+        saved)."""
         thresholds = await trust.thresholds()
-        form = context.pop("form", None) or {
+        saved = {
             f"l{t.level}_{name}": str(value)
             for t in thresholds
             for name, value in (
@@ -70,65 +118,77 @@ class ForumAdminController(Controller):
                 ("days", t.min_days),
             )
         }
-        categories = await TopicService(trust.db).categories()
-        return forum_page(
-            request,
-            "forum/admin.html",
-            status_code,
-            thresholds=thresholds,
-            form=form,
-            categories=categories,
-            **context,
-        )
+        categories = await catalog.categories()
+        return {"thresholds": thresholds, "saved": saved, "categories": categories, "section": section}
 
     @get("/", name="forum_admin")
-    async def admin(self, request: Request[User, Any, Any], trust: NamedDependency[TrustService]) -> Template:
-        return await self._page(request, trust)
+    async def admin(
+        self,
+        request: Request[User, Any, Any],
+        trust: NamedDependency[TrustService],
+        catalog: NamedDependency[CatalogService],
+    ) -> Template:
+        return render(request, "forum/admin.html", **await self._page(trust, catalog, None))
+
+    async def _save(
+        self,
+        request: Request[User, Any, Any],
+        section: str,
+        save: Callable[[], Awaitable[object]],
+        *,
+        form: dict[str, str],
+        done: str,
+        services: tuple[TrustService, CatalogService],
+    ) -> Response[Any]:
+        """Each of the page's forms: saved, back to the page with ``done``; refused, the page again with
+        that form's fields and errors."""
+        return await form_or_redirect(
+            request,
+            save,
+            template="forum/admin.html",
+            form=form,
+            done=done,
+            redirect_to="/forum/admin",
+            context=lambda: self._page(*services, section),
+        )
 
     @post("/trust")
     async def set_trust(
-        self, request: Request[User, Any, Any], data: Form, trust: NamedDependency[TrustService]
+        self,
+        request: Request[User, Any, Any],
+        data: Form,
+        trust: NamedDependency[TrustService],
+        catalog: NamedDependency[CatalogService],
     ) -> Response[Any]:
-        form = {k: field(data, k) for k in data}
-        values = {
-            level: (
-                field(data, f"l{level}_posts"),
-                field(data, f"l{level}_reputation"),
-                field(data, f"l{level}_days"),
-            )
-            for level in (1, 2, 3, 4)
-        }
-        try:
-            await trust.set_thresholds(values)
-        except FormError as exc:
-            return await self._page(request, trust, 400, form=form, errors=exc.errors)
-        flash(request, _("Trust levels saved; every member's level follows the new thresholds."), "success")
-        return Redirect("/forum/admin")
+        save = partial(trust.set_thresholds, thresholds_of(data))
+        done = _("Trust levels saved; every member's level follows the new thresholds.")
+        return await self._save(
+            request, "trust", save, form=form_of(data), done=done, services=(trust, catalog)
+        )
 
     @post("/tags/merge")
     async def merge_tags(
         self,
         request: Request[User, Any, Any],
         data: Form,
-        tools: NamedDependency[ToolService],
         trust: NamedDependency[TrustService],
+        catalog: NamedDependency[CatalogService],
     ) -> Response[Any]:
         form = {"source": field(data, "source"), "target": field(data, "target")}
-        try:
-            await tools.merge_tags(request.user, form["source"], form["target"])
-        except FormError as exc:
-            return await self._page(request, trust, 400, merge=form, merge_errors=exc.errors)
-        flash(request, _("Merged #%(source)s into #%(target)s.", **form), "success")
-        return Redirect("/forum/admin")
+        save = partial(catalog.merge_tags, request.user, form["source"], form["target"])
+        done = _("Merged #%(source)s into #%(target)s.", **form)
+        return await self._save(request, "merge", save, form=form, done=done, services=(trust, catalog))
 
     @post("/categories")
     async def save_category(
-        self, request: Request[User, Any, Any], data: Form, trust: NamedDependency[TrustService]
+        self,
+        request: Request[User, Any, Any],
+        data: Form,
+        trust: NamedDependency[TrustService],
+        catalog: NamedDependency[CatalogService],
     ) -> Response[Any]:
-        form = {k: field(data, k) for k in ("slug", "name_zh", "name_en", "description", "position")}
-        try:
-            await save_category(trust.db, request.user, form)
-        except FormError as exc:
-            return await self._page(request, trust, 400, category_form=form, category_errors=exc.errors)
-        flash(request, _("Category saved."), "success")
-        return Redirect("/forum/admin")
+        typed = CategoryInput.from_form(data)
+        save, done = partial(catalog.save_category, request.user, typed), _("Category saved.")
+        return await self._save(
+            request, "category", save, form=typed.as_form(), done=done, services=(trust, catalog)
+        )

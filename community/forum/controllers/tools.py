@@ -12,12 +12,14 @@ from litestar.response import Redirect, Template
 
 from community.accounts.guards import requires_admin, requires_login
 from community.accounts.models import User
-from community.errors import FormError
-from community.forum.controllers.common import DEPENDENCIES, Form, field, forum_page
-from community.forum.services import ToolService, TopicService
+from community.forum.controllers.common import DEPENDENCIES
+from community.forum.inputs import ToolInput
+from community.forum.models import Tool
+from community.forum.services import ReadingService, ToolService
 from community.i18n import _
+from community.web import Form, act, field, form_or_redirect, render
 
-TOOL_FIELDS = ("name", "slug", "kind", "homepage", "license", "description", "tags")
+TOOL_TOPICS = 30
 
 
 class ToolController(Controller):
@@ -33,26 +35,33 @@ class ToolController(Controller):
     ) -> Template:
         user = request.scope.get("user")
         pending = await tools.list(approved=False) if user and user.is_admin else []
-        return forum_page(
-            request, "forum/tools.html", tools=await tools.list(kind or None), kind=kind, pending=pending
-        )
+        listed = await tools.list(kind or None)
+        return render(request, "forum/tools.html", tools=listed, kind=kind, pending=pending)
 
     @get("/suggest", guards=[requires_login], name="forum_tool_suggest")
     async def suggest_form(self, request: Request[User, Any, Any]) -> Template:
-        return forum_page(request, "forum/tool_form.html")
+        return render(request, "forum/tool_form.html")
 
     @post("/suggest", guards=[requires_login])
     async def suggest(
         self, request: Request[User, Any, Any], data: Form, tools: NamedDependency[ToolService]
     ) -> Response[Any]:
-        form = {k: field(data, k) for k in TOOL_FIELDS}
-        try:
-            tool = await tools.suggest(request.user, form)
-        except FormError as exc:
-            return forum_page(request, "forum/tool_form.html", 400, form=form, errors=exc.errors)
-        if not tool.approved:
-            flash(request, _("Thank you! An admin will review the entry before it is listed."), "success")
-        return Redirect(f"/forum/tools/{tool.slug}")
+        typed = ToolInput.from_form(data)
+
+        async def save() -> Tool:
+            tool = await tools.suggest(request.user, typed)
+            if not tool.approved:
+                flash(request, _("Thank you! An admin will review the entry before it is listed."), "success")
+            return tool
+
+        return await form_or_redirect(
+            request,
+            save,
+            template="forum/tool_form.html",
+            form=typed.as_form(),
+            done=None,
+            redirect_to=lambda tool: f"/forum/tools/{tool.slug}",
+        )
 
     @get("/{slug:str}", name="forum_tool")
     async def show(
@@ -60,12 +69,12 @@ class ToolController(Controller):
         request: Request[Any, Any, Any],
         slug: FromPath[str],
         tools: NamedDependency[ToolService],
-        topics: NamedDependency[TopicService],
+        reading: NamedDependency[ReadingService],
     ) -> Template:
         tool = await tools.by_slug(slug, request.scope.get("user"))
-        rows, _more = await topics.list_topics("latest", tool_id=tool.id, per_page=30)
-        unanswered, _more = await topics.list_topics("unanswered", tool_id=tool.id, per_page=30)
-        return forum_page(request, "forum/tool.html", tool=tool, rows=rows, unanswered=unanswered)
+        rows, _more = await reading.list_topics("latest", tool_id=tool.id, per_page=TOOL_TOPICS)
+        unanswered, _more = await reading.list_topics("unanswered", tool_id=tool.id, per_page=TOOL_TOPICS)
+        return render(request, "forum/tool.html", tool=tool, rows=rows, unanswered=unanswered)
 
     @post("/{slug:str}/review", guards=[requires_admin])
     async def review(
@@ -76,6 +85,9 @@ class ToolController(Controller):
         tools: NamedDependency[ToolService],
     ) -> Redirect:
         approve = field(data, "decision") == "approve"
-        await tools.approve(request.user, slug, approve)
-        flash(request, _("Entry approved.") if approve else _("Entry rejected."), "success")
-        return Redirect(f"/forum/tools/{slug}" if approve else "/forum/tools")
+        return await act(
+            request,
+            lambda: tools.approve(request.user, slug, approve),
+            done=_("Entry approved.") if approve else _("Entry rejected."),
+            redirect_to=f"/forum/tools/{slug}" if approve else "/forum/tools",
+        )

@@ -1,19 +1,17 @@
-"""What the forum's services share: limits, inputs, errors, URLs, and words in a recipient's language."""
+"""What the forum's services share: limits, errors, slugs, and words in a recipient's language."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
 
 from community import i18n
 from community.errors import FormError
-from community.i18n import N_
+from community.kernel.clock import SITE_TZ, local
 
 TITLE_MIN = 6
 TITLE_MAX = 150
@@ -22,8 +20,8 @@ BODY_MAX = 50_000
 TAGS_MAX = 5
 TAG_MAX = 30
 PAGE_SIZE = 30
-POSTS_PER_PAGE = 50
 TAG_RE = re.compile(r"^[\w\u4e00-\u9fff][\w\u4e00-\u9fff+#.\-]*$")
+URL_RE = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 
 # (slug, Chinese name, English name, description)
 DEFAULT_CATEGORIES: list[tuple[str, str, str, str]] = [
@@ -36,16 +34,9 @@ DEFAULT_CATEGORIES: list[tuple[str, str, str, str]] = [
 ]
 
 
-SITE_TZ = ZoneInfo("Asia/Shanghai")
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 def short_time(value: datetime) -> str:
     """A date and time in Wuhan, the same in both languages (cheap: lists show dozens of them)."""
-    return value.astimezone(SITE_TZ).strftime("%Y-%m-%d %H:%M")
+    return local(value).strftime("%Y-%m-%d %H:%M")
 
 
 def clock(value: datetime) -> str:
@@ -61,19 +52,6 @@ class PostingTooSoon(FormError):
         self.retry_after = retry_after
 
 
-@dataclass(frozen=True)
-class TopicInput:
-    title: str = ""
-    body: str = ""
-    kind: str = "discussion"
-    category: str = ""
-    tags: str = ""
-    code_language: str = ""
-    repo_url: str = ""
-    repo_license: str = ""
-    tools: str = ""  # "langchain@0.3, qwen2.5"
-
-
 def slugify(title: str) -> str:
     """A readable slug: ASCII words and Chinese characters kept, the rest turned into hyphens."""
     text = unicodedata.normalize("NFKC", title).lower()
@@ -81,30 +59,7 @@ def slugify(title: str) -> str:
     return text[:80].strip("-_") or "topic"
 
 
-def topic_url(topic_id: int, slug: str, page: int = 1) -> str:
-    return f"/forum/t/{topic_id}/{slug}" + (f"?page={page}" if page > 1 else "")
-
-
 def in_locale(locale: str | None, message: str, **params: Any) -> str:
     """A message in someone else's language (a notification is read by its recipient, not its sender)."""
     translated = i18n.translations(i18n.normalize_locale(locale) or "zh_CN").gettext(message)
     return translated % params if params else translated
-
-
-KIND_LABELS = {
-    "article": N_("Article"),
-    "question": N_("Question"),
-    "code": N_("Code share"),
-    "discussion": N_("Discussion"),
-}
-FLAG_LABELS = {
-    "spam": N_("Spam"),
-    "off_topic": N_("Off-topic"),
-    "inappropriate": N_("Inappropriate"),
-    "other": N_("Something else"),
-}
-TOOL_KIND_LABELS = {
-    "framework": N_("Framework"),
-    "model": N_("Open model"),
-    "agent": N_("Agent tool"),
-}

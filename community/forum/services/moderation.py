@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
@@ -11,11 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from community.accounts.models import User
 from community.errors import Forbidden, FormError, NotFound
 from community.forum.models import Flag, FlagReason, Member, ModAction, Post, Topic, Visibility
-from community.forum.services.common import now
 from community.forum.services.topics import TopicService
 from community.forum.services.trust import FLAG_LEVEL, TrustService
+from community.forum.views import QueueItem
 from community.i18n import _
-from community.markup import clean_line
+from community.kernel.clock import now
+from community.kernel.text import clean_line
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,14 +23,6 @@ if TYPE_CHECKING:
 # A post is hidden once flags from trusted members weigh this much; a moderator's flag weighs it all.
 FLAGS_TO_HIDE = 3
 ACTIONS = ("approve", "hide", "delete", "restore", "dismiss")
-
-
-@dataclass
-class QueueItem:
-    post: Post
-    topic: Topic
-    author: str
-    flags: list[tuple[str, str, str]]  # (reason, note, by)
 
 
 class ModerationService:
@@ -120,10 +112,10 @@ class ModerationService:
                 topic = await self.db.get(Topic, post.topic_id)
                 assert topic is not None
                 if post.number == 1:
-                    tag_ids = await self._tag_ids(topic.id)
-                    await self.topics._after_visible_topic(topic, tag_ids, [], None)
+                    tag_ids = await self.topics.catalog.tag_ids(topic.id)
+                    await self.topics.after_visible_topic(topic, tag_ids, [], None)
                 else:
-                    await self.topics._after_visible_post(topic, post, [], post.author_id)
+                    await self.topics.after_visible_post(topic, post, [], post.author_id)
         await self.db.execute(
             update(Flag)
             .where(Flag.post_id == post.id, Flag.resolved_at.is_(None))
@@ -134,13 +126,6 @@ class ModerationService:
                       note=clean_line(note)[:500])
         )  # fmt: skip
         return post
-
-    async def _tag_ids(self, topic_id: int) -> list[int]:
-        from community.forum.models import TopicTag
-
-        return list(
-            (await self.db.scalars(select(TopicTag.tag_id).where(TopicTag.topic_id == topic_id))).all()
-        )
 
     async def queue(self, moderator: Any) -> list[QueueItem]:
         """Posts waiting for review, hidden by flags, or carrying open flags; oldest first."""

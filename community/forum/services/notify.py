@@ -1,4 +1,4 @@
-"""Who hears about what: notifications in the recipient's language, watching, the weekly tag digest."""
+"""Who hears about what: notifications in the recipient's language, and the weekly tag digest."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from community.accounts.models import User
-from community.errors import NotFound
-from community.forum.models import DigestSubscription, Tag, Topic, TopicTag, Visibility, Watch
-from community.forum.services.common import in_locale, now, topic_url
+from community.forum.documents import topic_url
+from community.forum.models import DigestSubscription, Tag, Topic, TopicTag, Visibility
+from community.forum.services.common import in_locale
 from community.i18n import N_
 from community.jobs import JobContext, Periodic
+from community.kernel.clock import now
 from community.notifications.services import NotificationService
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from community.notifications.email import Mailer
 
 logger = logging.getLogger(__name__)
-WATCH_KINDS = ("topic", "category", "tag")
 DIGEST_EVERY = timedelta(days=7)
 DIGEST_TOPICS_MAX = 20
 
@@ -53,62 +53,6 @@ async def tell(
         if recipient in locales:
             subject = in_locale(locales[recipient], message, **params)
             await service.notify(recipient, kind, subject, url, actor_id=actor_id)
-
-
-class WatchService:
-    def __init__(self, db: AsyncSession) -> None:
-        self.db = db
-
-    async def watch(self, user_id: UUID, kind: str, target_id: int) -> None:
-        if kind not in WATCH_KINDS:
-            raise NotFound
-        await self.db.execute(
-            insert(Watch)
-            .values(user_id=user_id, target_kind=kind, target_id=target_id)
-            .on_conflict_do_nothing()
-        )
-
-    async def unwatch(self, user_id: UUID, kind: str, target_id: int) -> None:
-        await self.db.execute(
-            delete(Watch).where(
-                Watch.user_id == user_id, Watch.target_kind == kind, Watch.target_id == target_id
-            )
-        )
-
-    async def is_watching(self, user_id: UUID | None, kind: str, target_id: int) -> bool:
-        if user_id is None:
-            return False
-        found = await self.db.scalar(
-            select(Watch.id).where(
-                Watch.user_id == user_id, Watch.target_kind == kind, Watch.target_id == target_id
-            )
-        )
-        return found is not None
-
-    async def watchers_of_topic(self, topic_id: int) -> list[UUID]:
-        return list(
-            (
-                await self.db.scalars(
-                    select(Watch.user_id).where(Watch.target_kind == "topic", Watch.target_id == topic_id)
-                )
-            ).all()
-        )
-
-    async def watchers_of_new_topic(self, category_id: int, tag_ids: list[int]) -> list[UUID]:
-        return list(
-            (
-                await self.db.scalars(
-                    select(Watch.user_id)
-                    .where(
-                        or_(
-                            (Watch.target_kind == "category") & (Watch.target_id == category_id),
-                            (Watch.target_kind == "tag") & (Watch.target_id.in_(tag_ids or [-1])),
-                        )
-                    )
-                    .distinct()
-                )
-            ).all()
-        )
 
 
 @dataclass(frozen=True)
@@ -136,6 +80,12 @@ class DigestService:
             .values(user_id=user_id, tag_id=tag_id, token=secrets.token_urlsafe(32), last_sent_at=now())
             .on_conflict_do_nothing()
         )
+
+    async def set_subscribed(self, user_id: UUID, tag_id: int, on: bool) -> None:
+        if on:
+            await self.subscribe(user_id, tag_id)
+        else:
+            await self.unsubscribe(user_id, tag_id)
 
     async def unsubscribe(self, user_id: UUID, tag_id: int) -> None:
         await self.db.execute(

@@ -1,24 +1,24 @@
-"""The AI tool directory (工具与模型目录): members suggest entries, admins approve them; topics cite them.
-Also the admins' tag work: merging a synonym into its tag."""
+"""The AI tool directory (工具与模型目录): members suggest entries, admins approve them; topics cite them."""
 
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, literal, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select
 
 from community.errors import Forbidden, FormError, NotFound
-from community.forum.models import Category, ModAction, Tag, Tool, ToolKind, TopicTag
+from community.forum.models import ModAction, Tool, ToolKind
+from community.forum.services.common import URL_RE
 from community.i18n import _
-from community.markup import clean_body, clean_line
+from community.kernel.text import clean_body, clean_line
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from community.forum.inputs import ToolInput
+
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9.\-]{0,58}[a-z0-9])?$")
-URL_RE = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 
 
 class ToolService:
@@ -39,14 +39,13 @@ class ToolService:
             raise NotFound
         return tool
 
-    async def suggest(self, user: Any, form: dict[str, str]) -> Tool:
+    async def suggest(self, user: Any, data: ToolInput) -> Tool:
+        """A member suggests an entry; an admin's is listed at once, anyone else's waits for approval."""
         errors: dict[str, str] = {}
-        name = clean_line(form.get("name", ""))[:200]
-        slug = clean_line(form.get("slug", "")).lower() or re.sub(r"[^a-z0-9.]+", "-", name.lower()).strip(
-            "-"
-        )
-        kind = form.get("kind", "")
-        homepage = clean_line(form.get("homepage", ""))
+        name = clean_line(data.name)[:200]
+        slug = clean_line(data.slug).lower() or re.sub(r"[^a-z0-9.]+", "-", name.lower()).strip("-")
+        kind = data.kind
+        homepage = clean_line(data.homepage)
         if not 2 <= len(name) <= 80:
             errors["name"] = _("Enter the name, 2 to 80 characters.")
         if not SLUG_RE.match(slug):
@@ -55,7 +54,7 @@ class ToolService:
             errors["kind"] = _("Choose a kind.")
         if not URL_RE.match(homepage) or len(homepage) > 300:
             errors["homepage"] = _("Enter the homepage's address, starting with https://.")
-        description = clean_body(form.get("description", ""))
+        description = clean_body(data.description)
         if len(description) > 2000:
             errors["description"] = _("Use at most %(n)s characters.", n=2000)
         if not errors and await self.db.scalar(select(Tool.id).where(Tool.slug == slug)):
@@ -67,11 +66,9 @@ class ToolService:
             name=name,
             kind=ToolKind(kind),
             homepage=homepage,
-            license=clean_line(form.get("license", ""))[:60],
+            license=clean_line(data.license)[:60],
             description=description,
-            tags=", ".join(
-                t for t in (clean_line(x)[:30] for x in re.split(r"[,，]", form.get("tags", ""))) if t
-            )[:300],
+            tags=", ".join(t for t in (clean_line(x)[:30] for x in re.split(r"[,，]", data.tags)) if t)[:300],
             approved=bool(user.is_admin),
             suggested_by_id=user.id,
         )
@@ -91,68 +88,3 @@ class ToolService:
             await self.db.delete(tool)
         self.db.add(ModAction(moderator_id=admin.id, action="tool_" + ("approve" if approve else "reject"),
                               note=tool.slug))  # fmt: skip
-
-    async def merge_tags(self, admin: Any, source: str, target: str) -> Tag:
-        """Make ``source`` a synonym of ``target``: its topics move over, and typing it files under target."""
-        if not admin.is_admin:
-            raise Forbidden
-        source, target = clean_line(source).lower().lstrip("#"), clean_line(target).lower().lstrip("#")
-        tags = {
-            t.name: t
-            for t in (await self.db.scalars(select(Tag).where(Tag.name.in_([source, target])))).all()
-        }
-        errors: dict[str, str] = {}
-        if source not in tags:
-            errors["source"] = _("No tag is called %(name)s.", name=source[:40])
-        if target not in tags:
-            errors["target"] = _("No tag is called %(name)s.", name=target[:40])
-        elif source == target or tags[target].synonym_of_id:
-            errors["target"] = _("Choose another tag that is not itself a synonym.")
-        if errors:
-            raise FormError(errors)
-        src, dst = tags[source], tags[target]
-        moving = select(TopicTag.topic_id, literal(dst.id)).where(TopicTag.tag_id == src.id)
-        await self.db.execute(
-            insert(TopicTag).from_select(["topic_id", "tag_id"], moving).on_conflict_do_nothing()
-        )
-        await self.db.execute(delete(TopicTag).where(TopicTag.tag_id == src.id))
-        await self.db.execute(update(Tag).where(Tag.synonym_of_id == src.id).values(synonym_of_id=dst.id))
-        src.synonym_of_id, src.topic_count = dst.id, 0
-        count = select(func.count()).where(TopicTag.tag_id == dst.id).scalar_subquery()
-        await self.db.execute(update(Tag).where(Tag.id == dst.id).values(topic_count=count))
-        self.db.add(ModAction(moderator_id=admin.id, action="tag_merge", note=f"{source} → {target}"))
-        return dst
-
-
-CATEGORY_SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9\-]{0,38}[a-z0-9])?$")
-
-
-async def save_category(db: AsyncSession, admin: Any, form: dict[str, str]) -> Category:
-    """Admins add a category, or change one (found by its web name)."""
-    if not admin.is_admin:
-        raise Forbidden
-    errors: dict[str, str] = {}
-    slug = clean_line(form.get("slug", "")).lower()
-    name_zh, name_en = clean_line(form.get("name_zh", "")), clean_line(form.get("name_en", ""))
-    if not CATEGORY_SLUG_RE.match(slug):
-        errors["slug"] = _("Lowercase letters, digits and hyphens, at most 40.")
-    if not 1 <= len(name_zh) <= 60:
-        errors["name_zh"] = _("Enter a name of at most %(n)s characters.", n=60)
-    if not 1 <= len(name_en) <= 60:
-        errors["name_en"] = _("Enter a name of at most %(n)s characters.", n=60)
-    description = clean_body(form.get("description", ""))[:1000]
-    position = form.get("position", "").strip()
-    if position and not position.lstrip("-").isdigit():
-        errors["position"] = _("Enter a whole number.")
-    if errors:
-        raise FormError(errors)
-    category = await db.scalar(select(Category).where(Category.slug == slug))
-    if category is None:
-        category = Category(slug=slug, name_zh=name_zh, name_en=name_en)
-        db.add(category)
-    category.name_zh, category.name_en, category.description = name_zh, name_en, description
-    if position:
-        category.position = max(-1000, min(1000, int(position)))
-    db.add(ModAction(moderator_id=admin.id, action="category_save", note=slug))
-    await db.flush()
-    return category

@@ -1,4 +1,4 @@
-"""Reputation, trust levels and the limits on new members.
+"""Reputation, trust levels, what each level may do, and the limits on new members.
 
 A member's forum standing is one ``forum_member`` row. Posting locks it (``SELECT ... FOR UPDATE``), so two
 posts sent at once by one member are checked one after the other, in whichever process they land.
@@ -17,9 +17,10 @@ from sqlalchemy.dialects.postgresql import insert
 
 from community.accounts.models import User
 from community.errors import FormError
-from community.forum.models import Member, TrustThreshold
-from community.forum.services.common import PostingTooSoon, clock, now
+from community.forum.models import Member, Post, TrustThreshold, Visibility
+from community.forum.services.common import PostingTooSoon, clock
 from community.i18n import _
+from community.kernel.clock import now
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -164,6 +165,24 @@ class TrustService:
 
     async def is_moderator(self, user: Any) -> bool:
         return user is not None and (user.is_admin or await self.level(user) >= MODERATE_LEVEL)
+
+    async def can_see(self, user: Any, author_id: UUID, visibility: Visibility) -> bool:
+        """Everyone sees what is visible; an author also what waits or was hidden; moderators all of it."""
+        if visibility is Visibility.VISIBLE:
+            return True
+        if user is None:
+            return False
+        if visibility is not Visibility.DELETED and user.id == author_id:
+            return True
+        return await self.is_moderator(user)
+
+    async def may_edit(self, user: Any, post: Post) -> bool:
+        """Its author and moderators edit a post; a wiki post, anyone from ``EDIT_WIKI_LEVEL``."""
+        if user is None:
+            return False
+        if user.id == post.author_id or await self.is_moderator(user):
+            return True
+        return post.is_wiki and await self.level(user) >= EDIT_WIKI_LEVEL
 
     async def add_reputation(self, user_id: UUID, delta: int) -> None:
         if delta == 0:

@@ -8,8 +8,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from community.errors import Forbidden, FormError, NotFound
+from community.forum.documents import post_url
 from community.forum.models import Post, Topic, TopicKind, Visibility, Vote
-from community.forum.services.common import POSTS_PER_PAGE, topic_url
 from community.forum.services.notify import tell
 from community.forum.services.trust import REP_ACCEPTED, REP_DOWNVOTE, REP_UPVOTE, TrustService
 from community.i18n import N_, _
@@ -22,12 +22,6 @@ VOTE_VALUES = {"up": 1, "down": -1, "none": 0}
 
 def _rep(value: int) -> int:
     return REP_UPVOTE if value > 0 else REP_DOWNVOTE if value < 0 else 0
-
-
-def post_url(topic: Topic, post: Post) -> str:
-    if post.number == 1:
-        return topic_url(topic.id, topic.slug)
-    return f"{topic_url(topic.id, topic.slug, (post.number - 2) // POSTS_PER_PAGE + 1)}#p{post.id}"
 
 
 class VoteService:

@@ -1,0 +1,290 @@
+"""A topic and writing in it: reading a topic, replying, starting a topic, previews and drafts, editing and
+the edit history, votes and accepted answers. Thin: parse, call a service, render. Every form works
+without JavaScript; htmx only spares reloads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+
+from community.accounts.guards import requires_login
+from community.accounts.models import User
+from community.forum.controllers.common import DEPENDENCIES, PageNumber, posting_form
+from community.forum.documents import TOPIC_DOC_TYPE, post_url, topic_url
+from community.forum.feeds import json_ld, meta_description
+from community.forum.inputs import TopicInput
+from community.forum.labels import KIND_LABELS
+from community.forum.models import Post, Topic, Visibility
+from community.forum.services import (
+    CatalogService,
+    DraftService,
+    ReadingService,
+    TopicService,
+    VoteService,
+)
+from community.forum.services.writing import preview
+from community.i18n import _
+from community.search.schemas import SearchQuery
+from community.search.services import SearchService
+from community.web import Form, field, form_or_redirect, is_htmx, render, settings_of
+
+
+async def _topic(
+    request: Request[Any, Any, Any], reading: ReadingService, topic_id: int, page: int
+) -> dict[str, Any]:
+    """What the topic page shows: its posts, what the reader may do, the draft of their reply, and what
+    search engines read (JSON-LD, description, canonical address)."""
+    view = await reading.topic_page(request.scope.get("user"), topic_id, page)
+    base_url = settings_of(request).base_url
+    return {
+        "view": view,
+        "topic": view.topic,
+        "form": {"body": view.draft} if view.draft is not None else {},
+        "json_ld": json_ld(view, base_url),
+        "description": meta_description(view.topic.excerpt or view.topic.title),
+        "canonical": base_url.rstrip("/") + topic_url(view.topic.id, view.topic.slug, view.page),
+    }
+
+
+async def _new_topic(catalog: CatalogService) -> dict[str, Any]:
+    return {"categories": await catalog.categories(), "kinds": list(KIND_LABELS.items())}
+
+
+class TopicController(Controller):
+    path = "/forum"
+    dependencies = DEPENDENCIES
+
+    @get("/t/{topic_id:int}/{slug:str}", cache=True, name="forum_topic")
+    async def topic(
+        self,
+        request: Request[Any, Any, Any],
+        topic_id: FromPath[int],
+        slug: FromPath[str],
+        reading: NamedDependency[ReadingService],
+        page: PageNumber = 1,
+    ) -> Response[Any]:
+        context = await _topic(request, reading, topic_id, page)
+        topic: Topic = context["topic"]
+        if slug != topic.slug:  # an old or mistyped slug: the permanent address
+            return Redirect(topic_url(topic.id, topic.slug, page), status_code=301)
+        return render(request, "forum/topic.html", **context)
+
+    @post("/t/{topic_id:int}/reply", guards=[requires_login])
+    async def reply(
+        self,
+        request: Request[User, Any, Any],
+        topic_id: FromPath[int],
+        data: Form,
+        reading: NamedDependency[ReadingService],
+        topics: NamedDependency[TopicService],
+    ) -> Response[Any]:
+        form = {"body": field(data, "body")}
+        if field(data, "action") == "preview":
+            context = await _topic(request, reading, topic_id, 1)
+            return render(
+                request,
+                "forum/topic.html",
+                **{**context, "form": form, "preview_html": preview(form["body"])},
+            )
+
+        async def save() -> str:
+            written = await topics.reply(request.user, topic_id, form["body"])
+            if written.visibility is Visibility.PENDING:
+                flash(
+                    request,
+                    _("Thanks! Your post waits for a moderator's review before others see it."),
+                    "success",
+                )
+            return post_url(await reading.topic(topic_id), written)
+
+        return await posting_form(
+            request,
+            save,
+            template="forum/topic.html",
+            form=form,
+            redirect_to=lambda address: address,
+            context=lambda: _topic(request, reading, topic_id, 1),
+        )
+
+    # --- starting a topic -------------------------------------------------------------------------
+
+    @get("/new", guards=[requires_login], name="forum_new")
+    async def new_form(
+        self,
+        request: Request[User, Any, Any],
+        catalog: NamedDependency[CatalogService],
+        drafts: NamedDependency[DraftService],
+        category: Annotated[str, QueryParameter()] = "",
+        kind: Annotated[str, QueryParameter()] = "",
+        tags: Annotated[str, QueryParameter()] = "",
+    ) -> Template:
+        form = {
+            "category": category,
+            "kind": kind or ("question" if category == "qa" else "discussion"),
+            "tags": tags,
+        }
+        draft = await drafts.get(request.user.id, "new")
+        if draft:
+            form.update(title=draft.title, body=draft.body)
+        return render(request, "forum/new.html", **await _new_topic(catalog), form=form, restored=bool(draft))
+
+    @post("/new", guards=[requires_login])
+    async def create(
+        self,
+        request: Request[User, Any, Any],
+        data: Form,
+        catalog: NamedDependency[CatalogService],
+        topics: NamedDependency[TopicService],
+    ) -> Response[Any]:
+        typed = TopicInput.from_form(data)
+        if field(data, "action") == "preview":
+            return render(
+                request,
+                "forum/new.html",
+                **await _new_topic(catalog),
+                form=typed.as_form(),
+                preview_html=preview(typed.body),
+            )
+
+        async def save() -> Topic:
+            topic = await topics.create_topic(request.user, typed)
+            if topic.visibility is Visibility.PENDING:
+                flash(
+                    request,
+                    _("Thanks! Your topic waits for a moderator's review before others see it."),
+                    "success",
+                )
+            return topic
+
+        return await posting_form(
+            request,
+            save,
+            template="forum/new.html",
+            form=typed.as_form(),
+            redirect_to=lambda topic: topic_url(topic.id, topic.slug),
+            context=lambda: _new_topic(catalog),
+        )
+
+    @post("/preview", guards=[requires_login])
+    async def live_preview(
+        self, request: Request[User, Any, Any], data: Form, drafts: NamedDependency[DraftService]
+    ) -> Template:
+        """htmx: the rendered preview, and the draft saved on the way."""
+        body = field(data, "body")
+        saved = await drafts.save(request.user.id, field(data, "draft_key"), field(data, "title"), body)
+        return render(request, "forum/_preview.html", preview_html=preview(body), saved=saved)
+
+    @get("/similar")
+    async def similar(
+        self, request: Request[Any, Any, Any], title: Annotated[str, QueryParameter(max_length=400)] = ""
+    ) -> Template:
+        """htmx: questions like the title being typed, through the site's search."""
+        hits = []
+        if len(title.strip()) >= 4:
+            service = SearchService(request.app.state.search_backend)
+            results = await service.search(
+                SearchQuery(q=title.strip()[:200], types=(TOPIC_DOC_TYPE,), per_page=5)
+            )
+            hits = results.hits
+        return render(request, "forum/_similar.html", hits=hits)
+
+    # --- editing, history -------------------------------------------------------------------------
+
+    @get("/p/{post_id:int}/edit", guards=[requires_login])
+    async def edit_form(
+        self,
+        request: Request[User, Any, Any],
+        post_id: FromPath[int],
+        reading: NamedDependency[ReadingService],
+    ) -> Template:
+        post_, topic = await reading.editable_post(request.user, post_id)
+        form = {"title": topic.title, "body": post_.body_md}
+        return render(request, "forum/edit.html", post=post_, topic=topic, form=form)
+
+    @post("/p/{post_id:int}/edit", guards=[requires_login])
+    async def edit(
+        self,
+        request: Request[User, Any, Any],
+        post_id: FromPath[int],
+        data: Form,
+        reading: NamedDependency[ReadingService],
+        topics: NamedDependency[TopicService],
+    ) -> Response[Any]:
+        post_, topic = await reading.get_post(post_id)
+        form = {"title": field(data, "title"), "body": field(data, "body")}
+        if field(data, "action") == "preview":
+            return render(
+                request,
+                "forum/edit.html",
+                post=post_,
+                topic=topic,
+                form=form,
+                preview_html=preview(form["body"]),
+            )
+        title = form["title"] if post_.number == 1 else None
+        return await form_or_redirect(
+            request,
+            lambda: topics.edit(request.user, post_id, form["body"], title),
+            template="forum/edit.html",
+            form=form,
+            done=_("Saved. The earlier version stays in the history."),
+            redirect_to=lambda edited: post_url(topic, edited),
+            context={"post": post_, "topic": topic},
+        )
+
+    @get("/p/{post_id:int}/history")
+    async def history(
+        self,
+        request: Request[Any, Any, Any],
+        post_id: FromPath[int],
+        reading: NamedDependency[ReadingService],
+    ) -> Template:
+        post_, topic, revisions = await reading.history(request.scope.get("user"), post_id)
+        return render(request, "forum/history.html", post=post_, topic=topic, revisions=revisions)
+
+    @post("/p/{post_id:int}/wiki", guards=[requires_login])
+    async def wiki(
+        self,
+        request: Request[User, Any, Any],
+        post_id: FromPath[int],
+        data: Form,
+        reading: NamedDependency[ReadingService],
+        topics: NamedDependency[TopicService],
+    ) -> Redirect:
+        changed = await topics.set_wiki(request.user, post_id, field(data, "on") == "1")
+        return await self._to_post(reading, changed)
+
+    async def _to_post(self, reading: ReadingService, post_: Post) -> Redirect:
+        _post, topic = await reading.get_post(post_.id)
+        return Redirect(post_url(topic, post_))
+
+    # --- votes, acceptance ------------------------------------------------------------------------
+
+    @post("/p/{post_id:int}/vote", guards=[requires_login])
+    async def vote(
+        self,
+        request: Request[User, Any, Any],
+        post_id: FromPath[int],
+        data: Form,
+        reading: NamedDependency[ReadingService],
+        votes: NamedDependency[VoteService],
+    ) -> Response[Any]:
+        choice = field(data, "vote")
+        voted = await votes.vote(request.user, post_id, choice)
+        if is_htmx(request):
+            my_vote = {"up": 1, "down": -1}.get(choice, 0)
+            return render(request, "forum/_votes.html", post=voted, my_vote=my_vote, can_vote=True)
+        return await self._to_post(reading, voted)
+
+    @post("/p/{post_id:int}/accept", guards=[requires_login])
+    async def accept(
+        self, request: Request[User, Any, Any], post_id: FromPath[int], votes: NamedDependency[VoteService]
+    ) -> Redirect:
+        topic, post_, accepted = await votes.accept(request.user, post_id)
+        flash(request, _("Answer accepted.") if accepted else _("Acceptance withdrawn."), "success")
+        return Redirect(post_url(topic, post_))

@@ -1,0 +1,67 @@
+"""Where forum things live: the addresses of topics and posts, and the topics' search documents.
+
+Topics have integer ids in permanent URLs (/forum/t/42/slug); a reply's address names the page of the topic
+it stands on, so the page size belongs here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Select, select
+
+from community.forum.models import Category, Post, Tag, Topic, TopicTag, Visibility
+from community.kernel.search_text import search_text
+from community.search.schemas import SearchDocument
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+TOPIC_DOC_TYPE = "forum_topic"
+POSTS_PER_PAGE = 50  # replies on one page of a topic
+
+
+def topic_url(topic_id: int, slug: str, page: int = 1) -> str:
+    return f"/forum/t/{topic_id}/{slug}" + (f"?page={page}" if page > 1 else "")
+
+
+def post_url(topic: Topic, post: Post) -> str:
+    if post.number == 1:
+        return topic_url(topic.id, topic.slug)
+    return f"{topic_url(topic.id, topic.slug, (post.number - 2) // POSTS_PER_PAGE + 1)}#p{post.id}"
+
+
+def topic_document(topic: Topic, body: str, tags: list[str], category: str) -> SearchDocument:
+    """A topic as the index sees it: its title, and its opening post's words (markdown rendered and
+    scrubbed by the site's one search-text preparer)."""
+    return SearchDocument(
+        doc_type=TOPIC_DOC_TYPE,
+        doc_id=str(topic.id),
+        title=topic.title,
+        body=search_text(body),
+        url=topic_url(topic.id, topic.slug),
+        tags=tags,
+        status=topic.kind.value,
+        published_at=topic.created_at,
+        extra={"meta": category},
+    )
+
+
+def tag_names_query(topic_id: int) -> Select[str]:
+    """The names of a topic's tags."""
+    return select(Tag.name).join(TopicTag, TopicTag.tag_id == Tag.id).where(TopicTag.topic_id == topic_id)
+
+
+async def topic_documents(db: AsyncSession) -> AsyncIterator[SearchDocument]:
+    """Every visible topic, for rebuilding the index."""
+    rows = await db.stream(
+        select(Topic, Post.body_md, Category.name_zh)
+        .join(Post, (Post.topic_id == Topic.id) & (Post.number == 1))
+        .join(Category, Category.id == Topic.category_id)
+        .where(Topic.visibility == Visibility.VISIBLE)
+        .order_by(Topic.id)
+    )
+    async for topic, body, category in rows:
+        tags = (await db.scalars(tag_names_query(topic.id))).all()
+        yield topic_document(topic, body, list(tags), category)

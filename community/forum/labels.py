@@ -1,0 +1,50 @@
+"""Words the forum's pages show for its codes, and the helpers its templates call (template globals, named
+``forum_*`` so that no other zone's global can shadow them)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from community import i18n
+from community.forum.documents import post_url, topic_url
+from community.i18n import N_
+
+if TYPE_CHECKING:
+    from community.forum.models import Category
+
+KIND_LABELS = {
+    "article": N_("Article"),
+    "question": N_("Question"),
+    "code": N_("Code share"),
+    "discussion": N_("Discussion"),
+}
+FLAG_LABELS = {
+    "spam": N_("Spam"),
+    "off_topic": N_("Off-topic"),
+    "inappropriate": N_("Inappropriate"),
+    "other": N_("Something else"),
+}
+TOOL_KIND_LABELS = {
+    "framework": N_("Framework"),
+    "model": N_("Open model"),
+    "agent": N_("Agent tool"),
+}
+
+
+def category_name(category: Category) -> str:
+    return category.name_zh if i18n.current_locale() == "zh_CN" else category.name_en
+
+
+def kind_label(kind: Any) -> str:
+    return i18n.gettext(KIND_LABELS.get(getattr(kind, "value", kind), str(kind)))
+
+
+def template_globals() -> dict[str, Any]:
+    return {
+        "forum_category_name": category_name,
+        "forum_kind_label": kind_label,
+        "forum_topic_url": topic_url,
+        "forum_post_url": post_url,
+        "forum_flag_labels": FLAG_LABELS,
+        "forum_tool_kind_labels": TOOL_KIND_LABELS,
+    }
