@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -29,6 +30,26 @@ async def _account_context(
     }
 
 
+async def _account_form(
+    request: Request[User, Any, Any],
+    save: Callable[[], Awaitable[Any]],
+    organizations: OrganizationService,
+    *,
+    form: dict[str, str],
+    done: str,
+) -> Template | Redirect:
+    """The account page's forms: refused, the page again with the errors; saved, back to it."""
+    return await form_or_redirect(
+        request,
+        save,
+        template=ACCOUNT_PAGE,
+        form=form,
+        done=done,
+        redirect_to="/account",
+        context=lambda: _account_context(request, organizations),
+    )
+
+
 class AccountController(Controller):
     path = "/account"
     dependencies = DEPENDENCIES
@@ -50,14 +71,12 @@ class AccountController(Controller):
         organizations: NamedDependency[OrganizationService],
     ) -> Template | Redirect:
         form = typed(data, "display_name")
-        return await form_or_redirect(
+        return await _account_form(
             request,
             lambda: accounts.update_profile(request.user.id, form["display_name"]),
-            template=ACCOUNT_PAGE,
+            organizations,
             form=form,
             done=_("Saved."),
-            redirect_to="/account",
-            context=lambda: _account_context(request, organizations),
         )
 
     @post("/password")
@@ -75,12 +94,7 @@ class AccountController(Controller):
             # Every other session of this member ends (the epoch moved on); this one goes on under a new id.
             log_in(request, user)
 
-        return await form_or_redirect(
-            request,
-            change,
-            template=ACCOUNT_PAGE,
-            form={"display_name": request.user.display_name},
-            done=_("Your password is changed."),
-            redirect_to="/account",
-            context=lambda: _account_context(request, organizations),
+        form = {"display_name": request.user.display_name}
+        return await _account_form(
+            request, change, organizations, form=form, done=_("Your password is changed.")
         )

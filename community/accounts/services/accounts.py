@@ -22,6 +22,7 @@ from community.accounts.services.rules import (
     check_email,
     check_password,
     normalize_email,
+    refuse,
 )
 from community.errors import FormError
 from community.i18n import _
@@ -63,8 +64,7 @@ class AccountService:
         check_password(password, errors)
         if "email" not in errors and await self.by_email(email):
             errors["email"] = _already_registered()
-        if errors:
-            raise FormError(errors)
+        refuse(errors)
         user = User(
             email=email, display_name=display_name, password_hash=hash_password(password), locale=locale
         )
@@ -93,10 +93,7 @@ class AccountService:
 
     async def update_profile(self, user_id: UUID, display_name: str) -> User:
         display_name = clean_line(display_name)
-        errors: dict[str, str] = {}
-        check_display_name(display_name, errors)
-        if errors:
-            raise FormError(errors)
+        refuse(check_display_name(display_name, {}))
         user = await self.get_or_fail(user_id)
         user.display_name = display_name
         return user
@@ -107,9 +104,7 @@ class AccountService:
         errors: dict[str, str] = {}
         if not password_matches(user.password_hash, current):
             errors["current_password"] = _("The current password is wrong.")
-        check_password(new, errors, "new_password")
-        if errors:
-            raise FormError(errors)
+        refuse(check_password(new, errors, "new_password"))
         user.password_hash = hash_password(new)
         user.session_epoch += 1
         return user
@@ -117,11 +112,7 @@ class AccountService:
     async def create_admin(self, email: str, password: str, display_name: str | None = None) -> User:
         """Create a site admin, or make an existing member one and set the password."""
         email = normalize_email(email)
-        errors: dict[str, str] = {}
-        check_email(email, errors)
-        check_password(password, errors)
-        if errors:
-            raise FormError(errors)
+        refuse(check_password(password, check_email(email, {})))
         user = await self.by_email(email)
         if user is None:
             user = User(
@@ -142,10 +133,7 @@ class AccountService:
         """Mail a single-use reset link if the address is registered. Says nothing either way, so that
         the form cannot be used to learn who has an account."""
         email = normalize_email(email)
-        errors: dict[str, str] = {}
-        check_email(email, errors)
-        if errors:
-            raise FormError(errors)
+        refuse(check_email(email, {}))
         user = await self.by_email(email)
         if user is None or not user.is_active:
             return
@@ -182,10 +170,7 @@ class AccountService:
         row = await self._reset_token(token)
         if row is None:
             raise FormError({"token": _("This link has expired or was already used. Ask for a new one.")})
-        errors: dict[str, str] = {}
-        check_password(password, errors)
-        if errors:
-            raise FormError(errors)
+        refuse(check_password(password, {}))
         user = await self.get_or_fail(row.user_id)
         user.password_hash = hash_password(password)
         user.session_epoch += 1  # whoever was logged in with the old password is logged out

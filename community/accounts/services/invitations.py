@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from community.accounts.models import Invitation, MemberRole, Membership, Organization, User
 from community.accounts.services.organizations import OrganizationService
 from community.accounts.services.passwords import hash_token, new_link_token
-from community.accounts.services.rules import check_email, normalize_email
+from community.accounts.services.rules import check_email, normalize_email, refuse
 from community.accounts.views import InvitationView
 from community.errors import FormError, NotFound
 from community.i18n import _
@@ -65,8 +65,7 @@ class InvitationService:
             errors["role"] = _("Choose a role.")
         if not errors and await self._is_member(org, email):
             errors["email"] = _("This person is already a member.")
-        if errors:
-            raise FormError(errors)
+        refuse(errors)
         # A new invitation to the same address replaces any earlier one not yet accepted, expired or not.
         await self.db.execute(
             update(Invitation)

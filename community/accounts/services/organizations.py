@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from community.accounts.documents import organization_document
 from community.accounts.models import MemberRole, Membership, Organization, OrgType, User
-from community.accounts.services.rules import SLUG_RE, URL_RE, check_email, normalize_email
+from community.accounts.services.rules import SLUG_RE, URL_RE, check_email, normalize_email, refuse
 from community.accounts.views import OrgAccess
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
@@ -148,8 +148,7 @@ class OrganizationService:
             errors["name"] = _name_taken()
         if slug and "slug" not in errors and await self._taken(Organization.slug == slug, exclude):
             errors["slug"] = _("This web name is taken; choose another.")
-        if errors:
-            raise FormError(errors)
+        refuse(errors)
         return values
 
     @staticmethod

@@ -1,12 +1,14 @@
 """What an email address, a password, a display name, a web name and a web address must look like.
 
-Each ``check_*`` adds the error to show beside its field to ``errors``; the services raise them together.
+Each ``check_*`` adds the error to show beside its field to ``errors`` (and gives ``errors`` back); the
+services ``refuse`` them together, so that a form comes back once with every problem marked.
 """
 
 from __future__ import annotations
 
 import re
 
+from community.errors import FormError
 from community.i18n import _
 from community.kernel.text import clean_line
 
@@ -23,22 +25,31 @@ def normalize_email(value: str | None) -> str:
     return clean_line(value).lower()
 
 
-def check_email(email: str, errors: dict[str, str], field: str = "email") -> None:
+def check_email(email: str, errors: dict[str, str], field: str = "email") -> dict[str, str]:
     if not email:
         errors[field] = _("Enter your email address.")
     elif len(email) > EMAIL_MAX or not EMAIL_RE.match(email):
         errors[field] = _("Enter a valid email address, like name@example.com.")
+    return errors
 
 
-def check_password(password: str, errors: dict[str, str], field: str = "password") -> None:
+def check_password(password: str, errors: dict[str, str], field: str = "password") -> dict[str, str]:
     if len(password) < PASSWORD_MIN:
         errors[field] = _("Use at least %(n)s characters for the password.", n=PASSWORD_MIN)
     elif len(password) > PASSWORD_MAX:
         errors[field] = _("Use at most %(n)s characters for the password.", n=PASSWORD_MAX)
+    return errors
 
 
-def check_display_name(name: str, errors: dict[str, str], field: str = "display_name") -> None:
+def check_display_name(name: str, errors: dict[str, str], field: str = "display_name") -> dict[str, str]:
     if not name:
         errors[field] = _("Enter the name others will see.")
     elif len(name) > NAME_MAX:
         errors[field] = _("Use at most %(n)s characters for the name.", n=NAME_MAX)
+    return errors
+
+
+def refuse(errors: dict[str, str]) -> None:
+    """Raise every problem found at once (a ``FormError``); nothing when there is none."""
+    if errors:
+        raise FormError(errors)
