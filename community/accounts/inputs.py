@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from community.accounts.models import OrgType
+from community.kernel.models import page_number
 from community.web import field
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class OrganizationFilters:
         org_type = values.get("org_type")
         return cls(
             org_type=org_type if org_type in ORG_TYPES else None,
-            page=max(1, int(values.get("page") or 1)),
+            page=page_number(values.get("page")),
         )
 
     def as_query(self, **changes: Any) -> dict[str, str]:

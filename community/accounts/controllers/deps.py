@@ -1,5 +1,5 @@
 """What the accounts handlers are given (their services, the mailer, the settings) and what several of them
-share: links sent by mail, and a member's session starting."""
+share: links sent by mail, a mail that could not be sent, a form sent back, a member's session starting."""
 
 from __future__ import annotations
 
