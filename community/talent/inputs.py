@@ -26,7 +26,7 @@ from community.vocabulary import DISTRICTS
 from community.web.forms import field
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Mapping, Sequence
 
     from community.talent.models import Position, TalentProfile
 
@@ -40,6 +40,9 @@ HEADCOUNT_MAX = 999
 HEADLINE_MAX = 100
 EXPERIENCE_MAX = 5000
 QUERY_MAX = 100
+BOARD_TITLE_MAX = 120
+INTRODUCTION_MAX = 5000
+ITEMS_MAX = 500  # positions in one 招贤榜 issue
 COVER_MIN = 10
 COVER_MAX = 3000
 _SKILL_SPLIT = re.compile(r"[,，、;；\n/|]+")
@@ -256,6 +259,40 @@ class ProfileInput:
             links=links,
             open_to_offers=field(data, "open_to_offers") in YES,
         )
+
+
+@dataclass(frozen=True)
+class BoardInput:
+    """A 招贤榜 issue as an admin composes it: an optional theme and introduction, the positions chosen (each
+    once, in the order chosen)."""
+
+    title: str
+    introduction: str
+    position_ids: list[UUID]
+
+    @classmethod
+    def parse(cls, position_ids: Sequence[str], title: str = "", introduction: str = "") -> BoardInput:
+        errors: dict[str, str] = {}
+        theme = clean_line(title)
+        if len(theme) > BOARD_TITLE_MAX:
+            errors["title"] = _("Use at most %(n)s characters.", n=BOARD_TITLE_MAX)
+        intro = clean_body(introduction)
+        if len(intro) > INTRODUCTION_MAX:
+            errors["introduction"] = _("Use at most %(n)s characters.", n=INTRODUCTION_MAX)
+        ids = []
+        for value in position_ids[: ITEMS_MAX + 1]:
+            try:
+                ids.append(UUID(str(value)))
+            except ValueError:
+                continue
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            errors["positions"] = _("Choose at least one open position.")
+        elif len(ids) > ITEMS_MAX:
+            errors["positions"] = _("An issue holds at most %(n)s positions.", n=ITEMS_MAX)
+        if errors:
+            raise FormError(errors)
+        return cls(title=theme, introduction=intro, position_ids=ids)
 
 
 # --- applying ---------------------------------------------------------------------------------------------

@@ -69,6 +69,22 @@ OPEN_APPLICATION_STATUSES = (
     ApplicationStatus.INTERVIEW,
 )
 
+# What the organization may answer, from each status (an offer and a decline are final).
+ANSWERS: dict[ApplicationStatus, tuple[ApplicationStatus, ...]] = {
+    ApplicationStatus.PENDING: (
+        ApplicationStatus.SHORTLISTED,
+        ApplicationStatus.INTERVIEW,
+        ApplicationStatus.OFFER,
+        ApplicationStatus.DECLINED,
+    ),
+    ApplicationStatus.SHORTLISTED: (
+        ApplicationStatus.INTERVIEW,
+        ApplicationStatus.OFFER,
+        ApplicationStatus.DECLINED,
+    ),
+    ApplicationStatus.INTERVIEW: (ApplicationStatus.OFFER, ApplicationStatus.DECLINED),
+}
+
 
 class TalentProfile(Base):
     """人才名片: one per member. Only when ``open_to_offers`` do organizations see it as a candidate."""

@@ -30,6 +30,7 @@ from community.kernel.text import clean_line
 from community.notifications.services import NotificationService
 from community.talent.inputs import check_cv, cover_note_text, note_text
 from community.talent.models import (
+    ANSWERS,
     OPEN_APPLICATION_STATUSES,
     Application,
     ApplicationEvent,
@@ -54,21 +55,6 @@ if TYPE_CHECKING:
 NOTE_MAX = 2000
 FILENAME_MAX = 200
 REMIND_DAYS_BEFORE = 2
-# What the organization may answer, from each status (an offer and a decline are final).
-ANSWERS: dict[ApplicationStatus, tuple[ApplicationStatus, ...]] = {
-    ApplicationStatus.PENDING: (
-        ApplicationStatus.SHORTLISTED,
-        ApplicationStatus.INTERVIEW,
-        ApplicationStatus.OFFER,
-        ApplicationStatus.DECLINED,
-    ),
-    ApplicationStatus.SHORTLISTED: (
-        ApplicationStatus.INTERVIEW,
-        ApplicationStatus.OFFER,
-        ApplicationStatus.DECLINED,
-    ),
-    ApplicationStatus.INTERVIEW: (ApplicationStatus.OFFER, ApplicationStatus.DECLINED),
-}
 
 
 class ApplicationService:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -20,7 +19,7 @@ from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
 from community.kernel.clock import now, today
 from community.kernel.models import Page
-from community.kernel.text import clean_body, clean_line
+from community.talent.inputs import BoardInput
 from community.talent.models import Board, BoardCounter, Position, PositionStatus
 from community.talent.search import position_url
 from community.talent.services.common import one_or_404, page_of
@@ -32,9 +31,6 @@ if TYPE_CHECKING:
 
 SNAPSHOT_VERSION = 1
 COUNTER_SCOPE = "board"
-TITLE_MAX = 120
-INTRODUCTION_MAX = 5000
-ITEMS_MAX = 500
 BOARDS_PAGE = 20
 NUMBER_MAX = 2**31 - 1
 
@@ -64,16 +60,6 @@ def listable(position: Position) -> bool:
     """Open, and its deadline (if any) not passed."""
     deadline = position.deadline
     return position.status is PositionStatus.OPEN and (deadline is None or deadline >= today())
-
-
-def _uuids(values: Sequence[str]) -> list[UUID]:
-    result = []
-    for value in values[: ITEMS_MAX + 1]:
-        try:
-            result.append(UUID(str(value)))
-        except ValueError:
-            continue
-    return list(dict.fromkeys(result))
 
 
 class BoardService:
@@ -120,20 +106,8 @@ class BoardService:
         check comes before the number is taken, so a refused publication never uses a number up."""
         if not admin.is_admin:
             raise Forbidden
-        errors: dict[str, str] = {}
-        theme = clean_line(title)
-        if len(theme) > TITLE_MAX:
-            errors["title"] = _("Use at most %(n)s characters.", n=TITLE_MAX)
-        intro = clean_body(introduction)
-        if len(intro) > INTRODUCTION_MAX:
-            errors["introduction"] = _("Use at most %(n)s characters.", n=INTRODUCTION_MAX)
-        ids = _uuids(position_ids)
-        if not ids:
-            errors["positions"] = _("Choose at least one open position.")
-        elif len(ids) > ITEMS_MAX:
-            errors["positions"] = _("An issue holds at most %(n)s positions.", n=ITEMS_MAX)
-        if errors:
-            raise FormError(errors)
+        issue = BoardInput.parse(position_ids, title, introduction)
+        ids = issue.position_ids
         # Shared locks: nobody closes or edits a chosen position between this check and the commit.
         rows = (
             await self.db.execute(
@@ -157,8 +131,8 @@ class BoardService:
         number = await self._next_number()
         board = Board(
             number=number,
-            title=theme,
-            introduction=intro,
+            title=issue.title,
+            introduction=issue.introduction,
             published_at=now(),
             published_by_id=admin.id,
             items=[position_snapshot(*found[i]) for i in ids],

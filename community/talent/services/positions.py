@@ -16,10 +16,17 @@ from community.i18n import _
 from community.jobs import enqueue
 from community.kernel.clock import now, today
 from community.kernel.models import Page
-from community.kernel.text import clean_body, clean_line
+from community.kernel.text import clean_line
 from community.notifications.services import NotificationService
 from community.search.services import enqueue_delete, enqueue_upsert
-from community.talent.inputs import QUERY_MAX, SKILL_MAX, PositionFilters, PositionInput, normalize_skill
+from community.talent.inputs import (
+    QUERY_MAX,
+    SKILL_MAX,
+    PositionFilters,
+    PositionInput,
+    normalize_skill,
+    note_text,
+)
 from community.talent.models import PUBLIC_POSITION_STATUSES, EmploymentType, Position, PositionStatus
 from community.talent.search import POSITION_DOC_TYPE, position_document, position_url
 from community.talent.services.common import JOB_EMBED, one_or_404, page_of
@@ -241,12 +248,8 @@ class PositionService:
 
     @staticmethod
     def _reason(raw: str) -> str:
-        reason = clean_body(raw)
-        if not reason:
-            raise FormError({"reason": _("Give a reason; every applicant still waiting reads it.")})
-        if len(reason) > REASON_MAX:
-            raise FormError({"reason": _("Use at most %(n)s characters.", n=REASON_MAX)})
-        return reason
+        required = _("Give a reason; every applicant still waiting reads it.")
+        return note_text(raw, "reason", maximum=REASON_MAX, required=required)
 
     async def _end(self, actor: User, position: Position, status: PositionStatus, reason: str) -> None:
         from community.talent.services.applications import ApplicationService
