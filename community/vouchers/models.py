@@ -195,7 +195,16 @@ class Campaign(Base):
     )
 
 
-class StudentQuota(Base):
+class _CampaignCounter:
+    """A count of a campaign's vouchers against its cap; each table's CHECK keeps ``used <= cap``, so two
+    claims or redemptions racing past the cap cannot both be written."""
+
+    campaign_id: Mapped[UUID] = mapped_column(ForeignKey("voucher_campaign.id", ondelete="CASCADE"))
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    cap: Mapped[int] = mapped_column(Integer)
+
+
+class StudentQuota(_CampaignCounter, Base):
     """How many vouchers a student holds from a campaign; the CHECK keeps the per-student cap."""
 
     __tablename__ = "voucher_student_quota"
@@ -204,13 +213,10 @@ class StudentQuota(Base):
         CheckConstraint("used >= 0 AND used <= cap", name="student_cap_held"),
     )
 
-    campaign_id: Mapped[UUID] = mapped_column(ForeignKey("voucher_campaign.id", ondelete="CASCADE"))
     student_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
-    used: Mapped[int] = mapped_column(Integer, default=0)
-    cap: Mapped[int] = mapped_column(Integer)
 
 
-class ProductQuota(Base):
+class ProductQuota(_CampaignCounter, Base):
     """How many vouchers of a campaign went to a product; the CHECK keeps the per-product cap."""
 
     __tablename__ = "voucher_product_quota"
@@ -219,10 +225,7 @@ class ProductQuota(Base):
         CheckConstraint("used >= 0 AND used <= cap", name="product_cap_held"),
     )
 
-    campaign_id: Mapped[UUID] = mapped_column(ForeignKey("voucher_campaign.id", ondelete="CASCADE"))
     product_id: Mapped[UUID] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"), index=True)
-    used: Mapped[int] = mapped_column(Integer, default=0)
-    cap: Mapped[int] = mapped_column(Integer)
 
 
 class Voucher(Base):

@@ -4,6 +4,7 @@ budget."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -46,18 +47,9 @@ class CampaignService:
             )
             if found != len(product_ids):
                 raise FormError({"eligible_products": _("Choose products from the list.")})
+        # The form's fields are the campaign's columns.
         campaign = Campaign(
-            name=data.name,
-            funder=data.funder,
-            description=data.description,
-            budget_fen=data.budget_fen,
-            face_value_fen=data.face_value_fen,
-            per_student_cap=data.per_student_cap,
-            per_product_cap=data.per_product_cap,
-            eligible_domains=data.eligible_domains,
-            eligible_product_ids=product_ids,
-            starts_at=data.starts_at,
-            ends_at=data.ends_at,
+            **{**asdict(data), "eligible_product_ids": product_ids},
             status=CampaignStatus.ACTIVE,
             created_by_id=admin.id,
         )

@@ -3,6 +3,7 @@ gallery ranks published products by verified student ratings (a Bayesian average
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -110,14 +111,10 @@ class ProductService:
         return product
 
     def _apply(self, product: Product, data: ProductInput) -> None:
-        product.name = data.name
-        product.summary = data.summary
-        product.description = data.description
-        product.domains = data.domains
-        product.screenshots = data.screenshots
+        """The form's fields are the product's columns (no website is stored as none)."""
+        for name, value in asdict(data).items():
+            setattr(product, name, value)
         product.website = data.website or None
-        product.how_to_try = data.how_to_try
-        product.voucher_benefit = data.voucher_benefit
 
     async def _submit(self, product: Product) -> None:
         product.status = ProductStatus.SUBMITTED
