@@ -526,3 +526,21 @@ async def test_bad_input_gets_an_answer_never_a_500(world: World, make_client: A
     second = await admin.submit(compose + "/publish")
     assert str(first.url).endswith("/lists/scenarios/1") and str(second.url).endswith("/lists/scenarios/1")
     assert (await visitor.get("/api/v1/lists/scenarios")).json()["total"] == 1
+
+
+def test_candidate_filters_drop_what_they_do_not_know() -> None:
+    """A stale or hand-made link still shows the compose page: unknown codes are dropped, not refused."""
+    filters = CandidateFilters.clean(q="  还没\x00  上过 ", domain="no such domain", show="all", page="abc")
+    assert filters == CandidateFilters(q="还没 上过", domain="", show_all=True, page=1)
+    chosen = CandidateFilters.clean(domain="智慧医疗", page="3")
+    assert chosen.as_query() == {"domain": "智慧医疗", "page": "3"}
+    assert chosen.href("/x", page=None) == "/x?domain=%E6%99%BA%E6%85%A7%E5%8C%BB%E7%96%97"
+    assert CandidateFilters().href("/x") == "/x"
+
+
+def test_an_issue_form_is_refused_field_by_field() -> None:
+    with pytest.raises(FormError) as refused:
+        IssueInput(title="x" * 121, introduction="y" * 5001, publish_on="1900-01-01").values()
+    assert set(refused.value.errors) == {"title", "introduction", "publish_on"}
+    values = IssueInput(title=" 智慧医疗\u202e专题 ", publish_on="2026/03/01").values()
+    assert values["title"] == "智慧医疗专题" and values["publish_on"].isoformat() == "2026-03-01"

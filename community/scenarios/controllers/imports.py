@@ -40,6 +40,12 @@ def _upload(data: dict[str, Any]) -> UploadFile | None:
     return upload if isinstance(upload, UploadFile) and upload.filename else None
 
 
+def _template(body: bytes, media_type: str, extension: str) -> Response[bytes]:
+    """The template to fill in, as a download."""
+    disposition = f'attachment; filename="scenario-import-template.{extension}"'
+    return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
 class ScenarioImportController(Controller):
     path = "/admin/scenarios/import"
     guards = [requires_admin]
@@ -101,19 +107,11 @@ class ScenarioImportController(Controller):
 
     @get("/template.csv", name="scenario_import_template_csv")
     async def template_csv(self) -> Response[bytes]:
-        return Response(
-            template_csv(),
-            media_type=CSV_MEDIA_TYPE,
-            headers={"Content-Disposition": 'attachment; filename="scenario-import-template.csv"'},
-        )
+        return _template(template_csv(), CSV_MEDIA_TYPE, "csv")
 
     @get("/template.xlsx", name="scenario_import_template_xlsx")
     async def template_xlsx(self) -> Response[bytes]:
-        return Response(
-            template_xlsx(),
-            media_type=XLSX_MEDIA_TYPE,
-            headers={"Content-Disposition": 'attachment; filename="scenario-import-template.xlsx"'},
-        )
+        return _template(template_xlsx(), XLSX_MEDIA_TYPE, "xlsx")
 
 
 IMPORT_CONTROLLERS = [ScenarioImportController]
