@@ -93,13 +93,7 @@ class PolicyController(Controller):
     async def show(
         self, request: Request[Any, Any, Any], slug: FromPath[str], policies: NamedDependency[PolicyService]
     ) -> Template:
-        viewer: User | None = request.scope.get("user")
-        policy = await policies.by_slug(slug, viewer)
-        verdicts = []
-        if viewer is not None:
-            verdicts = await policies.verdicts_for(viewer, policy)
-            if policy.status is PolicyStatus.PUBLISHED:
-                await policies.mark_opened(viewer, policy)
+        policy, verdicts = await policies.read(slug, request.scope.get("user"))
         return render(
             request,
             "policies/detail.html",

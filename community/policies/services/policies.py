@@ -295,6 +295,17 @@ class PolicyService:
     async def member_organizations(self, user: User) -> list[Organization]:
         return [org for org, _role in await self.organizations.organizations_of(user)]
 
+    async def read(self, slug: str, viewer: User | None) -> tuple[Policy, list[tuple[Organization, Verdict]]]:
+        """A reader opens a policy's page: the policy, and for a member each of their organizations' verdict.
+        A published policy opened by a member counts as opened by their organizations that were told."""
+        policy = await self.by_slug(slug, viewer)
+        if viewer is None:
+            return policy, []
+        verdicts = await self.verdicts_for(viewer, policy)
+        if policy.status is PolicyStatus.PUBLISHED:
+            await self.mark_opened(viewer, policy)
+        return policy, verdicts
+
     async def verdicts_for(self, user: User, policy: Policy) -> list[tuple[Organization, Verdict]]:
         """For each of the member's organizations: does it qualify for this policy, and why not."""
         orgs = await self.member_organizations(user)
