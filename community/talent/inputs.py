@@ -1,5 +1,6 @@
-"""What people type in the talent zone, read into one shape each: skills as tags, links, whole numbers, the
-position and talent profile forms, the list of open positions' filters, and the form values to fill in again.
+"""What people type in the talent zone, read into one shape each: skills as tags, links, whole numbers,
+reasons; the position, talent profile and 招贤榜 issue forms; an application's cover note and CV; the open
+positions' filters; and the form values to fill in again.
 
 Each parser reads a form as the browser sent it and raises ``FormError`` with a message beside each field it
 refuses; the services check what needs the database (membership, a second application, a position's state).

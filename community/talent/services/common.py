@@ -1,5 +1,5 @@
-"""What the talent zone's services share: the job kinds other parts of the site handle, a page of results,
-skills in common.
+"""What the talent zone's services share: the job kinds other parts of the site handle, the one row a query
+finds (or NotFound), a page of results, skills in common.
 
 ``today`` is Wuhan's date from the site's clock, kept importable here for matching's talent ranker."""
 
