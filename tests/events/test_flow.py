@@ -15,6 +15,7 @@ from community.accounts.models import OrgType, User
 from community.errors import FormError
 from community.events.inputs import EventInput, local_input
 from community.events.models import RegistrationStatus
+from community.events.search import event_document
 from community.events.services.events import EventService
 from community.events.services.registrations import RegistrationService
 from community.notifications.models import Notification
@@ -242,3 +243,21 @@ async def test_more_places_move_the_waiting_list_up_and_an_admin_may_organize_fo
     with pytest.raises(FormError) as nowhere:
         await EventService(db).create(loner, EventInput.from_mapping(event_form()), publish=True)
     assert "organization" in nowhere.value.errors
+
+
+async def test_the_search_document_holds_what_a_reader_sees_never_markdown_or_the_online_link(
+    world: World, services: AsyncSession
+) -> None:
+    event = await make_event(
+        services,
+        world.organizer,
+        world.center,
+        mode="online",
+        online_url="https://meeting.example.com/secret-room",
+        description="## 日程\n\n- **上午**：[智能体编排](https://example.com/agenda)\n\n```\ncode\n```",
+    )
+    document = event_document(event, world.center.name)
+    assert "专项培训" in document.body and world.center.name in document.body
+    assert "智能体编排" in document.body and "上午" in document.body
+    assert "##" not in document.body and "**" not in document.body and "example.com" not in document.body
+    assert "secret-room" not in document.body
