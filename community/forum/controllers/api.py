@@ -115,7 +115,7 @@ class ForumApiController(Controller):
         topics: NamedDependency[TopicService],
     ) -> Response[Any]:
         try:
-            post_ = await topics.reply(request.user, topic_id, data.body)
+            _topic, post_ = await topics.reply(request.user, topic_id, data.body)
         except PostingTooSoon as exc:
             return _too_soon(request, exc)
         return Response(PostOut.from_model(post_, request.user.display_name), status_code=201)
@@ -128,7 +128,7 @@ class ForumApiController(Controller):
         data: JSONBody[VoteIn],
         votes: NamedDependency[VoteService],
     ) -> dict[str, int]:
-        post_ = await votes.vote(request.user, post_id, data.vote)
+        _topic, post_ = await votes.vote(request.user, post_id, data.vote)
         return {"post_id": post_.id, "score": post_.score}
 
     @post("/posts/{post_id:int}/accept", guards=[requires_login], status_code=200)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypeVar
 
 from litestar import Request
 from litestar.params import QueryParameter
+from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from community.forum.inputs import PAGE_MAX
@@ -42,6 +43,24 @@ DEPENDENCIES = services(
     votes=VoteService,
     watches=WatchService,
 )
+
+
+def then_flash(
+    request: Request[Any, Any, Any],
+    step: Callable[[], Awaitable[T]],
+    message: Callable[[T], str | None],
+) -> Callable[[], Awaitable[T]]:
+    """``step``, then a success message chosen by what it gave (None: no message). For a save whose outcome
+    the member should hear about: a post waiting for review, a flag that hid the post."""
+
+    async def run() -> T:
+        result = await step()
+        text = message(result)
+        if text:
+            flash(request, text, "success")
+        return result
+
+    return run
 
 
 async def posting_form(

@@ -15,12 +15,15 @@ from litestar.response import Redirect, Template
 
 from community.accounts.guards import requires_admin, requires_login
 from community.accounts.models import User
-from community.forum.controllers.common import DEPENDENCIES
+from community.forum.controllers.common import DEPENDENCIES, then_flash
 from community.forum.documents import topic_url
 from community.forum.inputs import CategoryInput, thresholds_of
 from community.forum.services import CatalogService, ModerationService, ReadingService, TrustService
-from community.i18n import _
+from community.i18n import N_, _
 from community.web import Form, field, form_of, form_or_redirect, render, safe_next
+
+FLAG_HID = N_("Thank you. The post is hidden until a moderator reviews it.")
+FLAG_NOTED = N_("Thank you. Moderators will look at it.")
 
 
 class ModerationController(Controller):
@@ -50,14 +53,11 @@ class ModerationController(Controller):
         post_, topic = await reading.get_post(post_id)
         form = {"reason": field(data, "reason"), "note": field(data, "note")}
 
-        async def save() -> bool:
-            hidden = await moderation.flag(request.user, post_id, form["reason"], form["note"])
-            if hidden:
-                flash(request, _("Thank you. The post is hidden until a moderator reviews it."), "success")
-            else:
-                flash(request, _("Thank you. Moderators will look at it."), "success")
-            return hidden
-
+        save = then_flash(
+            request,
+            partial(moderation.flag, request.user, post_id, form["reason"], form["note"]),
+            lambda hidden: _(FLAG_HID) if hidden else _(FLAG_NOTED),
+        )
         # A topic hidden by its opening post's flags is gone for the flagger too: back to the forum.
         return await form_or_redirect(
             request,
@@ -66,7 +66,7 @@ class ModerationController(Controller):
             form=form,
             done=None,
             redirect_to=lambda hidden: (
-                topic_url(topic.id, topic.slug) if post_.number > 1 or not hidden else "/forum"
+                "/forum" if hidden and post_.number == 1 else topic_url(topic.id, topic.slug)
             ),
             context={"post": post_, "topic": topic},
         )

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
-from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from community.accounts.guards import requires_admin, requires_login
 from community.accounts.models import User
-from community.forum.controllers.common import DEPENDENCIES
+from community.forum.controllers.common import DEPENDENCIES, then_flash
 from community.forum.inputs import ToolInput
-from community.forum.models import Tool
 from community.forum.services import ReadingService, ToolService
-from community.i18n import _
+from community.i18n import N_, _
 from community.web import Form, act, field, form_or_redirect, render
 
 TOOL_TOPICS = 30
+WAITS_FOR_ADMIN = N_("Thank you! An admin will review the entry before it is listed.")
 
 
 class ToolController(Controller):
@@ -48,15 +48,13 @@ class ToolController(Controller):
     ) -> Response[Any]:
         typed = ToolInput.from_form(data)
 
-        async def save() -> Tool:
-            tool = await tools.suggest(request.user, typed)
-            if not tool.approved:
-                flash(request, _("Thank you! An admin will review the entry before it is listed."), "success")
-            return tool
-
         return await form_or_redirect(
             request,
-            save,
+            then_flash(
+                request,
+                partial(tools.suggest, request.user, typed),
+                lambda tool: None if tool.approved else _(WAITS_FOR_ADMIN),
+            ),
             template="forum/tool_form.html",
             form=typed.as_form(),
             done=None,

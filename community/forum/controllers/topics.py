@@ -4,6 +4,7 @@ without JavaScript; htmx only spares reloads."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -14,12 +15,12 @@ from litestar.response import Redirect, Template
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
-from community.forum.controllers.common import DEPENDENCIES, PageNumber, posting_form
+from community.forum.controllers.common import DEPENDENCIES, PageNumber, posting_form, then_flash
 from community.forum.documents import TOPIC_DOC_TYPE, post_url, topic_url
 from community.forum.feeds import json_ld, meta_description
 from community.forum.inputs import TopicInput
 from community.forum.labels import KIND_LABELS
-from community.forum.models import Post, Topic, Visibility
+from community.forum.models import Topic, Visibility
 from community.forum.services import (
     CatalogService,
     DraftService,
@@ -28,10 +29,13 @@ from community.forum.services import (
     VoteService,
 )
 from community.forum.services.writing import preview
-from community.i18n import _
+from community.i18n import N_, _
 from community.search.schemas import SearchQuery
 from community.search.services import SearchService
 from community.web import Form, field, form_or_redirect, is_htmx, render, settings_of
+
+POST_WAITS = N_("Thanks! Your post waits for a moderator's review before others see it.")
+TOPIC_WAITS = N_("Thanks! Your topic waits for a moderator's review before others see it.")
 
 
 async def _topic(
@@ -92,22 +96,17 @@ class TopicController(Controller):
                 **{**context, "form": form, "preview_html": preview(form["body"])},
             )
 
-        async def save() -> str:
-            written = await topics.reply(request.user, topic_id, form["body"])
-            if written.visibility is Visibility.PENDING:
-                flash(
-                    request,
-                    _("Thanks! Your post waits for a moderator's review before others see it."),
-                    "success",
-                )
-            return post_url(await reading.topic(topic_id), written)
-
+        save = then_flash(
+            request,
+            partial(topics.reply, request.user, topic_id, form["body"]),
+            lambda written: _(POST_WAITS) if written[1].visibility is Visibility.PENDING else None,
+        )
         return await posting_form(
             request,
             save,
             template="forum/topic.html",
             form=form,
-            redirect_to=lambda address: address,
+            redirect_to=lambda written: post_url(*written),
             context=lambda: _topic(request, reading, topic_id, 1),
         )
 
@@ -151,16 +150,11 @@ class TopicController(Controller):
                 preview_html=preview(typed.body),
             )
 
-        async def save() -> Topic:
-            topic = await topics.create_topic(request.user, typed)
-            if topic.visibility is Visibility.PENDING:
-                flash(
-                    request,
-                    _("Thanks! Your topic waits for a moderator's review before others see it."),
-                    "success",
-                )
-            return topic
-
+        save = then_flash(
+            request,
+            partial(topics.create_topic, request.user, typed),
+            lambda topic: _(TOPIC_WAITS) if topic.visibility is Visibility.PENDING else None,
+        )
         return await posting_form(
             request,
             save,
@@ -253,15 +247,10 @@ class TopicController(Controller):
         request: Request[User, Any, Any],
         post_id: FromPath[int],
         data: Form,
-        reading: NamedDependency[ReadingService],
         topics: NamedDependency[TopicService],
     ) -> Redirect:
-        changed = await topics.set_wiki(request.user, post_id, field(data, "on") == "1")
-        return await self._to_post(reading, changed)
-
-    async def _to_post(self, reading: ReadingService, post_: Post) -> Redirect:
-        _post, topic = await reading.get_post(post_.id)
-        return Redirect(post_url(topic, post_))
+        topic, changed = await topics.set_wiki(request.user, post_id, field(data, "on") == "1")
+        return Redirect(post_url(topic, changed))
 
     # --- votes, acceptance ------------------------------------------------------------------------
 
@@ -271,15 +260,14 @@ class TopicController(Controller):
         request: Request[User, Any, Any],
         post_id: FromPath[int],
         data: Form,
-        reading: NamedDependency[ReadingService],
         votes: NamedDependency[VoteService],
     ) -> Response[Any]:
         choice = field(data, "vote")
-        voted = await votes.vote(request.user, post_id, choice)
+        topic, voted = await votes.vote(request.user, post_id, choice)
         if is_htmx(request):
             my_vote = {"up": 1, "down": -1}.get(choice, 0)
             return render(request, "forum/_votes.html", post=voted, my_vote=my_vote, can_vote=True)
-        return await self._to_post(reading, voted)
+        return Redirect(post_url(topic, voted))
 
     @post("/p/{post_id:int}/accept", guards=[requires_login])
     async def accept(

@@ -31,6 +31,7 @@ from community.forum.services.watches import WatchService
 from community.forum.services.writing import add_revision, check_body, check_title, render_with_mentions
 from community.i18n import N_, _
 from community.kernel.clock import now
+from community.kernel.models import get_or_404
 from community.kernel.text import clean_line
 from community.markup import count_links
 from community.search.services import enqueue_delete, enqueue_upsert
@@ -138,7 +139,9 @@ class TopicService:
             N_("New topic where you watch: %(title)s"), url, actor_id=actor_id, title=topic.title,
         )  # fmt: skip
 
-    async def reply(self, user: Any, topic_id: int, body: str) -> Post:
+    async def reply(self, user: Any, topic_id: int, body: str) -> tuple[Topic, Post]:
+        """A reply (an answer, for a question), visible at once or waiting for review; gives the topic and
+        the post."""
         errors: dict[str, str] = {}
         body = check_body(body, errors)
         topic = await self.db.scalar(select(Topic).where(Topic.id == topic_id).with_for_update())
@@ -171,7 +174,7 @@ class TopicService:
         await DraftService(self.db).discard(user.id, f"reply-{topic.id}")
         if not pending:
             await self.after_visible_post(topic, post, mentioned, user.id)
-        return post
+        return topic, post
 
     async def after_visible_post(
         self, topic: Topic, post: Post, mentioned: list[UUID], actor_id: UUID
@@ -249,11 +252,12 @@ class TopicService:
             self.db.add(ModAction(moderator_id=user.id, action="edit", post_id=post.id, topic_id=topic.id))
         return post
 
-    async def set_wiki(self, user: Any, post_id: int, on: bool) -> Post:
+    async def set_wiki(self, user: Any, post_id: int, on: bool) -> tuple[Topic, Post]:
+        """Its author or a moderator makes a post a wiki post (or stops it being one)."""
         post = await self.db.get(Post, post_id)
         if post is None:
             raise NotFound
         if user.id != post.author_id and not await self.trust.is_moderator(user):
             raise Forbidden
         post.is_wiki = on
-        return post
+        return await get_or_404(self.db, Topic, post.topic_id), post

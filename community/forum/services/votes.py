@@ -29,9 +29,9 @@ class VoteService:
         self.db = db
         self.trust = TrustService(db)
 
-    async def vote(self, user: Any, post_id: int, choice: str) -> Post:
+    async def vote(self, user: Any, post_id: int, choice: str) -> tuple[Topic, Post]:
         """Set the member's vote on a post to up, down or none. Sending the same choice twice (a double
-        click) changes nothing: the choice is a state, not a toggle."""
+        click) changes nothing: the choice is a state, not a toggle. Gives the topic and the post."""
         if choice not in VOTE_VALUES:
             raise FormError({"vote": _("Choose up or down.")})
         value = VOTE_VALUES[choice]
@@ -58,17 +58,17 @@ class VoteService:
                 existing = await self.db.scalar(query.execution_options(populate_existing=True))
             else:
                 await self._apply(post, topic, 0, value, user)
-                return post
+                return topic, post
         old = existing.value if existing else 0
         if old == value:
-            return post
+            return topic, post
         if existing is not None:
             if value:
                 existing.value = value
             else:
                 await self.db.delete(existing)
         await self._apply(post, topic, old, value, user)
-        return post
+        return topic, post
 
     async def _apply(self, post: Post, topic: Topic, old: int, new: int, user: Any) -> None:
         delta = new - old
