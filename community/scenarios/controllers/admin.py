@@ -12,10 +12,9 @@ from litestar.response import Redirect, Template
 
 from community.accounts.guards import requires_admin
 from community.accounts.models import User
-from community.i18n import _
+from community.i18n import N_, _
 from community.kernel.clock import today
-from community.scenarios.controllers.deps import DEPENDENCIES
-from community.scenarios.documents import scenario_url
+from community.scenarios.controllers.deps import DEPENDENCIES, scenario_step
 from community.scenarios.labels import format_budget, label
 from community.scenarios.models import ScenarioStatus
 from community.scenarios.services.capabilities import CapabilityService
@@ -62,49 +61,25 @@ class ScenarioAdminController(Controller):
             today=today(),
         )
 
-    @post("/scenarios/{scenario_id:uuid}/publish")
-    async def publish(
-        self,
-        request: Request[User, Any, Any],
-        scenario_id: FromPath[UUID],
-        scenarios: NamedDependency[ScenarioService],
-    ) -> Redirect:
-        return await act(
-            request,
-            lambda: scenarios.publish(request.user, scenario_id),
-            done=_("Published. The owner has been told."),
-            redirect_to=scenario_url(scenario_id),
-        )
-
-    @post("/scenarios/{scenario_id:uuid}/return")
-    async def return_scenario(
-        self,
-        request: Request[User, Any, Any],
-        scenario_id: FromPath[UUID],
-        data: Form,
-        scenarios: NamedDependency[ScenarioService],
-    ) -> Redirect:
-        return await act(
-            request,
-            lambda: scenarios.return_to_owner(request.user, scenario_id, field(data, "reason")),
-            done=_("Returned with your reason. The owner has been told."),
-            redirect_to=scenario_url(scenario_id),
-        )
-
-    @post("/scenarios/{scenario_id:uuid}/demonstration")
-    async def demonstration(
-        self,
-        request: Request[User, Any, Any],
-        scenario_id: FromPath[UUID],
-        data: Form,
-        scenarios: NamedDependency[ScenarioService],
-    ) -> Redirect:
-        return await act(
-            request,
-            lambda: scenarios.set_demonstration(request.user, scenario_id, _year(field(data, "year"))),
-            done=_("Saved."),
-            redirect_to=scenario_url(scenario_id),
-        )
+    publish = scenario_step(
+        "/scenarios/{scenario_id:uuid}/publish",
+        lambda scenarios, admin, scenario_id, _data: scenarios.publish(admin, scenario_id),
+        done=N_("Published. The owner has been told."),
+    )
+    return_scenario = scenario_step(
+        "/scenarios/{scenario_id:uuid}/return",
+        lambda scenarios, admin, scenario_id, data: scenarios.return_to_owner(
+            admin, scenario_id, field(data, "reason")
+        ),
+        done=N_("Returned with your reason. The owner has been told."),
+    )
+    demonstration = scenario_step(
+        "/scenarios/{scenario_id:uuid}/demonstration",
+        lambda scenarios, admin, scenario_id, data: scenarios.set_demonstration(
+            admin, scenario_id, _year(field(data, "year"))
+        ),
+        done=N_("Saved."),
+    )
 
     @post("/capabilities/{profile_id:uuid}/verify")
     async def verify(

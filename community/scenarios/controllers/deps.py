@@ -1,23 +1,33 @@
 """What the scenario zone's handlers are given: its services, built per request on the request's session,
-and the filters of the two public lists read from the query string."""
+and the filters of the two public lists read from the query string; and the shape of a route that runs
+one step on a scenario."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Protocol
 from urllib.parse import urlencode
+from uuid import UUID
 
-from litestar.di import Provide
-from litestar.params import QueryParameter
+from litestar import Request, post
+from litestar.di import NamedDependency, Provide
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect
+from litestar.types import Guard
 
+from community.accounts.models import User
+from community.i18n import _
+from community.scenarios.documents import scenario_url
 from community.scenarios.inputs import CapabilityFilters, ScenarioFilters
 from community.scenarios.services.capabilities import CapabilityService
 from community.scenarios.services.dashboard import DashboardService
 from community.scenarios.services.interests import InterestService
 from community.scenarios.services.scenarios import ScenarioService
-from community.web import Form, field, many, provide_service_with_settings, services
+from community.web import Form, act, field, many, provide_service_with_settings, services
 
 # Form, field and many were defined here before the web kit had them; other modules may still import them.
-__all__ = ("DEPENDENCIES", "Form", "field", "filter_chips", "many")
+__all__ = ("DEPENDENCIES", "Form", "field", "filter_chips", "many", "scenario_step")
 
 Code = Annotated[str | None, QueryParameter()]
 PageNumber = Annotated[int, QueryParameter(ge=1, le=10_000)]
@@ -86,3 +96,39 @@ def filter_chips(
             chips.append((text, f"{base}?{urlencode(query)}", on))
         result.append((heading, chips))
     return result
+
+
+# One step on a scenario: (its service, the user, the scenario's id, the form sent) -> awaited.
+ScenarioStep = Callable[[ScenarioService, User, UUID, dict[str, Any]], Awaitable[Any]]
+
+
+def scenario_step(
+    path: str,
+    step: ScenarioStep,
+    *,
+    done: str | Callable[[dict[str, Any]], str],
+    anchor: str = "",
+    guards: list[Guard] | None = None,
+) -> HTTPRouteHandler:
+    """A POST route that runs ``step`` for the user on the scenario in ``path``, flashes ``done`` (marked
+    with ``N_``, said in the reader's language; or made from the form) or why the step was refused, and
+    goes back to the scenario's page (at ``anchor``)."""
+
+    async def run_step(
+        self: Any,
+        request: Request[User, Any, Any],
+        scenario_id: FromPath[UUID],
+        data: Form,
+        scenarios: NamedDependency[ScenarioService],
+    ) -> Redirect:
+        message = done(data) if callable(done) else done
+        return await act(
+            request,
+            lambda: step(scenarios, request.user, scenario_id, data),
+            done=_(message) if message else "",
+            redirect_to=scenario_url(scenario_id) + anchor,
+        )
+
+    # Named for the step (the path's last part), which names the route in the OpenAPI document.
+    run_step.__name__ = run_step.__qualname__ = path.rstrip("/").rsplit("/", 1)[-1]
+    return post(path, guards=guards)(run_step)

@@ -18,7 +18,7 @@ from community.errors import Forbidden, FormError, NotFound
 from community.i18n import N_, _
 from community.kernel.clock import today
 from community.markup import markdown_html
-from community.scenarios.controllers.deps import DEPENDENCIES, filter_chips
+from community.scenarios.controllers.deps import DEPENDENCIES, filter_chips, scenario_step
 from community.scenarios.documents import scenario_url
 from community.scenarios.inputs import ScenarioFilters, ScenarioInput, optional_uuid
 from community.scenarios.labels import action_label, choices, format_budget, label
@@ -260,50 +260,36 @@ class ScenarioController(Controller):
             context=_edit_context(scenario),
         )
 
-    @post("/{scenario_id:uuid}/withdraw", guards=[requires_login])
-    async def withdraw(
-        self,
-        request: Request[User, Any, Any],
-        scenario_id: FromPath[UUID],
-        scenarios: NamedDependency[ScenarioService],
-    ) -> Redirect:
-        return await act(
-            request,
-            lambda: scenarios.withdraw(request.user, scenario_id),
-            done=_("Taken back to draft. Edit it and submit it again."),
-            redirect_to=scenario_url(scenario_id),
-        )
+    withdraw = scenario_step(
+        "/{scenario_id:uuid}/withdraw",
+        lambda scenarios, user, scenario_id, _data: scenarios.withdraw(user, scenario_id),
+        done=N_("Taken back to draft. Edit it and submit it again."),
+        guards=[requires_login],
+    )
 
-    @post("/{scenario_id:uuid}/status", guards=[requires_login])
-    async def change_status(
-        self,
-        request: Request[User, Any, Any],
-        scenario_id: FromPath[UUID],
-        data: Form,
-        scenarios: NamedDependency[ScenarioService],
-    ) -> Redirect:
-        target, reason, partner = field(data, "status"), field(data, "reason"), field(data, "partner")
-        return await act(
-            request,
-            lambda: scenarios.move_on(request.user, scenario_id, target, reason, optional_uuid(partner)),
-            done=_(MOVED[target]) if target in MOVED else "",
-            redirect_to=scenario_url(scenario_id),
-        )
+    change_status = scenario_step(
+        "/{scenario_id:uuid}/status",
+        lambda scenarios, user, scenario_id, data: scenarios.move_on(
+            user,
+            scenario_id,
+            field(data, "status"),
+            field(data, "reason"),
+            optional_uuid(field(data, "partner")),
+        ),
+        # The service refuses a move it does not know, so only these are ever said.
+        done=lambda data: MOVED.get(field(data, "status"), ""),
+        guards=[requires_login],
+    )
 
-    @post("/{scenario_id:uuid}/terms", guards=[requires_login])
-    async def accept_terms(
-        self,
-        request: Request[User, Any, Any],
-        scenario_id: FromPath[UUID],
-        data: Form,
-        scenarios: NamedDependency[ScenarioService],
-    ) -> Redirect:
-        return await act(
-            request,
-            lambda: scenarios.accept_terms(request.user, scenario_id, agreed=field(data, "agree") == "yes"),
-            done=_("You accepted the confidentiality terms for this scenario. Do not pass these details on."),
-            redirect_to=scenario_url(scenario_id) + "#details",
-        )
+    accept_terms = scenario_step(
+        "/{scenario_id:uuid}/terms",
+        lambda scenarios, user, scenario_id, data: scenarios.accept_terms(
+            user, scenario_id, agreed=field(data, "agree") == "yes"
+        ),
+        done=N_("You accepted the confidentiality terms for this scenario. Do not pass these details on."),
+        anchor="#details",
+        guards=[requires_login],
+    )
 
     @post("/{scenario_id:uuid}/interest", guards=[requires_login])
     async def express_interest(
