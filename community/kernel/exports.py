@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from urllib.parse import quote
 
 from openpyxl import Workbook
@@ -66,7 +67,8 @@ def to_xlsx(
     title: str,
     widths: Sequence[int] = (),
 ) -> bytes:
-    """One sheet: a bold, frozen header row, then every value as text (never a formula), wrapped."""
+    """One sheet: a bold, frozen header row, then the values, wrapped: numbers as numbers, everything else as
+    text (never a formula)."""
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
@@ -78,6 +80,10 @@ def to_xlsx(
     wrap = Alignment(wrap_text=True, vertical="top")
     for row_index, row in enumerate(rows, start=2):
         for col_index, value in enumerate(row, start=1):
+            if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+                # A number stays a number (sums work), and can never run as a formula.
+                sheet.cell(row=row_index, column=col_index, value=value).alignment = wrap
+                continue
             cell = sheet.cell(row=row_index, column=col_index, value=xlsx_text(value))
             cell.data_type = "s"  # a string starting with "=" would otherwise be stored as a formula
             cell.alignment = wrap

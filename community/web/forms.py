@@ -83,19 +83,26 @@ def user_of(request: Request[Any, Any, Any]) -> Any:
 
 async def act(
     request: Request[Any, Any, Any],
-    step: Callable[[], Awaitable[Any]],
+    step: Callable[[], Awaitable[T]],
     *,
-    done: str,
-    redirect_to: str,
+    done: str | Callable[[T], str],
+    redirect_to: str | Callable[[T], str],
+    refused_to: str | None = None,
 ) -> Redirect:
-    """Run one step, flash its outcome, go back to ``redirect_to``; a refused step flashes why."""
+    """Run one step, flash its outcome, go on to ``redirect_to``. The message and the address may depend on
+    what the step returned. A refused step flashes why and goes to ``refused_to`` (``redirect_to`` when
+    that is a plain address)."""
+    if refused_to is None:
+        if callable(redirect_to):
+            raise TypeError("act() needs refused_to when redirect_to depends on the step's result")
+        refused_to = redirect_to
     try:
-        await step()
+        result = await step()
     except FormError as exc:
         flash(request, errors_text(exc), "error")
-    else:
-        flash(request, done, "success")
-    return Redirect(redirect_to)
+        return Redirect(refused_to)
+    flash(request, done(result) if callable(done) else done, "success")
+    return Redirect(redirect_to(result) if callable(redirect_to) else redirect_to)
 
 
 async def form_or_redirect(
