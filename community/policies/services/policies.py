@@ -441,15 +441,6 @@ class PolicyService:
 
     async def stats(self, policy: Policy) -> PolicyStats:
         """How many organizations qualify now, how many were told (any version) and how many opened it."""
-        told, opened = (
-            await self.db.execute(
-                select(
-                    func.count(func.distinct(PolicyDelivery.organization_id)),
-                    func.count(func.distinct(PolicyDelivery.organization_id)).filter(
-                        PolicyDelivery.opened_at.is_not(None)
-                    ),
-                ).where(PolicyDelivery.policy_id == policy.id)
-            )
-        ).one()
+        told, opened = (await self.delivery_counts([policy.id])).get(policy.id, (0, 0))
         qualify = len(await self.qualifying_organizations(policy))
-        return PolicyStats(qualify_now=qualify, told=int(told), opened=int(opened))
+        return PolicyStats(qualify_now=qualify, told=told, opened=opened)
