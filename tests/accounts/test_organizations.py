@@ -184,3 +184,18 @@ async def test_double_click_on_join_joins_once(make_client, mailbox: Mailbox, db
     )
     assert {first.status_code, second.status_code} <= {200, 302, 303}
     assert db.fetchval("SELECT count(*) FROM membership") == 2
+
+
+def test_an_organization_is_indexed_by_the_words_a_reader_sees() -> None:
+    from community.accounts.documents import organization_document
+    from community.accounts.models import Organization, OrgType
+
+    org = Organization(
+        name="光谷智元",
+        slug="zhiyuan",
+        org_type=OrgType.OPC,
+        summary="**视觉质检** · [官网](https://x.example)",
+    )
+    document = organization_document(org)
+    assert document.body == "视觉质检 · 官网"
+    assert document.url == "/orgs/zhiyuan" and document.status == "opc"
