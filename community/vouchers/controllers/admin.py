@@ -9,12 +9,10 @@ from uuid import UUID
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
-from litestar.plugins.flash import flash
-from litestar.response import File, Redirect, Template
+from litestar.response import File, Template
 
 from community.accounts.guards import requires_admin
 from community.accounts.models import User
-from community.errors import FormError
 from community.i18n import _
 from community.kernel.clock import today
 from community.kernel.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, content_disposition
@@ -36,7 +34,7 @@ from community.vouchers.services.reports import ReportService
 from community.vouchers.services.settlement import SettlementService, settlement_csv, settlement_xlsx
 from community.vouchers.services.students import StudentService, UniversityService
 from community.vouchers.views import FLAG_KINDS
-from community.web import Form, act, errors_text, field, form_of, form_or_redirect, render
+from community.web import Form, act, field, form_of, form_or_redirect, render
 
 HUB = "/admin/vouchers"
 EXPORTS = {"csv": (settlement_csv, CSV_MEDIA_TYPE), "xlsx": (settlement_xlsx, XLSX_MEDIA_TYPE)}
@@ -201,20 +199,14 @@ class VoucherAdminController(Controller):
         settlement: NamedDependency[SettlementService],
     ) -> Response[Any]:
         organization_id = uuid_or_404(field(data, "organization"))
-        try:
-            made = await settlement.settle(request.user, campaign_id, organization_id)
-        except FormError as exc:  # not ``act``: the message counts the vouchers the statement settled
-            flash(request, errors_text(exc), "error")
-        else:
-            flash(
-                request,
-                _(
-                    "Settlement made: %(n)s vouchers. Mark it paid once the money is sent.",
-                    n=made.voucher_count,
-                ),
-                "success",
-            )
-        return Redirect(_campaign_url(campaign_id, "#settlement"))
+        return await act(
+            request,
+            lambda: settlement.settle(request.user, campaign_id, organization_id),
+            done=lambda made: _(
+                "Settlement made: %(n)s vouchers. Mark it paid once the money is sent.", n=made.voucher_count
+            ),
+            redirect_to=_campaign_url(campaign_id, "#settlement"),
+        )
 
     @post("/settlements/{settlement_id:uuid}/paid")
     async def mark_paid(
@@ -224,13 +216,14 @@ class VoucherAdminController(Controller):
         data: Form,
         settlement: NamedDependency[SettlementService],
     ) -> Response[Any]:
-        try:
-            paid = await settlement.mark_paid(request.user, settlement_id, field(data, "reference"))
-        except FormError as exc:  # not ``act``: once paid, back to its campaign, which the settlement names
-            flash(request, errors_text(exc), "error")
-            return Redirect(f"{HUB}/settlement")
-        flash(request, _("Marked paid."), "success")
-        return Redirect(_campaign_url(paid.campaign_id, "#settlement"))
+        # Once paid, back to its campaign, which the settlement names.
+        return await act(
+            request,
+            lambda: settlement.mark_paid(request.user, settlement_id, field(data, "reference")),
+            done=_("Marked paid."),
+            redirect_to=lambda paid: _campaign_url(paid.campaign_id, "#settlement"),
+            refused_to=f"{HUB}/settlement",
+        )
 
     @get("/settlement", name="voucher-settlement")
     async def settlement_page(

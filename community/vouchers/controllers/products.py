@@ -11,12 +11,10 @@ from uuid import UUID
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
-from litestar.plugins.flash import flash
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
-from community.errors import FormError
 from community.i18n import _
 from community.markup import markdown_html
 from community.vocabulary import DOMAINS
@@ -28,7 +26,7 @@ from community.vouchers.services.products import ProductService
 from community.vouchers.services.students import StudentService
 from community.vouchers.services.vouchers import VoucherService
 from community.vouchers.views import average
-from community.web import Form, act, errors_text, field, form_of, form_or_redirect, render
+from community.web import Form, act, field, form_of, form_or_redirect, render
 
 FORM = "vouchers/products/form.html"
 
@@ -172,14 +170,14 @@ class ProductController(Controller):
         product_id: FromPath[UUID],
         products: NamedDependency[ProductService],
     ) -> Response[Any]:
-        try:
-            await products.submit(request.user, product_id)
-        except FormError as exc:
-            # A product refused for review goes back to its form, where the missing fields are fixed.
-            flash(request, errors_text(exc), "error")
-            return Redirect(f"/products/{product_id}/edit")
-        flash(request, _("Submitted. An admin will review it; you will be notified."), "success")
-        return Redirect(product_url(product_id))
+        # A product refused for review goes back to its form, where the missing fields are fixed.
+        return await act(
+            request,
+            lambda: products.submit(request.user, product_id),
+            done=_("Submitted. An admin will review it; you will be notified."),
+            redirect_to=product_url(product_id),
+            refused_to=f"/products/{product_id}/edit",
+        )
 
     @post("/{product_id:uuid}/withdraw", guards=[requires_login])
     async def withdraw(

@@ -9,8 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.plugins.flash import flash
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from community.accounts.guards import requires_login
 from community.accounts.models import User
@@ -33,7 +32,6 @@ from community.web import (
     Multipart,
     act,
     client_ip,
-    errors_text,
     field,
     form_or_redirect,
     limit_per_account,
@@ -190,18 +188,17 @@ class VoucherController(Controller):
         self, request: Request[User, Any, Any], data: Form, vouchers: NamedDependency[VoucherService]
     ) -> Response[Any]:
         campaign_id = uuid_or_404(field(data, "campaign"))
-        try:
-            voucher = await vouchers.claim(request.user, campaign_id, client_ip(request))
-        except FormError as exc:  # a refused claim stays on the campaigns; a voucher leads to the products
-            flash(request, errors_text(exc), "error")
-            return Redirect("/vouchers")
-        value = format_yuan(voucher.face_value_fen)
-        flash(
+        # A claimed voucher leads to the products; a refused claim stays on the campaigns.
+        return await act(
             request,
-            _("You claimed a voucher worth %(value)s. Choose a product to redeem it.", value=value),
-            "success",
+            lambda: vouchers.claim(request.user, campaign_id, client_ip(request)),
+            done=lambda voucher: _(
+                "You claimed a voucher worth %(value)s. Choose a product to redeem it.",
+                value=format_yuan(voucher.face_value_fen),
+            ),
+            redirect_to="/products",
+            refused_to="/vouchers",
         )
-        return Redirect("/products")
 
     @post(
         "/{voucher_id:uuid}/redeem",
@@ -216,20 +213,17 @@ class VoucherController(Controller):
         vouchers: NamedDependency[VoucherService],
     ) -> Response[Any]:
         product_id = uuid_or_404(field(data, "product"))
-        try:
-            voucher = await vouchers.redeem(request.user, voucher_id, product_id, client_ip(request))
-        except FormError as exc:  # refused: back to the product; redeemed: to the code on the vouchers page
-            flash(request, errors_text(exc), "error")
-            return Redirect(product_url(product_id))
-        flash(
+        # Redeemed: to the code on the vouchers page; refused: back to the product.
+        return await act(
             request,
-            _(
+            lambda: vouchers.redeem(request.user, voucher_id, product_id, client_ip(request)),
+            done=lambda voucher: _(
                 "Redeemed. Your single-use code is %(code)s: give it to the OPC when you start the trial.",
                 code=format_code(voucher.redemption_code),
             ),
-            "success",
+            redirect_to=lambda voucher: f"/vouchers#voucher-{voucher.id}",
+            refused_to=product_url(product_id),
         )
-        return Redirect(f"/vouchers#voucher-{voucher.id}")
 
     @post("/{voucher_id:uuid}/rate", guards=[requires_login])
     async def rate(

@@ -3,10 +3,8 @@ once, and is marked paid when the money is sent. The lines export as CSV and XLS
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING, Any
 
-from openpyxl import Workbook
 from sqlalchemy import func, select, update
 
 from community.accounts.models import Organization
@@ -14,7 +12,7 @@ from community.accounts.services import OrganizationService
 from community.errors import FormError, NotFound
 from community.i18n import _
 from community.kernel.clock import now
-from community.kernel.exports import sheet_title, to_csv, xlsx_text
+from community.kernel.exports import to_csv, to_xlsx
 from community.kernel.models import get_or_404
 from community.kernel.text import clean_line
 from community.notifications.services import NotificationService
@@ -194,18 +192,5 @@ def settlement_csv(lines: Sequence[SettlementLine]) -> bytes:
 
 
 def settlement_xlsx(lines: Sequence[SettlementLine]) -> bytes:
-    """The lines as a sheet whose counts and amounts are numbers, which an accountant can add up
-    (``kernel.exports.to_xlsx`` keeps every cell as text); text cells are guarded the same way as there."""
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = sheet_title("settlement")
-    sheet.append(list(SETTLEMENT_COLUMNS))
-    for row in _rows(lines, lambda fen: fen / 100):
-        sheet.append([xlsx_text(value) if isinstance(value, str) else value for value in row])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text from members, never a formula
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    """The lines as a sheet whose counts and amounts are numbers, which an accountant can add up."""
+    return to_xlsx(SETTLEMENT_COLUMNS, _rows(lines, lambda fen: fen / 100), title="settlement")
