@@ -2,39 +2,33 @@
 
 from __future__ import annotations
 
-import enum
-
 from community.events.models import Audience, EventKind, EventStatus, RegistrationStatus
-from community.i18n import N_, gettext
+from community.i18n import N_
+from community.kernel.labels import Labels
 
-_LABELS: dict[enum.Enum, str] = {
-    EventKind.COURSE: N_("Course"),
-    EventKind.TRAINING: N_("Specialised training"),
-    EventKind.ROADSHOW: N_("Roadshow"),
-    EventKind.INVESTMENT: N_("Investment matchmaking"),
-    EventKind.SALON: N_("Salon or other"),
-    EventStatus.DRAFT: N_("Draft"),
-    EventStatus.PUBLISHED: N_("Published"),
-    EventStatus.CANCELLED: N_("Cancelled"),
-    Audience.EVERYONE: N_("Everyone"),
-    Audience.ORG_TYPES: N_("Members of certain organization types"),
-    Audience.STUDENTS: N_("Verified students"),
-    RegistrationStatus.REGISTERED: N_("Registered"),
-    RegistrationStatus.WAITING: N_("On the waiting list"),
-    RegistrationStatus.CANCELLED: N_("Cancelled"),
-}
-
-
-def label(value: enum.Enum | None) -> str:
-    if value is None:
-        return ""
-    text = _LABELS.get(value)
-    return gettext(text) if text else str(value.value)
+label = Labels(
+    {
+        EventKind.COURSE: N_("Course"),
+        EventKind.TRAINING: N_("Specialised training"),
+        EventKind.ROADSHOW: N_("Roadshow"),
+        EventKind.INVESTMENT: N_("Investment matchmaking"),
+        EventKind.SALON: N_("Salon or other"),
+        EventStatus.DRAFT: N_("Draft"),
+        EventStatus.PUBLISHED: N_("Published"),
+        EventStatus.CANCELLED: N_("Cancelled"),
+        Audience.EVERYONE: N_("Everyone"),
+        Audience.ORG_TYPES: N_("Members of certain organization types"),
+        Audience.STUDENTS: N_("Verified students"),
+        RegistrationStatus.REGISTERED: N_("Registered"),
+        RegistrationStatus.WAITING: N_("On the waiting list"),
+        RegistrationStatus.CANCELLED: N_("Cancelled"),
+    }
+)
 
 
 def kind_choices() -> list[tuple[str, str]]:
-    return [(k.value, label(k)) for k in EventKind]
+    return label.choices(EventKind)
 
 
 def audience_choices() -> list[tuple[str, str]]:
-    return [(a.value, label(a)) for a in Audience]
+    return label.choices(Audience)

@@ -3,9 +3,8 @@ for them, in the reader's language."""
 
 from __future__ import annotations
 
-import enum
-
 from community.i18n import N_, gettext
+from community.kernel.labels import Labels
 from community.policies.models import PolicyStatus, Stage
 
 # What an organization does or spends on: the measures target those who buy compute, rent talent housing...
@@ -49,23 +48,17 @@ FACTS: dict[str, str] = {
     "activities": N_("what your organization does"),
 }
 
-_LABELS: dict[enum.Enum, str] = {
-    PolicyStatus.DRAFT: N_("Draft"),
-    PolicyStatus.PUBLISHED: N_("Published"),
-    PolicyStatus.WITHDRAWN: N_("Withdrawn"),
-    Stage.PREPARING: N_("Preparing"),
-    Stage.STARTUP: N_("Start-up"),
-    Stage.GROWTH: N_("Growing"),
-    Stage.MATURE: N_("Mature"),
-}
-
-
-def label(value: enum.Enum | None) -> str:
-    """The reader's word for a code; an unknown code shows as itself rather than failing the page."""
-    if value is None:
-        return ""
-    text = _LABELS.get(value)
-    return gettext(text) if text else str(value.value)
+label = Labels(
+    {
+        PolicyStatus.DRAFT: N_("Draft"),
+        PolicyStatus.PUBLISHED: N_("Published"),
+        PolicyStatus.WITHDRAWN: N_("Withdrawn"),
+        Stage.PREPARING: N_("Preparing"),
+        Stage.STARTUP: N_("Start-up"),
+        Stage.GROWTH: N_("Growing"),
+        Stage.MATURE: N_("Mature"),
+    }
+)
 
 
 def activity_label(code: str) -> str:

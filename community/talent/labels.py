@@ -5,45 +5,35 @@ from __future__ import annotations
 import enum
 
 from community.i18n import N_, current_locale, gettext
+from community.kernel.labels import Labels
 from community.talent.models import ApplicationStatus, EmploymentType, PositionStatus
 
-_LABELS: dict[enum.Enum, str] = {
-    EmploymentType.FULL_TIME: N_("Full time"),
-    EmploymentType.PART_TIME: N_("Part time"),
-    EmploymentType.INTERNSHIP: N_("Internship"),
-    EmploymentType.PROJECT: N_("Project collaboration"),
-    PositionStatus.DRAFT: N_("Draft"),
-    PositionStatus.OPEN: N_("Open for applications"),
-    PositionStatus.CLOSED: N_("Closed"),
-    PositionStatus.TAKEN_DOWN: N_("Taken down"),
-    ApplicationStatus.PENDING: N_("Awaiting an answer"),
-    ApplicationStatus.SHORTLISTED: N_("Shortlisted"),
-    ApplicationStatus.INTERVIEW: N_("Invited to interview"),
-    ApplicationStatus.OFFER: N_("Offer made"),
-    ApplicationStatus.DECLINED: N_("Declined"),
-    ApplicationStatus.WITHDRAWN: N_("Withdrawn"),
-    ApplicationStatus.CLOSED: N_("Position closed"),
-}
+label = Labels(
+    {
+        EmploymentType.FULL_TIME: N_("Full time"),
+        EmploymentType.PART_TIME: N_("Part time"),
+        EmploymentType.INTERNSHIP: N_("Internship"),
+        EmploymentType.PROJECT: N_("Project collaboration"),
+        PositionStatus.DRAFT: N_("Draft"),
+        PositionStatus.OPEN: N_("Open for applications"),
+        PositionStatus.CLOSED: N_("Closed"),
+        PositionStatus.TAKEN_DOWN: N_("Taken down"),
+        ApplicationStatus.PENDING: N_("Awaiting an answer"),
+        ApplicationStatus.SHORTLISTED: N_("Shortlisted"),
+        ApplicationStatus.INTERVIEW: N_("Invited to interview"),
+        ApplicationStatus.OFFER: N_("Offer made"),
+        ApplicationStatus.DECLINED: N_("Declined"),
+        ApplicationStatus.WITHDRAWN: N_("Withdrawn"),
+        ApplicationStatus.CLOSED: N_("Position closed"),
+    }
+)
 
 
-def label(value: enum.Enum | None) -> str:
-    """The reader's word for a code; an unknown code shows as itself rather than failing the page."""
-    if value is None:
-        return ""
-    text = _LABELS.get(value)
-    return gettext(text) if text else str(value.value)
-
-
-def code_label(enum_cls: type[enum.Enum], code: object) -> str:
-    """The word for a code kept as text (in a frozen snapshot): itself when this version does not know it."""
-    try:
-        return label(enum_cls(code))
-    except ValueError:
-        return str(code or "")
+code_label = label.of_code
 
 
 def choices(enum_cls: type[enum.Enum]) -> list[tuple[str, str]]:
-    return [(member.value, label(member)) for member in enum_cls]
+    return label.choices(enum_cls)
 
 
 def _amount(value: int) -> str:
