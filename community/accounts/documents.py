@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -11,8 +11,9 @@ from community.kernel.search_text import search_text
 from community.search.schemas import SearchDocument
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
+    from sqlalchemy import ColumnElement
     from sqlalchemy.ext.asyncio import AsyncSession
 
 ORGANIZATION_DOC_TYPE = "organization"
@@ -37,3 +38,22 @@ async def organization_documents(db: AsyncSession) -> AsyncIterator[SearchDocume
     result = await db.stream_scalars(select(Organization).order_by(Organization.created_at))
     async for org in result:
         yield organization_document(org)
+
+
+async def documents_with_organization(
+    db: AsyncSession,
+    model: Any,
+    condition: ColumnElement[bool],
+    build: Callable[[Any, str], SearchDocument],
+) -> AsyncIterator[SearchDocument]:
+    """Every row of a zone's ``model`` (one with ``organization_id`` and ``published_at``) that meets
+    ``condition``, as the search document ``build`` makes of it and its organization's name, oldest
+    first: what a zone's search type gives ``community search reindex``."""
+    rows = await db.stream(
+        select(model, Organization.name)
+        .join(Organization, Organization.id == model.organization_id)
+        .where(condition)
+        .order_by(model.published_at)
+    )
+    async for row, organization_name in rows:
+        yield build(row, organization_name)

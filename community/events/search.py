@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from sqlalchemy import select
-
-from community.accounts.models import Organization
+from community.accounts.documents import documents_with_organization
 from community.events.models import Event, EventKind, EventStatus
 from community.kernel.search_text import search_text
 from community.search.schemas import SearchDocument
@@ -50,12 +48,6 @@ def event_document(event: Event, organization_name: str) -> SearchDocument:
     )
 
 
-async def event_documents(db: AsyncSession) -> AsyncIterator[SearchDocument]:
-    rows = await db.stream(
-        select(Event, Organization.name)
-        .join(Organization, Organization.id == Event.organization_id)
-        .where(Event.status == EventStatus.PUBLISHED)
-        .order_by(Event.published_at)
-    )
-    async for event, org_name in rows:
-        yield event_document(event, org_name)
+def event_documents(db: AsyncSession) -> AsyncIterator[SearchDocument]:
+    """Every published event, for rebuilding the index."""
+    return documents_with_organization(db, Event, Event.status == EventStatus.PUBLISHED, event_document)

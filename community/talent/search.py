@@ -6,9 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from sqlalchemy import select
-
-from community.accounts.models import Organization
+from community.accounts.documents import documents_with_organization
 from community.kernel.search_text import search_text
 from community.search.schemas import SearchDocument
 from community.talent.models import Position, PositionStatus
@@ -45,13 +43,8 @@ def position_document(position: Position, organization_name: str) -> SearchDocum
     )
 
 
-async def position_documents(db: AsyncSession) -> AsyncIterator[SearchDocument]:
+def position_documents(db: AsyncSession) -> AsyncIterator[SearchDocument]:
     """Every open position, for rebuilding the index."""
-    rows = await db.stream(
-        select(Position, Organization.name)
-        .join(Organization, Organization.id == Position.organization_id)
-        .where(Position.status == PositionStatus.OPEN)
-        .order_by(Position.published_at)
+    return documents_with_organization(
+        db, Position, Position.status == PositionStatus.OPEN, position_document
     )
-    async for position, org_name in rows:
-        yield position_document(position, org_name)

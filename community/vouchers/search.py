@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from sqlalchemy import select
-
-from community.accounts.models import Organization
+from community.accounts.documents import documents_with_organization
 from community.kernel.search_text import search_text
 from community.search.schemas import SearchDocument
 from community.vouchers.models import Product, ProductStatus
@@ -38,12 +36,8 @@ def product_document(product: Product, organization_name: str) -> SearchDocument
     )
 
 
-async def product_documents(db: AsyncSession) -> AsyncIterator[SearchDocument]:
-    rows = await db.stream(
-        select(Product, Organization.name)
-        .join(Organization, Organization.id == Product.organization_id)
-        .where(Product.status == ProductStatus.PUBLISHED)
-        .order_by(Product.published_at)
+def product_documents(db: AsyncSession) -> AsyncIterator[SearchDocument]:
+    """Every published product, for rebuilding the index."""
+    return documents_with_organization(
+        db, Product, Product.status == ProductStatus.PUBLISHED, product_document
     )
-    async for product, org_name in rows:
-        yield product_document(product, org_name)
