@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from community.kernel.clock import today
 from community.scenarios.services.interests import InterestService
-from community.scenarios.services.scenarios import today
 from tests.scenarios.conftest import COMPLETE, Zone
 
 

@@ -9,12 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from community.accounts.models import Organization, OrgType, User
-from community.accounts.services import OrganizationService, clean_text
+from community.accounts.services import OrganizationService
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
 from community.jobs import enqueue
 from community.kernel.clock import now
 from community.kernel.models import Page
+from community.kernel.text import clean_body
 from community.notifications.services import NotificationService
 from community.scenarios.documents import (
     CAPABILITY_DOC_TYPE,
@@ -191,7 +192,7 @@ class CapabilityService:
 
     async def reject(self, admin: User, profile_id: UUID, reason: str) -> CapabilityProfile:
         self._require_admin(admin)
-        text = clean_text(reason)
+        text = clean_body(reason)
         if not text:
             raise FormError({"reason": _("Give a reason; the OPC reads it.")})
         if len(text) > REASON_MAX:

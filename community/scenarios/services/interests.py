@@ -16,10 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from community.accounts.models import Organization, OrgType, User
-from community.accounts.services import OrganizationService, clean_text
+from community.accounts.services import OrganizationService
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
 from community.kernel.clock import now, today
+from community.kernel.text import clean_body
 from community.notifications.services import NotificationService
 from community.scenarios.documents import scenario_url
 from community.scenarios.models import (
@@ -91,7 +92,7 @@ class InterestService:
             raise FormError({"proposal": _("This scenario no longer takes expressions of interest.")})
         if not takes_interest(scenario):
             raise FormError({"proposal": _("The deadline of this scenario has passed.")})
-        text = clean_text(proposal)
+        text = clean_body(proposal)
         if len(text) < PROPOSAL_MIN:
             raise FormError(
                 {"proposal": _("Say in at least %(n)s characters how you would take it on.", n=PROPOSAL_MIN)}
@@ -158,7 +159,7 @@ class InterestService:
 
     @staticmethod
     def _note(note: str, *, required: bool) -> str:
-        text = clean_text(note)
+        text = clean_body(note)
         if required and not text:
             raise FormError({"note": _("Give a reason; the OPC reads it.")})
         if len(text) > NOTE_MAX:

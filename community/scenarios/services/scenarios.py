@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from community.accounts.models import Organization, User
-from community.accounts.services import clean_text
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
 from community.jobs import enqueue
 from community.kernel.clock import SITE_TZ, now, today
 from community.kernel.models import Page
+from community.kernel.text import clean_body
 from community.scenarios.documents import (
     SCENARIO_DOC_TYPE,
     scenario_document,
@@ -188,7 +188,7 @@ class ScenarioService(ScenarioReading):
 
     @staticmethod
     def _reason(reason: str, *, required: bool) -> str:
-        text = clean_text(reason)
+        text = clean_body(reason)
         if required and not text:
             raise FormError({"reason": _("Give a reason; the other side reads it.")})
         if len(text) > REASON_MAX:

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
-from community.accounts.services import EMAIL_RE, clean_text
+from community.accounts.services import EMAIL_RE
 from community.i18n import _
+from community.kernel.text import clean_body, clean_line
 from community.scenarios.inputs import ITEMS_MAX, CapabilityInput, ScenarioInput, budget_mode_of
 from community.scenarios.models import Maturity, ScenarioKind, ScenarioScale
 from community.vocabulary import DISTRICTS, DOMAINS
@@ -71,7 +72,7 @@ def _choice(enum_cls: type[E], raw: str) -> E | None:
 
 
 def _yuan(raw: str) -> int | None:
-    text = clean_text(raw).replace(",", "").replace("，", "").replace("元", "").strip()
+    text = clean_line(raw).replace(",", "").replace("，", "").replace("元", "").strip()
     if not text:
         return None
     if text.endswith("万"):
@@ -98,7 +99,7 @@ def validate_scenario(
     errors: dict[str, str] = {}
     values = ScenarioValues()
 
-    values.title = clean_text(data.title)
+    values.title = clean_line(data.title)
     if not values.title:
         errors["title"] = _("Give the scenario a title.")
     elif len(values.title) > TITLE_MAX:
@@ -111,7 +112,7 @@ def validate_scenario(
     if values.scale is None and (data.scale or complete):
         errors["scale"] = _("Choose the scale of the scenario.")
 
-    domains = list(dict.fromkeys(clean_text(d) for d in data.domains if clean_text(d)))
+    domains = list(dict.fromkeys(clean_line(d) for d in data.domains if clean_line(d)))
     if any(d not in DOMAINS for d in domains):
         errors["domains"] = _("Choose domains from the list.")
     elif len(domains) > DOMAINS_MAX:
@@ -120,25 +121,25 @@ def validate_scenario(
         errors["domains"] = _("Choose at least one domain.")
     values.domains = domains
 
-    values.district = clean_text(data.district)
+    values.district = clean_line(data.district)
     if values.district and values.district not in DISTRICTS:
         errors["district"] = _("Choose a district from the list.")
     elif complete and not values.district:
         errors["district"] = _("Choose the district where the scenario is.")
 
-    values.abstract = clean_text(data.abstract)
+    values.abstract = clean_body(data.abstract)
     if len(values.abstract) > ABSTRACT_MAX:
         errors["abstract"] = _("Use at most %(n)s characters for the public abstract.", n=ABSTRACT_MAX)
     elif complete and not values.abstract:
         errors["abstract"] = _("Write a short public abstract: what is needed, in a few sentences.")
 
-    values.description = clean_text(data.description)
+    values.description = clean_body(data.description)
     if len(values.description) > DESCRIPTION_MAX:
         errors["description"] = _("Use at most %(n)s characters for the description.", n=DESCRIPTION_MAX)
     elif complete and not values.description:
         errors["description"] = _("Describe the scenario in detail.")
 
-    values.expected_outcome = clean_text(data.expected_outcome)
+    values.expected_outcome = clean_body(data.expected_outcome)
     if len(values.expected_outcome) > OUTCOME_MAX:
         errors["expected_outcome"] = _(
             "Use at most %(n)s characters for the expected outcome.", n=OUTCOME_MAX
@@ -148,7 +149,7 @@ def validate_scenario(
 
     _validate_budget(data, values, errors, complete)
 
-    deadline_text = clean_text(data.deadline)
+    deadline_text = clean_line(data.deadline)
     if deadline_text:
         try:
             values.deadline = date.fromisoformat(deadline_text[:10].replace("/", "-"))
@@ -158,9 +159,9 @@ def validate_scenario(
             if values.deadline < today:
                 errors["deadline"] = _("The deadline has already passed; choose a later date.")
 
-    values.contact_name = clean_text(data.contact_name)
-    values.contact_phone = clean_text(data.contact_phone)
-    values.contact_email = clean_text(data.contact_email).lower()
+    values.contact_name = clean_line(data.contact_name)
+    values.contact_phone = clean_line(data.contact_phone)
+    values.contact_email = clean_line(data.contact_email).lower()
     if len(values.contact_name) > 50:
         errors["contact_name"] = _("Use at most %(n)s characters for the name.", n=50)
     elif complete and not values.contact_name:
@@ -177,7 +178,7 @@ def validate_scenario(
 def _validate_budget(
     data: ScenarioInput, values: ScenarioValues, errors: dict[str, str], complete: bool
 ) -> None:
-    mode = clean_text(data.budget_mode)
+    mode = clean_line(data.budget_mode)
     low, high = _yuan(data.budget_min), _yuan(data.budget_max)
     if not mode:  # a spreadsheet row or an API call may just give the amounts
         mode = "range" if low is not None and high is not None and low != high else "amount" if low else ""
@@ -225,7 +226,7 @@ def validate_capability(data: CapabilityInput, *, complete: bool) -> tuple[Capab
     district and the capabilities for later."""
     errors: dict[str, str] = {}
     values = CapabilityValues(
-        summary=clean_text(data.summary), cases=clean_text(data.cases), district=clean_text(data.district)
+        summary=clean_body(data.summary), cases=clean_body(data.cases), district=clean_line(data.district)
     )
     if not values.summary and complete:
         errors["summary"] = _("Say in a few sentences what your OPC does.")
@@ -234,7 +235,7 @@ def validate_capability(data: CapabilityInput, *, complete: bool) -> tuple[Capab
     if len(values.cases) > CASES_MAX:
         errors["cases"] = _("Use at most %(n)s characters for the cases.", n=CASES_MAX)
     try:
-        values.team_size = int(clean_text(data.team_size) or "1")
+        values.team_size = int(clean_line(data.team_size) or "1")
     except ValueError:
         values.team_size = 0
     if not 1 <= values.team_size <= TEAM_MAX:
@@ -244,7 +245,7 @@ def validate_capability(data: CapabilityInput, *, complete: bool) -> tuple[Capab
     elif complete and not values.district:
         errors["district"] = _("Choose the district where you work.")
     for index, item in enumerate(data.items):
-        technology = clean_text(item.technology)
+        technology = clean_line(item.technology)
         if item.domain not in DOMAINS:
             errors[f"item_domain_{index}"] = _("Choose a domain from the list.")
         if not technology:
