@@ -45,7 +45,7 @@ from community.web.page_cache import (
     AnonymousPageStore,
     anonymous_page_cache,
 )
-from community.web.rendering import API_PREFIX, current_user, is_api, is_htmx, render, safe_next
+from community.web.rendering import API_PREFIX, Visitor, current_user, is_api, is_htmx, render, safe_next
 from community.web.security import SecurityHeadersMiddleware
 
 __all__ = (
@@ -61,6 +61,7 @@ __all__ = (
     "Form",
     "Multipart",
     "SecurityHeadersMiddleware",
+    "Visitor",
     "act",
     "anonymous_page_cache",
     "client_ip",

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import urlsplit
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.response import Template
 
 from community import i18n
 
 API_PREFIX = "/api/"
+# The request of a route anyone may open: ``request.scope["user"]`` is the member or None.
+Visitor: TypeAlias = Request[Any, Any, Any]
 
 
 def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Any:

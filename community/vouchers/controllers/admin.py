@@ -6,18 +6,26 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import File, Template
 
-from community.accounts.guards import requires_admin
-from community.accounts.models import User
+from community.accounts.guards import Member, requires_admin
 from community.i18n import _
 from community.kernel.clock import today
 from community.kernel.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, content_disposition
 from community.vocabulary import DOMAINS
-from community.vouchers.controllers.deps import DEPENDENCIES, render_page
+from community.vouchers.controllers.deps import (
+    DEPENDENCIES,
+    Campaigns,
+    Moderation,
+    Products,
+    Reports,
+    Settlement,
+    Students,
+    Universities,
+    render_page,
+)
 from community.vouchers.inputs import (
     CampaignInput,
     GalleryFilters,
@@ -27,12 +35,8 @@ from community.vouchers.inputs import (
     uuid_or_404,
 )
 from community.vouchers.models import VoucherStatus
-from community.vouchers.services.campaigns import CampaignService
-from community.vouchers.services.moderation import ModerationService
 from community.vouchers.services.products import ProductService
-from community.vouchers.services.reports import ReportService
-from community.vouchers.services.settlement import SettlementService, settlement_csv, settlement_xlsx
-from community.vouchers.services.students import StudentService, UniversityService
+from community.vouchers.services.settlement import settlement_csv, settlement_xlsx
 from community.vouchers.views import FLAG_KINDS
 from community.web import Form, act, field, form_of, form_or_redirect, render
 
@@ -52,12 +56,12 @@ class VoucherAdminController(Controller):
     @get("/", name="voucher-admin")
     async def hub(
         self,
-        request: Request[User, Any, Any],
-        products: NamedDependency[ProductService],
-        students: NamedDependency[StudentService],
-        campaigns: NamedDependency[CampaignService],
-        moderation: NamedDependency[ModerationService],
-        reports: NamedDependency[ReportService],
+        request: Member,
+        products: Products,
+        students: Students,
+        campaigns: Campaigns,
+        moderation: Moderation,
+        reports: Reports,
     ) -> Template:
         await campaigns.expire_due()
         return render_page(
@@ -76,10 +80,10 @@ class VoucherAdminController(Controller):
     @post("/products/{product_id:uuid}/review")
     async def review_product(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         product_id: FromPath[UUID],
         data: Form,
-        products: NamedDependency[ProductService],
+        products: Products,
     ) -> Response[Any]:
         name = (await products.get(product_id)).name
         approve = field(data, "decision") == "publish"
@@ -93,7 +97,7 @@ class VoucherAdminController(Controller):
         )
 
     @get("/students/{verification_id:uuid}/proof", name="student-proof")
-    async def proof(self, verification_id: FromPath[UUID], students: NamedDependency[StudentService]) -> File:
+    async def proof(self, verification_id: FromPath[UUID], students: Students) -> File:
         row = await students.get(verification_id)
         path = students.proof_file(row)
         return File(
@@ -107,10 +111,10 @@ class VoucherAdminController(Controller):
     @post("/students/{verification_id:uuid}/review")
     async def review_proof(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         verification_id: FromPath[UUID],
         data: Form,
-        students: NamedDependency[StudentService],
+        students: Students,
     ) -> Response[Any]:
         return await act(
             request,
@@ -122,9 +126,7 @@ class VoucherAdminController(Controller):
     # --- campaigns ---------------------------------------------------------------------------------------
 
     @get("/campaigns/new", name="campaign-new")
-    async def new_campaign(
-        self, request: Request[User, Any, Any], products: NamedDependency[ProductService]
-    ) -> Template:
+    async def new_campaign(self, request: Member, products: Products) -> Template:
         return render(
             request,
             "vouchers/admin/campaign_form.html",
@@ -135,10 +137,10 @@ class VoucherAdminController(Controller):
     @post("/campaigns/new")
     async def create_campaign(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         data: Form,
-        campaigns: NamedDependency[CampaignService],
-        products: NamedDependency[ProductService],
+        campaigns: Campaigns,
+        products: Products,
     ) -> Response[Any]:
         return await form_or_redirect(
             request,
@@ -153,12 +155,12 @@ class VoucherAdminController(Controller):
     @get("/campaigns/{campaign_id:uuid}", name="campaign")
     async def campaign(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         campaign_id: FromPath[UUID],
-        campaigns: NamedDependency[CampaignService],
-        moderation: NamedDependency[ModerationService],
-        settlement: NamedDependency[SettlementService],
-        reports: NamedDependency[ReportService],
+        campaigns: Campaigns,
+        moderation: Moderation,
+        settlement: Settlement,
+        reports: Reports,
         status: Annotated[str | None, QueryParameter()] = None,
     ) -> Template:
         await campaigns.expire_due(campaign_id)
@@ -179,9 +181,9 @@ class VoucherAdminController(Controller):
     @post("/campaigns/{campaign_id:uuid}/close")
     async def close_campaign(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         campaign_id: FromPath[UUID],
-        campaigns: NamedDependency[CampaignService],
+        campaigns: Campaigns,
     ) -> Response[Any]:
         return await act(
             request,
@@ -193,10 +195,10 @@ class VoucherAdminController(Controller):
     @post("/campaigns/{campaign_id:uuid}/settle")
     async def settle(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         campaign_id: FromPath[UUID],
         data: Form,
-        settlement: NamedDependency[SettlementService],
+        settlement: Settlement,
     ) -> Response[Any]:
         organization_id = uuid_or_404(field(data, "organization"))
         return await act(
@@ -211,10 +213,10 @@ class VoucherAdminController(Controller):
     @post("/settlements/{settlement_id:uuid}/paid")
     async def mark_paid(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         settlement_id: FromPath[UUID],
         data: Form,
-        settlement: NamedDependency[SettlementService],
+        settlement: Settlement,
     ) -> Response[Any]:
         # Once paid, back to its campaign, which the settlement names.
         return await act(
@@ -228,8 +230,8 @@ class VoucherAdminController(Controller):
     @get("/settlement", name="voucher-settlement")
     async def settlement_page(
         self,
-        request: Request[User, Any, Any],
-        settlement: NamedDependency[SettlementService],
+        request: Member,
+        settlement: Settlement,
         campaign: Annotated[str | None, QueryParameter()] = None,
         organization: Annotated[str | None, QueryParameter()] = None,
         format_: Annotated[str | None, QueryParameter(name="format")] = None,
@@ -257,9 +259,9 @@ class VoucherAdminController(Controller):
     @get("/vouchers/{voucher_id:uuid}", name="voucher-admin-detail")
     async def voucher(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         voucher_id: FromPath[UUID],
-        moderation: NamedDependency[ModerationService],
+        moderation: Moderation,
     ) -> Template:
         return render_page(
             request,
@@ -271,10 +273,10 @@ class VoucherAdminController(Controller):
     @post("/vouchers/{voucher_id:uuid}/void")
     async def void(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         voucher_id: FromPath[UUID],
         data: Form,
-        moderation: NamedDependency[ModerationService],
+        moderation: Moderation,
     ) -> Response[Any]:
         return await act(
             request,
@@ -286,9 +288,9 @@ class VoucherAdminController(Controller):
     @post("/suspensions")
     async def suspend(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         data: Form,
-        moderation: NamedDependency[ModerationService],
+        moderation: Moderation,
     ) -> Response[Any]:
         return await act(
             request,
@@ -300,9 +302,9 @@ class VoucherAdminController(Controller):
     @post("/suspensions/{suspension_id:uuid}/lift")
     async def lift(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         suspension_id: FromPath[UUID],
-        moderation: NamedDependency[ModerationService],
+        moderation: Moderation,
     ) -> Response[Any]:
         return await act(
             request,
@@ -314,9 +316,7 @@ class VoucherAdminController(Controller):
     # --- the university list --------------------------------------------------------------------------------
 
     @get("/universities", name="universities")
-    async def universities_page(
-        self, request: Request[User, Any, Any], universities: NamedDependency[UniversityService]
-    ) -> Template:
+    async def universities_page(self, request: Member, universities: Universities) -> Template:
         return render(
             request,
             "vouchers/admin/universities.html",
@@ -324,9 +324,7 @@ class VoucherAdminController(Controller):
         )
 
     @post("/universities")
-    async def save_university(
-        self, request: Request[User, Any, Any], data: Form, universities: NamedDependency[UniversityService]
-    ) -> Response[Any]:
+    async def save_university(self, request: Member, data: Form, universities: Universities) -> Response[Any]:
         async def context() -> dict[str, Any]:
             return {"universities": await universities.list(active_only=False)}
 

@@ -7,24 +7,20 @@ words); a product the caller may not see is 404.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from community.accounts.guards import requires_login
-from community.accounts.models import User
-from community.vouchers.controllers.deps import DEPENDENCIES
+from community.accounts.guards import Member, requires_login
+from community.vouchers.controllers.deps import DEPENDENCIES, Products, Redemptions
 from community.vouchers.inputs import GalleryFilters
 from community.vouchers.models import Product, Voucher, VoucherStatus
 from community.vouchers.search import product_url
-from community.vouchers.services.products import ProductService
-from community.vouchers.services.redemptions import RedemptionService
 from community.vouchers.views import average, format_code
-from community.web import client_ip
+from community.web import Visitor, client_ip
 
 
 class ProductOut(msgspec.Struct):
@@ -106,7 +102,7 @@ class VoucherApiController(Controller):
     @get("/products", summary="Published AI products, ranked by verified student ratings")
     async def list_products(
         self,
-        products: NamedDependency[ProductService],
+        products: Products,
         domain: Annotated[str | None, QueryParameter()] = None,
         sort: Annotated[str, QueryParameter(pattern="^(rating|newest)$")] = "rating",
         page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
@@ -122,9 +118,9 @@ class VoucherApiController(Controller):
     @get("/products/{product_id:uuid}", summary="One product")
     async def get_product(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         product_id: FromPath[UUID],
-        products: NamedDependency[ProductService],
+        products: Products,
     ) -> ProductDetailOut:
         product, org, _access = await products.get_for(request.scope.get("user"), product_id)
         base = _product_out(product, org.name)
@@ -141,9 +137,9 @@ class VoucherApiController(Controller):
     )
     async def redemptions(
         self,
-        request: Request[User, Any, Any],
-        products: NamedDependency[ProductService],
-        redemptions: NamedDependency[RedemptionService],
+        request: Member,
+        products: Products,
+        redemptions: Redemptions,
         status: Annotated[str, QueryParameter(pattern="^(redeemed|confirmed|settled)$")] = "redeemed",
     ) -> list[RedemptionOut]:
         ids = [org.id for org in await products.opc_organizations_of(request.user)]
@@ -158,10 +154,10 @@ class VoucherApiController(Controller):
     )
     async def confirm(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         data: JSONBody[ConfirmIn],
-        redemptions: NamedDependency[RedemptionService],
-        products: NamedDependency[ProductService],
+        redemptions: Redemptions,
+        products: Products,
     ) -> RedemptionOut:
         voucher = await redemptions.confirm(request.user, data.code, client_ip(request))
         assert voucher.product_id is not None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.di import NamedDependency
 from litestar.response import Template
 
 from community.vouchers.labels import label
@@ -49,3 +50,15 @@ def render_page(
     if isinstance(session, dict):
         context.setdefault("rating_form", session.pop(RATING_FORM_KEY, {}))
     return render(request, template, status_code, **{**PAGE_HELPERS, **context})
+
+
+# Handler parameter types: the zone's services as its handlers receive them.
+Campaigns = NamedDependency[CampaignService]
+Moderation = NamedDependency[ModerationService]
+Products = NamedDependency[ProductService]
+Redemptions = NamedDependency[RedemptionService]
+Reports = NamedDependency[ReportService]
+Settlement = NamedDependency[SettlementService]
+Students = NamedDependency[StudentService]
+Universities = NamedDependency[UniversityService]
+Vouchers = NamedDependency[VoucherService]

@@ -8,25 +8,21 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
-from community.accounts.guards import requires_login
+from community.accounts.guards import Member, requires_login
 from community.accounts.models import User
 from community.i18n import _
 from community.markup import markdown_html
 from community.vocabulary import DOMAINS
-from community.vouchers.controllers.deps import DEPENDENCIES, render_page
+from community.vouchers.controllers.deps import DEPENDENCIES, Products, Students, Vouchers, render_page
 from community.vouchers.inputs import GalleryFilters, ProductInput, optional_uuid
 from community.vouchers.models import Product
 from community.vouchers.search import product_url
-from community.vouchers.services.products import ProductService
-from community.vouchers.services.students import StudentService
-from community.vouchers.services.vouchers import VoucherService
 from community.vouchers.views import average
-from community.web import Form, act, field, form_of, form_or_redirect, render
+from community.web import Form, Visitor, act, field, form_of, form_or_redirect, render
 
 FORM = "vouchers/products/form.html"
 
@@ -50,8 +46,8 @@ class ProductController(Controller):
     @get("/", name="products")
     async def gallery(
         self,
-        request: Request[Any, Any, Any],
-        products: NamedDependency[ProductService],
+        request: Visitor,
+        products: Products,
         domain: Annotated[str | None, QueryParameter()] = None,
         sort: Annotated[str, QueryParameter()] = "rating",
         page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
@@ -69,17 +65,13 @@ class ProductController(Controller):
         )
 
     @get("/new", name="product-new", guards=[requires_login])
-    async def new_form(
-        self, request: Request[User, Any, Any], products: NamedDependency[ProductService]
-    ) -> Template:
+    async def new_form(self, request: Member, products: Products) -> Template:
         opcs = await products.opc_organizations_of(request.user)
         form: dict[str, Any] = {"organization": str(opcs[0].id) if len(opcs) == 1 else ""}
         return render(request, FORM, mode="new", opcs=opcs, form=form, domains=DOMAINS)
 
     @post("/new", guards=[requires_login])
-    async def create(
-        self, request: Request[User, Any, Any], data: Form, products: NamedDependency[ProductService]
-    ) -> Response[Any]:
+    async def create(self, request: Member, data: Form, products: Products) -> Response[Any]:
         async def context() -> dict[str, Any]:
             return {
                 "mode": "new",
@@ -105,11 +97,11 @@ class ProductController(Controller):
     @get("/{product_id:uuid}", name="product")
     async def show(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         product_id: FromPath[UUID],
-        products: NamedDependency[ProductService],
-        vouchers: NamedDependency[VoucherService],
-        students: NamedDependency[StudentService],
+        products: Products,
+        vouchers: Vouchers,
+        students: Students,
     ) -> Template:
         viewer: User | None = request.scope.get("user")
         product, org, access = await products.get_for(viewer, product_id)
@@ -130,9 +122,9 @@ class ProductController(Controller):
     @get("/{product_id:uuid}/edit", name="product-edit", guards=[requires_login])
     async def edit_form(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         product_id: FromPath[UUID],
-        products: NamedDependency[ProductService],
+        products: Products,
     ) -> Template:
         product, _org = await products.editable(request.user, product_id)
         return render(request, FORM, mode="edit", product=product, form=_form_of(product), domains=DOMAINS)
@@ -140,10 +132,10 @@ class ProductController(Controller):
     @post("/{product_id:uuid}/edit", guards=[requires_login])
     async def update(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         product_id: FromPath[UUID],
         data: Form,
-        products: NamedDependency[ProductService],
+        products: Products,
     ) -> Response[Any]:
         async def context() -> dict[str, Any]:
             return {"mode": "edit", "product": await products.get(product_id), "domains": DOMAINS}
@@ -166,9 +158,9 @@ class ProductController(Controller):
     @post("/{product_id:uuid}/submit", guards=[requires_login])
     async def submit(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         product_id: FromPath[UUID],
-        products: NamedDependency[ProductService],
+        products: Products,
     ) -> Response[Any]:
         # A product refused for review goes back to its form, where the missing fields are fixed.
         return await act(
@@ -182,10 +174,10 @@ class ProductController(Controller):
     @post("/{product_id:uuid}/withdraw", guards=[requires_login])
     async def withdraw(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         product_id: FromPath[UUID],
         data: Form,
-        products: NamedDependency[ProductService],
+        products: Products,
     ) -> Response[Any]:
         return await act(
             request,

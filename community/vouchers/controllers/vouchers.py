@@ -5,31 +5,42 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
-from community.accounts.guards import requires_login
+from community.accounts.guards import Member, requires_login
 from community.accounts.models import User
 from community.errors import FormError
 from community.i18n import _
 from community.notifications.email import Mailer, MailError
-from community.vouchers.controllers.deps import DEPENDENCIES, PAGE_HELPERS, RATING_FORM_KEY, render_page
+from community.vouchers.controllers.deps import (
+    DEPENDENCIES,
+    PAGE_HELPERS,
+    RATING_FORM_KEY,
+    Campaigns,
+    Products,
+    Redemptions,
+    Settlement,
+    Students,
+    Universities,
+    Vouchers,
+    render_page,
+)
 from community.vouchers.inputs import normalize_code, uuid_or_404
 from community.vouchers.models import VoucherStatus
 from community.vouchers.search import product_url
-from community.vouchers.services.campaigns import CampaignService
 from community.vouchers.services.products import ProductService
 from community.vouchers.services.redemptions import RedemptionService
 from community.vouchers.services.settlement import SettlementService
 from community.vouchers.services.students import PROOF_MAX_BYTES, StudentService, UniversityService
-from community.vouchers.services.vouchers import VoucherService
 from community.vouchers.views import format_code, format_yuan
 from community.web import (
     Form,
     Multipart,
+    Visitor,
     act,
     client_ip,
     field,
@@ -49,11 +60,11 @@ class VoucherController(Controller):
     @get("/", name="vouchers")
     async def index(
         self,
-        request: Request[Any, Any, Any],
-        campaigns: NamedDependency[CampaignService],
-        vouchers: NamedDependency[VoucherService],
-        students: NamedDependency[StudentService],
-        products: NamedDependency[ProductService],
+        request: Visitor,
+        campaigns: Campaigns,
+        vouchers: Vouchers,
+        students: Students,
+        products: Products,
     ) -> Template:
         viewer: User | None = request.scope.get("user")
         session = request.scope.get("session")
@@ -78,9 +89,9 @@ class VoucherController(Controller):
     @get("/verify", name="student-verify", guards=[requires_login])
     async def verify_form(
         self,
-        request: Request[User, Any, Any],
-        students: NamedDependency[StudentService],
-        universities: NamedDependency[UniversityService],
+        request: Member,
+        students: Students,
+        universities: Universities,
     ) -> Template:
         return render_page(
             request, VERIFY, **await self._verify_context(request.user, students, universities)
@@ -89,10 +100,10 @@ class VoucherController(Controller):
     @post("/verify/email", guards=[requires_login], middleware=limit_per_account("student-code", 5))
     async def send_code(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         data: Form,
-        students: NamedDependency[StudentService],
-        universities: NamedDependency[UniversityService],
+        students: Students,
+        universities: Universities,
         mailer: NamedDependency[Mailer],
     ) -> Response[Any]:
         form = {"university": field(data, "university"), "email": field(data, "email")}
@@ -116,15 +127,11 @@ class VoucherController(Controller):
         )
 
     @get("/verify/code", name="student-code", guards=[requires_login])
-    async def code_form(
-        self, request: Request[User, Any, Any], students: NamedDependency[StudentService]
-    ) -> Template:
+    async def code_form(self, request: Member, students: Students) -> Template:
         return render_page(request, "vouchers/code.html", student=await students.status(request.user.id))
 
     @post("/verify/code", guards=[requires_login], middleware=limit_per_account("student-confirm", 10))
-    async def confirm_code(
-        self, request: Request[User, Any, Any], data: Form, students: NamedDependency[StudentService]
-    ) -> Response[Any]:
+    async def confirm_code(self, request: Member, data: Form, students: Students) -> Response[Any]:
         async def context() -> dict[str, Any]:
             return {"student": await students.status(request.user.id)}
 
@@ -146,10 +153,10 @@ class VoucherController(Controller):
     )
     async def upload_proof(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         data: Multipart,
-        students: NamedDependency[StudentService],
-        universities: NamedDependency[UniversityService],
+        students: Students,
+        universities: Universities,
     ) -> Response[Any]:
         upload = data.get("proof")
         if isinstance(upload, list):
@@ -184,9 +191,7 @@ class VoucherController(Controller):
         guards=[requires_login],
         middleware=limit_per_account("voucher-claim", "voucher_claim_rate_per_minute"),
     )
-    async def claim(
-        self, request: Request[User, Any, Any], data: Form, vouchers: NamedDependency[VoucherService]
-    ) -> Response[Any]:
+    async def claim(self, request: Member, data: Form, vouchers: Vouchers) -> Response[Any]:
         campaign_id = uuid_or_404(field(data, "campaign"))
         # A claimed voucher leads to the products; a refused claim stays on the campaigns.
         return await act(
@@ -207,10 +212,10 @@ class VoucherController(Controller):
     )
     async def redeem(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         voucher_id: FromPath[UUID],
         data: Form,
-        vouchers: NamedDependency[VoucherService],
+        vouchers: Vouchers,
     ) -> Response[Any]:
         product_id = uuid_or_404(field(data, "product"))
         # Redeemed: to the code on the vouchers page; refused: back to the product.
@@ -228,10 +233,10 @@ class VoucherController(Controller):
     @post("/{voucher_id:uuid}/rate", guards=[requires_login])
     async def rate(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         voucher_id: FromPath[UUID],
         data: Form,
-        vouchers: NamedDependency[VoucherService],
+        vouchers: Vouchers,
     ) -> Response[Any]:
         async def rate() -> None:
             try:
@@ -251,10 +256,10 @@ class VoucherController(Controller):
     @get("/opc", name="voucher-opc", guards=[requires_login])
     async def opc(
         self,
-        request: Request[User, Any, Any],
-        products: NamedDependency[ProductService],
-        redemptions: NamedDependency[RedemptionService],
-        settlement: NamedDependency[SettlementService],
+        request: Member,
+        products: Products,
+        redemptions: Redemptions,
+        settlement: Settlement,
     ) -> Template:
         context = await _opc_context(request.user, products, redemptions, settlement)
         ids = [org.id for org in context["opcs"]]
@@ -271,11 +276,11 @@ class VoucherController(Controller):
     @post("/opc/confirm", guards=[requires_login])
     async def confirm(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         data: Form,
-        products: NamedDependency[ProductService],
-        redemptions: NamedDependency[RedemptionService],
-        settlement: NamedDependency[SettlementService],
+        products: Products,
+        redemptions: Redemptions,
+        settlement: Settlement,
     ) -> Response[Any]:
         async def context() -> dict[str, Any]:
             return {
