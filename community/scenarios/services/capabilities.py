@@ -15,7 +15,6 @@ from community.i18n import _
 from community.jobs import enqueue
 from community.kernel.clock import now
 from community.kernel.models import Page
-from community.kernel.text import clean_body
 from community.notifications.services import NotificationService
 from community.scenarios.documents import (
     CAPABILITY_DOC_TYPE,
@@ -25,7 +24,7 @@ from community.scenarios.documents import (
 )
 from community.scenarios.inputs import ITEMS_MAX, CapabilityFilters, CapabilityInput, CapabilityItemInput
 from community.scenarios.models import CapabilityItem, CapabilityProfile, Maturity, ProfileStatus
-from community.scenarios.services.validation import validate_capability
+from community.scenarios.services.validation import reason_text, validate_capability
 from community.search.services import enqueue_delete, enqueue_upsert
 
 if TYPE_CHECKING:
@@ -47,7 +46,6 @@ __all__ = (
 )
 
 PAGE_SIZE = 20
-REASON_MAX = 2000
 
 
 class CapabilityService:
@@ -192,11 +190,7 @@ class CapabilityService:
 
     async def reject(self, admin: User, profile_id: UUID, reason: str) -> CapabilityProfile:
         self._require_admin(admin)
-        text = clean_body(reason)
-        if not text:
-            raise FormError({"reason": _("Give a reason; the OPC reads it.")})
-        if len(text) > REASON_MAX:
-            raise FormError({"reason": _("Use at most %(n)s characters for the reason.", n=REASON_MAX)})
+        text = reason_text(reason, missing=_("Give a reason; the OPC reads it."))
         profile = await self.get(profile_id, lock=True)
         was_listed = profile.status is ProfileStatus.VERIFIED
         profile.status = ProfileStatus.REJECTED

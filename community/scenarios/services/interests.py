@@ -32,6 +32,7 @@ from community.scenarios.models import (
     ScenarioStatus,
 )
 from community.scenarios.services.scenarios import OPEN_FOR_INTEREST, ScenarioService
+from community.scenarios.services.validation import reason_text
 from community.scenarios.views import History, InterestPanel, InterestView
 
 if TYPE_CHECKING:
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 
 PROPOSAL_MIN = 10
 PROPOSAL_MAX = 3000
-NOTE_MAX = 2000
 
 
 __all__ = ("InterestService", "InterestView", "takes_interest")
@@ -159,12 +159,8 @@ class InterestService:
 
     @staticmethod
     def _note(note: str, *, required: bool) -> str:
-        text = clean_body(note)
-        if required and not text:
-            raise FormError({"note": _("Give a reason; the OPC reads it.")})
-        if len(text) > NOTE_MAX:
-            raise FormError({"note": _("Use at most %(n)s characters.", n=NOTE_MAX)})
-        return text
+        missing = _("Give a reason; the OPC reads it.") if required else None
+        return reason_text(note, missing=missing, name="note")
 
     async def shortlist(self, actor: User, interest_id: UUID, note: str = "") -> Interest:
         text = self._note(note, required=False)

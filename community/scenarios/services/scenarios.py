@@ -15,7 +15,6 @@ from community.i18n import _
 from community.jobs import enqueue
 from community.kernel.clock import SITE_TZ, now, today
 from community.kernel.models import Page
-from community.kernel.text import clean_body
 from community.scenarios.documents import (
     SCENARIO_DOC_TYPE,
     scenario_document,
@@ -35,7 +34,7 @@ from community.scenarios.models import (
     ScenarioStatus,
 )
 from community.scenarios.services.scenario_reading import AUTHOR_ORG_TYPES, PAGE_SIZE, ScenarioReading
-from community.scenarios.services.validation import ScenarioValues, validate_scenario
+from community.scenarios.services.validation import ScenarioValues, reason_text, validate_scenario
 from community.scenarios.views import ScenarioAccess, TimelineEntry
 from community.search.services import enqueue_delete, enqueue_upsert
 
@@ -59,7 +58,6 @@ __all__ = (
     "today",
 )
 
-REASON_MAX = 2000
 CONFIDENTIALITY_TERMS_VERSION = "2026-11"
 EDITABLE_STATUSES = (
     ScenarioStatus.DRAFT,
@@ -188,12 +186,7 @@ class ScenarioService(ScenarioReading):
 
     @staticmethod
     def _reason(reason: str, *, required: bool) -> str:
-        text = clean_body(reason)
-        if required and not text:
-            raise FormError({"reason": _("Give a reason; the other side reads it.")})
-        if len(text) > REASON_MAX:
-            raise FormError({"reason": _("Use at most %(n)s characters for the reason.", n=REASON_MAX)})
-        return text
+        return reason_text(reason, missing=_("Give a reason; the other side reads it.") if required else None)
 
     @staticmethod
     def _require_status(scenario: Scenario, *allowed: ScenarioStatus) -> None:

@@ -10,6 +10,7 @@ from datetime import date
 from typing import TypeVar
 
 from community.accounts.services import EMAIL_RE
+from community.errors import FormError
 from community.i18n import _
 from community.kernel.text import clean_body, clean_line
 from community.scenarios.inputs import ITEMS_MAX, CapabilityInput, ScenarioInput, budget_mode_of
@@ -22,6 +23,7 @@ __all__ = (
     "ScenarioInput",
     "ScenarioValues",
     "budget_mode_of",
+    "reason_text",
     "validate_capability",
     "validate_scenario",
 )
@@ -37,6 +39,7 @@ BUDGET_MAX = 10**12  # a trillion yuan: past that it is a typo
 PHONE_RE = re.compile(r"^[0-9+\-() ]{5,30}$")
 BUDGET_MODES = ("negotiable", "amount", "range")
 SUMMARY_MAX = 2000
+REASON_MAX = 2000  # a reason, note or answer written for the other side
 CASES_MAX = 10_000
 TECHNOLOGY_MAX = 200
 TEAM_MAX = 500
@@ -207,6 +210,23 @@ def _validate_budget(
         and values.budget_max < values.budget_min
     ):
         errors["budget_max"] = _("The upper amount must not be below the lower amount.")
+
+
+def reason_text(raw: str, *, missing: str | None = None, name: str = "reason") -> str:
+    """A reason, note or answer written for the other side (who reads it in a notification): cleaned, and
+    at most ``REASON_MAX`` characters; required when ``missing`` says what to ask for. A refusal names the
+    form's field ``name``."""
+    text = clean_body(raw)
+    if missing and not text:
+        raise FormError({name: missing})
+    if len(text) > REASON_MAX:
+        too_long = (
+            _("Use at most %(n)s characters for the reason.", n=REASON_MAX)
+            if name == "reason"
+            else _("Use at most %(n)s characters.", n=REASON_MAX)
+        )
+        raise FormError({name: too_long})
+    return text
 
 
 @dataclass
