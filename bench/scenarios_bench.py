@@ -66,8 +66,9 @@ def encoded(path: str) -> str:
 async def explain(url: str, pages: Sequence[str], slow_ms: float = 0.0) -> list[dict[str, Any]]:
     """Run each page's list query through the app's own service, timing every statement; EXPLAIN the slowest."""
     from community.db import import_models
-    from community.scenarios.services.capabilities import CapabilityFilters, CapabilityService
-    from community.scenarios.services.scenarios import ScenarioFilters, ScenarioService
+    from community.scenarios.inputs import CapabilityFilters, ScenarioFilters
+    from community.scenarios.services.capabilities import CapabilityService
+    from community.scenarios.services.scenarios import ScenarioService
 
     import_models()
     engine = create_async_engine(url)
@@ -94,7 +95,9 @@ async def explain(url: str, pages: Sequence[str], slow_ms: float = 0.0) -> list[
                     captured.clear()
                     started = time.perf_counter()
                     if parts.path.startswith("/capabilities"):
-                        await CapabilityService(db).list_verified(CapabilityFilters.clean(**query, page=number))
+                        await CapabilityService(db).list_verified(
+                            CapabilityFilters.clean(**query, page=number)
+                        )
                     else:
                         await ScenarioService(db).list_public(ScenarioFilters.clean(**query, page=number))
                     total_ms = (time.perf_counter() - started) * 1000
