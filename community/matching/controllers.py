@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, QueryParameter
@@ -14,7 +14,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.accounts.guards import requires_login
+from community.accounts.guards import Member, requires_login
 from community.accounts.models import User
 from community.i18n import N_, _
 from community.matching.models import RHYTHMS
@@ -24,7 +24,7 @@ from community.matching.talent import TalentMatcher
 from community.talent.labels import format_pay, format_place, label
 from community.talent.models import PositionStatus
 from community.vocabulary import DOMAINS
-from community.web import Form, field, is_htmx, many, render, settings_of, user_of
+from community.web import Form, Visitor, field, is_htmx, many, render, settings_of, user_of
 
 RHYTHM_LABELS = {
     "immediate": N_("Right away"),
@@ -37,7 +37,7 @@ RHYTHM_LABELS = {
 def _with_embedder(build: Any) -> Provide:
     """A matching service on the request's session, with the app's settings and this process's embedder."""
 
-    def provide(db_session: NamedDependency[AsyncSession], request: Request[Any, Any, Any]) -> Any:
+    def provide(db_session: NamedDependency[AsyncSession], request: Visitor) -> Any:
         return build(db_session, settings_of(request), request.app.state.get("embedder"))
 
     return Provide(provide, sync_to_thread=False)
@@ -50,6 +50,11 @@ def _uuid(value: str) -> UUID:
         raise NotFoundException from exc
 
 
+# Handler parameter types: the services as the handlers receive them.
+Matching = NamedDependency[MatchingService]
+Matcher = NamedDependency[TalentMatcher]
+
+
 class MatchingController(Controller):
     path = "/matching"
     dependencies = {"matching": _with_embedder(MatchingService)}
@@ -57,8 +62,8 @@ class MatchingController(Controller):
     @get("/for-you", name="matching-for-you", guards=[requires_login])
     async def for_you(
         self,
-        request: Request[Any, Any, Any],
-        matching: NamedDependency[MatchingService],
+        request: Visitor,
+        matching: Matching,
         org: Annotated[str | None, QueryParameter()] = None,
     ) -> Template:
         user = user_of(request)
@@ -84,9 +89,7 @@ class MatchingController(Controller):
         )
 
     @post("/feedback", name="matching-feedback", guards=[requires_login])
-    async def feedback(
-        self, request: Request[Any, Any, Any], matching: NamedDependency[MatchingService], data: Form
-    ) -> Redirect:
+    async def feedback(self, request: Visitor, matching: Matching, data: Form) -> Redirect:
         user = user_of(request)
         org_id = _uuid(field(data, "organization"))
         scenario_id = _uuid(field(data, "scenario"))
@@ -99,9 +102,7 @@ class MatchingController(Controller):
         return Redirect(f"/matching/for-you?org={org_id}")
 
     @post("/settings", name="matching-settings", guards=[requires_login])
-    async def settings(
-        self, request: Request[Any, Any, Any], matching: NamedDependency[MatchingService], data: Form
-    ) -> Redirect:
+    async def settings(self, request: Visitor, matching: Matching, data: Form) -> Redirect:
         user = user_of(request)
         org_id = _uuid(field(data, "organization"))
         opcs = await matching.scenarios.opc_organizations_of(user)
@@ -117,8 +118,8 @@ class MatchingController(Controller):
     @get("/unsubscribe", name="matching-unsubscribe")
     async def unsubscribe(
         self,
-        request: Request[Any, Any, Any],
-        matching: NamedDependency[MatchingService],
+        request: Visitor,
+        matching: Matching,
         token: Annotated[str, QueryParameter(max_length=200)] = "",
     ) -> Template:
         """The email's link: one click, logged in or not."""
@@ -131,9 +132,9 @@ class MatchingController(Controller):
     @get("/scenarios/{scenario_id:uuid}/panel", name="matching-scenario-panel")
     async def scenario_panel(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         scenario_id: FromPath[UUID],
-        matching: NamedDependency[MatchingService],
+        matching: Matching,
     ) -> Template:
         """Beside a scenario: recommended OPCs for its owner (and admins), similar scenarios for everyone."""
         viewer: User | None = request.scope.get("user")
@@ -152,9 +153,9 @@ class MatchingController(Controller):
     @get("/capabilities/{slug:str}/panel", name="matching-profile-panel")
     async def profile_panel(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         slug: FromPath[str],
-        matching: NamedDependency[MatchingService],
+        matching: Matching,
     ) -> Template:
         viewer: User | None = request.scope.get("user")
         org, profile, _member = await matching.capabilities.public_by_slug(viewer, slug)
@@ -175,9 +176,7 @@ class TalentMatchingController(Controller):
     dependencies = {"matcher": _with_embedder(TalentMatcher)}
 
     @get("/for-you", name="talent-for-you", guards=[requires_login])
-    async def for_you(
-        self, request: Request[User, Any, Any], matcher: NamedDependency[TalentMatcher]
-    ) -> Template:
+    async def for_you(self, request: Member, matcher: Matcher) -> Template:
         profile = await matcher.profiles.of_user(request.user.id)
         return render(
             request,
@@ -193,9 +192,9 @@ class TalentMatchingController(Controller):
     @get("/positions/{position_id:uuid}/candidates", name="talent-candidates", guards=[requires_login])
     async def candidates(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         position_id: FromPath[UUID],
-        matcher: NamedDependency[TalentMatcher],
+        matcher: Matcher,
     ) -> Template:
         """Recommended candidates, for the members of the position's organization only."""
         position, access = await matcher.positions.get_for(request.user, position_id)

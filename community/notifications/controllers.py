@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from community.accounts.guards import requires_login
-from community.accounts.models import User
+from community.accounts.guards import Member, requires_login
 from community.notifications.models import Notification
 from community.notifications.services import NotificationService
 from community.web import render, safe_next, services
@@ -68,6 +67,11 @@ class NotificationListOut(msgspec.Struct):
     pages: int
 
 
+# Handler parameter types: the services as the handlers receive them.
+Notifications = NamedDependency[NotificationService]
+Filters = NamedDependency[InboxFilters]
+
+
 class NotificationController(Controller):
     path = "/notifications"
     dependencies = DEPENDENCIES
@@ -76,9 +80,9 @@ class NotificationController(Controller):
     @get("/", name="notifications")
     async def inbox(
         self,
-        request: Request[User, Any, Any],
-        notifications: NamedDependency[NotificationService],
-        filters: NamedDependency[InboxFilters],
+        request: Member,
+        notifications: Notifications,
+        filters: Filters,
     ) -> Template:
         listing = await notifications.list_for(request.user.id, filters.page, unread_only=filters.unread_only)
         return render(request, "notifications/inbox.html", listing=listing, unread_only=filters.unread_only)
@@ -86,17 +90,15 @@ class NotificationController(Controller):
     @get("/{notification_id:uuid}", name="notification-open")
     async def open(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         notification_id: FromPath[UUID],
-        notifications: NamedDependency[NotificationService],
+        notifications: Notifications,
     ) -> Redirect:
         url = await notifications.open(request.user.id, notification_id)
         return Redirect(safe_next(url, "/notifications"))
 
     @post("/read-all", name="notifications-read-all")
-    async def read_all(
-        self, request: Request[User, Any, Any], notifications: NamedDependency[NotificationService]
-    ) -> Redirect:
+    async def read_all(self, request: Member, notifications: Notifications) -> Redirect:
         await notifications.mark_all_read(request.user.id)
         return Redirect("/notifications")
 
@@ -110,9 +112,9 @@ class NotificationApiController(Controller):
     @get("/")
     async def list_notifications(
         self,
-        request: Request[User, Any, Any],
-        notifications: NamedDependency[NotificationService],
-        filters: NamedDependency[InboxFilters],
+        request: Member,
+        notifications: Notifications,
+        filters: Filters,
     ) -> NotificationListOut:
         listing = await notifications.list_for(request.user.id, filters.page, unread_only=filters.unread_only)
         return NotificationListOut(
@@ -124,7 +126,5 @@ class NotificationApiController(Controller):
         )
 
     @post("/read-all", status_code=200)
-    async def read_all(
-        self, request: Request[User, Any, Any], notifications: NamedDependency[NotificationService]
-    ) -> dict[str, int]:
+    async def read_all(self, request: Member, notifications: Notifications) -> dict[str, int]:
         return {"marked_read": await notifications.mark_all_read(request.user.id)}

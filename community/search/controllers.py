@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Template
@@ -14,7 +14,7 @@ from litestar.response import Template
 from community.i18n import _, gettext
 from community.search.schemas import DOC_TYPES, MAX_PAGE, QUERY_MAX, SearchQuery, SearchResults
 from community.search.services import SearchService
-from community.web import render
+from community.web import Visitor, render
 
 
 def search_url(query: SearchQuery, **changes: Any) -> str:
@@ -22,8 +22,12 @@ def search_url(query: SearchQuery, **changes: Any) -> str:
     return "/search?" + urlencode(query.as_query(**{"page": None, **changes}))
 
 
-def provide_search(request: Request[Any, Any, Any]) -> SearchService:
+def provide_search(request: Visitor) -> SearchService:
     return SearchService(request.app.state.search_backend)
+
+
+# Handler parameter types: the services as the handlers receive them.
+Search = NamedDependency[SearchService]
 
 
 class SearchController(Controller):
@@ -32,8 +36,8 @@ class SearchController(Controller):
     @get("/search", name="search")
     async def page(
         self,
-        request: Request[Any, Any, Any],
-        search: NamedDependency[SearchService],
+        request: Visitor,
+        search: Search,
         q: FromQuery[str | None] = None,
         doc_type: Annotated[str | None, QueryParameter(name="type")] = None,
         domain: FromQuery[str | None] = None,
@@ -90,7 +94,7 @@ class SearchApiController(Controller):
     @get("/search")
     async def search_api(
         self,
-        search: NamedDependency[SearchService],
+        search: Search,
         q: Annotated[str, QueryParameter(min_length=1, max_length=QUERY_MAX)],
         doc_type: Annotated[str | None, QueryParameter(name="type")] = None,
         domain: FromQuery[str | None] = None,

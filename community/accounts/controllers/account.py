@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, get, post
 from litestar.response import Redirect, Template
 
-from community.accounts.controllers.deps import DEPENDENCIES, typed
-from community.accounts.guards import requires_login
-from community.accounts.models import User
-from community.accounts.services import AccountService, OrganizationService
+from community.accounts.controllers.deps import DEPENDENCIES, Accounts, Organizations, typed
+from community.accounts.guards import Member, requires_login
+from community.accounts.services import OrganizationService
 from community.accounts.sessions import log_in
 from community.i18n import _
 from community.vocabulary import org_type_label
@@ -21,9 +19,7 @@ from community.web import Form, field, form_or_redirect, render
 ACCOUNT_PAGE = "accounts/account.html"
 
 
-async def _account_context(
-    request: Request[User, Any, Any], organizations: OrganizationService
-) -> dict[str, Any]:
+async def _account_context(request: Member, organizations: OrganizationService) -> dict[str, Any]:
     return {
         "memberships": await organizations.organizations_of(request.user),
         "org_type_label": org_type_label,
@@ -31,7 +27,7 @@ async def _account_context(
 
 
 async def _account_form(
-    request: Request[User, Any, Any],
+    request: Member,
     save: Callable[[], Awaitable[Any]],
     organizations: OrganizationService,
     *,
@@ -56,19 +52,17 @@ class AccountController(Controller):
     guards = [requires_login]
 
     @get("/", name="account")
-    async def show(
-        self, request: Request[User, Any, Any], organizations: NamedDependency[OrganizationService]
-    ) -> Template:
+    async def show(self, request: Member, organizations: Organizations) -> Template:
         context = await _account_context(request, organizations)
         return render(request, ACCOUNT_PAGE, form={"display_name": request.user.display_name}, **context)
 
     @post("/profile")
     async def update_profile(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         data: Form,
-        accounts: NamedDependency[AccountService],
-        organizations: NamedDependency[OrganizationService],
+        accounts: Accounts,
+        organizations: Organizations,
     ) -> Template | Redirect:
         form = typed(data, "display_name")
         return await _account_form(
@@ -82,10 +76,10 @@ class AccountController(Controller):
     @post("/password")
     async def change_password(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         data: Form,
-        accounts: NamedDependency[AccountService],
-        organizations: NamedDependency[OrganizationService],
+        accounts: Accounts,
+        organizations: Organizations,
     ) -> Template | Redirect:
         async def change() -> None:
             user = await accounts.change_password(

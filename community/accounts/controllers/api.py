@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get
-from litestar.di import NamedDependency
+from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
-from community.accounts.controllers.deps import DEPENDENCIES
-from community.accounts.guards import requires_login
+from community.accounts.controllers.deps import DEPENDENCIES, Organizations
+from community.accounts.guards import Member, requires_login
 from community.accounts.inputs import OrganizationFilters
-from community.accounts.models import User
 from community.accounts.schemas import MeOut, OrganizationOut
-from community.accounts.services import OrganizationService
 
 
 class AccountsApiController(Controller):
@@ -22,16 +19,14 @@ class AccountsApiController(Controller):
     tags = ["accounts"]
 
     @get("/me", guards=[requires_login])
-    async def me(
-        self, request: Request[User, Any, Any], organizations: NamedDependency[OrganizationService]
-    ) -> MeOut:
+    async def me(self, request: Member, organizations: Organizations) -> MeOut:
         memberships = await organizations.organizations_of(request.user)
         return MeOut.from_user(request.user, memberships)
 
     @get("/organizations")
     async def organizations(
         self,
-        organizations: NamedDependency[OrganizationService],
+        organizations: Organizations,
         org_type: Annotated[str | None, QueryParameter(name="type")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 30,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
@@ -41,7 +36,5 @@ class AccountsApiController(Controller):
         return [OrganizationOut.from_model(o) for o in orgs]
 
     @get("/organizations/{slug:str}")
-    async def organization(
-        self, slug: FromPath[str], organizations: NamedDependency[OrganizationService]
-    ) -> OrganizationOut:
+    async def organization(self, slug: FromPath[str], organizations: Organizations) -> OrganizationOut:
         return OrganizationOut.from_model(await organizations.by_slug(slug))

@@ -5,24 +5,30 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from community.accounts.controllers.deps import DEPENDENCIES, absolute, mail_failed, start_session, typed
+from community.accounts.controllers.deps import (
+    DEPENDENCIES,
+    Accounts,
+    absolute,
+    mail_failed,
+    start_session,
+    typed,
+)
 from community.accounts.models import User
-from community.accounts.services import AccountService
 from community.config import Settings
 from community.errors import FormError
 from community.i18n import LOCALE_COOKIE, _, normalize_locale
 from community.notifications.email import Mailer, MailError
-from community.web import Form, field, form_or_redirect, limit_per_address, render, safe_next
+from community.web import Form, Visitor, field, form_or_redirect, limit_per_address, render, safe_next
 
 
 async def _log_in_or_form(
-    request: Request[Any, Any, Any],
+    request: Visitor,
     attempt: Callable[[], Awaitable[User]],
     *,
     template: str,
@@ -54,15 +60,13 @@ class AuthController(Controller):
     @get("/register", name="register")
     async def register_form(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         next_: Annotated[str | None, QueryParameter(name="next")] = None,
     ) -> Template:
         return render(request, "accounts/register.html", next=safe_next(next_, ""))
 
     @post("/register", middleware=limit_per_address("register", "register_rate_per_minute"))
-    async def register(
-        self, request: Request[Any, Any, Any], data: Form, accounts: NamedDependency[AccountService]
-    ) -> Response[Any]:
+    async def register(self, request: Visitor, data: Form, accounts: Accounts) -> Response[Any]:
         form = typed(data, "email", "display_name", "next")
         locale = normalize_locale(request.cookies.get(LOCALE_COOKIE))
         return await _log_in_or_form(
@@ -78,7 +82,7 @@ class AuthController(Controller):
     @get("/login", name="login")
     async def login_form(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         next_: Annotated[str | None, QueryParameter(name="next")] = None,
     ) -> Response[Any]:
         if request.scope.get("user"):
@@ -86,9 +90,7 @@ class AuthController(Controller):
         return render(request, "accounts/login.html", next=safe_next(next_, ""))
 
     @post("/login", middleware=limit_per_address("login", "login_rate_per_minute"))
-    async def login(
-        self, request: Request[Any, Any, Any], data: Form, accounts: NamedDependency[AccountService]
-    ) -> Response[Any]:
+    async def login(self, request: Visitor, data: Form, accounts: Accounts) -> Response[Any]:
         form = typed(data, "email", "next")
         return await _log_in_or_form(
             request,
@@ -100,20 +102,20 @@ class AuthController(Controller):
         )
 
     @post("/logout", name="logout")
-    async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
+    async def logout(self, request: Visitor) -> Redirect:
         request.clear_session()
         return Redirect("/")
 
     @get("/password/forgot", name="password_forgot")
-    async def forgot_form(self, request: Request[Any, Any, Any]) -> Template:
+    async def forgot_form(self, request: Visitor) -> Template:
         return render(request, "accounts/forgot.html")
 
     @post("/password/forgot", middleware=limit_per_address("reset", "reset_rate_per_minute"))
     async def forgot(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         data: Form,
-        accounts: NamedDependency[AccountService],
+        accounts: Accounts,
         mailer: NamedDependency[Mailer],
         settings: NamedDependency[Settings],
     ) -> Template:
@@ -129,19 +131,17 @@ class AuthController(Controller):
         return render(request, "accounts/forgot.html", form=form, sent=True)
 
     @get("/password/reset/{token:str}", name="password_reset_form")
-    async def reset_form(
-        self, request: Request[Any, Any, Any], token: FromPath[str], accounts: NamedDependency[AccountService]
-    ) -> Template:
+    async def reset_form(self, request: Visitor, token: FromPath[str], accounts: Accounts) -> Template:
         valid = await accounts.reset_token_is_valid(token)
         return render(request, "accounts/reset.html", 200 if valid else 400, token=token, valid=valid)
 
     @post("/password/reset/{token:str}", middleware=limit_per_address("reset", "reset_rate_per_minute"))
     async def reset(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         token: FromPath[str],
         data: Form,
-        accounts: NamedDependency[AccountService],
+        accounts: Accounts,
     ) -> Response[Any]:
         return await _log_in_or_form(
             request,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from litestar import Request
+from litestar.di import NamedDependency
 from litestar.response import Template
 
 from community.accounts.services import (
@@ -17,7 +17,7 @@ from community.accounts.services import (
 )
 from community.accounts.sessions import log_in
 from community.i18n import LOCALE_COOKIE, _
-from community.web import MAILER, SETTINGS, field, render, services
+from community.web import MAILER, SETTINGS, Visitor, field, render, services
 
 if TYPE_CHECKING:
     from litestar import Response
@@ -36,12 +36,12 @@ DEPENDENCIES = {
 }
 
 
-def absolute(request: Request[Any, Any, Any], path: str) -> str:
+def absolute(request: Visitor, path: str) -> str:
     """A link for a mail: this site's address and ``path``."""
     return str(request.base_url).rstrip("/") + path
 
 
-def start_session(request: Request[Any, Any, Any], user: User, response: Response[Any]) -> Response[Any]:
+def start_session(request: Visitor, user: User, response: Response[Any]) -> Response[Any]:
     """Log ``user`` in (a new session id) and, on a browser that has not chosen a language, use theirs."""
     log_in(request, user)
     if user.locale and not request.cookies.get(LOCALE_COOKIE):
@@ -54,7 +54,14 @@ def typed(data: Mapping[str, Any], *names: str) -> dict[str, str]:
     return {name: field(data, name) for name in names}
 
 
-def mail_failed(request: Request[Any, Any, Any], template: str, **context: Any) -> Template:
+def mail_failed(request: Visitor, template: str, **context: Any) -> Template:
     """The mail server did not take the message: the form again (503), with nothing promised."""
     errors = {"email": _("We could not send the mail just now. Try again in a minute.")}
     return render(request, template, 503, errors=errors, **context)
+
+
+# Handler parameter types: the zone's services as its handlers receive them.
+Accounts = NamedDependency[AccountService]
+Invitations = NamedDependency[InvitationService]
+Memberships = NamedDependency[MembershipService]
+Organizations = NamedDependency[OrganizationService]

@@ -4,26 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, get, post
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from community.accounts.controllers.deps import DEPENDENCIES
-from community.accounts.guards import requires_login
-from community.accounts.models import Organization, User
+from community.accounts.controllers.deps import DEPENDENCIES, Invitations
+from community.accounts.guards import Member, requires_login
+from community.accounts.models import Organization
 from community.accounts.services import InvitationService
 from community.i18n import _
 from community.vocabulary import org_type_label
-from community.web import form_or_redirect, render
+from community.web import Visitor, form_or_redirect, render
 
 INVITATION_PAGE = "accounts/orgs/invitation.html"
 
 
-async def _invitation_context(
-    request: Request[Any, Any, Any], token: str, invitations: InvitationService
-) -> dict[str, Any]:
+async def _invitation_context(request: Visitor, token: str, invitations: InvitationService) -> dict[str, Any]:
     view = await invitations.view(token, request.scope.get("user"))
     return {
         "invitation": view.invitation,
@@ -41,18 +38,18 @@ class InvitationController(Controller):
     @get("/{token:str}", name="invitation")
     async def show(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         token: FromPath[str],
-        invitations: NamedDependency[InvitationService],
+        invitations: Invitations,
     ) -> Template:
         return render(request, INVITATION_PAGE, **await _invitation_context(request, token, invitations))
 
     @post("/{token:str}", guards=[requires_login])
     async def accept(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         token: FromPath[str],
-        invitations: NamedDependency[InvitationService],
+        invitations: Invitations,
     ) -> Template | Redirect:
         async def join() -> Organization:
             org = await invitations.accept(request.user, token)

@@ -6,21 +6,29 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from community.accounts.controllers.deps import DEPENDENCIES, absolute, mail_failed, typed
-from community.accounts.guards import requires_login
+from community.accounts.controllers.deps import (
+    DEPENDENCIES,
+    Invitations,
+    Memberships,
+    Organizations,
+    absolute,
+    mail_failed,
+    typed,
+)
+from community.accounts.guards import Member, requires_login
 from community.accounts.inputs import OrganizationFilters, OrganizationInput
-from community.accounts.models import MemberRole, Organization, User
-from community.accounts.services import InvitationService, MembershipService, OrganizationService
+from community.accounts.models import MemberRole, Organization
+from community.accounts.services import MembershipService, OrganizationService
 from community.config import Settings
 from community.i18n import _
 from community.notifications.email import Mailer, MailError
 from community.vocabulary import DISTRICTS, org_type_choices, org_type_label
-from community.web import Form, act, form_or_redirect, render
+from community.web import Form, Visitor, act, form_or_redirect, render
 
 FORM_PAGE = "accounts/orgs/form.html"
 MEMBERS_PAGE = "accounts/orgs/members.html"
@@ -36,7 +44,7 @@ def _form_context(mode: str, org: Organization | None = None) -> dict[str, Any]:
 
 
 async def _members_context(
-    request: Request[User, Any, Any],
+    request: Member,
     slug: str,
     organizations: OrganizationService,
     memberships: MembershipService,
@@ -53,8 +61,8 @@ class OrganizationController(Controller):
     @get("/", name="organizations")
     async def index(
         self,
-        request: Request[Any, Any, Any],
-        organizations: NamedDependency[OrganizationService],
+        request: Visitor,
+        organizations: Organizations,
         org_type: Annotated[str | None, QueryParameter(name="type")] = None,
         page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
     ) -> Template:
@@ -69,15 +77,15 @@ class OrganizationController(Controller):
         )
 
     @get("/new", guards=[requires_login], name="organization_new")
-    async def new_form(self, request: Request[Any, Any, Any]) -> Template:
+    async def new_form(self, request: Visitor) -> Template:
         return render(request, FORM_PAGE, **_form_context("new"))
 
     @post("/new", guards=[requires_login])
     async def create(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         data: Form,
-        organizations: NamedDependency[OrganizationService],
+        organizations: Organizations,
     ) -> Template | Redirect:
         org_input = OrganizationInput.from_form(data)
         return await form_or_redirect(
@@ -93,9 +101,9 @@ class OrganizationController(Controller):
     @get("/{slug:str}", name="organization")
     async def show(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         slug: FromPath[str],
-        organizations: NamedDependency[OrganizationService],
+        organizations: Organizations,
     ) -> Template:
         org = await organizations.by_slug(slug)
         access = await organizations.access(request.scope.get("user"), org)
@@ -106,9 +114,9 @@ class OrganizationController(Controller):
     @get("/{slug:str}/edit", guards=[requires_login])
     async def edit_form(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         slug: FromPath[str],
-        organizations: NamedDependency[OrganizationService],
+        organizations: Organizations,
     ) -> Template:
         org = await organizations.by_slug(slug)
         await organizations.require_owner(request.user, org)
@@ -118,10 +126,10 @@ class OrganizationController(Controller):
     @post("/{slug:str}/edit", guards=[requires_login])
     async def update(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         slug: FromPath[str],
         data: Form,
-        organizations: NamedDependency[OrganizationService],
+        organizations: Organizations,
     ) -> Template | Redirect:
         org = await organizations.by_slug(slug)
         org_input = OrganizationInput.from_form(data)
@@ -143,10 +151,10 @@ class OrganizationController(Controller):
     @get("/{slug:str}/members", guards=[requires_login], name="organization_members")
     async def members(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         slug: FromPath[str],
-        organizations: NamedDependency[OrganizationService],
-        memberships: NamedDependency[MembershipService],
+        organizations: Organizations,
+        memberships: Memberships,
     ) -> Template:
         return render(
             request, MEMBERS_PAGE, **await _members_context(request, slug, organizations, memberships)
@@ -155,12 +163,12 @@ class OrganizationController(Controller):
     @post("/{slug:str}/invitations", guards=[requires_login])
     async def invite(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         slug: FromPath[str],
         data: Form,
-        organizations: NamedDependency[OrganizationService],
-        memberships: NamedDependency[MembershipService],
-        invitations: NamedDependency[InvitationService],
+        organizations: Organizations,
+        memberships: Memberships,
+        invitations: Invitations,
         mailer: NamedDependency[Mailer],
         settings: NamedDependency[Settings],
     ) -> Template | Redirect:
@@ -193,11 +201,11 @@ class OrganizationController(Controller):
     @post("/{slug:str}/invitations/{invitation_id:uuid}/revoke", guards=[requires_login])
     async def revoke(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         slug: FromPath[str],
         invitation_id: FromPath[UUID],
-        organizations: NamedDependency[OrganizationService],
-        invitations: NamedDependency[InvitationService],
+        organizations: Organizations,
+        invitations: Invitations,
     ) -> Redirect:
         org = await organizations.by_slug(slug)
         return await act(
@@ -210,11 +218,11 @@ class OrganizationController(Controller):
     @post("/{slug:str}/members/{user_id:uuid}/remove", guards=[requires_login])
     async def remove_member(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         slug: FromPath[str],
         user_id: FromPath[UUID],
-        organizations: NamedDependency[OrganizationService],
-        memberships: NamedDependency[MembershipService],
+        organizations: Organizations,
+        memberships: Memberships,
     ) -> Template | Redirect:
         org = await organizations.by_slug(slug)
         leaving = user_id == request.user.id

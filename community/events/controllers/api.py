@@ -7,26 +7,23 @@ twice is 409; a draft of someone else's is 404 (as if it did not exist).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, delete, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, delete, get, post
 from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
-from community.accounts.guards import requires_login
-from community.accounts.models import User
-from community.events.controllers.deps import DEPENDENCIES
+from community.accounts.guards import Member, requires_login
+from community.events.controllers.deps import DEPENDENCIES, Events, Registrations
 from community.events.inputs import EventFilters
 from community.events.models import Event
 from community.events.search import event_url
-from community.events.services.events import EventService
-from community.events.services.registrations import AlreadyRegistered, RegistrationService
+from community.events.services.registrations import AlreadyRegistered
 from community.events.views import RegistrationState
-from community.web import errors_text
+from community.web import Visitor, errors_text
 
 
 class EventOut(msgspec.Struct):
@@ -125,7 +122,7 @@ class EventApiController(Controller):
     @get("/", summary="Published events, upcoming first (or past ones with when=past)")
     async def list_events(
         self,
-        events: NamedDependency[EventService],
+        events: Events,
         kind: Annotated[str | None, QueryParameter()] = None,
         district: Annotated[str | None, QueryParameter()] = None,
         mode: Annotated[str | None, QueryParameter(pattern="^(online|onsite)$")] = None,
@@ -147,9 +144,9 @@ class EventApiController(Controller):
     @get("/{event_id:uuid}", summary="One event", responses={404: PROBLEMS[404]})
     async def get_event(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         event_id: FromPath[UUID],
-        events: NamedDependency[EventService],
+        events: Events,
     ) -> EventDetailOut:
         view = await events.view(request.scope.get("user"), event_id)
         event = view.event
@@ -170,9 +167,9 @@ class EventApiController(Controller):
     )
     async def register(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         event_id: FromPath[UUID],
-        registrations: NamedDependency[RegistrationService],
+        registrations: Registrations,
     ) -> RegistrationOut:
         try:
             state = await registrations.register(request.user, event_id)
@@ -189,8 +186,8 @@ class EventApiController(Controller):
     )
     async def unregister(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         event_id: FromPath[UUID],
-        registrations: NamedDependency[RegistrationService],
+        registrations: Registrations,
     ) -> RegistrationOut:
         return _registration_out(await registrations.cancel(request.user, event_id))

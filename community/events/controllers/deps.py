@@ -3,6 +3,8 @@ before an event as the app's settings say."""
 
 from __future__ import annotations
 
+from litestar.di import NamedDependency
+
 from community.events.services.events import EventService
 from community.events.services.registrations import RegistrationService
 from community.web import provide_service_with_settings
@@ -15,3 +17,7 @@ DEPENDENCIES = {
         lambda db, settings: RegistrationService(db, reminder_hours=settings.events_reminder_hours)
     ),
 }
+
+# Handler parameter types: the zone's services as its handlers receive them.
+Events = NamedDependency[EventService]
+Registrations = NamedDependency[RegistrationService]

@@ -9,30 +9,39 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from community.accounts.guards import requires_login
+from community.accounts.guards import Member, requires_login
 from community.accounts.models import User
 from community.errors import FormError
-from community.events.controllers.deps import DEPENDENCIES
+from community.events.controllers.deps import DEPENDENCIES, Events, Registrations
 from community.events.inputs import EventFilters, EventInput
 from community.events.labels import audience_choices, kind_choices, label
 from community.events.models import Audience, Event, EventKind, RegistrationStatus
 from community.events.search import event_url
 from community.events.services.calendar import FEED_PURPOSE, CalendarEntry, calendar_bytes
 from community.events.services.events import EventService
-from community.events.services.registrations import RegistrationService, attendees_csv
+from community.events.services.registrations import attendees_csv
 from community.events.views import RegistrationState
 from community.i18n import _
 from community.kernel.exports import CSV_MEDIA_TYPE, content_disposition, download_name
 from community.kernel.tokens import member_token, read_member_token
 from community.markup import markdown_html
 from community.vocabulary import DISTRICTS, org_type_choices
-from community.web import Form, act, errors_text, field, form_of, form_or_redirect, render, settings_of
+from community.web import (
+    Form,
+    Visitor,
+    act,
+    errors_text,
+    field,
+    form_of,
+    form_or_redirect,
+    render,
+    settings_of,
+)
 
 ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 FORM_TEMPLATE = "events/form.html"
@@ -48,7 +57,7 @@ def state_message(state: RegistrationState) -> str:
     )
 
 
-def _ics(request: Request[Any, Any, Any], entries: Sequence[CalendarEntry], filename: str) -> Response[bytes]:
+def _ics(request: Visitor, entries: Sequence[CalendarEntry], filename: str) -> Response[bytes]:
     settings = settings_of(request)
     return Response(
         calendar_bytes(entries, settings.base_url, settings.site_name),
@@ -99,8 +108,8 @@ class EventController(Controller):
     @get("/", name="events")
     async def index(
         self,
-        request: Request[Any, Any, Any],
-        events: NamedDependency[EventService],
+        request: Visitor,
+        events: Events,
         kind: Annotated[str | None, QueryParameter()] = None,
         district: Annotated[str | None, QueryParameter()] = None,
         mode: Annotated[str | None, QueryParameter()] = None,
@@ -121,15 +130,11 @@ class EventController(Controller):
         )
 
     @get("/calendar.ics", name="events-calendar")
-    async def calendar(
-        self, request: Request[Any, Any, Any], events: NamedDependency[EventService]
-    ) -> Response[bytes]:
+    async def calendar(self, request: Visitor, events: Events) -> Response[bytes]:
         return _ics(request, await events.public_calendar(), "opc-events.ics")
 
     @get("/my-calendar/{token:str}", name="events-my-calendar")
-    async def my_calendar(
-        self, request: Request[Any, Any, Any], token: FromPath[str], events: NamedDependency[EventService]
-    ) -> Response[bytes]:
+    async def my_calendar(self, request: Visitor, token: FromPath[str], events: Events) -> Response[bytes]:
         secret = settings_of(request).secret_key
         user_id = read_member_token(secret, FEED_PURPOSE, token.removesuffix(".ics"))
         return _ics(request, await events.member_calendar(user_id), "my-events.ics")
@@ -137,9 +142,9 @@ class EventController(Controller):
     @get("/mine", name="events-mine", guards=[requires_login])
     async def mine(
         self,
-        request: Request[User, Any, Any],
-        events: NamedDependency[EventService],
-        registrations: NamedDependency[RegistrationService],
+        request: Member,
+        events: Events,
+        registrations: Registrations,
     ) -> Template:
         settings = settings_of(request)
         token = member_token(settings.secret_key, FEED_PURPOSE, request.user.id)
@@ -154,9 +159,7 @@ class EventController(Controller):
         )
 
     @get("/new", name="event-new", guards=[requires_login])
-    async def new_form(
-        self, request: Request[User, Any, Any], events: NamedDependency[EventService]
-    ) -> Template:
+    async def new_form(self, request: Member, events: Events) -> Template:
         context = await _form_context(events, request.user)
         organizers = context["organizers"]
         form = EventInput(
@@ -167,9 +170,7 @@ class EventController(Controller):
         return render(request, FORM_TEMPLATE, form=asdict(form), **context)
 
     @post("/new", guards=[requires_login])
-    async def create(
-        self, request: Request[User, Any, Any], data: Form, events: NamedDependency[EventService]
-    ) -> Template | Redirect:
+    async def create(self, request: Member, data: Form, events: Events) -> Template | Redirect:
         publish = field(data, "action") == "publish"
         return await form_or_redirect(
             request,
@@ -184,9 +185,7 @@ class EventController(Controller):
         )
 
     @get("/{event_id:uuid}", name="event")
-    async def show(
-        self, request: Request[Any, Any, Any], event_id: FromPath[UUID], events: NamedDependency[EventService]
-    ) -> Template:
+    async def show(self, request: Visitor, event_id: FromPath[UUID], events: Events) -> Template:
         view = await events.view(request.scope.get("user"), event_id, with_refusal=True)
         event = view.event
         return render(
@@ -206,9 +205,7 @@ class EventController(Controller):
         )
 
     @get("/{event_id:uuid}/event.ics", name="event-ics")
-    async def event_ics(
-        self, request: Request[Any, Any, Any], event_id: FromPath[UUID], events: NamedDependency[EventService]
-    ) -> Response[bytes]:
+    async def event_ics(self, request: Visitor, event_id: FromPath[UUID], events: Events) -> Response[bytes]:
         view = await events.view(request.scope.get("user"), event_id)
         entry = CalendarEntry(view.event, view.organization.name, view.show_link)
         return _ics(request, [entry], f"event-{view.event.id}.ics")
@@ -216,9 +213,9 @@ class EventController(Controller):
     @post("/{event_id:uuid}/register", guards=[requires_login])
     async def register(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         event_id: FromPath[UUID],
-        registrations: NamedDependency[RegistrationService],
+        registrations: Registrations,
     ) -> Redirect:
         # Not ``act``: what is flashed depends on the outcome (a place, or a number on the waiting list).
         try:
@@ -232,9 +229,9 @@ class EventController(Controller):
     @post("/{event_id:uuid}/unregister", guards=[requires_login])
     async def unregister(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         event_id: FromPath[UUID],
-        registrations: NamedDependency[RegistrationService],
+        registrations: Registrations,
     ) -> Redirect:
         return await act(
             request,
@@ -246,9 +243,9 @@ class EventController(Controller):
     @get("/{event_id:uuid}/edit", name="event-edit", guards=[requires_login])
     async def edit_form(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         event_id: FromPath[UUID],
-        events: NamedDependency[EventService],
+        events: Events,
     ) -> Template:
         event = await events.get_managed(request.user, event_id)
         context = await _form_context(events, request.user, event)
@@ -257,10 +254,10 @@ class EventController(Controller):
     @post("/{event_id:uuid}/edit", guards=[requires_login])
     async def update(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         event_id: FromPath[UUID],
         data: Form,
-        events: NamedDependency[EventService],
+        events: Events,
     ) -> Template | Redirect:
         async def context() -> dict[str, Any]:
             return await _form_context(events, request.user, await events.get(event_id))
@@ -278,9 +275,9 @@ class EventController(Controller):
     @post("/{event_id:uuid}/publish", guards=[requires_login])
     async def publish(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         event_id: FromPath[UUID],
-        events: NamedDependency[EventService],
+        events: Events,
     ) -> Redirect:
         return await act(
             request,
@@ -292,10 +289,10 @@ class EventController(Controller):
     @post("/{event_id:uuid}/cancel", guards=[requires_login])
     async def cancel(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         event_id: FromPath[UUID],
         data: Form,
-        events: NamedDependency[EventService],
+        events: Events,
     ) -> Redirect:
         return await act(
             request,
@@ -307,10 +304,10 @@ class EventController(Controller):
     @get("/{event_id:uuid}/registrations", name="event-registrations", guards=[requires_login])
     async def registrations_page(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         event_id: FromPath[UUID],
-        events: NamedDependency[EventService],
-        registrations: NamedDependency[RegistrationService],
+        events: Events,
+        registrations: Registrations,
     ) -> Template:
         event = await events.get_managed(request.user, event_id)
         people = await registrations.attendees(event)
@@ -326,10 +323,10 @@ class EventController(Controller):
     @get("/{event_id:uuid}/attendees.csv", name="event-attendees-csv", guards=[requires_login])
     async def attendees_download(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         event_id: FromPath[UUID],
-        events: NamedDependency[EventService],
-        registrations: NamedDependency[RegistrationService],
+        events: Events,
+        registrations: Registrations,
     ) -> Response[bytes]:
         event = await events.get_managed(request.user, event_id)
         body = attendees_csv(await registrations.attendees(event), {s: label(s) for s in RegistrationStatus})

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.plugins.problem_details import ProblemDetailsException
 
-from community.accounts.guards import requires_login
-from community.accounts.models import User
-from community.forum.controllers.common import DEPENDENCIES, PageNumber
+from community.accounts.guards import Member, requires_login
+from community.forum.controllers.common import DEPENDENCIES, Catalog, PageNumber, Reading, Topics, Votes
 from community.forum.inputs import TopicFilters, TopicInput
 from community.forum.schemas import (
     CategoryOut,
@@ -25,16 +23,13 @@ from community.forum.schemas import (
     VoteIn,
 )
 from community.forum.services import (
-    CatalogService,
     PostingTooSoon,
-    ReadingService,
-    TopicService,
-    VoteService,
 )
 from community.i18n import _
+from community.web import Visitor
 
 
-def _too_soon(request: Request[Any, Any, Any], exc: PostingTooSoon) -> Response[Any]:
+def _too_soon(request: Visitor, exc: PostingTooSoon) -> Response[Any]:
     return ProblemDetailsException(
         status_code=429,
         title=_("Too many attempts"),
@@ -51,13 +46,13 @@ class ForumApiController(Controller):
     tags = ["forum"]
 
     @get("/categories")
-    async def categories(self, catalog: NamedDependency[CatalogService]) -> list[CategoryOut]:
+    async def categories(self, catalog: Catalog) -> list[CategoryOut]:
         return [CategoryOut.from_model(c) for c in await catalog.categories()]
 
     @get("/topics")
     async def list_topics(
         self,
-        reading: NamedDependency[ReadingService],
+        reading: Reading,
         sort: Annotated[str, QueryParameter(max_length=20)] = "latest",
         category: Annotated[str | None, QueryParameter(max_length=100)] = None,
         tag: Annotated[str | None, QueryParameter(max_length=100)] = None,
@@ -77,9 +72,9 @@ class ForumApiController(Controller):
     @get("/topics/{topic_id:int}")
     async def topic(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         topic_id: FromPath[int],
-        reading: NamedDependency[ReadingService],
+        reading: Reading,
         page: PageNumber = 1,
     ) -> TopicDetail:
         view = await reading.topic_page(request.scope.get("user"), topic_id, page)
@@ -95,10 +90,10 @@ class ForumApiController(Controller):
     @post("/topics", guards=[requires_login], status_code=201)
     async def create_topic(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         data: JSONBody[TopicIn],
-        reading: NamedDependency[ReadingService],
-        topics: NamedDependency[TopicService],
+        reading: Reading,
+        topics: Topics,
     ) -> Response[Any]:
         try:
             topic = await topics.create_topic(request.user, TopicInput.from_api(data))
@@ -109,10 +104,10 @@ class ForumApiController(Controller):
     @post("/topics/{topic_id:int}/posts", guards=[requires_login], status_code=201)
     async def reply(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         topic_id: FromPath[int],
         data: JSONBody[PostIn],
-        topics: NamedDependency[TopicService],
+        topics: Topics,
     ) -> Response[Any]:
         try:
             _topic, post_ = await topics.reply(request.user, topic_id, data.body)
@@ -123,17 +118,15 @@ class ForumApiController(Controller):
     @post("/posts/{post_id:int}/vote", guards=[requires_login], status_code=200)
     async def vote(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         post_id: FromPath[int],
         data: JSONBody[VoteIn],
-        votes: NamedDependency[VoteService],
+        votes: Votes,
     ) -> dict[str, int]:
         _topic, post_ = await votes.vote(request.user, post_id, data.vote)
         return {"post_id": post_.id, "score": post_.score}
 
     @post("/posts/{post_id:int}/accept", guards=[requires_login], status_code=200)
-    async def accept(
-        self, request: Request[User, Any, Any], post_id: FromPath[int], votes: NamedDependency[VoteService]
-    ) -> dict[str, Any]:
+    async def accept(self, request: Member, post_id: FromPath[int], votes: Votes) -> dict[str, Any]:
         topic, post_, accepted = await votes.accept(request.user, post_id)
         return {"topic_id": topic.id, "post_id": post_.id, "accepted": accepted}

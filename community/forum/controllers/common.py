@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any, TypeVar
 
-from litestar import Request
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
@@ -25,7 +25,7 @@ from community.forum.services import (
     VoteService,
     WatchService,
 )
-from community.web import form_or_redirect, services
+from community.web import Visitor, form_or_redirect, services
 
 T = TypeVar("T")
 PageNumber = Annotated[int, QueryParameter(ge=1, le=PAGE_MAX)]
@@ -46,7 +46,7 @@ DEPENDENCIES = services(
 
 
 def then_flash(
-    request: Request[Any, Any, Any],
+    request: Visitor,
     step: Callable[[], Awaitable[T]],
     message: Callable[[T], str | None],
 ) -> Callable[[], Awaitable[T]]:
@@ -64,7 +64,7 @@ def then_flash(
 
 
 async def posting_form(
-    request: Request[Any, Any, Any],
+    request: Visitor,
     save: Callable[[], Awaitable[T]],
     *,
     template: str,
@@ -90,3 +90,16 @@ async def posting_form(
         answer.status_code = 429
         answer.headers["Retry-After"] = str(waiting[0].retry_after)
     return answer
+
+
+# Handler parameter types: the zone's services as its handlers receive them.
+Catalog = NamedDependency[CatalogService]
+Digests = NamedDependency[DigestService]
+Drafts = NamedDependency[DraftService]
+Moderation = NamedDependency[ModerationService]
+Reading = NamedDependency[ReadingService]
+Tools = NamedDependency[ToolService]
+Topics = NamedDependency[TopicService]
+Trust = NamedDependency[TrustService]
+Votes = NamedDependency[VoteService]
+Watches = NamedDependency[WatchService]

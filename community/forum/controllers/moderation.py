@@ -7,18 +7,16 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from community.accounts.guards import requires_admin, requires_login
-from community.accounts.models import User
-from community.forum.controllers.common import DEPENDENCIES, then_flash
+from community.accounts.guards import Member, requires_admin, requires_login
+from community.forum.controllers.common import DEPENDENCIES, Catalog, Moderation, Reading, Trust, then_flash
 from community.forum.documents import topic_url
 from community.forum.inputs import CategoryInput, thresholds_of
-from community.forum.services import CatalogService, ModerationService, ReadingService, TrustService
+from community.forum.services import CatalogService, TrustService
 from community.i18n import N_, _
 from community.web import Form, field, form_of, form_or_redirect, render, safe_next
 
@@ -34,9 +32,9 @@ class ModerationController(Controller):
     @get("/p/{post_id:int}/flag")
     async def flag_form(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         post_id: FromPath[int],
-        reading: NamedDependency[ReadingService],
+        reading: Reading,
     ) -> Template:
         post_, topic = await reading.get_post(post_id)
         return render(request, "forum/flag.html", post=post_, topic=topic)
@@ -44,11 +42,11 @@ class ModerationController(Controller):
     @post("/p/{post_id:int}/flag")
     async def flag(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         post_id: FromPath[int],
         data: Form,
-        reading: NamedDependency[ReadingService],
-        moderation: NamedDependency[ModerationService],
+        reading: Reading,
+        moderation: Moderation,
     ) -> Response[Any]:
         post_, topic = await reading.get_post(post_id)
         form = {"reason": field(data, "reason"), "note": field(data, "note")}
@@ -72,18 +70,16 @@ class ModerationController(Controller):
         )
 
     @get("/review", name="forum_review")
-    async def review(
-        self, request: Request[User, Any, Any], moderation: NamedDependency[ModerationService]
-    ) -> Template:
+    async def review(self, request: Member, moderation: Moderation) -> Template:
         return render(request, "forum/review.html", items=await moderation.queue(request.user))
 
     @post("/p/{post_id:int}/moderate")
     async def moderate(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         post_id: FromPath[int],
         data: Form,
-        moderation: NamedDependency[ModerationService],
+        moderation: Moderation,
     ) -> Redirect:
         # An unknown action (a form changed by hand) is refused with a 400 page, not flashed.
         action = field(data, "action")
@@ -92,9 +88,7 @@ class ModerationController(Controller):
         return Redirect(safe_next(field(data, "next"), "/forum/review"))
 
     @get("/mod-log", name="forum_mod_log")
-    async def mod_log(
-        self, request: Request[User, Any, Any], moderation: NamedDependency[ModerationService]
-    ) -> Template:
+    async def mod_log(self, request: Member, moderation: Moderation) -> Template:
         return render(request, "forum/mod_log.html", entries=await moderation.log(request.user))
 
 
@@ -124,15 +118,15 @@ class ForumAdminController(Controller):
     @get("/", name="forum_admin")
     async def admin(
         self,
-        request: Request[User, Any, Any],
-        trust: NamedDependency[TrustService],
-        catalog: NamedDependency[CatalogService],
+        request: Member,
+        trust: Trust,
+        catalog: Catalog,
     ) -> Template:
         return render(request, "forum/admin.html", **await self._page(trust, catalog, None))
 
     async def _save(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         section: str,
         save: Callable[[], Awaitable[object]],
         *,
@@ -155,10 +149,10 @@ class ForumAdminController(Controller):
     @post("/trust")
     async def set_trust(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         data: Form,
-        trust: NamedDependency[TrustService],
-        catalog: NamedDependency[CatalogService],
+        trust: Trust,
+        catalog: Catalog,
     ) -> Response[Any]:
         save = partial(trust.set_thresholds, thresholds_of(data))
         done = _("Trust levels saved; every member's level follows the new thresholds.")
@@ -169,10 +163,10 @@ class ForumAdminController(Controller):
     @post("/tags/merge")
     async def merge_tags(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         data: Form,
-        trust: NamedDependency[TrustService],
-        catalog: NamedDependency[CatalogService],
+        trust: Trust,
+        catalog: Catalog,
     ) -> Response[Any]:
         form = {"source": field(data, "source"), "target": field(data, "target")}
         save = partial(catalog.merge_tags, request.user, form["source"], form["target"])
@@ -182,10 +176,10 @@ class ForumAdminController(Controller):
     @post("/categories")
     async def save_category(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         data: Form,
-        trust: NamedDependency[TrustService],
-        catalog: NamedDependency[CatalogService],
+        trust: Trust,
+        catalog: Catalog,
     ) -> Response[Any]:
         typed = CategoryInput.from_form(data)
         save, done = partial(catalog.save_category, request.user, typed), _("Category saved.")

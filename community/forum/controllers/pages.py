@@ -8,25 +8,31 @@ from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from community.accounts.guards import requires_login
-from community.accounts.models import User
+from community.accounts.guards import Member, requires_login
 from community.errors import NotFound
-from community.forum.controllers.common import DEPENDENCIES, PageNumber, Sort
+from community.forum.controllers.common import (
+    DEPENDENCIES,
+    Catalog,
+    Digests,
+    PageNumber,
+    Reading,
+    Sort,
+    Watches,
+)
 from community.forum.documents import topic_url
 from community.forum.feeds import topics_feed
 from community.forum.inputs import TopicFilters
 from community.forum.labels import category_name
 from community.forum.models import Category, Tag
-from community.forum.services import CatalogService, DigestService, ReadingService, WatchService
+from community.forum.services import ReadingService
 from community.forum.views import TopicRow
 from community.i18n import _
 from community.kernel.exports import ATOM_MEDIA_TYPE
-from community.web import Form, act, field, render, safe_next, settings_of
+from community.web import Form, Visitor, act, field, render, safe_next, settings_of
 
 FEED_SIZE = 50
 
@@ -41,7 +47,7 @@ class ForumController(Controller):
 
     async def _listing(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         reading: ReadingService,
         sort: str,
         page: int,
@@ -63,8 +69,8 @@ class ForumController(Controller):
     @get("/", cache=True, name="forum")
     async def index(
         self,
-        request: Request[Any, Any, Any],
-        reading: NamedDependency[ReadingService],
+        request: Visitor,
+        reading: Reading,
         sort: Sort = "latest",
         page: PageNumber = 1,
     ) -> Template:
@@ -73,9 +79,9 @@ class ForumController(Controller):
     @get("/c/{slug:str}", cache=True, name="forum_category")
     async def category(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         slug: FromPath[str],
-        reading: NamedDependency[ReadingService],
+        reading: Reading,
         sort: Sort = "latest",
         page: PageNumber = 1,
     ) -> Template:
@@ -83,17 +89,15 @@ class ForumController(Controller):
         return await self._listing(request, reading, sort, page, base=f"/forum/c/{slug}", category=found)
 
     @get("/tags", cache=True, name="forum_tags")
-    async def tag_index(
-        self, request: Request[Any, Any, Any], catalog: NamedDependency[CatalogService]
-    ) -> Template:
+    async def tag_index(self, request: Visitor, catalog: Catalog) -> Template:
         return render(request, "forum/tags.html", tags=await catalog.popular_tags(300))
 
     @get("/tags/{name:str}", cache=True, name="forum_tag")
     async def tag(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         name: FromPath[str],
-        reading: NamedDependency[ReadingService],
+        reading: Reading,
         sort: Sort = "latest",
         page: PageNumber = 1,
     ) -> Response[Any]:
@@ -104,9 +108,7 @@ class ForumController(Controller):
 
     # --- feeds ------------------------------------------------------------------------------------
 
-    def _atom(
-        self, request: Request[Any, Any, Any], title: str, page_url: str, rows: list[TopicRow]
-    ) -> Response[bytes]:
+    def _atom(self, request: Visitor, title: str, page_url: str, rows: list[TopicRow]) -> Response[bytes]:
         settings = settings_of(request)
         body = topics_feed(
             title,
@@ -119,24 +121,18 @@ class ForumController(Controller):
         return Response(body, media_type=ATOM_MEDIA_TYPE)
 
     @get("/feed", cache=True, name="forum_feed")
-    async def feed(
-        self, request: Request[Any, Any, Any], reading: NamedDependency[ReadingService]
-    ) -> Response[bytes]:
+    async def feed(self, request: Visitor, reading: Reading) -> Response[bytes]:
         rows, _more = await reading.list_topics("latest", per_page=FEED_SIZE)
         return self._atom(request, _("Tech exchange: latest"), "/forum", rows)
 
     @get("/c/{slug:str}/feed", cache=True, name="forum_category_feed")
-    async def category_feed(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], reading: NamedDependency[ReadingService]
-    ) -> Response[bytes]:
+    async def category_feed(self, request: Visitor, slug: FromPath[str], reading: Reading) -> Response[bytes]:
         found = await reading.catalog.category(slug)
         rows, _more = await reading.list_topics("latest", category_id=found.id, per_page=FEED_SIZE)
         return self._atom(request, category_name(found), f"/forum/c/{slug}", rows)
 
     @get("/tags/{name:str}/feed", cache=True, name="forum_tag_feed")
-    async def tag_feed(
-        self, request: Request[Any, Any, Any], name: FromPath[str], reading: NamedDependency[ReadingService]
-    ) -> Response[bytes]:
+    async def tag_feed(self, request: Visitor, name: FromPath[str], reading: Reading) -> Response[bytes]:
         found = await reading.catalog.tag(name)
         rows, _more = await reading.list_topics("latest", tag_id=found.id, per_page=FEED_SIZE)
         return self._atom(request, f"#{found.name}", _tag_path(found), rows)
@@ -144,18 +140,16 @@ class ForumController(Controller):
     # --- permanent addresses, people -----------------------------------------------------------------
 
     @get("/t/{topic_id:int}", name="forum_topic_short")
-    async def topic_short(
-        self, topic_id: FromPath[int], reading: NamedDependency[ReadingService]
-    ) -> Redirect:
+    async def topic_short(self, topic_id: FromPath[int], reading: Reading) -> Redirect:
         found = await reading.topic(topic_id)
         return Redirect(topic_url(found.id, found.slug), status_code=301)
 
     @get("/u/{user_id:uuid}", cache=True, name="forum_user")
     async def member(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         user_id: FromPath[UUID],
-        reading: NamedDependency[ReadingService],
+        reading: Reading,
     ) -> Template:
         person, standing = await reading.person(user_id)
         rows, _more = await reading.list_topics("latest", author_id=user_id, per_page=20)
@@ -164,9 +158,7 @@ class ForumController(Controller):
     # --- watching, the weekly tag email ------------------------------------------------------------
 
     @post("/watch", guards=[requires_login])
-    async def watch(
-        self, request: Request[User, Any, Any], data: Form, watches: NamedDependency[WatchService]
-    ) -> Redirect:
+    async def watch(self, request: Member, data: Form, watches: Watches) -> Redirect:
         kind, target, on = field(data, "kind"), field(data, "target"), field(data, "on") == "1"
         if not target.isdigit():
             raise NotFound
@@ -180,11 +172,11 @@ class ForumController(Controller):
     @post("/tags/{name:str}/digest", guards=[requires_login])
     async def digest(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         name: FromPath[str],
         data: Form,
-        catalog: NamedDependency[CatalogService],
-        digests: NamedDependency[DigestService],
+        catalog: Catalog,
+        digests: Digests,
     ) -> Redirect:
         tag, on = await catalog.tag(name), field(data, "on") == "1"
         done = (
@@ -200,8 +192,6 @@ class ForumController(Controller):
         )
 
     @get("/digest/unsubscribe/{token:str}")
-    async def unsubscribe(
-        self, request: Request[Any, Any, Any], token: FromPath[str], digests: NamedDependency[DigestService]
-    ) -> Template:
+    async def unsubscribe(self, request: Visitor, token: FromPath[str], digests: Digests) -> Template:
         tag = await digests.unsubscribe_by_token(token[:100])
         return render(request, "forum/unsubscribed.html", 200 if tag else 404, tag=tag)

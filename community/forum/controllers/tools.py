@@ -5,18 +5,15 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from community.accounts.guards import requires_admin, requires_login
-from community.accounts.models import User
-from community.forum.controllers.common import DEPENDENCIES, then_flash
+from community.accounts.guards import Member, requires_admin, requires_login
+from community.forum.controllers.common import DEPENDENCIES, Reading, Tools, then_flash
 from community.forum.inputs import ToolInput
-from community.forum.services import ReadingService, ToolService
 from community.i18n import N_, _
-from community.web import Form, act, field, form_or_redirect, render
+from community.web import Form, Visitor, act, field, form_or_redirect, render
 
 TOOL_TOPICS = 30
 WAITS_FOR_ADMIN = N_("Thank you! An admin will review the entry before it is listed.")
@@ -29,8 +26,8 @@ class ToolController(Controller):
     @get("/", name="forum_tools")
     async def index(
         self,
-        request: Request[Any, Any, Any],
-        tools: NamedDependency[ToolService],
+        request: Visitor,
+        tools: Tools,
         kind: Annotated[str, QueryParameter()] = "",
     ) -> Template:
         user = request.scope.get("user")
@@ -39,13 +36,11 @@ class ToolController(Controller):
         return render(request, "forum/tools.html", tools=listed, kind=kind, pending=pending)
 
     @get("/suggest", guards=[requires_login], name="forum_tool_suggest")
-    async def suggest_form(self, request: Request[User, Any, Any]) -> Template:
+    async def suggest_form(self, request: Member) -> Template:
         return render(request, "forum/tool_form.html")
 
     @post("/suggest", guards=[requires_login])
-    async def suggest(
-        self, request: Request[User, Any, Any], data: Form, tools: NamedDependency[ToolService]
-    ) -> Response[Any]:
+    async def suggest(self, request: Member, data: Form, tools: Tools) -> Response[Any]:
         typed = ToolInput.from_form(data)
 
         return await form_or_redirect(
@@ -64,10 +59,10 @@ class ToolController(Controller):
     @get("/{slug:str}", name="forum_tool")
     async def show(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         slug: FromPath[str],
-        tools: NamedDependency[ToolService],
-        reading: NamedDependency[ReadingService],
+        tools: Tools,
+        reading: Reading,
     ) -> Template:
         tool = await tools.by_slug(slug, request.scope.get("user"))
         rows, _more = await reading.list_topics("latest", tool_id=tool.id, per_page=TOOL_TOPICS)
@@ -77,10 +72,10 @@ class ToolController(Controller):
     @post("/{slug:str}/review", guards=[requires_admin])
     async def review(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         slug: FromPath[str],
         data: Form,
-        tools: NamedDependency[ToolService],
+        tools: Tools,
     ) -> Redirect:
         approve = field(data, "decision") == "approve"
         return await act(

@@ -7,15 +7,23 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from community.accounts.guards import requires_login
-from community.accounts.models import User
-from community.forum.controllers.common import DEPENDENCIES, PageNumber, posting_form, then_flash
+from community.accounts.guards import Member, requires_login
+from community.forum.controllers.common import (
+    DEPENDENCIES,
+    Catalog,
+    Drafts,
+    PageNumber,
+    Reading,
+    Topics,
+    Votes,
+    posting_form,
+    then_flash,
+)
 from community.forum.documents import TOPIC_DOC_TYPE, post_url, topic_url
 from community.forum.feeds import json_ld, meta_description
 from community.forum.inputs import TopicInput
@@ -23,24 +31,19 @@ from community.forum.labels import KIND_LABELS
 from community.forum.models import Topic, Visibility
 from community.forum.services import (
     CatalogService,
-    DraftService,
     ReadingService,
-    TopicService,
-    VoteService,
 )
 from community.forum.services.writing import preview
 from community.i18n import N_, _
 from community.search.schemas import SearchQuery
 from community.search.services import SearchService
-from community.web import Form, field, form_or_redirect, is_htmx, render, settings_of
+from community.web import Form, Visitor, field, form_or_redirect, is_htmx, render, settings_of
 
 POST_WAITS = N_("Thanks! Your post waits for a moderator's review before others see it.")
 TOPIC_WAITS = N_("Thanks! Your topic waits for a moderator's review before others see it.")
 
 
-async def _topic(
-    request: Request[Any, Any, Any], reading: ReadingService, topic_id: int, page: int
-) -> dict[str, Any]:
+async def _topic(request: Visitor, reading: ReadingService, topic_id: int, page: int) -> dict[str, Any]:
     """What the topic page shows: its posts, what the reader may do, the draft of their reply, and what
     search engines read (JSON-LD, description, canonical address)."""
     view = await reading.topic_page(request.scope.get("user"), topic_id, page)
@@ -66,10 +69,10 @@ class TopicController(Controller):
     @get("/t/{topic_id:int}/{slug:str}", cache=True, name="forum_topic")
     async def topic(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         topic_id: FromPath[int],
         slug: FromPath[str],
-        reading: NamedDependency[ReadingService],
+        reading: Reading,
         page: PageNumber = 1,
     ) -> Response[Any]:
         context = await _topic(request, reading, topic_id, page)
@@ -81,11 +84,11 @@ class TopicController(Controller):
     @post("/t/{topic_id:int}/reply", guards=[requires_login])
     async def reply(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         topic_id: FromPath[int],
         data: Form,
-        reading: NamedDependency[ReadingService],
-        topics: NamedDependency[TopicService],
+        reading: Reading,
+        topics: Topics,
     ) -> Response[Any]:
         form = {"body": field(data, "body")}
         if field(data, "action") == "preview":
@@ -115,9 +118,9 @@ class TopicController(Controller):
     @get("/new", guards=[requires_login], name="forum_new")
     async def new_form(
         self,
-        request: Request[User, Any, Any],
-        catalog: NamedDependency[CatalogService],
-        drafts: NamedDependency[DraftService],
+        request: Member,
+        catalog: Catalog,
+        drafts: Drafts,
         category: Annotated[str, QueryParameter()] = "",
         kind: Annotated[str, QueryParameter()] = "",
         tags: Annotated[str, QueryParameter()] = "",
@@ -135,10 +138,10 @@ class TopicController(Controller):
     @post("/new", guards=[requires_login])
     async def create(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         data: Form,
-        catalog: NamedDependency[CatalogService],
-        topics: NamedDependency[TopicService],
+        catalog: Catalog,
+        topics: Topics,
     ) -> Response[Any]:
         typed = TopicInput.from_form(data)
         if field(data, "action") == "preview":
@@ -165,9 +168,7 @@ class TopicController(Controller):
         )
 
     @post("/preview", guards=[requires_login])
-    async def live_preview(
-        self, request: Request[User, Any, Any], data: Form, drafts: NamedDependency[DraftService]
-    ) -> Template:
+    async def live_preview(self, request: Member, data: Form, drafts: Drafts) -> Template:
         """htmx: the rendered preview, and the draft saved on the way."""
         body = field(data, "body")
         saved = await drafts.save(request.user.id, field(data, "draft_key"), field(data, "title"), body)
@@ -175,7 +176,7 @@ class TopicController(Controller):
 
     @get("/similar")
     async def similar(
-        self, request: Request[Any, Any, Any], title: Annotated[str, QueryParameter(max_length=400)] = ""
+        self, request: Visitor, title: Annotated[str, QueryParameter(max_length=400)] = ""
     ) -> Template:
         """htmx: questions like the title being typed, through the site's search."""
         hits = []
@@ -192,9 +193,9 @@ class TopicController(Controller):
     @get("/p/{post_id:int}/edit", guards=[requires_login])
     async def edit_form(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         post_id: FromPath[int],
-        reading: NamedDependency[ReadingService],
+        reading: Reading,
     ) -> Template:
         post_, topic = await reading.editable_post(request.user, post_id)
         form = {"title": topic.title, "body": post_.body_md}
@@ -203,11 +204,11 @@ class TopicController(Controller):
     @post("/p/{post_id:int}/edit", guards=[requires_login])
     async def edit(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         post_id: FromPath[int],
         data: Form,
-        reading: NamedDependency[ReadingService],
-        topics: NamedDependency[TopicService],
+        reading: Reading,
+        topics: Topics,
     ) -> Response[Any]:
         post_, topic = await reading.get_post(post_id)
         form = {"title": field(data, "title"), "body": field(data, "body")}
@@ -234,9 +235,9 @@ class TopicController(Controller):
     @get("/p/{post_id:int}/history")
     async def history(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         post_id: FromPath[int],
-        reading: NamedDependency[ReadingService],
+        reading: Reading,
     ) -> Template:
         post_, topic, revisions = await reading.history(request.scope.get("user"), post_id)
         return render(request, "forum/history.html", post=post_, topic=topic, revisions=revisions)
@@ -244,10 +245,10 @@ class TopicController(Controller):
     @post("/p/{post_id:int}/wiki", guards=[requires_login])
     async def wiki(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         post_id: FromPath[int],
         data: Form,
-        topics: NamedDependency[TopicService],
+        topics: Topics,
     ) -> Redirect:
         topic, changed = await topics.set_wiki(request.user, post_id, field(data, "on") == "1")
         return Redirect(post_url(topic, changed))
@@ -257,10 +258,10 @@ class TopicController(Controller):
     @post("/p/{post_id:int}/vote", guards=[requires_login])
     async def vote(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         post_id: FromPath[int],
         data: Form,
-        votes: NamedDependency[VoteService],
+        votes: Votes,
     ) -> Response[Any]:
         choice = field(data, "vote")
         topic, voted = await votes.vote(request.user, post_id, choice)
@@ -270,9 +271,7 @@ class TopicController(Controller):
         return Redirect(post_url(topic, voted))
 
     @post("/p/{post_id:int}/accept", guards=[requires_login])
-    async def accept(
-        self, request: Request[User, Any, Any], post_id: FromPath[int], votes: NamedDependency[VoteService]
-    ) -> Redirect:
+    async def accept(self, request: Member, post_id: FromPath[int], votes: Votes) -> Redirect:
         topic, post_, accepted = await votes.accept(request.user, post_id)
         flash(request, _("Answer accepted.") if accepted else _("Acceptance withdrawn."), "success")
         return Redirect(post_url(topic, post_))

@@ -6,20 +6,17 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from community.accounts.guards import requires_admin
-from community.accounts.models import User
+from community.accounts.guards import Member, requires_admin
 from community.i18n import N_, _
-from community.policies.controllers.deps import DEPENDENCIES
+from community.policies.controllers.deps import DEPENDENCIES, Policies
 from community.policies.inputs import BENEFITS_MAX, CONDITION_LISTS, PolicyInput, new_policy_form, policy_form
 from community.policies.labels import ACTIVITIES, BENEFIT_KINDS, choices, label, stage_choices
 from community.policies.models import Policy, PolicyStatus
-from community.policies.services.policies import PolicyService
 from community.vocabulary import DISTRICTS, DOMAINS, org_type_choices
 from community.web import Form, act, form_of, form_or_redirect, render
 
@@ -51,22 +48,18 @@ class PolicyAdminController(Controller):
     guards = [requires_admin]
 
     @get("/", name="admin-policies")
-    async def index(
-        self, request: Request[User, Any, Any], policies: NamedDependency[PolicyService]
-    ) -> Template:
+    async def index(self, request: Member, policies: Policies) -> Template:
         listed = await policies.list_all()
         stats = await policies.stats_of(listed)
         rows = [(policy, stats[policy.id]) for policy in listed]
         return render(request, "policies/admin/index.html", rows=rows, label=label, PolicyStatus=PolicyStatus)
 
     @get("/new", name="admin-policy-new")
-    async def new_form(self, request: Request[User, Any, Any]) -> Template:
+    async def new_form(self, request: Member) -> Template:
         return render(request, FORM_PAGE, **_form_context(mode="new", form=new_policy_form()))
 
     @post("/new")
-    async def create(
-        self, request: Request[User, Any, Any], data: Form, policies: NamedDependency[PolicyService]
-    ) -> Response[Any]:
+    async def create(self, request: Member, data: Form, policies: Policies) -> Response[Any]:
         publish = "publish" in data
         return await form_or_redirect(
             request,
@@ -81,9 +74,9 @@ class PolicyAdminController(Controller):
     @get("/{policy_id:uuid}", name="admin-policy")
     async def show(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         policy_id: FromPath[UUID],
-        policies: NamedDependency[PolicyService],
+        policies: Policies,
     ) -> Template:
         policy = await policies.get(policy_id)
         return render(
@@ -99,9 +92,9 @@ class PolicyAdminController(Controller):
     @get("/{policy_id:uuid}/edit", name="admin-policy-edit")
     async def edit_form(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         policy_id: FromPath[UUID],
-        policies: NamedDependency[PolicyService],
+        policies: Policies,
     ) -> Template:
         policy = await policies.get(policy_id)
         return render(
@@ -111,10 +104,10 @@ class PolicyAdminController(Controller):
     @post("/{policy_id:uuid}/edit")
     async def update(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         policy_id: FromPath[UUID],
         data: Form,
-        policies: NamedDependency[PolicyService],
+        policies: Policies,
     ) -> Response[Any]:
         policy = await policies.get(policy_id)
         version = policy.version
@@ -145,9 +138,9 @@ class PolicyAdminController(Controller):
     @post("/{policy_id:uuid}/publish")
     async def publish(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         policy_id: FromPath[UUID],
-        policies: NamedDependency[PolicyService],
+        policies: Policies,
     ) -> Redirect:
         return await act(
             request,
@@ -159,9 +152,9 @@ class PolicyAdminController(Controller):
     @post("/{policy_id:uuid}/withdraw")
     async def withdraw(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         policy_id: FromPath[UUID],
-        policies: NamedDependency[PolicyService],
+        policies: Policies,
     ) -> Redirect:
         return await act(
             request,

@@ -12,18 +12,16 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get, post, put
-from litestar.di import NamedDependency
+from litestar import Controller, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from community.accounts.guards import requires_admin, requires_login
-from community.accounts.models import User
-from community.policies.controllers.deps import DEPENDENCIES
-from community.policies.inputs import PolicyFilters, PolicyInput
+from community.accounts.guards import Member, requires_admin, requires_login
+from community.policies.controllers.deps import DEPENDENCIES, Filters, Policies
+from community.policies.inputs import PolicyInput
 from community.policies.models import Policy
 from community.policies.services.eligibility import Conditions, Verdict
-from community.policies.services.policies import PolicyService
 from community.policies.views import benefits_of, policy_url
+from community.web import Visitor
 
 
 class BenefitIO(msgspec.Struct):
@@ -178,9 +176,7 @@ class PolicyApiController(Controller):
     tags = ["policies"]
 
     @get("/", summary="Published policies, with their benefits and conditions")
-    async def list_policies(
-        self, policies: NamedDependency[PolicyService], filters: NamedDependency[PolicyFilters]
-    ) -> PolicyListOut:
+    async def list_policies(self, policies: Policies, filters: Filters) -> PolicyListOut:
         listing = await policies.list_public(filters)
         return PolicyListOut(
             items=[PolicyOut.from_model(p) for p in listing.items],
@@ -190,9 +186,7 @@ class PolicyApiController(Controller):
         )
 
     @get("/{slug:str}", summary="One policy")
-    async def get_policy(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], policies: NamedDependency[PolicyService]
-    ) -> PolicyOut:
+    async def get_policy(self, request: Visitor, slug: FromPath[str], policies: Policies) -> PolicyOut:
         return PolicyOut.from_model(await policies.by_slug(slug, request.scope.get("user")))
 
     @get(
@@ -202,9 +196,9 @@ class PolicyApiController(Controller):
     )
     async def eligibility(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         slug: FromPath[str],
-        policies: NamedDependency[PolicyService],
+        policies: Policies,
         organization: Annotated[str, QueryParameter(min_length=1, max_length=80)],
     ) -> EligibilityOut:
         policy = await policies.by_slug(slug, request.user)
@@ -219,9 +213,9 @@ class PolicyApiController(Controller):
     )
     async def create_policy(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         data: JSONBody[PolicyIn],
-        policies: NamedDependency[PolicyService],
+        policies: Policies,
     ) -> PolicyOut:
         policy = await policies.create(request.user, data.to_input(), publish=data.publish)
         return PolicyOut.from_model(policy)
@@ -233,10 +227,10 @@ class PolicyApiController(Controller):
     )
     async def update_policy(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         slug: FromPath[str],
         data: JSONBody[PolicyIn],
-        policies: NamedDependency[PolicyService],
+        policies: Policies,
     ) -> PolicyOut:
         policy = await policies.by_slug(slug, request.user)
         policy = await policies.update(request.user, policy.id, data.to_input(), publish=data.publish)

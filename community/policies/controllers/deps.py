@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
 from community.policies.inputs import UNIT_MAX, PolicyFilters
@@ -30,3 +30,8 @@ def policy_filters(
 DEPENDENCIES = services(policies=PolicyService, facts=FactsService) | {
     "filters": Provide(policy_filters, sync_to_thread=False)
 }
+
+# Handler parameter types: the zone's services as its handlers receive them.
+Facts = NamedDependency[FactsService]
+Filters = NamedDependency[PolicyFilters]
+Policies = NamedDependency[PolicyService]

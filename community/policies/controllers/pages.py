@@ -6,17 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Template
 
-from community.accounts.guards import requires_login
-from community.accounts.models import User
+from community.accounts.guards import Member, requires_login
 from community.i18n import _
 from community.markup import markdown_html
-from community.policies.controllers.deps import DEPENDENCIES
-from community.policies.inputs import FactsInput, PolicyFilters, facts_form
+from community.policies.controllers.deps import DEPENDENCIES, Facts, Filters, Policies
+from community.policies.inputs import FactsInput, facts_form
 from community.policies.labels import (
     ACTIVITIES,
     BENEFIT_KINDS,
@@ -29,12 +27,10 @@ from community.policies.labels import (
 )
 from community.policies.models import PolicyStatus
 from community.policies.services.eligibility import Conditions, requirements
-from community.policies.services.facts import FactsService
-from community.policies.services.policies import PolicyService
 from community.policies.views import FactsView, benefits_of
 from community.scenarios.controllers.deps import filter_chips
 from community.vocabulary import DISTRICTS, DOMAINS, org_type_choices, org_type_label
-from community.web import Form, form_of, form_or_redirect, render
+from community.web import Form, Visitor, form_of, form_or_redirect, render
 
 FACTS_PAGE = "policies/facts.html"
 
@@ -61,9 +57,9 @@ class PolicyController(Controller):
     @get("/", name="policies")
     async def index(
         self,
-        request: Request[Any, Any, Any],
-        policies: NamedDependency[PolicyService],
-        filters: NamedDependency[PolicyFilters],
+        request: Visitor,
+        policies: Policies,
+        filters: Filters,
     ) -> Template:
         groups = [
             (_("Benefit"), "kind", choices(BENEFIT_KINDS)),
@@ -83,16 +79,12 @@ class PolicyController(Controller):
         )
 
     @get("/for-me", name="policies-for-me", guards=[requires_login])
-    async def for_me(
-        self, request: Request[User, Any, Any], policies: NamedDependency[PolicyService]
-    ) -> Template:
+    async def for_me(self, request: Member, policies: Policies) -> Template:
         sections = await policies.for_member(request.user)
         return render(request, "policies/for_me.html", sections=sections, **_common())
 
     @get("/{slug:str}", name="policy")
-    async def show(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], policies: NamedDependency[PolicyService]
-    ) -> Template:
+    async def show(self, request: Visitor, slug: FromPath[str], policies: Policies) -> Template:
         policy, verdicts = await policies.read(slug, request.scope.get("user"))
         return render(
             request,
@@ -107,19 +99,17 @@ class PolicyController(Controller):
         )
 
     @get("/facts/{org_slug:str}", name="policy-facts", guards=[requires_login])
-    async def facts_form(
-        self, request: Request[User, Any, Any], org_slug: FromPath[str], facts: NamedDependency[FactsService]
-    ) -> Template:
+    async def facts_form(self, request: Member, org_slug: FromPath[str], facts: Facts) -> Template:
         view = await facts.view(request.user, await facts.organizations.by_slug(org_slug))
         return render(request, FACTS_PAGE, form=facts_form(view.saved), errors={}, **_facts_context(view))
 
     @post("/facts/{org_slug:str}", guards=[requires_login])
     async def save_facts(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         org_slug: FromPath[str],
         data: Form,
-        facts: NamedDependency[FactsService],
+        facts: Facts,
     ) -> Response[Any]:
         org = await facts.organizations.by_slug(org_slug)
 

@@ -12,29 +12,27 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
-from community.accounts.guards import requires_login
-from community.accounts.models import User
+from community.accounts.guards import Member, requires_login
 from community.kernel.models import Page
 from community.talent.controllers.deps import (
     APPLY_RATE_PER_MINUTE,
     DEPENDENCIES,
     UPLOAD_MAX_BODY,
+    Applications,
+    Boards,
+    Positions,
     read_upload,
 )
 from community.talent.inputs import PositionFilters
 from community.talent.labels import board_title, format_pay, format_place, label
 from community.talent.models import Application, Board, EmploymentType, Position
 from community.talent.search import board_url, position_url
-from community.talent.services.applications import ApplicationService
-from community.talent.services.boards import BoardService
-from community.talent.services.positions import PositionService
 from community.talent.views import BoardItem, item_views
-from community.web import Multipart, field, limit_per_account
+from community.web import Multipart, Visitor, field, limit_per_account
 
 
 class PositionOut(msgspec.Struct):
@@ -154,7 +152,7 @@ class TalentApiController(Controller):
     @get("/positions", summary="Open positions, newest first")
     async def list_positions(
         self,
-        positions: NamedDependency[PositionService],
+        positions: Positions,
         skill: Annotated[str | None, QueryParameter(max_length=100)] = None,
         remote: Annotated[bool, QueryParameter()] = False,
         page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
@@ -166,9 +164,9 @@ class TalentApiController(Controller):
     @get("/positions/{position_id:uuid}", summary="One position")
     async def get_position(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         position_id: FromPath[UUID],
-        positions: NamedDependency[PositionService],
+        positions: Positions,
     ) -> PositionDetailOut:
         """Open and closed positions for everyone; drafts only for their organization (404 for others)."""
         position, _access = await positions.get_for(request.scope.get("user"), position_id)
@@ -185,10 +183,10 @@ class TalentApiController(Controller):
     )
     async def apply(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         position_id: FromPath[UUID],
         data: Multipart,
-        applications: NamedDependency[ApplicationService],
+        applications: Applications,
     ) -> ApplicationOut:
         """multipart/form-data with ``cover_note`` and ``cv`` (a PDF). The caller needs a talent profile."""
         filename, content = await read_upload(data, "cv", applications.cv_max_bytes)
@@ -206,13 +204,13 @@ class TalentApiController(Controller):
 
     @get("/boards", summary="Published 招贤榜 issues, newest first")
     async def list_boards(
-        self, boards: NamedDependency[BoardService], page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1
+        self, boards: Boards, page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1
     ) -> BoardPageOut:
         out: BoardPageOut = _page_out(BoardPageOut, await boards.published(page), _board_out)
         return out
 
     @get("/boards/{number:int}", summary="One published 招贤榜 issue with its positions")
-    async def get_board(self, number: FromPath[int], boards: NamedDependency[BoardService]) -> BoardOut:
+    async def get_board(self, number: FromPath[int], boards: Boards) -> BoardOut:
         board = await boards.get(number)
         views = item_views(board)
         out: BoardOut = _board_out(

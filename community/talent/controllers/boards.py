@@ -6,19 +6,17 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Template
 
-from community.accounts.guards import requires_admin
-from community.accounts.models import User
+from community.accounts.guards import Member, requires_admin
 from community.errors import NotFound
 from community.i18n import _
 from community.kernel.exports import ATOM_MEDIA_TYPE, CSV_MEDIA_TYPE
 from community.markup import markdown_html
-from community.talent.controllers.deps import DEPENDENCIES, context
+from community.talent.controllers.deps import DEPENDENCIES, Applications, Boards, Positions, context
 from community.talent.exports import board_csv, board_disposition, boards_feed
 from community.talent.labels import board_title
 from community.talent.models import Board
@@ -27,7 +25,7 @@ from community.talent.services.applications import ApplicationService
 from community.talent.services.boards import BoardService
 from community.talent.services.positions import PositionService
 from community.talent.views import item_views
-from community.web import Form, field, form_of, form_or_redirect, render, settings_of
+from community.web import Form, Visitor, field, form_of, form_or_redirect, render, settings_of
 
 _REF = re.compile(r"^([1-9][0-9]{0,9})(?:\.(csv))?$")
 
@@ -39,8 +37,8 @@ class BoardController(Controller):
     @get("/", name="talent-boards")
     async def index(
         self,
-        request: Request[Any, Any, Any],
-        boards: NamedDependency[BoardService],
+        request: Visitor,
+        boards: Boards,
         page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
     ) -> Template:
         return render(
@@ -48,18 +46,14 @@ class BoardController(Controller):
         )
 
     @get("/feed.atom", name="talent-boards-feed")
-    async def feed(
-        self, request: Request[Any, Any, Any], boards: NamedDependency[BoardService]
-    ) -> Response[bytes]:
+    async def feed(self, request: Visitor, boards: Boards) -> Response[bytes]:
         settings = settings_of(request)
         listing = await boards.published(1, per_page=50)
         body = boards_feed(listing.items, base_url=settings.base_url, site_name=settings.site_name)
         return Response(body, media_type=ATOM_MEDIA_TYPE)
 
     @get("/{ref:str}", name="talent-board")
-    async def board(
-        self, request: Request[Any, Any, Any], ref: FromPath[str], boards: NamedDependency[BoardService]
-    ) -> Response[Any]:
+    async def board(self, request: Visitor, ref: FromPath[str], boards: Boards) -> Response[Any]:
         match = _REF.match(ref)
         if match is None:
             raise NotFound
@@ -107,21 +101,21 @@ class TalentAdminController(Controller):
     @get("/", name="admin-talent")
     async def index(
         self,
-        request: Request[User, Any, Any],
-        positions: NamedDependency[PositionService],
-        applications: NamedDependency[ApplicationService],
-        boards: NamedDependency[BoardService],
+        request: Member,
+        positions: Positions,
+        applications: Applications,
+        boards: Boards,
     ) -> Template:
         return render(request, "talent/admin.html", **await self._page(positions, applications, boards))
 
     @post("/boards")
     async def publish(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         data: Form,
-        positions: NamedDependency[PositionService],
-        applications: NamedDependency[ApplicationService],
-        boards: NamedDependency[BoardService],
+        positions: Positions,
+        applications: Applications,
+        boards: Boards,
     ) -> Response[Any]:
         form = form_of(data, "positions")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
 
 from community.kernel.clock import today
 from community.markup import markdown_html
@@ -54,3 +55,10 @@ async def read_upload(data: dict[str, Any], name: str, limit: int) -> tuple[str,
     content = await upload.read(limit + 1)
     await upload.close()
     return upload.filename or "", content
+
+
+# Handler parameter types: the zone's services as its handlers receive them.
+Applications = NamedDependency[ApplicationService]
+Boards = NamedDependency[BoardService]
+Positions = NamedDependency[PositionService]
+Profiles = NamedDependency[ProfileService]

@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import File, Redirect, Template
 
-from community.accounts.guards import requires_login
+from community.accounts.guards import Member, requires_login
 from community.accounts.models import User
 from community.errors import NotFound
 from community.i18n import _
@@ -20,6 +19,9 @@ from community.talent.controllers.deps import (
     APPLY_RATE_PER_MINUTE,
     DEPENDENCIES,
     UPLOAD_MAX_BODY,
+    Applications,
+    Positions,
+    Profiles,
     context,
     read_upload,
 )
@@ -34,10 +36,19 @@ from community.talent.labels import label
 from community.talent.models import ApplicationStatus, Position
 from community.talent.search import position_url
 from community.talent.services.applications import ApplicationService
-from community.talent.services.positions import PositionService
 from community.talent.services.profiles import ProfileService
 from community.talent.views import PositionAccess, mb
-from community.web import Form, Multipart, act, field, form_of, form_or_redirect, limit_per_account, render
+from community.web import (
+    Form,
+    Multipart,
+    Visitor,
+    act,
+    field,
+    form_of,
+    form_or_redirect,
+    limit_per_account,
+    render,
+)
 
 ANSWER_STATUSES = {
     "shortlist": ApplicationStatus.SHORTLISTED,
@@ -80,8 +91,8 @@ class TalentController(Controller):
     @get("/", name="talent")
     async def index(
         self,
-        request: Request[Any, Any, Any],
-        positions: NamedDependency[PositionService],
+        request: Visitor,
+        positions: Positions,
         q: Annotated[str | None, QueryParameter(max_length=200)] = None,
         skill: Annotated[str | None, QueryParameter(max_length=100)] = None,
         district: Annotated[str | None, QueryParameter(max_length=40)] = None,
@@ -98,18 +109,14 @@ class TalentController(Controller):
     # --- the talent profile --------------------------------------------------------------------------------
 
     @get("/profile", name="talent-profile", guards=[requires_login])
-    async def profile_page(
-        self, request: Request[User, Any, Any], profiles: NamedDependency[ProfileService]
-    ) -> Template:
+    async def profile_page(self, request: Member, profiles: Profiles) -> Template:
         profile = await profiles.of_user(request.user.id)
         return render(
             request, "talent/profile.html", profile=profile, form=profile_form(profile), **context()
         )
 
     @post("/profile", guards=[requires_login])
-    async def save_profile(
-        self, request: Request[User, Any, Any], data: Form, profiles: NamedDependency[ProfileService]
-    ) -> Response[Any]:
+    async def save_profile(self, request: Member, data: Form, profiles: Profiles) -> Response[Any]:
         async def page() -> dict[str, Any]:
             return {"profile": await profiles.of_user(request.user.id), **context()}
 
@@ -129,9 +136,9 @@ class TalentController(Controller):
     @get("/mine", name="talent-mine", guards=[requires_login])
     async def mine(
         self,
-        request: Request[User, Any, Any],
-        positions: NamedDependency[PositionService],
-        applications: NamedDependency[ApplicationService],
+        request: Member,
+        positions: Positions,
+        applications: Applications,
     ) -> Template:
         orgs = await positions.poster_organizations_of(request.user)
         return render(
@@ -148,8 +155,8 @@ class TalentController(Controller):
     @get("/positions/new", name="talent-position-new", guards=[requires_login])
     async def new_form(
         self,
-        request: Request[User, Any, Any],
-        positions: NamedDependency[PositionService],
+        request: Member,
+        positions: Positions,
         org: Annotated[str | None, QueryParameter(max_length=40)] = None,
     ) -> Template:
         orgs = await positions.poster_organizations_of(request.user)
@@ -157,9 +164,7 @@ class TalentController(Controller):
         return render(request, "talent/position_form.html", mode="new", orgs=orgs, form=form, **context())
 
     @post("/positions/new", guards=[requires_login])
-    async def create(
-        self, request: Request[User, Any, Any], data: Form, positions: NamedDependency[PositionService]
-    ) -> Response[Any]:
+    async def create(self, request: Member, data: Form, positions: Positions) -> Response[Any]:
         publish = field(data, "action") == "publish"
 
         async def save() -> Position:
@@ -183,11 +188,11 @@ class TalentController(Controller):
     @get("/positions/{position_id:uuid}", name="talent-position")
     async def show(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         position_id: FromPath[UUID],
-        positions: NamedDependency[PositionService],
-        applications: NamedDependency[ApplicationService],
-        profiles: NamedDependency[ProfileService],
+        positions: Positions,
+        applications: Applications,
+        profiles: Profiles,
     ) -> Template:
         viewer: User | None = request.scope.get("user")
         position, access = await positions.get_for(viewer, position_id)
@@ -197,9 +202,9 @@ class TalentController(Controller):
     @get("/positions/{position_id:uuid}/edit", name="talent-position-edit", guards=[requires_login])
     async def edit_form(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         position_id: FromPath[UUID],
-        positions: NamedDependency[PositionService],
+        positions: Positions,
     ) -> Template:
         position = await positions.get_to_manage(request.user, position_id)
         return render(
@@ -214,10 +219,10 @@ class TalentController(Controller):
     @post("/positions/{position_id:uuid}/edit", guards=[requires_login])
     async def update(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         position_id: FromPath[UUID],
         data: Form,
-        positions: NamedDependency[PositionService],
+        positions: Positions,
     ) -> Response[Any]:
         async def page() -> dict[str, Any]:
             position = await positions.get_to_manage(request.user, position_id)
@@ -238,11 +243,11 @@ class TalentController(Controller):
     @post("/positions/{position_id:uuid}/{step:str}", guards=[requires_login])
     async def step(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         position_id: FromPath[UUID],
         step: FromPath[str],
         data: Form,
-        positions: NamedDependency[PositionService],
+        positions: Positions,
     ) -> Redirect:
         """Publish a draft, close a position (its organization) or take it down (an admin); the service says
         who may, and a closing reason is read by every applicant still waiting."""
@@ -273,12 +278,12 @@ class TalentController(Controller):
     )
     async def apply(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         position_id: FromPath[UUID],
         data: Multipart,
-        positions: NamedDependency[PositionService],
-        applications: NamedDependency[ApplicationService],
-        profiles: NamedDependency[ProfileService],
+        positions: Positions,
+        applications: Applications,
+        profiles: Profiles,
     ) -> Response[Any]:
         filename, content = await read_upload(data, "cv", applications.cv_max_bytes)
 
@@ -302,9 +307,9 @@ class TalentController(Controller):
     @get("/applications/{application_id:uuid}/cv", name="talent-cv")
     async def cv(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         application_id: FromPath[UUID],
-        applications: NamedDependency[ApplicationService],
+        applications: Applications,
     ) -> File:
         application, path = await applications.cv_for(request.scope.get("user"), application_id)
         return File(
@@ -318,11 +323,11 @@ class TalentController(Controller):
     @post("/applications/{application_id:uuid}/{decision:str}", guards=[requires_login])
     async def answer(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         application_id: FromPath[UUID],
         decision: FromPath[str],
         data: Form,
-        applications: NamedDependency[ApplicationService],
+        applications: Applications,
     ) -> Redirect:
         application = await applications.get(application_id)
         url = position_url(application.position_id)
