@@ -8,6 +8,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from community.accounts.documents import documents_with_organization
 from community.accounts.models import Organization
 from community.kernel.search_text import search_text
 from community.scenarios.models import PUBLIC_STATUSES, CapabilityProfile, ProfileStatus, Scenario
@@ -46,16 +47,10 @@ def scenario_document(scenario: Scenario, organization_name: str) -> SearchDocum
     )
 
 
-async def scenario_documents(db: AsyncSession) -> AsyncIterator[SearchDocument]:
+def scenario_documents(db: AsyncSession) -> AsyncIterator[SearchDocument]:
     """Every public scenario, for rebuilding the index."""
-    rows = await db.stream(
-        select(Scenario, Organization.name)
-        .join(Organization, Organization.id == Scenario.organization_id)
-        .where(Scenario.status.in_(PUBLIC_STATUSES))
-        .order_by(Scenario.published_at)
-    )
-    async for scenario, org_name in rows:
-        yield scenario_document(scenario, org_name)
+    public = Scenario.status.in_(PUBLIC_STATUSES)
+    return documents_with_organization(db, Scenario, public, scenario_document)
 
 
 def capability_document(profile: CapabilityProfile, org: Organization) -> SearchDocument:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 
 from community.i18n import N_, current_locale, gettext
+from community.kernel.labels import Labels
 from community.scenarios.models import (
     InterestStatus,
     ListKind,
@@ -15,47 +16,41 @@ from community.scenarios.models import (
     ScenarioStatus,
 )
 
-_LABELS: dict[enum.Enum, str] = {
-    ScenarioKind.NEED: N_("Real business need"),
-    ScenarioKind.BOTTLENECK: N_("Technical bottleneck"),
-    ScenarioKind.BENCHMARK: N_("Benchmark case"),
-    ScenarioScale.MAJOR: N_("Comprehensive major scenario"),
-    ScenarioScale.INTEGRATED: N_("Industry integrated scenario"),
-    ScenarioScale.FOCUSED: N_("High-value focused scenario"),
-    ScenarioStatus.DRAFT: N_("Draft"),
-    ScenarioStatus.SUBMITTED: N_("Awaiting review"),
-    ScenarioStatus.RETURNED: N_("Returned for changes"),
-    ScenarioStatus.PUBLISHED: N_("Published"),
-    ScenarioStatus.DOCKING: N_("Docking"),
-    ScenarioStatus.LANDED: N_("Landed"),
-    ScenarioStatus.CLOSED: N_("Closed"),
-    Maturity.CONCEPT: N_("Proof of concept"),
-    Maturity.PILOT: N_("Pilot use"),
-    Maturity.PRODUCT: N_("Product"),
-    Maturity.SCALED: N_("In use at scale"),
-    ProfileStatus.DRAFT: N_("Draft"),
-    ProfileStatus.PENDING: N_("Awaiting verification"),
-    ProfileStatus.VERIFIED: N_("Verified"),
-    ProfileStatus.REJECTED: N_("Not verified"),
-    InterestStatus.PENDING: N_("Awaiting an answer"),
-    InterestStatus.SHORTLISTED: N_("Shortlisted"),
-    InterestStatus.DECLINED: N_("Declined"),
-    InterestStatus.WITHDRAWN: N_("Withdrawn"),
-    ListKind.SCENARIOS: N_("Scenario opportunity list"),
-    ListKind.CAPABILITIES: N_("Technical capability list"),
-}
-
-
-def label(value: enum.Enum | None) -> str:
-    """The reader's word for a code; an unknown code shows as itself rather than failing the page."""
-    if value is None:
-        return ""
-    text = _LABELS.get(value)
-    return gettext(text) if text else str(value.value)
+label = Labels(
+    {
+        ScenarioKind.NEED: N_("Real business need"),
+        ScenarioKind.BOTTLENECK: N_("Technical bottleneck"),
+        ScenarioKind.BENCHMARK: N_("Benchmark case"),
+        ScenarioScale.MAJOR: N_("Comprehensive major scenario"),
+        ScenarioScale.INTEGRATED: N_("Industry integrated scenario"),
+        ScenarioScale.FOCUSED: N_("High-value focused scenario"),
+        ScenarioStatus.DRAFT: N_("Draft"),
+        ScenarioStatus.SUBMITTED: N_("Awaiting review"),
+        ScenarioStatus.RETURNED: N_("Returned for changes"),
+        ScenarioStatus.PUBLISHED: N_("Published"),
+        ScenarioStatus.DOCKING: N_("Docking"),
+        ScenarioStatus.LANDED: N_("Landed"),
+        ScenarioStatus.CLOSED: N_("Closed"),
+        Maturity.CONCEPT: N_("Proof of concept"),
+        Maturity.PILOT: N_("Pilot use"),
+        Maturity.PRODUCT: N_("Product"),
+        Maturity.SCALED: N_("In use at scale"),
+        ProfileStatus.DRAFT: N_("Draft"),
+        ProfileStatus.PENDING: N_("Awaiting verification"),
+        ProfileStatus.VERIFIED: N_("Verified"),
+        ProfileStatus.REJECTED: N_("Not verified"),
+        InterestStatus.PENDING: N_("Awaiting an answer"),
+        InterestStatus.SHORTLISTED: N_("Shortlisted"),
+        InterestStatus.DECLINED: N_("Declined"),
+        InterestStatus.WITHDRAWN: N_("Withdrawn"),
+        ListKind.SCENARIOS: N_("Scenario opportunity list"),
+        ListKind.CAPABILITIES: N_("Technical capability list"),
+    }
+)
 
 
 def choices(enum_cls: type[enum.Enum]) -> list[tuple[str, str]]:
-    return [(member.value, label(member)) for member in enum_cls]
+    return label.choices(enum_cls)
 
 
 def issue_title(kind: ListKind, number: int | None) -> str:

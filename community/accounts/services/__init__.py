@@ -29,15 +29,6 @@ from community.accounts.services.rules import (
     normalize_email,
 )
 from community.accounts.views import InvitationView, MembersPage, MemberView, OrgAccess
-from community.kernel.text import INVISIBLE, clean_body
-
-
-def clean_text(value: str | None) -> str:
-    """Only until the scenarios zone's move to ``community.kernel.text`` is committed (its working tree no
-    longer imports this): then delete. ``clean_body`` without invisible characters; the zero-width joiner
-    of an emoji sequence stays."""
-    return INVISIBLE.sub("", clean_body(value)).strip()
-
 
 __all__ = (
     "EMAIL_RE",
@@ -60,7 +51,6 @@ __all__ = (
     "check_display_name",
     "check_email",
     "check_password",
-    "clean_text",
     "hash_password",
     "hash_token",
     "normalize_email",

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from community.accounts.guards import requires_admin
-from community.accounts.models import User
+from community.accounts.guards import Member, requires_admin
 from community.i18n import N_, _
 from community.kernel.clock import today
-from community.scenarios.controllers.deps import DEPENDENCIES, scenario_step
+from community.scenarios.controllers.deps import (
+    DEPENDENCIES,
+    Capabilities,
+    Interests,
+    Scenarios,
+    scenario_step,
+)
 from community.scenarios.labels import format_budget, label
 from community.scenarios.models import ScenarioStatus
-from community.scenarios.services.capabilities import CapabilityService
-from community.scenarios.services.interests import InterestService
-from community.scenarios.services.scenarios import ScenarioService
 from community.web import Form, act, field, render, settings_of
 
 PROFILES = "/admin#profiles"
@@ -42,10 +42,10 @@ class ScenarioAdminController(Controller):
     @get("/", name="admin")
     async def hub(
         self,
-        request: Request[User, Any, Any],
-        scenarios: NamedDependency[ScenarioService],
-        interests: NamedDependency[InterestService],
-        capabilities: NamedDependency[CapabilityService],
+        request: Member,
+        scenarios: Scenarios,
+        interests: Interests,
+        capabilities: Capabilities,
     ) -> Template:
         stale_days = settings_of(request).stale_draft_days
         return render(
@@ -84,9 +84,9 @@ class ScenarioAdminController(Controller):
     @post("/capabilities/{profile_id:uuid}/verify")
     async def verify(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         profile_id: FromPath[UUID],
-        capabilities: NamedDependency[CapabilityService],
+        capabilities: Capabilities,
     ) -> Redirect:
         return await act(
             request,
@@ -98,10 +98,10 @@ class ScenarioAdminController(Controller):
     @post("/capabilities/{profile_id:uuid}/reject")
     async def reject(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         profile_id: FromPath[UUID],
         data: Form,
-        capabilities: NamedDependency[CapabilityService],
+        capabilities: Capabilities,
     ) -> Redirect:
         return await act(
             request,

@@ -11,16 +11,15 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from community.accounts.guards import requires_login
-from community.accounts.models import User
+from community.accounts.guards import Member, requires_login
 from community.errors import FormError
 from community.i18n import _
 from community.kernel.models import Page
-from community.scenarios.controllers.deps import DEPENDENCIES
+from community.scenarios.controllers.deps import DEPENDENCIES, Capabilities, Scenarios
 from community.scenarios.documents import capability_url, scenario_url
 from community.scenarios.inputs import (
     SORTS,
@@ -31,9 +30,8 @@ from community.scenarios.inputs import (
     ScenarioInput,
 )
 from community.scenarios.models import CapabilityProfile, Scenario
-from community.scenarios.services.capabilities import CapabilityService
-from community.scenarios.services.scenarios import ScenarioService
 from community.scenarios.views import ScenarioAccess
+from community.web import Visitor
 
 PerPage = Annotated[int, QueryParameter(ge=1, le=100)]
 
@@ -222,7 +220,7 @@ class ScenarioApiController(Controller):
     @get("/scenarios")
     async def list_scenarios(
         self,
-        scenarios: NamedDependency[ScenarioService],
+        scenarios: Scenarios,
         scenario_filters: NamedDependency[ScenarioFilters],
         sort: Annotated[str, QueryParameter()] = "newest",
         per_page: PerPage = 20,
@@ -237,9 +235,9 @@ class ScenarioApiController(Controller):
     @get("/scenarios/{scenario_id:uuid}")
     async def get_scenario(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         scenario_id: FromPath[UUID],
-        scenarios: NamedDependency[ScenarioService],
+        scenarios: Scenarios,
     ) -> ScenarioOut:
         scenario, access = await scenarios.get_for(request.scope.get("user"), scenario_id)
         return ScenarioOut.from_model(scenario, access)
@@ -247,9 +245,9 @@ class ScenarioApiController(Controller):
     @post("/scenarios", guards=[requires_login], status_code=201)
     async def create_scenario(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         data: JSONBody[ScenarioIn],
-        scenarios: NamedDependency[ScenarioService],
+        scenarios: Scenarios,
     ) -> ScenarioOut:
         """Create a draft (or submit it for review with ``submit: true``) for an enterprise or government
         organization the caller belongs to."""
@@ -261,7 +259,7 @@ class ScenarioApiController(Controller):
     @get("/capabilities")
     async def list_capabilities(
         self,
-        capabilities: NamedDependency[CapabilityService],
+        capabilities: Capabilities,
         capability_filters: NamedDependency[CapabilityFilters],
         per_page: PerPage = 20,
     ) -> CapabilityListOut:
@@ -273,9 +271,9 @@ class ScenarioApiController(Controller):
     @get("/capabilities/{slug:str}")
     async def get_capability(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         slug: FromPath[str],
-        capabilities: NamedDependency[CapabilityService],
+        capabilities: Capabilities,
     ) -> CapabilityOut:
         _org, profile, _member = await capabilities.public_by_slug(request.scope.get("user"), slug)
         return CapabilityOut.from_model(profile)
@@ -283,10 +281,10 @@ class ScenarioApiController(Controller):
     @put("/capabilities/{slug:str}", guards=[requires_login])
     async def put_capability(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         slug: FromPath[str],
         data: JSONBody[CapabilityIn],
-        capabilities: NamedDependency[CapabilityService],
+        capabilities: Capabilities,
     ) -> CapabilityOut:
         """Create or replace the capability profile of an OPC the caller belongs to (submitted for
         verification unless ``submit`` is false)."""

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
-from community.accounts.guards import requires_login
-from community.accounts.models import User
+from community.accounts.guards import Member, requires_login
 from community.i18n import _
 from community.markup import markdown_html
-from community.scenarios.controllers.deps import DEPENDENCIES, filter_chips
+from community.scenarios.controllers.deps import DEPENDENCIES, Capabilities, filter_chips
 from community.scenarios.documents import capability_url
 from community.scenarios.inputs import ITEMS_MAX, CapabilityFilters, CapabilityInput
 from community.scenarios.labels import choices, label
 from community.scenarios.models import Maturity, ProfileStatus
-from community.scenarios.services.capabilities import CapabilityService
 from community.vocabulary import DISTRICTS, DOMAINS
-from community.web import Form, field, form_of, form_or_redirect, render
+from community.web import Form, Visitor, field, form_of, form_or_redirect, render
 
 
 def _context() -> dict[str, Any]:
@@ -40,8 +38,8 @@ class CapabilityController(Controller):
     @get("/", name="capabilities")
     async def index(
         self,
-        request: Request[Any, Any, Any],
-        capabilities: NamedDependency[CapabilityService],
+        request: Visitor,
+        capabilities: Capabilities,
         capability_filters: NamedDependency[CapabilityFilters],
     ) -> Template:
         filters = capability_filters
@@ -66,9 +64,9 @@ class CapabilityController(Controller):
     @get("/{slug:str}", name="capability")
     async def show(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         slug: FromPath[str],
-        capabilities: NamedDependency[CapabilityService],
+        capabilities: Capabilities,
     ) -> Template:
         org, profile, is_member = await capabilities.public_by_slug(request.scope.get("user"), slug)
         return render(
@@ -84,9 +82,9 @@ class CapabilityController(Controller):
     @get("/{slug:str}/edit", name="capability-edit", guards=[requires_login])
     async def edit_form(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         slug: FromPath[str],
-        capabilities: NamedDependency[CapabilityService],
+        capabilities: Capabilities,
     ) -> Template:
         org = await capabilities.own_opc(request.user, slug)
         profile = await capabilities.get_by_org(org.id)
@@ -102,10 +100,10 @@ class CapabilityController(Controller):
     @post("/{slug:str}/edit", guards=[requires_login])
     async def save(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         slug: FromPath[str],
         data: Form,
-        capabilities: NamedDependency[CapabilityService],
+        capabilities: Capabilities,
     ) -> Response[Any]:
         org = await capabilities.own_opc(request.user, slug)
         profile = await capabilities.get_by_org(org.id)

@@ -9,20 +9,23 @@ from typing import Annotated, Any, Protocol
 from urllib.parse import urlencode
 from uuid import UUID
 
-from litestar import Request, post
+from litestar import post
 from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 from litestar.types import Guard
 
+from community.accounts.guards import Member
 from community.accounts.models import User
 from community.i18n import _
 from community.scenarios.documents import scenario_url
 from community.scenarios.inputs import CapabilityFilters, ScenarioFilters
 from community.scenarios.services.capabilities import CapabilityService
 from community.scenarios.services.dashboard import DashboardService
+from community.scenarios.services.imports import ImportService
 from community.scenarios.services.interests import InterestService
+from community.scenarios.services.lists import ListService
 from community.scenarios.services.scenarios import ScenarioService
 from community.web import Form, act, field, many, provide_service_with_settings, services
 
@@ -76,6 +79,15 @@ DEPENDENCIES = {
 }
 
 
+# Handler parameter types: the zone's services as its handlers receive them.
+Capabilities = NamedDependency[CapabilityService]
+Dashboard = NamedDependency[DashboardService]
+Imports = NamedDependency[ImportService]
+Interests = NamedDependency[InterestService]
+Lists = NamedDependency[ListService]
+Scenarios = NamedDependency[ScenarioService]
+
+
 class _Filters(Protocol):
     def as_query(self, **changes: Any) -> dict[str, str]: ...
 
@@ -116,10 +128,10 @@ def scenario_step(
 
     async def run_step(
         self: Any,
-        request: Request[User, Any, Any],
+        request: Member,
         scenario_id: FromPath[UUID],
         data: Form,
-        scenarios: NamedDependency[ScenarioService],
+        scenarios: Scenarios,
     ) -> Redirect:
         message = done(data) if callable(done) else done
         return await act(

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency
 from litestar.response import Template
 
-from community.accounts.guards import requires_admin
-from community.accounts.models import User
+from community.accounts.guards import Member, requires_admin
 from community.errors import FormError
 from community.i18n import _
 from community.kernel.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
+from community.scenarios.controllers.deps import Imports
 from community.scenarios.services.imports import (
     MAX_BYTES,
     MAX_ROWS,
@@ -51,7 +50,7 @@ class ScenarioImportController(Controller):
     guards = [requires_admin]
     dependencies = services(imports=ImportService)
 
-    def _page(self, request: Request[User, Any, Any], status_code: int = 200, **context: Any) -> Template:
+    def _page(self, request: Member, status_code: int = 200, **context: Any) -> Template:
         context.setdefault("form", {"status": "submitted"})
         return render(
             request,
@@ -65,13 +64,11 @@ class ScenarioImportController(Controller):
         )
 
     @get("/", name="scenario_import")
-    async def form(self, request: Request[User, Any, Any]) -> Template:
+    async def form(self, request: Member) -> Template:
         return self._page(request)
 
     @post("/", request_max_body_size=BODY_LIMIT)
-    async def upload(
-        self, request: Request[User, Any, Any], data: Multipart, imports: NamedDependency[ImportService]
-    ) -> Template:
+    async def upload(self, request: Member, data: Multipart, imports: Imports) -> Template:
         form = {"status": field(data, "status") or "submitted", "organization": field(data, "organization")}
         upload = _upload(data)
         filename = upload.filename if upload is not None else ""

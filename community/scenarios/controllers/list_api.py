@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get
-from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
+from community.scenarios.controllers.deps import Lists
 from community.scenarios.labels import issue_title
 from community.scenarios.models import ListIssue, ListKind
 from community.scenarios.services.list_views import CapabilityView, ScenarioView
@@ -80,7 +80,7 @@ class ListApiController(Controller):
     async def list_issues(
         self,
         kind: FromPath[ListKind],
-        lists: NamedDependency[ListService],
+        lists: Lists,
         page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
     ) -> ListIssuePageOut:
         """第N期场景机会清单 (``scenarios``) or 第N期技术能力清单 (``capabilities``)."""
@@ -95,9 +95,7 @@ class ListApiController(Controller):
         )
 
     @get("/{kind:str}/{number:int}", summary="One published issue with its items")
-    async def get_issue(
-        self, kind: FromPath[ListKind], number: FromPath[int], lists: NamedDependency[ListService]
-    ) -> ListIssueOut:
+    async def get_issue(self, kind: FromPath[ListKind], number: FromPath[int], lists: Lists) -> ListIssueOut:
         """The items as they were when the issue was published (later edits do not change them)."""
         issue = await lists.get_published(kind, number)
         return ListIssueOut(**_issue_fields(issue), items=item_views(issue.list_kind, issue.items))

@@ -9,18 +9,17 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from community.accounts.guards import requires_admin
-from community.accounts.models import User
+from community.accounts.guards import Member, requires_admin
 from community.errors import NotFound
 from community.i18n import _, ngettext
 from community.kernel import exports as files
 from community.markup import markdown_html
+from community.scenarios.controllers.deps import Lists
 from community.scenarios.controllers.list_api import ListApiController
 from community.scenarios.labels import choices, issue_title, label
 from community.scenarios.models import ListIssue, ListKind
@@ -35,7 +34,7 @@ from community.scenarios.services.lists import (
     parse_kind,
 )
 from community.vocabulary import DOMAINS
-from community.web import Form, field, form_or_redirect, render, services, settings_of
+from community.web import Form, Visitor, field, form_or_redirect, render, services, settings_of
 
 DEPENDENCIES = services(lists=ListService)
 COMPOSE = "scenarios/lists/admin/compose.html"
@@ -64,9 +63,9 @@ class ListPagesController(Controller):
     @get("/{kind:str}", name="list-issues")
     async def issues(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         kind: FromPath[str],
-        lists: NamedDependency[ListService],
+        lists: Lists,
         page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
     ) -> Template:
         list_kind = parse_kind(kind)
@@ -81,9 +80,7 @@ class ListPagesController(Controller):
         )
 
     @get("/{kind:str}/feed.atom", name="list-feed")
-    async def feed(
-        self, request: Request[Any, Any, Any], kind: FromPath[str], lists: NamedDependency[ListService]
-    ) -> Response[bytes]:
+    async def feed(self, request: Visitor, kind: FromPath[str], lists: Lists) -> Response[bytes]:
         list_kind = parse_kind(kind)
         listing = await lists.published(list_kind, 1, per_page=50)
         stamps = [s.issue.published_at for s in listing.items if s.issue.published_at is not None]
@@ -100,10 +97,10 @@ class ListPagesController(Controller):
     @get("/{kind:str}/{ref:str}", name="list-issue")
     async def issue(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         kind: FromPath[str],
         ref: FromPath[str],
-        lists: NamedDependency[ListService],
+        lists: Lists,
     ) -> Response[Any]:
         list_kind = parse_kind(kind)
         number, extension = parse_ref(ref)
@@ -115,10 +112,10 @@ class ListPagesController(Controller):
     @get("/{kind:str}/{ref:str}/print", name="list-issue-print")
     async def printable(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         kind: FromPath[str],
         ref: FromPath[str],
-        lists: NamedDependency[ListService],
+        lists: Lists,
     ) -> Template:
         list_kind = parse_kind(kind)
         number, extension = parse_ref(ref)
@@ -128,7 +125,7 @@ class ListPagesController(Controller):
         return _issue_page(request, issue, "scenarios/lists/print.html")
 
 
-def _issue_page(request: Request[Any, Any, Any], issue: ListIssue, template: str) -> Template:
+def _issue_page(request: Visitor, issue: ListIssue, template: str) -> Template:
     assert issue.number is not None
     return render(
         request,
@@ -143,7 +140,7 @@ def _issue_page(request: Request[Any, Any, Any], issue: ListIssue, template: str
     )
 
 
-async def _download(request: Request[Any, Any, Any], issue: ListIssue, extension: str) -> Response[bytes]:
+async def _download(request: Visitor, issue: ListIssue, extension: str) -> Response[bytes]:
     base_url = settings_of(request).base_url
     # Building a workbook of a few hundred rows is CPU work: off the event loop (the locale goes along, as
     # to_thread copies the context).
@@ -170,7 +167,7 @@ def _compose_path(issue_id: UUID) -> str:
 
 
 async def _compose_context(
-    request: Request[User, Any, Any], lists: ListService, issue: ListIssue, filters: CandidateFilters
+    request: Member, lists: ListService, issue: ListIssue, filters: CandidateFilters
 ) -> dict[str, Any]:
     """What the compose page of a draft shows besides its form: the items, and the candidates to add."""
     return {
@@ -195,7 +192,7 @@ class ListAdminController(Controller):
     include_in_schema = False
 
     @get("/", name="admin-lists")
-    async def index(self, request: Request[User, Any, Any], lists: NamedDependency[ListService]) -> Template:
+    async def index(self, request: Member, lists: Lists) -> Template:
         drafts = await lists.drafts(request.user)
         latest = await lists.latest_numbers()
         return render(
@@ -211,16 +208,14 @@ class ListAdminController(Controller):
     @get("/new", name="admin-list-new")
     async def new_form(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         kind: Annotated[str | None, QueryParameter()] = None,
     ) -> Template:
         chosen = kind if kind in {k.value for k in ListKind} else ListKind.SCENARIOS.value
         return render(request, NEW, form={"kind": chosen}, kind_choices=choices(ListKind))
 
     @post("/new")
-    async def create(
-        self, request: Request[User, Any, Any], data: Form, lists: NamedDependency[ListService]
-    ) -> Response[Any]:
+    async def create(self, request: Member, data: Form, lists: Lists) -> Response[Any]:
         kind, typed = field(data, "kind"), IssueInput.from_form(data)
         return await form_or_redirect(
             request,
@@ -235,9 +230,9 @@ class ListAdminController(Controller):
     @get("/{issue_id:uuid}", name="admin-list-compose")
     async def compose(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         issue_id: FromPath[UUID],
-        lists: NamedDependency[ListService],
+        lists: Lists,
         q: Annotated[str | None, QueryParameter(max_length=1000)] = None,
         domain: Annotated[str | None, QueryParameter(max_length=100)] = None,
         show: Annotated[str | None, QueryParameter(max_length=10)] = None,
@@ -251,7 +246,7 @@ class ListAdminController(Controller):
 
     async def _step(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         lists: ListService,
         issue_id: UUID,
         step: Callable[[], Awaitable[Any]],
@@ -282,10 +277,10 @@ class ListAdminController(Controller):
     @post("/{issue_id:uuid}")
     async def update(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         issue_id: FromPath[UUID],
         data: Form,
-        lists: NamedDependency[ListService],
+        lists: Lists,
     ) -> Response[Any]:
         typed = IssueInput.from_form(data)
         return await self._step(
@@ -301,10 +296,10 @@ class ListAdminController(Controller):
     @post("/{issue_id:uuid}/items")
     async def items(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         issue_id: FromPath[UUID],
         data: Form,
-        lists: NamedDependency[ListService],
+        lists: Lists,
     ) -> Response[Any]:
         change = ItemsChange.from_form(data)
         filters = CandidateFilters.from_form(data)
@@ -330,9 +325,7 @@ class ListAdminController(Controller):
         )
 
     @post("/{issue_id:uuid}/publish")
-    async def publish(
-        self, request: Request[User, Any, Any], issue_id: FromPath[UUID], lists: NamedDependency[ListService]
-    ) -> Response[Any]:
+    async def publish(self, request: Member, issue_id: FromPath[UUID], lists: Lists) -> Response[Any]:
         async def step() -> str:
             issue = await lists.publish(request.user, issue_id)
             assert issue.number is not None
@@ -343,9 +336,7 @@ class ListAdminController(Controller):
         return await self._step(request, lists, issue_id, step, redirect_to=lambda url: url)
 
     @post("/{issue_id:uuid}/delete")
-    async def delete(
-        self, request: Request[User, Any, Any], issue_id: FromPath[UUID], lists: NamedDependency[ListService]
-    ) -> Response[Any]:
+    async def delete(self, request: Member, issue_id: FromPath[UUID], lists: Lists) -> Response[Any]:
         return await self._step(
             request,
             lists,

@@ -7,27 +7,30 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from community.accounts.guards import requires_login
-from community.accounts.models import User
+from community.accounts.guards import Member, requires_login
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import N_, _
 from community.kernel.clock import today
 from community.markup import markdown_html
-from community.scenarios.controllers.deps import DEPENDENCIES, filter_chips, scenario_step
+from community.scenarios.controllers.deps import (
+    DEPENDENCIES,
+    Dashboard,
+    Interests,
+    Scenarios,
+    filter_chips,
+    scenario_step,
+)
 from community.scenarios.documents import scenario_url
 from community.scenarios.inputs import ScenarioFilters, ScenarioInput, optional_uuid
 from community.scenarios.labels import action_label, choices, format_budget, label
 from community.scenarios.models import PUBLIC_STATUSES, Scenario, ScenarioKind, ScenarioScale
-from community.scenarios.services.dashboard import DashboardService
-from community.scenarios.services.interests import InterestService
-from community.scenarios.services.scenarios import ScenarioService
 from community.vocabulary import DISTRICTS, DOMAINS
-from community.web import Form, act, current_user, field, form_of, form_or_redirect, render
+from community.web import Form, Visitor, act, current_user, field, form_of, form_or_redirect, render
 
 BUDGET_LABELS = {
     "negotiable": "面议",
@@ -70,7 +73,7 @@ def _submitted() -> str:
     return _("Submitted. An admin will review it; you will be notified.")
 
 
-def _pop_interest_form(request: Request[Any, Any, Any]) -> dict[str, Any]:
+def _pop_interest_form(request: Visitor) -> dict[str, Any]:
     session = request.scope.get("session")
     if isinstance(session, dict):
         kept: dict[str, Any] = session.pop(_INTEREST_FORM, {})
@@ -85,8 +88,8 @@ class ScenarioController(Controller):
     @get("/", name="scenarios")
     async def index(
         self,
-        request: Request[Any, Any, Any],
-        scenarios: NamedDependency[ScenarioService],
+        request: Visitor,
+        scenarios: Scenarios,
         scenario_filters: NamedDependency[ScenarioFilters],
     ) -> Template:
         filters = scenario_filters
@@ -114,17 +117,15 @@ class ScenarioController(Controller):
         )
 
     @get("/dashboard", name="scenario-dashboard")
-    async def dashboard_page(
-        self, request: Request[Any, Any, Any], dashboard: NamedDependency[DashboardService]
-    ) -> Template:
+    async def dashboard_page(self, request: Visitor, dashboard: Dashboard) -> Template:
         return render(request, "scenarios/dashboard.html", stats=await dashboard.public(), label=label)
 
     @get("/mine", name="scenarios-mine", guards=[requires_login])
     async def mine(
         self,
-        request: Request[User, Any, Any],
-        scenarios: NamedDependency[ScenarioService],
-        interests: NamedDependency[InterestService],
+        request: Member,
+        scenarios: Scenarios,
+        interests: Interests,
     ) -> Template:
         authors = await scenarios.author_organizations_of(request.user)
         opcs = await scenarios.opc_organizations_of(request.user)
@@ -142,8 +143,8 @@ class ScenarioController(Controller):
     @get("/new", name="scenario-new", guards=[requires_login])
     async def new_form(
         self,
-        request: Request[User, Any, Any],
-        scenarios: NamedDependency[ScenarioService],
+        request: Member,
+        scenarios: Scenarios,
         org: Annotated[str | None, QueryParameter()] = None,
     ) -> Template:
         authors = await scenarios.author_organizations_of(request.user)
@@ -153,9 +154,7 @@ class ScenarioController(Controller):
         )
 
     @post("/new", guards=[requires_login])
-    async def create(
-        self, request: Request[User, Any, Any], data: Form, scenarios: NamedDependency[ScenarioService]
-    ) -> Response[Any]:
+    async def create(self, request: Member, data: Form, scenarios: Scenarios) -> Response[Any]:
         user = request.user
         submit = field(data, "action") == "submit"
 
@@ -181,10 +180,10 @@ class ScenarioController(Controller):
     @get("/{scenario_id:uuid}", name="scenario")
     async def show(
         self,
-        request: Request[Any, Any, Any],
+        request: Visitor,
         scenario_id: FromPath[UUID],
-        scenarios: NamedDependency[ScenarioService],
-        interests: NamedDependency[InterestService],
+        scenarios: Scenarios,
+        interests: Interests,
     ) -> Template:
         scenario, access = await scenarios.get_for(current_user(request), scenario_id)
         details = access.can_read_details
@@ -205,9 +204,9 @@ class ScenarioController(Controller):
     @get("/{scenario_id:uuid}/edit", name="scenario-edit", guards=[requires_login])
     async def edit_form(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         scenario_id: FromPath[UUID],
-        scenarios: NamedDependency[ScenarioService],
+        scenarios: Scenarios,
     ) -> Template:
         scenario, access = await scenarios.get_for(request.user, scenario_id)
         if not access.can_edit:
@@ -218,10 +217,10 @@ class ScenarioController(Controller):
     @post("/{scenario_id:uuid}/edit", guards=[requires_login])
     async def update(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         scenario_id: FromPath[UUID],
         data: Form,
-        scenarios: NamedDependency[ScenarioService],
+        scenarios: Scenarios,
     ) -> Response[Any]:
         scenario, _access = await scenarios.get_for(request.user, scenario_id)
         submit = field(data, "action") == "submit"
@@ -244,9 +243,9 @@ class ScenarioController(Controller):
     @post("/{scenario_id:uuid}/submit", guards=[requires_login])
     async def submit(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         scenario_id: FromPath[UUID],
-        scenarios: NamedDependency[ScenarioService],
+        scenarios: Scenarios,
     ) -> Response[Any]:
         # Incomplete: the form opens with what is missing marked beside each field.
         scenario = await scenarios.get(scenario_id)
@@ -294,10 +293,10 @@ class ScenarioController(Controller):
     @post("/{scenario_id:uuid}/interest", guards=[requires_login])
     async def express_interest(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         scenario_id: FromPath[UUID],
         data: Form,
-        interests: NamedDependency[InterestService],
+        interests: Interests,
     ) -> Redirect:
         proposal = field(data, "proposal")
 
@@ -321,11 +320,11 @@ class ScenarioController(Controller):
     @post("/interests/{interest_id:uuid}/{decision:str}", guards=[requires_login])
     async def answer_interest(
         self,
-        request: Request[User, Any, Any],
+        request: Member,
         interest_id: FromPath[UUID],
         decision: FromPath[str],
         data: Form,
-        interests: NamedDependency[InterestService],
+        interests: Interests,
     ) -> Redirect:
         interest = await interests.get(interest_id)
         user, note = request.user, field(data, "note")

@@ -8,7 +8,6 @@ serves the issue page, the print view, the exports and the API.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -85,12 +84,7 @@ def capability_snapshot(profile: CapabilityProfile, organization: Organization) 
 # --- reading a snapshot back -------------------------------------------------------------------------------
 
 
-def code_label(enum_cls: type[enum.Enum], code: Any) -> str:
-    """The word for a code kept as text: itself when this version does not know it."""
-    try:
-        return label(enum_cls(code))
-    except ValueError:
-        return str(code or "")
+code_label = label.of_code
 
 
 def _date(value: Any) -> date | None:
