@@ -43,14 +43,7 @@ from typing import IO, Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bench.common import (
-    BENCH_DIR,
-    RESULTS_DIR,
-    asyncpg_dsn,
-    bench_database_url,
-    checked_url,
-    display_url,
-)
+from bench.common import BENCH_DIR, RESULTS_DIR, asyncpg_dsn, bench_database_url, checked_url, display_url
 from community.config import PROJECT_ROOT
 
 HOST = "127.0.0.1"

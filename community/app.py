@@ -222,8 +222,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="武汉OPC线上开放社区 JSON API (/api/v1). Errors are RFC 9457 problem details.",
         ),
         logging_config=LoggingConfig(
-            root={"level": "INFO", "handlers": ["queue_listener"]},
-            log_exceptions="debug",
+            root={"level": "INFO", "handlers": ["queue_listener"]}, log_exceptions="debug"
         ),
         debug=settings.debug,
     )

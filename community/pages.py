@@ -41,9 +41,7 @@ async def home(request: Request[Any, Any, Any], db_session: NamedDependency[Asyn
 
 @post("/language", name="language")
 async def switch_language(
-    request: Request[Any, Any, Any],
-    data: Form,
-    db_session: NamedDependency[AsyncSession],
+    request: Request[Any, Any, Any], data: Form, db_session: NamedDependency[AsyncSession]
 ) -> Response[Any]:
     locale = normalize_locale(field(data, "lang")) or "zh_CN"
     response = Redirect(safe_next(field(data, "next"), "/"))

@@ -41,10 +41,7 @@ async def organization_documents(db: AsyncSession) -> AsyncIterator[SearchDocume
 
 
 async def documents_with_organization(
-    db: AsyncSession,
-    model: Any,
-    condition: ColumnElement[bool],
-    build: Callable[[Any, str], SearchDocument],
+    db: AsyncSession, model: Any, condition: ColumnElement[bool], build: Callable[[Any, str], SearchDocument]
 ) -> AsyncIterator[SearchDocument]:
     """Every row of a zone's ``model`` (one with ``organization_id`` and ``published_at``) that meets
     ``condition``, as the search document ``build`` makes of it and its organization's name, oldest

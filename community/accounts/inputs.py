@@ -54,10 +54,7 @@ class OrganizationFilters:
     def clean(cls, **values: Any) -> OrganizationFilters:
         """Unknown codes are dropped rather than refused: a stale link still shows a list."""
         org_type = values.get("org_type")
-        return cls(
-            org_type=org_type if org_type in ORG_TYPES else None,
-            page=page_number(values.get("page")),
-        )
+        return cls(org_type=org_type if org_type in ORG_TYPES else None, page=page_number(values.get("page")))
 
     def as_query(self, **changes: Any) -> dict[str, str]:
         values: dict[str, Any] = {"type": self.org_type, "page": self.page if self.page > 1 else None}

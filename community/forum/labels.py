@@ -24,11 +24,7 @@ FLAG_LABELS = {
     "inappropriate": N_("Inappropriate"),
     "other": N_("Something else"),
 }
-TOOL_KIND_LABELS = {
-    "framework": N_("Framework"),
-    "model": N_("Open model"),
-    "agent": N_("Agent tool"),
-}
+TOOL_KIND_LABELS = {"framework": N_("Framework"), "model": N_("Open model"), "agent": N_("Agent tool")}
 
 
 def category_name(category: Category) -> str:

@@ -61,11 +61,7 @@ def sheet_title(title: str) -> str:
 
 
 def to_xlsx(
-    header: Sequence[str],
-    rows: Iterable[Sequence[object]],
-    *,
-    title: str,
-    widths: Sequence[int] = (),
+    header: Sequence[str], rows: Iterable[Sequence[object]], *, title: str, widths: Sequence[int] = ()
 ) -> bytes:
     """One sheet: a bold, frozen header row, then the values, wrapped: numbers as numbers, everything else as
     text (never a formula)."""

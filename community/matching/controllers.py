@@ -61,10 +61,7 @@ class MatchingController(Controller):
 
     @get("/for-you", name="matching-for-you", guards=[requires_login])
     async def for_you(
-        self,
-        request: Visitor,
-        matching: Matching,
-        org: Annotated[str | None, QueryParameter()] = None,
+        self, request: Visitor, matching: Matching, org: Annotated[str | None, QueryParameter()] = None
     ) -> Template:
         user = user_of(request)
         opcs = await matching.scenarios.opc_organizations_of(user)
@@ -117,10 +114,7 @@ class MatchingController(Controller):
 
     @get("/unsubscribe", name="matching-unsubscribe")
     async def unsubscribe(
-        self,
-        request: Visitor,
-        matching: Matching,
-        token: Annotated[str, QueryParameter(max_length=200)] = "",
+        self, request: Visitor, matching: Matching, token: Annotated[str, QueryParameter(max_length=200)] = ""
     ) -> Template:
         """The email's link: one click, logged in or not."""
         user_id = read_unsubscribe_token(settings_of(request).secret_key, token)
@@ -131,10 +125,7 @@ class MatchingController(Controller):
 
     @get("/scenarios/{scenario_id:uuid}/panel", name="matching-scenario-panel")
     async def scenario_panel(
-        self,
-        request: Visitor,
-        scenario_id: FromPath[UUID],
-        matching: Matching,
+        self, request: Visitor, scenario_id: FromPath[UUID], matching: Matching
     ) -> Template:
         """Beside a scenario: recommended OPCs for its owner (and admins), similar scenarios for everyone."""
         viewer: User | None = request.scope.get("user")
@@ -151,12 +142,7 @@ class MatchingController(Controller):
         return render(request, template, **context)
 
     @get("/capabilities/{slug:str}/panel", name="matching-profile-panel")
-    async def profile_panel(
-        self,
-        request: Visitor,
-        slug: FromPath[str],
-        matching: Matching,
-    ) -> Template:
+    async def profile_panel(self, request: Visitor, slug: FromPath[str], matching: Matching) -> Template:
         viewer: User | None = request.scope.get("user")
         org, profile, _member = await matching.capabilities.public_by_slug(viewer, slug)
         context: dict[str, Any] = {
@@ -190,12 +176,7 @@ class TalentMatchingController(Controller):
         )
 
     @get("/positions/{position_id:uuid}/candidates", name="talent-candidates", guards=[requires_login])
-    async def candidates(
-        self,
-        request: Member,
-        position_id: FromPath[UUID],
-        matcher: Matcher,
-    ) -> Template:
+    async def candidates(self, request: Member, position_id: FromPath[UUID], matcher: Matcher) -> Template:
         """Recommended candidates, for the members of the position's organization only."""
         position, access = await matcher.positions.get_for(request.user, position_id)
         if not access.is_member:

@@ -13,11 +13,7 @@ from community.errors import FormError
 from community.matching.embedder import EmbedderUnavailableError, get_embedder
 from community.matching.services import OPEN_STATUSES, MatchingService, PushService
 from community.scenarios.models import Scenario, ScenarioStatus
-from community.scenarios.services.capabilities import (
-    CapabilityInput,
-    CapabilityItemInput,
-    CapabilityService,
-)
+from community.scenarios.services.capabilities import CapabilityInput, CapabilityItemInput, CapabilityService
 from community.scenarios.services.scenarios import ScenarioFilters, ScenarioService
 from community.scenarios.services.validation import ScenarioInput
 

@@ -12,11 +12,7 @@ from uuid import UUID
 from community.jobs import Handler, JobContext
 from community.matching.embedder import Embedder
 from community.matching.policies import JOB as JOB_POLICY_PUBLISHED
-from community.matching.policies import (
-    JOB_FACTS_CHANGED,
-    policy_facts_changed_job,
-    policy_published_job,
-)
+from community.matching.policies import JOB_FACTS_CHANGED, policy_facts_changed_job, policy_published_job
 from community.matching.services import JOB_EMAIL, JOB_EMBED, JOB_PUBLISHED, MatchingService, PushService
 from community.matching.services.mail import RecommendationMail
 from community.matching.talent import TalentMatcher

@@ -78,21 +78,13 @@ class NotificationController(Controller):
     guards = [requires_login]
 
     @get("/", name="notifications")
-    async def inbox(
-        self,
-        request: Member,
-        notifications: Notifications,
-        filters: Filters,
-    ) -> Template:
+    async def inbox(self, request: Member, notifications: Notifications, filters: Filters) -> Template:
         listing = await notifications.list_for(request.user.id, filters.page, unread_only=filters.unread_only)
         return render(request, "notifications/inbox.html", listing=listing, unread_only=filters.unread_only)
 
     @get("/{notification_id:uuid}", name="notification-open")
     async def open(
-        self,
-        request: Member,
-        notification_id: FromPath[UUID],
-        notifications: Notifications,
+        self, request: Member, notification_id: FromPath[UUID], notifications: Notifications
     ) -> Redirect:
         url = await notifications.open(request.user.id, notification_id)
         return Redirect(safe_next(url, "/notifications"))
@@ -111,10 +103,7 @@ class NotificationApiController(Controller):
 
     @get("/")
     async def list_notifications(
-        self,
-        request: Member,
-        notifications: Notifications,
-        filters: Filters,
+        self, request: Member, notifications: Notifications, filters: Filters
     ) -> NotificationListOut:
         listing = await notifications.list_for(request.user.id, filters.page, unread_only=filters.unread_only)
         return NotificationListOut(

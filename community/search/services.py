@@ -178,11 +178,7 @@ class OutboxDelivery:
         async with self.sessions() as db:
             row = (
                 await db.execute(
-                    select(
-                        func.count(),
-                        func.min(OutboxEntry.created_at),
-                        func.max(OutboxEntry.attempts),
-                    )
+                    select(func.count(), func.min(OutboxEntry.created_at), func.max(OutboxEntry.attempts))
                 )
             ).one()
         count, oldest, attempts = row

@@ -345,10 +345,7 @@ class Suspension(Base):
     __tablename__ = "voucher_suspension"
     __table_args__ = (
         Index(
-            "uq_voucher_suspension_open",
-            "user_id",
-            unique=True,
-            postgresql_where=text("lifted_at IS NULL"),
+            "uq_voucher_suspension_open", "user_id", unique=True, postgresql_where=text("lifted_at IS NULL")
         ),
     )
 

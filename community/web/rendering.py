@@ -21,10 +21,7 @@ def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Any:
 
 
 def render(
-    request: ASGIConnection[Any, Any, Any, Any],
-    template: str,
-    status_code: int = 200,
-    **context: Any,
+    request: ASGIConnection[Any, Any, Any, Any], template: str, status_code: int = 200, **context: Any
 ) -> Template:
     """A page with what the layout needs: who is signed in, the language, the current path."""
     locale = i18n.current_locale()

@@ -73,9 +73,7 @@ async def test_a_new_policy_tells_exactly_the_qualifying_organizations(
     policy = await publish_policy(
         services,
         policy_input(
-            "compute-pilot",
-            "算力券试点（测试）",
-            {"org_types": ["opc"], "activities": ["buy_compute"]},
+            "compute-pilot", "算力券试点（测试）", {"org_types": ["opc"], "activities": ["buy_compute"]}
         ),
     )
     await jobs_done(db)
@@ -133,8 +131,7 @@ async def test_a_new_policy_tells_exactly_the_qualifying_organizations(
     page = (await admin_client.get(f"/admin/policies/{policy.id}")).text
     assert stat(page, "qualify") == 3 and stat(page, "told") == 3
     changed = await admin_client.submit(
-        f"/admin/policies/{policy.id}/edit",
-        {**edit_form(policy), "benefit_cap_yuan_0": "300000"},
+        f"/admin/policies/{policy.id}/edit", {**edit_form(policy), "benefit_cap_yuan_0": "300000"}
     )
     assert changed.status_code == 200 and "新版本" in changed.text
     await jobs_done(db)

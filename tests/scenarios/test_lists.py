@@ -19,11 +19,7 @@ from community.accounts.models import Organization, User
 from community.accounts.services import AccountService, OrganizationInput, OrganizationService
 from community.errors import Forbidden, FormError
 from community.scenarios.models import CapabilityProfile, ListCounter, ListIssue, ListKind, Scenario
-from community.scenarios.services.capabilities import (
-    CapabilityInput,
-    CapabilityItemInput,
-    CapabilityService,
-)
+from community.scenarios.services.capabilities import CapabilityInput, CapabilityItemInput, CapabilityService
 from community.scenarios.services.lists import CandidateFilters, IssueInput, ListService
 from community.scenarios.services.scenarios import ScenarioService
 from community.scenarios.services.validation import ScenarioInput

@@ -58,11 +58,7 @@ class AccountController(Controller):
 
     @post("/profile")
     async def update_profile(
-        self,
-        request: Member,
-        data: Form,
-        accounts: Accounts,
-        organizations: Organizations,
+        self, request: Member, data: Form, accounts: Accounts, organizations: Organizations
     ) -> Template | Redirect:
         form = typed(data, "display_name")
         return await _account_form(
@@ -75,11 +71,7 @@ class AccountController(Controller):
 
     @post("/password")
     async def change_password(
-        self,
-        request: Member,
-        data: Form,
-        accounts: Accounts,
-        organizations: Organizations,
+        self, request: Member, data: Form, accounts: Accounts, organizations: Organizations
     ) -> Template | Redirect:
         async def change() -> None:
             user = await accounts.change_password(

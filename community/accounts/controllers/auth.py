@@ -59,9 +59,7 @@ class AuthController(Controller):
 
     @get("/register", name="register")
     async def register_form(
-        self,
-        request: Visitor,
-        next_: Annotated[str | None, QueryParameter(name="next")] = None,
+        self, request: Visitor, next_: Annotated[str | None, QueryParameter(name="next")] = None
     ) -> Template:
         return render(request, "accounts/register.html", next=safe_next(next_, ""))
 
@@ -81,9 +79,7 @@ class AuthController(Controller):
 
     @get("/login", name="login")
     async def login_form(
-        self,
-        request: Visitor,
-        next_: Annotated[str | None, QueryParameter(name="next")] = None,
+        self, request: Visitor, next_: Annotated[str | None, QueryParameter(name="next")] = None
     ) -> Response[Any]:
         if request.scope.get("user"):
             return Redirect(safe_next(next_, "/"))
@@ -137,11 +133,7 @@ class AuthController(Controller):
 
     @post("/password/reset/{token:str}", middleware=limit_per_address("reset", "reset_rate_per_minute"))
     async def reset(
-        self,
-        request: Visitor,
-        token: FromPath[str],
-        data: Form,
-        accounts: Accounts,
+        self, request: Visitor, token: FromPath[str], data: Form, accounts: Accounts
     ) -> Response[Any]:
         return await _log_in_or_form(
             request,

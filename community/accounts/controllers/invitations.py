@@ -36,20 +36,12 @@ class InvitationController(Controller):
     dependencies = DEPENDENCIES
 
     @get("/{token:str}", name="invitation")
-    async def show(
-        self,
-        request: Visitor,
-        token: FromPath[str],
-        invitations: Invitations,
-    ) -> Template:
+    async def show(self, request: Visitor, token: FromPath[str], invitations: Invitations) -> Template:
         return render(request, INVITATION_PAGE, **await _invitation_context(request, token, invitations))
 
     @post("/{token:str}", guards=[requires_login])
     async def accept(
-        self,
-        request: Member,
-        token: FromPath[str],
-        invitations: Invitations,
+        self, request: Member, token: FromPath[str], invitations: Invitations
     ) -> Template | Redirect:
         async def join() -> Organization:
             org = await invitations.accept(request.user, token)

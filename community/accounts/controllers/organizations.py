@@ -44,10 +44,7 @@ def _form_context(mode: str, org: Organization | None = None) -> dict[str, Any]:
 
 
 async def _members_context(
-    request: Member,
-    slug: str,
-    organizations: OrganizationService,
-    memberships: MembershipService,
+    request: Member, slug: str, organizations: OrganizationService, memberships: MembershipService
 ) -> dict[str, Any]:
     # The organization is read again: a refused write may have rolled the session back.
     page = await memberships.page(request.user, await organizations.by_slug(slug))
@@ -81,12 +78,7 @@ class OrganizationController(Controller):
         return render(request, FORM_PAGE, **_form_context("new"))
 
     @post("/new", guards=[requires_login])
-    async def create(
-        self,
-        request: Member,
-        data: Form,
-        organizations: Organizations,
-    ) -> Template | Redirect:
+    async def create(self, request: Member, data: Form, organizations: Organizations) -> Template | Redirect:
         org_input = OrganizationInput.from_form(data)
         return await form_or_redirect(
             request,
@@ -99,12 +91,7 @@ class OrganizationController(Controller):
         )
 
     @get("/{slug:str}", name="organization")
-    async def show(
-        self,
-        request: Visitor,
-        slug: FromPath[str],
-        organizations: Organizations,
-    ) -> Template:
+    async def show(self, request: Visitor, slug: FromPath[str], organizations: Organizations) -> Template:
         org = await organizations.by_slug(slug)
         access = await organizations.access(request.scope.get("user"), org)
         return render(
@@ -112,12 +99,7 @@ class OrganizationController(Controller):
         )
 
     @get("/{slug:str}/edit", guards=[requires_login])
-    async def edit_form(
-        self,
-        request: Member,
-        slug: FromPath[str],
-        organizations: Organizations,
-    ) -> Template:
+    async def edit_form(self, request: Member, slug: FromPath[str], organizations: Organizations) -> Template:
         org = await organizations.by_slug(slug)
         await organizations.require_owner(request.user, org)
         form = OrganizationInput.of(org).as_form()
@@ -125,11 +107,7 @@ class OrganizationController(Controller):
 
     @post("/{slug:str}/edit", guards=[requires_login])
     async def update(
-        self,
-        request: Member,
-        slug: FromPath[str],
-        data: Form,
-        organizations: Organizations,
+        self, request: Member, slug: FromPath[str], data: Form, organizations: Organizations
     ) -> Template | Redirect:
         org = await organizations.by_slug(slug)
         org_input = OrganizationInput.from_form(data)
@@ -150,11 +128,7 @@ class OrganizationController(Controller):
 
     @get("/{slug:str}/members", guards=[requires_login], name="organization_members")
     async def members(
-        self,
-        request: Member,
-        slug: FromPath[str],
-        organizations: Organizations,
-        memberships: Memberships,
+        self, request: Member, slug: FromPath[str], organizations: Organizations, memberships: Memberships
     ) -> Template:
         return render(
             request, MEMBERS_PAGE, **await _members_context(request, slug, organizations, memberships)

@@ -142,12 +142,7 @@ class EventApiController(Controller):
         )
 
     @get("/{event_id:uuid}", summary="One event", responses={404: PROBLEMS[404]})
-    async def get_event(
-        self,
-        request: Visitor,
-        event_id: FromPath[UUID],
-        events: Events,
-    ) -> EventDetailOut:
+    async def get_event(self, request: Visitor, event_id: FromPath[UUID], events: Events) -> EventDetailOut:
         view = await events.view(request.scope.get("user"), event_id)
         event = view.event
         base = _event_out(event, view.organization.name, view.waiting)
@@ -166,10 +161,7 @@ class EventApiController(Controller):
         responses=PROBLEMS,
     )
     async def register(
-        self,
-        request: Member,
-        event_id: FromPath[UUID],
-        registrations: Registrations,
+        self, request: Member, event_id: FromPath[UUID], registrations: Registrations
     ) -> RegistrationOut:
         try:
             state = await registrations.register(request.user, event_id)
@@ -185,9 +177,6 @@ class EventApiController(Controller):
         responses={400: PROBLEMS[400], 404: PROBLEMS[404]},
     )
     async def unregister(
-        self,
-        request: Member,
-        event_id: FromPath[UUID],
-        registrations: Registrations,
+        self, request: Member, event_id: FromPath[UUID], registrations: Registrations
     ) -> RegistrationOut:
         return _registration_out(await registrations.cancel(request.user, event_id))

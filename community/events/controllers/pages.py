@@ -140,12 +140,7 @@ class EventController(Controller):
         return _ics(request, await events.member_calendar(user_id), "my-events.ics")
 
     @get("/mine", name="events-mine", guards=[requires_login])
-    async def mine(
-        self,
-        request: Member,
-        events: Events,
-        registrations: Registrations,
-    ) -> Template:
+    async def mine(self, request: Member, events: Events, registrations: Registrations) -> Template:
         settings = settings_of(request)
         token = member_token(settings.secret_key, FEED_PURPOSE, request.user.id)
         return render(
@@ -212,10 +207,7 @@ class EventController(Controller):
 
     @post("/{event_id:uuid}/register", guards=[requires_login])
     async def register(
-        self,
-        request: Member,
-        event_id: FromPath[UUID],
-        registrations: Registrations,
+        self, request: Member, event_id: FromPath[UUID], registrations: Registrations
     ) -> Redirect:
         # Not ``act``: what is flashed depends on the outcome (a place, or a number on the waiting list).
         try:
@@ -228,10 +220,7 @@ class EventController(Controller):
 
     @post("/{event_id:uuid}/unregister", guards=[requires_login])
     async def unregister(
-        self,
-        request: Member,
-        event_id: FromPath[UUID],
-        registrations: Registrations,
+        self, request: Member, event_id: FromPath[UUID], registrations: Registrations
     ) -> Redirect:
         return await act(
             request,
@@ -241,23 +230,14 @@ class EventController(Controller):
         )
 
     @get("/{event_id:uuid}/edit", name="event-edit", guards=[requires_login])
-    async def edit_form(
-        self,
-        request: Member,
-        event_id: FromPath[UUID],
-        events: Events,
-    ) -> Template:
+    async def edit_form(self, request: Member, event_id: FromPath[UUID], events: Events) -> Template:
         event = await events.get_managed(request.user, event_id)
         context = await _form_context(events, request.user, event)
         return render(request, FORM_TEMPLATE, form=asdict(EventInput.of(event)), **context)
 
     @post("/{event_id:uuid}/edit", guards=[requires_login])
     async def update(
-        self,
-        request: Member,
-        event_id: FromPath[UUID],
-        data: Form,
-        events: Events,
+        self, request: Member, event_id: FromPath[UUID], data: Form, events: Events
     ) -> Template | Redirect:
         async def context() -> dict[str, Any]:
             return await _form_context(events, request.user, await events.get(event_id))
@@ -273,12 +253,7 @@ class EventController(Controller):
         )
 
     @post("/{event_id:uuid}/publish", guards=[requires_login])
-    async def publish(
-        self,
-        request: Member,
-        event_id: FromPath[UUID],
-        events: Events,
-    ) -> Redirect:
+    async def publish(self, request: Member, event_id: FromPath[UUID], events: Events) -> Redirect:
         return await act(
             request,
             lambda: events.publish(request.user, event_id),
@@ -287,13 +262,7 @@ class EventController(Controller):
         )
 
     @post("/{event_id:uuid}/cancel", guards=[requires_login])
-    async def cancel(
-        self,
-        request: Member,
-        event_id: FromPath[UUID],
-        data: Form,
-        events: Events,
-    ) -> Redirect:
+    async def cancel(self, request: Member, event_id: FromPath[UUID], data: Form, events: Events) -> Redirect:
         return await act(
             request,
             lambda: events.cancel(request.user, event_id, field(data, "reason")),
@@ -303,11 +272,7 @@ class EventController(Controller):
 
     @get("/{event_id:uuid}/registrations", name="event-registrations", guards=[requires_login])
     async def registrations_page(
-        self,
-        request: Member,
-        event_id: FromPath[UUID],
-        events: Events,
-        registrations: Registrations,
+        self, request: Member, event_id: FromPath[UUID], events: Events, registrations: Registrations
     ) -> Template:
         event = await events.get_managed(request.user, event_id)
         people = await registrations.attendees(event)
@@ -322,11 +287,7 @@ class EventController(Controller):
 
     @get("/{event_id:uuid}/attendees.csv", name="event-attendees-csv", guards=[requires_login])
     async def attendees_download(
-        self,
-        request: Member,
-        event_id: FromPath[UUID],
-        events: Events,
-        registrations: Registrations,
+        self, request: Member, event_id: FromPath[UUID], events: Events, registrations: Registrations
     ) -> Response[bytes]:
         event = await events.get_managed(request.user, event_id)
         body = attendees_csv(await registrations.attendees(event), {s: label(s) for s in RegistrationStatus})

@@ -22,9 +22,7 @@ from community.forum.schemas import (
     TopicOut,
     VoteIn,
 )
-from community.forum.services import (
-    PostingTooSoon,
-)
+from community.forum.services import PostingTooSoon
 from community.i18n import _
 from community.web import Visitor
 
@@ -71,11 +69,7 @@ class ForumApiController(Controller):
 
     @get("/topics/{topic_id:int}")
     async def topic(
-        self,
-        request: Visitor,
-        topic_id: FromPath[int],
-        reading: Reading,
-        page: PageNumber = 1,
+        self, request: Visitor, topic_id: FromPath[int], reading: Reading, page: PageNumber = 1
     ) -> TopicDetail:
         view = await reading.topic_page(request.scope.get("user"), topic_id, page)
         accepted = view.topic.accepted_post_id
@@ -89,11 +83,7 @@ class ForumApiController(Controller):
 
     @post("/topics", guards=[requires_login], status_code=201)
     async def create_topic(
-        self,
-        request: Member,
-        data: JSONBody[TopicIn],
-        reading: Reading,
-        topics: Topics,
+        self, request: Member, data: JSONBody[TopicIn], reading: Reading, topics: Topics
     ) -> Response[Any]:
         try:
             topic = await topics.create_topic(request.user, TopicInput.from_api(data))
@@ -103,11 +93,7 @@ class ForumApiController(Controller):
 
     @post("/topics/{topic_id:int}/posts", guards=[requires_login], status_code=201)
     async def reply(
-        self,
-        request: Member,
-        topic_id: FromPath[int],
-        data: JSONBody[PostIn],
-        topics: Topics,
+        self, request: Member, topic_id: FromPath[int], data: JSONBody[PostIn], topics: Topics
     ) -> Response[Any]:
         try:
             _topic, post_ = await topics.reply(request.user, topic_id, data.body)
@@ -117,11 +103,7 @@ class ForumApiController(Controller):
 
     @post("/posts/{post_id:int}/vote", guards=[requires_login], status_code=200)
     async def vote(
-        self,
-        request: Member,
-        post_id: FromPath[int],
-        data: JSONBody[VoteIn],
-        votes: Votes,
+        self, request: Member, post_id: FromPath[int], data: JSONBody[VoteIn], votes: Votes
     ) -> dict[str, int]:
         _topic, post_ = await votes.vote(request.user, post_id, data.vote)
         return {"post_id": post_.id, "score": post_.score}

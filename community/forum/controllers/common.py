@@ -46,9 +46,7 @@ DEPENDENCIES = services(
 
 
 def then_flash(
-    request: Visitor,
-    step: Callable[[], Awaitable[T]],
-    message: Callable[[T], str | None],
+    request: Visitor, step: Callable[[], Awaitable[T]], message: Callable[[T], str | None]
 ) -> Callable[[], Awaitable[T]]:
     """``step``, then a success message chosen by what it gave (None: no message). For a save whose outcome
     the member should hear about: a post waiting for review, a flag that hid the post."""

@@ -30,23 +30,13 @@ class ModerationController(Controller):
     guards = [requires_login]
 
     @get("/p/{post_id:int}/flag")
-    async def flag_form(
-        self,
-        request: Member,
-        post_id: FromPath[int],
-        reading: Reading,
-    ) -> Template:
+    async def flag_form(self, request: Member, post_id: FromPath[int], reading: Reading) -> Template:
         post_, topic = await reading.get_post(post_id)
         return render(request, "forum/flag.html", post=post_, topic=topic)
 
     @post("/p/{post_id:int}/flag")
     async def flag(
-        self,
-        request: Member,
-        post_id: FromPath[int],
-        data: Form,
-        reading: Reading,
-        moderation: Moderation,
+        self, request: Member, post_id: FromPath[int], data: Form, reading: Reading, moderation: Moderation
     ) -> Response[Any]:
         post_, topic = await reading.get_post(post_id)
         form = {"reason": field(data, "reason"), "note": field(data, "note")}
@@ -75,11 +65,7 @@ class ModerationController(Controller):
 
     @post("/p/{post_id:int}/moderate")
     async def moderate(
-        self,
-        request: Member,
-        post_id: FromPath[int],
-        data: Form,
-        moderation: Moderation,
+        self, request: Member, post_id: FromPath[int], data: Form, moderation: Moderation
     ) -> Redirect:
         # An unknown action (a form changed by hand) is refused with a 400 page, not flashed.
         action = field(data, "action")
@@ -116,12 +102,7 @@ class ForumAdminController(Controller):
         return {"thresholds": thresholds, "saved": saved, "categories": categories, "section": section}
 
     @get("/", name="forum_admin")
-    async def admin(
-        self,
-        request: Member,
-        trust: Trust,
-        catalog: Catalog,
-    ) -> Template:
+    async def admin(self, request: Member, trust: Trust, catalog: Catalog) -> Template:
         return render(request, "forum/admin.html", **await self._page(trust, catalog, None))
 
     async def _save(
@@ -147,13 +128,7 @@ class ForumAdminController(Controller):
         )
 
     @post("/trust")
-    async def set_trust(
-        self,
-        request: Member,
-        data: Form,
-        trust: Trust,
-        catalog: Catalog,
-    ) -> Response[Any]:
+    async def set_trust(self, request: Member, data: Form, trust: Trust, catalog: Catalog) -> Response[Any]:
         save = partial(trust.set_thresholds, thresholds_of(data))
         done = _("Trust levels saved; every member's level follows the new thresholds.")
         return await self._save(
@@ -161,13 +136,7 @@ class ForumAdminController(Controller):
         )
 
     @post("/tags/merge")
-    async def merge_tags(
-        self,
-        request: Member,
-        data: Form,
-        trust: Trust,
-        catalog: Catalog,
-    ) -> Response[Any]:
+    async def merge_tags(self, request: Member, data: Form, trust: Trust, catalog: Catalog) -> Response[Any]:
         form = {"source": field(data, "source"), "target": field(data, "target")}
         save = partial(catalog.merge_tags, request.user, form["source"], form["target"])
         done = _("Merged #%(source)s into #%(target)s.", **form)
@@ -175,11 +144,7 @@ class ForumAdminController(Controller):
 
     @post("/categories")
     async def save_category(
-        self,
-        request: Member,
-        data: Form,
-        trust: Trust,
-        catalog: Catalog,
+        self, request: Member, data: Form, trust: Trust, catalog: Catalog
     ) -> Response[Any]:
         typed = CategoryInput.from_form(data)
         save, done = partial(catalog.save_category, request.user, typed), _("Category saved.")

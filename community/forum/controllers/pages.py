@@ -68,11 +68,7 @@ class ForumController(Controller):
 
     @get("/", cache=True, name="forum")
     async def index(
-        self,
-        request: Visitor,
-        reading: Reading,
-        sort: Sort = "latest",
-        page: PageNumber = 1,
+        self, request: Visitor, reading: Reading, sort: Sort = "latest", page: PageNumber = 1
     ) -> Template:
         return await self._listing(request, reading, sort, page, base="/forum", popular_tags=30)
 
@@ -145,12 +141,7 @@ class ForumController(Controller):
         return Redirect(topic_url(found.id, found.slug), status_code=301)
 
     @get("/u/{user_id:uuid}", cache=True, name="forum_user")
-    async def member(
-        self,
-        request: Visitor,
-        user_id: FromPath[UUID],
-        reading: Reading,
-    ) -> Template:
+    async def member(self, request: Visitor, user_id: FromPath[UUID], reading: Reading) -> Template:
         person, standing = await reading.person(user_id)
         rows, _more = await reading.list_topics("latest", author_id=user_id, per_page=20)
         return render(request, "forum/member.html", person=person, standing=standing, rows=rows)
@@ -171,12 +162,7 @@ class ForumController(Controller):
 
     @post("/tags/{name:str}/digest", guards=[requires_login])
     async def digest(
-        self,
-        request: Member,
-        name: FromPath[str],
-        data: Form,
-        catalog: Catalog,
-        digests: Digests,
+        self, request: Member, name: FromPath[str], data: Form, catalog: Catalog, digests: Digests
     ) -> Redirect:
         tag, on = await catalog.tag(name), field(data, "on") == "1"
         done = (

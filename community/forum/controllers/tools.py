@@ -25,10 +25,7 @@ class ToolController(Controller):
 
     @get("/", name="forum_tools")
     async def index(
-        self,
-        request: Visitor,
-        tools: Tools,
-        kind: Annotated[str, QueryParameter()] = "",
+        self, request: Visitor, tools: Tools, kind: Annotated[str, QueryParameter()] = ""
     ) -> Template:
         user = request.scope.get("user")
         pending = await tools.list(approved=False) if user and user.is_admin else []
@@ -57,26 +54,14 @@ class ToolController(Controller):
         )
 
     @get("/{slug:str}", name="forum_tool")
-    async def show(
-        self,
-        request: Visitor,
-        slug: FromPath[str],
-        tools: Tools,
-        reading: Reading,
-    ) -> Template:
+    async def show(self, request: Visitor, slug: FromPath[str], tools: Tools, reading: Reading) -> Template:
         tool = await tools.by_slug(slug, request.scope.get("user"))
         rows, _more = await reading.list_topics("latest", tool_id=tool.id, per_page=TOOL_TOPICS)
         unanswered, _more = await reading.list_topics("unanswered", tool_id=tool.id, per_page=TOOL_TOPICS)
         return render(request, "forum/tool.html", tool=tool, rows=rows, unanswered=unanswered)
 
     @post("/{slug:str}/review", guards=[requires_admin])
-    async def review(
-        self,
-        request: Member,
-        slug: FromPath[str],
-        data: Form,
-        tools: Tools,
-    ) -> Redirect:
+    async def review(self, request: Member, slug: FromPath[str], data: Form, tools: Tools) -> Redirect:
         approve = field(data, "decision") == "approve"
         return await act(
             request,

@@ -29,10 +29,7 @@ from community.forum.feeds import json_ld, meta_description
 from community.forum.inputs import TopicInput
 from community.forum.labels import KIND_LABELS
 from community.forum.models import Topic, Visibility
-from community.forum.services import (
-    CatalogService,
-    ReadingService,
-)
+from community.forum.services import CatalogService, ReadingService
 from community.forum.services.writing import preview
 from community.i18n import N_, _
 from community.search.schemas import SearchQuery
@@ -83,12 +80,7 @@ class TopicController(Controller):
 
     @post("/t/{topic_id:int}/reply", guards=[requires_login])
     async def reply(
-        self,
-        request: Member,
-        topic_id: FromPath[int],
-        data: Form,
-        reading: Reading,
-        topics: Topics,
+        self, request: Member, topic_id: FromPath[int], data: Form, reading: Reading, topics: Topics
     ) -> Response[Any]:
         form = {"body": field(data, "body")}
         if field(data, "action") == "preview":
@@ -136,13 +128,7 @@ class TopicController(Controller):
         return render(request, "forum/new.html", **await _new_topic(catalog), form=form, restored=bool(draft))
 
     @post("/new", guards=[requires_login])
-    async def create(
-        self,
-        request: Member,
-        data: Form,
-        catalog: Catalog,
-        topics: Topics,
-    ) -> Response[Any]:
+    async def create(self, request: Member, data: Form, catalog: Catalog, topics: Topics) -> Response[Any]:
         typed = TopicInput.from_form(data)
         if field(data, "action") == "preview":
             return render(
@@ -191,24 +177,14 @@ class TopicController(Controller):
     # --- editing, history -------------------------------------------------------------------------
 
     @get("/p/{post_id:int}/edit", guards=[requires_login])
-    async def edit_form(
-        self,
-        request: Member,
-        post_id: FromPath[int],
-        reading: Reading,
-    ) -> Template:
+    async def edit_form(self, request: Member, post_id: FromPath[int], reading: Reading) -> Template:
         post_, topic = await reading.editable_post(request.user, post_id)
         form = {"title": topic.title, "body": post_.body_md}
         return render(request, "forum/edit.html", post=post_, topic=topic, form=form)
 
     @post("/p/{post_id:int}/edit", guards=[requires_login])
     async def edit(
-        self,
-        request: Member,
-        post_id: FromPath[int],
-        data: Form,
-        reading: Reading,
-        topics: Topics,
+        self, request: Member, post_id: FromPath[int], data: Form, reading: Reading, topics: Topics
     ) -> Response[Any]:
         post_, topic = await reading.get_post(post_id)
         form = {"title": field(data, "title"), "body": field(data, "body")}
@@ -233,36 +209,19 @@ class TopicController(Controller):
         )
 
     @get("/p/{post_id:int}/history")
-    async def history(
-        self,
-        request: Visitor,
-        post_id: FromPath[int],
-        reading: Reading,
-    ) -> Template:
+    async def history(self, request: Visitor, post_id: FromPath[int], reading: Reading) -> Template:
         post_, topic, revisions = await reading.history(request.scope.get("user"), post_id)
         return render(request, "forum/history.html", post=post_, topic=topic, revisions=revisions)
 
     @post("/p/{post_id:int}/wiki", guards=[requires_login])
-    async def wiki(
-        self,
-        request: Member,
-        post_id: FromPath[int],
-        data: Form,
-        topics: Topics,
-    ) -> Redirect:
+    async def wiki(self, request: Member, post_id: FromPath[int], data: Form, topics: Topics) -> Redirect:
         topic, changed = await topics.set_wiki(request.user, post_id, field(data, "on") == "1")
         return Redirect(post_url(topic, changed))
 
     # --- votes, acceptance ------------------------------------------------------------------------
 
     @post("/p/{post_id:int}/vote", guards=[requires_login])
-    async def vote(
-        self,
-        request: Member,
-        post_id: FromPath[int],
-        data: Form,
-        votes: Votes,
-    ) -> Response[Any]:
+    async def vote(self, request: Member, post_id: FromPath[int], data: Form, votes: Votes) -> Response[Any]:
         choice = field(data, "vote")
         topic, voted = await votes.vote(request.user, post_id, choice)
         if is_htmx(request):

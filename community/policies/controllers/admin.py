@@ -72,12 +72,7 @@ class PolicyAdminController(Controller):
         )
 
     @get("/{policy_id:uuid}", name="admin-policy")
-    async def show(
-        self,
-        request: Member,
-        policy_id: FromPath[UUID],
-        policies: Policies,
-    ) -> Template:
+    async def show(self, request: Member, policy_id: FromPath[UUID], policies: Policies) -> Template:
         policy = await policies.get(policy_id)
         return render(
             request,
@@ -90,12 +85,7 @@ class PolicyAdminController(Controller):
         )
 
     @get("/{policy_id:uuid}/edit", name="admin-policy-edit")
-    async def edit_form(
-        self,
-        request: Member,
-        policy_id: FromPath[UUID],
-        policies: Policies,
-    ) -> Template:
+    async def edit_form(self, request: Member, policy_id: FromPath[UUID], policies: Policies) -> Template:
         policy = await policies.get(policy_id)
         return render(
             request, FORM_PAGE, **_form_context(mode="edit", policy=policy, form=policy_form(policy))
@@ -103,11 +93,7 @@ class PolicyAdminController(Controller):
 
     @post("/{policy_id:uuid}/edit")
     async def update(
-        self,
-        request: Member,
-        policy_id: FromPath[UUID],
-        data: Form,
-        policies: Policies,
+        self, request: Member, policy_id: FromPath[UUID], data: Form, policies: Policies
     ) -> Response[Any]:
         policy = await policies.get(policy_id)
         version = policy.version
@@ -136,12 +122,7 @@ class PolicyAdminController(Controller):
         )
 
     @post("/{policy_id:uuid}/publish")
-    async def publish(
-        self,
-        request: Member,
-        policy_id: FromPath[UUID],
-        policies: Policies,
-    ) -> Redirect:
+    async def publish(self, request: Member, policy_id: FromPath[UUID], policies: Policies) -> Redirect:
         return await act(
             request,
             lambda: policies.publish(request.user, policy_id),
@@ -150,12 +131,7 @@ class PolicyAdminController(Controller):
         )
 
     @post("/{policy_id:uuid}/withdraw")
-    async def withdraw(
-        self,
-        request: Member,
-        policy_id: FromPath[UUID],
-        policies: Policies,
-    ) -> Redirect:
+    async def withdraw(self, request: Member, policy_id: FromPath[UUID], policies: Policies) -> Redirect:
         return await act(
             request,
             lambda: policies.withdraw(request.user, policy_id),

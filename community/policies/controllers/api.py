@@ -211,12 +211,7 @@ class PolicyApiController(Controller):
         status_code=201,
         summary="Create a policy (admins); publish with publish: true",
     )
-    async def create_policy(
-        self,
-        request: Member,
-        data: JSONBody[PolicyIn],
-        policies: Policies,
-    ) -> PolicyOut:
+    async def create_policy(self, request: Member, data: JSONBody[PolicyIn], policies: Policies) -> PolicyOut:
         policy = await policies.create(request.user, data.to_input(), publish=data.publish)
         return PolicyOut.from_model(policy)
 
@@ -226,11 +221,7 @@ class PolicyApiController(Controller):
         summary="Replace a policy (admins); publish a draft with publish: true",
     )
     async def update_policy(
-        self,
-        request: Member,
-        slug: FromPath[str],
-        data: JSONBody[PolicyIn],
-        policies: Policies,
+        self, request: Member, slug: FromPath[str], data: JSONBody[PolicyIn], policies: Policies
     ) -> PolicyOut:
         policy = await policies.by_slug(slug, request.user)
         policy = await policies.update(request.user, policy.id, data.to_input(), publish=data.publish)

@@ -55,12 +55,7 @@ class PolicyController(Controller):
     dependencies = DEPENDENCIES
 
     @get("/", name="policies")
-    async def index(
-        self,
-        request: Visitor,
-        policies: Policies,
-        filters: Filters,
-    ) -> Template:
+    async def index(self, request: Visitor, policies: Policies, filters: Filters) -> Template:
         groups = [
             (_("Benefit"), "kind", choices(BENEFIT_KINDS)),
             (_("Organization type"), "org_type", org_type_choices()),
@@ -105,11 +100,7 @@ class PolicyController(Controller):
 
     @post("/facts/{org_slug:str}", guards=[requires_login])
     async def save_facts(
-        self,
-        request: Member,
-        org_slug: FromPath[str],
-        data: Form,
-        facts: Facts,
+        self, request: Member, org_slug: FromPath[str], data: Form, facts: Facts
     ) -> Response[Any]:
         org = await facts.organizations.by_slug(org_slug)
 

@@ -41,11 +41,7 @@ class ScenarioAdminController(Controller):
 
     @get("/", name="admin")
     async def hub(
-        self,
-        request: Member,
-        scenarios: Scenarios,
-        interests: Interests,
-        capabilities: Capabilities,
+        self, request: Member, scenarios: Scenarios, interests: Interests, capabilities: Capabilities
     ) -> Template:
         stale_days = settings_of(request).stale_draft_days
         return render(
@@ -83,10 +79,7 @@ class ScenarioAdminController(Controller):
 
     @post("/capabilities/{profile_id:uuid}/verify")
     async def verify(
-        self,
-        request: Member,
-        profile_id: FromPath[UUID],
-        capabilities: Capabilities,
+        self, request: Member, profile_id: FromPath[UUID], capabilities: Capabilities
     ) -> Redirect:
         return await act(
             request,
@@ -97,11 +90,7 @@ class ScenarioAdminController(Controller):
 
     @post("/capabilities/{profile_id:uuid}/reject")
     async def reject(
-        self,
-        request: Member,
-        profile_id: FromPath[UUID],
-        data: Form,
-        capabilities: Capabilities,
+        self, request: Member, profile_id: FromPath[UUID], data: Form, capabilities: Capabilities
     ) -> Redirect:
         return await act(
             request,

@@ -234,20 +234,14 @@ class ScenarioApiController(Controller):
 
     @get("/scenarios/{scenario_id:uuid}")
     async def get_scenario(
-        self,
-        request: Visitor,
-        scenario_id: FromPath[UUID],
-        scenarios: Scenarios,
+        self, request: Visitor, scenario_id: FromPath[UUID], scenarios: Scenarios
     ) -> ScenarioOut:
         scenario, access = await scenarios.get_for(request.scope.get("user"), scenario_id)
         return ScenarioOut.from_model(scenario, access)
 
     @post("/scenarios", guards=[requires_login], status_code=201)
     async def create_scenario(
-        self,
-        request: Member,
-        data: JSONBody[ScenarioIn],
-        scenarios: Scenarios,
+        self, request: Member, data: JSONBody[ScenarioIn], scenarios: Scenarios
     ) -> ScenarioOut:
         """Create a draft (or submit it for review with ``submit: true``) for an enterprise or government
         organization the caller belongs to."""
@@ -270,21 +264,14 @@ class ScenarioApiController(Controller):
 
     @get("/capabilities/{slug:str}")
     async def get_capability(
-        self,
-        request: Visitor,
-        slug: FromPath[str],
-        capabilities: Capabilities,
+        self, request: Visitor, slug: FromPath[str], capabilities: Capabilities
     ) -> CapabilityOut:
         _org, profile, _member = await capabilities.public_by_slug(request.scope.get("user"), slug)
         return CapabilityOut.from_model(profile)
 
     @put("/capabilities/{slug:str}", guards=[requires_login])
     async def put_capability(
-        self,
-        request: Member,
-        slug: FromPath[str],
-        data: JSONBody[CapabilityIn],
-        capabilities: Capabilities,
+        self, request: Member, slug: FromPath[str], data: JSONBody[CapabilityIn], capabilities: Capabilities
     ) -> CapabilityOut:
         """Create or replace the capability profile of an OPC the caller belongs to (submitted for
         verification unless ``submit`` is false)."""

@@ -62,12 +62,7 @@ class CapabilityController(Controller):
         )
 
     @get("/{slug:str}", name="capability")
-    async def show(
-        self,
-        request: Visitor,
-        slug: FromPath[str],
-        capabilities: Capabilities,
-    ) -> Template:
+    async def show(self, request: Visitor, slug: FromPath[str], capabilities: Capabilities) -> Template:
         org, profile, is_member = await capabilities.public_by_slug(request.scope.get("user"), slug)
         return render(
             request,
@@ -80,12 +75,7 @@ class CapabilityController(Controller):
         )
 
     @get("/{slug:str}/edit", name="capability-edit", guards=[requires_login])
-    async def edit_form(
-        self,
-        request: Member,
-        slug: FromPath[str],
-        capabilities: Capabilities,
-    ) -> Template:
+    async def edit_form(self, request: Member, slug: FromPath[str], capabilities: Capabilities) -> Template:
         org = await capabilities.own_opc(request.user, slug)
         profile = await capabilities.get_by_org(org.id)
         return render(
@@ -99,11 +89,7 @@ class CapabilityController(Controller):
 
     @post("/{slug:str}/edit", guards=[requires_login])
     async def save(
-        self,
-        request: Member,
-        slug: FromPath[str],
-        data: Form,
-        capabilities: Capabilities,
+        self, request: Member, slug: FromPath[str], data: Form, capabilities: Capabilities
     ) -> Response[Any]:
         org = await capabilities.own_opc(request.user, slug)
         profile = await capabilities.get_by_org(org.id)

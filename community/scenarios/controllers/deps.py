@@ -127,11 +127,7 @@ def scenario_step(
     goes back to the scenario's page (at ``anchor``)."""
 
     async def run_step(
-        self: Any,
-        request: Member,
-        scenario_id: FromPath[UUID],
-        data: Form,
-        scenarios: Scenarios,
+        self: Any, request: Member, scenario_id: FromPath[UUID], data: Form, scenarios: Scenarios
     ) -> Redirect:
         message = done(data) if callable(done) else done
         return await act(

@@ -96,11 +96,7 @@ class ListPagesController(Controller):
 
     @get("/{kind:str}/{ref:str}", name="list-issue")
     async def issue(
-        self,
-        request: Visitor,
-        kind: FromPath[str],
-        ref: FromPath[str],
-        lists: Lists,
+        self, request: Visitor, kind: FromPath[str], ref: FromPath[str], lists: Lists
     ) -> Response[Any]:
         list_kind = parse_kind(kind)
         number, extension = parse_ref(ref)
@@ -111,11 +107,7 @@ class ListPagesController(Controller):
 
     @get("/{kind:str}/{ref:str}/print", name="list-issue-print")
     async def printable(
-        self,
-        request: Visitor,
-        kind: FromPath[str],
-        ref: FromPath[str],
-        lists: Lists,
+        self, request: Visitor, kind: FromPath[str], ref: FromPath[str], lists: Lists
     ) -> Template:
         list_kind = parse_kind(kind)
         number, extension = parse_ref(ref)
@@ -207,9 +199,7 @@ class ListAdminController(Controller):
 
     @get("/new", name="admin-list-new")
     async def new_form(
-        self,
-        request: Member,
-        kind: Annotated[str | None, QueryParameter()] = None,
+        self, request: Member, kind: Annotated[str | None, QueryParameter()] = None
     ) -> Template:
         chosen = kind if kind in {k.value for k in ListKind} else ListKind.SCENARIOS.value
         return render(request, NEW, form={"kind": chosen}, kind_choices=choices(ListKind))
@@ -276,11 +266,7 @@ class ListAdminController(Controller):
 
     @post("/{issue_id:uuid}")
     async def update(
-        self,
-        request: Member,
-        issue_id: FromPath[UUID],
-        data: Form,
-        lists: Lists,
+        self, request: Member, issue_id: FromPath[UUID], data: Form, lists: Lists
     ) -> Response[Any]:
         typed = IssueInput.from_form(data)
         return await self._step(
@@ -295,11 +281,7 @@ class ListAdminController(Controller):
 
     @post("/{issue_id:uuid}/items")
     async def items(
-        self,
-        request: Member,
-        issue_id: FromPath[UUID],
-        data: Form,
-        lists: Lists,
+        self, request: Member, issue_id: FromPath[UUID], data: Form, lists: Lists
     ) -> Response[Any]:
         change = ItemsChange.from_form(data)
         filters = CandidateFilters.from_form(data)

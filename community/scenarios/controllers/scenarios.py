@@ -87,10 +87,7 @@ class ScenarioController(Controller):
 
     @get("/", name="scenarios")
     async def index(
-        self,
-        request: Visitor,
-        scenarios: Scenarios,
-        scenario_filters: NamedDependency[ScenarioFilters],
+        self, request: Visitor, scenarios: Scenarios, scenario_filters: NamedDependency[ScenarioFilters]
     ) -> Template:
         filters = scenario_filters
         listing = await scenarios.list_public(filters)
@@ -121,12 +118,7 @@ class ScenarioController(Controller):
         return render(request, "scenarios/dashboard.html", stats=await dashboard.public(), label=label)
 
     @get("/mine", name="scenarios-mine", guards=[requires_login])
-    async def mine(
-        self,
-        request: Member,
-        scenarios: Scenarios,
-        interests: Interests,
-    ) -> Template:
+    async def mine(self, request: Member, scenarios: Scenarios, interests: Interests) -> Template:
         authors = await scenarios.author_organizations_of(request.user)
         opcs = await scenarios.opc_organizations_of(request.user)
         return render(
@@ -142,10 +134,7 @@ class ScenarioController(Controller):
 
     @get("/new", name="scenario-new", guards=[requires_login])
     async def new_form(
-        self,
-        request: Member,
-        scenarios: Scenarios,
-        org: Annotated[str | None, QueryParameter()] = None,
+        self, request: Member, scenarios: Scenarios, org: Annotated[str | None, QueryParameter()] = None
     ) -> Template:
         authors = await scenarios.author_organizations_of(request.user)
         form: dict[str, Any] = {"organization": org or (str(authors[0].id) if len(authors) == 1 else "")}
@@ -179,11 +168,7 @@ class ScenarioController(Controller):
 
     @get("/{scenario_id:uuid}", name="scenario")
     async def show(
-        self,
-        request: Visitor,
-        scenario_id: FromPath[UUID],
-        scenarios: Scenarios,
-        interests: Interests,
+        self, request: Visitor, scenario_id: FromPath[UUID], scenarios: Scenarios, interests: Interests
     ) -> Template:
         scenario, access = await scenarios.get_for(current_user(request), scenario_id)
         details = access.can_read_details
@@ -202,12 +187,7 @@ class ScenarioController(Controller):
         )
 
     @get("/{scenario_id:uuid}/edit", name="scenario-edit", guards=[requires_login])
-    async def edit_form(
-        self,
-        request: Member,
-        scenario_id: FromPath[UUID],
-        scenarios: Scenarios,
-    ) -> Template:
+    async def edit_form(self, request: Member, scenario_id: FromPath[UUID], scenarios: Scenarios) -> Template:
         scenario, access = await scenarios.get_for(request.user, scenario_id)
         if not access.can_edit:
             raise Forbidden
@@ -216,11 +196,7 @@ class ScenarioController(Controller):
 
     @post("/{scenario_id:uuid}/edit", guards=[requires_login])
     async def update(
-        self,
-        request: Member,
-        scenario_id: FromPath[UUID],
-        data: Form,
-        scenarios: Scenarios,
+        self, request: Member, scenario_id: FromPath[UUID], data: Form, scenarios: Scenarios
     ) -> Response[Any]:
         scenario, _access = await scenarios.get_for(request.user, scenario_id)
         submit = field(data, "action") == "submit"
@@ -242,10 +218,7 @@ class ScenarioController(Controller):
 
     @post("/{scenario_id:uuid}/submit", guards=[requires_login])
     async def submit(
-        self,
-        request: Member,
-        scenario_id: FromPath[UUID],
-        scenarios: Scenarios,
+        self, request: Member, scenario_id: FromPath[UUID], scenarios: Scenarios
     ) -> Response[Any]:
         # Incomplete: the form opens with what is missing marked beside each field.
         scenario = await scenarios.get(scenario_id)
@@ -292,11 +265,7 @@ class ScenarioController(Controller):
 
     @post("/{scenario_id:uuid}/interest", guards=[requires_login])
     async def express_interest(
-        self,
-        request: Member,
-        scenario_id: FromPath[UUID],
-        data: Form,
-        interests: Interests,
+        self, request: Member, scenario_id: FromPath[UUID], data: Form, interests: Interests
     ) -> Redirect:
         proposal = field(data, "proposal")
 

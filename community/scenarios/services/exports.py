@@ -120,19 +120,12 @@ def to_xlsx(issue: ListIssue, base_url: str) -> bytes:
 def download_name(issue: ListIssue, extension: str) -> tuple[str, str]:
     """第3期场景机会清单.xlsx in the reader's language, and scenarios-issue-3.xlsx for old clients."""
     return exports.download_name(
-        issue_title(issue.list_kind, issue.number),
-        extension,
-        f"{issue.list_kind.value}-issue-{issue.number}",
+        issue_title(issue.list_kind, issue.number), extension, f"{issue.list_kind.value}-issue-{issue.number}"
     )
 
 
 def atom_feed(
-    kind: ListKind,
-    issues: Sequence[IssueSummary],
-    *,
-    base_url: str,
-    site_name: str,
-    updated: datetime,
+    kind: ListKind, issues: Sequence[IssueSummary], *, base_url: str, site_name: str, updated: datetime
 ) -> bytes:
     """An Atom 1.0 feed (RFC 4287) of a list's published issues, newest first; each entry's enclosure is
     the issue's workbook."""

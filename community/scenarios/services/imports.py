@@ -148,13 +148,7 @@ class ImportService:
         self.scenarios = ScenarioService(db)
 
     async def import_file(
-        self,
-        admin: User,
-        filename: str,
-        data: bytes,
-        *,
-        publish: bool,
-        default_organization: str = "",
+        self, admin: User, filename: str, data: bytes, *, publish: bool, default_organization: str = ""
     ) -> ImportResult:
         """Import every row of the file, or none; raises ImportRefused with the report when any is bad."""
         if not admin.is_admin:

@@ -35,14 +35,7 @@ if TYPE_CHECKING:
     from community.scenarios.services.list_views import Candidate
 
 # Names the pages, the demo data and the tests import from here.
-__all__ = [
-    "CandidateFilters",
-    "IssueInput",
-    "ListService",
-    "issue_url",
-    "item_views",
-    "parse_kind",
-]
+__all__ = ["CandidateFilters", "IssueInput", "ListService", "issue_url", "item_views", "parse_kind"]
 
 ITEMS_MAX = 500  # items in one issue
 ISSUES_PAGE = 20

@@ -163,10 +163,7 @@ class TalentApiController(Controller):
 
     @get("/positions/{position_id:uuid}", summary="One position")
     async def get_position(
-        self,
-        request: Visitor,
-        position_id: FromPath[UUID],
-        positions: Positions,
+        self, request: Visitor, position_id: FromPath[UUID], positions: Positions
     ) -> PositionDetailOut:
         """Open and closed positions for everyone; drafts only for their organization (404 for others)."""
         position, _access = await positions.get_for(request.scope.get("user"), position_id)
@@ -182,11 +179,7 @@ class TalentApiController(Controller):
         status_code=HTTP_201_CREATED,
     )
     async def apply(
-        self,
-        request: Member,
-        position_id: FromPath[UUID],
-        data: Multipart,
-        applications: Applications,
+        self, request: Member, position_id: FromPath[UUID], data: Multipart, applications: Applications
     ) -> ApplicationOut:
         """multipart/form-data with ``cover_note`` and ``cv`` (a PDF). The caller needs a talent profile."""
         filename, content = await read_upload(data, "cv", applications.cv_max_bytes)

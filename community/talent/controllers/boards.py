@@ -36,10 +36,7 @@ class BoardController(Controller):
 
     @get("/", name="talent-boards")
     async def index(
-        self,
-        request: Visitor,
-        boards: Boards,
-        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
+        self, request: Visitor, boards: Boards, page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1
     ) -> Template:
         return render(
             request, "talent/boards.html", listing=await boards.published(page), board_title=board_title
@@ -100,22 +97,13 @@ class TalentAdminController(Controller):
 
     @get("/", name="admin-talent")
     async def index(
-        self,
-        request: Member,
-        positions: Positions,
-        applications: Applications,
-        boards: Boards,
+        self, request: Member, positions: Positions, applications: Applications, boards: Boards
     ) -> Template:
         return render(request, "talent/admin.html", **await self._page(positions, applications, boards))
 
     @post("/boards")
     async def publish(
-        self,
-        request: Member,
-        data: Form,
-        positions: Positions,
-        applications: Applications,
-        boards: Boards,
+        self, request: Member, data: Form, positions: Positions, applications: Applications, boards: Boards
     ) -> Response[Any]:
         form = form_of(data, "positions")
 

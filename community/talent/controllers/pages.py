@@ -134,12 +134,7 @@ class TalentController(Controller):
     # --- mine ----------------------------------------------------------------------------------------------
 
     @get("/mine", name="talent-mine", guards=[requires_login])
-    async def mine(
-        self,
-        request: Member,
-        positions: Positions,
-        applications: Applications,
-    ) -> Template:
+    async def mine(self, request: Member, positions: Positions, applications: Applications) -> Template:
         orgs = await positions.poster_organizations_of(request.user)
         return render(
             request,
@@ -200,12 +195,7 @@ class TalentController(Controller):
         return render(request, "talent/position.html", **page)
 
     @get("/positions/{position_id:uuid}/edit", name="talent-position-edit", guards=[requires_login])
-    async def edit_form(
-        self,
-        request: Member,
-        position_id: FromPath[UUID],
-        positions: Positions,
-    ) -> Template:
+    async def edit_form(self, request: Member, position_id: FromPath[UUID], positions: Positions) -> Template:
         position = await positions.get_to_manage(request.user, position_id)
         return render(
             request,
@@ -218,11 +208,7 @@ class TalentController(Controller):
 
     @post("/positions/{position_id:uuid}/edit", guards=[requires_login])
     async def update(
-        self,
-        request: Member,
-        position_id: FromPath[UUID],
-        data: Form,
-        positions: Positions,
+        self, request: Member, position_id: FromPath[UUID], data: Form, positions: Positions
     ) -> Response[Any]:
         async def page() -> dict[str, Any]:
             position = await positions.get_to_manage(request.user, position_id)
@@ -305,12 +291,7 @@ class TalentController(Controller):
         )
 
     @get("/applications/{application_id:uuid}/cv", name="talent-cv")
-    async def cv(
-        self,
-        request: Visitor,
-        application_id: FromPath[UUID],
-        applications: Applications,
-    ) -> File:
+    async def cv(self, request: Visitor, application_id: FromPath[UUID], applications: Applications) -> File:
         application, path = await applications.cv_for(request.scope.get("user"), application_id)
         return File(
             path=path,

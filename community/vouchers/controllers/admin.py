@@ -79,11 +79,7 @@ class VoucherAdminController(Controller):
 
     @post("/products/{product_id:uuid}/review")
     async def review_product(
-        self,
-        request: Member,
-        product_id: FromPath[UUID],
-        data: Form,
-        products: Products,
+        self, request: Member, product_id: FromPath[UUID], data: Form, products: Products
     ) -> Response[Any]:
         name = (await products.get(product_id)).name
         approve = field(data, "decision") == "publish"
@@ -110,11 +106,7 @@ class VoucherAdminController(Controller):
 
     @post("/students/{verification_id:uuid}/review")
     async def review_proof(
-        self,
-        request: Member,
-        verification_id: FromPath[UUID],
-        data: Form,
-        students: Students,
+        self, request: Member, verification_id: FromPath[UUID], data: Form, students: Students
     ) -> Response[Any]:
         return await act(
             request,
@@ -136,11 +128,7 @@ class VoucherAdminController(Controller):
 
     @post("/campaigns/new")
     async def create_campaign(
-        self,
-        request: Member,
-        data: Form,
-        campaigns: Campaigns,
-        products: Products,
+        self, request: Member, data: Form, campaigns: Campaigns, products: Products
     ) -> Response[Any]:
         return await form_or_redirect(
             request,
@@ -180,10 +168,7 @@ class VoucherAdminController(Controller):
 
     @post("/campaigns/{campaign_id:uuid}/close")
     async def close_campaign(
-        self,
-        request: Member,
-        campaign_id: FromPath[UUID],
-        campaigns: Campaigns,
+        self, request: Member, campaign_id: FromPath[UUID], campaigns: Campaigns
     ) -> Response[Any]:
         return await act(
             request,
@@ -194,11 +179,7 @@ class VoucherAdminController(Controller):
 
     @post("/campaigns/{campaign_id:uuid}/settle")
     async def settle(
-        self,
-        request: Member,
-        campaign_id: FromPath[UUID],
-        data: Form,
-        settlement: Settlement,
+        self, request: Member, campaign_id: FromPath[UUID], data: Form, settlement: Settlement
     ) -> Response[Any]:
         organization_id = uuid_or_404(field(data, "organization"))
         return await act(
@@ -212,11 +193,7 @@ class VoucherAdminController(Controller):
 
     @post("/settlements/{settlement_id:uuid}/paid")
     async def mark_paid(
-        self,
-        request: Member,
-        settlement_id: FromPath[UUID],
-        data: Form,
-        settlement: Settlement,
+        self, request: Member, settlement_id: FromPath[UUID], data: Form, settlement: Settlement
     ) -> Response[Any]:
         # Once paid, back to its campaign, which the settlement names.
         return await act(
@@ -257,12 +234,7 @@ class VoucherAdminController(Controller):
     # --- vouchers and accounts -----------------------------------------------------------------------------
 
     @get("/vouchers/{voucher_id:uuid}", name="voucher-admin-detail")
-    async def voucher(
-        self,
-        request: Member,
-        voucher_id: FromPath[UUID],
-        moderation: Moderation,
-    ) -> Template:
+    async def voucher(self, request: Member, voucher_id: FromPath[UUID], moderation: Moderation) -> Template:
         return render_page(
             request,
             "vouchers/admin/voucher.html",
@@ -272,11 +244,7 @@ class VoucherAdminController(Controller):
 
     @post("/vouchers/{voucher_id:uuid}/void")
     async def void(
-        self,
-        request: Member,
-        voucher_id: FromPath[UUID],
-        data: Form,
-        moderation: Moderation,
+        self, request: Member, voucher_id: FromPath[UUID], data: Form, moderation: Moderation
     ) -> Response[Any]:
         return await act(
             request,
@@ -286,12 +254,7 @@ class VoucherAdminController(Controller):
         )
 
     @post("/suspensions")
-    async def suspend(
-        self,
-        request: Member,
-        data: Form,
-        moderation: Moderation,
-    ) -> Response[Any]:
+    async def suspend(self, request: Member, data: Form, moderation: Moderation) -> Response[Any]:
         return await act(
             request,
             lambda: moderation.suspend_email(request.user, field(data, "email"), field(data, "reason")),
@@ -301,10 +264,7 @@ class VoucherAdminController(Controller):
 
     @post("/suspensions/{suspension_id:uuid}/lift")
     async def lift(
-        self,
-        request: Member,
-        suspension_id: FromPath[UUID],
-        moderation: Moderation,
+        self, request: Member, suspension_id: FromPath[UUID], moderation: Moderation
     ) -> Response[Any]:
         return await act(
             request,

@@ -117,10 +117,7 @@ class VoucherApiController(Controller):
 
     @get("/products/{product_id:uuid}", summary="One product")
     async def get_product(
-        self,
-        request: Visitor,
-        product_id: FromPath[UUID],
-        products: Products,
+        self, request: Visitor, product_id: FromPath[UUID], products: Products
     ) -> ProductDetailOut:
         product, org, _access = await products.get_for(request.scope.get("user"), product_id)
         base = _product_out(product, org.name)
@@ -153,11 +150,7 @@ class VoucherApiController(Controller):
         summary="Confirm that the trial behind a redemption code was delivered (the code is used up)",
     )
     async def confirm(
-        self,
-        request: Member,
-        data: JSONBody[ConfirmIn],
-        redemptions: Redemptions,
-        products: Products,
+        self, request: Member, data: JSONBody[ConfirmIn], redemptions: Redemptions, products: Products
     ) -> RedemptionOut:
         voucher = await redemptions.confirm(request.user, data.code, client_ip(request))
         assert voucher.product_id is not None

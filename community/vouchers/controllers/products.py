@@ -120,22 +120,13 @@ class ProductController(Controller):
         )
 
     @get("/{product_id:uuid}/edit", name="product-edit", guards=[requires_login])
-    async def edit_form(
-        self,
-        request: Member,
-        product_id: FromPath[UUID],
-        products: Products,
-    ) -> Template:
+    async def edit_form(self, request: Member, product_id: FromPath[UUID], products: Products) -> Template:
         product, _org = await products.editable(request.user, product_id)
         return render(request, FORM, mode="edit", product=product, form=_form_of(product), domains=DOMAINS)
 
     @post("/{product_id:uuid}/edit", guards=[requires_login])
     async def update(
-        self,
-        request: Member,
-        product_id: FromPath[UUID],
-        data: Form,
-        products: Products,
+        self, request: Member, product_id: FromPath[UUID], data: Form, products: Products
     ) -> Response[Any]:
         async def context() -> dict[str, Any]:
             return {"mode": "edit", "product": await products.get(product_id), "domains": DOMAINS}
@@ -156,12 +147,7 @@ class ProductController(Controller):
         )
 
     @post("/{product_id:uuid}/submit", guards=[requires_login])
-    async def submit(
-        self,
-        request: Member,
-        product_id: FromPath[UUID],
-        products: Products,
-    ) -> Response[Any]:
+    async def submit(self, request: Member, product_id: FromPath[UUID], products: Products) -> Response[Any]:
         # A product refused for review goes back to its form, where the missing fields are fixed.
         return await act(
             request,
@@ -173,11 +159,7 @@ class ProductController(Controller):
 
     @post("/{product_id:uuid}/withdraw", guards=[requires_login])
     async def withdraw(
-        self,
-        request: Member,
-        product_id: FromPath[UUID],
-        data: Form,
-        products: Products,
+        self, request: Member, product_id: FromPath[UUID], data: Form, products: Products
     ) -> Response[Any]:
         return await act(
             request,

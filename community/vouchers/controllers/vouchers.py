@@ -37,16 +37,7 @@ from community.vouchers.services.redemptions import RedemptionService
 from community.vouchers.services.settlement import SettlementService
 from community.vouchers.services.students import PROOF_MAX_BYTES, StudentService, UniversityService
 from community.vouchers.views import format_code, format_yuan
-from community.web import (
-    Form,
-    Multipart,
-    Visitor,
-    act,
-    client_ip,
-    field,
-    form_or_redirect,
-    limit_per_account,
-)
+from community.web import Form, Multipart, Visitor, act, client_ip, field, form_or_redirect, limit_per_account
 
 # A little above the largest proof, for the form's other fields and the multipart framing.
 UPLOAD_MAX_BODY = PROOF_MAX_BYTES + 64 * 1024
@@ -87,12 +78,7 @@ class VoucherController(Controller):
         return {"universities": await universities.list(), "student": await students.status(user.id)}
 
     @get("/verify", name="student-verify", guards=[requires_login])
-    async def verify_form(
-        self,
-        request: Member,
-        students: Students,
-        universities: Universities,
-    ) -> Template:
+    async def verify_form(self, request: Member, students: Students, universities: Universities) -> Template:
         return render_page(
             request, VERIFY, **await self._verify_context(request.user, students, universities)
         )
@@ -152,11 +138,7 @@ class VoucherController(Controller):
         middleware=limit_per_account("student-proof", 5),
     )
     async def upload_proof(
-        self,
-        request: Member,
-        data: Multipart,
-        students: Students,
-        universities: Universities,
+        self, request: Member, data: Multipart, students: Students, universities: Universities
     ) -> Response[Any]:
         upload = data.get("proof")
         if isinstance(upload, list):
@@ -211,11 +193,7 @@ class VoucherController(Controller):
         middleware=limit_per_account("voucher-redeem", "voucher_redeem_rate_per_minute"),
     )
     async def redeem(
-        self,
-        request: Member,
-        voucher_id: FromPath[UUID],
-        data: Form,
-        vouchers: Vouchers,
+        self, request: Member, voucher_id: FromPath[UUID], data: Form, vouchers: Vouchers
     ) -> Response[Any]:
         product_id = uuid_or_404(field(data, "product"))
         # Redeemed: to the code on the vouchers page; refused: back to the product.
@@ -232,11 +210,7 @@ class VoucherController(Controller):
 
     @post("/{voucher_id:uuid}/rate", guards=[requires_login])
     async def rate(
-        self,
-        request: Member,
-        voucher_id: FromPath[UUID],
-        data: Form,
-        vouchers: Vouchers,
+        self, request: Member, voucher_id: FromPath[UUID], data: Form, vouchers: Vouchers
     ) -> Response[Any]:
         async def rate() -> None:
             try:
@@ -255,11 +229,7 @@ class VoucherController(Controller):
 
     @get("/opc", name="voucher-opc", guards=[requires_login])
     async def opc(
-        self,
-        request: Member,
-        products: Products,
-        redemptions: Redemptions,
-        settlement: Settlement,
+        self, request: Member, products: Products, redemptions: Redemptions, settlement: Settlement
     ) -> Template:
         context = await _opc_context(request.user, products, redemptions, settlement)
         ids = [org.id for org in context["opcs"]]

@@ -92,9 +92,7 @@ class ReportService:
         flags: list[Flag] = []
         same_address = await self.db.execute(
             select(
-                func.host(Voucher.redeemed_ip),
-                func.count(),
-                func.count(func.distinct(Voucher.student_id)),
+                func.host(Voucher.redeemed_ip), func.count(), func.count(func.distinct(Voucher.student_id))
             )
             .where(Voucher.redeemed_ip.is_not(None), Voucher.redeemed_at >= since)
             .group_by(Voucher.redeemed_ip)
@@ -144,12 +142,7 @@ class ReportService:
             )
         confirmed_states = [VoucherStatus.CONFIRMED, VoucherStatus.SETTLED]
         opcs = await self.db.execute(
-            select(
-                Organization.slug,
-                Organization.name,
-                func.count(Voucher.id),
-                func.count(Rating.id),
-            )
+            select(Organization.slug, Organization.name, func.count(Voucher.id), func.count(Rating.id))
             .select_from(Voucher)
             .join(Product, Product.id == Voucher.product_id)
             .join(Organization, Organization.id == Product.organization_id)

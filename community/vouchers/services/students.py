@@ -184,13 +184,7 @@ class StudentService:
         return row
 
     async def submit_proof(
-        self,
-        user: User,
-        university_id_raw: str,
-        filename: str,
-        content_type: str,
-        content: bytes,
-        note: str,
+        self, user: User, university_id_raw: str, filename: str, content_type: str, content: bytes, note: str
     ) -> StudentVerification:
         """Keep an uploaded proof (student card, enrolment certificate) for an admin, outside static files."""
         errors: dict[str, str] = {}
