@@ -6,8 +6,8 @@ import enum
 from datetime import datetime
 from uuid import UUID
 
+import sqlalchemy as sa
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.db import Base
@@ -33,15 +33,15 @@ class MemberRole(enum.StrEnum):
 class User(Base):
     __tablename__ = "user_account"
 
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    display_name: Mapped[str] = mapped_column(String(50))
-    password_hash: Mapped[str] = mapped_column(String(255))
-    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
-    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
-    locale: Mapped[str | None] = mapped_column(String(10), default=None)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(50))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    is_admin: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.text("false"))
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.text("true"))
+    locale: Mapped[str | None] = mapped_column(sa.String(10), default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     # Raised when the password changes: every session started before then stops working.
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    session_epoch: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", lazy="raise", cascade="all, delete-orphan"
@@ -51,17 +51,17 @@ class User(Base):
 class Organization(Base):
     __tablename__ = "organization"
     # "Newest first" listings (home, /orgs, the API) read this index instead of sorting every row.
-    __table_args__ = (Index("ix_organization_created_at", "created_at"),)
+    __table_args__ = (sa.Index("ix_organization_created_at", "created_at"),)
 
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
     org_type: Mapped[OrgType] = mapped_column(enum_column(OrgType, "org_type"), index=True)
-    summary: Mapped[str] = mapped_column(Text, default="", server_default="")
-    district: Mapped[str | None] = mapped_column(String(40), default=None)
-    website: Mapped[str | None] = mapped_column(String(300), default=None)
-    contact_email: Mapped[str | None] = mapped_column(String(254), default=None)
+    summary: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    district: Mapped[str | None] = mapped_column(sa.String(40), default=None)
+    website: Mapped[str | None] = mapped_column(sa.String(300), default=None)
+    contact_email: Mapped[str | None] = mapped_column(sa.String(254), default=None)
     # Notes only the organization's members (and site admins) read: internal contacts, plans.
-    internal_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    internal_notes: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="organization", lazy="raise", cascade="all, delete-orphan"
@@ -70,11 +70,11 @@ class Organization(Base):
 
 class Membership(Base):
     __tablename__ = "membership"
-    __table_args__ = (UniqueConstraint("user_id", "organization_id", name="uq_membership_user_org"),)
+    __table_args__ = (sa.UniqueConstraint("user_id", "organization_id", name="uq_membership_user_org"),)
 
-    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[UUID] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     organization_id: Mapped[UUID] = mapped_column(
-        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("organization.id", ondelete="CASCADE"), index=True
     )
     role: Mapped[MemberRole] = mapped_column(
         enum_column(MemberRole, "member_role"), default=MemberRole.MEMBER
@@ -88,26 +88,26 @@ class Invitation(Base):
     __tablename__ = "invitation"
     __table_args__ = (
         # At most one open invitation per address and organization.
-        Index(
+        sa.Index(
             "uq_invitation_open",
             "organization_id",
             "email",
             unique=True,
-            postgresql_where=text("accepted_at IS NULL AND revoked_at IS NULL"),
+            postgresql_where=sa.text("accepted_at IS NULL AND revoked_at IS NULL"),
         ),
     )
 
-    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
-    email: Mapped[str] = mapped_column(String(254))
+    organization_id: Mapped[UUID] = mapped_column(sa.ForeignKey("organization.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(sa.String(254))
     role: Mapped[MemberRole] = mapped_column(
         enum_column(MemberRole, "member_role"), default=MemberRole.MEMBER
     )
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    invited_by_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    invited_by_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     accepted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     accepted_by_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), default=None
     )
     revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
@@ -117,8 +117,8 @@ class Invitation(Base):
 class PasswordResetToken(Base):
     __tablename__ = "password_reset_token"
 
-    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[UUID] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     # Only a hash is stored: a leaked table does not hand out working links.
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

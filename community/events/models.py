@@ -12,18 +12,8 @@ import enum
 from datetime import datetime
 from uuid import UUID
 
+import sqlalchemy as sa
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    CheckConstraint,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -60,62 +50,62 @@ class RegistrationStatus(enum.StrEnum):
 class Event(Base):
     __tablename__ = "event"
     __table_args__ = (
-        Index("ix_event_status_starts_at", "status", "starts_at"),
-        CheckConstraint("capacity > 0", name="capacity_positive"),
-        CheckConstraint(
+        sa.Index("ix_event_status_starts_at", "status", "starts_at"),
+        sa.CheckConstraint("capacity > 0", name="capacity_positive"),
+        sa.CheckConstraint(
             "registered_count >= 0 AND registered_count <= capacity", name="registered_within_capacity"
         ),
-        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
     )
 
     organization_id: Mapped[UUID] = mapped_column(
-        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("organization.id", ondelete="CASCADE"), index=True
     )
     created_by_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), default=None
     )
     kind: Mapped[EventKind] = mapped_column(enum_column(EventKind, "event_kind"))
-    title: Mapped[str] = mapped_column(String(120))
-    summary: Mapped[str] = mapped_column(String(300))
-    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    title: Mapped[str] = mapped_column(sa.String(120))
+    summary: Mapped[str] = mapped_column(sa.String(300))
+    description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     starts_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     registration_deadline: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
-    online: Mapped[bool] = mapped_column(Boolean, default=False)
-    address: Mapped[str] = mapped_column(String(200), default="", server_default="")
-    district: Mapped[str | None] = mapped_column(String(40), default=None)
+    online: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    address: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    district: Mapped[str | None] = mapped_column(sa.String(40), default=None)
     # Shown only to people registered and to the organizer.
-    online_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
-    capacity: Mapped[int] = mapped_column(Integer)
+    online_url: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    capacity: Mapped[int] = mapped_column(sa.Integer)
     audience: Mapped[Audience] = mapped_column(
         enum_column(Audience, "event_audience"), default=Audience.EVERYONE
     )
     audience_org_types: Mapped[list[str]] = mapped_column(
-        ARRAY(String(20)), default=list, server_default="{}"
+        ARRAY(sa.String(20)), default=list, server_default="{}"
     )
     status: Mapped[EventStatus] = mapped_column(
         enum_column(EventStatus, "event_status"), default=EventStatus.DRAFT
     )
     published_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
-    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
-    registered_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cancel_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    registered_count: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     # The last queue number handed out; taken under the row lock, so numbers follow commit order.
-    queue_counter: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    queue_counter: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
 
 
 class Registration(Base):
     __tablename__ = "event_registration"
     __table_args__ = (
-        UniqueConstraint("event_id", "user_id", name="uq_event_registration_member"),
-        Index("ix_event_registration_queue", "event_id", "status", "queue_no"),
+        sa.UniqueConstraint("event_id", "user_id", name="uq_event_registration_member"),
+        sa.Index("ix_event_registration_queue", "event_id", "status", "queue_no"),
     )
 
-    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
-    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[UUID] = mapped_column(sa.ForeignKey("event.id", ondelete="CASCADE"))
+    user_id: Mapped[UUID] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     status: Mapped[RegistrationStatus] = mapped_column(enum_column(RegistrationStatus, "registration_status"))
     # Place in the event's queue: registering again after cancelling takes a new (last) number.
-    queue_no: Mapped[int] = mapped_column(BigInteger)
+    queue_no: Mapped[int] = mapped_column(sa.BigInteger)
     registered_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     reminded_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

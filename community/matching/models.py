@@ -7,21 +7,8 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+import sqlalchemy as sa
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import (
-    REAL,
-    Boolean,
-    CheckConstraint,
-    Date,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    SmallInteger,
-    String,
-    UniqueConstraint,
-    text,
-)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,19 +28,19 @@ class Embedding(Base):
 
     __tablename__ = "match_embedding"
     __table_args__ = (
-        UniqueConstraint("owner_type", "owner_id", "model", name="uq_match_embedding_owner_model"),
-        CheckConstraint(
+        sa.UniqueConstraint("owner_type", "owner_id", "model", name="uq_match_embedding_owner_model"),
+        sa.CheckConstraint(
             "owner_type IN ('scenario', 'profile', 'position', 'talent')", name="owner_type_known"
         ),
-        CheckConstraint("cardinality(vector) = dim", name="vector_has_dim"),
+        sa.CheckConstraint("cardinality(vector) = dim", name="vector_has_dim"),
     )
 
-    owner_type: Mapped[str] = mapped_column(String(20))
+    owner_type: Mapped[str] = mapped_column(sa.String(20))
     owner_id: Mapped[UUID] = mapped_column()
-    model: Mapped[str] = mapped_column(String(300))
-    text_hash: Mapped[str] = mapped_column(String(64))
-    dim: Mapped[int] = mapped_column(SmallInteger)
-    vector: Mapped[list[float]] = mapped_column(ARRAY(REAL))
+    model: Mapped[str] = mapped_column(sa.String(300))
+    text_hash: Mapped[str] = mapped_column(sa.String(64))
+    dim: Mapped[int] = mapped_column(sa.SmallInteger)
+    vector: Mapped[list[float]] = mapped_column(ARRAY(sa.REAL))
 
 
 class Feedback(Base):
@@ -61,16 +48,16 @@ class Feedback(Base):
 
     __tablename__ = "match_feedback"
     __table_args__ = (
-        UniqueConstraint("organization_id", "scenario_id", name="uq_match_feedback_org_scenario"),
-        CheckConstraint("verdict IN ('interested', 'not_interested')", name="verdict_known"),
+        sa.UniqueConstraint("organization_id", "scenario_id", name="uq_match_feedback_org_scenario"),
+        sa.CheckConstraint("verdict IN ('interested', 'not_interested')", name="verdict_known"),
     )
 
     organization_id: Mapped[UUID] = mapped_column(
-        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("organization.id", ondelete="CASCADE"), index=True
     )
-    scenario_id: Mapped[UUID] = mapped_column(ForeignKey("scenario.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    verdict: Mapped[str] = mapped_column(String(20))
+    scenario_id: Mapped[UUID] = mapped_column(sa.ForeignKey("scenario.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    verdict: Mapped[str] = mapped_column(sa.String(20))
 
 
 class Push(Base):
@@ -78,15 +65,15 @@ class Push(Base):
 
     __tablename__ = "match_push"
     __table_args__ = (
-        UniqueConstraint("scenario_id", "organization_id", name="uq_match_push_scenario_org"),
-        Index("ix_match_push_org_created", "organization_id", "created_at"),
+        sa.UniqueConstraint("scenario_id", "organization_id", name="uq_match_push_scenario_org"),
+        sa.Index("ix_match_push_org_created", "organization_id", "created_at"),
     )
 
-    scenario_id: Mapped[UUID] = mapped_column(ForeignKey("scenario.id", ondelete="CASCADE"))
-    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
-    score: Mapped[float] = mapped_column(Float)
+    scenario_id: Mapped[UUID] = mapped_column(sa.ForeignKey("scenario.id", ondelete="CASCADE"))
+    organization_id: Mapped[UUID] = mapped_column(sa.ForeignKey("organization.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column(sa.Float)
     explanation: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
-    week_start: Mapped[date] = mapped_column(Date)
+    week_start: Mapped[date] = mapped_column(sa.Date)
 
 
 class PushQuota(Base):
@@ -95,14 +82,14 @@ class PushQuota(Base):
 
     __tablename__ = "match_push_quota"
     __table_args__ = (
-        UniqueConstraint("organization_id", "week_start", name="uq_match_push_quota_org_week"),
-        CheckConstraint("used >= 0 AND used <= cap", name="used_within_cap"),
+        sa.UniqueConstraint("organization_id", "week_start", name="uq_match_push_quota_org_week"),
+        sa.CheckConstraint("used >= 0 AND used <= cap", name="used_within_cap"),
     )
 
-    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
-    week_start: Mapped[date] = mapped_column(Date)
-    cap: Mapped[int] = mapped_column(Integer)
-    used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    organization_id: Mapped[UUID] = mapped_column(sa.ForeignKey("organization.id", ondelete="CASCADE"))
+    week_start: Mapped[date] = mapped_column(sa.Date)
+    cap: Mapped[int] = mapped_column(sa.Integer)
+    used: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
 
 class Subscription(Base):
@@ -110,11 +97,11 @@ class Subscription(Base):
 
     __tablename__ = "match_subscription"
     __table_args__ = (
-        CheckConstraint("rhythm IN ('immediate', 'daily', 'weekly', 'off')", name="rhythm_known"),
+        sa.CheckConstraint("rhythm IN ('immediate', 'daily', 'weekly', 'off')", name="rhythm_known"),
     )
 
-    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), unique=True)
-    rhythm: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[UUID] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), unique=True)
+    rhythm: Mapped[str] = mapped_column(sa.String(20))
     # Pushes made after this were not mailed yet (the next mail or digest takes them).
     last_emailed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
@@ -126,7 +113,9 @@ class Preference(Base):
     __tablename__ = "match_preference"
 
     organization_id: Mapped[UUID] = mapped_column(
-        ForeignKey("organization.id", ondelete="CASCADE"), unique=True
+        sa.ForeignKey("organization.id", ondelete="CASCADE"), unique=True
     )
-    excluded_domains: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list, server_default="{}")
-    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    excluded_domains: Mapped[list[str]] = mapped_column(
+        ARRAY(sa.String(20)), default=list, server_default="{}"
+    )
+    paused: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.text("false"))

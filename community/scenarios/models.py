@@ -7,21 +7,8 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+import sqlalchemy as sa
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    CheckConstraint,
-    Date,
-    ForeignKey,
-    Index,
-    Integer,
-    SmallInteger,
-    String,
-    Text,
-    UniqueConstraint,
-    text,
-)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -90,56 +77,58 @@ class InterestStatus(enum.StrEnum):
 class Scenario(Base):
     __tablename__ = "scenario"
     __table_args__ = (
-        CheckConstraint("budget_min IS NULL OR budget_min >= 0", name="budget_min_not_negative"),
-        CheckConstraint(
+        sa.CheckConstraint("budget_min IS NULL OR budget_min >= 0", name="budget_min_not_negative"),
+        sa.CheckConstraint(
             "budget_max IS NULL OR budget_min IS NULL OR budget_max >= budget_min",
             name="budget_range_ordered",
         ),
-        CheckConstraint(
+        sa.CheckConstraint(
             "NOT budget_negotiable OR (budget_min IS NULL AND budget_max IS NULL)",
             name="budget_negotiable_alone",
         ),
-        Index("ix_scenario_status_published", "status", "published_at"),
+        sa.Index("ix_scenario_status_published", "status", "published_at"),
         # The public list, newest first, reads this index instead of sorting every public scenario.
-        Index(
+        sa.Index(
             "ix_scenario_public_newest",
-            text("published_at DESC"),
-            text("id DESC"),
-            postgresql_where=text("status IN ('published', 'docking', 'landed', 'closed')"),
+            sa.text("published_at DESC"),
+            sa.text("id DESC"),
+            postgresql_where=sa.text("status IN ('published', 'docking', 'landed', 'closed')"),
         ),
-        Index("ix_scenario_domains", "domains", postgresql_using="gin"),
-        Index("ix_scenario_org", "organization_id"),
+        sa.Index("ix_scenario_domains", "domains", postgresql_using="gin"),
+        sa.Index("ix_scenario_org", "organization_id"),
     )
 
-    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
-    created_by_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    title: Mapped[str] = mapped_column(String(120))
+    organization_id: Mapped[UUID] = mapped_column(sa.ForeignKey("organization.id", ondelete="CASCADE"))
+    created_by_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(sa.String(120))
     kind: Mapped[ScenarioKind] = mapped_column(enum_column(ScenarioKind, "scenario_kind"))
     scale: Mapped[ScenarioScale] = mapped_column(enum_column(ScenarioScale, "scenario_scale"))
-    domains: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list, server_default="{}")
-    district: Mapped[str] = mapped_column(String(40))
+    domains: Mapped[list[str]] = mapped_column(ARRAY(sa.String(20)), default=list, server_default="{}")
+    district: Mapped[str] = mapped_column(sa.String(40))
     # Public: what anybody may read.
-    abstract: Mapped[str] = mapped_column(Text)
+    abstract: Mapped[str] = mapped_column(sa.Text)
     # Confidential: only the owner, admins, and OPC members who accepted the terms for this scenario.
-    description: Mapped[str] = mapped_column(Text, default="", server_default="")
-    expected_outcome: Mapped[str] = mapped_column(Text, default="", server_default="")
-    contact_name: Mapped[str] = mapped_column(String(50), default="", server_default="")
-    contact_phone: Mapped[str] = mapped_column(String(30), default="", server_default="")
-    contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    expected_outcome: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    contact_name: Mapped[str] = mapped_column(sa.String(50), default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(sa.String(30), default="", server_default="")
+    contact_email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
     # Yuan, whole amounts; a single amount has min == max; 面议 has neither.
-    budget_min: Mapped[int | None] = mapped_column(BigInteger, default=None)
-    budget_max: Mapped[int | None] = mapped_column(BigInteger, default=None)
-    budget_negotiable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
-    deadline: Mapped[date | None] = mapped_column(Date, default=None)
+    budget_min: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
+    budget_max: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
+    budget_negotiable: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.text("false")
+    )
+    deadline: Mapped[date | None] = mapped_column(sa.Date, default=None)
     status: Mapped[ScenarioStatus] = mapped_column(
         enum_column(ScenarioStatus, "scenario_status"), default=ScenarioStatus.DRAFT
     )
     submitted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     published_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     # 示范应用场景: the year admins selected it for, if any.
-    demonstration_year: Mapped[int | None] = mapped_column(SmallInteger, default=None, index=True)
+    demonstration_year: Mapped[int | None] = mapped_column(sa.SmallInteger, default=None, index=True)
     landed_with_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("organization.id", ondelete="SET NULL"), default=None
+        sa.ForeignKey("organization.id", ondelete="SET NULL"), default=None
     )
 
     organization: Mapped[Organization] = relationship(foreign_keys=[organization_id], lazy="raise")
@@ -150,63 +139,63 @@ class ScenarioEvent(Base):
     """One step on a scenario's timeline: who moved it, from where to where, and why."""
 
     __tablename__ = "scenario_event"
-    __table_args__ = (Index("ix_scenario_event_scenario", "scenario_id", "created_at"),)
+    __table_args__ = (sa.Index("ix_scenario_event_scenario", "scenario_id", "created_at"),)
 
-    scenario_id: Mapped[UUID] = mapped_column(ForeignKey("scenario.id", ondelete="CASCADE"))
-    actor_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    scenario_id: Mapped[UUID] = mapped_column(sa.ForeignKey("scenario.id", ondelete="CASCADE"))
+    actor_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
     from_status: Mapped[ScenarioStatus | None] = mapped_column(enum_column(ScenarioStatus, "scenario_status"))
     to_status: Mapped[ScenarioStatus] = mapped_column(enum_column(ScenarioStatus, "scenario_status"))
     # "created", "submitted", "returned", "published", "edited", "demonstration", ...
-    action: Mapped[str] = mapped_column(String(30))
-    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    action: Mapped[str] = mapped_column(sa.String(30))
+    reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
 
 class ConfidentialityAcceptance(Base):
     """An OPC member accepted the confidentiality terms for one scenario; kept for the owner to see."""
 
     __tablename__ = "scenario_confidentiality"
-    __table_args__ = (UniqueConstraint("scenario_id", "user_id", name="uq_confidentiality_scenario_user"),)
+    __table_args__ = (sa.UniqueConstraint("scenario_id", "user_id", name="uq_confidentiality_scenario_user"),)
 
-    scenario_id: Mapped[UUID] = mapped_column(ForeignKey("scenario.id", ondelete="CASCADE"))
-    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
-    terms_version: Mapped[str] = mapped_column(String(20))
+    scenario_id: Mapped[UUID] = mapped_column(sa.ForeignKey("scenario.id", ondelete="CASCADE"))
+    user_id: Mapped[UUID] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    organization_id: Mapped[UUID] = mapped_column(sa.ForeignKey("organization.id", ondelete="CASCADE"))
+    terms_version: Mapped[str] = mapped_column(sa.String(20))
 
 
 class CapabilityProfile(Base):
     __tablename__ = "capability_profile"
     __table_args__ = (
-        Index("ix_capability_profile_domains", "domains", postgresql_using="gin"),
-        Index("ix_capability_profile_status", "status", "verified_at"),
-        Index(
+        sa.Index("ix_capability_profile_domains", "domains", postgresql_using="gin"),
+        sa.Index("ix_capability_profile_status", "status", "verified_at"),
+        sa.Index(
             "ix_capability_profile_verified_newest",
-            text("verified_at DESC"),
-            text("id DESC"),
-            postgresql_where=text("status = 'verified'"),
+            sa.text("verified_at DESC"),
+            sa.text("id DESC"),
+            postgresql_where=sa.text("status = 'verified'"),
         ),
     )
 
     organization_id: Mapped[UUID] = mapped_column(
-        ForeignKey("organization.id", ondelete="CASCADE"), unique=True
+        sa.ForeignKey("organization.id", ondelete="CASCADE"), unique=True
     )
-    summary: Mapped[str] = mapped_column(Text)
-    cases: Mapped[str] = mapped_column(Text, default="", server_default="")
-    team_size: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    district: Mapped[str] = mapped_column(String(40))
+    summary: Mapped[str] = mapped_column(sa.Text)
+    cases: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    team_size: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")
+    district: Mapped[str] = mapped_column(sa.String(40))
     # Every item's domain, kept here too so that the list filters with one GIN index.
-    domains: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list, server_default="{}")
+    domains: Mapped[list[str]] = mapped_column(ARRAY(sa.String(20)), default=list, server_default="{}")
     status: Mapped[ProfileStatus] = mapped_column(
         enum_column(ProfileStatus, "profile_status"), default=ProfileStatus.DRAFT
     )
     submitted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     verified_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     verified_by_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), default=None
     )
-    review_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    review_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     # A verified profile stays in the list when its organization edits it; admins see it to check again.
     edited_after_verification: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=text("false")
+        sa.Boolean, default=False, server_default=sa.text("false")
     )
 
     organization: Mapped[Organization] = relationship(lazy="raise")
@@ -221,15 +210,15 @@ class CapabilityProfile(Base):
 class CapabilityItem(Base):
     __tablename__ = "capability_item"
     __table_args__ = (
-        UniqueConstraint("profile_id", "position", name="uq_capability_item_position"),
+        sa.UniqueConstraint("profile_id", "position", name="uq_capability_item_position"),
         # The capability list's maturity filter: which profiles have an item this mature.
-        Index("ix_capability_item_maturity", "maturity", "profile_id"),
+        sa.Index("ix_capability_item_maturity", "maturity", "profile_id"),
     )
 
-    profile_id: Mapped[UUID] = mapped_column(ForeignKey("capability_profile.id", ondelete="CASCADE"))
-    position: Mapped[int] = mapped_column(SmallInteger)
-    domain: Mapped[str] = mapped_column(String(20))
-    technology: Mapped[str] = mapped_column(String(200))
+    profile_id: Mapped[UUID] = mapped_column(sa.ForeignKey("capability_profile.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(sa.SmallInteger)
+    domain: Mapped[str] = mapped_column(sa.String(20))
+    technology: Mapped[str] = mapped_column(sa.String(200))
     maturity: Mapped[Maturity] = mapped_column(enum_column(Maturity, "capability_maturity"))
 
     profile: Mapped[CapabilityProfile] = relationship(back_populates="items", lazy="raise")
@@ -240,10 +229,10 @@ class ListCounter(Base):
     without gaps even when two admins publish at once; a rolled-back publication gives its number back."""
 
     __tablename__ = "list_counter"
-    __table_args__ = (CheckConstraint("last_number >= 0", name="last_number_not_negative"),)
+    __table_args__ = (sa.CheckConstraint("last_number >= 0", name="last_number_not_negative"),)
 
     list_kind: Mapped[ListKind] = mapped_column(enum_column(ListKind, "list_kind"), unique=True)
-    last_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_number: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
 
 class ListIssue(Base):
@@ -251,20 +240,20 @@ class ListIssue(Base):
 
     __tablename__ = "list_issue"
     __table_args__ = (
-        UniqueConstraint("list_kind", "number", name="uq_list_issue_kind_number"),
-        CheckConstraint("(number IS NULL) = (published_at IS NULL)", name="numbered_when_published"),
-        CheckConstraint("number IS NULL OR number > 0", name="number_positive"),
+        sa.UniqueConstraint("list_kind", "number", name="uq_list_issue_kind_number"),
+        sa.CheckConstraint("(number IS NULL) = (published_at IS NULL)", name="numbered_when_published"),
+        sa.CheckConstraint("number IS NULL OR number > 0", name="number_positive"),
     )
 
     list_kind: Mapped[ListKind] = mapped_column(enum_column(ListKind, "list_kind"))
-    number: Mapped[int | None] = mapped_column(Integer, default=None)
-    title: Mapped[str] = mapped_column(String(120), default="", server_default="")
-    introduction: Mapped[str] = mapped_column(Text, default="", server_default="")
-    publish_on: Mapped[date | None] = mapped_column(Date, default=None)
+    number: Mapped[int | None] = mapped_column(sa.Integer, default=None)
+    title: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    introduction: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    publish_on: Mapped[date | None] = mapped_column(sa.Date, default=None)
     published_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
-    created_by_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_by_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
     published_by_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), default=None
     )
 
     items: Mapped[list[ListIssueItem]] = relationship(
@@ -275,12 +264,12 @@ class ListIssue(Base):
 class ListIssueItem(Base):
     __tablename__ = "list_issue_item"
     __table_args__ = (
-        UniqueConstraint("issue_id", "position", name="uq_list_issue_item_position", deferrable=True),
-        UniqueConstraint("issue_id", "source_id", name="uq_list_issue_item_source"),
+        sa.UniqueConstraint("issue_id", "position", name="uq_list_issue_item_position", deferrable=True),
+        sa.UniqueConstraint("issue_id", "source_id", name="uq_list_issue_item_source"),
     )
 
-    issue_id: Mapped[UUID] = mapped_column(ForeignKey("list_issue.id", ondelete="CASCADE"))
-    position: Mapped[int] = mapped_column(Integer)
+    issue_id: Mapped[UUID] = mapped_column(sa.ForeignKey("list_issue.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(sa.Integer)
     # The scenario or capability profile the item was taken from (no foreign key: the snapshot outlives it).
     source_id: Mapped[UUID] = mapped_column()
     # What the item said when the issue was published; the issue page reads only this.
@@ -294,22 +283,24 @@ class Interest(Base):
 
     __tablename__ = "scenario_interest"
     __table_args__ = (
-        UniqueConstraint("scenario_id", "organization_id", name="uq_interest_scenario_org"),
-        Index("ix_interest_overdue", "respond_by", postgresql_where=text("status = 'pending'")),
+        sa.UniqueConstraint("scenario_id", "organization_id", name="uq_interest_scenario_org"),
+        sa.Index("ix_interest_overdue", "respond_by", postgresql_where=sa.text("status = 'pending'")),
     )
 
-    scenario_id: Mapped[UUID] = mapped_column(ForeignKey("scenario.id", ondelete="CASCADE"), index=True)
+    scenario_id: Mapped[UUID] = mapped_column(sa.ForeignKey("scenario.id", ondelete="CASCADE"), index=True)
     organization_id: Mapped[UUID] = mapped_column(
-        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("organization.id", ondelete="CASCADE"), index=True
     )
-    submitted_by_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    proposal: Mapped[str] = mapped_column(Text)
+    submitted_by_id: Mapped[UUID | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    proposal: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[InterestStatus] = mapped_column(
         enum_column(InterestStatus, "interest_status"), default=InterestStatus.PENDING
     )
-    respond_by: Mapped[date] = mapped_column(Date)
+    respond_by: Mapped[date] = mapped_column(sa.Date)
     responded_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
-    response_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    response_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     # When the owner was reminded that an answer is due; set once, by one process (UPDATE ... RETURNING).
     reminded_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
@@ -319,9 +310,9 @@ class Interest(Base):
 
 class InterestEvent(Base):
     __tablename__ = "scenario_interest_event"
-    __table_args__ = (Index("ix_interest_event_interest", "interest_id", "created_at"),)
+    __table_args__ = (sa.Index("ix_interest_event_interest", "interest_id", "created_at"),)
 
-    interest_id: Mapped[UUID] = mapped_column(ForeignKey("scenario_interest.id", ondelete="CASCADE"))
-    actor_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    interest_id: Mapped[UUID] = mapped_column(sa.ForeignKey("scenario_interest.id", ondelete="CASCADE"))
+    actor_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
     status: Mapped[InterestStatus] = mapped_column(enum_column(InterestStatus, "interest_status"))
-    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")

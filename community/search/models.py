@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import BigInteger, Computed, Identity, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -27,17 +27,19 @@ class OutboxEntry(SearchBase):
     """
 
     __tablename__ = "search_outbox"
-    __table_args__ = (Index("ix_search_outbox_doc", "doc_type", "doc_id", "id"),)
+    __table_args__ = (sa.Index("ix_search_outbox_doc", "doc_type", "doc_id", "id"),)
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    doc_type: Mapped[str] = mapped_column(String(30))
-    doc_id: Mapped[str] = mapped_column(String(64))
-    op: Mapped[str] = mapped_column(String(10))  # "upsert" or "delete"
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    doc_type: Mapped[str] = mapped_column(sa.String(30))
+    doc_id: Mapped[str] = mapped_column(sa.String(64))
+    op: Mapped[str] = mapped_column(sa.String(10))  # "upsert" or "delete"
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSONB, default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), server_default=func.now())
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), server_default=func.now())
-    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), server_default=sa.func.now())
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTimeUTC(timezone=True), server_default=sa.func.now()
+    )
+    last_error: Mapped[str | None] = mapped_column(sa.Text, default=None)
 
 
 # What an upsert writes (and a rebuild copies), besides the (doc_type, doc_id) key.
@@ -61,32 +63,32 @@ class SearchDocumentRow(SearchBase):
 
     __tablename__ = "search_document"
     __table_args__ = (
-        UniqueConstraint("doc_type", "doc_id", name="uq_search_document_ref"),
-        Index("ix_search_document_tsv", "tsv", postgresql_using="gin"),
-        Index("ix_search_document_title_tsv", "title_tsv", postgresql_using="gin"),
-        Index(
+        sa.UniqueConstraint("doc_type", "doc_id", name="uq_search_document_ref"),
+        sa.Index("ix_search_document_tsv", "tsv", postgresql_using="gin"),
+        sa.Index("ix_search_document_title_tsv", "title_tsv", postgresql_using="gin"),
+        sa.Index(
             "ix_search_document_title_trgm",
             "title_folded",
             postgresql_using="gin",
             postgresql_ops={"title_folded": "gin_trgm_ops"},
         ),
-        Index("ix_search_document_type", "doc_type"),
+        sa.Index("ix_search_document_type", "doc_type"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    doc_type: Mapped[str] = mapped_column(String(30))
-    doc_id: Mapped[str] = mapped_column(String(64))
-    title: Mapped[str] = mapped_column(Text)
-    title_folded: Mapped[str] = mapped_column(Text, Computed("lower(title)", persisted=True))
-    body: Mapped[str] = mapped_column(Text, default="")
-    url: Mapped[str] = mapped_column(Text)
-    domains: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
-    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
-    district: Mapped[str | None] = mapped_column(Text, default=None)
-    status: Mapped[str | None] = mapped_column(Text, default=None)
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    doc_type: Mapped[str] = mapped_column(sa.String(30))
+    doc_id: Mapped[str] = mapped_column(sa.String(64))
+    title: Mapped[str] = mapped_column(sa.Text)
+    title_folded: Mapped[str] = mapped_column(sa.Text, sa.Computed("lower(title)", persisted=True))
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    url: Mapped[str] = mapped_column(sa.Text)
+    domains: Mapped[list[str]] = mapped_column(ARRAY(sa.Text), default=list)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(sa.Text), default=list)
+    district: Mapped[str | None] = mapped_column(sa.Text, default=None)
+    status: Mapped[str | None] = mapped_column(sa.Text, default=None)
     extra: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     published_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     tsv: Mapped[str] = mapped_column(TSVECTOR)
     # Title and tag lexemes alone: a small index that answers most queries before the body's is read.
     title_tsv: Mapped[str] = mapped_column(TSVECTOR)
-    indexed_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), server_default=func.now())
+    indexed_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), server_default=sa.func.now())

@@ -12,20 +12,8 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+import sqlalchemy as sa
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import (
-    Boolean,
-    CheckConstraint,
-    Date,
-    ForeignKey,
-    Index,
-    Integer,
-    SmallInteger,
-    String,
-    Text,
-    UniqueConstraint,
-    text,
-)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -91,20 +79,20 @@ class TalentProfile(Base):
 
     __tablename__ = "talent_profile"
     __table_args__ = (
-        CheckConstraint("years_experience >= 0 AND years_experience <= 60", name="years_in_range"),
-        Index("ix_talent_profile_skills", "skills", postgresql_using="gin"),
-        Index("ix_talent_profile_open", "open_to_offers"),
+        sa.CheckConstraint("years_experience >= 0 AND years_experience <= 60", name="years_in_range"),
+        sa.Index("ix_talent_profile_skills", "skills", postgresql_using="gin"),
+        sa.Index("ix_talent_profile_open", "open_to_offers"),
     )
 
-    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), unique=True)
-    headline: Mapped[str] = mapped_column(String(100))
-    skills: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list, server_default="{}")
-    experience: Mapped[str] = mapped_column(Text, default="", server_default="")
-    years_experience: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
-    district: Mapped[str] = mapped_column(String(40), default="", server_default="")
-    remote: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
-    links: Mapped[list[str]] = mapped_column(ARRAY(String(300)), default=list, server_default="{}")
-    open_to_offers: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    user_id: Mapped[UUID] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), unique=True)
+    headline: Mapped[str] = mapped_column(sa.String(100))
+    skills: Mapped[list[str]] = mapped_column(ARRAY(sa.String(40)), default=list, server_default="{}")
+    experience: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    years_experience: Mapped[int] = mapped_column(sa.SmallInteger, default=0, server_default="0")
+    district: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    remote: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.text("false"))
+    links: Mapped[list[str]] = mapped_column(ARRAY(sa.String(300)), default=list, server_default="{}")
+    open_to_offers: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.text("false"))
 
 
 class Position(Base):
@@ -112,36 +100,38 @@ class Position(Base):
 
     __tablename__ = "talent_position"
     __table_args__ = (
-        CheckConstraint("pay_min IS NULL OR pay_min > 0", name="pay_min_positive"),
-        CheckConstraint("pay_max IS NULL OR pay_min IS NULL OR pay_max >= pay_min", name="pay_range_ordered"),
-        CheckConstraint(
+        sa.CheckConstraint("pay_min IS NULL OR pay_min > 0", name="pay_min_positive"),
+        sa.CheckConstraint(
+            "pay_max IS NULL OR pay_min IS NULL OR pay_max >= pay_min", name="pay_range_ordered"
+        ),
+        sa.CheckConstraint(
             "NOT pay_negotiable OR (pay_min IS NULL AND pay_max IS NULL)", name="pay_negotiable_alone"
         ),
-        CheckConstraint("headcount > 0", name="headcount_positive"),
-        Index("ix_talent_position_status_published", "status", "published_at"),
-        Index("ix_talent_position_org", "organization_id"),
-        Index("ix_talent_position_skills", "skills", postgresql_using="gin"),
+        sa.CheckConstraint("headcount > 0", name="headcount_positive"),
+        sa.Index("ix_talent_position_status_published", "status", "published_at"),
+        sa.Index("ix_talent_position_org", "organization_id"),
+        sa.Index("ix_talent_position_skills", "skills", postgresql_using="gin"),
     )
 
-    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
-    created_by_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    title: Mapped[str] = mapped_column(String(100))
-    skills: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list, server_default="{}")
-    description: Mapped[str] = mapped_column(Text, default="", server_default="")
-    pay_min: Mapped[int | None] = mapped_column(Integer, default=None)
-    pay_max: Mapped[int | None] = mapped_column(Integer, default=None)
-    pay_negotiable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
-    district: Mapped[str] = mapped_column(String(40), default="", server_default="")
-    remote: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    organization_id: Mapped[UUID] = mapped_column(sa.ForeignKey("organization.id", ondelete="CASCADE"))
+    created_by_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(sa.String(100))
+    skills: Mapped[list[str]] = mapped_column(ARRAY(sa.String(40)), default=list, server_default="{}")
+    description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    pay_min: Mapped[int | None] = mapped_column(sa.Integer, default=None)
+    pay_max: Mapped[int | None] = mapped_column(sa.Integer, default=None)
+    pay_negotiable: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.text("false"))
+    district: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    remote: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.text("false"))
     employment_type: Mapped[EmploymentType] = mapped_column(enum_column(EmploymentType, "employment_type"))
-    headcount: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
-    deadline: Mapped[date | None] = mapped_column(Date, default=None)
+    headcount: Mapped[int] = mapped_column(sa.SmallInteger, default=1, server_default="1")
+    deadline: Mapped[date | None] = mapped_column(sa.Date, default=None)
     status: Mapped[PositionStatus] = mapped_column(
         enum_column(PositionStatus, "position_status"), default=PositionStatus.DRAFT
     )
     published_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
-    close_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    close_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
     organization: Mapped[Organization] = relationship(lazy="raise")
 
@@ -152,28 +142,30 @@ class Application(Base):
 
     __tablename__ = "talent_application"
     __table_args__ = (
-        UniqueConstraint("position_id", "applicant_id", name="uq_talent_application_position_applicant"),
-        Index("ix_talent_application_overdue", "respond_by", postgresql_where=text("status = 'pending'")),
-        Index("ix_talent_application_applicant", "applicant_id", "created_at"),
+        sa.UniqueConstraint("position_id", "applicant_id", name="uq_talent_application_position_applicant"),
+        sa.Index(
+            "ix_talent_application_overdue", "respond_by", postgresql_where=sa.text("status = 'pending'")
+        ),
+        sa.Index("ix_talent_application_applicant", "applicant_id", "created_at"),
     )
 
     position_id: Mapped[UUID] = mapped_column(
-        ForeignKey("talent_position.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("talent_position.id", ondelete="CASCADE"), index=True
     )
-    applicant_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    cover_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    applicant_id: Mapped[UUID] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    cover_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     # The applicant's talent profile when they applied (the organization reads this, not later edits).
     profile_snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     # The CV: a random name under the CV directory (never the uploaded name), and what the person called it.
-    cv_path: Mapped[str] = mapped_column(String(100))
-    cv_filename: Mapped[str] = mapped_column(String(200))
-    cv_size: Mapped[int] = mapped_column(Integer)
+    cv_path: Mapped[str] = mapped_column(sa.String(100))
+    cv_filename: Mapped[str] = mapped_column(sa.String(200))
+    cv_size: Mapped[int] = mapped_column(sa.Integer)
     status: Mapped[ApplicationStatus] = mapped_column(
         enum_column(ApplicationStatus, "application_status"), default=ApplicationStatus.PENDING
     )
-    respond_by: Mapped[date] = mapped_column(Date)
+    respond_by: Mapped[date] = mapped_column(sa.Date)
     responded_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
-    response_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    response_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     # Set once, by one process (UPDATE ... RETURNING), when the organization was reminded to answer.
     reminded_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
@@ -182,12 +174,12 @@ class Application(Base):
 
 class ApplicationEvent(Base):
     __tablename__ = "talent_application_event"
-    __table_args__ = (Index("ix_talent_application_event_application", "application_id", "created_at"),)
+    __table_args__ = (sa.Index("ix_talent_application_event_application", "application_id", "created_at"),)
 
-    application_id: Mapped[UUID] = mapped_column(ForeignKey("talent_application.id", ondelete="CASCADE"))
-    actor_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    application_id: Mapped[UUID] = mapped_column(sa.ForeignKey("talent_application.id", ondelete="CASCADE"))
+    actor_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
     status: Mapped[ApplicationStatus] = mapped_column(enum_column(ApplicationStatus, "application_status"))
-    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
 
 class BoardCounter(Base):
@@ -195,10 +187,10 @@ class BoardCounter(Base):
     even when two admins publish at once; a rolled-back publication gives its number back."""
 
     __tablename__ = "talent_board_counter"
-    __table_args__ = (CheckConstraint("last_number >= 0", name="last_number_not_negative"),)
+    __table_args__ = (sa.CheckConstraint("last_number >= 0", name="last_number_not_negative"),)
 
-    scope: Mapped[str] = mapped_column(String(20), unique=True)
-    last_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    scope: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    last_number: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
 
 class Board(Base):
@@ -206,14 +198,16 @@ class Board(Base):
 
     __tablename__ = "talent_board"
     __table_args__ = (
-        UniqueConstraint("number", name="uq_talent_board_number"),
-        CheckConstraint("number > 0", name="number_positive"),
+        sa.UniqueConstraint("number", name="uq_talent_board_number"),
+        sa.CheckConstraint("number > 0", name="number_positive"),
     )
 
-    number: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(120), default="", server_default="")
-    introduction: Mapped[str] = mapped_column(Text, default="", server_default="")
+    number: Mapped[int] = mapped_column(sa.Integer)
+    title: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    introduction: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     published_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
-    published_by_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    published_by_id: Mapped[UUID | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
     # A list of position snapshots, in order; pages, the CSV, the feed and the API read only this.
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default="[]")

@@ -11,21 +11,8 @@ import enum
 from datetime import datetime
 from uuid import UUID
 
+import sqlalchemy as sa
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    CheckConstraint,
-    ForeignKey,
-    Index,
-    Integer,
-    SmallInteger,
-    String,
-    Text,
-    UniqueConstraint,
-    Uuid,
-    text,
-)
 from sqlalchemy.dialects.postgresql import ARRAY, INET
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -81,10 +68,10 @@ class University(Base):
 
     __tablename__ = "university"
 
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    name_en: Mapped[str] = mapped_column(String(150), default="", server_default="")
-    email_domains: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list, server_default="{}")
-    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    name_en: Mapped[str] = mapped_column(sa.String(150), default="", server_default="")
+    email_domains: Mapped[list[str]] = mapped_column(ARRAY(sa.String(100)), default=list, server_default="{}")
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.text("true"))
 
 
 class StudentVerification(Base):
@@ -93,97 +80,101 @@ class StudentVerification(Base):
     __tablename__ = "student_verification"
     __table_args__ = (
         # One university address per account, and one account per university address.
-        UniqueConstraint("user_id", name="uq_student_verification_user"),
-        Index(
+        sa.UniqueConstraint("user_id", name="uq_student_verification_user"),
+        sa.Index(
             "uq_student_verification_email",
-            text("lower(email)"),
+            sa.text("lower(email)"),
             unique=True,
-            postgresql_where=text("email IS NOT NULL AND status = 'verified'"),
+            postgresql_where=sa.text("email IS NOT NULL AND status = 'verified'"),
         ),
-        CheckConstraint("code_attempts >= 0", name="code_attempts_not_negative"),
+        sa.CheckConstraint("code_attempts >= 0", name="code_attempts_not_negative"),
     )
 
-    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    university_id: Mapped[UUID] = mapped_column(ForeignKey("university.id", ondelete="RESTRICT"), index=True)
+    user_id: Mapped[UUID] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    university_id: Mapped[UUID] = mapped_column(
+        sa.ForeignKey("university.id", ondelete="RESTRICT"), index=True
+    )
     method: Mapped[VerificationMethod] = mapped_column(enum_column(VerificationMethod, "verification_method"))
     status: Mapped[VerificationStatus] = mapped_column(
         enum_column(VerificationStatus, "verification_status"), index=True
     )
-    email: Mapped[str | None] = mapped_column(String(254), default=None)
+    email: Mapped[str | None] = mapped_column(sa.String(254), default=None)
     # Where the last code went: it becomes ``email`` once the code is confirmed (a renewal may change it).
-    pending_email: Mapped[str | None] = mapped_column(String(254), default=None)
-    code_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    pending_email: Mapped[str | None] = mapped_column(sa.String(254), default=None)
+    code_hash: Mapped[str | None] = mapped_column(sa.String(64), default=None)
     code_expires_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
-    code_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    proof_path: Mapped[str | None] = mapped_column(String(200), default=None)
-    proof_filename: Mapped[str | None] = mapped_column(String(200), default=None)
-    proof_content_type: Mapped[str | None] = mapped_column(String(50), default=None)
-    proof_size: Mapped[int | None] = mapped_column(Integer, default=None)
-    student_note: Mapped[str] = mapped_column(Text, default="", server_default="")
-    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    code_attempts: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    proof_path: Mapped[str | None] = mapped_column(sa.String(200), default=None)
+    proof_filename: Mapped[str | None] = mapped_column(sa.String(200), default=None)
+    proof_content_type: Mapped[str | None] = mapped_column(sa.String(50), default=None)
+    proof_size: Mapped[int | None] = mapped_column(sa.Integer, default=None)
+    student_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     verified_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     valid_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     reviewed_by_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), default=None
     )
 
 
 class Product(Base):
     __tablename__ = "product"
     __table_args__ = (
-        Index("ix_product_status_rank", "status", "rating_count"),
-        CheckConstraint("rating_count >= 0 AND rating_sum >= 0", name="ratings_not_negative"),
-        CheckConstraint("rating_sum <= rating_count * 5", name="ratings_at_most_five"),
+        sa.Index("ix_product_status_rank", "status", "rating_count"),
+        sa.CheckConstraint("rating_count >= 0 AND rating_sum >= 0", name="ratings_not_negative"),
+        sa.CheckConstraint("rating_sum <= rating_count * 5", name="ratings_at_most_five"),
     )
 
     organization_id: Mapped[UUID] = mapped_column(
-        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("organization.id", ondelete="CASCADE"), index=True
     )
-    name: Mapped[str] = mapped_column(String(80))
-    summary: Mapped[str] = mapped_column(String(300))
-    description: Mapped[str] = mapped_column(Text, default="", server_default="")
-    domains: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list, server_default="{}")
-    screenshots: Mapped[list[str]] = mapped_column(ARRAY(String(500)), default=list, server_default="{}")
-    website: Mapped[str | None] = mapped_column(String(300), default=None)
-    how_to_try: Mapped[str] = mapped_column(Text, default="", server_default="")
-    voucher_benefit: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    name: Mapped[str] = mapped_column(sa.String(80))
+    summary: Mapped[str] = mapped_column(sa.String(300))
+    description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    domains: Mapped[list[str]] = mapped_column(ARRAY(sa.String(20)), default=list, server_default="{}")
+    screenshots: Mapped[list[str]] = mapped_column(ARRAY(sa.String(500)), default=list, server_default="{}")
+    website: Mapped[str | None] = mapped_column(sa.String(300), default=None)
+    how_to_try: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    voucher_benefit: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     status: Mapped[ProductStatus] = mapped_column(enum_column(ProductStatus, "product_status"))
-    review_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    review_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     submitted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     published_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     created_by_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), default=None
     )
     # Verified ratings only (a rating needs a confirmed voucher); kept here for ranking the gallery.
-    rating_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    rating_sum: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_count: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    rating_sum: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
 
 class Campaign(Base):
     __tablename__ = "voucher_campaign"
     __table_args__ = (
-        CheckConstraint("budget_fen > 0", name="budget_positive"),
-        CheckConstraint("face_value_fen > 0 AND face_value_fen <= budget_fen", name="face_value_fits"),
+        sa.CheckConstraint("budget_fen > 0", name="budget_positive"),
+        sa.CheckConstraint("face_value_fen > 0 AND face_value_fen <= budget_fen", name="face_value_fits"),
         # The database itself refuses to spend beyond the budget.
-        CheckConstraint("reserved_fen >= 0 AND reserved_fen <= budget_fen", name="budget_not_overspent"),
-        CheckConstraint("issued_count >= 0", name="issued_not_negative"),
-        CheckConstraint("per_student_cap >= 1 AND per_product_cap >= 1", name="caps_positive"),
-        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        sa.CheckConstraint("reserved_fen >= 0 AND reserved_fen <= budget_fen", name="budget_not_overspent"),
+        sa.CheckConstraint("issued_count >= 0", name="issued_not_negative"),
+        sa.CheckConstraint("per_student_cap >= 1 AND per_product_cap >= 1", name="caps_positive"),
+        sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
     )
 
-    name: Mapped[str] = mapped_column(String(120))
-    funder: Mapped[str] = mapped_column(String(120))
-    description: Mapped[str] = mapped_column(Text, default="", server_default="")
-    budget_fen: Mapped[int] = mapped_column(BigInteger)
-    face_value_fen: Mapped[int] = mapped_column(BigInteger)
-    reserved_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    issued_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    per_student_cap: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    per_product_cap: Mapped[int] = mapped_column(Integer)
-    eligible_domains: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list, server_default="{}")
+    name: Mapped[str] = mapped_column(sa.String(120))
+    funder: Mapped[str] = mapped_column(sa.String(120))
+    description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    budget_fen: Mapped[int] = mapped_column(sa.BigInteger)
+    face_value_fen: Mapped[int] = mapped_column(sa.BigInteger)
+    reserved_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    issued_count: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    per_student_cap: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")
+    per_product_cap: Mapped[int] = mapped_column(sa.Integer)
+    eligible_domains: Mapped[list[str]] = mapped_column(
+        ARRAY(sa.String(20)), default=list, server_default="{}"
+    )
     # Eligible when the product is listed here or shares a domain; both empty: every published product.
     eligible_product_ids: Mapped[list[UUID]] = mapped_column(
-        ARRAY(Uuid(as_uuid=True)), default=list, server_default="{}"
+        ARRAY(sa.Uuid(as_uuid=True)), default=list, server_default="{}"
     )
     starts_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
@@ -191,7 +182,7 @@ class Campaign(Base):
         enum_column(CampaignStatus, "campaign_status"), default=CampaignStatus.ACTIVE
     )
     created_by_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), default=None
     )
 
 
@@ -199,9 +190,9 @@ class _CampaignCounter:
     """A count of a campaign's vouchers against its cap; each table's CHECK keeps ``used <= cap``, so two
     claims or redemptions racing past the cap cannot both be written."""
 
-    campaign_id: Mapped[UUID] = mapped_column(ForeignKey("voucher_campaign.id", ondelete="CASCADE"))
-    used: Mapped[int] = mapped_column(Integer, default=0)
-    cap: Mapped[int] = mapped_column(Integer)
+    campaign_id: Mapped[UUID] = mapped_column(sa.ForeignKey("voucher_campaign.id", ondelete="CASCADE"))
+    used: Mapped[int] = mapped_column(sa.Integer, default=0)
+    cap: Mapped[int] = mapped_column(sa.Integer)
 
 
 class StudentQuota(_CampaignCounter, Base):
@@ -209,11 +200,11 @@ class StudentQuota(_CampaignCounter, Base):
 
     __tablename__ = "voucher_student_quota"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "student_id", name="uq_voucher_student_quota"),
-        CheckConstraint("used >= 0 AND used <= cap", name="student_cap_held"),
+        sa.UniqueConstraint("campaign_id", "student_id", name="uq_voucher_student_quota"),
+        sa.CheckConstraint("used >= 0 AND used <= cap", name="student_cap_held"),
     )
 
-    student_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[UUID] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
 
 
 class ProductQuota(_CampaignCounter, Base):
@@ -221,72 +212,72 @@ class ProductQuota(_CampaignCounter, Base):
 
     __tablename__ = "voucher_product_quota"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "product_id", name="uq_voucher_product_quota"),
-        CheckConstraint("used >= 0 AND used <= cap", name="product_cap_held"),
+        sa.UniqueConstraint("campaign_id", "product_id", name="uq_voucher_product_quota"),
+        sa.CheckConstraint("used >= 0 AND used <= cap", name="product_cap_held"),
     )
 
-    product_id: Mapped[UUID] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[UUID] = mapped_column(sa.ForeignKey("product.id", ondelete="CASCADE"), index=True)
 
 
 class Voucher(Base):
     __tablename__ = "voucher"
     __table_args__ = (
         # One voucher per student per product (a voided one does not count).
-        Index(
+        sa.Index(
             "uq_voucher_student_product",
             "student_id",
             "product_id",
             unique=True,
-            postgresql_where=text("product_id IS NOT NULL AND status <> 'voided'"),
+            postgresql_where=sa.text("product_id IS NOT NULL AND status <> 'voided'"),
         ),
-        Index("ix_voucher_campaign_status", "campaign_id", "status"),
-        Index("ix_voucher_product_status", "product_id", "status"),
-        Index("ix_voucher_student", "student_id", "created_at"),
-        Index("ix_voucher_redeemed_at", "redeemed_at"),
-        CheckConstraint("face_value_fen > 0", name="face_value_positive"),
-        CheckConstraint(
+        sa.Index("ix_voucher_campaign_status", "campaign_id", "status"),
+        sa.Index("ix_voucher_product_status", "product_id", "status"),
+        sa.Index("ix_voucher_student", "student_id", "created_at"),
+        sa.Index("ix_voucher_redeemed_at", "redeemed_at"),
+        sa.CheckConstraint("face_value_fen > 0", name="face_value_positive"),
+        sa.CheckConstraint(
             "(status = 'claimed') OR (status IN ('expired', 'voided')) OR "
             "(product_id IS NOT NULL AND redemption_code IS NOT NULL)",
             name="redeemed_has_product_and_code",
         ),
     )
 
-    campaign_id: Mapped[UUID] = mapped_column(ForeignKey("voucher_campaign.id", ondelete="RESTRICT"))
-    student_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    campaign_id: Mapped[UUID] = mapped_column(sa.ForeignKey("voucher_campaign.id", ondelete="RESTRICT"))
+    student_id: Mapped[UUID] = mapped_column(sa.ForeignKey("user_account.id", ondelete="RESTRICT"))
     status: Mapped[VoucherStatus] = mapped_column(enum_column(VoucherStatus, "voucher_status"))
-    face_value_fen: Mapped[int] = mapped_column(BigInteger)
+    face_value_fen: Mapped[int] = mapped_column(sa.BigInteger)
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     product_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("product.id", ondelete="RESTRICT"), default=None
+        sa.ForeignKey("product.id", ondelete="RESTRICT"), default=None
     )
     # The single-use code the student hands to the OPC; unique across all vouchers.
-    redemption_code: Mapped[str | None] = mapped_column(String(20), unique=True, default=None)
+    redemption_code: Mapped[str | None] = mapped_column(sa.String(20), unique=True, default=None)
     redeemed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     redeemed_ip: Mapped[str | None] = mapped_column(INET, default=None)
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     confirmed_by_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), default=None
     )
     settlement_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("voucher_settlement.id", ondelete="RESTRICT"), default=None, index=True
+        sa.ForeignKey("voucher_settlement.id", ondelete="RESTRICT"), default=None, index=True
     )
-    void_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    void_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
 
 class VoucherEvent(Base):
     """The audit log: every state change of a voucher, with who, when, from where and why."""
 
     __tablename__ = "voucher_event"
-    __table_args__ = (Index("ix_voucher_event_voucher", "voucher_id", "created_at"),)
+    __table_args__ = (sa.Index("ix_voucher_event_voucher", "voucher_id", "created_at"),)
 
-    voucher_id: Mapped[UUID] = mapped_column(ForeignKey("voucher.id", ondelete="CASCADE"))
-    from_status: Mapped[str | None] = mapped_column(String(20), default=None)
-    to_status: Mapped[str] = mapped_column(String(20))
+    voucher_id: Mapped[UUID] = mapped_column(sa.ForeignKey("voucher.id", ondelete="CASCADE"))
+    from_status: Mapped[str | None] = mapped_column(sa.String(20), default=None)
+    to_status: Mapped[str] = mapped_column(sa.String(20))
     actor_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), default=None
     )
     ip: Mapped[str | None] = mapped_column(INET, default=None)
-    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
 
 class Rating(Base):
@@ -294,17 +285,17 @@ class Rating(Base):
 
     __tablename__ = "product_rating"
     __table_args__ = (
-        UniqueConstraint("voucher_id", name="uq_product_rating_voucher"),
-        CheckConstraint("stars BETWEEN 1 AND 5", name="stars_one_to_five"),
-        Index("ix_product_rating_product", "product_id", "created_at"),
+        sa.UniqueConstraint("voucher_id", name="uq_product_rating_voucher"),
+        sa.CheckConstraint("stars BETWEEN 1 AND 5", name="stars_one_to_five"),
+        sa.Index("ix_product_rating_product", "product_id", "created_at"),
     )
 
-    product_id: Mapped[UUID] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
-    voucher_id: Mapped[UUID] = mapped_column(ForeignKey("voucher.id", ondelete="CASCADE"))
-    student_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    stars: Mapped[int] = mapped_column(SmallInteger)
-    review: Mapped[str] = mapped_column(Text, default="", server_default="")
-    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    product_id: Mapped[UUID] = mapped_column(sa.ForeignKey("product.id", ondelete="CASCADE"))
+    voucher_id: Mapped[UUID] = mapped_column(sa.ForeignKey("voucher.id", ondelete="CASCADE"))
+    student_id: Mapped[UUID] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    stars: Mapped[int] = mapped_column(sa.SmallInteger)
+    review: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    hidden: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.text("false"))
 
 
 class SettlementStatus(enum.StrEnum):
@@ -316,27 +307,29 @@ class Settlement(Base):
     """A statement for one OPC in one campaign: its confirmed vouchers × face value, then paid."""
 
     __tablename__ = "voucher_settlement"
-    __table_args__ = (CheckConstraint("voucher_count > 0 AND amount_fen > 0", name="settlement_not_empty"),)
+    __table_args__ = (
+        sa.CheckConstraint("voucher_count > 0 AND amount_fen > 0", name="settlement_not_empty"),
+    )
 
     campaign_id: Mapped[UUID] = mapped_column(
-        ForeignKey("voucher_campaign.id", ondelete="RESTRICT"), index=True
+        sa.ForeignKey("voucher_campaign.id", ondelete="RESTRICT"), index=True
     )
     organization_id: Mapped[UUID] = mapped_column(
-        ForeignKey("organization.id", ondelete="RESTRICT"), index=True
+        sa.ForeignKey("organization.id", ondelete="RESTRICT"), index=True
     )
-    voucher_count: Mapped[int] = mapped_column(Integer)
-    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    voucher_count: Mapped[int] = mapped_column(sa.Integer)
+    amount_fen: Mapped[int] = mapped_column(sa.BigInteger)
     status: Mapped[SettlementStatus] = mapped_column(
         enum_column(SettlementStatus, "settlement_status"), default=SettlementStatus.OPEN
     )
     created_by_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), default=None
     )
     paid_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     paid_by_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), default=None
     )
-    payment_reference: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    payment_reference: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
 
 
 class Suspension(Base):
@@ -344,14 +337,17 @@ class Suspension(Base):
 
     __tablename__ = "voucher_suspension"
     __table_args__ = (
-        Index(
-            "uq_voucher_suspension_open", "user_id", unique=True, postgresql_where=text("lifted_at IS NULL")
+        sa.Index(
+            "uq_voucher_suspension_open",
+            "user_id",
+            unique=True,
+            postgresql_where=sa.text("lifted_at IS NULL"),
         ),
     )
 
-    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    reason: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[UUID] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(sa.Text)
     suspended_by_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), default=None
     )
     lifted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
