@@ -30,19 +30,7 @@ from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from community import (
-    accounts,
-    events,
-    forum,
-    i18n,
-    matching,
-    notifications,
-    policies,
-    scenarios,
-    search,
-    talent,
-    vouchers,
-)
+from community import i18n
 from community.accounts.sessions import CommunitySessionConfig, CurrentUserMiddleware
 from community.config import Settings, get_settings
 from community.db import StoreItem, make_alchemy_config
@@ -67,9 +55,20 @@ from community.zones import ZonesPlugin
 
 logger = logging.getLogger(__name__)
 
-# The zones, in the order their search types are listed. A zone is a package whose ``zone()`` says what it
-# brings and whose ``models`` module holds its tables.
-ZONES = (accounts, search, notifications, scenarios, matching, forum, vouchers, policies, events, talent)
+# The zones, one a line, in the order their search types are listed. A zone is the package
+# ``community.<name>``: its ``zone()`` says what it brings, its ``models`` module holds its tables.
+ZONES = (
+    "accounts",
+    "search",
+    "notifications",
+    "scenarios",
+    "matching",
+    "forum",
+    "vouchers",
+    "policies",
+    "events",
+    "talent",
+)
 
 
 def _format_datetime(value: datetime | None, fmt: str = "medium") -> str:
@@ -120,7 +119,7 @@ class CommunityCLIPlugin(CLIPluginProtocol):
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     alchemy_config = make_alchemy_config(settings)
-    zones = ZonesPlugin([package.zone for package in ZONES])
+    zones = ZonesPlugin(ZONES)
     for periodic in PLATFORM_PERIODIC:
         register_periodic(periodic)
     search_backend = make_search_backend(settings, alchemy_config)

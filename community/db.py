@@ -48,8 +48,8 @@ def import_models() -> None:
     import community.jobs.models  # noqa: F401
     from community.app import ZONES
 
-    for package in ZONES:
-        name = f"{package.__name__}.models"
+    for zone in ZONES:
+        name = f"community.{zone}.models"
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
 

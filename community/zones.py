@@ -11,8 +11,10 @@ models (Alembic does) never pulls in its web layer, and zones can be listed with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import importlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from litestar.plugins import CLIPluginProtocol, InitPluginProtocol
@@ -47,7 +49,15 @@ class Zone:
     template_globals: Mapping[str, Any] = field(default_factory=dict)
 
 
-ZoneFactory = Callable[[], Zone]
+def zone_package(name: str) -> ModuleType:
+    """The package of the zone ``name`` (``community.<name>``)."""
+    return importlib.import_module(f"community.{name}")
+
+
+def load_zones(names: Sequence[str]) -> list[Zone]:
+    """What each named zone declares, in the order given."""
+    zones: list[Zone] = [zone_package(name).zone() for name in names]
+    return zones
 
 
 def register_zone_work(zones: Sequence[Zone]) -> None:
@@ -65,8 +75,8 @@ def register_zone_work(zones: Sequence[Zone]) -> None:
 class ZonesPlugin(InitPluginProtocol, CLIPluginProtocol):
     """Wires the zones into the app: routes, template globals, and (once, per process) their work."""
 
-    def __init__(self, factories: Sequence[ZoneFactory]) -> None:
-        self.zones = [factory() for factory in factories]
+    def __init__(self, names: Sequence[str]) -> None:
+        self.zones = load_zones(names)
         register_zone_work(self.zones)
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
