@@ -7,18 +7,17 @@ twice is 409; a draft of someone else's is 404 (as if it did not exist).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, delete, get, post
 from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath
 
 from community.accounts.guards import Member, requires_login
-from community.events.controllers.deps import DEPENDENCIES, Events, Registrations
-from community.events.inputs import EventFilters
+from community.accounts.schemas import from_attributes
+from community.events.controllers.deps import API_DEPENDENCIES, Events, Filters, Registrations
 from community.events.models import Event
 from community.events.search import event_url
 from community.events.services.registrations import AlreadyRegistered
@@ -85,26 +84,16 @@ PROBLEMS = {
 
 
 def _event_out(event: Event, organization: str, waiting: int) -> EventOut:
-    return EventOut(
-        id=event.id,
-        kind=event.kind.value,
-        title=event.title,
-        summary=event.summary,
+    url = event_url(event)
+    places_left = max(0, event.capacity - event.registered_count)
+    return from_attributes(
+        EventOut,
+        event,
         organization=organization,
-        status=event.status.value,
-        starts_at=event.starts_at,
-        ends_at=event.ends_at,
-        registration_deadline=event.registration_deadline,
-        online=event.online,
-        address=event.address,
-        district=event.district,
-        capacity=event.capacity,
-        places_left=max(0, event.capacity - event.registered_count),
+        places_left=places_left,
         waiting=waiting,
-        audience=event.audience.value,
-        audience_org_types=list(event.audience_org_types),
-        url=event_url(event),
-        ics_url=event_url(event) + "/event.ics",
+        url=url,
+        ics_url=url + "/event.ics",
     )
 
 
@@ -116,23 +105,11 @@ def _registration_out(state: RegistrationState) -> RegistrationOut:
 
 class EventApiController(Controller):
     path = "/api/v1/events"
-    dependencies = DEPENDENCIES
+    dependencies = API_DEPENDENCIES
     tags = ["events"]
 
     @get("/", summary="Published events, upcoming first (or past ones with when=past)")
-    async def list_events(
-        self,
-        events: Events,
-        kind: Annotated[str | None, QueryParameter()] = None,
-        district: Annotated[str | None, QueryParameter()] = None,
-        mode: Annotated[str | None, QueryParameter(pattern="^(online|onsite)$")] = None,
-        audience: Annotated[str | None, QueryParameter()] = None,
-        when: Annotated[str, QueryParameter(pattern="^(upcoming|past)$")] = "upcoming",
-        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
-    ) -> EventPageOut:
-        filters = EventFilters.clean(
-            kind=kind, district=district, mode=mode, audience=audience, when=when, page=page
-        )
+    async def list_events(self, events: Events, filters: Filters) -> EventPageOut:
         listing = await events.list_public(filters)
         return EventPageOut(
             items=[_event_out(c.event, c.organization, c.waiting) for c in listing.items],
@@ -146,8 +123,9 @@ class EventApiController(Controller):
         view = await events.view(request.scope.get("user"), event_id)
         event = view.event
         base = _event_out(event, view.organization.name, view.waiting)
-        return EventDetailOut(
-            **{f: getattr(base, f) for f in base.__struct_fields__},
+        return from_attributes(
+            EventDetailOut,
+            base,
             description=event.description,
             online_url=event.online_url if event.online and view.show_link else None,
             my_registration=_registration_out(view.state) if view.state else None,

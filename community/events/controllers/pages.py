@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from community.accounts.guards import Member, requires_login
 from community.accounts.models import User
 from community.errors import FormError
-from community.events.controllers.deps import DEPENDENCIES, Events, Registrations
+from community.events.controllers.deps import DEPENDENCIES, Events, Filters, Registrations
 from community.events.inputs import EventFilters, EventInput
 from community.events.labels import audience_choices, kind_choices, label
 from community.events.models import Audience, Event, EventKind, RegistrationStatus
@@ -106,20 +106,7 @@ class EventController(Controller):
     dependencies = DEPENDENCIES
 
     @get("/", name="events")
-    async def index(
-        self,
-        request: Visitor,
-        events: Events,
-        kind: Annotated[str | None, QueryParameter()] = None,
-        district: Annotated[str | None, QueryParameter()] = None,
-        mode: Annotated[str | None, QueryParameter()] = None,
-        audience: Annotated[str | None, QueryParameter()] = None,
-        when: Annotated[str | None, QueryParameter()] = None,
-        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
-    ) -> Template:
-        filters = EventFilters.clean(
-            kind=kind, district=district, mode=mode, audience=audience, when=when, page=page
-        )
+    async def index(self, request: Visitor, events: Events, filters: Filters) -> Template:
         return render(
             request,
             "events/list.html",
