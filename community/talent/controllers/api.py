@@ -17,17 +17,18 @@ from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from community.accounts.guards import Member, requires_login
+from community.accounts.schemas import from_attributes
 from community.kernel.models import Page
 from community.talent.controllers.deps import (
+    API_DEPENDENCIES,
     APPLY_RATE_PER_MINUTE,
-    DEPENDENCIES,
     UPLOAD_MAX_BODY,
     Applications,
     Boards,
+    Filters,
     Positions,
     read_upload,
 )
-from community.talent.inputs import PositionFilters
 from community.talent.labels import board_title, format_pay, format_place, label
 from community.talent.models import Application, Board, EmploymentType, Position
 from community.talent.search import board_url, position_url
@@ -99,24 +100,13 @@ class BoardOut(BoardSummaryOut):
 
 
 def _position_out(position: Position, cls: Any = PositionOut, **extra: Any) -> Any:
-    return cls(
-        id=position.id,
-        title=position.title,
+    return from_attributes(
+        cls,
+        position,
         organization=position.organization.name,
-        skills=list(position.skills),
-        pay_min=position.pay_min,
-        pay_max=position.pay_max,
-        pay_negotiable=position.pay_negotiable,
         pay_text=format_pay(position.pay_min, position.pay_max, position.pay_negotiable),
-        district=position.district,
-        remote=position.remote,
         place_text=format_place(position.district, position.remote),
-        employment_type=position.employment_type,
         employment_type_label=label(position.employment_type),
-        headcount=position.headcount,
-        deadline=position.deadline,
-        status=position.status.value,
-        published_at=position.published_at,
         url=position_url(position.id),
         **extra,
     )
@@ -132,32 +122,19 @@ def _page_out(cls: Any, listing: Page[Any], item: Callable[[Any], Any]) -> Any:
 
 
 def _board_out(board: Board, cls: Any = BoardSummaryOut, **extra: Any) -> Any:
-    fields: dict[str, Any] = {
-        "number": board.number,
-        "title": board_title(board.number),
-        "theme": board.title,
-        "published_at": board.published_at,
-        "item_count": len(board.items or []),
-        "url": board_url(board.number),
-        "csv_url": f"{board_url(board.number)}.csv",
-    }
-    return cls(**{**fields, **extra})
+    url = board_url(board.number)
+    given = {"title": board_title(board.number), "theme": board.title, "url": url, "csv_url": f"{url}.csv"}
+    return from_attributes(cls, board, **{**given, "item_count": len(board.items or []), **extra})
 
 
 class TalentApiController(Controller):
     path = "/api/v1/talent"
-    dependencies = DEPENDENCIES
+    dependencies = API_DEPENDENCIES
     tags = ["talent"]
 
     @get("/positions", summary="Open positions, newest first")
-    async def list_positions(
-        self,
-        positions: Positions,
-        skill: Annotated[str | None, QueryParameter(max_length=100)] = None,
-        remote: Annotated[bool, QueryParameter()] = False,
-        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
-    ) -> PositionPageOut:
-        listing = await positions.list_open(PositionFilters.clean(skill=skill, remote=remote, page=page))
+    async def list_positions(self, positions: Positions, filters: Filters) -> PositionPageOut:
+        listing = await positions.list_open(filters)
         out: PositionPageOut = _page_out(PositionPageOut, listing, _position_out)
         return out
 
@@ -186,14 +163,8 @@ class TalentApiController(Controller):
         application: Application = await applications.apply(
             request.user, position_id, field(data, "cover_note"), filename, content
         )
-        return ApplicationOut(
-            id=application.id,
-            position_id=application.position_id,
-            status=application.status.value,
-            status_label=label(application.status),
-            respond_by=application.respond_by,
-            url=position_url(application.position_id) + "#my-application",
-        )
+        url = position_url(application.position_id) + "#my-application"
+        return from_attributes(ApplicationOut, application, status_label=label(application.status), url=url)
 
     @get("/boards", summary="Published 招贤榜 issues, newest first")
     async def list_boards(

@@ -20,18 +20,13 @@ from community.talent.controllers.deps import (
     DEPENDENCIES,
     UPLOAD_MAX_BODY,
     Applications,
+    Filters,
     Positions,
     Profiles,
     context,
     read_upload,
 )
-from community.talent.inputs import (
-    PositionFilters,
-    chosen_organization,
-    new_position_form,
-    position_form,
-    profile_form,
-)
+from community.talent.inputs import chosen_organization, new_position_form, position_form, profile_form
 from community.talent.labels import label
 from community.talent.models import ApplicationStatus, Position
 from community.talent.search import position_url
@@ -89,20 +84,7 @@ class TalentController(Controller):
     dependencies = DEPENDENCIES
 
     @get("/", name="talent")
-    async def index(
-        self,
-        request: Visitor,
-        positions: Positions,
-        q: Annotated[str | None, QueryParameter(max_length=200)] = None,
-        skill: Annotated[str | None, QueryParameter(max_length=100)] = None,
-        district: Annotated[str | None, QueryParameter(max_length=40)] = None,
-        type: Annotated[str | None, QueryParameter(max_length=20)] = None,
-        remote: Annotated[bool, QueryParameter()] = False,
-        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
-    ) -> Template:
-        filters = PositionFilters.clean(
-            q=q, skill=skill, district=district, employment_type=type, remote=remote, page=page
-        )
+    async def index(self, request: Visitor, positions: Positions, filters: Filters) -> Template:
         listing = await positions.list_open(filters)
         return render(request, "talent/index.html", listing=listing, filters=filters, **context())
 
