@@ -14,6 +14,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from community.accounts.guards import Member, requires_login
+from community.accounts.schemas import from_attributes
 from community.notifications.models import Notification
 from community.notifications.services import NotificationService
 from community.web import render, safe_next, services
@@ -49,14 +50,7 @@ class NotificationOut(msgspec.Struct):
 
     @classmethod
     def from_model(cls, note: Notification) -> NotificationOut:
-        return cls(
-            id=note.id,
-            kind=note.kind,
-            subject=note.subject,
-            url=note.url,
-            created_at=note.created_at,
-            read=note.read_at is not None,
-        )
+        return from_attributes(cls, note, read=note.read_at is not None)
 
 
 class NotificationListOut(msgspec.Struct):
