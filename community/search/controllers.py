@@ -64,9 +64,9 @@ class SearchController(Controller):
         )
 
 
-class SearchHitOut(msgspec.Struct):
-    type: str
-    id: str
+class SearchHitOut(msgspec.Struct, rename={"doc_type": "type", "doc_id": "id"}):
+    doc_type: str
+    doc_id: str
     url: str
     title_html: str
     snippet_html: str
@@ -118,8 +118,5 @@ class SearchApiController(Controller):
             degraded=results.degraded,
             message=results.message,
             facets=results.facets,
-            hits=[
-                SearchHitOut(h.doc_type, h.doc_id, h.url, h.title_html, h.snippet_html, h.score)
-                for h in results.hits
-            ],
+            hits=msgspec.convert(results.hits, list[SearchHitOut], from_attributes=True),
         )
