@@ -8,6 +8,7 @@ from uuid import UUID
 
 import msgspec
 
+from community.accounts.schemas import from_attributes
 from community.forum.documents import topic_url
 from community.forum.models import Category, Post, Topic
 
@@ -23,7 +24,7 @@ class CategoryOut(msgspec.Struct):
 
     @classmethod
     def from_model(cls, category: Category) -> CategoryOut:
-        return cls(category.slug, category.name_zh, category.name_en, category.description)
+        return from_attributes(cls, category)
 
 
 class TopicOut(msgspec.Struct):
@@ -45,23 +46,8 @@ class TopicOut(msgspec.Struct):
 
     @classmethod
     def from_model(cls, topic: Topic, category: str, tags: list[str], author: str) -> TopicOut:
-        return cls(
-            id=topic.id,
-            title=topic.title,
-            kind=topic.kind.value,
-            category=category,
-            tags=tags,
-            author=author,
-            author_id=topic.author_id,
-            url=topic_url(topic.id, topic.slug),
-            excerpt=topic.excerpt,
-            score=topic.score,
-            reply_count=topic.reply_count,
-            accepted_post_id=topic.accepted_post_id,
-            created_at=topic.created_at,
-            last_posted_at=topic.last_posted_at,
-            visibility=topic.visibility.value,
-        )
+        url = topic_url(topic.id, topic.slug)
+        return from_attributes(cls, topic, category=category, tags=tags, author=author, url=url)
 
     @classmethod
     def from_row(cls, row: TopicRow) -> TopicOut:
@@ -89,19 +75,7 @@ class PostOut(msgspec.Struct):
 
     @classmethod
     def from_model(cls, post: Post, author: str, accepted: bool = False) -> PostOut:
-        return cls(
-            id=post.id,
-            number=post.number,
-            author=author,
-            author_id=post.author_id,
-            body_markdown=post.body_md,
-            body_html=post.body_html,
-            score=post.score,
-            accepted=accepted,
-            created_at=post.created_at,
-            edited_at=post.edited_at,
-            visibility=post.visibility.value,
-        )
+        return from_attributes(cls, post, author=author, body_markdown=post.body_md, accepted=accepted)
 
 
 class TopicDetail(msgspec.Struct):
