@@ -8,6 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from community.accounts.schemas import from_attributes
 from community.policies.labels import benefit_kind_label
 from community.policies.models import Policy
 
@@ -76,18 +77,7 @@ class PolicyCard:
 
 
 def policy_card(policy: Policy) -> PolicyCard:
-    return PolicyCard(
-        id=policy.id,
-        slug=policy.slug,
-        title=policy.title,
-        summary=policy.summary,
-        source_measure=policy.source_measure,
-        issuing_unit=policy.issuing_unit,
-        deadline=policy.deadline,
-        auto_granted=policy.auto_granted,
-        version=policy.version,
-        benefits=tuple(benefits_of(policy)),
-    )
+    return from_attributes(PolicyCard, policy, benefits=tuple(benefits_of(policy)))
 
 
 @dataclass(frozen=True)

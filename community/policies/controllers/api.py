@@ -16,6 +16,7 @@ from litestar import Controller, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from community.accounts.guards import Member, requires_admin, requires_login
+from community.accounts.schemas import from_attributes
 from community.policies.controllers.deps import DEPENDENCIES, Filters, Policies
 from community.policies.inputs import PolicyInput
 from community.policies.models import Policy
@@ -66,24 +67,9 @@ class PolicyOut(msgspec.Struct):
 
     @classmethod
     def from_model(cls, policy: Policy) -> PolicyOut:
-        return cls(
-            id=policy.id,
-            slug=policy.slug,
-            title=policy.title,
-            summary=policy.summary,
-            source_measure=policy.source_measure,
-            issuing_unit=policy.issuing_unit,
-            how_to_apply=policy.how_to_apply,
-            apply_url=policy.apply_url,
-            deadline=policy.deadline,
-            auto_granted=policy.auto_granted,
-            status=policy.status.value,
-            version=policy.version,
-            published_at=policy.published_at,
-            benefits=[BenefitIO(**b.as_json()) for b in benefits_of(policy)],
-            conditions=msgspec.convert(Conditions.from_json(policy.conditions).to_json(), ConditionsIO),
-            url=policy_url(policy),
-        )
+        conditions = Conditions.from_json(policy.conditions).to_json()
+        url = policy_url(policy)
+        return from_attributes(cls, policy, benefits=benefits_of(policy), conditions=conditions, url=url)
 
 
 class PolicyListOut(msgspec.Struct):
