@@ -15,6 +15,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from community.accounts.guards import Member, requires_login
+from community.accounts.schemas import from_attributes
 from community.vouchers.controllers.deps import DEPENDENCIES, Products, Redemptions
 from community.vouchers.inputs import GalleryFilters
 from community.vouchers.models import Product, Voucher, VoucherStatus
@@ -65,33 +66,19 @@ class RedemptionOut(msgspec.Struct):
 
 
 def _product_out(product: Product, org_name: str) -> ProductOut:
-    return ProductOut(
-        id=product.id,
-        name=product.name,
-        summary=product.summary,
-        domains=list(product.domains),
+    return from_attributes(
+        ProductOut,
+        product,
         organization=org_name,
-        voucher_benefit=product.voucher_benefit,
-        website=product.website,
-        screenshots=list(product.screenshots),
         verified_ratings=product.rating_count,
         average_rating=average(product),
         url=product_url(product),
-        published_at=product.published_at,
     )
 
 
 def _redemption_out(voucher: Voucher, product: Product) -> RedemptionOut:
-    assert voucher.product_id is not None
-    return RedemptionOut(
-        voucher_id=voucher.id,
-        code=format_code(voucher.redemption_code),
-        status=voucher.status.value,
-        product_id=voucher.product_id,
-        product=product.name,
-        redeemed_at=voucher.redeemed_at,
-        confirmed_at=voucher.confirmed_at,
-    )
+    code = format_code(voucher.redemption_code)
+    return from_attributes(RedemptionOut, voucher, voucher_id=voucher.id, code=code, product=product.name)
 
 
 class VoucherApiController(Controller):
@@ -121,10 +108,8 @@ class VoucherApiController(Controller):
     ) -> ProductDetailOut:
         product, org, _access = await products.get_for(request.scope.get("user"), product_id)
         base = _product_out(product, org.name)
-        return ProductDetailOut(
-            **{f: getattr(base, f) for f in base.__struct_fields__},
-            description=product.description,
-            how_to_try=product.how_to_try,
+        return from_attributes(
+            ProductDetailOut, base, description=product.description, how_to_try=product.how_to_try
         )
 
     @get(
