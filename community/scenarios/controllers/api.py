@@ -16,6 +16,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from community.accounts.guards import Member, requires_login
+from community.accounts.schemas import from_attributes
 from community.errors import FormError
 from community.i18n import _
 from community.kernel.models import Page
@@ -77,28 +78,13 @@ class ScenarioOut(msgspec.Struct):
     def from_model(cls, s: Scenario, access: ScenarioAccess | None = None) -> ScenarioOut:
         details = None
         if access is not None and access.can_read_details:
-            details = ScenarioDetailsOut(
-                description=s.description,
-                expected_outcome=s.expected_outcome,
-                contact_name=s.contact_name,
-                contact_phone=s.contact_phone,
-                contact_email=s.contact_email,
-            )
-        return cls(
-            id=s.id,
-            title=s.title,
-            kind=s.kind.value,
-            scale=s.scale.value,
-            status=s.status.value,
-            domains=list(s.domains),
-            district=s.district,
-            abstract=s.abstract,
+            details = from_attributes(ScenarioDetailsOut, s)
+        return from_attributes(
+            cls,
+            s,
             budget=BudgetOut(min=s.budget_min, max=s.budget_max, negotiable=s.budget_negotiable),
-            deadline=s.deadline,
             organization=s.organization.name,
             organization_slug=s.organization.slug,
-            published_at=s.published_at,
-            demonstration_year=s.demonstration_year,
             url=scenario_url(s),
             details=details,
         )
@@ -181,18 +167,9 @@ class CapabilityOut(msgspec.Struct):
 
     @classmethod
     def from_model(cls, p: CapabilityProfile) -> CapabilityOut:
-        return cls(
-            organization=p.organization.name,
-            organization_slug=p.organization.slug,
-            status=p.status.value,
-            summary=p.summary,
-            cases=p.cases,
-            team_size=p.team_size,
-            district=p.district,
-            domains=list(p.domains),
-            items=[CapabilityItemOut(i.domain, i.technology, i.maturity.value) for i in p.items],
-            verified_at=p.verified_at,
-            url=capability_url(p.organization.slug),
+        org = p.organization
+        return from_attributes(
+            cls, p, organization=org.name, organization_slug=org.slug, url=capability_url(org.slug)
         )
 
 
