@@ -16,8 +16,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from community.accounts.guards import Member, requires_login
 from community.accounts.schemas import from_attributes
-from community.vouchers.controllers.deps import DEPENDENCIES, Products, Redemptions
-from community.vouchers.inputs import GalleryFilters
+from community.vouchers.controllers.deps import API_DEPENDENCIES, Filters, Products, Redemptions
 from community.vouchers.models import Product, Voucher, VoucherStatus
 from community.vouchers.search import product_url
 from community.vouchers.views import average, format_code
@@ -83,18 +82,12 @@ def _redemption_out(voucher: Voucher, product: Product) -> RedemptionOut:
 
 class VoucherApiController(Controller):
     path = "/api/v1"
-    dependencies = DEPENDENCIES
+    dependencies = API_DEPENDENCIES
     tags = ["vouchers"]
 
     @get("/products", summary="Published AI products, ranked by verified student ratings")
-    async def list_products(
-        self,
-        products: Products,
-        domain: Annotated[str | None, QueryParameter()] = None,
-        sort: Annotated[str, QueryParameter(pattern="^(rating|newest)$")] = "rating",
-        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
-    ) -> ProductPageOut:
-        gallery = await products.gallery(GalleryFilters.clean(domain=domain, sort=sort, page=page))
+    async def list_products(self, products: Products, filters: Filters) -> ProductPageOut:
+        gallery = await products.gallery(filters)
         return ProductPageOut(
             items=[_product_out(p, name) for p, name in gallery.items],
             total=gallery.total,

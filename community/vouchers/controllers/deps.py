@@ -1,14 +1,17 @@
-"""What the voucher zone's handlers share: its services on the request's session, the mailer, and the page
-renderer that gives the zone's templates their words and formats."""
+"""What the voucher zone's handlers share: its services on the request's session, the mailer, the gallery's
+filters read once from the query string, and the page renderer that gives the zone's templates their words
+and formats."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
+from litestar.params import QueryParameter
 from litestar.response import Template
 
+from community.vouchers.inputs import GalleryFilters
 from community.vouchers.labels import label
 from community.vouchers.services.campaigns import CampaignService
 from community.vouchers.services.moderation import ModerationService
@@ -21,6 +24,25 @@ from community.vouchers.services.universities import UniversityService
 from community.vouchers.services.vouchers import VoucherService
 from community.vouchers.views import format_code, format_yuan
 from community.web import MAILER, provide_service_with_settings, render, services
+
+Domain = Annotated[str | None, QueryParameter()]
+PageNumber = Annotated[int, QueryParameter(ge=1, le=10_000)]
+
+
+def gallery_filters(
+    domain: Domain = None, sort: Annotated[str, QueryParameter()] = "rating", page: PageNumber = 1
+) -> GalleryFilters:
+    return GalleryFilters.clean(domain=domain, sort=sort, page=page)
+
+
+def gallery_api_filters(
+    domain: Domain = None,
+    sort: Annotated[str, QueryParameter(pattern="^(rating|newest)$")] = "rating",
+    page: PageNumber = 1,
+) -> GalleryFilters:
+    """The API refuses an order it does not know (400); the page drops it, so a stale link still shows."""
+    return GalleryFilters.clean(domain=domain, sort=sort, page=page)
+
 
 DEPENDENCIES = {
     **services(
@@ -35,7 +57,9 @@ DEPENDENCIES = {
     ),
     "students": provide_service_with_settings(lambda db, settings: StudentService(db, settings.proof_dir)),
     "mailer": MAILER,
+    "filters": Provide(gallery_filters, sync_to_thread=False),
 }
+API_DEPENDENCIES = DEPENDENCIES | {"filters": Provide(gallery_api_filters, sync_to_thread=False)}
 # The zone's words and formats, given to each of its pages (their names are the zone's own: other zones
 # have a ``label`` and a ``format_yuan`` of their own, so they are not site-wide template globals).
 PAGE_HELPERS = {"label": label, "format_yuan": format_yuan, "format_code": format_code}
@@ -54,6 +78,7 @@ def render_page(
 
 # Handler parameter types: the zone's services as its handlers receive them.
 Campaigns = NamedDependency[CampaignService]
+Filters = NamedDependency[GalleryFilters]
 Moderation = NamedDependency[ModerationService]
 Products = NamedDependency[ProductService]
 Redemptions = NamedDependency[RedemptionService]

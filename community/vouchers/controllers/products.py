@@ -4,12 +4,12 @@ to redeem a voucher for it, and the OPC's forms to write, submit and withdraw pr
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath
 from litestar.response import Template
 
 from community.accounts.guards import Member, requires_login
@@ -17,8 +17,15 @@ from community.accounts.models import User
 from community.i18n import _
 from community.markup import markdown_html
 from community.vocabulary import DOMAINS
-from community.vouchers.controllers.deps import DEPENDENCIES, Products, Students, Vouchers, render_page
-from community.vouchers.inputs import GalleryFilters, ProductInput, optional_uuid
+from community.vouchers.controllers.deps import (
+    DEPENDENCIES,
+    Filters,
+    Products,
+    Students,
+    Vouchers,
+    render_page,
+)
+from community.vouchers.inputs import ProductInput, optional_uuid
 from community.vouchers.models import Product
 from community.vouchers.search import product_url
 from community.vouchers.views import average
@@ -44,15 +51,7 @@ class ProductController(Controller):
     dependencies = DEPENDENCIES
 
     @get("/", name="products")
-    async def gallery(
-        self,
-        request: Visitor,
-        products: Products,
-        domain: Annotated[str | None, QueryParameter()] = None,
-        sort: Annotated[str, QueryParameter()] = "rating",
-        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
-    ) -> Template:
-        filters = GalleryFilters.clean(domain=domain, sort=sort, page=page)
+    async def gallery(self, request: Visitor, products: Products, filters: Filters) -> Template:
         return render(
             request,
             "vouchers/products/gallery.html",
