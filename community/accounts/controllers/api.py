@@ -7,15 +7,14 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
-from community.accounts.controllers.deps import DEPENDENCIES, Organizations
+from community.accounts.controllers.deps import API_DEPENDENCIES, Filters, Organizations
 from community.accounts.guards import Member, requires_login
-from community.accounts.inputs import OrganizationFilters
 from community.accounts.schemas import MeOut, OrganizationOut
 
 
 class AccountsApiController(Controller):
     path = "/api/v1"
-    dependencies = DEPENDENCIES
+    dependencies = API_DEPENDENCIES
     tags = ["accounts"]
 
     @get("/me", guards=[requires_login])
@@ -27,11 +26,10 @@ class AccountsApiController(Controller):
     async def organizations(
         self,
         organizations: Organizations,
-        org_type: Annotated[str | None, QueryParameter(name="type")] = None,
+        filters: Filters,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 30,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[OrganizationOut]:
-        filters = OrganizationFilters.clean(org_type=org_type)
         orgs = await organizations.list_organizations(filters.org_type, limit=limit, offset=offset)
         return [OrganizationOut.from_model(o) for o in orgs]
 

@@ -1,14 +1,17 @@
-"""What the accounts handlers are given (their services, the mailer, the settings) and what several of them
-share: links sent by mail, a mail that could not be sent, a form sent back, a member's session starting."""
+"""What the accounts handlers are given (their services, the mailer, the settings, the organizations list's
+filters read once from the query string) and what several of them share: links sent by mail, a mail that
+could not be sent, a form sent back, a member's session starting."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
+from litestar.params import QueryParameter
 from litestar.response import Template
 
+from community.accounts.inputs import OrganizationFilters
 from community.accounts.services import (
     AccountService,
     InvitationService,
@@ -24,6 +27,21 @@ if TYPE_CHECKING:
 
     from community.accounts.models import User
 
+# The link says ``type``; the handlers and the filters say ``org_type``.
+OrgType = Annotated[str | None, QueryParameter(name="type")]
+
+
+def organization_filters(
+    org_type: OrgType = None, page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1
+) -> OrganizationFilters:
+    return OrganizationFilters.clean(org_type=org_type, page=page)
+
+
+def organization_api_filters(org_type: OrgType = None) -> OrganizationFilters:
+    """The API pages with ``limit`` and ``offset`` of its own, so only the type is a filter."""
+    return OrganizationFilters.clean(org_type=org_type)
+
+
 DEPENDENCIES = {
     **services(
         accounts=AccountService,
@@ -33,7 +51,9 @@ DEPENDENCIES = {
     ),
     "mailer": MAILER,
     "settings": SETTINGS,
+    "filters": Provide(organization_filters, sync_to_thread=False),
 }
+API_DEPENDENCIES = DEPENDENCIES | {"filters": Provide(organization_api_filters, sync_to_thread=False)}
 
 
 def absolute(request: Visitor, path: str) -> str:
@@ -62,6 +82,7 @@ def mail_failed(request: Visitor, template: str, **context: Any) -> Template:
 
 # Handler parameter types: the zone's services as its handlers receive them.
 Accounts = NamedDependency[AccountService]
+Filters = NamedDependency[OrganizationFilters]
 Invitations = NamedDependency[InvitationService]
 Memberships = NamedDependency[MembershipService]
 Organizations = NamedDependency[OrganizationService]

@@ -3,16 +3,17 @@ removing a member, leaving)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from community.accounts.controllers.deps import (
     DEPENDENCIES,
+    Filters,
     Invitations,
     Memberships,
     Organizations,
@@ -21,7 +22,7 @@ from community.accounts.controllers.deps import (
     typed,
 )
 from community.accounts.guards import Member, requires_login
-from community.accounts.inputs import OrganizationFilters, OrganizationInput
+from community.accounts.inputs import OrganizationInput
 from community.accounts.models import MemberRole, Organization
 from community.accounts.services import MembershipService, OrganizationService
 from community.config import Settings
@@ -56,14 +57,7 @@ class OrganizationController(Controller):
     dependencies = DEPENDENCIES
 
     @get("/", name="organizations")
-    async def index(
-        self,
-        request: Visitor,
-        organizations: Organizations,
-        org_type: Annotated[str | None, QueryParameter(name="type")] = None,
-        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
-    ) -> Template:
-        filters = OrganizationFilters.clean(org_type=org_type, page=page)
+    async def index(self, request: Visitor, organizations: Organizations, filters: Filters) -> Template:
         return render(
             request,
             "accounts/orgs/list.html",
