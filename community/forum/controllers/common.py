@@ -1,17 +1,17 @@
-"""What the forum's controllers share: their services, query parameters, and the answer to a form that
-writes a post."""
+"""What the forum's controllers share: their services, query parameters, a topic list's order and page read
+once from the query string, and the answer to a form that writes a post."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any, TypeVar
 
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from community.forum.inputs import PAGE_MAX
+from community.forum.inputs import PAGE_MAX, TopicFilters
 from community.forum.services import (
     CatalogService,
     DigestService,
@@ -29,7 +29,12 @@ from community.web import Visitor, form_or_redirect, services
 
 T = TypeVar("T")
 PageNumber = Annotated[int, QueryParameter(ge=1, le=PAGE_MAX)]
-Sort = Annotated[str, QueryParameter()]
+
+
+def topic_filters(sort: Annotated[str, QueryParameter()] = "latest", page: PageNumber = 1) -> TopicFilters:
+    """How the forum's topic lists (all, a category's, a tag's) are ordered, and which page of them."""
+    return TopicFilters.clean(sort=sort, page=page)
+
 
 DEPENDENCIES = services(
     catalog=CatalogService,
@@ -42,7 +47,7 @@ DEPENDENCIES = services(
     trust=TrustService,
     votes=VoteService,
     watches=WatchService,
-)
+) | {"filters": Provide(topic_filters, sync_to_thread=False)}
 
 
 def then_flash(
@@ -94,6 +99,7 @@ async def posting_form(
 Catalog = NamedDependency[CatalogService]
 Digests = NamedDependency[DigestService]
 Drafts = NamedDependency[DraftService]
+Filters = NamedDependency[TopicFilters]
 Moderation = NamedDependency[ModerationService]
 Reading = NamedDependency[ReadingService]
 Tools = NamedDependency[ToolService]

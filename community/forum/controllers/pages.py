@@ -14,15 +14,7 @@ from litestar.response import Redirect, Template
 
 from community.accounts.guards import Member, requires_login
 from community.errors import NotFound
-from community.forum.controllers.common import (
-    DEPENDENCIES,
-    Catalog,
-    Digests,
-    PageNumber,
-    Reading,
-    Sort,
-    Watches,
-)
+from community.forum.controllers.common import DEPENDENCIES, Catalog, Digests, Filters, Reading, Watches
 from community.forum.documents import topic_url
 from community.forum.feeds import topics_feed
 from community.forum.inputs import TopicFilters
@@ -49,8 +41,7 @@ class ForumController(Controller):
         self,
         request: Visitor,
         reading: ReadingService,
-        sort: str,
-        page: int,
+        filters: TopicFilters,
         *,
         base: str,
         category: Category | None = None,
@@ -58,31 +49,20 @@ class ForumController(Controller):
         popular_tags: int = 0,
     ) -> Template:
         listing = await reading.listing(
-            request.scope.get("user"),
-            TopicFilters.clean(sort=sort, page=page),
-            category=category,
-            tag=tag,
-            popular_tags=popular_tags,
+            request.scope.get("user"), filters, category=category, tag=tag, popular_tags=popular_tags
         )
         return render(request, "forum/index.html", listing=listing, base=base, feed=f"{base}/feed")
 
     @get("/", cache=True, name="forum")
-    async def index(
-        self, request: Visitor, reading: Reading, sort: Sort = "latest", page: PageNumber = 1
-    ) -> Template:
-        return await self._listing(request, reading, sort, page, base="/forum", popular_tags=30)
+    async def index(self, request: Visitor, reading: Reading, filters: Filters) -> Template:
+        return await self._listing(request, reading, filters, base="/forum", popular_tags=30)
 
     @get("/c/{slug:str}", cache=True, name="forum_category")
     async def category(
-        self,
-        request: Visitor,
-        slug: FromPath[str],
-        reading: Reading,
-        sort: Sort = "latest",
-        page: PageNumber = 1,
+        self, request: Visitor, slug: FromPath[str], reading: Reading, filters: Filters
     ) -> Template:
         found = await reading.catalog.category(slug)
-        return await self._listing(request, reading, sort, page, base=f"/forum/c/{slug}", category=found)
+        return await self._listing(request, reading, filters, base=f"/forum/c/{slug}", category=found)
 
     @get("/tags", cache=True, name="forum_tags")
     async def tag_index(self, request: Visitor, catalog: Catalog) -> Template:
@@ -90,17 +70,12 @@ class ForumController(Controller):
 
     @get("/tags/{name:str}", cache=True, name="forum_tag")
     async def tag(
-        self,
-        request: Visitor,
-        name: FromPath[str],
-        reading: Reading,
-        sort: Sort = "latest",
-        page: PageNumber = 1,
+        self, request: Visitor, name: FromPath[str], reading: Reading, filters: Filters
     ) -> Response[Any]:
         found = await reading.catalog.tag(name)
         if found.name != name:  # a merged synonym, or different case: the tag's own address
             return Redirect(_tag_path(found), status_code=301)
-        return await self._listing(request, reading, sort, page, base=_tag_path(found), tag=found)
+        return await self._listing(request, reading, filters, base=_tag_path(found), tag=found)
 
     # --- feeds ------------------------------------------------------------------------------------
 
