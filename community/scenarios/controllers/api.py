@@ -12,7 +12,6 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, post, put
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from community.accounts.guards import Member, requires_login
@@ -20,16 +19,15 @@ from community.accounts.schemas import from_attributes
 from community.errors import FormError
 from community.i18n import _
 from community.kernel.models import Page
-from community.scenarios.controllers.deps import DEPENDENCIES, Capabilities, Scenarios
-from community.scenarios.documents import capability_url, scenario_url
-from community.scenarios.inputs import (
-    SORTS,
-    CapabilityFilters,
-    CapabilityInput,
-    CapabilityItemInput,
-    ScenarioFilters,
-    ScenarioInput,
+from community.scenarios.controllers.deps import (
+    DEPENDENCIES,
+    Capabilities,
+    CapabilityListFilters,
+    ListFilters,
+    Scenarios,
 )
+from community.scenarios.documents import capability_url, scenario_url
+from community.scenarios.inputs import SORTS, CapabilityInput, CapabilityItemInput, ScenarioInput
 from community.scenarios.models import CapabilityProfile, Scenario
 from community.scenarios.views import ScenarioAccess
 from community.web import Visitor
@@ -198,7 +196,7 @@ class ScenarioApiController(Controller):
     async def list_scenarios(
         self,
         scenarios: Scenarios,
-        scenario_filters: NamedDependency[ScenarioFilters],
+        scenario_filters: ListFilters,
         sort: Annotated[str, QueryParameter()] = "newest",
         per_page: PerPage = 20,
     ) -> ScenarioListOut:
@@ -229,10 +227,7 @@ class ScenarioApiController(Controller):
 
     @get("/capabilities")
     async def list_capabilities(
-        self,
-        capabilities: Capabilities,
-        capability_filters: NamedDependency[CapabilityFilters],
-        per_page: PerPage = 20,
+        self, capabilities: Capabilities, capability_filters: CapabilityListFilters, per_page: PerPage = 20
     ) -> CapabilityListOut:
         """Verified capability profiles of OPCs: the technical capability list as it stands today."""
         listing = await capabilities.list_verified(capability_filters, per_page)

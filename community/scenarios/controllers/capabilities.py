@@ -5,16 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
 from community.accounts.guards import Member, requires_login
 from community.i18n import _
 from community.markup import markdown_html
-from community.scenarios.controllers.deps import DEPENDENCIES, Capabilities, filter_chips
+from community.scenarios.controllers.deps import (
+    DEPENDENCIES,
+    Capabilities,
+    CapabilityListFilters,
+    filter_chips,
+)
 from community.scenarios.documents import capability_url
-from community.scenarios.inputs import ITEMS_MAX, CapabilityFilters, CapabilityInput
+from community.scenarios.inputs import ITEMS_MAX, CapabilityInput
 from community.scenarios.labels import choices, label
 from community.scenarios.models import Maturity, ProfileStatus
 from community.vocabulary import DISTRICTS, DOMAINS
@@ -37,10 +41,7 @@ class CapabilityController(Controller):
 
     @get("/", name="capabilities")
     async def index(
-        self,
-        request: Visitor,
-        capabilities: Capabilities,
-        capability_filters: NamedDependency[CapabilityFilters],
+        self, request: Visitor, capabilities: Capabilities, capability_filters: CapabilityListFilters
     ) -> Template:
         filters = capability_filters
         groups = filter_chips(

@@ -79,11 +79,13 @@ DEPENDENCIES = {
 }
 
 
-# Handler parameter types: the zone's services as its handlers receive them.
+# Handler parameter types: the zone's services as its handlers receive them, and the two lists' filters.
 Capabilities = NamedDependency[CapabilityService]
+CapabilityListFilters = NamedDependency[CapabilityFilters]
 Dashboard = NamedDependency[DashboardService]
 Imports = NamedDependency[ImportService]
 Interests = NamedDependency[InterestService]
+ListFilters = NamedDependency[ScenarioFilters]
 Lists = NamedDependency[ListService]
 Scenarios = NamedDependency[ScenarioService]
 

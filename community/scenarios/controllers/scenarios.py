@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
@@ -21,12 +20,13 @@ from community.scenarios.controllers.deps import (
     DEPENDENCIES,
     Dashboard,
     Interests,
+    ListFilters,
     Scenarios,
     filter_chips,
     scenario_step,
 )
 from community.scenarios.documents import scenario_url
-from community.scenarios.inputs import ScenarioFilters, ScenarioInput, optional_uuid
+from community.scenarios.inputs import ScenarioInput, optional_uuid
 from community.scenarios.labels import action_label, choices, format_budget, label
 from community.scenarios.models import PUBLIC_STATUSES, Scenario, ScenarioKind, ScenarioScale
 from community.vocabulary import DISTRICTS, DOMAINS
@@ -86,9 +86,7 @@ class ScenarioController(Controller):
     dependencies = DEPENDENCIES
 
     @get("/", name="scenarios")
-    async def index(
-        self, request: Visitor, scenarios: Scenarios, scenario_filters: NamedDependency[ScenarioFilters]
-    ) -> Template:
+    async def index(self, request: Visitor, scenarios: Scenarios, scenario_filters: ListFilters) -> Template:
         filters = scenario_filters
         listing = await scenarios.list_public(filters)
         context = _choices_context()
