@@ -11,8 +11,8 @@ if TYPE_CHECKING:
 def zone() -> Zone:
     from community.events.controllers.api import EventApiController
     from community.events.controllers.pages import EventController
+    from community.events.documents import EVENT_DOC_TYPE, event_documents
     from community.events.jobs import JOBS
-    from community.events.search import EVENT_DOC_TYPE, event_documents
     from community.i18n import N_
     from community.zones import SearchType, Zone
 

@@ -12,8 +12,8 @@ from babel.dates import format_datetime
 from community import i18n
 from community.accounts.models import User
 from community.config import Settings
+from community.events.documents import event_url
 from community.events.models import Event
-from community.events.search import event_url
 from community.events.services.registrations import (
     JOB_CANCELLED,
     JOB_PROMOTED,

@@ -8,9 +8,9 @@ from uuid import UUID
 
 import msgspec
 
-from community.accounts.schemas import from_attributes
 from community.forum.documents import topic_url
 from community.forum.models import Category, Post, Topic
+from community.kernel.models import from_attributes
 
 if TYPE_CHECKING:
     from community.forum.views import TopicRow

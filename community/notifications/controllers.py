@@ -14,7 +14,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from community.accounts.guards import Member, requires_login
-from community.accounts.schemas import from_attributes
+from community.kernel.models import from_attributes
 from community.notifications.models import Notification
 from community.notifications.services import NotificationService
 from community.web import render, safe_next, services

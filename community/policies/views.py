@@ -8,7 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from community.accounts.schemas import from_attributes
+from community.kernel.models import from_attributes
 from community.policies.labels import benefit_kind_label
 from community.policies.models import Policy
 

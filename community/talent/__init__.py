@@ -11,8 +11,8 @@ if TYPE_CHECKING:
 def zone() -> Zone:
     from community.i18n import N_
     from community.talent.controllers import TALENT_CONTROLLERS
+    from community.talent.documents import POSITION_DOC_TYPE, position_documents
     from community.talent.jobs import JOBS
-    from community.talent.search import POSITION_DOC_TYPE, position_documents
     from community.zones import SearchType, Zone
 
     return Zone(

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from community.i18n import _
 from community.kernel import exports
+from community.talent.documents import board_url
 from community.talent.labels import board_title
-from community.talent.search import board_url
 from community.talent.views import item_views
 
 if TYPE_CHECKING:

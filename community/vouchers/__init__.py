@@ -14,7 +14,7 @@ def zone() -> Zone:
     from community.vouchers.controllers.api import VoucherApiController
     from community.vouchers.controllers.products import ProductController
     from community.vouchers.controllers.vouchers import VoucherController
-    from community.vouchers.search import PRODUCT_DOC_TYPE, product_documents
+    from community.vouchers.documents import PRODUCT_DOC_TYPE, product_documents
     from community.zones import SearchType, Zone
 
     return Zone(

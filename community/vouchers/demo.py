@@ -14,9 +14,9 @@ from sqlalchemy import select
 from community.accounts.models import Organization, OrgType, User
 from community.kernel.clock import SITE_TZ, now
 from community.search.services import enqueue_upsert
+from community.vouchers.documents import product_document
 from community.vouchers.inputs import CampaignInput
 from community.vouchers.models import Campaign, Product, ProductStatus
-from community.vouchers.search import product_document
 from community.vouchers.services.campaigns import CampaignService
 from community.vouchers.services.redemptions import RedemptionService
 from community.vouchers.services.students import StudentService

@@ -16,12 +16,12 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
 from community.accounts.guards import Member, requires_login
-from community.accounts.schemas import from_attributes
 from community.events.controllers.deps import API_DEPENDENCIES, Events, Filters, Registrations
+from community.events.documents import event_url
 from community.events.models import Event
-from community.events.search import event_url
 from community.events.services.registrations import AlreadyRegistered
 from community.events.views import RegistrationState
+from community.kernel.models import from_attributes
 from community.web import Visitor, errors_text
 
 

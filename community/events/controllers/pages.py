@@ -18,10 +18,10 @@ from community.accounts.guards import Member, requires_login
 from community.accounts.models import User
 from community.errors import FormError
 from community.events.controllers.deps import DEPENDENCIES, Events, Filters, Registrations
+from community.events.documents import event_url
 from community.events.inputs import EventFilters, EventInput
 from community.events.labels import audience_choices, kind_choices, label
 from community.events.models import Audience, Event, EventKind, RegistrationStatus
-from community.events.search import event_url
 from community.events.services.calendar import FEED_PURPOSE, CalendarEntry, calendar_bytes
 from community.events.services.events import EventService
 from community.events.services.registrations import attendees_csv

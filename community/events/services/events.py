@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from community.accounts.models import Organization, User
 from community.accounts.services import OrganizationService
 from community.errors import Forbidden, FormError, NotFound
+from community.events.documents import EVENT_DOC_TYPE, event_document, event_url
 from community.events.inputs import EventFilters, EventInput, cancel_reason
 from community.events.models import Audience, Event, EventKind, EventStatus, Registration, RegistrationStatus
-from community.events.search import EVENT_DOC_TYPE, event_document, event_url
 from community.events.services.calendar import CalendarEntry
 from community.events.services.registrations import JOB_CANCELLED, RegistrationService, get_event
 from community.events.views import EventAccess, EventCard, EventView

@@ -17,8 +17,8 @@ from sqlalchemy import func, select, update
 from community.accounts.models import Membership, Organization, User
 from community.accounts.services import OrganizationService
 from community.errors import FormError, NotFound
+from community.events.documents import event_url
 from community.events.models import Audience, Event, EventStatus, Registration, RegistrationStatus
-from community.events.search import event_url
 from community.events.views import Attendee, MyRegistration, RegistrationState
 from community.i18n import _
 from community.jobs import enqueue

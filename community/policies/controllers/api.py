@@ -16,7 +16,7 @@ from litestar import Controller, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from community.accounts.guards import Member, requires_admin, requires_login
-from community.accounts.schemas import from_attributes
+from community.kernel.models import from_attributes
 from community.policies.controllers.deps import DEPENDENCIES, Filters, Policies
 from community.policies.inputs import PolicyInput
 from community.policies.models import Policy

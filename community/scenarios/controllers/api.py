@@ -15,10 +15,9 @@ from litestar import Controller, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from community.accounts.guards import Member, requires_login
-from community.accounts.schemas import from_attributes
 from community.errors import FormError
 from community.i18n import _
-from community.kernel.models import Page
+from community.kernel.models import Page, from_attributes
 from community.scenarios.controllers.deps import (
     DEPENDENCIES,
     Capabilities,

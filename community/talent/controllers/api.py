@@ -17,8 +17,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from community.accounts.guards import Member, requires_login
-from community.accounts.schemas import from_attributes
-from community.kernel.models import Page
+from community.kernel.models import Page, from_attributes
 from community.talent.controllers.deps import (
     API_DEPENDENCIES,
     APPLY_RATE_PER_MINUTE,
@@ -29,9 +28,9 @@ from community.talent.controllers.deps import (
     Positions,
     read_upload,
 )
+from community.talent.documents import board_url, position_url
 from community.talent.labels import board_title, format_pay, format_place, label
 from community.talent.models import Application, Board, EmploymentType, Position
-from community.talent.search import board_url, position_url
 from community.talent.views import BoardItem, item_views
 from community.web import Multipart, Visitor, field, limit_per_account
 

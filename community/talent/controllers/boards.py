@@ -17,10 +17,10 @@ from community.i18n import _
 from community.kernel.exports import ATOM_MEDIA_TYPE, CSV_MEDIA_TYPE
 from community.markup import markdown_html
 from community.talent.controllers.deps import DEPENDENCIES, Applications, Boards, Positions, context
+from community.talent.documents import board_url
 from community.talent.exports import board_csv, board_disposition, boards_feed
 from community.talent.labels import board_title
 from community.talent.models import Board
-from community.talent.search import board_url
 from community.talent.services.applications import ApplicationService
 from community.talent.services.boards import BoardService
 from community.talent.services.positions import PositionService

@@ -26,10 +26,10 @@ from community.talent.controllers.deps import (
     context,
     read_upload,
 )
+from community.talent.documents import position_url
 from community.talent.inputs import chosen_organization, new_position_form, position_form, profile_form
 from community.talent.labels import label
 from community.talent.models import ApplicationStatus, Position
-from community.talent.search import position_url
 from community.talent.services.applications import ApplicationService
 from community.talent.services.profiles import ProfileService
 from community.talent.views import PositionAccess, mb

@@ -28,6 +28,7 @@ from community.jobs import enqueue
 from community.kernel.clock import SITE_TZ, now, today
 from community.kernel.text import clean_line
 from community.notifications.services import NotificationService
+from community.talent.documents import position_url
 from community.talent.inputs import check_cv, cover_note_text, note_text
 from community.talent.models import (
     ANSWERS,
@@ -38,7 +39,6 @@ from community.talent.models import (
     Position,
     PositionStatus,
 )
-from community.talent.search import position_url
 from community.talent.services.common import JOB_REMINDERS, one_or_404
 from community.talent.services.profiles import ProfileService, profile_snapshot
 from community.talent.views import ApplicationView, PositionAccess, PositionApplications

@@ -19,9 +19,9 @@ from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
 from community.kernel.clock import now, today
 from community.kernel.models import Page
+from community.talent.documents import position_url
 from community.talent.inputs import BoardInput
 from community.talent.models import Board, BoardCounter, Position, PositionStatus
-from community.talent.search import position_url
 from community.talent.services.common import one_or_404, page_of
 
 if TYPE_CHECKING:

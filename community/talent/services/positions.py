@@ -19,6 +19,7 @@ from community.kernel.models import Page
 from community.kernel.text import clean_line
 from community.notifications.services import NotificationService
 from community.search.services import enqueue_delete, enqueue_upsert
+from community.talent.documents import POSITION_DOC_TYPE, position_document, position_url
 from community.talent.inputs import (
     QUERY_MAX,
     SKILL_MAX,
@@ -28,7 +29,6 @@ from community.talent.inputs import (
     note_text,
 )
 from community.talent.models import PUBLIC_POSITION_STATUSES, EmploymentType, Position, PositionStatus
-from community.talent.search import POSITION_DOC_TYPE, position_document, position_url
 from community.talent.services.common import JOB_EMBED, one_or_404, page_of
 from community.talent.views import PositionAccess
 

@@ -15,10 +15,10 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from community.accounts.guards import Member, requires_login
-from community.accounts.schemas import from_attributes
+from community.kernel.models import from_attributes
 from community.vouchers.controllers.deps import API_DEPENDENCIES, Filters, Products, Redemptions
+from community.vouchers.documents import product_url
 from community.vouchers.models import Product, Voucher, VoucherStatus
-from community.vouchers.search import product_url
 from community.vouchers.views import average, format_code
 from community.web import Visitor, client_ip
 

@@ -25,9 +25,9 @@ from community.vouchers.controllers.deps import (
     Vouchers,
     render_page,
 )
+from community.vouchers.documents import product_url
 from community.vouchers.inputs import ProductInput, optional_uuid
 from community.vouchers.models import Product
-from community.vouchers.search import product_url
 from community.vouchers.views import average
 from community.web import Form, Visitor, act, field, form_of, form_or_redirect, render
 

@@ -29,9 +29,9 @@ from community.vouchers.controllers.deps import (
     Vouchers,
     render_page,
 )
+from community.vouchers.documents import product_url
 from community.vouchers.inputs import normalize_code, uuid_or_404
 from community.vouchers.models import VoucherStatus
-from community.vouchers.search import product_url
 from community.vouchers.services.products import ProductService
 from community.vouchers.services.redemptions import RedemptionService
 from community.vouchers.services.settlement import SettlementService

@@ -18,9 +18,9 @@ from community.kernel.models import Page, get_or_404
 from community.kernel.text import clean_body
 from community.notifications.services import NotificationService
 from community.search.services import enqueue_delete, enqueue_upsert
+from community.vouchers.documents import PRODUCT_DOC_TYPE, product_document, product_url
 from community.vouchers.inputs import REASON_MAX, GalleryFilters, ProductInput, required_reason
 from community.vouchers.models import Product, ProductStatus, Rating
-from community.vouchers.search import PRODUCT_DOC_TYPE, product_document, product_url
 from community.vouchers.views import ProductAccess
 
 if TYPE_CHECKING:
