@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import msgspec
-from sqlalchemy import Enum
+from sqlalchemy import Enum, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.errors import NotFound
+from community.errors import FormError, NotFound
+from community.kernel.clock import now
 
 T = TypeVar("T")
 M = TypeVar("M")
@@ -88,3 +92,50 @@ def from_attributes(cls: type[T], obj: object, /, **given: Any) -> T:
     is sent as its value; nested structs are converted the same way); ``given`` holds the fields the object
     has not, or has otherwise."""
     return msgspec.convert(_Attributes(obj, given) if given else obj, cls, from_attributes=True)
+
+
+# --- guarantees held by the database -----------------------------------------------------------------------
+
+
+async def next_number(db: AsyncSession, counter: Any, key_column: Any, key: Any) -> int:
+    """The next of a gapless series of numbers (list issues, 招贤榜 issues), from ``counter``'s row for
+    ``key``: the row stays locked until the caller's transaction ends, so two publications never take the
+    same number and a rolled-back one leaves no gap. The row is created, locked, when it is missing."""
+    number = await db.scalar(
+        update(counter)
+        .where(key_column == key)
+        .values(last_number=counter.last_number + 1, updated_at=now())
+        .returning(counter.last_number)
+    )
+    if number is None:
+        stamp = now()
+        number = await db.scalar(
+            insert(counter)
+            .values(
+                {
+                    "id": uuid.uuid4(),
+                    key_column.key: key,
+                    "last_number": 1,
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                }
+            )
+            .on_conflict_do_update(
+                index_elements=[key_column],
+                set_={"last_number": counter.last_number + 1, "updated_at": stamp},
+            )
+            .returning(counter.last_number)
+        )
+    assert number is not None
+    return int(number)
+
+
+async def add_unique(db: AsyncSession, row: Any, refusal: dict[str, str]) -> None:
+    """Add ``row``; when a unique constraint refuses it (the same thing twice, perhaps at once from two
+    requests), raise ``FormError(refusal)`` and leave the caller's transaction usable."""
+    try:
+        async with db.begin_nested():
+            db.add(row)
+            await db.flush()
+    except IntegrityError as exc:
+        raise FormError(refusal) from exc

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -20,6 +20,7 @@ from community.accounts.services import OrganizationService
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
 from community.kernel.clock import now, today
+from community.kernel.deadlines import claim_reminders, count_overdue
 from community.kernel.text import clean_body
 from community.notifications.services import NotificationService
 from community.scenarios.documents import scenario_url
@@ -353,36 +354,14 @@ class InterestService:
         ).all()
 
     async def count_overdue(self) -> int:
-        return int(
-            await self.db.scalar(
-                select(func.count())
-                .select_from(Interest)
-                .where(Interest.status == InterestStatus.PENDING, Interest.respond_by < today())
-            )
-            or 0
-        )
+        return await count_overdue(self.db, Interest, InterestStatus.PENDING)
 
     async def send_reminders(self, *, days_before: int = 2) -> int:
         """Remind owners once when an answer falls due within ``days_before`` days (or is already late).
 
         The UPDATE ... RETURNING claims each interest for exactly one reminder, whichever process runs it.
         """
-        claimed = (
-            (
-                await self.db.execute(
-                    update(Interest)
-                    .where(
-                        Interest.status == InterestStatus.PENDING,
-                        Interest.reminded_at.is_(None),
-                        Interest.respond_by <= today() + timedelta(days=days_before),
-                    )
-                    .values(reminded_at=now())
-                    .returning(Interest.id)
-                )
-            )
-            .scalars()
-            .all()
-        )
+        claimed = await claim_reminders(self.db, Interest, InterestStatus.PENDING, days_before=days_before)
         for interest_id in claimed:
             interest = await self.get(interest_id)
             if interest.respond_by < today():

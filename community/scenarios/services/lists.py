@@ -9,18 +9,16 @@ its pages, exports, feed and API read only the snapshots (``list_views``).
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy import case, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import selectinload
 
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
 from community.kernel.clock import now, today
-from community.kernel.models import Page
+from community.kernel.models import Page, next_number
 from community.scenarios.models import ListCounter, ListIssue, ListIssueItem, ListKind
 from community.scenarios.services.list_inputs import CandidateFilters, IssueInput, parse_kind
 from community.scenarios.services.list_sources import current_snapshots, find_candidates
@@ -280,25 +278,7 @@ class ListService:
 
     async def _next_number(self, kind: ListKind) -> int:
         """Take the next number of ``kind``: the counter row stays locked until this transaction ends."""
-        number = await self.db.scalar(
-            update(ListCounter)
-            .where(ListCounter.list_kind == kind)
-            .values(last_number=ListCounter.last_number + 1, updated_at=now())
-            .returning(ListCounter.last_number)
-        )
-        if number is None:  # the seed row is missing (an emptied database): create it, as locked
-            stamp = now()
-            number = await self.db.scalar(
-                insert(ListCounter)
-                .values(id=uuid.uuid4(), list_kind=kind, last_number=1, created_at=stamp, updated_at=stamp)
-                .on_conflict_do_update(
-                    index_elements=[ListCounter.list_kind],
-                    set_={"last_number": ListCounter.last_number + 1, "updated_at": stamp},
-                )
-                .returning(ListCounter.last_number)
-            )
-        assert number is not None
-        return int(number)
+        return await next_number(self.db, ListCounter, ListCounter.list_kind, kind)
 
     async def publish(self, admin: User, issue_id: UUID) -> ListIssue:
         """Number the draft and freeze its items, all in the caller's one transaction.

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -26,6 +26,7 @@ from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
 from community.jobs import enqueue
 from community.kernel.clock import SITE_TZ, now, today
+from community.kernel.deadlines import claim_reminders, count_overdue
 from community.kernel.text import clean_line
 from community.notifications.services import NotificationService
 from community.talent.documents import position_url
@@ -378,34 +379,14 @@ class ApplicationService:
         return [(application, name) for application, name in rows]
 
     async def count_overdue(self) -> int:
-        return int(
-            await self.db.scalar(
-                select(func.count())
-                .select_from(Application)
-                .where(Application.status == ApplicationStatus.PENDING, Application.respond_by < today())
-            )
-            or 0
-        )
+        return await count_overdue(self.db, Application, ApplicationStatus.PENDING)
 
     async def send_reminders(self, *, days_before: int = REMIND_DAYS_BEFORE) -> int:
         """Remind the organization once when an answer falls due within ``days_before`` days (or is late).
 
         The UPDATE ... RETURNING claims each application for one reminder, whichever process runs it."""
-        claimed = (
-            (
-                await self.db.execute(
-                    update(Application)
-                    .where(
-                        Application.status == ApplicationStatus.PENDING,
-                        Application.reminded_at.is_(None),
-                        Application.respond_by <= today() + timedelta(days=days_before),
-                    )
-                    .values(reminded_at=now())
-                    .returning(Application.id)
-                )
-            )
-            .scalars()
-            .all()
+        claimed = await claim_reminders(
+            self.db, Application, ApplicationStatus.PENDING, days_before=days_before
         )
         for application_id in claimed:
             application = await self.get(application_id)

@@ -8,17 +8,15 @@ CSV, the Atom feed and the API read only its snapshot.
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select
 
 from community.accounts.models import Organization, User
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
 from community.kernel.clock import now, today
-from community.kernel.models import Page
+from community.kernel.models import Page, next_number
 from community.talent.documents import position_url
 from community.talent.inputs import BoardInput
 from community.talent.models import Board, BoardCounter, Position, PositionStatus
@@ -77,27 +75,7 @@ class BoardService:
 
     async def _next_number(self) -> int:
         """Take the next number: the counter row stays locked until this transaction ends."""
-        number = await self.db.scalar(
-            update(BoardCounter)
-            .where(BoardCounter.scope == COUNTER_SCOPE)
-            .values(last_number=BoardCounter.last_number + 1, updated_at=now())
-            .returning(BoardCounter.last_number)
-        )
-        if number is None:  # no counter row yet (a fresh database): create it, as locked
-            stamp = now()
-            number = await self.db.scalar(
-                insert(BoardCounter)
-                .values(
-                    id=uuid.uuid4(), scope=COUNTER_SCOPE, last_number=1, created_at=stamp, updated_at=stamp
-                )
-                .on_conflict_do_update(
-                    index_elements=[BoardCounter.scope],
-                    set_={"last_number": BoardCounter.last_number + 1, "updated_at": stamp},
-                )
-                .returning(BoardCounter.last_number)
-            )
-        assert number is not None
-        return int(number)
+        return await next_number(self.db, BoardCounter, BoardCounter.scope, COUNTER_SCOPE)
 
     async def publish(
         self, admin: User, position_ids: Sequence[str], title: str = "", introduction: str = ""

@@ -7,14 +7,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from community.accounts.models import User
 from community.accounts.services import AccountService
 from community.errors import FormError, NotFound
 from community.i18n import _
 from community.kernel.clock import now
-from community.kernel.models import get_or_404
+from community.kernel.models import add_unique, get_or_404
 from community.notifications.services import NotificationService
 from community.vouchers.inputs import required_reason
 from community.vouchers.models import (
@@ -87,12 +86,7 @@ class ModerationService:
         if user_id == admin.id:
             raise FormError({"reason": _("You cannot suspend yourself.")})
         suspension = Suspension(user_id=user_id, reason=reason, suspended_by_id=admin.id)
-        try:
-            async with self.db.begin_nested():
-                self.db.add(suspension)
-                await self.db.flush()
-        except IntegrityError as exc:
-            raise FormError({"reason": _("This account is suspended already.")}) from exc
+        await add_unique(self.db, suspension, {"reason": _("This account is suspended already.")})
         vouchers = (
             await self.db.scalars(
                 select(Voucher)

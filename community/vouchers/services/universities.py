@@ -7,11 +7,9 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 
-from community.errors import FormError
 from community.i18n import _
-from community.kernel.models import get_or_404
+from community.kernel.models import add_unique, get_or_404
 from community.vouchers.models import University
 
 if TYPE_CHECKING:
@@ -84,10 +82,7 @@ class UniversityService:
         university = await self.get(data.university_id) if data.university_id else University(name=data.name)
         university.name, university.name_en = data.name, data.name_en
         university.email_domains, university.active = data.email_domains, data.active
-        try:
-            async with self.db.begin_nested():
-                self.db.add(university)
-                await self.db.flush()
-        except IntegrityError as exc:
-            raise FormError({"name": _("A university with this name is already on the list.")}) from exc
+        await add_unique(
+            self.db, university, {"name": _("A university with this name is already on the list.")}
+        )
         return university

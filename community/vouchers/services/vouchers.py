@@ -21,6 +21,7 @@ from community.accounts.services import OrganizationService
 from community.errors import FormError, NotFound
 from community.i18n import _
 from community.kernel.clock import now
+from community.kernel.models import add_unique
 from community.kernel.text import clean_body
 from community.notifications.services import NotificationService
 from community.vouchers.models import (
@@ -304,12 +305,7 @@ class VoucherService:
             stars=stars,
             review=review,
         )
-        try:
-            async with self.db.begin_nested():
-                self.db.add(rating)
-                await self.db.flush()
-        except IntegrityError as exc:
-            raise FormError({"stars": _("You have already rated this product.")}) from exc
+        await add_unique(self.db, rating, {"stars": _("You have already rated this product.")})
         await self.db.execute(
             update(Product)
             .where(Product.id == voucher.product_id)
