@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.accounts.models import OrgType, User
 from community.errors import FormError
+from community.events.documents import event_document
 from community.events.inputs import EventInput, local_input
 from community.events.models import RegistrationStatus
-from community.events.search import event_document
 from community.events.services.events import EventService
 from community.events.services.registrations import RegistrationService
 from community.notifications.models import Notification
