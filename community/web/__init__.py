@@ -1,6 +1,7 @@
 """The web kit: what every page and form shares.
 
-- ``rendering``: ``render`` with the layout's context, ``safe_next``, ``is_api``, ``is_htmx``.
+- ``rendering``: ``render`` with the layout's context, ``safe_next``, ``is_api``, ``is_htmx``, a list page's
+  filter chips.
 - ``errors``: domain errors, HTTP errors and failures turned into pages or problem details, in one place.
 - ``security``: the security headers of every answer.
 - ``page_cache``: public pages rendered once per short interval for visitors who are not logged in.
@@ -45,7 +46,16 @@ from community.web.page_cache import (
     AnonymousPageStore,
     anonymous_page_cache,
 )
-from community.web.rendering import API_PREFIX, Visitor, current_user, is_api, is_htmx, render, safe_next
+from community.web.rendering import (
+    API_PREFIX,
+    Visitor,
+    current_user,
+    filter_chips,
+    is_api,
+    is_htmx,
+    render,
+    safe_next,
+)
 from community.web.security import SecurityHeadersMiddleware
 
 __all__ = (
@@ -69,6 +79,7 @@ __all__ = (
     "domain_exception_handler",
     "errors_text",
     "field",
+    "filter_chips",
     "form_of",
     "form_or_redirect",
     "http_exception_handler",

@@ -22,7 +22,7 @@ from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware,
 from litestar.params import Body
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Receive, Scope, Send
 
 from community.errors import FormError
 from community.web.rendering import render
@@ -144,15 +144,11 @@ class _SettingsRateLimitMiddleware(RateLimitMiddleware):
     """Litestar's limiter, with the limit read from the app's settings when a request comes (so the app
     built from a settings object uses that object's values, not the environment's at import time)."""
 
-    def __init__(self, app: ASGIApp, config: RateLimitConfig) -> None:
-        super().__init__(app, config)
-        self._inner = app
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit_config = cast("SettingsRateLimit", self.config)
         settings = scope["litestar_app"].state.settings
         if not settings.rate_limits_enabled:
-            await self._inner(scope, receive, send)
+            await self.app(scope, receive, send)
             return
         self.max_requests = limit_config.per_minute(settings)
         await super().__call__(scope, receive, send)

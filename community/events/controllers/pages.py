@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
-from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
@@ -37,6 +36,7 @@ from community.web import (
     act,
     errors_text,
     field,
+    filter_chips,
     form_of,
     form_or_redirect,
     render,
@@ -67,26 +67,16 @@ def _ics(request: Visitor, entries: Sequence[CalendarEntry], filename: str) -> R
 
 
 def _filter_groups(filters: EventFilters) -> list[tuple[str, list[tuple[str, str, bool]]]]:
-    """Each filter's chips: (text, address, chosen); choosing a chosen one again removes it."""
-
-    def chips(name: str, options: list[tuple[str, str]]) -> list[tuple[str, str, bool]]:
-        current = getattr(filters, name)
-        return [
-            (
-                text,
-                "/events?"
-                + urlencode(filters.as_query(**{name: None if current == value else value, "page": None})),
-                current == value,
-            )
-            for value, text in options
-        ]
-
-    return [
-        (_("Kind"), chips("kind", kind_choices())),
-        (_("On site or online"), chips("mode", [("onsite", _("On site")), ("online", _("Online"))])),
-        (_("Who may register"), chips("audience", audience_choices())),
-        (_("District"), chips("district", [(d, d) for d in DISTRICTS])),
-    ]
+    return filter_chips(
+        filters,
+        "/events",
+        [
+            (_("Kind"), "kind", kind_choices()),
+            (_("On site or online"), "mode", [("onsite", _("On site")), ("online", _("Online"))]),
+            (_("Who may register"), "audience", audience_choices()),
+            (_("District"), "district", [(d, d) for d in DISTRICTS]),
+        ],
+    )
 
 
 async def _form_context(events: EventService, user: User, event: Event | None = None) -> dict[str, Any]:

@@ -28,9 +28,8 @@ from community.policies.labels import (
 from community.policies.models import PolicyStatus
 from community.policies.services.eligibility import Conditions, requirements
 from community.policies.views import FactsView, benefits_of
-from community.scenarios.controllers.deps import filter_chips
 from community.vocabulary import DISTRICTS, DOMAINS, org_type_choices, org_type_label
-from community.web import Form, Visitor, form_of, form_or_redirect, render
+from community.web import Form, Visitor, filter_chips, form_of, form_or_redirect, render
 
 FACTS_PAGE = "policies/facts.html"
 

@@ -11,18 +11,13 @@ from litestar.response import Template
 from community.accounts.guards import Member, requires_login
 from community.i18n import _
 from community.markup import markdown_html
-from community.scenarios.controllers.deps import (
-    DEPENDENCIES,
-    Capabilities,
-    CapabilityListFilters,
-    filter_chips,
-)
+from community.scenarios.controllers.deps import DEPENDENCIES, Capabilities, CapabilityListFilters
 from community.scenarios.documents import capability_url
 from community.scenarios.inputs import ITEMS_MAX, CapabilityInput
 from community.scenarios.labels import choices, label
 from community.scenarios.models import Maturity, ProfileStatus
 from community.vocabulary import DISTRICTS, DOMAINS
-from community.web import Form, Visitor, field, form_of, form_or_redirect, render
+from community.web import Form, Visitor, field, filter_chips, form_of, form_or_redirect, render
 
 
 def _context() -> dict[str, Any]:

@@ -5,8 +5,7 @@ one step on a scenario."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Protocol
-from urllib.parse import urlencode
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import post
@@ -30,7 +29,7 @@ from community.scenarios.services.scenarios import ScenarioService
 from community.web import Form, act, field, many, provide_service_with_settings, services
 
 # Form, field and many were defined here before the web kit had them; other modules may still import them.
-__all__ = ("DEPENDENCIES", "Form", "field", "filter_chips", "many", "scenario_step")
+__all__ = ("DEPENDENCIES", "Form", "field", "many", "scenario_step")
 
 Code = Annotated[str | None, QueryParameter()]
 PageNumber = Annotated[int, QueryParameter(ge=1, le=10_000)]
@@ -88,28 +87,6 @@ Interests = NamedDependency[InterestService]
 ListFilters = NamedDependency[ScenarioFilters]
 Lists = NamedDependency[ListService]
 Scenarios = NamedDependency[ScenarioService]
-
-
-class _Filters(Protocol):
-    def as_query(self, **changes: Any) -> dict[str, str]: ...
-
-
-def filter_chips(
-    filters: _Filters, base: str, groups: list[tuple[str, str, list[tuple[str, str]]]]
-) -> list[tuple[str, list[tuple[str, str, bool]]]]:
-    """Each filter group as (heading, [(text, link, chosen)]): a chosen chip's link removes it, another's
-    sets it; either way back to page 1. Built here, not in the template: a list page has ~60 of them."""
-    current = filters.as_query()
-    result = []
-    for heading, name, options in groups:
-        chosen = current.get(name, "")
-        chips = []
-        for value, text in options:
-            on = chosen == value
-            query = filters.as_query(**{name: None if on else value, "page": None})
-            chips.append((text, f"{base}?{urlencode(query)}", on))
-        result.append((heading, chips))
-    return result
 
 
 # One step on a scenario: (its service, the user, the scenario's id, the form sent) -> awaited.

@@ -22,7 +22,6 @@ from community.scenarios.controllers.deps import (
     Interests,
     ListFilters,
     Scenarios,
-    filter_chips,
     scenario_step,
 )
 from community.scenarios.documents import scenario_url
@@ -30,7 +29,17 @@ from community.scenarios.inputs import ScenarioInput, optional_uuid
 from community.scenarios.labels import action_label, choices, format_budget, label
 from community.scenarios.models import PUBLIC_STATUSES, Scenario, ScenarioKind, ScenarioScale
 from community.vocabulary import DISTRICTS, DOMAINS
-from community.web import Form, Visitor, act, current_user, field, form_of, form_or_redirect, render
+from community.web import (
+    Form,
+    Visitor,
+    act,
+    current_user,
+    field,
+    filter_chips,
+    form_of,
+    form_or_redirect,
+    render,
+)
 
 BUDGET_LABELS = {
     "negotiable": "面议",
