@@ -59,6 +59,13 @@ def page_number(raw: Any, *, maximum: int = 10_000) -> int:
     return min(max(number, 1), maximum)
 
 
+def contains_pattern(text: str) -> str:
+    """A LIKE/ILIKE pattern (escape character ``\\``) matching ``text`` anywhere, its ``%``, ``_`` and ``\\``
+    taken literally: a search for "50%" finds "50%", not everything that starts with "50"."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 async def get_or_404(db: AsyncSession, model: type[M], key: Any) -> M:
     """The row of ``model`` with primary key ``key``, or ``NotFound`` (which the web layer answers with a
     404 page or problem details)."""

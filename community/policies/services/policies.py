@@ -7,7 +7,6 @@ calls back into this service for the qualifying organizations and to record each
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -23,7 +22,7 @@ from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
 from community.jobs import enqueue
 from community.kernel.clock import now, today
-from community.kernel.models import Page
+from community.kernel.models import Page, contains_pattern
 from community.policies.documents import POLICY_DOC_TYPE, policy_document
 from community.policies.inputs import PolicyFilters, PolicyInput, PolicyValues, validate_policy
 from community.policies.models import Policy, PolicyDelivery, PolicyStatus
@@ -102,8 +101,7 @@ class PolicyService:
         if filters.org_type:
             query = query.where(_open_to("org_types", filters.org_type))
         if filters.unit:
-            escaped = re.sub(r"([\\%_])", r"\\\1", filters.unit)
-            query = query.where(Policy.issuing_unit.ilike(f"%{escaped}%", escape="\\"))
+            query = query.where(Policy.issuing_unit.ilike(contains_pattern(filters.unit), escape="\\"))
         return query
 
     async def list_public(self, filters: PolicyFilters, per_page: int = PAGE_SIZE) -> Page[Policy]:

@@ -10,7 +10,7 @@ from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from community.accounts.models import Organization
-from community.kernel.models import Page
+from community.kernel.models import Page, contains_pattern
 from community.scenarios.labels import label
 from community.scenarios.models import (
     CapabilityProfile,
@@ -71,10 +71,6 @@ async def current_snapshots(
     return result
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _uuid_or_none(text: str) -> UUID | None:
     try:
         return UUID(text)
@@ -85,7 +81,7 @@ def _uuid_or_none(text: str) -> UUID | None:
 def _eligible(kind: ListKind, filters: CandidateFilters) -> tuple[Any, Any, Any]:
     """The eligible sources of ``kind`` that match the filters (rows of (source, organization)), their id
     column and their newest-first order."""
-    pattern = f"%{_escape_like(filters.q)}%"
+    pattern = contains_pattern(filters.q)
     if kind is ListKind.SCENARIOS:
         scenarios = (
             select(Scenario, Organization)

@@ -15,7 +15,7 @@ from community.errors import Forbidden, FormError, NotFound
 from community.i18n import _
 from community.jobs import enqueue
 from community.kernel.clock import now, today
-from community.kernel.models import Page
+from community.kernel.models import Page, contains_pattern
 from community.kernel.text import clean_line
 from community.notifications.services import NotificationService
 from community.search.services import enqueue_delete, enqueue_upsert
@@ -39,10 +39,6 @@ if TYPE_CHECKING:
 
 REASON_MAX = 2000
 PAGE_SIZE = 20
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class PositionService:
@@ -96,7 +92,7 @@ class PositionService:
             query = query.where(Position.employment_type == EmploymentType(filters.employment_type))
         q = clean_line(filters.q)[:QUERY_MAX]
         if q:
-            pattern = f"%{_escape_like(q)}%"
+            pattern = contains_pattern(q)
             query = query.where(
                 or_(
                     Position.title.ilike(pattern),
