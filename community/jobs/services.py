@@ -82,9 +82,7 @@ def periodic_key(kind: str) -> str:
     return f"periodic:{kind}"
 
 
-async def schedule_periodic(
-    db: AsyncSession, periodic: Periodic, resources: Mapping[str, Any], *, at: datetime | None = None
-) -> None:
+async def schedule_periodic(db: AsyncSession, periodic: Periodic, *, at: datetime | None = None) -> None:
     """Make sure the next run of ``periodic`` waits in the queue (a no-op when one already does)."""
     await enqueue(db, periodic.kind, {}, run_at=at, dedupe_key=periodic_key(periodic.kind), max_attempts=3)
 
@@ -171,7 +169,7 @@ class JobWorker:
             moment = datetime.now(UTC)
             for periodic in self.periodic.values():
                 at = moment + timedelta(seconds=periodic.first_after)
-                await schedule_periodic(db, periodic, self.resources, at=at)
+                await schedule_periodic(db, periodic, at=at)
             await db.commit()
 
     async def _schedule_next(self, db: AsyncSession, kind: str) -> None:
@@ -179,7 +177,7 @@ class JobWorker:
         if periodic is not None:
             seconds = periodic.every(self.resources)
             at = datetime.now(UTC) + timedelta(seconds=seconds)
-            await schedule_periodic(db, periodic, self.resources, at=at)
+            await schedule_periodic(db, periodic, at=at)
 
     async def claim(self) -> list[ClaimedJob]:
         async with self.sessions() as db:
