@@ -92,6 +92,12 @@ _ACTIONS: dict[str, str] = {
     "edited": N_("Edited"),
     "demonstration": N_("Demonstration scenario selection changed"),
     "imported": N_("Imported by an admin"),
+    "revision_submitted": N_("Changes sent for review"),
+    "revision_withdrawn": N_("Changes taken back"),
+    "revision_approved": N_("Updated after review"),
+    "revision_rejected": N_("Changes not published"),
+    "reader_withdrawn": N_("Access to the details withdrawn"),
+    "reader_regranted": N_("Access to the details granted again"),
 }
 
 

@@ -107,7 +107,8 @@ class Scenario(Base):
     district: Mapped[str] = mapped_column(sa.String(40))
     # Public: what anybody may read.
     abstract: Mapped[str] = mapped_column(sa.Text)
-    # Confidential: only the owner, admins, and OPC members who accepted the terms for this scenario.
+    # Confidential: only the owner, admins, and members of a verified OPC who accepted the terms for this
+    # scenario (``ScenarioAccess.can_read_details``, the one decision).
     description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     expected_outcome: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     contact_name: Mapped[str] = mapped_column(sa.String(50), default="", server_default="")
@@ -151,15 +152,72 @@ class ScenarioEvent(Base):
 
 
 class ConfidentialityAcceptance(Base):
-    """An OPC member accepted the confidentiality terms for one scenario; kept for the owner to see."""
+    """A member of a verified OPC accepted the confidentiality terms for one scenario; kept for the owner to
+    see. The owner may withdraw it (``revoked_at``): the row stays, one per reader and scenario, so that the
+    reader cannot accept again; only the owner grants it again."""
 
     __tablename__ = "scenario_confidentiality"
-    __table_args__ = (sa.UniqueConstraint("scenario_id", "user_id", name="uq_confidentiality_scenario_user"),)
+    __table_args__ = (
+        sa.UniqueConstraint("scenario_id", "user_id", name="uq_confidentiality_scenario_user"),
+        sa.CheckConstraint(
+            "revoked_by_id IS NULL OR revoked_at IS NOT NULL", name="revoked_by_only_when_revoked"
+        ),
+    )
 
     scenario_id: Mapped[UUID] = mapped_column(sa.ForeignKey("scenario.id", ondelete="CASCADE"))
     user_id: Mapped[UUID] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    # The OPC the reader read for; it must still be a verified OPC of theirs for the details to show.
     organization_id: Mapped[UUID] = mapped_column(sa.ForeignKey("organization.id", ondelete="CASCADE"))
     terms_version: Mapped[str] = mapped_column(sa.String(20))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    revoked_by_id: Mapped[UUID | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+    )
+
+
+class RevisionStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for an admin; readers still see the published text
+    APPROVED = "approved"  # applied to the scenario
+    REJECTED = "rejected"  # not applied; the reason is on the timeline, the text stays here
+    DISCARDED = "discarded"  # the scenario landed or closed before an admin looked
+
+
+class ScenarioRevision(Base):
+    """An owner's change to a published scenario, held until an admin approves it.
+
+    A scenario that readers can see (published or docking) is not changed by its owner directly: its
+    public text is what admins reviewed, and its confidential text is what readers accepted the terms for.
+    The edit is kept here whole, as typed (``values``: a ``ScenarioInput``), while the scenario keeps
+    showing its approved version, interests and all; approving applies it, rejecting keeps it here with the
+    reason. Nothing is lost and nothing unreviewed goes live. One pending revision per scenario: a second
+    edit replaces the first (the owner's form opens on it)."""
+
+    __tablename__ = "scenario_revision"
+    __table_args__ = (
+        sa.Index(
+            "uq_scenario_revision_pending",
+            "scenario_id",
+            unique=True,
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+        sa.Index("ix_scenario_revision_scenario", "scenario_id", "created_at"),
+    )
+
+    scenario_id: Mapped[UUID] = mapped_column(sa.ForeignKey("scenario.id", ondelete="CASCADE"))
+    submitted_by_id: Mapped[UUID | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    values: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[RevisionStatus] = mapped_column(
+        enum_column(RevisionStatus, "scenario_revision_status"), default=RevisionStatus.PENDING
+    )
+    reviewed_by_id: Mapped[UUID | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+    )
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    review_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+
+    scenario: Mapped[Scenario] = relationship(lazy="raise")
 
 
 class CapabilityProfile(Base):

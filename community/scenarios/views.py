@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from community.kernel.clock import today
-from community.scenarios.models import InterestStatus
+from community.scenarios.models import PUBLIC_STATUSES, InterestStatus
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from uuid import UUID
 
     from community.accounts.models import Organization
@@ -21,30 +22,86 @@ History = dict["UUID", list[tuple["InterestEvent", "str | None"]]]
 
 @dataclass(frozen=True)
 class ScenarioAccess:
-    """What one viewer may do with one scenario; pages show buttons from this, services check it again."""
+    """What one viewer may do with one scenario; pages show buttons from this, services check it again.
+
+    The one decision on the confidential part (details, expected outcome, contact): ``can_read_details``.
+    The page, the API and anything else that shows those fields read it here and nowhere else."""
 
     is_owner: bool
     is_admin: bool
+    # Every OPC the viewer belongs to: self-declared ones too (they may express interest).
     opc_orgs: tuple[Organization, ...]
+    # The viewer's accepted terms are in force: accepted, not withdrawn by the owner, and accepted for an
+    # OPC of theirs whose capability profile is verified now (a profile that loses verification ends it).
     accepted_terms: bool
+    # Of ``opc_orgs``, those whose capability profile an admin has verified (and still holds verified).
+    verified_opc_ids: frozenset[UUID] = frozenset()
+    # Of ``opc_orgs``, those whose profile waits for an admin.
+    pending_opc_ids: frozenset[UUID] = frozenset()
+    # The owner withdrew this viewer's access; only the owner grants it again.
+    withdrawn: bool = False
 
     @property
     def can_edit(self) -> bool:
         return self.is_owner or self.is_admin
 
     @property
+    def is_verified_opc(self) -> bool:
+        return bool(self.verified_opc_ids)
+
+    @property
     def can_read_details(self) -> bool:
-        return self.is_owner or self.is_admin or (bool(self.opc_orgs) and self.accepted_terms)
+        return self.is_owner or self.is_admin or (self.is_verified_opc and self.accepted_terms)
 
     @property
     def may_accept_terms(self) -> bool:
-        return bool(self.opc_orgs) and not self.accepted_terms and not self.is_owner
+        return self.is_verified_opc and not (self.accepted_terms or self.withdrawn or self.is_owner)
+
+    @property
+    def verified_opcs(self) -> tuple[Organization, ...]:
+        return tuple(org for org in self.opc_orgs if org.id in self.verified_opc_ids)
+
+    @property
+    def unverified_opcs(self) -> tuple[Organization, ...]:
+        """The viewer's OPCs that could apply for verification (or wait for it): the notice links to them."""
+        return tuple(org for org in self.opc_orgs if org.id not in self.verified_opc_ids)
+
+
+# Timeline steps only the owner and the admins see: who read the details, and the review of changes.
+PRIVATE_ACTIONS = frozenset(
+    {"reader_withdrawn", "reader_regranted", "revision_submitted", "revision_withdrawn", "revision_rejected"}
+)
 
 
 @dataclass(frozen=True)
 class TimelineEntry:
     event: ScenarioEvent
     actor_name: str | None
+
+    @property
+    def public(self) -> bool:
+        """Whether anybody who sees the scenario sees this step (else its owner and the admins only)."""
+        return self.event.to_status in PUBLIC_STATUSES and self.event.action not in PRIVATE_ACTIONS
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who accepted the terms for a scenario, as its owner sees them; withdrawn ones stay listed."""
+
+    acceptance_id: UUID
+    name: str
+    organization: str
+    accepted_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RevisionChange:
+    """One field of a pending revision: what readers see now, and what the owner asks for."""
+
+    label: str
+    published: str
+    proposed: str
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.accounts.services import AccountService
+from community.accounts.models import User
+from community.accounts.services import AccountService, OrganizationService
+from community.scenarios.models import CapabilityProfile
+from community.scenarios.services.capabilities import CapabilityInput, CapabilityItemInput, CapabilityService
 from tests.conftest import FormClient
 
 PASSWORD = "correct horse 42"
@@ -64,3 +69,23 @@ async def zone(make_client: Any, services: Any) -> Zone:
     await _org(rival, "长江制造有限公司", "changjiang", "enterprise")
     visitor = await make_client()
     return Zone(admin=admin, owner=owner, opc=opc, rival=rival, visitor=visitor, ids={})
+
+
+async def verified_opc(services: AsyncSession, slug: str, member_email: str) -> CapabilityProfile:
+    """The OPC ``slug`` gets a capability profile that an admin verified, through the services: only such an
+    OPC's members read confidential details."""
+    member = await services.scalar(select(User).where(User.email == member_email))
+    admin = await services.scalar(select(User).where(User.is_admin.is_(True)).limit(1))
+    assert member is not None and admin is not None
+    org = await OrganizationService(services).by_slug(slug)
+    capabilities = CapabilityService(services)
+    data = CapabilityInput(
+        summary="一人公司：医疗影像与分诊模型的微调与部署。",
+        team_size="3",
+        district="东湖新技术开发区",
+        items=(CapabilityItemInput("智慧医疗", "医学影像大模型", "pilot"),),
+    )
+    profile = await capabilities.save(member, org.id, data, submit=True)
+    await capabilities.verify(admin, profile.id)
+    await services.commit()
+    return profile

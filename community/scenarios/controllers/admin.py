@@ -48,6 +48,7 @@ class ScenarioAdminController(Controller):
             request,
             "scenarios/admin/hub.html",
             submitted=await scenarios.list_by_status(ScenarioStatus.SUBMITTED),
+            revisions=await scenarios.revisions_to_review(),
             profiles=await capabilities.review_queue(),
             overdue=await interests.overdue(),
             stale=await scenarios.stale_drafts(stale_days),
@@ -68,6 +69,18 @@ class ScenarioAdminController(Controller):
             admin, scenario_id, field(data, "reason")
         ),
         done=N_("Returned with your reason. The owner has been told."),
+    )
+    approve_revision = scenario_step(
+        "/scenarios/{scenario_id:uuid}/revision/approve",
+        lambda scenarios, admin, scenario_id, _data: scenarios.approve_revision(admin, scenario_id),
+        done=N_("The changes are published. The owner has been told."),
+    )
+    reject_revision = scenario_step(
+        "/scenarios/{scenario_id:uuid}/revision/reject",
+        lambda scenarios, admin, scenario_id, data: scenarios.reject_revision(
+            admin, scenario_id, field(data, "reason")
+        ),
+        done=N_("The changes are not published. The owner has been told why."),
     )
     demonstration = scenario_step(
         "/scenarios/{scenario_id:uuid}/demonstration",

@@ -28,6 +28,7 @@ from community.scenarios.documents import scenario_url
 from community.scenarios.inputs import ScenarioInput, optional_uuid
 from community.scenarios.labels import action_label, choices, format_budget, label
 from community.scenarios.models import PUBLIC_STATUSES, Scenario, ScenarioKind, ScenarioScale
+from community.scenarios.services.scenario_reading import revision_input
 from community.vocabulary import DISTRICTS, DOMAINS
 from community.web import (
     Form,
@@ -178,7 +179,10 @@ class ScenarioController(Controller):
         self, request: Visitor, scenario_id: FromPath[UUID], scenarios: Scenarios, interests: Interests
     ) -> Template:
         scenario, access = await scenarios.get_for(current_user(request), scenario_id)
+        # The one decision on the confidential part (ScenarioAccess.can_read_details): nothing of it is even
+        # rendered for a viewer without access, and the template checks the same value.
         details = access.can_read_details
+        revision = await scenarios.pending_revision(scenario) if access.can_edit else None
         return render(
             request,
             "scenarios/detail.html",
@@ -187,6 +191,8 @@ class ScenarioController(Controller):
             timeline=await scenarios.timeline(scenario),
             interests=await interests.panel(scenario, access),
             readers=await scenarios.readers(scenario) if access.can_edit else [],
+            revision=revision,
+            revision_changes=scenarios.revision_changes(scenario, revision) if revision else [],
             description_html=markdown_html(scenario.description) if details else None,
             outcome_html=markdown_html(scenario.expected_outcome) if details else None,
             form=_pop_interest_form(request),
@@ -198,8 +204,18 @@ class ScenarioController(Controller):
         scenario, access = await scenarios.get_for(request.user, scenario_id)
         if not access.can_edit:
             raise Forbidden
-        form = ScenarioInput.of(scenario).as_form()
-        return render(request, "scenarios/form.html", form=form, **_edit_context(scenario))
+        held = scenarios.edits_need_review(request.user, scenario)
+        revision = await scenarios.pending_revision(scenario) if held else None
+        # The owner goes on from the change that waits for review, so that nothing typed is lost.
+        typed = revision_input(revision) if revision else ScenarioInput.of(scenario)
+        return render(
+            request,
+            "scenarios/form.html",
+            form=typed.as_form(),
+            held_for_review=held,
+            revision=revision,
+            **_edit_context(scenario),
+        )
 
     @post("/{scenario_id:uuid}/edit", guards=[requires_login])
     async def update(
@@ -207,20 +223,25 @@ class ScenarioController(Controller):
     ) -> Response[Any]:
         scenario, _access = await scenarios.get_for(request.user, scenario_id)
         submit = field(data, "action") == "submit"
+        held = scenarios.edits_need_review(request.user, scenario)
 
         async def save() -> None:
             await scenarios.update(request.user, scenario_id, ScenarioInput.from_mapping(data))
             if submit:
                 await scenarios.submit(request.user, scenario_id)
 
+        if held:
+            done = _("Sent for review. Readers see the published version until an admin approves the change.")
+        else:
+            done = _submitted() if submit else _("Saved.")
         return await form_or_redirect(
             request,
             save,
             template="scenarios/form.html",
             form=form_of(data, "domains"),
-            done=_submitted() if submit else _("Saved."),
+            done=done,
             redirect_to=scenario_url(scenario_id),
-            context=_edit_context(scenario),
+            context={**_edit_context(scenario), "held_for_review": held},
         )
 
     @post("/{scenario_id:uuid}/submit", guards=[requires_login])
@@ -257,6 +278,28 @@ class ScenarioController(Controller):
         ),
         # The service refuses a move it does not know, so only these are ever said.
         done=lambda data: MOVED.get(field(data, "status"), ""),
+        guards=[requires_login],
+    )
+
+    # The owner (or an admin) ends one reader's access to the details, or grants it again; the reader is
+    # named by their acceptance's id, which only the owner's page lists.
+    withdraw_reader = scenario_step(
+        "/{scenario_id:uuid}/readers/withdraw",
+        lambda scenarios, user, scenario_id, data: scenarios.withdraw_reader(
+            user, scenario_id, optional_uuid(field(data, "reader"))
+        ),
+        done=N_("Access withdrawn. That reader no longer sees the details."),
+        anchor="#readers",
+        guards=[requires_login],
+    )
+
+    regrant_reader = scenario_step(
+        "/{scenario_id:uuid}/readers/grant",
+        lambda scenarios, user, scenario_id, data: scenarios.regrant_reader(
+            user, scenario_id, optional_uuid(field(data, "reader"))
+        ),
+        done=N_("Access granted again."),
+        anchor="#readers",
         guards=[requires_login],
     )
 

@@ -17,25 +17,40 @@ from community.i18n import _
 from community.kernel.clock import now, today
 from community.kernel.models import Page
 from community.notifications.services import NotificationService
-from community.scenarios.inputs import BUDGET_BUCKETS, ScenarioFilters, optional_uuid
+from community.scenarios.inputs import BUDGET_BUCKETS, ScenarioFilters, ScenarioInput, optional_uuid
+from community.scenarios.labels import format_budget, label
 from community.scenarios.models import (
     PUBLIC_STATUSES,
+    CapabilityProfile,
     ConfidentialityAcceptance,
+    ProfileStatus,
+    RevisionStatus,
     Scenario,
     ScenarioEvent,
     ScenarioKind,
+    ScenarioRevision,
     ScenarioScale,
     ScenarioStatus,
 )
-from community.scenarios.views import ScenarioAccess, TimelineEntry
+from community.scenarios.services.validation import ScenarioValues, validate_scenario
+from community.scenarios.views import Reader, RevisionChange, ScenarioAccess, TimelineEntry
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
 PAGE_SIZE = 20
+# Statuses in which readers see a scenario and its owner may still change it: an owner's edit then waits for
+# an admin as a revision (``ScenarioRevision``), and readers go on seeing the approved text.
+REVIEWED_STATUSES = (ScenarioStatus.PUBLISHED, ScenarioStatus.DOCKING)
+
+
+def revision_input(revision: ScenarioRevision) -> ScenarioInput:
+    """A revision's values as typed (stored as JSON), to check and apply them as if typed again."""
+    return ScenarioInput.from_mapping(revision.values)
+
+
 # Organization types that publish needs (measures 7 and 8: enterprises and government units).
 AUTHOR_ORG_TYPES = (OrgType.ENTERPRISE, OrgType.GOVERNMENT)
 
@@ -82,19 +97,52 @@ class ScenarioReading:
         return scenario, access
 
     async def access(self, viewer: User | None, scenario: Scenario) -> ScenarioAccess:
+        """The one decision on who may read a scenario's confidential part; see ``ScenarioAccess``.
+
+        Reading the details takes a verified capability profile, not only an organization that calls itself
+        an OPC (anyone can create one), and the terms accepted for that OPC, not withdrawn by the owner."""
         if viewer is None:
             return ScenarioAccess(False, False, (), False)
         owner = await self.is_owner(viewer, scenario)
         opc_orgs = tuple(await self.opc_organizations_of(viewer))
-        accepted = bool(
-            await self.db.scalar(
-                select(ConfidentialityAcceptance.id).where(
-                    ConfidentialityAcceptance.scenario_id == scenario.id,
-                    ConfidentialityAcceptance.user_id == viewer.id,
-                )
+        standing = await self.profile_standing([org.id for org in opc_orgs])
+        verified = frozenset(org for org, status in standing.items() if status is ProfileStatus.VERIFIED)
+        pending = frozenset(org for org, status in standing.items() if status is ProfileStatus.PENDING)
+        acceptance = await self.acceptance_of(viewer, scenario)
+        withdrawn = acceptance is not None and acceptance.revoked_at is not None
+        in_force = acceptance is not None and not withdrawn and acceptance.organization_id in verified
+        return ScenarioAccess(
+            owner,
+            viewer.is_admin,
+            opc_orgs,
+            in_force,
+            verified_opc_ids=verified,
+            pending_opc_ids=pending,
+            withdrawn=withdrawn,
+        )
+
+    async def profile_standing(self, organization_ids: Sequence[UUID]) -> dict[UUID, ProfileStatus]:
+        """The status of each organization's capability profile (organizations without one are left out)."""
+        if not organization_ids:
+            return {}
+        rows = await self.db.execute(
+            select(CapabilityProfile.organization_id, CapabilityProfile.status).where(
+                CapabilityProfile.organization_id.in_(list(organization_ids))
             )
         )
-        return ScenarioAccess(owner, viewer.is_admin, opc_orgs, accepted)
+        return {row[0]: row[1] for row in rows}
+
+    async def acceptance_of(
+        self, viewer: User, scenario: Scenario, *, lock: bool = False
+    ) -> ConfidentialityAcceptance | None:
+        query = select(ConfidentialityAcceptance).where(
+            ConfidentialityAcceptance.scenario_id == scenario.id,
+            ConfidentialityAcceptance.user_id == viewer.id,
+        )
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        acceptance: ConfidentialityAcceptance | None = await self.db.scalar(query)
+        return acceptance
 
     async def _organizations_of(self, user: User, *types: OrgType) -> list[Organization]:
         memberships = await self.organizations.organizations_of(user)
@@ -124,16 +172,80 @@ class ScenarioReading:
         )
         return [TimelineEntry(event, name) for event, name in rows]
 
-    async def readers(self, scenario: Scenario) -> list[tuple[str, str, datetime]]:
-        """Who accepted the terms (name, organization, when): the owner sees who read the details."""
+    async def readers(self, scenario: Scenario) -> list[Reader]:
+        """Who accepted the terms (name, organization, when, whether withdrawn): the owner sees who read the
+        details, and withdraws a reader's access from this list."""
         rows = await self.db.execute(
-            select(User.display_name, Organization.name, ConfidentialityAcceptance.created_at)
+            select(
+                ConfidentialityAcceptance.id,
+                User.display_name,
+                Organization.name,
+                ConfidentialityAcceptance.created_at,
+                ConfidentialityAcceptance.revoked_at,
+            )
             .join(User, User.id == ConfidentialityAcceptance.user_id)
             .join(Organization, Organization.id == ConfidentialityAcceptance.organization_id)
             .where(ConfidentialityAcceptance.scenario_id == scenario.id)
             .order_by(ConfidentialityAcceptance.created_at)
         )
-        return [(name, org, at) for name, org, at in rows]
+        return [Reader(*row) for row in rows]
+
+    # --- revisions of published scenarios -----------------------------------------------------------------
+
+    async def pending_revision(self, scenario: Scenario, *, lock: bool = False) -> ScenarioRevision | None:
+        query = select(ScenarioRevision).where(
+            ScenarioRevision.scenario_id == scenario.id, ScenarioRevision.status == RevisionStatus.PENDING
+        )
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        revision: ScenarioRevision | None = await self.db.scalar(query)
+        return revision
+
+    async def revisions_to_review(self, limit: int = 200) -> Sequence[ScenarioRevision]:
+        """Changes owners made to published scenarios, oldest first, for the admins."""
+        return (
+            await self.db.scalars(
+                select(ScenarioRevision)
+                .where(ScenarioRevision.status == RevisionStatus.PENDING)
+                .options(selectinload(ScenarioRevision.scenario).selectinload(Scenario.organization))
+                .order_by(ScenarioRevision.updated_at)
+                .limit(limit)
+            )
+        ).all()
+
+    @staticmethod
+    def revision_changes(scenario: Scenario, revision: ScenarioRevision) -> list[RevisionChange]:
+        """What a pending revision changes, field by field, published beside proposed (for the owner and
+        the admins only: the confidential fields are among them)."""
+        published, _e = validate_scenario(ScenarioInput.of(scenario), complete=False, today=today())
+        proposed, _e = validate_scenario(revision_input(revision), complete=False, today=today())
+
+        def show(values: ScenarioValues) -> dict[str, tuple[str, str]]:
+            return {
+                "title": (_("Title"), values.title),
+                "kind": (_("Kind"), label(values.kind) if values.kind else ""),
+                "scale": (_("Scale"), label(values.scale) if values.scale else ""),
+                "domains": (_("Domains"), "、".join(values.domains)),
+                "district": (_("District"), values.district),
+                "abstract": (_("Abstract"), values.abstract),
+                "description": (_("Details"), values.description),
+                "expected_outcome": (_("Expected outcome"), values.expected_outcome),
+                "budget": (
+                    _("Budget"),
+                    format_budget(values.budget_min, values.budget_max, values.budget_negotiable),
+                ),
+                "deadline": (_("Deadline"), values.deadline.isoformat() if values.deadline else ""),
+                "contact_name": (_("Contact"), values.contact_name),
+                "contact_phone": (_("Phone"), values.contact_phone),
+                "contact_email": (_("Email"), values.contact_email),
+            }
+
+        before, after = show(published), show(proposed)
+        return [
+            RevisionChange(name, before[key][1], text)
+            for key, (name, text) in after.items()
+            if before[key][1] != text
+        ]
 
     # --- lists ---------------------------------------------------------------------------------------------
 

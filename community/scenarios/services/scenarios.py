@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import asdict, fields
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from community.accounts.models import Organization, User
@@ -27,13 +27,21 @@ from community.scenarios.models import (
     ConfidentialityAcceptance,
     Interest,
     InterestStatus,
+    RevisionStatus,
     Scenario,
     ScenarioEvent,
     ScenarioKind,
+    ScenarioRevision,
     ScenarioScale,
     ScenarioStatus,
 )
-from community.scenarios.services.scenario_reading import AUTHOR_ORG_TYPES, PAGE_SIZE, ScenarioReading
+from community.scenarios.services.scenario_reading import (
+    AUTHOR_ORG_TYPES,
+    PAGE_SIZE,
+    REVIEWED_STATUSES,
+    ScenarioReading,
+    revision_input,
+)
 from community.scenarios.services.validation import ScenarioValues, reason_text, validate_scenario
 from community.scenarios.views import ScenarioAccess, TimelineEntry
 from community.search.services import enqueue_delete, enqueue_upsert
@@ -117,6 +125,12 @@ class ScenarioService(ScenarioReading):
         scenario.organization = org
         return scenario
 
+    @staticmethod
+    def edits_need_review(actor: User, scenario: Scenario) -> bool:
+        """Whether ``actor``'s edit of ``scenario`` waits for an admin instead of going live: an owner's
+        edit of a scenario that readers can see (see ``ScenarioRevision``). Admins are the reviewers."""
+        return scenario.status in REVIEWED_STATUSES and not actor.is_admin
+
     async def update(self, actor: User, scenario_id: UUID, data: ScenarioInput) -> Scenario:
         scenario = await self.get(scenario_id, lock=True)
         await self._require_editor(actor, scenario)
@@ -129,18 +143,109 @@ class ScenarioService(ScenarioReading):
         values, errors = validate_scenario(data, complete=complete, today=today())
         if errors:
             raise FormError(errors)
+        if self.edits_need_review(actor, scenario):
+            await self._hold_revision(actor, scenario, data, values)
+            return scenario
         self._apply(scenario, values)
         if scenario.status in PUBLIC_STATUSES:
             self._event(scenario, actor, scenario.status, scenario.status, "edited")
-            enqueue_upsert(self.db, scenario_document(scenario, scenario.organization.name))
-            # Matching listens: its vector follows the new text (the job skips an unchanged text).
-            await enqueue(
-                self.db,
-                "matching.embed",
-                {"owner_type": "scenario", "owner_id": str(scenario.id)},
-                dedupe_key=f"matching.embed:scenario:{scenario.id}",
-            )
+            await self._text_changed(scenario)
         await self.db.flush()
+        return scenario
+
+    async def _text_changed(self, scenario: Scenario) -> None:
+        """A public scenario's text changed: search shows the new public part, and matching listens (its
+        vector follows the new text; the job skips an unchanged text)."""
+        enqueue_upsert(self.db, scenario_document(scenario, scenario.organization.name))
+        await enqueue(
+            self.db,
+            "matching.embed",
+            {"owner_type": "scenario", "owner_id": str(scenario.id)},
+            dedupe_key=f"matching.embed:scenario:{scenario.id}",
+        )
+
+    # --- revisions of published scenarios ---------------------------------------------------------------
+
+    async def _hold_revision(
+        self, actor: User, scenario: Scenario, data: ScenarioInput, values: ScenarioValues
+    ) -> None:
+        """Keep the owner's edit as the scenario's pending revision (replacing an earlier pending one); the
+        scenario itself, which readers see, is not touched. An edit that changes nothing is no revision."""
+        current, _errors = validate_scenario(ScenarioInput.of(scenario), complete=False, today=today())
+        pending = await self.pending_revision(scenario, lock=True)
+        if values == current:
+            if pending is not None:  # changed back to what is published: nothing waits any more
+                pending.status = RevisionStatus.DISCARDED
+                self._event(scenario, actor, scenario.status, scenario.status, "revision_withdrawn")
+                await self.db.flush()
+            return
+        typed = {**asdict(data), "domains": list(data.domains)}
+        if pending is None:
+            self.db.add(
+                ScenarioRevision(
+                    scenario_id=scenario.id,
+                    submitted_by_id=actor.id,
+                    values=typed,
+                    status=RevisionStatus.PENDING,
+                )
+            )
+        else:
+            pending.values = typed
+            pending.submitted_by_id = actor.id
+        self._event(scenario, actor, scenario.status, scenario.status, "revision_submitted")
+        await self.db.flush()
+
+    async def _reviewed_revision(self, admin: User, scenario_id: UUID) -> tuple[Scenario, ScenarioRevision]:
+        self._require_admin(admin)
+        scenario = await self.get(scenario_id, lock=True)
+        revision = await self.pending_revision(scenario, lock=True)
+        if revision is None:
+            raise FormError({"revision": _("No change waits for review here; reload the page.")})
+        return scenario, revision
+
+    async def approve_revision(self, admin: User, scenario_id: UUID) -> Scenario:
+        """The owner's pending change goes live: what readers see from now on."""
+        scenario, revision = await self._reviewed_revision(admin, scenario_id)
+        self._require_status(scenario, *REVIEWED_STATUSES)
+        values, errors = validate_scenario(revision_input(revision), complete=True, today=today())
+        if errors:
+            # e.g. its deadline passed while it waited: the owner is asked for a new one.
+            raise FormError(errors)
+        self._apply(scenario, values)
+        revision.status = RevisionStatus.APPROVED
+        revision.reviewed_by_id = admin.id
+        revision.reviewed_at = now()
+        self._event(scenario, admin, scenario.status, scenario.status, "revision_approved")
+        await self._text_changed(scenario)
+        await self.db.flush()
+        await self._tell_owner(
+            scenario,
+            admin,
+            "scenario.revision_approved",
+            _("Your changes to “%(title)s” are approved and published.", title=scenario.title),
+        )
+        return scenario
+
+    async def reject_revision(self, admin: User, scenario_id: UUID, reason: str) -> Scenario:
+        """The pending change does not go live; it is kept, and the owner reads why on the timeline."""
+        text = self._reason(reason, required=True)
+        scenario, revision = await self._reviewed_revision(admin, scenario_id)
+        revision.status = RevisionStatus.REJECTED
+        revision.reviewed_by_id = admin.id
+        revision.reviewed_at = now()
+        revision.review_note = text
+        self._event(scenario, admin, scenario.status, scenario.status, "revision_rejected", text)
+        await self.db.flush()
+        await self._tell_owner(
+            scenario,
+            admin,
+            "scenario.revision_rejected",
+            _(
+                "Your changes to “%(title)s” were not published: %(reason)s",
+                title=scenario.title,
+                reason=text,
+            ),
+        )
         return scenario
 
     async def _require_editor(self, actor: User, scenario: Scenario) -> None:
@@ -183,6 +288,16 @@ class ScenarioService(ScenarioReading):
             enqueue_upsert(self.db, scenario_document(scenario, scenario.organization.name))
         elif before in PUBLIC_STATUSES:
             enqueue_delete(self.db, SCENARIO_DOC_TYPE, str(scenario.id))
+        if to not in EDITABLE_STATUSES:
+            # Landed or closed: it takes no more changes, so a change still waiting is dropped (and kept).
+            await self.db.execute(
+                update(ScenarioRevision)
+                .where(
+                    ScenarioRevision.scenario_id == scenario.id,
+                    ScenarioRevision.status == RevisionStatus.PENDING,
+                )
+                .values(status=RevisionStatus.DISCARDED)
+            )
 
     @staticmethod
     def _reason(reason: str, *, required: bool) -> str:
@@ -338,15 +453,38 @@ class ScenarioService(ScenarioReading):
         return scenario
 
     async def accept_terms(self, viewer: User, scenario_id: UUID, *, agreed: bool = True) -> None:
-        """An OPC member agrees to keep the details confidential; asking twice records it once."""
+        """A member of a verified OPC agrees to keep the details confidential; asking twice records it once.
+        A self-declared OPC (no verified capability profile) is refused, and so is a reader whose access the
+        owner withdrew: only the owner grants it again."""
         if not agreed:
             raise FormError({"terms": _("Tick the box to accept the confidentiality terms.")})
         scenario, access = await self.get_for(viewer, scenario_id)
+        if access.can_read_details:
+            return
         if not access.opc_orgs:
             raise FormError(
                 {"terms": _("Only members of an OPC can read the details. Create or join an OPC first.")}
             )
-        if access.accepted_terms:
+        if access.withdrawn:
+            raise FormError({"terms": _("The owner withdrew your access to these details.")})
+        if not access.is_verified_opc:
+            raise FormError(
+                {
+                    "terms": _(
+                        "Reading the details needs a verified capability profile. "
+                        "Submit your OPC's profile for verification first."
+                    )
+                }
+            )
+        reading_for = access.verified_opcs[0].id
+        accepted = await self.acceptance_of(viewer, scenario, lock=True)
+        if accepted is not None:
+            if accepted.revoked_at is not None:  # withdrawn meanwhile
+                raise FormError({"terms": _("The owner withdrew your access to these details.")})
+            # Accepted before for an OPC that is no longer a verified one of theirs: now for this one.
+            accepted.organization_id = reading_for
+            accepted.terms_version = CONFIDENTIALITY_TERMS_VERSION
+            await self.db.flush()
             return
         try:
             async with self.db.begin_nested():  # a rolled-back savepoint also forgets the object
@@ -354,10 +492,74 @@ class ScenarioService(ScenarioReading):
                     ConfidentialityAcceptance(
                         scenario_id=scenario.id,
                         user_id=viewer.id,
-                        organization_id=access.opc_orgs[0].id,
+                        organization_id=reading_for,
                         terms_version=CONFIDENTIALITY_TERMS_VERSION,
                     )
                 )
                 await self.db.flush()
         except IntegrityError:
             pass  # a double click: the first one counted
+
+    async def _reader(
+        self, actor: User, scenario_id: UUID, acceptance_id: UUID | None
+    ) -> tuple[Scenario, ConfidentialityAcceptance, str]:
+        """One reader of a scenario, for its owner (or an admin) to withdraw or grant again; with the words
+        the timeline names them by."""
+        scenario = await self.get(scenario_id, lock=True)
+        await self._require_editor(actor, scenario)
+        if acceptance_id is None:
+            raise NotFound
+        row = (
+            await self.db.execute(
+                select(ConfidentialityAcceptance, User.display_name, Organization.name)
+                .join(User, User.id == ConfidentialityAcceptance.user_id)
+                .join(Organization, Organization.id == ConfidentialityAcceptance.organization_id)
+                .where(
+                    ConfidentialityAcceptance.id == acceptance_id,
+                    ConfidentialityAcceptance.scenario_id == scenario.id,
+                )
+                .with_for_update(of=ConfidentialityAcceptance)
+                .execution_options(populate_existing=True)
+            )
+        ).first()
+        if row is None:
+            raise NotFound
+        acceptance, name, org = row
+        return scenario, acceptance, f"{name} · {org}"
+
+    async def withdraw_reader(self, actor: User, scenario_id: UUID, acceptance_id: UUID | None) -> Scenario:
+        """The owner ends one reader's access to the details, at once; the reader cannot accept again."""
+        scenario, acceptance, who = await self._reader(actor, scenario_id, acceptance_id)
+        if acceptance.revoked_at is not None:
+            return scenario  # a double click
+        acceptance.revoked_at = now()
+        acceptance.revoked_by_id = actor.id
+        self._event(scenario, actor, scenario.status, scenario.status, "reader_withdrawn", who)
+        await self.db.flush()
+        await self.notifications.notify_many(
+            [acceptance.user_id],
+            "scenario.reader_withdrawn",
+            _("The owner of “%(title)s” withdrew your access to its details.", title=scenario.title),
+            scenario_url(scenario),
+            actor_id=actor.id,
+        )
+        return scenario
+
+    async def regrant_reader(self, actor: User, scenario_id: UUID, acceptance_id: UUID | None) -> Scenario:
+        """The owner lets a reader whose access was withdrawn read the details again (while their OPC stays
+        verified)."""
+        scenario, acceptance, who = await self._reader(actor, scenario_id, acceptance_id)
+        if acceptance.revoked_at is None:
+            return scenario
+        acceptance.revoked_at = None
+        acceptance.revoked_by_id = None
+        self._event(scenario, actor, scenario.status, scenario.status, "reader_regranted", who)
+        await self.db.flush()
+        await self.notifications.notify_many(
+            [acceptance.user_id],
+            "scenario.reader_regranted",
+            _("The owner of “%(title)s” lets you read its details again.", title=scenario.title),
+            scenario_url(scenario),
+            actor_id=actor.id,
+        )
+        return scenario
