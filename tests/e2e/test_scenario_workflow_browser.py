@@ -1,7 +1,8 @@
 """The scenario workflow in real browsers, one per person: an enterprise drafts and submits a need, an
-admin returns it with a reason, the enterprise fixes and resubmits it, the admin publishes it, an OPC
-accepts the confidentiality terms and expresses interest, the enterprise shortlists the OPC and marks the
-scenario landed. Every step is on the timeline and every party is notified."""
+admin returns it with a reason, the enterprise fixes and resubmits it, the admin publishes it, an OPC has
+its capability profile verified, accepts the confidentiality terms and expresses interest, the enterprise
+shortlists the OPC and marks the scenario landed. Every step is on the timeline and every party is
+notified."""
 
 from __future__ import annotations
 
@@ -82,13 +83,31 @@ def test_draft_to_landed_with_timeline_and_notifications(people: Any, database_u
     admin.locator('form[action$="/publish"] button').click()
     assert admin.locator(".meta .badge").filter(has_text="已发布").is_visible()
 
-    # An OPC finds it, accepts the confidentiality terms, reads the details and expresses interest.
+    # An OPC finds it. A new OPC is only self-declared: it is told that the details need a verified
+    # capability profile, follows the link and submits its profile; an admin verifies it.
     opc = people()
     register(opc, "li@zhiyuan.example", "李一人")
     create_organization(opc, "智元视界工作室", "zhiyuan", "opc")
     opc.goto("/scenarios?domain=智慧医疗")
     opc.locator(".scenario-card a", has_text="社区医院 AI 分诊助手").click()
     assert opc.get_by_text("人工分诊").count() == 0
+    assert opc.locator('#details input[name="agree"]').count() == 0
+    assert opc.locator("#details").get_by_text("经过认证的能力档案").is_visible()
+    opc.locator('#details a[href="/capabilities/zhiyuan/edit"]').click()
+    opc.locator('[name="summary"]').fill("一人公司：医疗分诊与影像模型的微调和部署。")
+    opc.locator('[name="team_size"]').fill("2")
+    opc.locator('[name="district"]').select_option("洪山区")
+    opc.locator('[name="item_domain_0"]').select_option("智慧医疗")
+    opc.locator('[name="item_technology_0"]').fill("分诊大模型")
+    opc.locator('[name="item_maturity_0"]').select_option("pilot")
+    opc.locator('button[name="action"][value="submit"]').click()
+    opc.wait_for_url(re.compile(r"/capabilities/zhiyuan$"))
+    admin.goto("/admin")
+    admin.locator('#profiles form[action$="/verify"] button').click()
+    assert admin.locator(".flash").filter(has_text="已认证").is_visible()
+
+    # Verified, the OPC accepts the confidentiality terms, reads the details and expresses interest.
+    opc.goto(scenario_url)
     opc.locator('#details input[name="agree"]').check()
     opc.locator("#details button[type=submit]").click()
     assert opc.locator("#details").get_by_text("预算按 12 个网点测算").is_visible()

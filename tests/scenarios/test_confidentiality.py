@@ -245,7 +245,7 @@ async def test_an_owners_edit_of_a_published_scenario_waits_for_an_admin(zone: Z
 
     # The admins see it in their queue, field by field; nobody else may approve it.
     hub = await zone.admin.get("/admin")
-    assert f'/scenarios/{sid}#revision' in hub.text
+    assert f"/scenarios/{sid}#revision" in hub.text
     review = await zone.admin.get(f"/scenarios/{sid}")
     assert "改过的保密细节" in review.text and "二期" in review.text
     for outsider in (zone.owner, zone.rival, zone.opc):

@@ -291,6 +291,8 @@ async def test_the_snapshot_does_not_change_when_an_item_is_edited(world: World,
     await ScenarioService(world.db).update(
         world.owner, scenario.id, scenario_input("改过的标题 Edited title", budget_mode="negotiable")
     )
+    # The owner's edit of a published scenario goes live once an admin approves it.
+    await ScenarioService(world.db).approve_revision(world.admin, scenario.id)
     await world.db.commit()
     await ScenarioService(world.db).land(world.owner, scenario.id, "已落地")
     await world.db.commit()

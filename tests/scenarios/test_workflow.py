@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.scenarios.conftest import COMPLETE, Zone
+from tests.scenarios.conftest import COMPLETE, Zone, verified_opc
 
 
 def _scenario_id(url: str) -> str:
@@ -19,7 +19,7 @@ async def _unread(person) -> list[str]:
     return [item["subject"] for item in data["items"]]
 
 
-async def test_draft_submit_return_resubmit_publish_interest_shortlist_land(zone: Zone) -> None:
+async def test_draft_submit_return_resubmit_publish_interest_shortlist_land(zone: Zone, services) -> None:
     # A draft needs only a title; submitting needs everything.
     draft = await zone.owner.submit("/scenarios/new", {"title": "社区医院 AI 分诊助手", "action": "save"})
     assert draft.status_code == 200 and "草稿已保存" in draft.text
@@ -50,7 +50,9 @@ async def test_draft_submit_return_resubmit_publish_interest_shortlist_land(zone
     assert published.status_code == 200
     assert any("已发布" in s for s in await _unread(zone.owner))
 
-    # Public: the abstract for everyone, the details only after accepting the terms as an OPC member.
+    # Public: the abstract for everyone, the details only after accepting the terms as a member of an OPC
+    # whose capability profile an admin verified.
+    await verified_opc(services, "zhiyuan", "opc@example.com")
     public = await zone.visitor.get(f"/scenarios/{sid}")
     assert public.status_code == 200 and COMPLETE["abstract"] in public.text
     assert "人工分诊" not in public.text and "王主任" not in public.text and "027-8765" not in public.text

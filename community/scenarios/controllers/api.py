@@ -68,7 +68,8 @@ class ScenarioOut(msgspec.Struct):
     published_at: datetime | None
     demonstration_year: int | None
     url: str
-    # Present only for the owner, admins and OPC members who accepted the confidentiality terms.
+    # Present only when ScenarioAccess.can_read_details (the owner, admins, and members of a verified OPC
+    # who accepted the confidentiality terms and whose access the owner has not withdrawn).
     details: ScenarioDetailsOut | None = None
 
     @classmethod

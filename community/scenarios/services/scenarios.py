@@ -189,10 +189,11 @@ class ScenarioService(ScenarioReading):
                     status=RevisionStatus.PENDING,
                 )
             )
+            self._event(scenario, actor, scenario.status, scenario.status, "revision_submitted")
         else:
+            # Still the same change waiting for review (one timeline line for it, however often saved).
             pending.values = typed
             pending.submitted_by_id = actor.id
-        self._event(scenario, actor, scenario.status, scenario.status, "revision_submitted")
         await self.db.flush()
 
     async def _reviewed_revision(self, admin: User, scenario_id: UUID) -> tuple[Scenario, ScenarioRevision]:
