@@ -210,7 +210,7 @@ class ScenarioService(ScenarioReading):
         self._require_status(scenario, *REVIEWED_STATUSES)
         values, errors = validate_scenario(revision_input(revision), complete=True, today=today())
         if errors:
-            # e.g. its deadline passed while it waited: the owner is asked for a new one.
+            # e.g. its deadline passed while it waited: the admin does not publish it, saying why.
             raise FormError(errors)
         self._apply(scenario, values)
         revision.status = RevisionStatus.APPROVED
