@@ -172,7 +172,15 @@ class ModerationService:
                 select(Voucher)
                 .where(
                     Voucher.student_id == user_id,
-                    Voucher.status.in_([VoucherStatus.CLAIMED, VoucherStatus.REDEEMED]),
+                    # Not yet confirmed by both sides: nothing of these is settled for a barred account.
+                    Voucher.status.in_(
+                        [
+                            VoucherStatus.CLAIMED,
+                            VoucherStatus.REDEEMED,
+                            VoucherStatus.DELIVERED,
+                            VoucherStatus.DISPUTED,
+                        ]
+                    ),
                 )
                 .with_for_update()
             )

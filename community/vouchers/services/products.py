@@ -232,6 +232,9 @@ class ProductService:
             raise FormError({"reason": _("Only a published product can be withdrawn.")})
         product.status = ProductStatus.WITHDRAWN
         product.review_note = reason
+        # Changes waiting for review leave the admins' queue; the OPC's form keeps them, and sending the
+        # product again has it reviewed whole.
+        product.revision_submitted_at = None
         enqueue_delete(self.db, PRODUCT_DOC_TYPE, str(product.id))
         await self.db.flush()
         return product
