@@ -52,6 +52,12 @@ def upgrade() -> None:
         sa.Column("disputed_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
     )
     op.add_column("voucher", sa.Column("dispute_reason", sa.Text(), server_default="", nullable=False))
+    # Every confirmation so far was made by confirm(), which set confirmed_at; a row written some other way
+    # takes its last change as the moment, so that the CHECK below holds for the data already there.
+    op.execute(
+        "UPDATE voucher SET confirmed_at = updated_at "
+        "WHERE status IN ('confirmed', 'settled') AND confirmed_at IS NULL"
+    )
     op.create_check_constraint(
         op.f("ck_voucher_delivery_confirmed_by_opc"),
         "voucher",
