@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from community.accounts.models import Organization, OrgType, User
+from community.accounts.services import OrganizationService
 from community.kernel.clock import SITE_TZ, now
 from community.search.services import enqueue_upsert
 from community.vouchers.documents import product_document
@@ -202,9 +203,17 @@ async def load_voucher_demo(db: AsyncSession, admin: User) -> list[str]:
             await db.flush()
             await students.grant(rater.id, hust.id, f"rater{n}.demo@hust.edu.cn", reviewed_by_id=admin.id)
             for k, product in enumerate(products[n % 4 :: 4][:2]):
+                # Both sides confirm: a member of the product's OPC types the code, then the student.
+                maker_ids = await OrganizationService(db).member_ids(product.organization_id)
+                maker = await db.get(User, maker_ids[0]) if maker_ids else None
+                if maker is None:
+                    continue
                 voucher = await vouchers.claim(rater, campaign.id)
                 voucher = await vouchers.redeem(rater, voucher.id, product.id)
-                await RedemptionService(db).confirm(admin, voucher.redemption_code or "")
+                await RedemptionService(db).confirm(
+                    maker, voucher.redemption_code or "", product_id=product.id
+                )
+                await vouchers.confirm_trial(rater, voucher.id)
                 await vouchers.rate(rater, voucher.id, str(5 - (n + k) % 3), "体验很顺畅，推荐同学试试。")
         report.append(
             f"Students: {VERIFIED_STUDENT} is verified, {UNVERIFIED_STUDENT} is not; "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -147,6 +147,15 @@ class ProductInput:
             product.how_to_try,
             product.voucher_benefit,
         )
+
+    @classmethod
+    def editing(cls, product: Product) -> ProductInput:
+        """What the product's form holds: its changes waiting for review (or returned) when it has any."""
+        current = cls.of(product)
+        if not product.revision:
+            return current
+        names = {f.name for f in fields(cls)}
+        return replace(current, **{k: v for k, v in product.revision.items() if k in names})
 
     def validate(self) -> None:
         errors: dict[str, str] = {}

@@ -27,6 +27,8 @@ _LABELS: dict[enum.Enum, str] = {
     CampaignStatus.CLOSED: N_("Closed"),
     VoucherStatus.CLAIMED: N_("Claimed"),
     VoucherStatus.REDEEMED: N_("Redeemed"),
+    VoucherStatus.DELIVERED: N_("Delivered, awaiting the student"),
+    VoucherStatus.DISPUTED: N_("Disputed"),
     VoucherStatus.CONFIRMED: N_("Confirmed"),
     VoucherStatus.SETTLED: N_("Settled"),
     VoucherStatus.EXPIRED: N_("Expired"),

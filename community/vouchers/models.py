@@ -8,12 +8,13 @@ itself: CHECK constraints on the counters, conditional updates that take the row
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy.dialects.postgresql import ARRAY, INET
+from sqlalchemy.dialects.postgresql import ARRAY, INET, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from community.db import Base
@@ -46,9 +47,15 @@ class CampaignStatus(enum.StrEnum):
 
 
 class VoucherStatus(enum.StrEnum):
+    """A voucher's life. Public money moves only on proof from both sides: the OPC types the code the
+    student gave it (``delivered``), then the student confirms the trial took place (``confirmed``, the only
+    state a settlement takes) or disputes it (``disputed``, for an admin to uphold or void)."""
+
     CLAIMED = "claimed"
-    REDEEMED = "redeemed"
-    CONFIRMED = "confirmed"
+    REDEEMED = "redeemed"  # the student holds the code; the OPC has not confirmed delivery
+    DELIVERED = "delivered"  # the OPC confirmed delivery with the student's code; the student has not
+    DISPUTED = "disputed"  # the student says the trial did not take place; an admin decides
+    CONFIRMED = "confirmed"  # confirmed by both sides (or upheld by an admin): settleable
     SETTLED = "settled"
     EXPIRED = "expired"
     VOIDED = "voided"
@@ -58,6 +65,15 @@ class VoucherStatus(enum.StrEnum):
 HOLDING_STATUSES = (
     VoucherStatus.CLAIMED,
     VoucherStatus.REDEEMED,
+    VoucherStatus.DELIVERED,
+    VoucherStatus.DISPUTED,
+    VoucherStatus.CONFIRMED,
+    VoucherStatus.SETTLED,
+)
+# Vouchers whose delivery the OPC confirmed with the student's code (whatever the student said after).
+OPC_CONFIRMED_STATUSES = (
+    VoucherStatus.DELIVERED,
+    VoucherStatus.DISPUTED,
     VoucherStatus.CONFIRMED,
     VoucherStatus.SETTLED,
 )
@@ -88,6 +104,9 @@ class StudentVerification(Base):
             postgresql_where=sa.text("email IS NOT NULL AND status = 'verified'"),
         ),
         sa.CheckConstraint("code_attempts >= 0", name="code_attempts_not_negative"),
+        sa.CheckConstraint(
+            "codes_sent_today >= 0 AND code_attempts_today >= 0", name="daily_code_counts_not_negative"
+        ),
     )
 
     user_id: Mapped[UUID] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
@@ -104,6 +123,11 @@ class StudentVerification(Base):
     code_hash: Mapped[str | None] = mapped_column(sa.String(64), default=None)
     code_expires_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     code_attempts: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    # Codes asked for and codes tried on ``code_day`` (Wuhan's date), across every code of that day: a new
+    # code resets ``code_attempts`` but not these, so guesses stay few per account per day.
+    code_day: Mapped[date | None] = mapped_column(sa.Date, default=None)
+    codes_sent_today: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    code_attempts_today: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     proof_path: Mapped[str | None] = mapped_column(sa.String(200), default=None)
     proof_filename: Mapped[str | None] = mapped_column(sa.String(200), default=None)
     proof_content_type: Mapped[str | None] = mapped_column(sa.String(50), default=None)
@@ -123,6 +147,9 @@ class Product(Base):
         sa.Index("ix_product_status_rank", "status", "rating_count"),
         sa.CheckConstraint("rating_count >= 0 AND rating_sum >= 0", name="ratings_not_negative"),
         sa.CheckConstraint("rating_sum <= rating_count * 5", name="ratings_at_most_five"),
+        sa.CheckConstraint(
+            "revision_submitted_at IS NULL OR revision IS NOT NULL", name="submitted_revision_has_content"
+        ),
     )
 
     organization_id: Mapped[UUID] = mapped_column(
@@ -146,6 +173,12 @@ class Product(Base):
     # Verified ratings only (a rating needs a confirmed voucher); kept here for ranking the gallery.
     rating_count: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     rating_sum: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    # A published product's changes wait here for an admin while readers keep seeing the approved text in
+    # the columns above: the fields of the product's form, submitted at ``revision_submitted_at`` (none
+    # while returned with ``revision_note``, kept so that the OPC loses nothing).
+    revision: Mapped[dict[str, Any] | None] = mapped_column(JSONB, default=None)
+    revision_submitted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    revision_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
 
 class Campaign(Base):
@@ -240,6 +273,13 @@ class Voucher(Base):
             "(product_id IS NOT NULL AND redemption_code IS NOT NULL)",
             name="redeemed_has_product_and_code",
         ),
+        # Past "redeemed", a voucher went on only because its OPC typed the student's code.
+        sa.CheckConstraint(
+            "status NOT IN ('delivered', 'disputed', 'confirmed', 'settled') OR confirmed_at IS NOT NULL",
+            name="delivery_confirmed_by_opc",
+        ),
+        sa.CheckConstraint("status <> 'disputed' OR dispute_reason <> ''", name="dispute_has_reason"),
+        sa.Index("ix_voucher_disputed", "disputed_at", postgresql_where=sa.text("status = 'disputed'")),
     )
 
     campaign_id: Mapped[UUID] = mapped_column(sa.ForeignKey("voucher_campaign.id", ondelete="RESTRICT"))
@@ -258,6 +298,10 @@ class Voucher(Base):
     confirmed_by_id: Mapped[UUID | None] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="SET NULL"), default=None
     )
+    # The student's side: the trial took place, or it did not (with the student's words, for an admin).
+    student_confirmed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    disputed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    dispute_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     settlement_id: Mapped[UUID | None] = mapped_column(
         sa.ForeignKey("voucher_settlement.id", ondelete="RESTRICT"), default=None, index=True
     )
@@ -278,6 +322,23 @@ class VoucherEvent(Base):
     )
     ip: Mapped[str | None] = mapped_column(INET, default=None)
     reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+
+
+class ConfirmationWindow(Base):
+    """An organization's failed attempts at confirming codes in one hour. Each attempt takes a place first
+    (``ON CONFLICT DO UPDATE ... WHERE used < cap``) and a confirmed code gives it back, so ``used`` counts
+    the failures; the CHECK keeps it within the cap however many processes and tabs try at once."""
+
+    __tablename__ = "voucher_confirm_window"
+    __table_args__ = (
+        sa.UniqueConstraint("organization_id", "window_start", name="uq_voucher_confirm_window"),
+        sa.CheckConstraint("used >= 0 AND used <= cap", name="confirm_failures_within_cap"),
+    )
+
+    organization_id: Mapped[UUID] = mapped_column(sa.ForeignKey("organization.id", ondelete="CASCADE"))
+    window_start: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    used: Mapped[int] = mapped_column(sa.Integer, default=0)
+    cap: Mapped[int] = mapped_column(sa.Integer)
 
 
 class Rating(Base):

@@ -5,15 +5,16 @@ settlement lines, funders' reports and flagged patterns."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from community.i18n import N_
 from community.kernel.clock import now
-from community.vouchers.models import VerificationStatus
+from community.vouchers.models import VerificationStatus, VoucherStatus
 
 if TYPE_CHECKING:
+    from community.vouchers.inputs import ProductInput
     from community.vouchers.models import (
         Campaign,
         Product,
@@ -51,6 +52,45 @@ class VoucherView:
     campaign: Campaign
     product: Product | None
     rating: Rating | None
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """A redeemed voucher as its OPC sees it. The code is the student's proof that the trial started, so it
+    is here only once the OPC itself typed it in (``confirmed_at``); before that the OPC sees that a trial
+    is owed, never its code."""
+
+    voucher_id: UUID
+    product_id: UUID
+    product_name: str
+    status: VoucherStatus
+    redeemed_at: datetime | None
+    confirmed_at: datetime | None
+    student_confirmed_at: datetime | None
+    code: str | None
+
+    @classmethod
+    def of(cls, voucher: Voucher, product: Product) -> Redemption:
+        return cls(
+            voucher.id,
+            product.id,
+            product.name,
+            voucher.status,
+            voucher.redeemed_at,
+            voucher.confirmed_at,
+            voucher.student_confirmed_at,
+            format_code(voucher.redemption_code) if voucher.confirmed_at is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class Dispute:
+    """A trial the student says did not take place, as admins read it."""
+
+    voucher: Voucher
+    student_name: str
+    product_name: str
+    organization_name: str
 
 
 @dataclass(frozen=True)
@@ -97,6 +137,45 @@ class ProductAccess:
         return self.is_member or self.is_admin
 
 
+# The product form's fields, as an admin reads a revision.
+PRODUCT_FIELDS = {
+    "name": N_("Name"),
+    "summary": N_("Summary"),
+    "description": N_("Description"),
+    "domains": N_("Domains"),
+    "screenshots": N_("Screenshots"),
+    "website": N_("Website"),
+    "how_to_try": N_("How to try it"),
+    "voucher_benefit": N_("What a voucher gives"),
+}
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A published product's changes waiting for an admin: each changed field, as published and as
+    proposed; ``version`` names the revision read, so that a newer one is not approved unread."""
+
+    product: Product
+    organization_name: str
+    changes: list[tuple[str, str, str]]
+    version: str
+
+    @classmethod
+    def of(
+        cls, product: Product, organization_name: str, before: ProductInput, after: ProductInput
+    ) -> Revision:
+        def shown(value: object) -> str:
+            return "\n".join(value) if isinstance(value, list) else str(value)
+
+        changes = [
+            (name, shown(getattr(before, name)), shown(getattr(after, name)))
+            for name in PRODUCT_FIELDS
+            if getattr(before, name) != getattr(after, name)
+        ]
+        submitted = product.revision_submitted_at
+        return cls(product, organization_name, changes, submitted.isoformat() if submitted else "")
+
+
 @dataclass(frozen=True)
 class SettlementLine:
     campaign_id: UUID
@@ -104,8 +183,10 @@ class SettlementLine:
     funder: str
     organization_id: UUID
     organization_name: str
-    redeemed: int
-    confirmed: int  # confirmed and not settled yet: the amount due
+    redeemed: int  # ever redeemed: the trials owed, delivered, disputed, confirmed and settled
+    awaiting_student: int  # delivered by the OPC's word, not yet confirmed by the student
+    disputed: int  # the student says the trial did not take place: for admins, never settled as such
+    confirmed: int  # confirmed by both sides and not settled yet: the amount due
     settled: int
     due_fen: int
     settled_fen: int
@@ -116,7 +197,9 @@ class FunderReport:
     campaign: Campaign
     claimed: int
     redeemed: int
-    confirmed: int
+    confirmed: int  # confirmed by both sides (or upheld by an admin), settled or not
+    awaiting_student: int  # the OPC confirmed delivery; the student has not confirmed yet
+    disputed: int  # the student disputes the trial; an admin decides
     settled: int
     expired: int
     voided: int

@@ -1,7 +1,8 @@
 """The voucher flow in real browsers, one per person: an OPC publishes a product and an admin approves it
 and opens a campaign; a student verifies with the code mailed to a real SMTP server, claims a voucher,
-redeems it and reads the single-use code; the OPC confirms the code; the student rates the product; the
-admin settles the OPC's confirmed vouchers and marks the settlement paid."""
+redeems it and reads the single-use code; the OPC, which never sees the code on the site, types the code
+the student gives it; the student confirms that the trial took place and rates the product; the admin
+settles the OPC's vouchers confirmed by both sides and marks the settlement paid."""
 
 from __future__ import annotations
 
@@ -94,16 +95,25 @@ def test_verify_claim_redeem_confirm_rate_settle(people: Any, database_url: str,
     student.goto(product_url)
     assert student.locator(".redeem-form").count() == 0
 
-    # The OPC confirms the code the student gives.
+    # The OPC sees the trial it owes, never its code; it types the code the student gives.
     opc.goto("/vouchers/opc")
-    assert opc.locator("#confirm table").get_by_text(redemption).is_visible()
+    assert opc.locator(".trials-owed").get_by_text("光谷写作助手").is_visible()
+    assert redemption not in opc.content() and redemption.replace("-", "") not in opc.content()
     opc.locator('.confirm-form [name="code"]').fill(redemption)
     opc.locator(".confirm-form button[type=submit]").click()
     opc.wait_for_url(re.compile(r"/vouchers/opc$"))
-    assert opc.locator("#confirm table").count() == 0
+    assert opc.locator(".trials-owed").count() == 0
 
-    # The student rates the product; the rating shows as verified on the product page.
+    # Nothing to settle on the OPC's word alone.
+    admin.goto(campaign_url)
+    assert admin.locator(".funder-report .awaiting-student").inner_text().strip() == "1"
+    assert admin.locator(".settlement-lines button[type=submit]").count() == 0
+
+    # The student confirms that the trial took place, then rates the product; the rating shows as
+    # verified on the product page.
     student.goto("/vouchers")
+    student.locator(".trial-confirm-form button").click()
+    student.wait_for_url(re.compile(r"/vouchers#voucher-"))
     student.locator('.rate-form input[name="stars"][value="5"]').check()
     student.locator('.rate-form [name="review"]').fill("润色效果很好 👍")
     student.locator(".rate-form button[type=submit]").click()

@@ -128,6 +128,42 @@ async def test_concurrent_confirmations_confirm_once(
     }
 
 
+async def test_a_student_confirming_a_trial_from_many_tabs_confirms_once(
+    world: World, services: AsyncSession, settings: Any
+) -> None:
+    db = services
+    (student,) = await verified_students(db, world.university_id, 1)
+    vouchers = VoucherService(db)
+    voucher = await vouchers.claim(student, world.campaign.id)
+    voucher = await vouchers.redeem(student, voucher.id, world.product.id)
+    await RedemptionService(db).confirm(world.opc_member, voucher.redemption_code or "")
+    await db.commit()
+
+    def job(n: int) -> Any:
+        async def run(session: AsyncSession) -> Any:
+            me = await session.get(type(student), student.id)
+            service = VoucherService(session)
+            if n % 2:
+                return await service.dispute(me, voucher.id, "没有用上")
+            return await service.confirm_trial(me, voucher.id)
+
+        return run
+
+    results = await run_concurrently(settings.database_url, [job(n) for n in range(10)])
+    assert sum(isinstance(r, Voucher) for r in results) == 1
+    assert sum(isinstance(r, FormError) for r in results) == 9
+    fresh = await reload(db, Voucher, voucher.id)
+    assert fresh.status in (VoucherStatus.CONFIRMED, VoucherStatus.DISPUTED)
+    moves = (
+        await db.execute(
+            select(VoucherEvent.to_status).where(
+                VoucherEvent.voucher_id == voucher.id, VoucherEvent.from_status == "delivered"
+            )
+        )
+    ).scalars()
+    assert list(moves) == [fresh.status.value]
+
+
 async def test_the_database_itself_refuses_an_overspent_budget(world: World, services: AsyncSession) -> None:
     """Even code that forgets the condition cannot spend beyond the budget: the CHECK refuses it."""
     import sqlalchemy.exc

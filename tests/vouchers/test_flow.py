@@ -1,6 +1,7 @@
 """The whole flow over HTTP, one client per person: an OPC publishes a product, an admin approves it and
-opens a campaign, a student verifies by a code mailed to a real SMTP server, claims, redeems, the OPC
-confirms, the student rates, the admin settles, exports and marks the settlement paid."""
+opens a campaign, a student verifies by a code mailed to a real SMTP server, claims, redeems and gives the
+code to the OPC, the OPC types it in, the student confirms the trial and rates it, the admin settles,
+exports and marks the settlement paid."""
 
 from __future__ import annotations
 
@@ -134,13 +135,23 @@ async def test_publish_verify_claim_redeem_confirm_rate_settle(
     inbox = await opc.get("/notifications")
     told = re.search(r'<a href="(/notifications/[0-9a-f-]{36})">([^<]*)</a>', inbox.text)
     assert told and PRODUCT["name"] in told.group(2) and "兑换" in told.group(2), inbox.text
-    assert str((await opc.get(told.group(1))).url.path) == "/vouchers/opc"
+    queue = await opc.get(told.group(1))
+    assert str(queue.url.path) == "/vouchers/opc"
+    # It sees the trial owed, never its code: the student gives that when the trial starts.
+    assert PRODUCT["name"] in queue.text and shown.group(1) not in queue.text
+    assert shown.group(1).replace("-", "") not in queue.text
 
-    # The OPC confirms the code (with the dash, in lower case: still the code).
+    # The OPC types the code the student gave it (with the dash, in lower case: still the code).
     response = await opc.submit("/vouchers/opc/confirm", {"code": shown.group(1).lower()})
     assert response.status_code == 200 and str(response.url.path) == "/vouchers/opc"
     twice = await opc.submit("/vouchers/opc/confirm", {"code": shown.group(1)}, follow_redirects=False)
     assert twice.status_code == 400 and ("confirmed already" in twice.text or "已确认" in twice.text)
+
+    # Nothing is settled on the OPC's word alone: the student confirms that the trial took place.
+    page = await admin.get(campaign_url)
+    assert 'action="' + campaign_url + '/settle"' not in page.text
+    response = await student.submit(f"/vouchers/{voucher_id}/trial")
+    assert response.status_code == 200 and 'class="rate-form"' in response.text
 
     # The student rates it; the rating shows as verified.
     response = await student.submit(
@@ -166,7 +177,8 @@ async def test_publish_verify_claim_redeem_confirm_rate_settle(
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet is not None
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[1][2] == "智元视界工作室" and rows[1][5] == 1 and rows[1][7] == 50
+    assert rows[0][3:8] == ("redeemed", "awaiting_student", "disputed", "confirmed_unsettled", "settled")
+    assert rows[1][2] == "智元视界工作室" and rows[1][7] == 1 and rows[1][9] == 50
     page = await admin.get(campaign_url)
     settlement = re.search(r'action="/admin/vouchers/settlements/([0-9a-f-]{36})/paid"', page.text)
     assert settlement
@@ -184,6 +196,7 @@ async def test_publish_verify_claim_redeem_confirm_rate_settle(
     for state in (
         VoucherStatus.CLAIMED,
         VoucherStatus.REDEEMED,
+        VoucherStatus.DELIVERED,
         VoucherStatus.CONFIRMED,
         VoucherStatus.SETTLED,
     ):

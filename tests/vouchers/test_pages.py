@@ -299,15 +299,15 @@ async def test_an_opc_confirms_through_the_api(make_client: Any, services: Async
     await services.commit()
     assert await services.scalar(select(User).where(User.id == student.id)) is not None
 
+    # The trial owed is listed without its code; the student gives the code, and the OPC sends it.
     waiting = (await opc.get("/api/v1/vouchers/redemptions")).json()
-    assert [w["code"].replace("-", "") for w in waiting] == [voucher.redemption_code]
+    assert [(w["voucher_id"], w["code"]) for w in waiting] == [(str(voucher.id), None)]
     headers = {"x-csrftoken": await opc.csrf_token()}
-    done = await opc.client.post(
-        "/api/v1/vouchers/confirm", json={"code": waiting[0]["code"]}, headers=headers
-    )
-    assert done.status_code == 200 and done.json()["status"] == "confirmed"
-    again = await opc.client.post(
-        "/api/v1/vouchers/confirm", json={"code": waiting[0]["code"]}, headers=headers
-    )
+    given = {"code": voucher.redemption_code, "product_id": str(product.id)}
+    done = await opc.client.post("/api/v1/vouchers/confirm", json=given, headers=headers)
+    assert done.status_code == 200 and done.json()["status"] == "delivered"
+    again = await opc.client.post("/api/v1/vouchers/confirm", json=given, headers=headers)
     assert again.status_code == 400 and again.json()["errors"]["code"]
     assert (await opc.get("/api/v1/vouchers/redemptions")).json() == []
+    delivered = (await opc.get("/api/v1/vouchers/redemptions?status=delivered")).json()
+    assert [d["code"].replace("-", "") for d in delivered] == [voucher.redemption_code]

@@ -168,6 +168,9 @@ async def test_ratings_need_a_confirmed_trial_and_count_once(world: World, servi
     with pytest.raises(FormError):
         await vouchers.rate(student, voucher.id, "5", "")
     await RedemptionService(db).confirm(world.opc_member, voucher.redemption_code or "")
+    with pytest.raises(FormError):  # the OPC's word alone is not enough
+        await vouchers.rate(student, voucher.id, "5", "")
+    await vouchers.confirm_trial(student, voucher.id)
     for stars in ("0", "6", "", "五", "3.5"):
         with pytest.raises(FormError):
             await vouchers.rate(student, voucher.id, stars, "")
@@ -191,7 +194,9 @@ async def test_another_organization_cannot_confirm_a_code(world: World, services
     redemptions = RedemptionService(db)
     with pytest.raises(FormError) as refused:
         await redemptions.confirm(stranger, voucher.redemption_code or "")
-    assert refused.value.errors["code"] == _("This code is for a product of another organization.")
+    assert refused.value.errors["code"] == _(
+        "Only members of the OPC that makes the product can confirm its trials."
+    )
     for junk in ("", "x" * 10_000, "' OR 1=1 --", "ＡＢＣ😀"):
         with pytest.raises(FormError):
             await redemptions.confirm(world.opc_member, junk)
@@ -239,6 +244,7 @@ async def test_settlement_counts_confirmed_vouchers_once(world: World, services:
         voucher = await vouchers.redeem(student, voucher.id, world.product.id)
         if n < 2:
             await RedemptionService(db).confirm(world.opc_member, voucher.redemption_code or "")
+            await vouchers.confirm_trial(student, voucher.id)
     settlements = SettlementService(db)
     (line,) = await settlements.lines(campaign_id=world.campaign.id)
     assert (line.redeemed, line.confirmed, line.due_fen) == (3, 2, 20_000)

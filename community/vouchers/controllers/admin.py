@@ -1,5 +1,6 @@
-"""The admins' side: approve products, review students' proofs, run campaigns, settle and export, read
-funders' reports, look at flagged patterns, void vouchers, suspend accounts, keep the university list."""
+"""The admins' side: approve products and their revisions, review students' proofs, run campaigns, decide
+disputed trials, settle and export, read funders' reports, look at flagged patterns, void vouchers,
+suspend accounts, keep the university list."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ from community.vouchers.inputs import (
 from community.vouchers.models import VoucherStatus
 from community.vouchers.services.products import ProductService
 from community.vouchers.services.settlement import settlement_csv, settlement_xlsx
-from community.vouchers.views import FLAG_KINDS
+from community.vouchers.views import FLAG_KINDS, PRODUCT_FIELDS
 from community.web import Form, act, field, form_of, form_or_redirect, render
 
 HUB = "/admin/vouchers"
@@ -68,6 +69,9 @@ class VoucherAdminController(Controller):
             request,
             "vouchers/admin/hub.html",
             awaiting=await products.awaiting_review(),
+            revisions=await products.revisions_awaiting_review(),
+            disputes=await moderation.disputes(),
+            product_fields=PRODUCT_FIELDS,
             proofs=await students.pending_reviews(),
             campaigns=await campaigns.list(),
             flags=await reports.flags(),
@@ -90,6 +94,24 @@ class VoucherAdminController(Controller):
             if approve
             else _("Returned with your reason: %(name)s.", name=name),
             redirect_to=f"{HUB}#products",
+        )
+
+    @post("/products/{product_id:uuid}/revision")
+    async def review_revision(
+        self, request: Member, product_id: FromPath[UUID], data: Form, products: Products
+    ) -> Response[Any]:
+        approve = field(data, "decision") == "publish"
+        return await act(
+            request,
+            lambda: products.review_revision(
+                request.user, product_id, approve, field(data, "reason"), field(data, "version")
+            ),
+            done=lambda product: (
+                _("The changes are published: %(name)s.", name=product.name)
+                if approve
+                else _("The changes were returned with your reason: %(name)s.", name=product.name)
+            ),
+            redirect_to=f"{HUB}#revisions",
         )
 
     @get("/students/{verification_id:uuid}/proof", name="student-proof")
@@ -232,6 +254,24 @@ class VoucherAdminController(Controller):
         )
 
     # --- vouchers and accounts -----------------------------------------------------------------------------
+
+    @get("/disputes", name="voucher-disputes")
+    async def disputes(self, request: Member, moderation: Moderation) -> Template:
+        return render_page(request, "vouchers/admin/disputes.html", disputes=await moderation.disputes())
+
+    @post("/vouchers/{voucher_id:uuid}/resolve")
+    async def resolve(
+        self, request: Member, voucher_id: FromPath[UUID], data: Form, moderation: Moderation
+    ) -> Response[Any]:
+        uphold = field(data, "decision") == "uphold"
+        return await act(
+            request,
+            lambda: moderation.resolve(request.user, voucher_id, uphold, field(data, "reason")),
+            done=_("Decided: the trial took place; the voucher can be settled.")
+            if uphold
+            else _("Decided: the voucher is voided; its value is back in the budget."),
+            redirect_to=f"{HUB}/disputes",
+        )
 
     @get("/vouchers/{voucher_id:uuid}", name="voucher-admin-detail")
     async def voucher(self, request: Member, voucher_id: FromPath[UUID], moderation: Moderation) -> Template:

@@ -1,4 +1,5 @@
-"""JSON API (/api/v1) for products, and for an OPC that automates confirming redemptions.
+"""JSON API (/api/v1) for products, and for an OPC that automates confirming delivery with the codes its
+students give it. The API, like the pages, never shows an OPC the code of a trial it has not confirmed.
 
 Errors are problem details: a refused code or a broken rule is 400 with ``errors`` per field (the reason in
 words); a product the caller may not see is 404.
@@ -18,8 +19,8 @@ from community.accounts.guards import Member, requires_login
 from community.kernel.models import from_attributes
 from community.vouchers.controllers.deps import API_DEPENDENCIES, Filters, Products, Redemptions
 from community.vouchers.documents import product_url
-from community.vouchers.models import Product, Voucher, VoucherStatus
-from community.vouchers.views import average, format_code
+from community.vouchers.models import Product, VoucherStatus
+from community.vouchers.views import Redemption, average
 from community.web import Visitor, client_ip
 
 
@@ -52,16 +53,20 @@ class ProductPageOut(msgspec.Struct):
 
 class ConfirmIn(msgspec.Struct):
     code: str
+    # The product whose trial was delivered; needed when the member's organizations make several.
+    product_id: UUID | None = None
 
 
 class RedemptionOut(msgspec.Struct):
     voucher_id: UUID
-    code: str
+    # Only once the OPC itself confirmed delivery with it: before, the student holds it.
+    code: str | None
     status: str
     product_id: UUID
     product: str
     redeemed_at: datetime | None
     confirmed_at: datetime | None
+    student_confirmed_at: datetime | None
 
 
 def _product_out(product: Product, org_name: str) -> ProductOut:
@@ -75,9 +80,10 @@ def _product_out(product: Product, org_name: str) -> ProductOut:
     )
 
 
-def _redemption_out(voucher: Voucher, product: Product) -> RedemptionOut:
-    code = format_code(voucher.redemption_code)
-    return from_attributes(RedemptionOut, voucher, voucher_id=voucher.id, code=code, product=product.name)
+def _redemption_out(redemption: Redemption) -> RedemptionOut:
+    return from_attributes(
+        RedemptionOut, redemption, status=redemption.status.value, product=redemption.product_name
+    )
 
 
 class VoucherApiController(Controller):
@@ -108,28 +114,30 @@ class VoucherApiController(Controller):
     @get(
         "/vouchers/redemptions",
         guards=[requires_login],
-        summary="Redemptions of the caller's OPC products (awaiting confirmation by default)",
+        summary="Redemptions of the caller's OPC products (trials owed by default, without their codes)",
     )
     async def redemptions(
         self,
         request: Member,
         products: Products,
         redemptions: Redemptions,
-        status: Annotated[str, QueryParameter(pattern="^(redeemed|confirmed|settled)$")] = "redeemed",
+        status: Annotated[
+            str, QueryParameter(pattern="^(redeemed|delivered|disputed|confirmed|settled)$")
+        ] = "redeemed",
     ) -> list[RedemptionOut]:
         ids = [org.id for org in await products.opc_organizations_of(request.user)]
-        rows = await redemptions.of_organizations(ids, [VoucherStatus(status)])
-        return [_redemption_out(v, p) for v, p in rows]
+        return [_redemption_out(r) for r in await redemptions.of_organizations(ids, [VoucherStatus(status)])]
 
     @post(
         "/vouchers/confirm",
         guards=[requires_login],
         status_code=200,
-        summary="Confirm that the trial behind a redemption code was delivered (the code is used up)",
+        summary="Confirm delivering the trial whose code the student gave (the code is used up; the student "
+        "confirms next)",
     )
     async def confirm(
         self, request: Member, data: JSONBody[ConfirmIn], redemptions: Redemptions, products: Products
     ) -> RedemptionOut:
-        voucher = await redemptions.confirm(request.user, data.code, client_ip(request))
+        voucher = await redemptions.confirm(request.user, data.code, client_ip(request), data.product_id)
         assert voucher.product_id is not None
-        return _redemption_out(voucher, await products.get(voucher.product_id))
+        return _redemption_out(Redemption.of(voucher, await products.get(voucher.product_id)))

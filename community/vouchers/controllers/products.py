@@ -27,7 +27,7 @@ from community.vouchers.controllers.deps import (
 )
 from community.vouchers.documents import product_url
 from community.vouchers.inputs import ProductInput, optional_uuid
-from community.vouchers.models import Product
+from community.vouchers.models import Product, ProductStatus
 from community.vouchers.views import average
 from community.web import Form, Visitor, act, field, form_of, form_or_redirect, render
 
@@ -35,7 +35,9 @@ FORM = "vouchers/products/form.html"
 
 
 def _form_of(product: Product) -> dict[str, Any]:
-    return {**asdict(ProductInput.of(product)), "screenshots": "\n".join(product.screenshots)}
+    """The form as the OPC left it: its changes waiting for review (or returned), else the product."""
+    data = ProductInput.editing(product)
+    return {**asdict(data), "screenshots": "\n".join(data.screenshots)}
 
 
 def _saved(data: Form) -> str:
@@ -130,6 +132,7 @@ class ProductController(Controller):
         async def context() -> dict[str, Any]:
             return {"mode": "edit", "product": await products.get(product_id), "domains": DOMAINS}
 
+        published = (await products.get(product_id)).status is ProductStatus.PUBLISHED
         return await form_or_redirect(
             request,
             lambda: products.update(
@@ -140,7 +143,9 @@ class ProductController(Controller):
             ),
             template=FORM,
             form=form_of(data, "domains"),
-            done=_("Saved."),
+            done=_("Your changes wait for an admin's review; readers see the published version until then.")
+            if published
+            else _("Saved."),
             redirect_to=product_url,
             context=context,
         )

@@ -1,4 +1,5 @@
-"""The student's side (verify, claim, redeem, rate) and the OPC's side (confirm trials, see settlements)."""
+"""The student's side (verify, claim, redeem, confirm or dispute the trial, rate) and the OPC's side (confirm
+delivery with the code the student gives, see settlements)."""
 
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ from community.vouchers.controllers.deps import (
     render_page,
 )
 from community.vouchers.documents import product_url
-from community.vouchers.inputs import normalize_code, uuid_or_404
-from community.vouchers.models import VoucherStatus
+from community.vouchers.inputs import normalize_code, optional_uuid, uuid_or_404
+from community.vouchers.models import OPC_CONFIRMED_STATUSES, VoucherStatus
 from community.vouchers.services.products import ProductService
 from community.vouchers.services.redemptions import RedemptionService
 from community.vouchers.services.settlement import SettlementService
@@ -208,6 +209,28 @@ class VoucherController(Controller):
             refused_to=product_url(product_id),
         )
 
+    @post("/{voucher_id:uuid}/trial", guards=[requires_login])
+    async def confirm_trial(
+        self, request: Member, voucher_id: FromPath[UUID], vouchers: Vouchers
+    ) -> Response[Any]:
+        return await act(
+            request,
+            lambda: vouchers.confirm_trial(request.user, voucher_id, client_ip(request)),
+            done=_("Thank you: the trial is confirmed by both sides. Rate the product below."),
+            redirect_to=f"/vouchers#voucher-{voucher_id}",
+        )
+
+    @post("/{voucher_id:uuid}/dispute", guards=[requires_login])
+    async def dispute(
+        self, request: Member, voucher_id: FromPath[UUID], data: Form, vouchers: Vouchers
+    ) -> Response[Any]:
+        return await act(
+            request,
+            lambda: vouchers.dispute(request.user, voucher_id, field(data, "reason"), client_ip(request)),
+            done=_("Your dispute went to the admins; they will decide and tell you."),
+            redirect_to=f"/vouchers#voucher-{voucher_id}",
+        )
+
     @post("/{voucher_id:uuid}/rate", guards=[requires_login])
     async def rate(
         self, request: Member, voucher_id: FromPath[UUID], data: Form, vouchers: Vouchers
@@ -237,9 +260,7 @@ class VoucherController(Controller):
             request,
             "vouchers/opc.html",
             **context,
-            recent=await redemptions.of_organizations(
-                ids, [VoucherStatus.CONFIRMED, VoucherStatus.SETTLED], limit=50
-            ),
+            recent=await redemptions.of_organizations(ids, OPC_CONFIRMED_STATUSES, limit=50),
             lines=[line for org_id in ids for line in await settlement.lines(organization_id=org_id)],
         )
 
@@ -262,12 +283,16 @@ class VoucherController(Controller):
 
         return await form_or_redirect(
             request,
-            lambda: redemptions.confirm(request.user, field(data, "code"), client_ip(request)),
+            lambda: redemptions.confirm(
+                request.user, field(data, "code"), client_ip(request), optional_uuid(field(data, "product"))
+            ),
             template="vouchers/opc.html",
-            form={"code": field(data, "code")[:40]},
+            form={"code": field(data, "code")[:40], "product": field(data, "product")[:40]},
             # The code confirmed is the one typed (a voucher is found by it), as the student's page shows it.
             done=_(
-                "Confirmed: code %(code)s is used up.", code=format_code(normalize_code(field(data, "code")))
+                "Delivery confirmed: code %(code)s is used up. The student now confirms that the trial took "
+                "place.",
+                code=format_code(normalize_code(field(data, "code"))),
             ),
             redirect_to="/vouchers/opc",
             context=context,
@@ -277,7 +302,8 @@ class VoucherController(Controller):
 async def _opc_context(
     user: User, products: ProductService, redemptions: RedemptionService, settlement: SettlementService
 ) -> dict[str, Any]:
-    """What the OPC's page shows in any case: its OPCs, their products, the trials waiting, the statements."""
+    """What the OPC's page shows in any case: its OPCs, their products, the trials owed (never their codes:
+    the student gives the code when the trial starts), the statements."""
     opcs = await products.opc_organizations_of(user)
     ids = [org.id for org in opcs]
     return {

@@ -1,6 +1,6 @@
-"""What admins do to vouchers and accounts: void a voucher, suspend an account from the programme (its
-open vouchers are voided with the same reason) and lift the suspension; read a voucher's audit log and a
-campaign's vouchers."""
+"""What admins do to vouchers and accounts: void a voucher, decide a disputed trial (upheld: settleable;
+or voided), suspend an account from the programme (its open vouchers are voided with the same reason) and
+lift the suspension; read a voucher's audit log and a campaign's vouchers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from community.accounts.models import User
-from community.accounts.services import AccountService
+from community.accounts.models import Organization, User
+from community.accounts.services import AccountService, OrganizationService
 from community.errors import FormError, NotFound
 from community.i18n import _
 from community.kernel.clock import now
@@ -26,12 +26,23 @@ from community.vouchers.models import (
     VoucherStatus,
 )
 from community.vouchers.services.ledger import record, refuse
+from community.vouchers.views import Dispute
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from uuid import UUID
 
     from sqlalchemy.ext.asyncio import AsyncSession
+
+
+# What an admin may void: anything not settled, expired or voided already.
+VOIDABLE = (
+    VoucherStatus.CLAIMED,
+    VoucherStatus.REDEEMED,
+    VoucherStatus.DELIVERED,
+    VoucherStatus.DISPUTED,
+    VoucherStatus.CONFIRMED,
+)
 
 
 class ModerationService:
@@ -44,12 +55,81 @@ class ModerationService:
     async def void(self, admin: User, voucher_id: UUID, reason_raw: str) -> Voucher:
         """Take a voucher back with a reason the student reads; its value returns to the budget."""
         reason = required_reason(reason_raw)
-        voucher = await self.db.scalar(select(Voucher).where(Voucher.id == voucher_id).with_for_update())
+        voucher = await self.db.scalar(
+            select(Voucher)
+            .where(Voucher.id == voucher_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)  # the state as locked, not as once loaded
+        )
         if voucher is None:
             raise NotFound
-        if voucher.status not in (VoucherStatus.CLAIMED, VoucherStatus.REDEEMED, VoucherStatus.CONFIRMED):
-            raise refuse(_("Only a claimed, redeemed or confirmed voucher can be voided."), "reason")
+        if voucher.status not in VOIDABLE:
+            raise refuse(_("Only a voucher that is not settled, expired or voided can be voided."), "reason")
         await self._void_locked(voucher, reason, admin.id)
+        return voucher
+
+    async def disputes(self) -> list[Dispute]:
+        """The trials students dispute, the oldest first: the admins' queue."""
+        rows = await self.db.execute(
+            select(Voucher, User.display_name, Product.name, Organization.name)
+            .join(User, User.id == Voucher.student_id)
+            .join(Product, Product.id == Voucher.product_id)
+            .join(Organization, Organization.id == Product.organization_id)
+            .where(Voucher.status == VoucherStatus.DISPUTED)
+            .order_by(Voucher.disputed_at)
+        )
+        return [Dispute(v, student, product, org) for v, student, product, org in rows.all()]
+
+    async def resolve(self, admin: User, voucher_id: UUID, uphold: bool, reason_raw: str) -> Voucher:
+        """Decide a disputed trial, with a reason kept in the voucher's audit log: upheld, the trial counts
+        as given and the voucher can be settled; otherwise it is voided and its value goes back to the
+        budget. Both sides are told."""
+        reason = required_reason(reason_raw)
+        voucher = await self.db.scalar(
+            select(Voucher)
+            .where(Voucher.id == voucher_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)  # the state as locked, not as once loaded
+        )
+        if voucher is None:
+            raise NotFound
+        if voucher.status is not VoucherStatus.DISPUTED:
+            raise refuse(_("This voucher is not disputed (any more): it is decided already."), "reason")
+        product = await self.db.get(Product, voucher.product_id) if voucher.product_id else None
+        name = product.name if product else ""
+        notifications = NotificationService(self.db)
+        if uphold:
+            voucher.status = VoucherStatus.CONFIRMED
+            await record(
+                self.db,
+                [voucher.id],
+                VoucherStatus.DISPUTED,
+                VoucherStatus.CONFIRMED,
+                actor_id=admin.id,
+                reason=reason,
+            )
+            await notifications.notify(
+                voucher.student_id,
+                "voucher_dispute_decided",
+                _("An admin decided that your trial took place: %(reason)s", reason=reason),
+                f"/vouchers#voucher-{voucher.id}",
+                actor_id=admin.id,
+            )
+            told = _("An admin upheld a disputed trial of %(product)s; it can be settled.", product=name)
+        else:
+            await self._void_locked(voucher, reason, admin.id)  # tells the student
+            told = _(
+                "An admin voided a disputed trial of %(product)s: %(reason)s", product=name, reason=reason
+            )
+        if product is not None:
+            await notifications.notify_many(
+                await OrganizationService(self.db).member_ids(product.organization_id),
+                "voucher_dispute_decided",
+                told,
+                "/vouchers/opc",
+                actor_id=admin.id,
+            )
+        await self.db.flush()
         return voucher
 
     async def _void_locked(self, voucher: Voucher, reason: str, actor_id: UUID | None) -> None:
@@ -92,7 +172,15 @@ class ModerationService:
                 select(Voucher)
                 .where(
                     Voucher.student_id == user_id,
-                    Voucher.status.in_([VoucherStatus.CLAIMED, VoucherStatus.REDEEMED]),
+                    # Not yet confirmed by both sides: nothing of these is settled for a barred account.
+                    Voucher.status.in_(
+                        [
+                            VoucherStatus.CLAIMED,
+                            VoucherStatus.REDEEMED,
+                            VoucherStatus.DELIVERED,
+                            VoucherStatus.DISPUTED,
+                        ]
+                    ),
                 )
                 .with_for_update()
             )

@@ -1,5 +1,9 @@
 """AI products: an OPC writes and submits them, an admin publishes or returns them with a reason; the
-gallery ranks published products by verified student ratings (a Bayesian average, never raw votes)."""
+gallery ranks published products by verified student ratings (a Bayesian average, never raw votes).
+
+A published product's text is what an admin approved. Its OPC's later edits wait as a revision (the form's
+fields, on the product's row) for an admin, who publishes or returns them; readers, the API and search see
+the approved text until then, and a returned revision stays for the OPC to change and send again."""
 
 from __future__ import annotations
 
@@ -21,7 +25,8 @@ from community.search.services import enqueue_delete, enqueue_upsert
 from community.vouchers.documents import PRODUCT_DOC_TYPE, product_document, product_url
 from community.vouchers.inputs import REASON_MAX, GalleryFilters, ProductInput, required_reason
 from community.vouchers.models import Product, ProductStatus, Rating
-from community.vouchers.views import ProductAccess
+from community.vouchers.services.ledger import refuse
+from community.vouchers.views import ProductAccess, Revision
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -98,23 +103,86 @@ class ProductService:
         return product
 
     async def update(self, user: User, product_id: UUID, data: ProductInput, *, submit: bool) -> Product:
-        product, org = await self.editable(user, product_id)
+        product, _org = await self.editable(user, product_id)
         if product.status not in EDITABLE:
             raise FormError({"name": _("This product is waiting for review; it can be edited after that.")})
         data.validate()
-        self._apply(product, data)
         if product.status is ProductStatus.PUBLISHED:
-            enqueue_upsert(self.db, product_document(product, org.name))
-        elif submit:
-            await self._submit(product)
+            # Readers keep the approved text; the change waits for an admin (the same one replaced by a
+            # newer edit, and none at all when the form holds the approved text again).
+            unchanged = data == ProductInput.of(product)
+            product.revision = None if unchanged else asdict(data)
+            product.revision_submitted_at = None if unchanged else now()
+            product.revision_note = ""
+        else:
+            self._apply(product, data)
+            if submit:
+                await self._submit(product)
         await self.db.flush()
         return product
 
     def _apply(self, product: Product, data: ProductInput) -> None:
-        """The form's fields are the product's columns (no website is stored as none)."""
+        """The form's fields are the product's columns (no website is stored as none); a revision they
+        held is used up."""
         for name, value in asdict(data).items():
             setattr(product, name, value)
         product.website = data.website or None
+        product.revision = None
+        product.revision_submitted_at = None
+        product.revision_note = ""
+
+    async def review_revision(
+        self, admin: User, product_id: UUID, approve: bool, reason_raw: str, version: str
+    ) -> Product:
+        """Publish a published product's waiting changes, or return them with a reason (kept for the OPC).
+        ``version`` is the moment of the revision the admin read: one changed since is not decided unread."""
+        product = await self.db.scalar(
+            select(Product)
+            .where(Product.id == product_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if product is None:
+            raise NotFound
+        if product.revision is None or product.revision_submitted_at is None:
+            raise refuse(_("No changes of this product wait for review."), "reason")
+        if version != product.revision_submitted_at.isoformat():
+            raise refuse(_("The OPC changed these changes after you opened them: read them again."), "reason")
+        org = await self.organizations.by_id(product.organization_id)
+        if approve:
+            data = ProductInput.editing(product)
+            data.validate()
+            self._apply(product, data)
+            if product.status is ProductStatus.PUBLISHED:
+                enqueue_upsert(self.db, product_document(product, org.name))
+            subject = _("The changes to your product %(name)s are published.", name=product.name)
+        else:
+            reason = required_reason(reason_raw)
+            product.revision_submitted_at = None
+            product.revision_note = reason
+            subject = _(
+                "The changes to your product %(name)s were returned: %(reason)s",
+                name=product.name,
+                reason=reason,
+            )
+        await NotificationService(self.db).notify_many(
+            await self.organizations.member_ids(org.id),
+            "product_review",
+            subject,
+            product_url(product),
+            actor_id=admin.id,
+        )
+        await self.db.flush()
+        return product
+
+    async def revisions_awaiting_review(self) -> list[Revision]:
+        rows = await self.db.execute(
+            select(Product, Organization.name)
+            .join(Organization, Organization.id == Product.organization_id)
+            .where(Product.revision_submitted_at.is_not(None))
+            .order_by(Product.revision_submitted_at)
+        )
+        return [Revision.of(p, name, ProductInput.of(p), ProductInput.editing(p)) for p, name in rows.all()]
 
     async def _submit(self, product: Product) -> None:
         product.status = ProductStatus.SUBMITTED
@@ -125,7 +193,9 @@ class ProductService:
         product, _org = await self.editable(user, product_id)
         if product.status not in (ProductStatus.DRAFT, ProductStatus.RETURNED, ProductStatus.WITHDRAWN):
             raise FormError({"status": _("This product cannot be submitted now.")})
-        ProductInput.of(product).validate()
+        data = ProductInput.editing(product)
+        data.validate()
+        self._apply(product, data)
         await self._submit(product)
         return product
 
@@ -162,6 +232,9 @@ class ProductService:
             raise FormError({"reason": _("Only a published product can be withdrawn.")})
         product.status = ProductStatus.WITHDRAWN
         product.review_note = reason
+        # Changes waiting for review leave the admins' queue; the OPC's form keeps them, and sending the
+        # product again has it reviewed whole.
+        product.revision_submitted_at = None
         enqueue_delete(self.db, PRODUCT_DOC_TYPE, str(product.id))
         await self.db.flush()
         return product

@@ -1,5 +1,6 @@
-"""What admins and funders read of a campaign: the funder's report (claims, redemptions, confirmations,
-ratings, money spent and paid) and the patterns of abuse flagged for a closer look."""
+"""What admins and funders read of a campaign: the funder's report (claims, redemptions, trials confirmed by
+both sides, awaiting the student and disputed, ratings, money spent and paid) and the patterns of abuse
+flagged for a closer look."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from community.i18n import _
 from community.kernel.clock import now
 from community.kernel.models import get_or_404
 from community.vouchers.models import (
+    OPC_CONFIRMED_STATUSES,
     Campaign,
     Product,
     Rating,
@@ -52,9 +54,7 @@ class ReportService:
                 )
             ).all()
         )
-        ever_redeemed = sum(
-            counts.get(s, 0) for s in (VoucherStatus.REDEEMED, VoucherStatus.CONFIRMED, VoucherStatus.SETTLED)
-        )
+        ever_redeemed = sum(counts.get(s, 0) for s in (VoucherStatus.REDEEMED, *OPC_CONFIRMED_STATUSES))
         ratings = (
             await self.db.execute(
                 select(func.count(Rating.id), func.avg(Rating.stars))
@@ -78,6 +78,8 @@ class ReportService:
             claimed=sum(counts.values()),
             redeemed=ever_redeemed,
             confirmed=counts.get(VoucherStatus.CONFIRMED, 0) + counts.get(VoucherStatus.SETTLED, 0),
+            awaiting_student=counts.get(VoucherStatus.DELIVERED, 0),
+            disputed=counts.get(VoucherStatus.DISPUTED, 0),
             settled=counts.get(VoucherStatus.SETTLED, 0),
             expired=counts.get(VoucherStatus.EXPIRED, 0),
             voided=counts.get(VoucherStatus.VOIDED, 0),
@@ -140,7 +142,8 @@ class ReportService:
                     f"/products/{product_id}",
                 )
             )
-        confirmed_states = [VoucherStatus.CONFIRMED, VoucherStatus.SETTLED]
+        # The OPC's own confirmations, whatever the students said after.
+        confirmed_states = list(OPC_CONFIRMED_STATUSES)
         opcs = await self.db.execute(
             select(Organization.slug, Organization.name, func.count(Voucher.id), func.count(Rating.id))
             .select_from(Voucher)

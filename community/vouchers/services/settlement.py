@@ -1,5 +1,6 @@
-"""Settlement: an OPC's confirmed vouchers × face value, per campaign; a statement settles each voucher
-once, and is marked paid when the money is sent. The lines export as CSV and XLSX."""
+"""Settlement: an OPC's vouchers confirmed by both sides × face value, per campaign; a statement settles
+each voucher once, and is marked paid when the money is sent. A trial only the OPC confirmed waits for the
+student, and a disputed one for an admin: neither is settled. The lines export as CSV and XLSX."""
 
 from __future__ import annotations
 
@@ -16,7 +17,15 @@ from community.kernel.exports import to_csv, to_xlsx
 from community.kernel.models import get_or_404
 from community.kernel.text import clean_line
 from community.notifications.services import NotificationService
-from community.vouchers.models import Campaign, Product, Settlement, SettlementStatus, Voucher, VoucherStatus
+from community.vouchers.models import (
+    OPC_CONFIRMED_STATUSES,
+    Campaign,
+    Product,
+    Settlement,
+    SettlementStatus,
+    Voucher,
+    VoucherStatus,
+)
 from community.vouchers.services.ledger import record
 from community.vouchers.views import SettlementLine
 
@@ -49,7 +58,9 @@ class SettlementService:
                 Campaign.funder,
                 Organization.id,
                 Organization.name,
-                count_of(VoucherStatus.REDEEMED, VoucherStatus.CONFIRMED, VoucherStatus.SETTLED),
+                count_of(VoucherStatus.REDEEMED, *OPC_CONFIRMED_STATUSES),
+                count_of(VoucherStatus.DELIVERED),
+                count_of(VoucherStatus.DISPUTED),
                 count_of(VoucherStatus.CONFIRMED),
                 count_of(VoucherStatus.SETTLED),
                 sum_of(VoucherStatus.CONFIRMED),
@@ -69,7 +80,8 @@ class SettlementService:
         return [SettlementLine(*row) for row in (await self.db.execute(query)).all()]
 
     async def settle(self, admin: User, campaign_id: UUID, organization_id: UUID) -> Settlement:
-        """A statement of the OPC's confirmed vouchers in the campaign; each voucher is settled once."""
+        """A statement of the OPC's vouchers in the campaign that both sides confirmed; each is settled once.
+        The vouchers are taken by their state under a row lock, and moved on only from that state."""
         await get_or_404(self.db, Campaign, campaign_id)
         await get_or_404(self.db, Organization, organization_id)
         rows = (
@@ -86,7 +98,9 @@ class SettlementService:
             )
         ).all()
         if not rows:
-            raise FormError({"settle": _("Nothing to settle: no confirmed vouchers wait for settlement.")})
+            raise FormError(
+                {"settle": _("Nothing to settle: no vouchers confirmed by both sides wait for settlement.")}
+            )
         settlement = Settlement(
             campaign_id=campaign_id,
             organization_id=organization_id,
@@ -164,6 +178,8 @@ SETTLEMENT_COLUMNS = (
     "funder",
     "organization",
     "redeemed",
+    "awaiting_student",
+    "disputed",
     "confirmed_unsettled",
     "settled",
     "due_yuan",
@@ -178,6 +194,8 @@ def _rows(lines: Sequence[SettlementLine], money: Callable[[int], Any]) -> list[
             line.funder,
             line.organization_name,
             line.redeemed,
+            line.awaiting_student,
+            line.disputed,
             line.confirmed,
             line.settled,
             money(line.due_fen),

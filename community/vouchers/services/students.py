@@ -7,16 +7,16 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from community.accounts.services import check_email, normalize_email
 from community.errors import FormError, NotFound
 from community.i18n import _
-from community.kernel.clock import SITE_TZ, now
+from community.kernel.clock import SITE_TZ, now, today
 from community.kernel.models import get_or_404
 from community.kernel.text import clean_body, clean_line
 from community.notifications.services import NotificationService
@@ -45,7 +45,11 @@ if TYPE_CHECKING:
 __all__ = ("PROOF_MAX_BYTES", "StudentService", "StudentStatus", "UniversityService", "default_valid_until")
 
 CODE_TTL = timedelta(minutes=15)
-CODE_ATTEMPTS = 5
+CODE_ATTEMPTS = 5  # tries of one code
+# Per account and per day in Wuhan, across every code of the day (a new code does not reset them): a code
+# is one of a million, so an account guesses one with odds of 1 in 100,000 a day.
+CODES_PER_DAY = 5
+CODE_ATTEMPTS_PER_DAY = 10
 VERIFICATION_DAYS = 365
 PROOF_MAX_BYTES = 5 * 1024 * 1024
 # Accepted proof files, recognised by their first bytes (never by the name or the declared type).
@@ -127,6 +131,15 @@ class StudentService:
         )
         if row.status is VerificationStatus.PENDING_REVIEW:
             raise FormError({"email": _("Your proof is waiting for an admin; you will be told the result.")})
+        if not await self._count_today(row, StudentVerification.codes_sent_today, CODES_PER_DAY):
+            raise FormError(
+                {
+                    "email": _(
+                        "You have asked for %(n)s codes today, the most a day. Try again tomorrow.",
+                        n=CODES_PER_DAY,
+                    )
+                }
+            )
         code = f"{secrets.randbelow(1_000_000):06d}"
         # A renewal: the current verification stands until the new code is confirmed.
         if row.status is not VerificationStatus.VERIFIED:
@@ -160,9 +173,21 @@ class StudentService:
             raise FormError({"code": _("This code has expired. Ask for a new one.")})
         if row.code_attempts >= CODE_ATTEMPTS:
             raise FormError({"code": _("Too many wrong codes. Ask for a new one.")})
+        # Every try counts, the right one too: past the day's tries even the right code is refused, or the
+        # cap would not stop guessing.
+        if not await self._count_today(row, StudentVerification.code_attempts_today, CODE_ATTEMPTS_PER_DAY):
+            raise FormError(
+                {
+                    "code": _(
+                        "You have tried %(n)s codes today, the most a day. Try again tomorrow, or send "
+                        "proof of your studies for an admin to review.",
+                        n=CODE_ATTEMPTS_PER_DAY,
+                    )
+                }
+            )
         if len(code) != 6 or not secrets.compare_digest(hash_code(row.id, code), row.code_hash):
             row.code_attempts += 1
-            left = CODE_ATTEMPTS - row.code_attempts
+            left = min(CODE_ATTEMPTS - row.code_attempts, CODE_ATTEMPTS_PER_DAY - row.code_attempts_today)
             # The attempt must count even though the form comes back with an error: commit it here.
             await self.db.commit()
             raise FormError({"code": _("The code is wrong. %(n)s attempts left.", n=left)})
@@ -182,6 +207,30 @@ class StudentService:
         except IntegrityError as exc:  # another account verified this address a moment ago
             raise FormError({"code": _("This university address already verifies another account.")}) from exc
         return row
+
+    async def _count_today(self, row: StudentVerification, counter: Any, cap: int) -> bool:
+        """Count one more against the account's ``counter`` for today (both counters start again on a new
+        day), in one conditional update; False, and nothing counted, when today's ``cap`` is reached."""
+        day = today()
+        new_day = StudentVerification.code_day.is_distinct_from(day)
+        counters = (StudentVerification.codes_sent_today, StudentVerification.code_attempts_today)
+        values = {
+            other.key: case(
+                (new_day, 1 if other is counter else 0), else_=other + (1 if other is counter else 0)
+            )
+            for other in counters
+        }
+        done = (
+            await self.db.execute(
+                update(StudentVerification)
+                .where(StudentVerification.id == row.id, new_day | (counter < cap))
+                .values(code_day=day, **values)
+                .returning(StudentVerification.id)
+                .execution_options(synchronize_session=False)
+            )
+        ).first()
+        await self.db.refresh(row, ["code_day", "codes_sent_today", "code_attempts_today"])
+        return done is not None
 
     async def submit_proof(
         self, user: User, university_id_raw: str, filename: str, content_type: str, content: bytes, note: str

@@ -1,5 +1,7 @@
 """The life of a voucher on the student's side: claimed within the budget and the caps, redeemed for one
-product (a single-use code for its OPC), rated once the OPC confirmed the trial.
+product (a single-use code the student gives its OPC when the trial starts), then, once the OPC confirmed
+delivery with that code, confirmed by the student (the trial took place) or disputed (for an admin); rated
+once both sides confirmed.
 
 The rules that money and quotas depend on hold in the database itself (see ``statements``); this service
 says why a statement wrote nothing, in words the student reads.
@@ -17,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from community.accounts.models import Organization
+from community.accounts.models import User as UserModel
 from community.accounts.services import OrganizationService
 from community.errors import FormError, NotFound
 from community.i18n import _
@@ -24,6 +27,7 @@ from community.kernel.clock import now
 from community.kernel.models import add_unique
 from community.kernel.text import clean_body
 from community.notifications.services import NotificationService
+from community.vouchers.inputs import required_reason
 from community.vouchers.models import (
     Campaign,
     CampaignStatus,
@@ -38,7 +42,7 @@ from community.vouchers.models import (
     VoucherStatus,
 )
 from community.vouchers.services.campaigns import CampaignService, eligible
-from community.vouchers.services.ledger import refuse
+from community.vouchers.services.ledger import record, refuse
 from community.vouchers.services.statements import CLAIM_SQL, REDEEM_SQL
 from community.vouchers.views import CODE_LENGTH, VoucherView
 
@@ -273,6 +277,8 @@ class VoucherService:
             VoucherStatus.REDEEMED: _(
                 "This voucher has already been redeemed; its code is on your vouchers page."
             ),
+            VoucherStatus.DELIVERED: _("This voucher has already been redeemed and its trial delivered."),
+            VoucherStatus.DISPUTED: _("This voucher has already been redeemed; its trial is disputed."),
             VoucherStatus.CONFIRMED: _("This voucher has already been redeemed and confirmed."),
             VoucherStatus.SETTLED: _("This voucher has already been redeemed and settled."),
             VoucherStatus.EXPIRED: _("This voucher has expired and can no longer be redeemed."),
@@ -294,7 +300,7 @@ class VoucherService:
             voucher.status not in (VoucherStatus.CONFIRMED, VoucherStatus.SETTLED)
             or voucher.product_id is None
         ):
-            errors["stars"] = _("You can rate a product once its OPC has confirmed your trial.")
+            errors["stars"] = _("You can rate a product once you and its OPC have confirmed your trial.")
         if errors:
             raise FormError(errors)
         assert voucher.product_id is not None
@@ -312,6 +318,117 @@ class VoucherService:
             .values(rating_count=Product.rating_count + 1, rating_sum=Product.rating_sum + stars)
         )
         return rating
+
+    async def confirm_trial(self, student: User, voucher_id: UUID, ip: str | None = None) -> Voucher:
+        """The student says the trial the OPC delivered took place: the voucher is confirmed by both sides
+        and can be settled. Only from ``delivered``, in one conditional update (a second tab, a double click
+        or an admin's void in between finds the state moved on and changes nothing)."""
+        voucher = await self._own(student, voucher_id)
+        moment = now()
+        done = await self._move(
+            voucher,
+            student,
+            VoucherStatus.DELIVERED,
+            VoucherStatus.CONFIRMED,
+            {"student_confirmed_at": moment},
+            moment,
+        )
+        if not done:
+            raise refuse(self._why_not_confirmable(voucher))
+        await record(
+            self.db,
+            [voucher.id],
+            VoucherStatus.DELIVERED,
+            VoucherStatus.CONFIRMED,
+            actor_id=student.id,
+            ip=ip,
+            moment=moment,
+        )
+        return voucher
+
+    async def dispute(
+        self, student: User, voucher_id: UUID, reason_raw: str, ip: str | None = None
+    ) -> Voucher:
+        """The student says the trial did not take place: the voucher goes to admins, never to settlement
+        as it is. The reason is needed: admins read it."""
+        voucher = await self._own(student, voucher_id)
+        reason = required_reason(reason_raw)
+        moment = now()
+        done = await self._move(
+            voucher,
+            student,
+            VoucherStatus.DELIVERED,
+            VoucherStatus.DISPUTED,
+            {"disputed_at": moment, "dispute_reason": reason},
+            moment,
+        )
+        if not done:
+            raise refuse(self._why_not_confirmable(voucher))
+        await record(
+            self.db,
+            [voucher.id],
+            VoucherStatus.DELIVERED,
+            VoucherStatus.DISPUTED,
+            actor_id=student.id,
+            ip=ip,
+            reason=reason,
+            moment=moment,
+        )
+        product = await self.db.get(Product, voucher.product_id) if voucher.product_id else None
+        admins = list((await self.db.scalars(select(UserModel.id).where(UserModel.is_admin.is_(True)))).all())
+        await NotificationService(self.db).notify_many(
+            admins,
+            "voucher_disputed",
+            _(
+                "A student disputes that a trial of %(product)s took place. Decide it in the disputes queue.",
+                product=product.name if product else "",
+            ),
+            "/admin/vouchers/disputes",
+            actor_id=student.id,
+        )
+        return voucher
+
+    async def _own(self, student: User, voucher_id: UUID) -> Voucher:
+        """The student's own voucher; anyone else's is not found."""
+        voucher = await self.db.get(Voucher, voucher_id)
+        if voucher is None or voucher.student_id != student.id:
+            raise NotFound
+        return voucher
+
+    async def _move(
+        self,
+        voucher: Voucher,
+        student: User,
+        before: VoucherStatus,
+        after: VoucherStatus,
+        values: dict[str, Any],
+        moment: datetime,
+    ) -> bool:
+        """Move the student's voucher from ``before`` to ``after`` if it is still there; then reload it."""
+        done = (
+            await self.db.execute(
+                update(Voucher)
+                .where(Voucher.id == voucher.id, Voucher.student_id == student.id, Voucher.status == before)
+                .values(status=after, updated_at=moment, **values)
+                .returning(Voucher.id)
+                .execution_options(synchronize_session=False)
+            )
+        ).first()
+        await self.db.refresh(voucher)
+        return done is not None
+
+    @staticmethod
+    def _why_not_confirmable(voucher: Voucher) -> str:
+        return {
+            VoucherStatus.REDEEMED: _(
+                "The OPC has not confirmed delivering this trial yet. Give them your code when the trial "
+                "starts; then confirm it here."
+            ),
+            VoucherStatus.CONFIRMED: _("You have already confirmed this trial."),
+            VoucherStatus.SETTLED: _("You have already confirmed this trial."),
+            VoucherStatus.DISPUTED: _("You have disputed this trial; an admin will decide and tell you."),
+            VoucherStatus.VOIDED: _("This voucher was voided: %(reason)s", reason=voucher.void_reason),
+        }.get(voucher.status, _("This voucher has no trial to confirm."))
 
     async def of_student(self, student_id: UUID) -> list[VoucherView]:
         await CampaignService(self.db).expire_due(student_id=student_id)
