@@ -49,6 +49,7 @@ from community.web import (
     SESSION_COOKIE,
     AnonymousPageStore,
     SecurityHeadersMiddleware,
+    UploadBodyLimit,
     anonymous_page_cache,
 )
 from community.zones import ZonesPlugin
@@ -199,7 +200,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             healthz,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
-        plugins=[SQLAlchemyPlugin(config=alchemy_config), HTMXPlugin(), CommunityCLIPlugin(), zones],
+        plugins=[
+            SQLAlchemyPlugin(config=alchemy_config),
+            HTMXPlugin(),
+            CommunityCLIPlugin(),
+            zones,
+            UploadBodyLimit(settings.max_upload_body_bytes),
+        ],
         middleware=[
             SecurityHeadersMiddleware(),
             session_config.middleware,
@@ -209,6 +216,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores={**stores, ANONYMOUS_PAGES_STORE: anonymous_pages},
         response_cache_config=anonymous_page_cache(settings.anonymous_page_cache_seconds, anonymous_pages),
         csrf_config=csrf_config,
+        # Forms and JSON: a few hundred KB at most; routes that take files allow more (community.web.bodies).
+        request_max_body_size=settings.max_text_body_bytes,
         template_config=template_config,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],

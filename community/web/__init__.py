@@ -4,12 +4,14 @@
   filter chips.
 - ``errors``: domain errors, HTTP errors and failures turned into pages or problem details, in one place.
 - ``security``: the security headers of every answer.
+- ``bodies``: how large a request body may be (text routes, and the routes that take files).
 - ``page_cache``: public pages rendered once per short interval for visitors who are not logged in.
 - ``deps``: services made from the request's session, the app's settings, the mailer.
 - ``forms``: reading forms, sending them back with fields kept, rate limits from the app's settings, and
   the two handler shapes (``act`` and ``form_or_redirect``).
 """
 
+from community.web.bodies import UploadBodyLimit
 from community.web.deps import (
     MAILER,
     SETTINGS,
@@ -71,6 +73,7 @@ __all__ = (
     "Form",
     "Multipart",
     "SecurityHeadersMiddleware",
+    "UploadBodyLimit",
     "Visitor",
     "act",
     "anonymous_page_cache",
