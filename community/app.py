@@ -20,7 +20,6 @@ from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.logging import LoggingConfig
-from litestar.openapi import OpenAPIConfig
 from litestar.plugins import CLIPluginProtocol
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -52,6 +51,7 @@ from community.web import (
     UploadBodyLimit,
     anonymous_page_cache,
 )
+from community.web.openapi import openapi_config
 from community.zones import ZonesPlugin
 
 logger = logging.getLogger(__name__)
@@ -223,11 +223,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         # The settings this app was built with, for every part that reads them (rate limits, services).
         state=State({"settings": settings}),
-        openapi_config=OpenAPIConfig(
-            title=settings.site_name,
-            version="1.0.0",
-            path="/schema",
-            description="武汉OPC线上开放社区 JSON API (/api/v1). Errors are RFC 9457 problem details.",
+        openapi_config=openapi_config(
+            settings.site_name,
+            "武汉OPC线上开放社区 JSON API (/api/v1). Errors are RFC 9457 problem details.",
         ),
         logging_config=LoggingConfig(
             root={"level": "INFO", "handlers": ["queue_listener"]}, log_exceptions="debug"
