@@ -47,6 +47,7 @@ from community.web import (
     EXCEPTION_HANDLERS,
     SESSION_COOKIE,
     AnonymousPageStore,
+    CachedRouteQueries,
     SecurityHeadersMiddleware,
     UploadBodyLimit,
     anonymous_page_cache,
@@ -126,7 +127,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     search_backend = make_search_backend(settings, alchemy_config)
     stores = _stores(settings, alchemy_config)
     # In memory on purpose: pages stay seconds, and each process renders its own (nothing depends on it).
-    anonymous_pages = AnonymousPageStore()
+    anonymous_pages = AnonymousPageStore(
+        max_entries=settings.anonymous_page_cache_max_entries,
+        max_bytes=settings.anonymous_page_cache_max_bytes,
+    )
     secure_cookies = settings.base_url.startswith("https://")
     session_config = CommunitySessionConfig(
         store="sessions",
@@ -206,6 +210,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CommunityCLIPlugin(),
             zones,
             UploadBodyLimit(settings.max_upload_body_bytes),
+            CachedRouteQueries(),
         ],
         middleware=[
             SecurityHeadersMiddleware(),
@@ -224,8 +229,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # The settings this app was built with, for every part that reads them (rate limits, services).
         state=State({"settings": settings}),
         openapi_config=openapi_config(
-            settings.site_name,
-            "武汉OPC线上开放社区 JSON API (/api/v1). Errors are RFC 9457 problem details.",
+            settings.site_name, "武汉OPC线上开放社区 JSON API (/api/v1). Errors are RFC 9457 problem details."
         ),
         logging_config=LoggingConfig(
             root={"level": "INFO", "handlers": ["queue_listener"]}, log_exceptions="debug"

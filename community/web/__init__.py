@@ -46,7 +46,9 @@ from community.web.page_cache import (
     PRIVATE_KEY,
     SESSION_COOKIE,
     AnonymousPageStore,
+    CachedRouteQueries,
     anonymous_page_cache,
+    known_query,
 )
 from community.web.rendering import (
     API_PREFIX,
@@ -70,6 +72,7 @@ __all__ = (
     "SESSION_COOKIE",
     "SETTINGS",
     "AnonymousPageStore",
+    "CachedRouteQueries",
     "Form",
     "Multipart",
     "SecurityHeadersMiddleware",
@@ -89,6 +92,7 @@ __all__ = (
     "internal_error_handler",
     "is_api",
     "is_htmx",
+    "known_query",
     "limit_per_account",
     "limit_per_address",
     "many",
