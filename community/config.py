@@ -99,7 +99,7 @@ class Settings:
     anonymous_page_cache_max_bytes: int = 64 * 1024 * 1024
     # The largest request body on any route (forms and JSON): MAX_TEXT_BODY_BYTES. 512 KB holds the longest
     # post (50,000 Chinese characters are 450 KB once a browser has percent-encoded them). Routes that take
-    # files (multipart) allow more: their own limit when they set one, else MAX_UPLOAD_BODY_BYTES. Larger: 413.
+    # files (multipart) allow more: their own limit when they set one, else MAX_UPLOAD_BODY_BYTES. Past: 413.
     max_text_body_bytes: int = 512 * 1024
     max_upload_body_bytes: int = 16 * 1024 * 1024
     # Once the model is loaded, hide what start-up loaded from the garbage collector (gc.freeze): a serving

@@ -109,7 +109,7 @@ async def test_a_large_body_to_a_text_route_is_refused_at_once_with_413(client: 
     # are 450 KB once percent-encoded (here to /login, which reads no such field: refused as a login, 400).
     assert (await client.submit("/forum/preview", {"body": "**hello**" * 1000})).status_code == 200
     await client.logout()
-    longest = await client.submit("/login", {"email": "a@example.com", "password": "x", "body": "长" * 50_000})
+    longest = await client.submit("/login", {"email": "a@example.com", "password": "x", "body": "长" * 50000})
     assert longest.status_code == 400
 
 
