@@ -20,7 +20,6 @@ from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.logging import LoggingConfig
-from litestar.openapi import OpenAPIConfig
 from litestar.plugins import CLIPluginProtocol
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -48,9 +47,12 @@ from community.web import (
     EXCEPTION_HANDLERS,
     SESSION_COOKIE,
     AnonymousPageStore,
+    CachedRouteQueries,
     SecurityHeadersMiddleware,
+    UploadBodyLimit,
     anonymous_page_cache,
 )
+from community.web.openapi import openapi_config
 from community.zones import ZonesPlugin
 
 logger = logging.getLogger(__name__)
@@ -125,7 +127,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     search_backend = make_search_backend(settings, alchemy_config)
     stores = _stores(settings, alchemy_config)
     # In memory on purpose: pages stay seconds, and each process renders its own (nothing depends on it).
-    anonymous_pages = AnonymousPageStore()
+    anonymous_pages = AnonymousPageStore(
+        max_entries=settings.anonymous_page_cache_max_entries,
+        max_bytes=settings.anonymous_page_cache_max_bytes,
+    )
     secure_cookies = settings.base_url.startswith("https://")
     session_config = CommunitySessionConfig(
         store="sessions",
@@ -199,7 +204,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             healthz,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
-        plugins=[SQLAlchemyPlugin(config=alchemy_config), HTMXPlugin(), CommunityCLIPlugin(), zones],
+        plugins=[
+            SQLAlchemyPlugin(config=alchemy_config),
+            HTMXPlugin(),
+            CommunityCLIPlugin(),
+            zones,
+            UploadBodyLimit(settings.max_upload_body_bytes),
+            CachedRouteQueries(),
+        ],
         middleware=[
             SecurityHeadersMiddleware(),
             session_config.middleware,
@@ -209,16 +221,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores={**stores, ANONYMOUS_PAGES_STORE: anonymous_pages},
         response_cache_config=anonymous_page_cache(settings.anonymous_page_cache_seconds, anonymous_pages),
         csrf_config=csrf_config,
+        # Forms and JSON: a few hundred KB at most; routes that take files allow more (community.web.bodies).
+        request_max_body_size=settings.max_text_body_bytes,
         template_config=template_config,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         # The settings this app was built with, for every part that reads them (rate limits, services).
         state=State({"settings": settings}),
-        openapi_config=OpenAPIConfig(
-            title=settings.site_name,
-            version="1.0.0",
-            path="/schema",
-            description="武汉OPC线上开放社区 JSON API (/api/v1). Errors are RFC 9457 problem details.",
+        openapi_config=openapi_config(
+            settings.site_name, "武汉OPC线上开放社区 JSON API (/api/v1). Errors are RFC 9457 problem details."
         ),
         logging_config=LoggingConfig(
             root={"level": "INFO", "handlers": ["queue_listener"]}, log_exceptions="debug"

@@ -93,6 +93,15 @@ class Settings:
     # Seconds a public page (forum, home) rendered for a visitor who is not logged in is served again from
     # memory to the next such visitor; 0 turns it off. Logged-in members always get a fresh page.
     anonymous_page_cache_seconds: int = 0
+    # How much the page cache may hold in one process, in pages and in bytes: past either, the least recently
+    # used pages go first (so a flood of odd addresses cannot fill memory).
+    anonymous_page_cache_max_entries: int = 2000
+    anonymous_page_cache_max_bytes: int = 64 * 1024 * 1024
+    # The largest request body on any route (forms and JSON): MAX_TEXT_BODY_BYTES. 512 KB holds the longest
+    # post (50,000 Chinese characters are 450 KB once a browser has percent-encoded them). Routes that take
+    # files (multipart) allow more: their own limit when they set one, else MAX_UPLOAD_BODY_BYTES. Past: 413.
+    max_text_body_bytes: int = 512 * 1024
+    max_upload_body_bytes: int = 16 * 1024 * 1024
     # Once the model is loaded, hide what start-up loaded from the garbage collector (gc.freeze): a serving
     # process only. Off by default because a process that builds many apps (the tests) would keep the
     # garbage of the earlier ones, open connections included.
@@ -178,6 +187,10 @@ class Settings:
             reset_rate_per_minute=_env_int("RESET_RATE_PER_MINUTE", 5),
             rate_limits_enabled=_env_bool("RATE_LIMITS_ENABLED", True),
             anonymous_page_cache_seconds=_env_int("ANONYMOUS_PAGE_CACHE_SECONDS", 10),
+            anonymous_page_cache_max_entries=_env_int("ANONYMOUS_PAGE_CACHE_MAX_ENTRIES", 2000),
+            anonymous_page_cache_max_bytes=_env_int("ANONYMOUS_PAGE_CACHE_MAX_MB", 64) * 1024 * 1024,
+            max_text_body_bytes=_env_int("MAX_TEXT_BODY_BYTES", 512 * 1024),
+            max_upload_body_bytes=_env_int("MAX_UPLOAD_BODY_BYTES", 16 * 1024 * 1024),
             gc_freeze=_env_bool("GC_FREEZE", True),
             meilisearch_url=os.environ.get("MEILISEARCH_URL") or None,
             meilisearch_api_key=os.environ.get("MEILISEARCH_API_KEY")

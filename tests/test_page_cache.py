@@ -105,3 +105,58 @@ async def test_nobody_waits_on_a_page_that_is_not_stored(settings: Settings) -> 
         assert store.rendering == frozenset()
         assert (await visitor.get("/forum")).status_code == 200
         assert store.rendering == frozenset()
+
+
+async def test_parameters_a_page_does_not_read_do_not_make_another_copy(
+    make_client: Any, member: Member, services: Any
+) -> None:
+    """``?utm_source=...`` is the same page: served from the same copy, and not stored again."""
+    await open_levels(services, 1)
+    author = await member("author@example.com", "作者")
+    await ask(author, title="第一个问题：向量库怎么选？")
+    visitor = await _visitor(make_client)
+    assert "第一个问题" in (await visitor.get("/forum")).text  # stored
+
+    await ask(author, title="第二个问题：RAG 的切块大小？")
+    for junk in ("?utm_source=wechat", "?x=1&y=2", "?utm_source=a&utm_medium=b&fbclid=c"):
+        page = await visitor.get(f"/forum{junk}")
+        assert page.status_code == 200
+        assert "第一个问题" in page.text and "第二个问题" not in page.text, junk  # the one shared copy
+        assert "utm_source" not in page.text and "fbclid" not in page.text
+    # A parameter the page reads is another page.
+    assert "第二个问题" in (await visitor.get("/forum?sort=latest")).text
+
+
+async def test_a_flood_of_addresses_does_not_grow_the_cache_past_its_bound(settings: Settings) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from community.app import create_app
+    from community.web import ANONYMOUS_PAGES_STORE
+
+    app = create_app(replace(settings, anonymous_page_cache_max_entries=5))
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as visitor:
+        assert (await visitor.get("/forum")).status_code == 200  # the CSRF cookie: a returning visitor now
+        store = app.stores.get(ANONYMOUS_PAGES_STORE)
+        assert isinstance(store, AnonymousPageStore)
+        for n in range(200):  # junk: all one page
+            assert (await visitor.get(f"/forum?x={n}&utm_campaign={n}")).status_code == 200
+        assert store.size[0] == 1
+        for n in range(1, 30):  # a parameter the page reads: distinct pages, but never more than the bound
+            assert (await visitor.get(f"/forum?page={n}")).status_code == 200
+            assert store.size[0] <= 5
+        assert store.size[0] == 5
+
+
+async def test_the_store_drops_the_least_recently_used_pages_past_its_bounds() -> None:
+    store = AnonymousPageStore(max_entries=3, max_bytes=1000)
+    for name in ("a", "b", "c"):
+        await store.set(name, b"x" * 100, expires_in=60)
+    assert await store.get("a") == b"x" * 100  # "a" is used again: "b" is now the oldest
+    await store.set("d", b"y" * 100, expires_in=60)
+    assert not await store.exists("b") and await store.exists("a") and await store.exists("d")
+    assert store.size == (3, 300)
+    await store.set("big", b"z" * 900, expires_in=60)  # past the bytes: the oldest go until it fits
+    assert store.size == (2, 1000) and await store.exists("big") and await store.exists("d")
+    assert not await store.exists("a") and not await store.exists("c")
+    await store.set("huge", b"z" * 1001, expires_in=60)  # larger than the whole cache: not stored
+    assert not await store.exists("huge") and store.size == (2, 1000)

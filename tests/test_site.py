@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+import pytest
+
 from tests.conftest import FormClient
 
 
@@ -54,6 +59,49 @@ async def test_openapi_schema_is_published(client: FormClient) -> None:
     assert schema.status_code == 200
     paths = schema.json()["paths"]
     assert "/api/v1/organizations" in paths and "/healthz" in paths
+
+
+async def test_the_api_reference_loads_only_this_sites_pinned_files(client: FormClient) -> None:
+    """/schema is Swagger UI from /static (a pinned copy), under the same strict CSP as every page: no
+    script or style from another origin, no inline code."""
+    page = await client.get("/schema")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "style-src 'self';" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp and "cdn" not in csp
+    assert "default-src 'self'" in csp
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", page.text, re.S)
+    links = re.findall(r"<link\b[^>]*href=\"([^\"]+)\"", page.text)
+    sources = [re.search(r'src="([^"]+)"', attrs).group(1) for attrs, _body in scripts]  # type: ignore[union-attr]
+    assert all(not body.strip() for _attrs, body in scripts)  # no inline script
+    assert "<style" not in page.text and " style=" not in page.text
+    assert sources and links
+    for url in sources + links:
+        assert url.startswith("/static/"), url  # same origin, never a CDN
+        served = await client.get(url)
+        assert served.status_code == 200 and len(served.content) > 100, url
+    assert any(re.search(r"/swagger-ui-\d+\.\d+\.\d+/swagger-ui-bundle\.js$", url) for url in sources)
+    assert "http://" not in page.text and "https://" not in page.text
+    # The schema the viewer reads is on this site too.
+    assert 'data-spec-url="/schema/openapi.json"' in page.text
+    assert (await client.get("/schema/openapi.json")).status_code == 200
+
+
+@pytest.mark.e2e
+def test_the_api_reference_renders_in_a_browser_without_breaking_the_csp(page: Any, live_server: str) -> None:
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda request: outside.append(request.url) if not request.url.startswith(live_server) else None,
+    )
+    page.goto("/schema")
+    page.locator("#swagger-ui .info .title").wait_for()
+    assert "武汉OPC线上开放社区" in page.locator("#swagger-ui .info .title").inner_text()
+    assert page.locator("#swagger-ui .opblock").count() >= 5  # the operations are listed
+    assert not [m for m in messages if "Content Security Policy" in m], messages
+    assert outside == []
 
 
 async def test_security_headers_on_pages_and_errors(client: FormClient) -> None:

@@ -109,3 +109,18 @@ class Registration(Base):
     registered_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     reminded_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+class CalendarFeedKey(Base):
+    """A member's calendar-feed secret: part of what their personal feed address is signed with. Resetting
+    it (a new random secret) makes the old address stop working at once. A member without a row still has
+    the address first given out (signed without a secret), until their first reset."""
+
+    __tablename__ = "event_calendar_feed_key"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", name="uq_event_calendar_feed_key_user"),
+        sa.CheckConstraint("length(secret) >= 16", name="secret_long_enough"),
+    )
+
+    user_id: Mapped[UUID] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    secret: Mapped[str] = mapped_column(sa.String(64))

@@ -1,4 +1,5 @@
-"""The member's inbox: a page, a click-through that marks read, and the same in the JSON API."""
+"""The member's inbox: a page, opening one (a POST: it marks it read, then goes where it points), and the
+same in the JSON API. A GET changes nothing, so an image in a post cannot mark anything read."""
 
 from __future__ import annotations
 
@@ -76,12 +77,21 @@ class NotificationController(Controller):
         listing = await notifications.list_for(request.user.id, filters.page, unread_only=filters.unread_only)
         return render(request, "notifications/inbox.html", listing=listing, unread_only=filters.unread_only)
 
-    @get("/{notification_id:uuid}", name="notification-open")
+    @get("/{notification_id:uuid}", name="notification-target")
+    async def target(
+        self, request: Member, notification_id: FromPath[UUID], notifications: Notifications
+    ) -> Redirect:
+        """Where it points, for an address kept from before; it stays unread."""
+        url = await notifications.target(request.user.id, notification_id)
+        return Redirect(safe_next(url, "/notifications"))
+
+    @post("/{notification_id:uuid}", name="notification-open")
     async def open(
         self, request: Member, notification_id: FromPath[UUID], notifications: Notifications
     ) -> Redirect:
-        url = await notifications.open(request.user.id, notification_id)
-        return Redirect(safe_next(url, "/notifications"))
+        """The inbox's button: marks it read, then goes where it points (only ever within the site)."""
+        note = await notifications.open(request.user.id, notification_id)
+        return Redirect(safe_next(note.url, "/notifications"))
 
     @post("/read-all", name="notifications-read-all")
     async def read_all(self, request: Member, notifications: Notifications) -> Redirect:
@@ -111,3 +121,9 @@ class NotificationApiController(Controller):
     @post("/read-all", status_code=200)
     async def read_all(self, request: Member, notifications: Notifications) -> dict[str, int]:
         return {"marked_read": await notifications.mark_all_read(request.user.id)}
+
+    @post("/{notification_id:uuid}/read", status_code=200, summary="Mark one notification read")
+    async def read_one(
+        self, request: Member, notification_id: FromPath[UUID], notifications: Notifications
+    ) -> NotificationOut:
+        return NotificationOut.from_model(await notifications.open(request.user.id, notification_id))

@@ -92,8 +92,8 @@ class NotificationService:
         ).all()
         return Page(items, total, page, PAGE_SIZE)
 
-    async def open(self, user_id: UUID, notification_id: UUID) -> str:
-        """Mark one notification read and give the address it points to. Someone else's is "not found"."""
+    async def _own(self, user_id: UUID, notification_id: UUID) -> Notification:
+        """One of the member's notifications; someone else's is "not found"."""
         note = await self.db.scalar(
             select(Notification).where(
                 Notification.id == notification_id, Notification.recipient_id == user_id
@@ -101,9 +101,18 @@ class NotificationService:
         )
         if note is None:
             raise NotFound
+        return note
+
+    async def target(self, user_id: UUID, notification_id: UUID) -> str:
+        """The address a notification points to, changing nothing (what a GET may do)."""
+        return (await self._own(user_id, notification_id)).url
+
+    async def open(self, user_id: UUID, notification_id: UUID) -> Notification:
+        """Mark one notification read (the member opened it: a POST) and give it back."""
+        note = await self._own(user_id, notification_id)
         if note.read_at is None:
             note.read_at = now()
-        return note.url
+        return note
 
     async def mark_all_read(self, user_id: UUID) -> int:
         result = await self.db.execute(

@@ -4,12 +4,14 @@
   filter chips.
 - ``errors``: domain errors, HTTP errors and failures turned into pages or problem details, in one place.
 - ``security``: the security headers of every answer.
+- ``bodies``: how large a request body may be (text routes, and the routes that take files).
 - ``page_cache``: public pages rendered once per short interval for visitors who are not logged in.
 - ``deps``: services made from the request's session, the app's settings, the mailer.
 - ``forms``: reading forms, sending them back with fields kept, rate limits from the app's settings, and
   the two handler shapes (``act`` and ``form_or_redirect``).
 """
 
+from community.web.bodies import UploadBodyLimit
 from community.web.deps import (
     MAILER,
     SETTINGS,
@@ -44,7 +46,9 @@ from community.web.page_cache import (
     PRIVATE_KEY,
     SESSION_COOKIE,
     AnonymousPageStore,
+    CachedRouteQueries,
     anonymous_page_cache,
+    known_query,
 )
 from community.web.rendering import (
     API_PREFIX,
@@ -68,9 +72,11 @@ __all__ = (
     "SESSION_COOKIE",
     "SETTINGS",
     "AnonymousPageStore",
+    "CachedRouteQueries",
     "Form",
     "Multipart",
     "SecurityHeadersMiddleware",
+    "UploadBodyLimit",
     "Visitor",
     "act",
     "anonymous_page_cache",
@@ -86,6 +92,7 @@ __all__ = (
     "internal_error_handler",
     "is_api",
     "is_htmx",
+    "known_query",
     "limit_per_account",
     "limit_per_address",
     "many",

@@ -10,6 +10,7 @@ from litestar.connection import ASGIConnection
 from litestar.response import Template
 
 from community import i18n
+from community.web.page_cache import known_query
 
 API_PREFIX = "/api/"
 # The request of a route anyone may open: ``request.scope["user"]`` is the member or None.
@@ -25,6 +26,9 @@ def render(
 ) -> Template:
     """A page with what the layout needs: who is signed in, the language, the current path."""
     locale = i18n.current_locale()
+    # A shared page's links (log in, language) carry only the query the page reads: nothing a visitor
+    # added to the address ends up in the copy served to the next visitors.
+    query = known_query(request)
     context.setdefault("errors", {})
     context.setdefault("form", {})
     context.update(
@@ -33,7 +37,7 @@ def render(
         locale=locale,
         html_lang=i18n.HTML_LANG.get(locale, "zh-CN"),
         locales=i18n.LOCALE_NAMES,
-        current_path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        current_path=request.url.path + (f"?{query}" if query else ""),
     )
     return Template(template_name=template, context=context, status_code=status_code)
 

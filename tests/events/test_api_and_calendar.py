@@ -180,3 +180,55 @@ async def test_a_moved_event_tells_the_people_registered(
     await db.commit()
     other = await _login(make_client, "stranger@example.com")
     assert (await other.submit(f"/events/{event.id}/edit", form)).status_code == 403
+
+
+def _has_link(response: Any) -> bool:
+    return any("meeting.example.com/j/42" in str(e["DESCRIPTION"]) for e in _events(response.content))
+
+
+def _feed_path(page: Any) -> str:
+    feed_url = str(page.text).split('class="feed-url">', 1)[1].split("<", 1)[0]
+    return feed_url.removeprefix("http://testserver.local")
+
+
+async def test_resetting_the_calendar_address_revokes_the_old_one_at_once(
+    world: World, services: AsyncSession, make_client: Any, db: Any
+) -> None:
+    """A personal feed carries online meeting links: a member who shared the address by mistake resets it;
+    the old address answers 404 from then on, the new one serves the feed. Nobody else can reset it."""
+    online = await make_event(
+        services, world.organizer, world.center, mode="online", online_url="https://meeting.example.com/j/42"
+    )
+    await add_user(services, "other@example.com", "另一位")
+    await services.commit()
+    member = await _login(make_client, "opc@example.com")
+    await member.submit(f"/events/{online.id}/register")
+    other = await _login(make_client, "other@example.com")
+    calendar_app = await make_client()
+
+    old = _feed_path(await member.get("/events/mine"))
+    served = await calendar_app.get(old)
+    assert served.status_code == 200 and _has_link(served)
+
+    # Another member's reset is theirs alone (there is no way to name someone else's address).
+    await other.submit("/events/mine/calendar/reset")
+    assert (await calendar_app.get(old)).status_code == 200
+    # A reset needs the form's token: another site cannot make a member reset theirs.
+    forged = await member.client.post("/events/mine/calendar/reset", follow_redirects=False)
+    assert forged.status_code == 403 and (await calendar_app.get(old)).status_code == 200
+
+    reset = await member.submit("/events/mine/calendar/reset")
+    assert reset.status_code == 200 and str(reset.url.path) == "/events/mine"
+    new = _feed_path(reset)
+    assert new != old
+    revoked = await calendar_app.get(old)
+    assert revoked.status_code == 404 and "meeting.example.com" not in revoked.text
+    fresh = await calendar_app.get(new)
+    assert fresh.status_code == 200 and _has_link(fresh)
+    assert _feed_path(await member.get("/events/mine")) == new  # the page keeps showing the new one
+    assert db.fetchval("SELECT count(*) FROM event_calendar_feed_key") == 2
+
+    # Reset again: the second address goes the way of the first.
+    again = _feed_path(await member.submit("/events/mine/calendar/reset"))
+    assert (await calendar_app.get(new)).status_code == 404
+    assert (await calendar_app.get(again)).status_code == 200

@@ -36,18 +36,21 @@ async def test_unread_count_inbox_and_open(make_client, services) -> None:
     assert "Bob 回答了你的问题 &lt;script&gt;" in inbox.text  # shown as text, never as HTML
     assert "<script>x</script>" not in inbox.text
 
-    opened = await alice.get(f"/notifications/{first.id}", follow_redirects=False)
+    # Opening one is a small form in the inbox: it marks it read, then goes where it points.
+    assert f'<form method="post" action="/notifications/{first.id}"' in inbox.text
+    opened = await alice.submit(f"/notifications/{first.id}", follow_redirects=False)
     assert opened.status_code in (302, 303) and opened.headers["location"] == "/orgs"
     assert ">1</span>" in (await alice.get("/")).text
 
     # Someone else's notification is "not found", and it stays unread for its owner.
+    assert (await bob.submit(f"/notifications/{first.id}", follow_redirects=False)).status_code == 404
     assert (await bob.get(f"/notifications/{first.id}", follow_redirects=False)).status_code == 404
 
     api = (await alice.get("/api/v1/notifications?unread=true")).json()
     assert api["unread"] == 1 and [n["subject"] for n in api["items"]] == ["第二条"]
     # An address off the site is never followed from a notification.
     second = api["items"][0]["id"]
-    assert (await alice.get(f"/notifications/{second}", follow_redirects=False)).headers["location"] == (
+    assert (await alice.submit(f"/notifications/{second}", follow_redirects=False)).headers["location"] == (
         "/notifications"
     )
 
@@ -59,3 +62,46 @@ async def test_inbox_needs_login(client) -> None:
     page = await client.get("/notifications", follow_redirects=False)
     assert page.status_code in (302, 303, 401)
     assert (await client.get("/api/v1/notifications")).status_code == 401
+
+
+async def test_a_get_marks_nothing_read_only_the_post_with_its_token_does(make_client, services, db) -> None:
+    """An image in a post pointing at /notifications/{id} (a GET) must not mark it read; nor may another
+    site's form (a POST without the CSRF token)."""
+    alice = await make_client()
+    await alice.register("alice@example.com", name="Alice")
+    note = await NotificationService(services).notify(
+        await _user_id(services, "alice@example.com"), "test.hello", "有人回答了你", "/forum"
+    )
+    await services.commit()
+
+    def unread() -> int:
+        return int(db.fetchval("SELECT count(*) FROM notification WHERE read_at IS NULL"))
+
+    followed = await alice.get(f"/notifications/{note.id}", follow_redirects=False)
+    assert followed.status_code in (302, 303) and followed.headers["location"] == "/forum"
+    assert unread() == 1  # the GET only says where it points
+    forged = await alice.client.post(f"/notifications/{note.id}", follow_redirects=False)
+    assert forged.status_code == 403 and unread() == 1  # no token: refused
+    opened = await alice.submit(f"/notifications/{note.id}", follow_redirects=False)
+    assert opened.status_code in (302, 303) and opened.headers["location"] == "/forum"
+    assert unread() == 0
+
+
+async def test_the_api_marks_one_notification_read(make_client, services) -> None:
+    alice = await make_client()
+    await alice.register("alice@example.com", name="Alice")
+    bob = await make_client()
+    await bob.register("bob@example.com", name="Bob")
+    note = await NotificationService(services).notify(
+        await _user_id(services, "alice@example.com"), "test.hello", "一条", "/forum"
+    )
+    await services.commit()
+    token = await alice.csrf_token()
+    assert (
+        await bob.post(
+            f"/api/v1/notifications/{note.id}/read", headers={"x-csrftoken": await bob.csrf_token()}
+        )
+    ).status_code == 404
+    marked = await alice.post(f"/api/v1/notifications/{note.id}/read", headers={"x-csrftoken": token})
+    assert marked.status_code == 200 and marked.json()["read"] is True
+    assert (await alice.get("/api/v1/notifications")).json()["unread"] == 0

@@ -63,7 +63,7 @@ def test_an_owner_states_facts_the_admin_publishes_the_owner_is_told(people: Any
     # The job worker tells the OPC; its owner finds the notification and opens it.
     for _attempt in range(30):
         owner.goto("/notifications")
-        link = owner.locator('main a:has-text("算力服务券")')
+        link = owner.locator('main .notification-list button:has-text("算力服务券")')
         if link.count():
             break
         owner.wait_for_timeout(500)
@@ -71,6 +71,7 @@ def test_an_owner_states_facts_the_admin_publishes_the_owner_is_told(people: Any
     link.first.click()
     owner.wait_for_url(re.compile(r"/policies/compute-voucher$"))
     assert owner.locator("#eligibility .verdict-yes").count() == 1
+    owner.wait_for_load_state("networkidle")  # the page's POST that records the open
 
     admin.reload()
     assert admin.locator("#stat-told").inner_text() == "1"

@@ -62,6 +62,13 @@ def stat(page: str, name: str) -> int:
     return int(page[start : page.index("<", start)])
 
 
+async def opened_by(person: Any, slug: str) -> Any:
+    """What the policy page does once shown to a member: its htmx POST, with the CSRF header."""
+    return await person.client.post(
+        f"/policies/{slug}/opened", headers={"x-csrftoken": await person.csrf_token(), "hx-request": "true"}
+    )
+
+
 async def test_a_new_policy_tells_exactly_the_qualifying_organizations(
     services: Any, settings: Any, make_client: Any, db: Any, mailbox: Mailbox
 ) -> None:
@@ -92,27 +99,38 @@ async def test_a_new_policy_tells_exactly_the_qualifying_organizations(
     assert "/policies/compute-pilot" in body and "测试补助" in body and "/matching/unsubscribe?token=" in body
     assert not [m for m in mailbox.messages if "zhang.wei@example.com" in str(m["To"])]
 
-    # The admin's counts: 2 qualify, 2 told, 0 opened; a member opening it twice counts once for the
-    # organization; a member of an organization that was not told does not count.
+    # The admin's counts: 2 qualify, 2 told, 0 opened. Fetching the page (a GET: an image in a post could do
+    # it) counts nothing; the page, once shown, says so with a POST (with the CSRF header, as htmx sends
+    # it), and a member opening it twice counts once for the organization; a member of an organization
+    # that was not told does not count.
     password = demo_password(settings)
     await admin_client.login("admin@example.com", password_of_admin(settings))
     page = (await admin_client.get(f"/admin/policies/{policy.id}")).text
     assert (stat(page, "qualify"), stat(page, "told"), stat(page, "opened")) == (2, 2, 0)
     li = await login(make_client, "li.ming@example.com", password)
+    shown = await li.get("/policies/compute-pilot")
+    assert shown.status_code == 200 and 'hx-post="/policies/compute-pilot/opened"' in shown.text
     assert (await li.get("/policies/compute-pilot")).status_code == 200
-    assert (await li.get("/policies/compute-pilot")).status_code == 200
+    page = (await admin_client.get(f"/admin/policies/{policy.id}")).text
+    assert stat(page, "opened") == 0
+    forged = await li.client.post("/policies/compute-pilot/opened")  # another site's form: no token
+    assert forged.status_code == 403
+    for _twice in range(2):
+        assert (await opened_by(li, "compute-pilot")).status_code == 204
     zhang = await login(make_client, "zhang.wei@example.com", password)
-    assert (await zhang.get("/policies/compute-pilot")).status_code == 200
+    assert (await opened_by(zhang, "compute-pilot")).status_code == 204
     page = (await admin_client.get(f"/admin/policies/{policy.id}")).text
     assert (stat(page, "told"), stat(page, "opened")) == (2, 1)
-    # The other OPC opens it through its notification.
+    # The other OPC opens it through its notification: the inbox's form, then the page's POST.
     chen = await login(make_client, "chen.hao@example.com", password)
     note_id = db.fetchval(
         "SELECT n.id FROM notification n JOIN user_account u ON u.id = n.recipient_id"
         " WHERE u.email = 'chen.hao@example.com' AND n.url = '/policies/compute-pilot'"
     )
-    opened = await chen.get(f"/notifications/{note_id}")
+    opened = await chen.submit(f"/notifications/{note_id}")
     assert opened.status_code == 200 and "算力券试点（测试）" in opened.text
+    assert 'hx-post="/policies/compute-pilot/opened"' in opened.text
+    assert (await opened_by(chen, "compute-pilot")).status_code == 204
     page = (await admin_client.get(f"/admin/policies/{policy.id}")).text
     assert (stat(page, "qualify"), stat(page, "told"), stat(page, "opened")) == (2, 2, 2)
 

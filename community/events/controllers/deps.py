@@ -9,9 +9,10 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
 from community.events.inputs import EventFilters
+from community.events.services.calendar import CalendarFeedService
 from community.events.services.events import EventService
 from community.events.services.registrations import RegistrationService
-from community.web import provide_service_with_settings
+from community.web import provide_service, provide_service_with_settings
 
 Code = Annotated[str | None, QueryParameter()]
 PageNumber = Annotated[int, QueryParameter(ge=1, le=10_000)]
@@ -52,11 +53,13 @@ DEPENDENCIES = {
     "registrations": provide_service_with_settings(
         lambda db, settings: RegistrationService(db, reminder_hours=settings.events_reminder_hours)
     ),
+    "feeds": provide_service(CalendarFeedService),
     "filters": Provide(event_filters, sync_to_thread=False),
 }
 API_DEPENDENCIES = DEPENDENCIES | {"filters": Provide(event_api_filters, sync_to_thread=False)}
 
 # Handler parameter types: the zone's services as its handlers receive them.
 Events = NamedDependency[EventService]
+Feeds = NamedDependency[CalendarFeedService]
 Filters = NamedDependency[EventFilters]
 Registrations = NamedDependency[RegistrationService]

@@ -16,18 +16,17 @@ from litestar.response import Redirect, Template
 from community.accounts.guards import Member, requires_login
 from community.accounts.models import User
 from community.errors import FormError
-from community.events.controllers.deps import DEPENDENCIES, Events, Filters, Registrations
+from community.events.controllers.deps import DEPENDENCIES, Events, Feeds, Filters, Registrations
 from community.events.documents import event_url
 from community.events.inputs import EventFilters, EventInput
 from community.events.labels import audience_choices, kind_choices, label
 from community.events.models import Audience, Event, EventKind, RegistrationStatus
-from community.events.services.calendar import FEED_PURPOSE, CalendarEntry, calendar_bytes
+from community.events.services.calendar import CalendarEntry, calendar_bytes
 from community.events.services.events import EventService
 from community.events.services.registrations import attendees_csv
 from community.events.views import RegistrationState
 from community.i18n import _
 from community.kernel.exports import CSV_MEDIA_TYPE, content_disposition, download_name
-from community.kernel.tokens import member_token, read_member_token
 from community.markup import markdown_html
 from community.vocabulary import DISTRICTS, org_type_choices
 from community.web import (
@@ -111,15 +110,29 @@ class EventController(Controller):
         return _ics(request, await events.public_calendar(), "opc-events.ics")
 
     @get("/my-calendar/{token:str}", name="events-my-calendar")
-    async def my_calendar(self, request: Visitor, token: FromPath[str], events: Events) -> Response[bytes]:
-        secret = settings_of(request).secret_key
-        user_id = read_member_token(secret, FEED_PURPOSE, token.removesuffix(".ics"))
+    async def my_calendar(
+        self, request: Visitor, token: FromPath[str], events: Events, feeds: Feeds
+    ) -> Response[bytes]:
+        """A member's own feed, for a calendar app (no login). A reset address is "not found"."""
+        user_id = await feeds.member_of(settings_of(request).secret_key, token.removesuffix(".ics"))
         return _ics(request, await events.member_calendar(user_id), "my-events.ics")
 
+    @post("/mine/calendar/reset", name="events-calendar-reset", guards=[requires_login])
+    async def reset_calendar(self, request: Member, feeds: Feeds) -> Redirect:
+        """A new address for the member's own feed; the old one stops working at once."""
+        return await act(
+            request,
+            lambda: feeds.reset(request.user.id),
+            done=_("Your calendar address is new. The old one no longer works: add the new one to your app."),
+            redirect_to="/events/mine#calendar",
+        )
+
     @get("/mine", name="events-mine", guards=[requires_login])
-    async def mine(self, request: Member, events: Events, registrations: Registrations) -> Template:
+    async def mine(
+        self, request: Member, events: Events, registrations: Registrations, feeds: Feeds
+    ) -> Template:
         settings = settings_of(request)
-        token = member_token(settings.secret_key, FEED_PURPOSE, request.user.id)
+        token = await feeds.token_for(settings.secret_key, request.user.id)
         return render(
             request,
             "events/mine.html",

@@ -6,19 +6,76 @@ does; the UID is the event's id and stays the same across changes, so calendars 
 
 from __future__ import annotations
 
+import base64
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+from uuid import UUID
 
 import icalendar
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
 
-from community.events.models import Event, EventStatus
+from community.events.models import CalendarFeedKey, Event, EventStatus
 from community.kernel.clock import SITE_TZ, now
+from community.kernel.tokens import member_token, read_member_token
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 PRODID = "-//Wuhan OPC Community//Events//ZH"
 # The purpose of a member's signed calendar-feed address (community.kernel.tokens): a calendar app fetches it
-# without logging in. Addresses already given out keep working: the kernel makes the same tokens.
+# without logging in. A member's feed secret (CalendarFeedKey) is part of the purpose, so resetting it
+# revokes the address; a member who never reset keeps the address first given out (the bare purpose).
 FEED_PURPOSE = "events-feed"
+
+
+def _purpose(feed_secret: str | None) -> str:
+    return f"{FEED_PURPOSE}:{feed_secret}" if feed_secret else FEED_PURPOSE
+
+
+def _member_part(token: str) -> UUID | None:
+    """Whose address a token claims to be (unchecked: the signature is checked against their secret)."""
+    try:
+        user_part = token.split(".", 1)[0]
+        return UUID(bytes=base64.urlsafe_b64decode(user_part + "=" * (-len(user_part) % 4)))
+    except (ValueError, TypeError):
+        return None
+
+
+class CalendarFeedService:
+    """Members' personal calendar-feed addresses: made, read, and reset (which revokes the old one)."""
+
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def _secret_of(self, user_id: UUID) -> str | None:
+        return await self.db.scalar(select(CalendarFeedKey.secret).where(CalendarFeedKey.user_id == user_id))
+
+    async def token_for(self, site_key: str, user_id: UUID) -> str:
+        """The member's current feed token."""
+        return member_token(site_key, _purpose(await self._secret_of(user_id)), user_id)
+
+    async def member_of(self, site_key: str, token: str) -> UUID | None:
+        """The member whose current address this is; None for a forged, mistyped or revoked one."""
+        user_id = _member_part(token)
+        if user_id is None:
+            return None
+        return read_member_token(site_key, _purpose(await self._secret_of(user_id)), token)
+
+    async def reset(self, user_id: UUID) -> None:
+        """A new secret: the member's old feed address stops working at once. Only ever the caller's own
+        (the handler passes the member signed in); one row per member, held by a unique key."""
+        secret = secrets.token_urlsafe(24)
+        statement = insert(CalendarFeedKey).values(user_id=user_id, secret=secret)
+        await self.db.execute(
+            statement.on_conflict_do_update(
+                constraint="uq_event_calendar_feed_key_user",
+                set_={"secret": secret, "updated_at": func.now()},
+            )
+        )
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,13 @@ class PolicyController(Controller):
             **_common(),
         )
 
+    @post("/{slug:str}/opened", name="policy-opened", guards=[requires_login], status_code=204)
+    async def opened(self, request: Member, slug: FromPath[str], policies: Policies) -> None:
+        """The page, once shown to a member, says so (htmx, with the CSRF header): the reach figures count
+        the policy as opened by the member's organizations that were told. A GET of the page records
+        nothing."""
+        await policies.record_open(slug, request.user)
+
     @get("/facts/{org_slug:str}", name="policy-facts", guards=[requires_login])
     async def facts_form(self, request: Member, org_slug: FromPath[str], facts: Facts) -> Template:
         view = await facts.view(request.user, await facts.organizations.by_slug(org_slug))

@@ -295,14 +295,20 @@ class PolicyService:
 
     async def read(self, slug: str, viewer: User | None) -> tuple[Policy, list[tuple[Organization, Verdict]]]:
         """A reader opens a policy's page: the policy, and for a member each of their organizations' verdict.
-        A published policy opened by a member counts as opened by their organizations that were told."""
+        Reading changes nothing (a GET: an image in a post could make it); the page records the open with
+        ``record_open``."""
         policy = await self.by_slug(slug, viewer)
         if viewer is None:
             return policy, []
-        verdicts = await self.verdicts_for(viewer, policy)
-        if policy.status is PolicyStatus.PUBLISHED:
-            await self.mark_opened(viewer, policy)
-        return policy, verdicts
+        return policy, await self.verdicts_for(viewer, policy)
+
+    async def record_open(self, slug: str, viewer: User) -> int:
+        """A member has the policy's page open in front of them (the page says so with a POST): a published
+        policy counts as opened by their organizations that were told about it, once each."""
+        policy = await self.by_slug(slug, viewer)
+        if policy.status is not PolicyStatus.PUBLISHED:
+            return 0
+        return await self.mark_opened(viewer, policy)
 
     async def verdicts_for(self, user: User, policy: Policy) -> list[tuple[Organization, Verdict]]:
         """For each of the member's organizations: does it qualify for this policy, and why not."""
