@@ -24,7 +24,7 @@ def _unread(page: Any) -> int:
 def _open_newest_notification(page: Any, words: str) -> None:
     page.locator("header .notifications-link").click()
     page.wait_for_url(re.compile(r"/notifications$"))
-    page.locator(".notification-list li.unread a", has_text=words).first.click()
+    page.locator(".notification-list li.unread button", has_text=words).first.click()
 
 
 def test_draft_to_landed_with_timeline_and_notifications(people: Any, database_url: str) -> None:

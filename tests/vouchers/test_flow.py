@@ -133,9 +133,11 @@ async def test_publish_verify_claim_redeem_confirm_rate_settle(
 
     # The OPC is told that a trial is owed, and the link leads to its queue.
     inbox = await opc.get("/notifications")
-    told = re.search(r'<a href="(/notifications/[0-9a-f-]{36})">([^<]*)</a>', inbox.text)
+    told = re.search(
+        r'action="(/notifications/[0-9a-f-]{36})"[^>]*>.*?<button[^>]*>([^<]*)</button>', inbox.text, re.S
+    )
     assert told and PRODUCT["name"] in told.group(2) and "兑换" in told.group(2), inbox.text
-    queue = await opc.get(told.group(1))
+    queue = await opc.submit(told.group(1))
     assert str(queue.url.path) == "/vouchers/opc"
     # It sees the trial owed, never its code: the student gives that when the trial starts.
     assert PRODUCT["name"] in queue.text and shown.group(1) not in queue.text
