@@ -295,11 +295,35 @@ class MatchingService:
                 counts[owner_type] += await self.embeddings.store(owner_type, docs[start : start + batch])
         return counts
 
+    async def _complete(self) -> bool:
+        """Whether every open scenario and verified profile has a vector of the configured model (a cheap
+        count, so that the periodic check reads no texts when there is nothing to do; a changed text is
+        re-embedded by the job its change enqueued)."""
+        live = (
+            await self.db.execute(
+                select(
+                    select(func.count())
+                    .select_from(Scenario)
+                    .where(Scenario.status.in_(OPEN_STATUSES))
+                    .scalar_subquery(),
+                    select(func.count())
+                    .select_from(CapabilityProfile)
+                    .where(CapabilityProfile.status == ProfileStatus.VERIFIED)
+                    .scalar_subquery(),
+                )
+            )
+        ).one()
+        for owner_type, count in zip((OWNER_SCENARIO, OWNER_PROFILE), live, strict=True):
+            covered = (await self.embeddings.coverage(owner_type, self._live(owner_type))).get(self.model, 0)
+            if covered < count:
+                return False
+        return True
+
     async def catch_up(self, batch: int) -> int:
         """Compute at most ``batch`` missing or stale vectors of the configured model (scenarios open for
         interest first, then verified profiles); the number computed. After a model change this is what
         fills the new model's vectors, a batch per job, while the old model's keep serving."""
-        if self.degraded:
+        if self.degraded or await self._complete():
             return 0
         page = await self.scenarios.list_public(ScenarioFilters(), per_page=ALL_ROWS)
         scenarios = [scenario_doc(s) for s in page.items if s.status in OPEN_STATUSES]
