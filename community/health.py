@@ -19,6 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 CHECK_TIMEOUT_SECONDS = 3.0
 
 
+class CheckDown(Exception):
+    """A check's own report that its dependency is down, with what an operator needs to know (which model,
+    which state); the reason is shown, not just the exception's name."""
+
+    def __init__(self, reason: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details or {}
+
+
 @dataclass(frozen=True)
 class HealthCheck:
     probe: Callable[[], Awaitable[dict[str, Any]]]
@@ -41,6 +51,8 @@ async def _run(check: HealthCheck) -> dict[str, Any]:
         extra = await asyncio.wait_for(check.probe(), CHECK_TIMEOUT_SECONDS)
     except TimeoutError:
         return {"status": "down", "error": "timed out"}
+    except CheckDown as down:
+        return {"status": "down", "error": down.reason, **down.details}
     except Exception as exc:  # any failure of a dependency is a report, not a crash
         return {"status": "down", "error": type(exc).__name__}
     result: dict[str, Any] = {"status": "ok", "latency_ms": round((time.perf_counter() - started) * 1000, 1)}

@@ -11,13 +11,18 @@ if TYPE_CHECKING:
 
 def zone() -> Zone:
     from community.matching.cli import matching_group
-    from community.matching.controllers import MatchingController, TalentMatchingController
-    from community.matching.jobs import JOBS
+    from community.matching.controllers import (
+        MatchingAdminController,
+        MatchingController,
+        TalentMatchingController,
+    )
+    from community.matching.jobs import JOBS, VECTORS_CURRENT
     from community.zones import Zone
 
     return Zone(
         name="matching",
-        routes=[MatchingController, TalentMatchingController],
+        routes=[MatchingController, TalentMatchingController, MatchingAdminController],
         jobs=JOBS,
+        periodic=[VECTORS_CURRENT],
         cli_groups=[matching_group],
     )

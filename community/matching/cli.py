@@ -1,4 +1,4 @@
-"""community matching reindex | eval FILE.json"""
+"""community matching reindex | eval FILE.json | tune FILE.json"""
 
 from __future__ import annotations
 
@@ -66,5 +66,47 @@ def matching_eval(file: Path) -> None:
         click.echo(
             f"warning: embedding model unavailable ({embedder.error}); semantic scores are 0", err=True
         )
-    result: dict[str, Any] = evaluate_file(file, embedder, weights_of(settings))
+    result: dict[str, Any] = evaluate_file(file, embedder, weights_of(settings, embedder.name))
     sys.stdout.write(json.dumps(result) + "\n")
+
+
+@matching_group.command(name="tune")  # type: ignore[untyped-decorator]
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--folds", default=5, show_default=True, help="Folds of the cross-validation.")
+@click.option("--step", default=0.05, show_default=True, help="Grid step of each weight (they sum to 1).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+def matching_tune(files: tuple[Path, ...], folds: int, step: float, as_json: bool) -> None:
+    """Search the hybrid's weights (semantic, lexical, domain, district) for the configured embedding model
+    on FILES (pooled), with k-fold cross-validation (scenario i in fold i mod k: the same files give the same
+    result); print the chosen weights, each held-out fold's nDCG@10, and the setting that applies them."""
+    from community.config import get_settings
+    from community.matching.embedder import get_embedder
+    from community.matching.services import weights_of
+    from community.matching.tuning import tune, weights_dict
+
+    settings = get_settings()
+    embedder = get_embedder(settings.embedding_model)
+    embedder._load_sync()
+    if not embedder.ready:
+        click.echo(
+            f"warning: embedding model unavailable ({embedder.error}); tuning without meaning", err=True
+        )
+    data = [json.loads(file.read_text(encoding="utf-8")) for file in files]
+    defaults = weights_of(settings, embedder.name)
+    result = tune(data, embedder, defaults=defaults, folds=folds, step=step)
+    if as_json:
+        sys.stdout.write(json.dumps(result.as_dict()) + "\n")
+        return
+    chosen = weights_dict(result.weights)
+    click.echo(f"model: {result.model}")
+    click.echo(f"chosen weights: {json.dumps(chosen)}  (nDCG@10 on the whole file {result.ndcg:.4f})")
+    click.echo("fold  scenarios  held-out nDCG@10  train nDCG@10  weights chosen on the other folds")
+    for fold in result.folds:
+        click.echo(
+            f"{fold.index:>4}  {fold.scenarios:>9}  {fold.held_out_ndcg:>16.4f}  {fold.train_ndcg:>13.4f}"
+            f"  {json.dumps(weights_dict(fold.weights))}"
+        )
+    click.echo(f"mean held-out nDCG@10: {result.held_out_mean:.4f}")
+    click.echo(f"COMMUNITY_MATCHING_WEIGHTS='{json.dumps({result.model: chosen})}'")

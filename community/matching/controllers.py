@@ -14,7 +14,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.accounts.guards import Member, requires_login
+from community.accounts.guards import Member, requires_admin, requires_login
 from community.accounts.models import User
 from community.i18n import N_, _
 from community.matching.models import RHYTHMS
@@ -191,3 +191,16 @@ class TalentMatchingController(Controller):
         }
         template = "talent/_candidates.html" if is_htmx(request) else "talent/candidates.html"
         return render(request, template, **context)
+
+
+class MatchingAdminController(Controller):
+    """/admin/matching: the embedding model in use, whether it loads, which model's vectors serve, and the
+    weights (for admins only: it names folders and errors of the server)."""
+
+    path = "/admin/matching"
+    dependencies = {"matching": _with_embedder(MatchingService)}
+    guards = [requires_admin]
+
+    @get("/", name="matching-admin")
+    async def status(self, request: Member, matching: Matching) -> Template:
+        return render(request, "matching/admin.html", status=await matching.status())

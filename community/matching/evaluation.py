@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from community.matching.embedder import Embedder, EmbedderUnavailableError
-from community.matching.ranker import Doc, Index, Weights
+from community.matching.ranker import Doc, FloatArray, Index, Weights
 from community.search.evaluation import ndcg_at, recall_at, reciprocal_rank
 
 MODES = ("hybrid", "lexical", "semantic")
@@ -58,6 +62,27 @@ def _embedding_text(doc: Doc) -> str:
     return "\n".join(part for part in (doc.title, doc.text, " ".join(doc.domains)) if part)
 
 
+def _qrels(data: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    return {
+        str(sid): {str(pid): float(g) for pid, g in grades.items()} for sid, grades in data["qrels"].items()
+    }
+
+
+def _vectors(
+    embedder: Embedder | None, scenarios: list[Doc], profiles: list[Doc]
+) -> tuple[FloatArray | None, FloatArray | None]:
+    """(profile vectors, scenario vectors), each side embedded the way the site stores it: a scenario is
+    what is looked for (the query), a profile what answers it (the passage)."""
+    if embedder is None:
+        return None, None
+    try:
+        profile_vectors = embedder.encode_sync([_embedding_text(p) for p in profiles], "passage")
+        query_vectors = embedder.encode_sync([_embedding_text(s) for s in scenarios], "query")
+    except EmbedderUnavailableError:
+        return None, None
+    return profile_vectors, query_vectors
+
+
 def evaluate(
     data: Mapping[str, Any], embedder: Embedder | None, weights: Weights | None = None
 ) -> dict[str, Any]:
@@ -65,16 +90,8 @@ def evaluate(
     scenarios that have at least one relevant profile."""
     scenarios = scenario_docs(data)
     profiles = profile_docs(data)
-    qrels: dict[str, dict[str, float]] = {
-        str(sid): {str(pid): float(g) for pid, g in grades.items()} for sid, grades in data["qrels"].items()
-    }
-    profile_vectors = query_vectors = None
-    if embedder is not None:
-        try:
-            profile_vectors = embedder.encode_sync([_embedding_text(p) for p in profiles])
-            query_vectors = embedder.encode_sync([_embedding_text(s) for s in scenarios])
-        except EmbedderUnavailableError:
-            profile_vectors = query_vectors = None
+    qrels = _qrels(data)
+    profile_vectors, query_vectors = _vectors(embedder, scenarios, profiles)
     index = Index(profiles, profile_vectors)
     sums = {mode: {"ndcg@10": 0.0, "recall@10": 0.0, "mrr": 0.0} for mode in MODES}
     counted = 0
@@ -95,6 +112,33 @@ def evaluate(
         for mode, metrics in sums.items()
     }
     return result
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Per scenario with a relevant profile: its four signals over every profile (rows: semantic, lexical,
+    domain, district, as the hybrid ranker computes them) and every profile's grade."""
+
+    stacks: list[npt.NDArray[np.float64]]
+    gains: list[npt.NDArray[np.float64]]
+    has_vectors: bool
+
+
+def signals(data: Mapping[str, Any], embedder: Embedder | None) -> Signals:
+    scenarios = scenario_docs(data)
+    profiles = profile_docs(data)
+    qrels = _qrels(data)
+    profile_vectors, query_vectors = _vectors(embedder, scenarios, profiles)
+    index = Index(profiles, profile_vectors)
+    stacks, gains = [], []
+    for i, scenario in enumerate(scenarios):
+        grades = qrels.get(scenario.id, {})
+        if not any(g > 0 for g in grades.values()):
+            continue
+        vector = query_vectors[i] if query_vectors is not None else None
+        stacks.append(index.signals(scenario, vector).astype(np.float64))
+        gains.append(np.asarray([2 ** grades.get(p.id, 0.0) - 1 for p in profiles], dtype=np.float64))
+    return Signals(stacks, gains, query_vectors is not None)
 
 
 def evaluate_file(path: Path, embedder: Embedder | None, weights: Weights | None = None) -> dict[str, Any]:

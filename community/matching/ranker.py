@@ -58,6 +58,13 @@ class Weights:
     district: float = 0.05
     # How much "not interested" in a similar scenario takes off (times that similarity).
     feedback: float = 0.5
+    # The cosine that means "unrelated" for this model: the semantic signal is the cosine above it, rescaled
+    # to 0..1. MiniLM's unrelated pairs sit near 0; multilingual-e5's near 0.87 (every pair of texts is
+    # "similar" to it), which would otherwise let meaning lift every candidate over the push threshold.
+    semantic_floor: float = 0.0
+    # The weights when a ranking has no meaning (the model cannot load, or the query has no vector): tuned
+    # for the other signals alone (a model's own weights may give them little).
+    without_meaning: Weights | None = None
 
 
 @dataclass
@@ -126,6 +133,12 @@ def domain_mask(domains: Sequence[str]) -> int:
         if domain in DOMAIN_INDEX:
             mask |= 1 << DOMAIN_INDEX[domain]
     return mask
+
+
+def calibrated(cosine: FloatArray, floor: float) -> FloatArray:
+    """Cosine similarity as a 0..1 signal: 0 at or below the model's floor, 1 for identical meaning."""
+    scaled: FloatArray = np.clip((cosine - floor) / max(1.0 - floor, 1e-6), 0.0, 1.0).astype(np.float32)
+    return scaled
 
 
 def normalize_rows(matrix: FloatArray) -> FloatArray:
@@ -228,6 +241,29 @@ class Index:
         jaccard: FloatArray = (np.bitwise_count(self.domain_masks & mask) / union).astype(np.float32)
         return jaccard
 
+    def same_district(self, district: str) -> FloatArray:
+        code = self.district_codes.get(district, -1)
+        same: FloatArray = (self.district_of == code).astype(np.float32)
+        return same
+
+    @staticmethod
+    def _relative(raw_bm25: FloatArray) -> FloatArray:
+        """BM25 relative to the best candidate (0..1), so that it mixes with the other signals."""
+        top = float(raw_bm25.max()) if len(raw_bm25) else 0.0
+        relative: FloatArray = raw_bm25 / top if top > 0 else raw_bm25
+        return relative
+
+    def signals(self, query: Doc, query_vector: FloatArray | None = None) -> FloatArray:
+        """The four signals the hybrid mixes, one row each (the raw cosine, lexical, domain, district), one
+        column per candidate: what ``community matching tune`` weighs (after calibrating the cosine)."""
+        cosine = self.cosine(query_vector)
+        n = len(self.docs)
+        semantic = cosine if cosine is not None else np.zeros(n, dtype=np.float32)
+        lexical = self._relative(self.bm25(lexical_tokens(f"{query.title}\n{query.text}")))
+        return np.vstack(
+            [semantic, lexical, self.domain_overlap(query.domains), self.same_district(query.district)]
+        ).astype(np.float32)
+
     # --- ranking -------------------------------------------------------------------------------------------
 
     def rank(
@@ -251,14 +287,18 @@ class Index:
             return []
         terms = lexical_tokens(f"{query.title}\n{query.text}")
         raw_bm25 = self.bm25(terms)
-        top = float(raw_bm25.max())
-        lexical = raw_bm25 / top if top > 0 else raw_bm25
+        lexical = self._relative(raw_bm25)
         cosine = self.cosine(query_vector)
         degraded = cosine is None
-        semantic = np.clip(cosine, 0.0, 1.0) if cosine is not None else np.zeros(n, dtype=np.float32)
+        if degraded and weights.without_meaning is not None:
+            weights = weights.without_meaning
+        semantic = (
+            calibrated(cosine, weights.semantic_floor)
+            if cosine is not None
+            else np.zeros(n, dtype=np.float32)
+        )
         domain = self.domain_overlap(query.domains)
-        q_district = self.district_codes.get(query.district, -1)
-        district = (self.district_of == q_district).astype(np.float32)
+        district = self.same_district(query.district)
         if mode == "lexical":
             score = raw_bm25.copy()
         elif mode == "semantic":

@@ -26,8 +26,8 @@ from community.errors import NotFound
 from community.i18n import _
 from community.matching.embedder import EmbedderUnavailableError
 from community.matching.models import OWNER_POSITION, OWNER_TALENT
-from community.matching.ranker import Doc, FloatArray, Index, lexical_tokens
-from community.matching.services import MatchingService
+from community.matching.ranker import Doc, FloatArray, Index, calibrated, lexical_tokens
+from community.matching.services import MatchingService, weights_of
 from community.talent.models import Position, PositionStatus, TalentProfile
 from community.talent.services.applications import ApplicationService
 from community.talent.services.common import skills_in_common, today
@@ -158,6 +158,22 @@ class TalentMatcher:
         except EmbedderUnavailableError:
             return 0
 
+    async def catch_up(self, batch: int) -> int:
+        """At most ``batch`` missing or stale vectors of open positions and profiles open to offers (after a
+        model change); the number computed."""
+        if batch <= 0 or self.degraded:
+            return 0
+        positions = [position_doc(p) for p in await self.positions.open_for_board(limit=ALL_ROWS)]
+        embeddings = self.matching.embeddings
+        done = await embeddings.store_quietly(
+            OWNER_POSITION, (await embeddings.missing(OWNER_POSITION, positions))[:batch]
+        )
+        if done < batch:
+            talents = [talent_doc(p) for p in await self.profiles.open_profiles(limit=ALL_ROWS)]
+            todo = (await embeddings.missing(OWNER_TALENT, talents))[: batch - done]
+            done += await embeddings.store_quietly(OWNER_TALENT, todo)
+        return done
+
     async def _pool(self, owner_type: str) -> Pool:
         """Every open position (or every profile open to offers) as an in-memory index, rebuilt only when
         one of them, or one of their vectors, changed (several processes each keep their own, all correct)."""
@@ -224,7 +240,9 @@ class TalentMatcher:
         best = float(raw.max())
         lexical = raw / best if best > 0 else raw
         cosine = None if degraded else index.cosine(query_vector)
-        semantic = np.clip(cosine, 0.0, 1.0) if cosine is not None else np.zeros(n, dtype=np.float32)
+        # Calibrated to the model (multilingual-e5 finds every pair of texts about 0.87 alike).
+        floor = weights_of(self.matching.settings, self.matching.model).semantic_floor
+        semantic = calibrated(cosine, floor) if cosine is not None else np.zeros(n, dtype=np.float32)
         wanted = set(query_skills)
         shared = np.zeros(n, dtype=np.float32)
         for skill in wanted:

@@ -21,13 +21,17 @@ def settings(settings: Settings) -> Settings:
     return replace(settings, job_poll_seconds=0.1, matching_weekly_cap=WEEKLY_CAP)
 
 
-def demo_password(settings: Settings) -> str:
+def demo_password(settings: Settings, who: str = "member") -> str:
     values = dict(
         line.split("=", 1)
         for line in (settings.var_dir / "demo-credentials.txt").read_text().splitlines()
         if "=" in line
     )
-    return values["member"]
+    return values[who]
+
+
+def admin_password(settings: Settings) -> str:
+    return demo_password(settings, "admin")
 
 
 async def load_world(services: Any, settings: Settings) -> list[str]:

@@ -1,5 +1,5 @@
-"""With the embedding model made unloadable, /healthz says matching is degraded, and recommendations and
-pushes still work from words, domains and district."""
+"""With the embedding model made unloadable, /healthz and the admin's matching page name it and say that
+matching is degraded, and recommendations and pushes still work from words, domains and district."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from community.app import create_app
 from tests.conftest import FormClient
-from tests.matching.conftest import demo_password, jobs_done, load_world
+from tests.matching.conftest import admin_password, demo_password, jobs_done, load_world
 from tests.matching.test_push import INSPECTION, publish, recipients
 
 
@@ -33,7 +33,15 @@ async def test_unloadable_model_degrades_but_serves(
             await asyncio.sleep(0.1)
         assert health["status"] == "degraded"
         assert health["checks"]["embedder"]["status"] == "down"
+        assert health["checks"]["embedder"]["model"] == "local:no-such-model"  # which model, not just "down"
         assert health["checks"]["database"]["status"] == "ok"
+
+        await client.login("admin@example.com", admin_password(broken))
+        admin_page = await client.get("/admin/matching")
+        assert admin_page.status_code == 200
+        assert "local:no-such-model" in admin_page.text and "status-degraded" in admin_page.text
+        assert "no model folder" in admin_page.text  # why
+        await client.logout()
 
         await client.login("li.ming@example.com", demo_password(broken))
         page = await client.get("/matching/for-you")

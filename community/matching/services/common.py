@@ -3,6 +3,7 @@ calendar (Asia/Shanghai)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -17,15 +18,33 @@ ALL_ROWS = 1_000_000
 JOB_EMBED = "matching.embed"
 JOB_PUBLISHED = "matching.scenario_published"
 JOB_EMAIL = "matching.email"
+# Periodic: every vector of the configured model exists; a follow-up job continues while there is more to do.
+JOB_VECTORS_CURRENT = "matching.vectors_current"
+JOB_CATCH_UP = "matching.catch_up"
 
 
-def weights_of(settings: Settings) -> Weights:
+NO_MODEL = "none"
+
+
+def weights_of(settings: Settings, model: str | None = None) -> Weights:
+    """The hybrid's weights for vectors of ``model``: its entry in ``matching_model_weights`` (tuned per
+    model: the scale of cosine similarity differs from one model to another), else the matching_weight_*
+    settings; with the weights of the entry "none" for a ranking without meaning."""
+    weights = _weights(settings, model or NO_MODEL)
+    if model == NO_MODEL:
+        return weights
+    return replace(weights, without_meaning=_weights(settings, NO_MODEL))
+
+
+def _weights(settings: Settings, model: str) -> Weights:
+    tuned = settings.matching_model_weights.get(model, {})
     return Weights(
-        semantic=settings.matching_weight_semantic,
-        lexical=settings.matching_weight_lexical,
-        domain=settings.matching_weight_domain,
-        district=settings.matching_weight_district,
+        semantic=tuned.get("semantic", settings.matching_weight_semantic),
+        lexical=tuned.get("lexical", settings.matching_weight_lexical),
+        domain=tuned.get("domain", settings.matching_weight_domain),
+        district=tuned.get("district", settings.matching_weight_district),
         feedback=settings.matching_weight_feedback,
+        semantic_floor=tuned.get("semantic_floor", 0.0),
     )
 
 

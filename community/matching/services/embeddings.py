@@ -1,23 +1,33 @@
-"""Stored embeddings: computed when a text (or the model) changed, read back as vectors for the ranker."""
+"""Stored embeddings: computed when a text (or the model) changed, read back as vectors for the ranker.
+
+Reading stored vectors needs no model: a process loads the model only when it must compute a vector. After
+the model changes, the old model's vectors keep serving (``serving_model``) until the new model's cover as
+many things; a ranking never mixes the vectors of two models."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from community.matching.documents import any_owner_id, embedding_text
-from community.matching.embedder import Embedder, EmbedderUnavailableError, text_hash
-from community.matching.models import Embedding
+from community.matching.embedder import Embedder, EmbedderUnavailableError, Side, text_hash
+from community.matching.models import OWNER_POSITION, OWNER_SCENARIO, Embedding
 from community.matching.ranker import Doc, FloatArray
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def side_of(owner_type: str) -> Side:
+    """What is looked for (a scenario's need, a position) is the query; what answers it is the passage."""
+    return "query" if owner_type in (OWNER_SCENARIO, OWNER_POSITION) else "passage"
 
 
 class EmbeddingService:
@@ -31,7 +41,31 @@ class EmbeddingService:
 
     @property
     def degraded(self) -> bool:
-        return self.embedder is None or not self.embedder.ready
+        """No meaning at all: no model, or one that failed (or surely will fail) to load. A model not loaded
+        yet is not degraded: its stored vectors serve."""
+        return self.embedder is None or self.embedder.unloadable() is not None
+
+    async def coverage(self, owner_type: str, live: ColumnElement[bool] | None = None) -> dict[str, int]:
+        """How many things of a kind have a vector, per model; with ``live``, only the things it holds
+        (open scenarios, verified profiles: vectors of closed ones do not count)."""
+        statement = select(Embedding.model, func.count()).where(Embedding.owner_type == owner_type)
+        if live is not None:
+            statement = statement.where(live)
+        rows = await self.db.execute(statement.group_by(Embedding.model))
+        return {str(model): int(count) for model, count in rows}
+
+    async def serving_model(self, owner_type: str, live: ColumnElement[bool] | None = None) -> str:
+        """The model whose vectors rank things of a kind: the configured one, unless another model's vectors
+        still cover more of the ``live`` ones (the configured model's are being computed in the
+        background)."""
+        if self.degraded:
+            return self.model
+        counts = await self.coverage(owner_type, live)
+        current = counts.get(self.model, 0)
+        others = sorted(((n, m) for m, n in counts.items() if m != self.model), reverse=True)
+        if others and others[0][0] > current:
+            return others[0][1]
+        return self.model
 
     async def ready(self) -> bool:
         """Whether vectors can be computed now (loads the model the first time)."""
@@ -59,7 +93,7 @@ class EmbeddingService:
         todo = [doc_id for doc_id in texts if stored.get(doc_id) != hashes[doc_id]]
         if not todo:
             return 0
-        vectors = await self.embedder.encode([texts[doc_id] for doc_id in todo])
+        vectors = await self.embedder.encode([texts[doc_id] for doc_id in todo], side_of(owner_type))
         for doc_id, vector in zip(todo, vectors, strict=True):
             statement = insert(Embedding).values(
                 owner_type=owner_type,
@@ -89,32 +123,39 @@ class EmbeddingService:
         except EmbedderUnavailableError:
             return 0
 
-    async def vectors(self, owner_type: str, ids: Sequence[str]) -> dict[str, FloatArray]:
+    async def vectors(
+        self, owner_type: str, ids: Sequence[str], model: str | None = None
+    ) -> dict[str, FloatArray]:
+        """The stored vectors of ``ids`` made by ``model`` (by default the configured one)."""
         if self.degraded or not ids:
             return {}
         rows = await self.db.execute(
             select(Embedding.owner_id, Embedding.vector).where(
                 Embedding.owner_type == owner_type,
-                Embedding.model == self.model,
+                Embedding.model == (model or self.model),
                 Embedding.owner_id == any_owner_id(ids),
             )
         )
         return {str(owner_id): np.asarray(vector, dtype=np.float32) for owner_id, vector in rows}
 
-    async def query_vector(self, owner_type: str, doc: Doc) -> FloatArray | None:
-        """The stored vector of ``doc`` if its text is current, else computed now (and kept)."""
-        if not await self.ready():
+    async def query_vector(self, owner_type: str, doc: Doc, model: str | None = None) -> FloatArray | None:
+        """The stored vector of ``doc`` if its text is current, else computed now (and kept). For another
+        model than the configured one (an old model still serving), only a stored current vector."""
+        if self.degraded:
             return None
+        model = model or self.model
         row = await self.db.execute(
             select(Embedding.vector, Embedding.text_hash).where(
                 Embedding.owner_type == owner_type,
                 Embedding.owner_id == UUID(doc.id),
-                Embedding.model == self.model,
+                Embedding.model == model,
             )
         )
         found = row.first()
         if found is not None and found.text_hash == text_hash(embedding_text(doc)):
             return np.asarray(found.vector, dtype=np.float32)
+        if model != self.model or not await self.ready():
+            return None
         try:
             await self.store(owner_type, [doc])
         except EmbedderUnavailableError:
@@ -123,23 +164,41 @@ class EmbeddingService:
         return vectors.get(doc.id)
 
     def matrix(self, docs: Sequence[Doc], vectors: dict[str, FloatArray]) -> FloatArray | None:
-        """The vectors of ``docs`` as rows of one matrix (zeros where a vector is missing)."""
-        if not vectors or self.embedder is None or not self.embedder.dim:
+        """The vectors of ``docs`` as rows of one matrix (zeros where a vector is missing). The width is the
+        vectors' own (the model need not be loaded to rank with stored vectors)."""
+        if not vectors:
             return None
-        matrix = np.zeros((len(docs), self.embedder.dim), dtype=np.float32)
+        dim = Counter(len(v) for v in vectors.values()).most_common(1)[0][0]
+        matrix = np.zeros((len(docs), dim), dtype=np.float32)
         for i, doc in enumerate(docs):
             vector = vectors.get(doc.id)
-            if vector is not None and len(vector) == self.embedder.dim:
+            if vector is not None and len(vector) == dim:
                 matrix[i] = vector
         return matrix
 
-    async def version(self, owner_type: str) -> tuple[Any, ...]:
+    async def version(self, owner_type: str, model: str | None = None) -> tuple[Any, ...]:
         """How many vectors of a kind there are and when one last changed (an index's freshness)."""
         row = (
             await self.db.execute(
                 select(func.count(), func.max(Embedding.updated_at)).where(
-                    Embedding.owner_type == owner_type, Embedding.model == self.model
+                    Embedding.owner_type == owner_type, Embedding.model == (model or self.model)
                 )
             )
         ).one()
         return (row[0], row[1])
+
+    async def missing(self, owner_type: str, docs: Sequence[Doc]) -> list[Doc]:
+        """The docs without a current vector of the configured model (none, or made from an older text)."""
+        if not docs:
+            return []
+        stored = {
+            str(owner_id): h
+            for owner_id, h in await self.db.execute(
+                select(Embedding.owner_id, Embedding.text_hash).where(
+                    Embedding.owner_type == owner_type,
+                    Embedding.model == self.model,
+                    Embedding.owner_id == any_owner_id([d.id for d in docs]),
+                )
+            )
+        }
+        return [d for d in docs if stored.get(d.id) != text_hash(embedding_text(d))]

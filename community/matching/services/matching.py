@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from community.accounts.models import OrgType, User
 from community.accounts.services import OrganizationService
@@ -16,8 +16,8 @@ from community.errors import FormError, NotFound
 from community.i18n import _
 from community.matching.documents import OPEN_STATUSES, profile_doc, scenario_doc
 from community.matching.embedder import Embedder, EmbedderUnavailableError
-from community.matching.models import OWNER_PROFILE, OWNER_SCENARIO, VERDICTS
-from community.matching.ranker import Doc, FloatArray, Index, Scored
+from community.matching.models import OWNER_PROFILE, OWNER_SCENARIO, VERDICTS, Embedding
+from community.matching.ranker import Doc, FloatArray, Index, Scored, Weights, calibrated
 from community.matching.services.common import ALL_ROWS, weights_of
 from community.matching.services.embeddings import EmbeddingService
 from community.matching.services.preferences import PreferenceService
@@ -40,6 +40,8 @@ class CachedIndex:
     key: tuple[Any, ...]
     index: Index
     cards: dict[str, Any] = field(default_factory=dict)
+    # The model of the index's vectors: queries against it use a vector of the same model, and its weights.
+    model: str = ""
 
 
 # Per process, keyed by kind and model; an entry is used only while its freshness key still holds.
@@ -50,7 +52,6 @@ class MatchingService:
     def __init__(self, db: AsyncSession, settings: Settings, embedder: Embedder | None) -> None:
         self.db = db
         self.settings = settings
-        self.weights = weights_of(settings)
         self.embeddings = EmbeddingService(db, embedder)
         self.preferences = PreferenceService(db, settings)
         self.scenarios = ScenarioService(db)
@@ -66,7 +67,20 @@ class MatchingService:
     def degraded(self) -> bool:
         return self.embeddings.degraded
 
+    @property
+    def weights(self) -> Weights:
+        """The weights of the configured model (an index ranks with those of its own model)."""
+        return weights_of(self.settings, self.model)
+
     # --- indexes --------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _live(owner_type: str) -> ColumnElement[bool]:
+        """The vectors that rank: of scenarios open for interest, or of verified profiles."""
+        if owner_type == OWNER_SCENARIO:
+            return Embedding.owner_id.in_(select(Scenario.id).where(Scenario.status.in_(OPEN_STATUSES)))
+        verified = CapabilityProfile.status == ProfileStatus.VERIFIED
+        return Embedding.owner_id.in_(select(CapabilityProfile.id).where(verified))
 
     async def profile_index(self) -> CachedIndex:
         """Every verified profile. Rebuilt when a profile, its items or their vectors changed."""
@@ -82,16 +96,17 @@ class MatchingService:
                 )
             )
         ).one()
-        key = (tuple(map(str, version)), await self.embeddings.version(OWNER_PROFILE), self.degraded)
-        cache_key = (OWNER_PROFILE, self.model)
+        model = await self.embeddings.serving_model(OWNER_PROFILE, self._live(OWNER_PROFILE))
+        key = (tuple(map(str, version)), await self.embeddings.version(OWNER_PROFILE, model), self.degraded)
+        cache_key = (OWNER_PROFILE, model)
         cached = _cache.get(cache_key)
         if cached is not None and cached.key == key:
             return cached
         page = await self.capabilities.list_verified(CapabilityFilters(), per_page=ALL_ROWS)
         docs = [profile_doc(p) for p in page.items]
-        vectors = await self.embeddings.vectors(OWNER_PROFILE, [d.id for d in docs])
+        vectors = await self.embeddings.vectors(OWNER_PROFILE, [d.id for d in docs], model)
         index = Index(docs, self.embeddings.matrix(docs, vectors))
-        cached = CachedIndex(key, index, {str(p.id): profile_card(p) for p in page.items})
+        cached = CachedIndex(key, index, {str(p.id): profile_card(p) for p in page.items}, model)
         _cache[cache_key] = cached
         return cached
 
@@ -102,17 +117,18 @@ class MatchingService:
                 select(func.count(), func.max(Scenario.updated_at)).where(Scenario.status.in_(OPEN_STATUSES))
             )
         ).one()
-        key = (tuple(map(str, version)), await self.embeddings.version(OWNER_SCENARIO), self.degraded)
-        cache_key = (OWNER_SCENARIO, self.model)
+        model = await self.embeddings.serving_model(OWNER_SCENARIO, self._live(OWNER_SCENARIO))
+        key = (tuple(map(str, version)), await self.embeddings.version(OWNER_SCENARIO, model), self.degraded)
+        cache_key = (OWNER_SCENARIO, model)
         cached = _cache.get(cache_key)
         if cached is not None and cached.key == key:
             return cached
         page = await self.scenarios.list_public(ScenarioFilters(), per_page=ALL_ROWS)
         items = [s for s in page.items if s.status in OPEN_STATUSES]
         docs = [scenario_doc(s) for s in items]
-        vectors = await self.embeddings.vectors(OWNER_SCENARIO, [d.id for d in docs])
+        vectors = await self.embeddings.vectors(OWNER_SCENARIO, [d.id for d in docs], model)
         index = Index(docs, self.embeddings.matrix(docs, vectors))
-        cached = CachedIndex(key, index, {str(s.id): scenario_card(s) for s in items})
+        cached = CachedIndex(key, index, {str(s.id): scenario_card(s) for s in items}, model)
         _cache[cache_key] = cached
         return cached
 
@@ -129,19 +145,24 @@ class MatchingService:
         scenario, _access = await self.scenarios.get_for(actor, scenario_id)
         await self.preferences.save_feedback(org.id, scenario.id, actor.id, verdict)
 
-    def penalty_from(self, index: Index, rejected: Sequence[tuple[Doc, FloatArray | None]]) -> FloatArray:
-        """Per row of a scenario index: how like a rejected scenario it is (cosine, or shared domains)."""
+    def penalty_from(
+        self, index: Index, rejected: Sequence[tuple[Doc, FloatArray | None]], model: str | None = None
+    ) -> FloatArray:
+        """Per row of a scenario index: how like a rejected scenario it is (calibrated cosine, or shared
+        domains)."""
         penalty = np.zeros(len(index), dtype=np.float32)
+        floor = weights_of(self.settings, model or self.model).semantic_floor
         for doc, vector in rejected:
             sims = index.cosine(vector) if vector is not None else None
-            if sims is None:
-                sims = index.domain_jaccard(doc.domains)
+            sims = calibrated(sims, floor) if sims is not None else index.domain_jaccard(doc.domains)
             penalty = np.maximum(penalty, np.clip(sims, 0, 1).astype(np.float32))
         return penalty
 
-    async def rejected_docs(self, scenario_ids: Sequence[str]) -> list[tuple[Doc, FloatArray | None]]:
+    async def rejected_docs(
+        self, scenario_ids: Sequence[str], model: str | None = None
+    ) -> list[tuple[Doc, FloatArray | None]]:
         docs = []
-        vectors = await self.embeddings.vectors(OWNER_SCENARIO, scenario_ids)
+        vectors = await self.embeddings.vectors(OWNER_SCENARIO, scenario_ids, model)
         for sid in scenario_ids:
             try:
                 scenario = await self.scenarios.get(UUID(sid))
@@ -180,12 +201,13 @@ class MatchingService:
             if feedback.get(doc.id) == "not_interested" or excluded & set(doc.domains):
                 allowed[i] = False
         rejected_ids = [sid for sid, verdict in feedback.items() if verdict == "not_interested"]
-        penalty = self.penalty_from(index, await self.rejected_docs(rejected_ids))
+        penalty = self.penalty_from(index, await self.rejected_docs(rejected_ids, cached.model), cached.model)
         is_profile = query.id != str(organization_id)
-        vector = await self.embeddings.query_vector(OWNER_PROFILE, query) if is_profile else None
-        results = index.rank(
-            query, vector, weights=self.weights, limit=limit, allowed=allowed, penalty=penalty
+        vector = (
+            await self.embeddings.query_vector(OWNER_PROFILE, query, cached.model) if is_profile else None
         )
+        weights = weights_of(self.settings, cached.model)
+        results = index.rank(query, vector, weights=weights, limit=limit, allowed=allowed, penalty=penalty)
         return [Recommendation(cached.cards[r.doc.id], r.score, r.explanation) for r in results]
 
     async def rank_opcs(self, scenario: Scenario, limit: int = 10) -> list[tuple[Scored, ProfileCard]]:
@@ -194,8 +216,9 @@ class MatchingService:
         if not len(cached.index):
             return []
         query = scenario_doc(scenario)
-        vector = await self.embeddings.query_vector(OWNER_SCENARIO, query)
-        results = cached.index.rank(query, vector, weights=self.weights, limit=limit)
+        vector = await self.embeddings.query_vector(OWNER_SCENARIO, query, cached.model)
+        weights = weights_of(self.settings, cached.model)
+        results = cached.index.rank(query, vector, weights=weights, limit=limit)
         return [(r, cached.cards[r.doc.id]) for r in results]
 
     async def recommended_opcs(self, scenario: Scenario, limit: int = 10) -> list[Recommendation]:
@@ -206,14 +229,15 @@ class MatchingService:
     async def similar_scenarios(self, scenario: Scenario, limit: int = 5) -> list[Recommendation]:
         cached = await self.scenario_index()
         query = scenario_doc(scenario)
-        vector = await self.embeddings.query_vector(OWNER_SCENARIO, query)
-        return self._similar(cached, query, vector, replace(self.weights, district=0), limit)
+        vector = await self.embeddings.query_vector(OWNER_SCENARIO, query, cached.model)
+        weights = replace(weights_of(self.settings, cached.model), district=0)
+        return self._similar(cached, query, vector, weights, limit)
 
     async def similar_profiles(self, profile: CapabilityProfile, limit: int = 5) -> list[Recommendation]:
         cached = await self.profile_index()
         query = profile_doc(profile)
-        vector = await self.embeddings.query_vector(OWNER_PROFILE, query)
-        return self._similar(cached, query, vector, self.weights, limit)
+        vector = await self.embeddings.query_vector(OWNER_PROFILE, query, cached.model)
+        return self._similar(cached, query, vector, weights_of(self.settings, cached.model), limit)
 
     @staticmethod
     def _similar(
@@ -226,6 +250,31 @@ class MatchingService:
         allowed = np.array([doc.id != query.id for doc in index.docs], dtype=bool)
         results = index.rank(query, vector, weights=weights, limit=limit, allowed=allowed)
         return [Recommendation(cached.cards[r.doc.id], r.score, r.explanation) for r in results]
+
+    # --- what an operator reads ----------------------------------------------------------------------------
+
+    async def status(self) -> dict[str, Any]:
+        """The model in use and its state (without loading it), and per kind the model whose vectors serve,
+        with how many things each model has a vector for (a model change shows its progress here)."""
+        embedder = self.embeddings.embedder
+        described = (
+            embedder.describe()
+            if embedder is not None
+            else {"model": self.model, "backend": "", "state": "failed", "dim": None, "error": "no embedder"}
+        )
+        kinds = {}
+        for owner_type in (OWNER_SCENARIO, OWNER_PROFILE):
+            live = self._live(owner_type)
+            kinds[owner_type] = {
+                "serving": await self.embeddings.serving_model(owner_type, live),
+                "coverage": await self.embeddings.coverage(owner_type, live),
+            }
+        return {
+            **described,
+            "degraded": self.degraded,
+            "weights": weights_of(self.settings, self.model),
+            "kinds": kinds,
+        }
 
     # --- every vector current -------------------------------------------------------------------------------
 
@@ -245,6 +294,52 @@ class MatchingService:
             for start in range(0, len(docs), batch):
                 counts[owner_type] += await self.embeddings.store(owner_type, docs[start : start + batch])
         return counts
+
+    async def _complete(self) -> bool:
+        """Whether every open scenario and verified profile has a vector of the configured model (a cheap
+        count, so that the periodic check reads no texts when there is nothing to do; a changed text is
+        re-embedded by the job its change enqueued)."""
+        live = (
+            await self.db.execute(
+                select(
+                    select(func.count())
+                    .select_from(Scenario)
+                    .where(Scenario.status.in_(OPEN_STATUSES))
+                    .scalar_subquery(),
+                    select(func.count())
+                    .select_from(CapabilityProfile)
+                    .where(CapabilityProfile.status == ProfileStatus.VERIFIED)
+                    .scalar_subquery(),
+                )
+            )
+        ).one()
+        for owner_type, count in zip((OWNER_SCENARIO, OWNER_PROFILE), live, strict=True):
+            covered = (await self.embeddings.coverage(owner_type, self._live(owner_type))).get(self.model, 0)
+            if covered < count:
+                return False
+        return True
+
+    async def catch_up(self, batch: int) -> int:
+        """Compute at most ``batch`` missing or stale vectors of the configured model (scenarios open for
+        interest first, then verified profiles); the number computed. After a model change this is what
+        fills the new model's vectors, a batch per job, while the old model's keep serving."""
+        if self.degraded or await self._complete():
+            return 0
+        page = await self.scenarios.list_public(ScenarioFilters(), per_page=ALL_ROWS)
+        scenarios = [scenario_doc(s) for s in page.items if s.status in OPEN_STATUSES]
+        todo: list[tuple[str, Doc]] = [
+            (OWNER_SCENARIO, d) for d in await self.embeddings.missing(OWNER_SCENARIO, scenarios)
+        ]
+        if len(todo) < batch:
+            profiles = await self.capabilities.list_verified(CapabilityFilters(), per_page=ALL_ROWS)
+            docs = [profile_doc(p) for p in profiles.items]
+            todo += [(OWNER_PROFILE, d) for d in await self.embeddings.missing(OWNER_PROFILE, docs)]
+        todo = todo[:batch]
+        done = 0
+        for owner_type in (OWNER_SCENARIO, OWNER_PROFILE):
+            docs = [d for kind, d in todo if kind == owner_type]
+            done += await self.embeddings.store_quietly(owner_type, docs)
+        return done
 
     async def embed_owner(self, owner_type: str, owner_id: UUID) -> int:
         try:
