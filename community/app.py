@@ -17,6 +17,7 @@ from advanced_alchemy.extensions.litestar.store import SQLAlchemyStore
 from babel.dates import format_datetime
 from jinja2 import Environment
 from litestar import Litestar
+from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.logging import LoggingConfig
@@ -209,6 +210,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores={**stores, ANONYMOUS_PAGES_STORE: anonymous_pages},
         response_cache_config=anonymous_page_cache(settings.anonymous_page_cache_seconds, anonymous_pages),
         csrf_config=csrf_config,
+        # Links in mail come from BASE_URL, never from the Host header; a request for another host is
+        # refused all the same (400). /healthz stays open to probes that address the process directly.
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.hosts_allowed, exclude=["^/healthz$"]),
         template_config=template_config,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
