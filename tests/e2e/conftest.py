@@ -50,15 +50,20 @@ def people(browser: Any, live_server: str) -> Iterator[Any]:
 
 def register(page: Any, email: str, name: str) -> None:
     """The form, then the link mailed to ``email`` (read from the loopback SMTP server), then its button."""
-    mailbox = session_mailbox()
-    seen = mailbox.seen()
+    seen = session_mailbox().seen()
     page.goto("/register")
     page.locator('[name="email"]').fill(email)
     page.locator('[name="display_name"]').fill(name)
     page.locator('[name="password"]').fill(PASSWORD)
     page.locator("main form button[type=submit]").click()
+    finish_registration(page, email, seen)
+
+
+def finish_registration(page: Any, email: str, seen: set[str]) -> None:
+    """After the register form was sent: open the link mailed to ``email`` (a mail not among ``seen``) and
+    press its button, as the address's owner does; ends on the account page."""
     page.locator("main [role=status]").wait_for()
-    path = confirmation_path(run_sync(mailbox.take_waiting(email.lower(), seen)))
+    path = confirmation_path(run_sync(session_mailbox().take_waiting(email.lower(), seen)))
     assert path, f"{email} already has an account"
     page.goto(path)
     page.locator("main form button[type=submit]").click()
