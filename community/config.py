@@ -171,20 +171,14 @@ class Settings:
 
     @property
     def hosts_allowed(self) -> list[str]:
-        """The Host headers to answer, as Litestar's allowed_hosts takes them. A host named without a port
-        is allowed on BASE_URL's port and the served port too (a browser sends the port unless it is 80
-        or 443)."""
-        base = urlsplit(self.base_url)
-        names = self.allowed_hosts or (base.hostname or "localhost", "127.0.0.1", "localhost")
-        if "*" in names:
-            return ["*"]
-        ports = {str(base.port or ""), str(self.port)} - {""}
-        allowed: set[str] = set()
-        for name in names:
-            allowed.add(name)
-            if ":" not in name:
-                allowed.update(f"{name}:{port}" for port in ports)
-        return sorted(allowed)
+        """The host names to answer (on any port), as Litestar's allowed_hosts takes them: ALLOWED_HOSTS, or
+        BASE_URL's host and the loopback names `make run` serves on."""
+        names = self.allowed_hosts or (
+            urlsplit(self.base_url).hostname or "localhost",
+            "127.0.0.1",
+            "localhost",
+        )
+        return ["*"] if "*" in names else sorted(set(names))
 
     @property
     def mail_dir(self) -> Path:
