@@ -17,6 +17,7 @@ async def test_reset_by_mailed_link_works_once(client: FormClient, mailbox: Mail
     assert "zhang.wei@example.com" in sent.text.lower()
 
     mail = mailbox.wait_for("zhang.wei@example.com")
+    await jobs_done(db)  # the job that sent it has stored the token
     assert "张薇" in Mailbox.body(mail)
     link = Mailbox.link(mail)
     path = urlsplit(link).path
