@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import re
 from collections.abc import AsyncGenerator, Mapping
 from datetime import datetime
 from typing import Any
@@ -17,9 +18,12 @@ from advanced_alchemy.extensions.litestar.store import SQLAlchemyStore
 from babel.dates import format_datetime
 from jinja2 import Environment
 from litestar import Litestar
+from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.logging import LoggingConfig
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.allowed_hosts import AllowedHostsMiddleware
 from litestar.plugins import CLIPluginProtocol
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -27,6 +31,7 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from community import i18n
@@ -107,6 +112,20 @@ def _stores(settings: Settings, alchemy_config: SQLAlchemyAsyncConfig) -> dict[s
         name: SQLAlchemyStore(alchemy_config, model=StoreItem, namespace=name)
         for name in ("sessions", "rate_limit")
     }
+
+
+class AllowedHostsOnAnyPort(AllowedHostsMiddleware):
+    """Litestar's allowed hosts, whatever the port: the port in a Host header is the one the browser used
+    (`make run PORT=9000`, a proxy's), and says nothing about whose site it is."""
+
+    def __init__(self, app: ASGIApp, config: AllowedHostsConfig) -> None:
+        super().__init__(app, config)
+        if self.allowed_hosts_regex is not None:
+            names = (
+                rf".*\.{re.escape(host[2:])}" if host.startswith("*.") else re.escape(host)
+                for host in config.allowed_hosts
+            )
+            self.allowed_hosts_regex = re.compile(rf"(?:{'|'.join(sorted(names))})(?::\d+)?", re.IGNORECASE)
 
 
 class CommunityCLIPlugin(CLIPluginProtocol):
@@ -214,6 +233,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         middleware=[
             SecurityHeadersMiddleware(),
+            # Links in mail come from BASE_URL, never from the Host header; a request for another host is
+            # refused all the same (400). /healthz stays open to probes that address the process directly.
+            DefineMiddleware(
+                AllowedHostsOnAnyPort,
+                config=AllowedHostsConfig(allowed_hosts=settings.hosts_allowed, exclude=["^/healthz$"]),
+            ),
             session_config.middleware,
             CurrentUserMiddleware(alchemy_config),
             i18n.LocaleMiddleware(),

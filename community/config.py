@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_ROOT = Path(__file__).resolve().parent
@@ -72,28 +74,54 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+SECRET_KEY_MIN_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """A setting the site cannot safely start with; the message says which and what to do."""
+
+
+def _checked_key(key: str, source: str) -> str:
+    """An empty or short key makes every signed token (CSRF, unsubscribe, calendar links) forgeable."""
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        raise ConfigError(
+            f"{source} holds a secret key of {len(key)} characters; at least {SECRET_KEY_MIN_LENGTH} are "
+            "needed. Set SECRET_KEY to a long random value (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'), or remove the file to have a new one made."
+        )
+    return key
+
+
 def _secret_key(var_dir: Path) -> str:
     """The key that signs CSRF tokens and reset links.
 
     In production SECRET_KEY is set. In development a random key is kept in var/ so that several
     worker processes (and restarts) agree on it; nothing correct may depend on one process's memory.
+    The file is complete before it has its name (written to a temporary file, synced, then hard-linked
+    into place, which fails if another process got there first): a process starting at the same moment
+    reads either no file or the whole key, never an empty or half-written one.
     """
-    if key := os.environ.get("SECRET_KEY"):
-        return key
+    if "SECRET_KEY" in os.environ:
+        return _checked_key(os.environ["SECRET_KEY"].strip(), "SECRET_KEY")
     key_file = var_dir / "secret_key"
-    try:
-        return key_file.read_text().strip()
-    except FileNotFoundError:
+    if not key_file.exists():
         var_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        # O_EXCL so that two processes starting together end up with the same key.
+        temporary = var_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(8)}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return key_file.read_text().strip()
-        with os.fdopen(fd, "w") as fh:
-            fh.write(key)
-        return key
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+                fh.flush()
+                os.fsync(fh.fileno())
+            with contextlib.suppress(FileExistsError):  # another process made it first: theirs is the key
+                os.link(temporary, key_file)
+        finally:
+            temporary.unlink(missing_ok=True)
+    return _checked_key(key_file.read_text().strip(), str(key_file))
+
+
+def _hosts(raw: str | None) -> tuple[str, ...]:
+    return tuple(host.strip().lower() for host in (raw or "").split(",") if host.strip())
 
 
 @dataclass(frozen=True)
@@ -129,6 +157,15 @@ class Settings:
     register_rate_per_minute: int = 5
     reset_rate_per_minute: int = 5
     rate_limits_enabled: bool = True
+    # Mail that anyone can make the site send: how many registration or reset mails one address gets an
+    # hour, and how many invitations one member sends (and one address receives) an hour.
+    registration_ttl: int = 24 * 3600
+    mails_per_address_per_hour: int = 3
+    invitations_per_sender_per_hour: int = 20
+    invitations_per_address_per_hour: int = 3
+    # Host headers the site answers (ALLOWED_HOSTS, comma-separated; "*" for any). Empty: BASE_URL's host,
+    # and 127.0.0.1 and localhost (what `make run` serves on).
+    allowed_hosts: tuple[str, ...] = ()
     # Seconds a public page (forum, home) rendered for a visitor who is not logged in is served again from
     # memory to the next such visitor; 0 turns it off. Logged-in members always get a fresh page.
     anonymous_page_cache_seconds: int = 0
@@ -189,6 +226,17 @@ class Settings:
     talent_response_days: int = 14
 
     @property
+    def hosts_allowed(self) -> list[str]:
+        """The host names to answer (on any port), as Litestar's allowed_hosts takes them: ALLOWED_HOSTS, or
+        BASE_URL's host and the loopback names `make run` serves on."""
+        names = self.allowed_hosts or (
+            urlsplit(self.base_url).hostname or "localhost",
+            "127.0.0.1",
+            "localhost",
+        )
+        return ["*"] if "*" in names else sorted(set(names))
+
+    @property
     def mail_dir(self) -> Path:
         return self.var_dir / "mail"
 
@@ -233,6 +281,10 @@ class Settings:
             register_rate_per_minute=_env_int("REGISTER_RATE_PER_MINUTE", 5),
             reset_rate_per_minute=_env_int("RESET_RATE_PER_MINUTE", 5),
             rate_limits_enabled=_env_bool("RATE_LIMITS_ENABLED", True),
+            mails_per_address_per_hour=_env_int("MAILS_PER_ADDRESS_PER_HOUR", 3),
+            invitations_per_sender_per_hour=_env_int("INVITATIONS_PER_SENDER_PER_HOUR", 20),
+            invitations_per_address_per_hour=_env_int("INVITATIONS_PER_ADDRESS_PER_HOUR", 3),
+            allowed_hosts=_hosts(os.environ.get("ALLOWED_HOSTS")),
             anonymous_page_cache_seconds=_env_int("ANONYMOUS_PAGE_CACHE_SECONDS", 10),
             anonymous_page_cache_max_entries=_env_int("ANONYMOUS_PAGE_CACHE_MAX_ENTRIES", 2000),
             anonymous_page_cache_max_bytes=_env_int("ANONYMOUS_PAGE_CACHE_MAX_MB", 64) * 1024 * 1024,

@@ -19,6 +19,7 @@ from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -214,6 +215,47 @@ class Mailbox:
         assert match, cls.body(message)
         return match.group(0)
 
+    def seen(self) -> set[str]:
+        """The Message-IDs received so far: what ``take`` is not to return."""
+        with self._lock:
+            return {str(m["Message-ID"]) for m in self.messages}
+
+    def take(self, to: str, seen: set[str]) -> Message | None:
+        """The first message to ``to`` that is not in ``seen``, out of the box (so two people waiting for
+        mail to one address each get their own, and tests counting mail never count it); or None."""
+        with self._lock:
+            for message in self.messages:
+                if to in str(message["To"]).lower() and str(message["Message-ID"]) not in seen:
+                    self.messages.remove(message)
+                    return message
+        return None
+
+    async def take_waiting(self, to: str, seen: set[str], within: float = 15.0) -> Message:
+        """``take``, waiting (without blocking the event loop) until the app's job worker sends it."""
+        deadline = time.monotonic() + within
+        while (message := self.take(to, seen)) is None:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no new mail to {to} within {within}s")
+            await asyncio.sleep(0.02)
+        return message
+
+
+# The session's SMTP server's mailbox, for the helpers that register a member the way a person does (they
+# read the link that finishes the registration from it).
+SESSION_MAILBOX: list[Mailbox] = []
+
+
+def session_mailbox() -> Mailbox:
+    assert SESSION_MAILBOX, "the smtp_server fixture has not started"
+    return SESSION_MAILBOX[0]
+
+
+def confirmation_path(message: Message) -> str | None:
+    """The path of the link that finishes a registration, or None (the mail says the address has an
+    account)."""
+    path = urlsplit(Mailbox.link(message)).path
+    return path if path.startswith("/register/confirm/") else None
+
 
 @pytest.fixture(scope="session")
 def smtp_server() -> Iterator[tuple[Mailbox, int]]:
@@ -221,10 +263,12 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
     port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
+    SESSION_MAILBOX[:] = [mailbox]
     try:
         yield mailbox, port
     finally:
         controller.stop()
+        SESSION_MAILBOX.clear()
 
 
 @pytest.fixture
@@ -249,6 +293,8 @@ def settings(database_url: str, smtp_server: tuple[Mailbox, int], tmp_path: Path
         smtp_host="127.0.0.1",
         smtp_port=port,
         base_url="http://testserver.local",
+        # Registering ends with a mailed link the job worker sends: do not keep every test waiting a second.
+        job_poll_seconds=0.1,
     )
 
 
@@ -282,7 +328,25 @@ class FormClient:
     async def register(
         self, email: str, name: str = "测试用户", password: str = "correct horse 42"
     ) -> httpx.Response:
-        return await self.submit("/register", {"email": email, "display_name": name, "password": password})
+        """Register as a person does: the form, the link mailed to ``email`` (from the loopback SMTP server),
+        the button on its page. The last page comes back: the account page, logged in; the form with its
+        errors; or, when the address already has an account (its mail has no such link), the page saying a
+        link was sent."""
+        mailbox = session_mailbox()
+        seen = mailbox.seen()
+        sent = await self.submit("/register", {"email": email, "display_name": name, "password": password})
+        if sent.status_code != 200:
+            return sent
+        path = confirmation_path(await mailbox.take_waiting(email.strip().lower(), seen))
+        if path is None:
+            return sent
+        # The job that mailed the link commits its token a moment after the mail server took the mail.
+        deadline = time.monotonic() + 10
+        for _attempt in range(200):
+            if (await self.get(path)).status_code == 200 or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        return await self.submit(path)
 
     async def login(self, email: str, password: str = "correct horse 42") -> httpx.Response:
         return await self.submit("/login", {"email": email, "password": password})

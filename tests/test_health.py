@@ -38,7 +38,13 @@ def private_cluster() -> Iterator[PrivateCluster]:
 async def test_healthz_reports_database_down_and_recovers_without_restart(
     private_cluster: PrivateCluster, tmp_path: Path
 ) -> None:
-    settings = replace(Settings(), database_url=private_cluster.url(), secret_key="s" * 40, var_dir=tmp_path)
+    settings = replace(
+        Settings(),
+        database_url=private_cluster.url(),
+        secret_key="s" * 40,
+        var_dir=tmp_path,
+        base_url="http://testserver.local",
+    )
     async with AsyncTestClient(app=create_app(settings)) as client:
         healthy = await client.get("/healthz")
         assert healthy.status_code == 200

@@ -18,6 +18,7 @@ def zone() -> Zone:
         OrganizationController,
     )
     from community.accounts.documents import ORGANIZATION_DOC_TYPE, organization_documents
+    from community.accounts.jobs import FORGET_STALE, JOBS
     from community.i18n import N_
     from community.zones import SearchType, Zone
 
@@ -31,5 +32,7 @@ def zone() -> Zone:
             AccountsApiController,
         ],
         search_types=[SearchType(ORGANIZATION_DOC_TYPE, N_("Organizations"), organization_documents)],
+        jobs=JOBS,
+        periodic=[FORGET_STALE],
         cli_groups=[users_group],
     )

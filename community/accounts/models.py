@@ -1,4 +1,5 @@
-"""Users, organizations, memberships, invitations and password-reset tokens."""
+"""Users, organizations, memberships, invitations, password-reset tokens and registrations waiting for their
+confirmation by mail."""
 
 from __future__ import annotations
 
@@ -95,6 +96,9 @@ class Invitation(Base):
             unique=True,
             postgresql_where=sa.text("accepted_at IS NULL AND revoked_at IS NULL"),
         ),
+        # How many invitations a member sent, and an address received, in the last hour (the limits).
+        sa.Index("ix_invitation_invited_by_created_at", "invited_by_id", "created_at"),
+        sa.Index("ix_invitation_email_created_at", "email", "created_at"),
     )
 
     organization_id: Mapped[UUID] = mapped_column(sa.ForeignKey("organization.id", ondelete="CASCADE"))
@@ -122,3 +126,24 @@ class PasswordResetToken(Base):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+class PendingRegistration(Base):
+    """A registration form sent, waiting for the address's owner to open the mailed link. The form is answered
+    the same whether the address has an account or not; the job that mails finds out which, and says so to
+    the address's owner only."""
+
+    __tablename__ = "pending_registration"
+    __table_args__ = (sa.Index("ix_pending_registration_email_mailed_at", "email", "mailed_at"),)
+
+    email: Mapped[str] = mapped_column(sa.String(254))
+    display_name: Mapped[str] = mapped_column(sa.String(50))
+    # Hashed when the form is sent; cleared once the row can no longer become an account.
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255), default=None)
+    locale: Mapped[str | None] = mapped_column(sa.String(10), default=None)
+    next_url: Mapped[str | None] = mapped_column(sa.String(500), default=None)
+    # Only a hash of the mailed link's token, set when the link is mailed.
+    token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True, default=None)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    mailed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

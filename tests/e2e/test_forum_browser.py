@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from tests.e2e.conftest import register
+
 pytestmark = pytest.mark.e2e
 
 QUESTION = "在 FastAPI 里怎样只加载一次 embedding 模型？"
@@ -21,12 +23,7 @@ def _register(browser, live_server, email: str, name: str):  # type: ignore[no-u
     context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
     context.set_default_timeout(15_000)
     tab = context.new_page()
-    tab.goto("/register")
-    tab.get_by_label("邮箱").fill(email)
-    tab.get_by_label("显示名称").fill(name)
-    tab.get_by_label("密码").fill("a good long password")
-    tab.get_by_role("button", name="注册").click()
-    tab.wait_for_url(re.compile(r"/account$"))
+    register(tab, email, name)
     return context, tab
 
 

@@ -7,16 +7,13 @@ import time
 
 import pytest
 
+from tests.e2e.conftest import register
+
 pytestmark = pytest.mark.e2e
 
 
 def test_search_from_the_header_finds_and_opens_an_organization(page) -> None:  # type: ignore[no-untyped-def]
-    page.goto("/register")
-    page.get_by_label("邮箱").fill("founder@example.com")
-    page.get_by_label("显示名称").fill("创始人")
-    page.get_by_label("密码").fill("a good long password")
-    page.get_by_role("button", name="注册").click()
-    page.wait_for_url(re.compile(r"/account$"))
+    register(page, "founder@example.com", "创始人")
 
     page.goto("/orgs/new")
     page.get_by_label("名称").fill("光谷 LangChain 部署工作室")

@@ -1,4 +1,7 @@
-"""Registering, logging in and out, and resetting a forgotten password."""
+"""Registering (finished from a mailed link), logging in and out, and resetting a forgotten password.
+
+The register and forgot-password forms answer the same for any well-formed address, registered or not; the
+mails go out through the job queue (``community.accounts.jobs``)."""
 
 from __future__ import annotations
 
@@ -11,19 +14,11 @@ from litestar.params import FromPath, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from community.accounts.controllers.deps import (
-    DEPENDENCIES,
-    Accounts,
-    absolute,
-    mail_failed,
-    start_session,
-    typed,
-)
+from community.accounts.controllers.deps import DEPENDENCIES, Accounts, start_session, typed
 from community.accounts.models import User
 from community.config import Settings
 from community.errors import FormError
 from community.i18n import LOCALE_COOKIE, _, normalize_locale
-from community.notifications.email import Mailer, MailError
 from community.web import Form, Visitor, field, form_or_redirect, limit_per_address, render, safe_next
 
 
@@ -33,7 +28,7 @@ async def _log_in_or_form(
     *,
     template: str,
     form: Mapping[str, Any],
-    redirect_to: str,
+    redirect_to: str | Callable[[User], str],
     context: Mapping[str, Any],
     done: Callable[[User], str] | None = None,
 ) -> Response[Any]:
@@ -64,16 +59,50 @@ class AuthController(Controller):
         return render(request, "accounts/register.html", next=safe_next(next_, ""))
 
     @post("/register", middleware=limit_per_address("register", "register_rate_per_minute"))
-    async def register(self, request: Visitor, data: Form, accounts: Accounts) -> Response[Any]:
+    async def register(
+        self, request: Visitor, data: Form, accounts: Accounts, settings: NamedDependency[Settings]
+    ) -> Template:
         form = typed(data, "email", "display_name", "next")
-        locale = normalize_locale(request.cookies.get(LOCALE_COOKIE))
+        next_url = safe_next(form["next"], "")
+        try:
+            email = await accounts.request_registration(
+                form["email"],
+                form["display_name"],
+                field(data, "password"),
+                locale=normalize_locale(request.cookies.get(LOCALE_COOKIE)),
+                next_url=next_url,
+                ttl=settings.registration_ttl,
+            )
+        except FormError as exc:
+            return render(request, "accounts/register.html", 400, form=form, errors=exc.errors, next=next_url)
+        # The same page whether the address has an account or not: its owner learns which from the mail.
+        return render(request, "accounts/register.html", form={"email": email}, sent=True, next=next_url)
+
+    @get("/register/confirm/{token:str}", name="register_confirm")
+    async def confirm_form(self, request: Visitor, token: FromPath[str], accounts: Accounts) -> Template:
+        # Opening the link changes nothing (mail programs open links to preview them); the button does.
+        pending = await accounts.pending_registration(token)
+        return render(request, "accounts/confirm.html", 200 if pending else 400, token=token, pending=pending)
+
+    @post(
+        "/register/confirm/{token:str}",
+        middleware=limit_per_address("register_confirm", "register_rate_per_minute"),
+    )
+    async def confirm(self, request: Visitor, token: FromPath[str], accounts: Accounts) -> Response[Any]:
+        going_to: list[str] = []
+
+        async def finish() -> User:
+            user, next_url = await accounts.confirm_registration(token)
+            going_to.append(safe_next(next_url, "/account"))
+            return user
+
         return await _log_in_or_form(
             request,
-            lambda: accounts.register(form["email"], form["display_name"], field(data, "password"), locale),
-            template="accounts/register.html",
-            form=form,
-            redirect_to=safe_next(form["next"], "/account"),
-            context={"next": safe_next(form["next"], "")},
+            finish,
+            template="accounts/confirm.html",
+            form={},
+            redirect_to=lambda _user: going_to[0],
+            context={"token": token, "pending": None},
             done=lambda user: _("Welcome, %(name)s! Your account is ready.", name=user.display_name),
         )
 
@@ -107,23 +136,13 @@ class AuthController(Controller):
         return render(request, "accounts/forgot.html")
 
     @post("/password/forgot", middleware=limit_per_address("reset", "reset_rate_per_minute"))
-    async def forgot(
-        self,
-        request: Visitor,
-        data: Form,
-        accounts: Accounts,
-        mailer: NamedDependency[Mailer],
-        settings: NamedDependency[Settings],
-    ) -> Template:
+    async def forgot(self, request: Visitor, data: Form, accounts: Accounts) -> Template:
         form = typed(data, "email")
-        reset_url = absolute(request, "/password/reset")
         try:
-            await accounts.start_password_reset(form["email"], reset_url, mailer, settings.password_reset_ttl)
+            form["email"] = await accounts.start_password_reset(form["email"])
         except FormError as exc:
             return render(request, "accounts/forgot.html", 400, form=form, errors=exc.errors)
-        except MailError:
-            return mail_failed(request, "accounts/forgot.html", form=form)
-        # The same answer whether the address is registered or not.
+        # The same answer, in the same time, whether the address is registered or not: the job finds out.
         return render(request, "accounts/forgot.html", form=form, sent=True)
 
     @get("/password/reset/{token:str}", name="password_reset_form")

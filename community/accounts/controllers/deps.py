@@ -1,6 +1,7 @@
 """What the accounts handlers are given (their services, the mailer, the settings, the organizations list's
-filters read once from the query string) and what several of them share: links sent by mail, a mail that
-could not be sent, a form sent back, a member's session starting."""
+filters read once from the query string) and what several of them share: a mail that could not be sent, a
+form sent back, a member's session starting. (Links sent by mail come from BASE_URL:
+``community.accounts.services.accounts.site_link``.)"""
 
 from __future__ import annotations
 
@@ -54,11 +55,6 @@ DEPENDENCIES = {
     "filters": Provide(organization_filters, sync_to_thread=False),
 }
 API_DEPENDENCIES = DEPENDENCIES | {"filters": Provide(organization_api_filters, sync_to_thread=False)}
-
-
-def absolute(request: Visitor, path: str) -> str:
-    """A link for a mail: this site's address and ``path``."""
-    return str(request.base_url).rstrip("/") + path
 
 
 def start_session(request: Visitor, user: User, response: Response[Any]) -> Response[Any]:

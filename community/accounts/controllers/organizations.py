@@ -17,7 +17,6 @@ from community.accounts.controllers.deps import (
     Invitations,
     Memberships,
     Organizations,
-    absolute,
     mail_failed,
     typed,
 )
@@ -143,19 +142,10 @@ class OrganizationController(Controller):
         org = await organizations.by_slug(slug)
         form = typed(data, "email", "role")
         form["role"] = form["role"] or MemberRole.MEMBER.value
-        accept_url = absolute(request, "/invitations")
         try:
             return await form_or_redirect(
                 request,
-                lambda: invitations.invite(
-                    request.user,
-                    org,
-                    form["email"],
-                    form["role"],
-                    accept_url,
-                    mailer,
-                    settings.invitation_ttl_days,
-                ),
+                lambda: invitations.invite(request.user, org, form["email"], form["role"], mailer, settings),
                 template=MEMBERS_PAGE,
                 form=form,
                 done=_("Invitation sent to %(email)s.", email=form["email"]),

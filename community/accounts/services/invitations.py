@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from community.accounts.models import Invitation, MemberRole, Membership, Organization, User
+from community.accounts.services.accounts import HOUR, hourly_limit, lock_for, site_link
 from community.accounts.services.organizations import OrganizationService
 from community.accounts.services.passwords import hash_token, new_link_token
-from community.accounts.services.rules import check_email, normalize_email, refuse
+from community.accounts.services.rules import check_email, normalize_email, quoted_for_mail, refuse
 from community.accounts.views import InvitationView
 from community.errors import FormError, NotFound
 from community.i18n import _
@@ -24,7 +25,12 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from community.config import Settings
     from community.notifications.email import Mailer
+
+# How much of a name a member wrote goes into an invitation mail.
+MAIL_ORG_NAME_MAX = 60
+MAIL_PERSON_NAME_MAX = 30
 
 
 class InvitationService:
@@ -48,14 +54,7 @@ class InvitationService:
         ).all()
 
     async def invite(
-        self,
-        actor: User,
-        org: Organization,
-        email: str,
-        role: str,
-        accept_url: str,
-        mailer: Mailer,
-        ttl_days: int,
+        self, actor: User, org: Organization, email: str, role: str, mailer: Mailer, settings: Settings
     ) -> Invitation:
         await self.organizations.require_owner(actor, org)
         email = normalize_email(email)
@@ -66,6 +65,7 @@ class InvitationService:
         if not errors and await self._is_member(org, email):
             errors["email"] = _("This person is already a member.")
         refuse(errors)
+        await self._within_limits(actor, email, settings)
         # A new invitation to the same address replaces any earlier one not yet accepted, expired or not.
         await self.db.execute(
             update(Invitation)
@@ -84,7 +84,7 @@ class InvitationService:
             role=MemberRole(role),
             token_hash=token_hash,
             invited_by_id=actor.id,
-            expires_at=now() + timedelta(days=ttl_days),
+            expires_at=now() + timedelta(days=settings.invitation_ttl_days),
         )
         self.db.add(invitation)
         try:
@@ -92,16 +92,46 @@ class InvitationService:
         except IntegrityError as exc:  # the same address invited twice at the same moment
             await self.db.rollback()
             raise FormError({"email": _("An invitation to this address was just sent.")}) from exc
+        # The names are the members' words, quoted and shortened, with nothing a mail program would make a
+        # link of; the subject and the link are the site's own.
         await mailer.send_template(
             email,
-            _("You are invited to join %(org)s", org=org.name),
+            _("An invitation to join an organization on %(site)s", site=settings.site_name),
             "accounts/email/invitation.txt",
-            inviter=actor.display_name,
-            org_name=org.name,
-            url=f"{accept_url.rstrip('/')}/{token}",
-            days=ttl_days,
+            inviter=quoted_for_mail(actor.display_name, MAIL_PERSON_NAME_MAX),
+            org_name=quoted_for_mail(org.name, MAIL_ORG_NAME_MAX),
+            url=site_link(settings, f"/invitations/{token}"),
+            days=settings.invitation_ttl_days,
         )
         return invitation
+
+    async def _within_limits(self, actor: User, email: str, settings: Settings) -> None:
+        """At most ``invitations_per_sender_per_hour`` from one member, and
+        ``invitations_per_address_per_hour`` to one address (whatever the organizations). Counted under a
+        lock each, so that invitations sent at the same moment cannot all slip under a limit."""
+        since = now() - HOUR
+        per_sender = hourly_limit(settings, settings.invitations_per_sender_per_hour)
+        if per_sender is not None:
+            await lock_for(self.db, f"accounts.invitations.sender:{actor.id}")
+            sent = await self.db.scalar(
+                select(func.count())
+                .select_from(Invitation)
+                .where(Invitation.invited_by_id == actor.id, Invitation.created_at > since)
+            )
+            if (sent or 0) >= per_sender:
+                raise FormError({"email": _("You have sent many invitations this hour. Try again later.")})
+        per_address = hourly_limit(settings, settings.invitations_per_address_per_hour)
+        if per_address is not None:
+            await lock_for(self.db, f"accounts.invitations.address:{email}")
+            received = await self.db.scalar(
+                select(func.count())
+                .select_from(Invitation)
+                .where(Invitation.email == email, Invitation.created_at > since)
+            )
+            if (received or 0) >= per_address:
+                raise FormError(
+                    {"email": _("This address has had several invitations this hour. Try again later.")}
+                )
 
     async def _is_member(self, org: Organization, email: str) -> bool:
         found = await self.db.scalar(

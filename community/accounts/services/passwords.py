@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -11,6 +13,21 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 _hasher = PasswordHasher()
 # Verified against when the address is unknown, so that a wrong address takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+# argon2 takes some 50 ms of CPU and 64 MiB per hash: it runs in these threads, never on the event loop, and
+# at most this many at once, so a burst of logins neither stalls other requests nor takes all the memory.
+_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="argon2")
+
+
+async def hash_password_in_thread(password: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(_THREADS, hash_password, password)
+
+
+async def password_matches_in_thread(password_hash: str | None, password: str) -> bool:
+    return await asyncio.get_running_loop().run_in_executor(
+        _THREADS, password_matches, password_hash, password
+    )
 
 
 def hash_password(password: str) -> str:

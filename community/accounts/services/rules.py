@@ -7,6 +7,7 @@ services ``refuse`` them together, so that a form comes back once with every pro
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from community.errors import FormError
 from community.i18n import _
@@ -47,6 +48,23 @@ def check_display_name(name: str, errors: dict[str, str], field: str = "display_
     elif len(name) > NAME_MAX:
         errors[field] = _("Use at most %(n)s characters for the name.", n=NAME_MAX)
     return errors
+
+
+# What a mail program turns into a link: a scheme, or a dot or an at sign between two word characters
+# (example.com, name@example.com). Fullwidth forms (ｅｘａｍｐｌｅ．ｃｏｍ) are folded first.
+_SCHEME = re.compile(r"://")
+_LINKING = re.compile(r"(?<=\w)([.@\u3002\uff61])(?=\w)")
+
+
+def quoted_for_mail(text: str, limit: int) -> str:
+    """A name a member wrote (an organization's, their own), for a mail the site sends to someone else: one
+    line, at most ``limit`` characters, nothing a mail program would make a link of, in quotes, so it
+    reads as their words and not the site's."""
+    text = unicodedata.normalize("NFKC", clean_line(text))
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    text = _LINKING.sub(r"[\1]", _SCHEME.sub("[:]//", text))
+    return f"“{text}”"
 
 
 def refuse(errors: dict[str, str]) -> None:
