@@ -7,6 +7,7 @@ import asyncio
 import difflib
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
@@ -27,6 +28,9 @@ T = TypeVar("T")
 # Texts up to this many characters are rendered on the event loop (a millisecond or two); longer ones in a
 # worker thread.
 INLINE_RENDER_MAX = 5_000
+# One thread renders the process's long texts, one after the other: however many arrive at once, the event
+# loop shares the interpreter with a single renderer, and keeps answering.
+_RENDERER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forum-render")
 URL_IN_TEXT = re.compile(r"(?i)\bhttps?://[^\s<>()\[\]\"'`]*")
 
 
@@ -57,11 +61,11 @@ def check_body(body: str, errors: dict[str, str], field: str = "body") -> str:
 
 async def off_loop(call: Callable[[], T], size: int) -> T:
     """Run ``call`` (markdown rendering of a text of ``size`` characters) on the event loop when the text is
-    short, in a worker thread when it is long: a long text takes tens of milliseconds that every other
-    request of the process would otherwise wait for."""
+    short, in the renderer's thread when it is long: a post of 50,000 characters takes about a second that
+    every other request of the process would otherwise wait for."""
     if size <= INLINE_RENDER_MAX:
         return call()
-    return await asyncio.to_thread(call)
+    return await asyncio.get_running_loop().run_in_executor(_RENDERER, call)
 
 
 def link_targets(body: str) -> set[str]:
