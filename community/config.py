@@ -190,6 +190,8 @@ class Settings:
     # Vouchers: claims and redemptions per minute per account (and per client address without one).
     voucher_claim_rate_per_minute: int = 10
     voucher_redeem_rate_per_minute: int = 10
+    # Forum: live previews (and the drafts saved with them) per minute per account.
+    forum_preview_rate_per_minute: int = 60
     # Search: PostgreSQL unless MEILISEARCH_URL is set. The outbox worker runs in every app process.
     meilisearch_url: str | None = None
     meilisearch_api_key: str | None = None
@@ -306,6 +308,7 @@ class Settings:
             matching_model_weights=_env_matching_weights("COMMUNITY_MATCHING_WEIGHTS"),
             voucher_claim_rate_per_minute=_env_int("VOUCHER_CLAIM_RATE_PER_MINUTE", 10),
             voucher_redeem_rate_per_minute=_env_int("VOUCHER_REDEEM_RATE_PER_MINUTE", 10),
+            forum_preview_rate_per_minute=_env_int("FORUM_PREVIEW_RATE_PER_MINUTE", 60),
             events_reminder_hours=_env_int("EVENTS_REMINDER_HOURS", 24),
             talent_cv_max_bytes=_env_int("TALENT_CV_MAX_MB", 10) * 1024 * 1024,
             talent_response_days=_env_int("TALENT_RESPONSE_DAYS", 14),

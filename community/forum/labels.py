@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from community import i18n
 from community.forum.documents import post_url, topic_url
+from community.forum.services.common import BODY_MAX
 from community.i18n import N_
 
 if TYPE_CHECKING:
@@ -43,4 +44,5 @@ def template_globals() -> dict[str, Any]:
         "forum_post_url": post_url,
         "forum_flag_labels": FLAG_LABELS,
         "forum_tool_kind_labels": TOOL_KIND_LABELS,
+        "forum_body_max": BODY_MAX,
     }

@@ -1,5 +1,6 @@
-"""Tables of the technical exchange zone: categories, tags, topics, posts and their revisions, votes,
-members' forum standing, flags and the moderators' log, watching, drafts, digests and the AI tool directory.
+"""Tables of the technical exchange zone: categories, tags, topics, posts and their revisions, edits held
+for review, votes and the notices they sent, members' forum standing, flags and the moderators' log,
+watching, drafts, digests and the AI tool directory.
 
 Topics and posts have integer ids (``BigIntAuditBase``): they appear in permanent URLs (/forum/t/42/slug).
 """
@@ -147,6 +148,30 @@ class Vote(BigIntAuditBase):
     post_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_post.id", ondelete="CASCADE"))
     user_id: Mapped[UUID] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
     value: Mapped[int] = mapped_column(sa.SmallInteger)
+
+
+class VoteNotice(BigIntAuditBase):
+    """A voter's first up-vote of a post told its author; the row says it was told, so voting up, back and
+    up again tells nobody twice."""
+
+    __tablename__ = "forum_vote_notice"
+    __table_args__ = (sa.UniqueConstraint("post_id", "voter_id", name="uq_forum_vote_notice"),)
+
+    post_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_post.id", ondelete="CASCADE"))
+    voter_id: Mapped[UUID] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+
+
+class HeldEdit(BigIntAuditBase):
+    """An edit that waits for a moderator (a new member's edit that brings in links). Readers keep seeing the
+    post as it was approved; one held edit per post, the latest one the member sent."""
+
+    __tablename__ = "forum_held_edit"
+
+    post_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_post.id", ondelete="CASCADE"), unique=True)
+    editor_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    title: Mapped[str | None] = mapped_column(sa.String(200), default=None)
+    body_md: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text)
 
 
 class TopicTag(BigIntAuditBase):

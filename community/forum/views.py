@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from community.forum.models import Category, Post, Tag, Tool, Topic
+from community.forum.models import Category, HeldEdit, Post, Tag, Tool, Topic
 
 if TYPE_CHECKING:
     from community.forum.inputs import TopicFilters
@@ -32,6 +32,7 @@ class PostView:
     trust_level: int
     my_vote: int = 0
     when: str = ""
+    held_edit: bool = False  # an edit of it waits for review (shown to its author and moderators)
 
 
 @dataclass
@@ -73,3 +74,4 @@ class QueueItem:
     topic: Topic
     author: str
     flags: list[tuple[str, str, str]]  # (reason, note, by)
+    held_edit: HeldEdit | None = None  # an edit waiting for review: readers see ``post`` until it is approved

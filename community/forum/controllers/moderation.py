@@ -31,14 +31,14 @@ class ModerationController(Controller):
 
     @get("/p/{post_id:int}/flag")
     async def flag_form(self, request: Member, post_id: FromPath[int], reading: Reading) -> Template:
-        post_, topic = await reading.get_post(post_id)
+        post_, topic = await reading.post(request.user, post_id)
         return render(request, "forum/flag.html", post=post_, topic=topic)
 
     @post("/p/{post_id:int}/flag")
     async def flag(
         self, request: Member, post_id: FromPath[int], data: Form, reading: Reading, moderation: Moderation
     ) -> Response[Any]:
-        post_, topic = await reading.get_post(post_id)
+        post_, topic = await reading.post(request.user, post_id)
         form = {"reason": field(data, "reason"), "note": field(data, "note")}
 
         save = then_flash(

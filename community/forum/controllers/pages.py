@@ -111,8 +111,8 @@ class ForumController(Controller):
     # --- permanent addresses, people -----------------------------------------------------------------
 
     @get("/t/{topic_id:int}", name="forum_topic_short")
-    async def topic_short(self, topic_id: FromPath[int], reading: Reading) -> Redirect:
-        found = await reading.topic(topic_id)
+    async def topic_short(self, request: Visitor, topic_id: FromPath[int], reading: Reading) -> Redirect:
+        found = await reading.topic(request.scope.get("user"), topic_id)
         return Redirect(topic_url(found.id, found.slug), status_code=301)
 
     @get("/u/{user_id:uuid}", cache=True, name="forum_user")

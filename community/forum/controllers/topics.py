@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from community.accounts.guards import Member, requires_login
 from community.forum.controllers.common import (
     DEPENDENCIES,
+    TEXT_MAX_BODY,
     Catalog,
     Drafts,
     PageNumber,
@@ -30,13 +31,27 @@ from community.forum.inputs import TopicInput
 from community.forum.labels import KIND_LABELS
 from community.forum.models import Topic, Visibility
 from community.forum.services import CatalogService, ReadingService
+from community.forum.services.drafts import NEW_TOPIC_KEY
 from community.forum.services.writing import preview
 from community.i18n import N_, _
 from community.search.schemas import SearchQuery
 from community.search.services import SearchService
-from community.web import Form, Visitor, field, form_or_redirect, is_htmx, render, settings_of
+from community.web import (
+    Form,
+    Visitor,
+    field,
+    form_or_redirect,
+    is_htmx,
+    limit_per_account,
+    render,
+    settings_of,
+)
 
 POST_WAITS = N_("Thanks! Your post waits for a moderator's review before others see it.")
+EDIT_SAVED = N_("Saved. The earlier version stays in the history.")
+EDIT_WAITS = N_(
+    "Thanks! Your edit waits for a moderator's review; until then readers see the earlier version."
+)
 TOPIC_WAITS = N_("Thanks! Your topic waits for a moderator's review before others see it.")
 
 
@@ -78,7 +93,7 @@ class TopicController(Controller):
             return Redirect(topic_url(topic.id, topic.slug, page), status_code=301)
         return render(request, "forum/topic.html", **context)
 
-    @post("/t/{topic_id:int}/reply", guards=[requires_login])
+    @post("/t/{topic_id:int}/reply", guards=[requires_login], request_max_body_size=TEXT_MAX_BODY)
     async def reply(
         self, request: Member, topic_id: FromPath[int], data: Form, reading: Reading, topics: Topics
     ) -> Response[Any]:
@@ -88,7 +103,7 @@ class TopicController(Controller):
             return render(
                 request,
                 "forum/topic.html",
-                **{**context, "form": form, "preview_html": preview(form["body"])},
+                **{**context, "form": form, "preview_html": await preview(form["body"])},
             )
 
         save = then_flash(
@@ -122,12 +137,12 @@ class TopicController(Controller):
             "kind": kind or ("question" if category == "qa" else "discussion"),
             "tags": tags,
         }
-        draft = await drafts.get(request.user.id, "new")
+        draft = await drafts.get(request.user.id, NEW_TOPIC_KEY)
         if draft:
             form.update(title=draft.title, body=draft.body)
         return render(request, "forum/new.html", **await _new_topic(catalog), form=form, restored=bool(draft))
 
-    @post("/new", guards=[requires_login])
+    @post("/new", guards=[requires_login], request_max_body_size=TEXT_MAX_BODY)
     async def create(self, request: Member, data: Form, catalog: Catalog, topics: Topics) -> Response[Any]:
         typed = TopicInput.from_form(data)
         if field(data, "action") == "preview":
@@ -136,7 +151,7 @@ class TopicController(Controller):
                 "forum/new.html",
                 **await _new_topic(catalog),
                 form=typed.as_form(),
-                preview_html=preview(typed.body),
+                preview_html=await preview(typed.body),
             )
 
         save = then_flash(
@@ -153,12 +168,17 @@ class TopicController(Controller):
             context=lambda: _new_topic(catalog),
         )
 
-    @post("/preview", guards=[requires_login])
+    @post(
+        "/preview",
+        guards=[requires_login],
+        request_max_body_size=TEXT_MAX_BODY,
+        middleware=limit_per_account("forum-preview", "forum_preview_rate_per_minute"),
+    )
     async def live_preview(self, request: Member, data: Form, drafts: Drafts) -> Template:
         """htmx: the rendered preview, and the draft saved on the way."""
         body = field(data, "body")
         saved = await drafts.save(request.user.id, field(data, "draft_key"), field(data, "title"), body)
-        return render(request, "forum/_preview.html", preview_html=preview(body), saved=saved)
+        return render(request, "forum/_preview.html", preview_html=await preview(body), saved=saved)
 
     @get("/similar")
     async def similar(
@@ -178,34 +198,40 @@ class TopicController(Controller):
 
     @get("/p/{post_id:int}/edit", guards=[requires_login])
     async def edit_form(self, request: Member, post_id: FromPath[int], reading: Reading) -> Template:
-        post_, topic = await reading.editable_post(request.user, post_id)
-        form = {"title": topic.title, "body": post_.body_md}
-        return render(request, "forum/edit.html", post=post_, topic=topic, form=form)
+        post_, topic, held = await reading.editable_post(request.user, post_id)
+        # The member goes on from the edit of theirs that waits for review, if there is one.
+        mine = held if held is not None and held.editor_id == request.user.id else None
+        form = {
+            "title": mine.title if mine and mine.title else topic.title,
+            "body": mine.body_md if mine else post_.body_md,
+        }
+        return render(request, "forum/edit.html", post=post_, topic=topic, form=form, held=held)
 
-    @post("/p/{post_id:int}/edit", guards=[requires_login])
+    @post("/p/{post_id:int}/edit", guards=[requires_login], request_max_body_size=TEXT_MAX_BODY)
     async def edit(
         self, request: Member, post_id: FromPath[int], data: Form, reading: Reading, topics: Topics
     ) -> Response[Any]:
-        post_, topic = await reading.get_post(post_id)
+        post_, topic, held = await reading.editable_post(request.user, post_id)
         form = {"title": field(data, "title"), "body": field(data, "body")}
+        context: dict[str, Any] = {"post": post_, "topic": topic, "held": held}
         if field(data, "action") == "preview":
             return render(
-                request,
-                "forum/edit.html",
-                post=post_,
-                topic=topic,
-                form=form,
-                preview_html=preview(form["body"]),
+                request, "forum/edit.html", **context, form=form, preview_html=await preview(form["body"])
             )
         title = form["title"] if post_.number == 1 else None
+        save = then_flash(
+            request,
+            partial(topics.edit, request.user, post_id, form["body"], title),
+            lambda edited: _(EDIT_WAITS) if edited.held else _(EDIT_SAVED),
+        )
         return await form_or_redirect(
             request,
-            lambda: topics.edit(request.user, post_id, form["body"], title),
+            save,
             template="forum/edit.html",
             form=form,
-            done=_("Saved. The earlier version stays in the history."),
-            redirect_to=lambda edited: post_url(topic, edited),
-            context={"post": post_, "topic": topic},
+            done=None,
+            redirect_to=lambda edited: post_url(edited.topic, edited.post),
+            context=context,
         )
 
     @get("/p/{post_id:int}/history")

@@ -15,6 +15,7 @@ from community.errors import NotFound
 from community.forum.documents import POSTS_PER_PAGE, tag_names_query, topic_url
 from community.forum.models import (
     Category,
+    HeldEdit,
     Member,
     Post,
     PostRevision,
@@ -35,7 +36,6 @@ from community.forum.services.trust import TrustService
 from community.forum.services.watches import WatchService
 from community.forum.services.writing import diff_lines
 from community.forum.views import PostView, TopicListing, TopicPage, TopicRow
-from community.kernel.models import get_or_404
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,27 +60,29 @@ class ReadingService:
         self.catalog = CatalogService(db)
         self.watches = WatchService(db)
 
-    async def topic(self, topic_id: int) -> Topic:
-        return await get_or_404(self.db, Topic, topic_id)
+    async def topic(self, user: Any, topic_id: int) -> Topic:
+        """A topic the reader sees; any other is "not found" (its title and address never shown)."""
+        topic = await self.db.get(Topic, topic_id)
+        if not await self.trust.sees(user, topic):
+            raise NotFound
+        assert topic is not None
+        return topic
 
-    async def get_post(self, post_id: int) -> tuple[Post, Topic]:
+    async def post(self, user: Any, post_id: int) -> tuple[Post, Topic]:
+        """A post and its topic, when the reader sees both; to anyone else the post does not exist."""
         row = (
             await self.db.execute(
                 select(Post, Topic).join(Topic, Topic.id == Post.topic_id).where(Post.id == post_id)
             )
         ).first()
-        if row is None:
+        if row is None or not await self.trust.sees(user, row[1], row[0]):
             raise NotFound
         return row[0], row[1]
 
     async def history(self, user: Any, post_id: int) -> tuple[Post, Topic, list[dict[str, Any]]]:
         """A post's versions, newest first, each with its difference from the one before; only for those
         who may see the post and its topic."""
-        post, topic = await self.get_post(post_id)
-        if not await self.trust.can_see(user, post.author_id, post.visibility):
-            raise NotFound
-        if not await self.trust.can_see(user, topic.author_id, topic.visibility):
-            raise NotFound
+        post, topic = await self.post(user, post_id)
         rows = (
             await self.db.execute(
                 select(PostRevision, User.display_name)
@@ -107,12 +109,14 @@ class ReadingService:
         result.reverse()
         return post, topic, result
 
-    async def editable_post(self, user: Any, post_id: int) -> tuple[Post, Topic]:
-        """A post and its topic, when ``user`` may edit the post; to anyone else it does not exist."""
-        post, topic = await self.get_post(post_id)
+    async def editable_post(self, user: Any, post_id: int) -> tuple[Post, Topic, HeldEdit | None]:
+        """A post and its topic, when ``user`` sees them and may edit the post (to anyone else it does not
+        exist), and the edit of it that waits for review, if any."""
+        post, topic = await self.post(user, post_id)
         if not await self.trust.may_edit(user, post):
             raise NotFound
-        return post, topic
+        held = await self.db.scalar(select(HeldEdit).where(HeldEdit.post_id == post.id))
+        return post, topic, held
 
     async def topic_row(self, topic_id: int) -> TopicRow:
         """A topic with its author's name, its category and its tags."""
@@ -156,6 +160,10 @@ class ReadingService:
             for p, name, rep, level in [*([first] if first else []), *rows]
         ]
         if user is not None and views:
+            # Its author and moderators are told which posts have an edit waiting for review.
+            mine = [v.post.id for v in views if moderator or v.post.author_id == user.id]
+            held = select(HeldEdit.post_id).where(HeldEdit.post_id.in_(mine))
+            held_ids = set((await self.db.scalars(held)).all()) if mine else set()
             votes = dict(
                 (
                     await self.db.execute(
@@ -167,6 +175,7 @@ class ReadingService:
             )
             for view in views:
                 view.my_vote = votes.get(view.post.id, 0)
+                view.held_edit = view.post.id in held_ids
         opening = views[0] if first else None
         if opening and not await self.trust.can_see(user, opening.post.author_id, opening.post.visibility):
             opening = None

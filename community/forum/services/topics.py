@@ -3,15 +3,18 @@ search index, notifications)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
 
 from community.errors import Forbidden, FormError, NotFound
 from community.forum.documents import TOPIC_DOC_TYPE, post_url, topic_document, topic_url
 from community.forum.models import (
     Category,
+    HeldEdit,
     Member,
     ModAction,
     Post,
@@ -24,14 +27,19 @@ from community.forum.models import (
 )
 from community.forum.services.catalog import CatalogService
 from community.forum.services.common import URL_RE, slugify
-from community.forum.services.drafts import DraftService
+from community.forum.services.drafts import NEW_TOPIC_KEY, DraftService
 from community.forum.services.notify import tell
 from community.forum.services.trust import TrustService
 from community.forum.services.watches import WatchService
-from community.forum.services.writing import add_revision, check_body, check_title, render_with_mentions
+from community.forum.services.writing import (
+    add_revision,
+    check_body,
+    check_title,
+    link_targets,
+    render_with_mentions,
+)
 from community.i18n import N_, _
 from community.kernel.clock import now
-from community.kernel.models import get_or_404
 from community.kernel.text import clean_line
 from community.markup import count_links
 from community.search.services import enqueue_delete, enqueue_upsert
@@ -40,6 +48,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from community.forum.inputs import TopicInput
+    from community.markup import Rendered
 
 EXCERPT_MAX = 280
 MENTIONED = N_("%(title)s: you were mentioned")
@@ -47,7 +56,20 @@ MENTIONED = N_("%(title)s: you were mentioned")
 
 def waits_for_review(user: Any, member: Member, links: int) -> bool:
     """A new member's first post with links waits for a moderator (the usual spam pattern)."""
-    return not user.is_admin and member.trust_level == 0 and member.post_count == 0 and links > 0
+    return TrustService.is_new(user, member) and member.post_count == 0 and links > 0
+
+
+def edit_waits_for_review(user: Any, member: Member, approved: str, edited: str) -> bool:
+    """A new member's edit that brings in a link the approved text did not have waits for a moderator: the
+    same pattern edited in later (a harmless post first, the links once it is through)."""
+    return TrustService.is_new(user, member) and bool(link_targets(edited) - link_targets(approved))
+
+
+@dataclass(frozen=True)
+class Edited:
+    topic: Topic
+    post: Post
+    held: bool  # the edit waits for review; readers see the approved version until a moderator approves
 
 
 class TopicService:
@@ -116,7 +138,7 @@ class TopicService:
             self.db.add(TopicTool(topic_id=topic.id, tool_id=tool.id, version=version))
         await self.trust.record_post(member, topic=True)
         await WatchService(self.db).watch(user.id, "topic", topic.id)
-        await DraftService(self.db).discard(user.id, "new")
+        await DraftService(self.db).discard(user.id, NEW_TOPIC_KEY)
         await self.db.flush()
         if visibility is Visibility.VISIBLE:
             await self.after_visible_topic(topic, [t.id for t in tags], mentioned, user.id)
@@ -145,8 +167,9 @@ class TopicService:
         errors: dict[str, str] = {}
         body = check_body(body, errors)
         topic = await self.db.scalar(select(Topic).where(Topic.id == topic_id).with_for_update())
-        if topic is None or topic.visibility in (Visibility.DELETED,):
+        if not await self.trust.sees(user, topic):
             raise NotFound
+        assert topic is not None
         if topic.visibility is not Visibility.VISIBLE:
             raise Forbidden
         if errors:
@@ -219,45 +242,75 @@ class TopicService:
         tags = await self.catalog.tag_names(topic.id)
         enqueue_upsert(self.db, topic_document(topic, body or "", tags, category.name_zh if category else ""))
 
-    async def edit(self, user: Any, post_id: int, body: str, title: str | None = None) -> Post:
+    async def edit(self, user: Any, post_id: int, body: str, title: str | None = None) -> Edited:
         """Change a post (and, for an opening post, its topic's title); every version stays in the history,
-        and a moderator's edit of someone's post is logged."""
+        and a moderator's edit of someone's post is logged. A new member's edit has the link limit of a new
+        post, and one that brings in links waits for review (readers keep the approved text meanwhile)."""
         post = await self.db.scalar(select(Post).where(Post.id == post_id).with_for_update())
-        if post is None or post.visibility is Visibility.DELETED:
+        topic = await self.db.get(Topic, post.topic_id) if post is not None else None
+        if post is None or topic is None or not await self.trust.sees(user, topic, post):
             raise NotFound
         if not await self.trust.may_edit(user, post):
             raise Forbidden
-        topic = await self.db.get(Topic, post.topic_id)
-        assert topic is not None
         errors: dict[str, str] = {}
         body = check_body(body, errors)
         new_title = check_title(title, errors) if post.number == 1 and title is not None else None
         if errors:
             raise FormError(errors)
+        # A member's new edit replaces the one of theirs that waited (sent back unchanged: they took it back).
+        mine = delete(HeldEdit).where(HeldEdit.post_id == post.id, HeldEdit.editor_id == user.id)
         if body == post.body_md and (new_title is None or new_title == topic.title):
-            return post
+            await self.db.execute(mine)
+            return Edited(topic, post, held=False)
+        member = await self.trust.member(user.id)
+        links = count_links(body) + (1 if post.number == 1 and topic.repo_url else 0)
+        self.trust.check_links(user, member, links)
         rendered, _mentioned = await render_with_mentions(self.db, body)
+        if post.visibility is Visibility.VISIBLE and edit_waits_for_review(user, member, post.body_md, body):
+            values = {"editor_id": user.id, "title": new_title, "body_md": body, "body_html": rendered.html}
+            await self.db.execute(
+                insert(HeldEdit)
+                .values(post_id=post.id, **values)
+                .on_conflict_do_update(index_elements=["post_id"], set_={**values, "updated_at": now()})
+            )
+            return Edited(topic, post, held=True)
+        await self.db.execute(mine)
+        await self.apply_edit(topic, post, user.id, body, rendered, new_title)
+        if user.id != post.author_id and not post.is_wiki:  # a moderator edited someone's post: logged
+            self.db.add(ModAction(moderator_id=user.id, action="edit", post_id=post.id, topic_id=topic.id))
+        return Edited(topic, post, held=False)
+
+    async def apply_edit(
+        self,
+        topic: Topic,
+        post: Post,
+        editor_id: UUID | None,
+        body: str,
+        rendered: Rendered,
+        title: str | None,
+    ) -> None:
+        """An edit readers now see: the post's text (and the topic's title), a new version in the history,
+        the search index."""
         post.body_md, post.body_html = body, rendered.html
         post.revision_count += 1
         post.edited_at = now()
-        if new_title is not None:
-            topic.title = new_title
+        if post.number == 1:
+            if title is not None:
+                topic.title = title
             topic.excerpt = rendered.text[:EXCERPT_MAX]
         await add_revision(
-            self.db, post.id, post.revision_count, user.id, body, topic.title if post.number == 1 else None
+            self.db, post.id, post.revision_count, editor_id, body, topic.title if post.number == 1 else None
         )
         if post.number == 1:
             await self.reindex(topic)
-        if user.id != post.author_id and not post.is_wiki:  # a moderator edited someone's post: logged
-            self.db.add(ModAction(moderator_id=user.id, action="edit", post_id=post.id, topic_id=topic.id))
-        return post
 
     async def set_wiki(self, user: Any, post_id: int, on: bool) -> tuple[Topic, Post]:
         """Its author or a moderator makes a post a wiki post (or stops it being one)."""
         post = await self.db.get(Post, post_id)
-        if post is None:
+        topic = await self.db.get(Topic, post.topic_id) if post is not None else None
+        if post is None or topic is None or not await self.trust.sees(user, topic, post):
             raise NotFound
         if user.id != post.author_id and not await self.trust.is_moderator(user):
             raise Forbidden
         post.is_wiki = on
-        return await get_or_404(self.db, Topic, post.topic_id), post
+        return topic, post

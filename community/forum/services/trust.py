@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from community.accounts.models import User
 from community.errors import FormError
-from community.forum.models import Member, Post, TrustThreshold, Visibility
+from community.forum.models import Member, Post, Topic, TrustThreshold, Visibility
 from community.forum.services.common import PostingTooSoon, clock
 from community.i18n import _
 from community.kernel.clock import now
@@ -37,6 +37,13 @@ FLAG_LEVEL = 1
 CREATE_TAG_LEVEL = 2
 EDIT_WIKI_LEVEL = 3
 MODERATE_LEVEL = 4
+
+# Hiding by flags, after Discourse: each open flag weighs its flagger's trust, and a post is hidden once the
+# weights reach HIDE_WEIGHT. Flags of new and basic members (levels 0 and 1) weigh nothing: they bring the
+# post to the moderators' queue, so a handful of fresh accounts cannot hide whatever they like. A
+# moderator's flag weighs HIDE_WEIGHT on its own.
+FLAG_WEIGHTS = {2: 1, 3: 2}
+HIDE_WEIGHT = 3
 
 REP_UPVOTE = 10
 REP_DOWNVOTE = -2
@@ -176,6 +183,14 @@ class TrustService:
             return True
         return await self.is_moderator(user)
 
+    async def sees(self, user: Any, topic: Topic | None, post: Post | None = None) -> bool:
+        """Whether ``user`` sees the topic and, when given, the post in it. What a reader cannot see does not
+        exist for them: every route that takes a topic's or a post's id answers "not found", so that not even
+        its title shows."""
+        if topic is None or not await self.can_see(user, topic.author_id, topic.visibility):
+            return False
+        return post is None or await self.can_see(user, post.author_id, post.visibility)
+
     async def may_edit(self, user: Any, post: Post) -> bool:
         """Its author and moderators edit a post; a wiki post, anyone from ``EDIT_WIKI_LEVEL``."""
         if user is None:
@@ -183,6 +198,21 @@ class TrustService:
         if user.id == post.author_id or await self.is_moderator(user):
             return True
         return post.is_wiki and await self.level(user) >= EDIT_WIKI_LEVEL
+
+    async def flag_weight(self, user: Any) -> int:
+        """What this member's flag weighs toward hiding a post."""
+        if await self.is_moderator(user):
+            return HIDE_WEIGHT
+        return FLAG_WEIGHTS.get(await self.level(user), 0)
+
+    @staticmethod
+    def flag_weight_of(level: Any) -> Any:
+        """The same weight in SQL, for summing the open flags of a post (``level``: a trust level column)."""
+        return case(
+            (level >= MODERATE_LEVEL, HIDE_WEIGHT),
+            *((level == lvl, weight) for lvl, weight in FLAG_WEIGHTS.items()),
+            else_=0,
+        )
 
     async def add_reputation(self, user_id: UUID, delta: int) -> None:
         if delta == 0:
@@ -193,16 +223,25 @@ class TrustService:
         )
         await self.recompute(user_id)
 
-    async def check_can_post(self, user: Any, *, topic: bool, links: int, field: str = "body") -> Member:
-        """Lock the member's row and apply the new-member limits. Raises with when they may post again."""
-        member = await self.member(user.id, lock=True)
-        if user.is_admin or member.trust_level >= 1:
-            return member
-        current = now()
-        if links > MAX_LINKS_NEW:
+    @staticmethod
+    def is_new(user: Any, member: Member) -> bool:
+        """A new member: the limits below apply to them (admins are never new)."""
+        return not user.is_admin and member.trust_level < 1
+
+    def check_links(self, user: Any, member: Member, links: int, field: str = "body") -> None:
+        """A new member's post, new or edited, carries at most ``MAX_LINKS_NEW`` links."""
+        if self.is_new(user, member) and links > MAX_LINKS_NEW:
             raise FormError(
                 {field: _("New members may include at most %(n)s links in a post.", n=MAX_LINKS_NEW)}
             )
+
+    async def check_can_post(self, user: Any, *, topic: bool, links: int, field: str = "body") -> Member:
+        """Lock the member's row and apply the new-member limits. Raises with when they may post again."""
+        member = await self.member(user.id, lock=True)
+        if not self.is_new(user, member):
+            return member
+        current = now()
+        self.check_links(user, member, links, field)
         waits: list[tuple[float, str]] = []
         if member.last_posted_at:
             left = SECONDS_BETWEEN_POSTS - (current - member.last_posted_at).total_seconds()

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from community.errors import Forbidden, FormError, NotFound
 from community.forum.documents import post_url
-from community.forum.models import Post, Topic, TopicKind, Visibility, Vote
+from community.forum.models import Post, Topic, TopicKind, Visibility, Vote, VoteNotice
 from community.forum.services.notify import tell
 from community.forum.services.trust import REP_ACCEPTED, REP_DOWNVOTE, REP_UPVOTE, TrustService
 from community.i18n import N_, _
@@ -22,6 +22,11 @@ VOTE_VALUES = {"up": 1, "down": -1, "none": 0}
 
 def _rep(value: int) -> int:
     return REP_UPVOTE if value > 0 else REP_DOWNVOTE if value < 0 else 0
+
+
+def _open(post: Post, topic: Topic) -> bool:
+    """Votes and acceptances are for posts everyone sees, in topics everyone sees."""
+    return post.visibility is Visibility.VISIBLE and topic.visibility is Visibility.VISIBLE
 
 
 class VoteService:
@@ -40,7 +45,7 @@ class VoteService:
                 select(Post, Topic).join(Topic, Topic.id == Post.topic_id).where(Post.id == post_id)
             )
         ).first()
-        if row is None or row[0].visibility is not Visibility.VISIBLE:
+        if row is None or not _open(*row):
             raise NotFound
         post, topic = row
         if post.author_id == user.id:
@@ -71,26 +76,40 @@ class VoteService:
         return topic, post
 
     async def _apply(self, post: Post, topic: Topic, old: int, new: int, user: Any) -> None:
+        """The post's score and its author's reputation follow the vote's change from ``old`` to ``new``, so
+        that both always equal what the current votes give: voting up and back again earns nothing."""
         delta = new - old
         await self.db.execute(update(Post).where(Post.id == post.id).values(score=Post.score + delta))
         if post.number == 1:
             await self.db.execute(update(Topic).where(Topic.id == topic.id).values(score=Topic.score + delta))
         await self.trust.add_reputation(post.author_id, _rep(new) - _rep(old))
-        if new > 0 and old <= 0:
+        if new > 0 and old <= 0 and await self._first_notice(post, user):
             await tell(
                 self.db, [post.author_id], "forum.vote", N_("Someone voted up your post in: %(title)s"),
                 post_url(topic, post), actor_id=user.id, title=topic.title,
             )  # fmt: skip
         await self.db.refresh(post, ["score"])
 
+    async def _first_notice(self, post: Post, user: Any) -> bool:
+        """Whether this voter's up-vote is the first to tell the author: once per voter and post, ever (a
+        unique row, so two requests at once cannot both tell)."""
+        inserted = await self.db.scalar(
+            insert(VoteNotice)
+            .values(post_id=post.id, voter_id=user.id)
+            .on_conflict_do_nothing()
+            .returning(VoteNotice.id)
+        )
+        return inserted is not None
+
     async def accept(self, user: Any, post_id: int) -> tuple[Topic, Post, bool]:
         """The asker (or a moderator) accepts an answer, or takes the acceptance back. The question's row is
         locked, so two acceptances at once end with one accepted answer."""
         post = await self.db.get(Post, post_id)
-        if post is None or post.visibility is not Visibility.VISIBLE:
+        if post is None:
             raise NotFound
         topic = await self.db.scalar(select(Topic).where(Topic.id == post.topic_id).with_for_update())
-        assert topic is not None
+        if topic is None or not _open(post, topic):
+            raise NotFound
         if topic.kind is not TopicKind.QUESTION or post.number == 1:
             raise FormError({"accept": _("Only an answer to a question can be accepted.")})
         if user.id != topic.author_id and not await self.trust.is_moderator(user):

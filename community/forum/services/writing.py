@@ -1,11 +1,15 @@
-"""Turning what a member typed into a stored post: checks, markdown, mentions, previews; revisions and
-their differences."""
+"""Turning what a member typed into a stored post: checks, markdown (long texts rendered off the event loop),
+mentions, links, previews; revisions and their differences."""
 
 from __future__ import annotations
 
+import asyncio
 import difflib
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
 from sqlalchemy import select
@@ -19,6 +23,15 @@ from community.markup import Rendered, mention_names, render_markdown
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+# Texts up to this many characters are rendered on the event loop (a millisecond or two); longer ones in a
+# worker thread.
+INLINE_RENDER_MAX = 5_000
+# One thread renders the process's long texts, one after the other: however many arrive at once, the event
+# loop shares the interpreter with a single renderer, and keeps answering.
+_RENDERER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forum-render")
+URL_IN_TEXT = re.compile(r"(?i)\bhttps?://[^\s<>()\[\]\"'`]*")
 
 
 def check_title(title: str, errors: dict[str, str]) -> str:
@@ -46,9 +59,23 @@ def check_body(body: str, errors: dict[str, str], field: str = "body") -> str:
     return body
 
 
+async def off_loop(call: Callable[[], T], size: int) -> T:
+    """Run ``call`` (markdown rendering of a text of ``size`` characters) on the event loop when the text is
+    short, in the renderer's thread when it is long: a post of 50,000 characters takes about a second that
+    every other request of the process would otherwise wait for."""
+    if size <= INLINE_RENDER_MAX:
+        return call()
+    return await asyncio.get_running_loop().run_in_executor(_RENDERER, call)
+
+
+def link_targets(body: str) -> set[str]:
+    """The web addresses a text carries (those ``count_links`` counts), to tell which ones an edit adds."""
+    return {match.rstrip(".,;:!?") for match in URL_IN_TEXT.findall(body)}
+
+
 async def render_with_mentions(db: AsyncSession, body: str) -> tuple[Rendered, list[UUID]]:
     """Render a body; @names of members become links to their profiles. Gives who was mentioned."""
-    names = mention_names(body)[:10]
+    names = (await off_loop(lambda: mention_names(body), len(body)))[:10]
     people: dict[str, UUID] = {}
     if names:
         rows = await db.execute(
@@ -56,13 +83,20 @@ async def render_with_mentions(db: AsyncSession, body: str) -> tuple[Rendered, l
         )
         for name, user_id in rows.all():
             people.setdefault(name, user_id)
-    rendered = render_markdown(body, lambda n: f"/forum/u/{people[n]}" if n in people else None)
+    rendered = await off_loop(
+        lambda: render_markdown(body, lambda n: f"/forum/u/{people[n]}" if n in people else None), len(body)
+    )
     return rendered, [people[n] for n in rendered.mentions if n in people]
 
 
-def preview(body: str) -> str:
-    body = clean_body(body)[:BODY_MAX]
-    return render_markdown(body, lambda n: "#").html
+def _preview(body: str) -> str:
+    return render_markdown(clean_body(body)[:BODY_MAX], lambda n: "#").html
+
+
+async def preview(body: str) -> str:
+    """What a text will look like, as typed (at most a post's length of it)."""
+    body = body[: BODY_MAX * 2]  # room for what cleaning removes; never more than that is read
+    return await off_loop(lambda: _preview(body), len(body))
 
 
 async def add_revision(
