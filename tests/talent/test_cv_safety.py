@@ -181,6 +181,22 @@ def served(database_url: str, smtp_server: tuple[Any, int], tmp_path: Path) -> I
             process.wait(timeout=10)
 
 
+def settle(probe: httpx.Client, within: float = 90.0) -> None:
+    """Wait until the served app has finished starting: once it serves, it loads the embedding model in a
+    thread, which holds everything up for a few seconds (not what is measured here). Settled is the model
+    ready (or a minute given to it) and then twenty quick answers in a row."""
+    started = time.monotonic()
+    quick = 0
+    while quick < 20:
+        assert time.monotonic() - started < within, "the served app did not settle"
+        start = time.perf_counter()
+        report = probe.get("/healthz").json()
+        loaded = report["checks"].get("embedder", {}).get("status") == "ok"
+        fast = time.perf_counter() - start < 0.1
+        quick = quick + 1 if fast and (loaded or time.monotonic() - started > 60) else 0
+        time.sleep(0.05)
+
+
 def test_the_site_answers_healthz_within_300_ms_while_a_100000_page_cv_is_read(
     world: World, served: str, huge_pdf: bytes, db: Any
 ) -> None:
@@ -209,7 +225,7 @@ def test_the_site_answers_healthz_within_300_ms_while_a_100000_page_cv_is_read(
 
             waits: list[float] = []
             with httpx.Client(base_url=live_server, timeout=30) as probe:
-                probe.get("/healthz").raise_for_status()
+                settle(probe)
                 uploading = threading.Thread(target=upload)
                 uploading.start()
                 while uploading.is_alive():
@@ -221,10 +237,10 @@ def test_the_site_answers_healthz_within_300_ms_while_a_100000_page_cv_is_read(
             return sent["response"], waits
 
     response, waits = in_thread(measure)
-    assert response.status_code == 400
-    assert "简历超过 50 页" in _text(response) and NOTE in _text(response), _refusals(response)
     assert len(waits) >= 3, waits  # the CV was being read while these were answered
     assert max(waits) < 0.3, sorted(waits)[-5:]
+    assert response.status_code == 400
+    assert "简历超过 50 页" in _text(response) and NOTE in _text(response), _refusals(response)
     assert db.fetchval("SELECT count(*) FROM talent_application") == 0
 
 
