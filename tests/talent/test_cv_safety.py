@@ -123,6 +123,22 @@ async def test_a_cv_over_the_page_cap_is_refused_with_the_form_kept(
     assert db.fetchval("SELECT count(*) FROM talent_application") == 1
 
 
+async def test_the_api_refuses_a_cv_over_the_page_cap_as_a_problem(
+    world: World, make_client: Any, db: Any
+) -> None:
+    person = await login(make_client, "applicant@example.com")
+    answer = await person.client.post(
+        f"/api/v1/talent/positions/{world.position.id}/applications",
+        data={"cover_note": "I built RAG systems for three government hotlines."},
+        files={"cv": ("cv.pdf", make_pdf(pages=51), "application/pdf")},
+        headers={"x-csrftoken": await person.csrf_token()},
+    )
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert "50" in answer.json()["errors"]["cv"]
+    assert db.fetchval("SELECT count(*) FROM talent_application") == 0
+
+
 async def test_a_cv_that_takes_too_long_to_read_is_refused_with_the_form_kept_and_its_reader_stopped(
     world: World, settings: Settings, db: Any
 ) -> None:
