@@ -13,6 +13,7 @@ out. Writing and deleting the stored file run in a worker thread for the same re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import io
 import os
@@ -131,16 +132,19 @@ async def check_pdf(content: bytes, *, max_pages: int, seconds: float) -> PdfChe
     except TimeoutError:
         return PdfCheck.TIMED_OUT
     try:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-I",
-            "-c",
-            _CHILD,
-            str(max_pages),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-I",
+                "-c",
+                _CHILD,
+                str(max_pages),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+        except OSError:  # no process to be had right now (too many already): not read, try again later
+            return PdfCheck.TIMED_OUT
         try:
             async with asyncio.timeout_at(deadline):
                 out, _err = await process.communicate(content)
@@ -148,7 +152,8 @@ async def check_pdf(content: bytes, *, max_pages: int, seconds: float) -> PdfChe
             return PdfCheck.TIMED_OUT
         finally:
             if process.returncode is None:  # out of time, or the request went away: the reader stops now
-                process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
                 await process.wait()
     finally:
         gate.release()
