@@ -226,6 +226,15 @@ class Settings:
     # answer an application (TALENT_RESPONSE_DAYS).
     talent_cv_max_bytes: int = 10 * 1024 * 1024
     talent_response_days: int = 14
+    # Talent CVs: the most pages a CV may have (TALENT_CV_MAX_PAGES); the seconds a PDF may take to read, in a
+    # child process killed past them (PDF_CHECK_TIMEOUT_SECONDS); the CVs and megabytes one member keeps at
+    # most (TALENT_CV_QUOTA_COUNT, TALENT_CV_QUOTA_MB); days a CV is kept after its application closed
+    # (TALENT_CV_RETENTION_DAYS).
+    talent_cv_max_pages: int = 50
+    pdf_check_timeout_seconds: float = 5.0
+    talent_cv_quota_count: int = 20
+    talent_cv_quota_bytes: int = 100 * 1024 * 1024
+    talent_cv_retention_days: int = 180
 
     @property
     def hosts_allowed(self) -> list[str]:
@@ -312,6 +321,11 @@ class Settings:
             events_reminder_hours=_env_int("EVENTS_REMINDER_HOURS", 24),
             talent_cv_max_bytes=_env_int("TALENT_CV_MAX_MB", 10) * 1024 * 1024,
             talent_response_days=_env_int("TALENT_RESPONSE_DAYS", 14),
+            talent_cv_max_pages=_env_int("TALENT_CV_MAX_PAGES", 50),
+            pdf_check_timeout_seconds=float(os.environ.get("PDF_CHECK_TIMEOUT_SECONDS") or 5.0),
+            talent_cv_quota_count=_env_int("TALENT_CV_QUOTA_COUNT", 20),
+            talent_cv_quota_bytes=_env_int("TALENT_CV_QUOTA_MB", 100) * 1024 * 1024,
+            talent_cv_retention_days=_env_int("TALENT_CV_RETENTION_DAYS", 180),
         )
 
 

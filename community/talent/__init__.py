@@ -12,7 +12,7 @@ def zone() -> Zone:
     from community.i18n import N_
     from community.talent.controllers import TALENT_CONTROLLERS
     from community.talent.documents import POSITION_DOC_TYPE, position_documents
-    from community.talent.jobs import JOBS
+    from community.talent.jobs import JOBS, PERIODIC
     from community.zones import SearchType, Zone
 
     return Zone(
@@ -20,4 +20,5 @@ def zone() -> Zone:
         routes=TALENT_CONTROLLERS,
         search_types=[SearchType(POSITION_DOC_TYPE, N_("Positions"), position_documents)],
         jobs=JOBS,
+        periodic=PERIODIC,
     )

@@ -22,7 +22,7 @@ from community.kernel.models import page_number
 from community.kernel.text import clean_body, clean_line
 from community.talent.models import EmploymentType
 from community.talent.views import mb
-from community.uploads import looks_like_pdf
+from community.uploads import PdfCheck
 from community.vocabulary import DISTRICTS
 from community.web.forms import field
 
@@ -313,8 +313,8 @@ def cover_note_text(raw: str, errors: dict[str, str]) -> str:
 
 
 def check_cv(filename: str, content: bytes, max_bytes: int, errors: dict[str, str]) -> None:
-    """A clear message beside the CV field for an empty, too large or not-PDF file (read by its content,
-    whatever it is called)."""
+    """A clear message beside the CV field for an empty or too large file (whether it is a PDF is read from
+    its content afterwards, off the event loop: ``pdf_refusal``)."""
     limit = mb(max_bytes)
     if not content:
         errors["cv"] = _("Choose your CV: a PDF file of at most %(mb)s MB.", mb=limit)
@@ -323,11 +323,23 @@ def check_cv(filename: str, content: bytes, max_bytes: int, errors: dict[str, st
             "Your CV is larger than %(mb)s MB. Send a smaller PDF (fewer images, or printed to PDF).",
             mb=limit,
         )
-    elif not looks_like_pdf(content):
-        errors["cv"] = _(
+
+
+def pdf_refusal(found: PdfCheck, filename: str, max_pages: int) -> str | None:
+    """What to say beside the CV field when reading it as a PDF found it wanting (None when it is fine)."""
+    if found is PdfCheck.NOT_PDF:
+        return _(
             "“%(name)s” is not a PDF. Save or print your CV as a PDF, then send that file.",
             name=clean_line(filename)[:80] or "?",
         )
+    if found is PdfCheck.TOO_MANY_PAGES:
+        return _("Your CV has more than %(n)s pages. Send a shorter PDF.", n=max_pages)
+    if found is PdfCheck.TIMED_OUT:
+        return _(
+            "Your CV took too long to read. Send a simpler PDF (printed to PDF, with fewer images), or try "
+            "again in a moment."
+        )
+    return None
 
 
 # --- forms filled in again ---------------------------------------------------------------------------------

@@ -57,6 +57,16 @@ OPEN_APPLICATION_STATUSES = (
     ApplicationStatus.INTERVIEW,
 )
 
+# Applications that are over (hired, declined, withdrawn, or closed with the position): their CVs are deleted
+# once they have been closed longer than the retention period.
+CLOSED_APPLICATION_STATUSES = (
+    ApplicationStatus.OFFER,
+    ApplicationStatus.DECLINED,
+    ApplicationStatus.WITHDRAWN,
+    ApplicationStatus.CLOSED,
+)
+_OPEN_SQL = ", ".join(f"'{s.value}'" for s in OPEN_APPLICATION_STATUSES)
+
 # What the organization may answer, from each status (an offer and a decline are final).
 ANSWERS: dict[ApplicationStatus, tuple[ApplicationStatus, ...]] = {
     ApplicationStatus.PENDING: (
@@ -147,6 +157,13 @@ class Application(Base):
             "ix_talent_application_overdue", "respond_by", postgresql_where=sa.text("status = 'pending'")
         ),
         sa.Index("ix_talent_application_applicant", "applicant_id", "created_at"),
+        # The retention sweep: closed applications whose CV is still kept.
+        sa.Index(
+            "ix_talent_application_cv_retention", "closed_at", postgresql_where=sa.text("cv_path IS NOT NULL")
+        ),
+        sa.CheckConstraint(f"(status IN ({_OPEN_SQL})) = (closed_at IS NULL)", name="closed_at_when_closed"),
+        sa.CheckConstraint("(cv_path IS NULL) = (cv_removed_at IS NOT NULL)", name="cv_kept_or_removed"),
+        sa.CheckConstraint("cv_removed_at IS NULL OR closed_at IS NOT NULL", name="cv_removed_when_closed"),
     )
 
     position_id: Mapped[UUID] = mapped_column(
@@ -157,7 +174,9 @@ class Application(Base):
     # The applicant's talent profile when they applied (the organization reads this, not later edits).
     profile_snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     # The CV: a random name under the CV directory (never the uploaded name), and what the person called it.
-    cv_path: Mapped[str] = mapped_column(sa.String(100))
+    # Once the application has been closed for the retention period the file is deleted: ``cv_path`` is then
+    # NULL and ``cv_removed_at`` says when (the name and size stay, for the record).
+    cv_path: Mapped[str | None] = mapped_column(sa.String(100))
     cv_filename: Mapped[str] = mapped_column(sa.String(200))
     cv_size: Mapped[int] = mapped_column(sa.Integer)
     status: Mapped[ApplicationStatus] = mapped_column(
@@ -168,6 +187,9 @@ class Application(Base):
     response_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     # Set once, by one process (UPDATE ... RETURNING), when the organization was reminded to answer.
     reminded_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # When the application reached a final status (hired, declined, withdrawn, closed); NULL while open.
+    closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    cv_removed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
     position: Mapped[Position] = relationship(lazy="raise")
 

@@ -46,14 +46,48 @@ PROFILE = {
 }
 
 
-def make_pdf(pages: int = 1) -> bytes:
-    """A real, small PDF (it parses), as a CV would be."""
+def make_pdf(pages: int = 1, padding: int = 0) -> bytes:
+    """A real, small PDF (it parses), as a CV would be; ``padding`` bytes of metadata make it larger."""
     writer = PdfWriter()
     for _ in range(pages):
         writer.add_blank_page(width=595, height=842)
+    if padding:
+        writer.add_metadata({"/Subject": "x" * padding})
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def many_pages_pdf(pages: int) -> bytes:
+    """A PDF of ``pages`` blank pages, written by hand in a fraction of a second (pypdf would take minutes
+    for 100,000): one page tree node whose /Kids lists every page object. It parses with pypdf."""
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets: list[int] = []
+
+    def obj(number: int, body: bytes) -> None:
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+
+    obj(1, b"<</Type/Catalog/Pages 2 0 R>>")
+    kids = b" ".join(b"%d 0 R" % (n + 3) for n in range(pages))
+    obj(2, b"<</Type/Pages/Count %d/MediaBox[0 0 595 842]/Kids[" % pages + kids + b"]>>")
+    for n in range(pages):
+        obj(n + 3, b"<</Type/Page/Parent 2 0 R>>")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(offsets) + 1))
+    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    out.write(b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(offsets) + 1, xref))
+    return out.getvalue()
+
+
+@pytest.fixture(scope="session")
+def huge_pdf(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A CV of 100,000 pages in under 10 MB (about 3 s for pypdf to count), made once per run."""
+    path = tmp_path_factory.getbasetemp() / "100000-pages.pdf"
+    if not path.exists():
+        path.write_bytes(many_pages_pdf(100_000))
+    return path.read_bytes()
 
 
 @dataclass

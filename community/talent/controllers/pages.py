@@ -75,6 +75,8 @@ async def position_page(
         "form": {},
         "errors": {},
         "cv_max_mb": mb(applications.cv_max_bytes),
+        "cv_max_pages": applications.cv_max_pages,
+        "cv_retention_days": applications.cv_retention_days,
         **context(),
     }
 

@@ -6,8 +6,11 @@ RETURNING, so several processes send one reminder); overdue answers are listed f
 position answers whoever still waits. Each change is stored with who and why, and the other side is told
 in-site.
 
-CVs are checked by their content (a PDF that parses), limited in size, kept outside the static files under a
-random name, and served only to the applicant and the members of the position's organization.
+CVs are checked by their content (a PDF that parses, read in a child process with a timeout and a page cap,
+never on the event loop), limited in size, kept outside the static files under a random name, and served only
+to the applicant and the members of the position's organization. One member keeps at most so many CVs and
+megabytes; a CV is deleted once its application has been closed for the retention period (periodic work), and
+the application keeps a note that it was.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -30,9 +33,10 @@ from community.kernel.deadlines import claim_reminders, count_overdue
 from community.kernel.text import clean_line
 from community.notifications.services import NotificationService
 from community.talent.documents import position_url
-from community.talent.inputs import check_cv, cover_note_text, note_text
+from community.talent.inputs import check_cv, cover_note_text, note_text, pdf_refusal
 from community.talent.models import (
     ANSWERS,
+    CLOSED_APPLICATION_STATUSES,
     OPEN_APPLICATION_STATUSES,
     Application,
     ApplicationEvent,
@@ -42,8 +46,8 @@ from community.talent.models import (
 )
 from community.talent.services.common import JOB_REMINDERS, one_or_404
 from community.talent.services.profiles import ProfileService, profile_snapshot
-from community.talent.views import ApplicationView, PositionAccess, PositionApplications
-from community.uploads import private_path, remove_private, save_private
+from community.talent.views import ApplicationView, PositionAccess, PositionApplications, mb
+from community.uploads import check_pdf, discard_private, private_path, store_private
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -56,6 +60,10 @@ if TYPE_CHECKING:
 NOTE_MAX = 2000
 FILENAME_MAX = 200
 REMIND_DAYS_BEFORE = 2
+# The key space of the advisory lock that makes one member's applications take their CV quota in turn.
+CV_QUOTA_LOCK = 740
+# CVs deleted by one run of the retention sweep (the next run takes the rest).
+RETENTION_BATCH = 500
 
 
 class ApplicationService:
@@ -66,22 +74,37 @@ class ApplicationService:
         cv_dir: Path | None = None,
         cv_max_bytes: int = 10 * 1024 * 1024,
         response_days: int = 14,
+        cv_max_pages: int = 50,
+        pdf_timeout: float = 5.0,
+        cv_quota_count: int = 20,
+        cv_quota_bytes: int = 100 * 1024 * 1024,
+        cv_retention_days: int = 180,
     ) -> None:
         self.db = db
         self.cv_dir = cv_dir
         self.cv_max_bytes = cv_max_bytes
         self.response_days = response_days
+        self.cv_max_pages = cv_max_pages
+        self.pdf_timeout = pdf_timeout
+        self.cv_quota_count = cv_quota_count
+        self.cv_quota_bytes = cv_quota_bytes
+        self.cv_retention_days = cv_retention_days
         self.organizations = OrganizationService(db)
         self.notifications = NotificationService(db)
 
     @classmethod
     def from_settings(cls, db: AsyncSession, settings: Settings) -> ApplicationService:
-        """The service with the site's CV directory, CV size limit and response period."""
+        """The service with the site's CV directory, CV limits, quota and retention, and response period."""
         return cls(
             db,
             cv_dir=settings.cv_dir,
             cv_max_bytes=settings.talent_cv_max_bytes,
             response_days=settings.talent_response_days,
+            cv_max_pages=settings.talent_cv_max_pages,
+            pdf_timeout=settings.pdf_check_timeout_seconds,
+            cv_quota_count=settings.talent_cv_quota_count,
+            cv_quota_bytes=settings.talent_cv_quota_bytes,
+            cv_retention_days=settings.talent_cv_retention_days,
         )
 
     async def get(self, application_id: UUID, *, lock: bool = False) -> Application:
@@ -104,12 +127,19 @@ class ApplicationService:
     ) -> Application:
         from community.talent.services.positions import PositionService
 
+        # The CV first, before the database is asked anything: reading a PDF may take seconds (in a child
+        # process), and no connection should wait idle for it.
+        errors: dict[str, str] = {}
+        check_cv(filename, content, self.cv_max_bytes, errors)
+        if "cv" not in errors:
+            found = await check_pdf(content, max_pages=self.cv_max_pages, seconds=self.pdf_timeout)
+            if refusal := pdf_refusal(found, filename, self.cv_max_pages):
+                errors["cv"] = refusal
         position = await PositionService(self.db).get(position_id)
         if position.status is not PositionStatus.OPEN:
             if position.status is PositionStatus.CLOSED:
                 raise FormError({"cover_note": _("This position is closed and takes no more applications.")})
             raise NotFound
-        errors: dict[str, str] = {}
         if position.deadline is not None and position.deadline < today():
             errors["cover_note"] = _("The deadline of this position has passed.")
         if await self._is_org_member(actor, position):
@@ -122,7 +152,8 @@ class ApplicationService:
                 "Fill in your talent profile first: the organization reads it with your CV."
             )
         note = cover_note_text(cover_note, errors)
-        check_cv(filename, content, self.cv_max_bytes, errors)
+        if not errors:
+            await self._check_quota(actor, len(content), errors)
         if not errors:
             already = await self.db.scalar(
                 select(Application.id).where(
@@ -135,7 +166,7 @@ class ApplicationService:
             raise FormError(errors)
         if self.cv_dir is None:
             raise RuntimeError("no directory for CVs")
-        stored = save_private(self.cv_dir, content, "pdf")
+        stored = await store_private(self.cv_dir, content, "pdf")
         application = Application(
             position_id=position.id,
             applicant_id=actor.id,
@@ -152,7 +183,7 @@ class ApplicationService:
                 self.db.add(application)
                 await self.db.flush()
         except IntegrityError as exc:
-            remove_private(self.cv_dir, stored)
+            await discard_private(self.cv_dir, [stored])
             raise FormError({"cover_note": _("You have applied to this position already.")}) from exc
         self._event(application, actor, application.status)
         await self._tell_organization(
@@ -173,6 +204,35 @@ class ApplicationService:
         await self.db.flush()
         return application
 
+    async def _check_quota(self, actor: User, size: int, errors: dict[str, str]) -> None:
+        """Refuse a CV beyond what one member may keep (so many CVs, so many megabytes). The member's
+        applications take their turn (an advisory lock until the transaction ends), so two sent at once
+        cannot both squeeze under the limit."""
+        key = int.from_bytes(actor.id.bytes[:4], "big", signed=True)
+        await self.db.execute(select(func.pg_advisory_xact_lock(CV_QUOTA_LOCK, key)))
+        count, used = (
+            await self.db.execute(
+                select(func.count(), func.coalesce(func.sum(Application.cv_size), 0)).where(
+                    Application.applicant_id == actor.id, Application.cv_path.is_not(None)
+                )
+            )
+        ).one()
+        if count >= self.cv_quota_count:
+            errors["cv"] = _(
+                "You keep %(n)s CVs with your applications already, the most one member may. A CV is deleted "
+                "%(days)s days after its application closes; you can apply again then.",
+                n=self.cv_quota_count,
+                days=self.cv_retention_days,
+            )
+        elif used + size > self.cv_quota_bytes:
+            errors["cv"] = _(
+                "With this one your CVs would take more than %(mb)s MB, the most one member may keep. Send a "
+                "smaller PDF, or apply again once older CVs are deleted (%(days)s days after their "
+                "application closes).",
+                mb=mb(self.cv_quota_bytes),
+                days=self.cv_retention_days,
+            )
+
     # --- the CV --------------------------------------------------------------------------------------------
 
     async def cv_for(self, viewer: User | None, application_id: UUID) -> tuple[Application, Path]:
@@ -184,10 +244,34 @@ class ApplicationService:
         allowed = application.applicant_id == viewer.id or await self._is_org_member(
             viewer, application.position
         )
-        path = private_path(self.cv_dir, application.cv_path) if self.cv_dir is not None else None
+        stored = application.cv_path
+        path = private_path(self.cv_dir, stored) if self.cv_dir is not None and stored else None
         if not allowed or path is None:
             raise NotFound
         return application, path
+
+    async def remove_expired_cvs(self, *, limit: int = RETENTION_BATCH) -> int:
+        """Delete the CVs of applications closed longer than the retention period; each application keeps
+        a note (``cv_removed_at``) that its CV was removed. The number removed. Rows are claimed with SKIP
+        LOCKED, so two workers never take the same one; the files go once the rows say so."""
+        cutoff = now() - timedelta(days=self.cv_retention_days)
+        expired = (
+            await self.db.scalars(
+                select(Application)
+                .where(Application.cv_path.is_not(None), Application.closed_at < cutoff)
+                .order_by(Application.closed_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        removed = [a.cv_path for a in expired if a.cv_path]
+        for application in expired:
+            application.cv_path = None
+            application.cv_removed_at = now()
+        await self.db.flush()
+        if removed and self.cv_dir is not None:
+            await discard_private(self.cv_dir, removed)
+        return len(expired)
 
     # --- answering -----------------------------------------------------------------------------------------
 
@@ -235,6 +319,8 @@ class ApplicationService:
         application.response_note = note
         if application.responded_at is None:
             application.responded_at = now()
+        if status in CLOSED_APPLICATION_STATUSES and application.closed_at is None:
+            application.closed_at = now()
         self._event(application, actor, status, note)
         await self.notifications.notify(
             application.applicant_id,
@@ -272,6 +358,7 @@ class ApplicationService:
         if application.status not in OPEN_APPLICATION_STATUSES:
             raise FormError({"note": _("This application is closed already.")})
         application.status = ApplicationStatus.WITHDRAWN
+        application.closed_at = now()
         self._event(application, actor, ApplicationStatus.WITHDRAWN)
         await self._tell_organization(
             application.position,

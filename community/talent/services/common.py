@@ -23,8 +23,17 @@ PAGE_MAX = 10_000
 # Job kinds other parts of the site handle (by name: the talent zone never imports them).
 JOB_EMBED = "talent.embed"
 JOB_REMINDERS = "talent.reminders"
+JOB_CV_RETENTION = "talent.cv_retention"
 
-__all__ = ("JOB_EMBED", "JOB_REMINDERS", "one_or_404", "page_of", "skills_in_common", "today")
+__all__ = (
+    "JOB_CV_RETENTION",
+    "JOB_EMBED",
+    "JOB_REMINDERS",
+    "one_or_404",
+    "page_of",
+    "skills_in_common",
+    "today",
+)
 
 
 async def one_or_404(db: AsyncSession, query: Select[Any], *, lock_of: Any = None) -> Any:
