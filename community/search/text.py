@@ -50,6 +50,7 @@ DOMAIN_WORDS = (
     "场景机会清单",
     "技术能力清单",
     "低空经济",
+    "算力贷",
     *DOMAINS,
 )
 
@@ -142,7 +143,7 @@ _CHINESE_FUNCTION_WORDS = """
 怎么 怎样 怎么样 怎么办 如何 如何才能 为什么 为何 什么 什么样 哪些 哪个 哪里 哪儿 哪家 哪位 多少 几个
 有没有 有无 是否 能否 可否 能不能 可不可以 是不是 会不会 可以 能够 应该 需要 想要 想找 我们 你们 他们
 请问 一下 一些 有些 这个 那个 这些 那些 关于 有关 相关 方面 之类 之类的 找到 寻找 查找 查询 搜索 看到 看看
-了解 知道 推荐 办理 才能
+了解 知道 推荐 办理 才能 方向 意思
 """
 _ENGLISH_FUNCTION_WORDS = """
 how what which where who whom whose why when is are was were be been do does did can could should would will
@@ -236,6 +237,25 @@ def synonym_key(text: str) -> str:
     return "".join(normalize(text).split())
 
 
+def _split_long(word: str) -> list[str]:
+    """A long Chinese word as the shorter words it is made of (住房补贴 -> 住房, 补贴), so that a document
+    holding part of it is found when none holds all; the words of this community stay whole."""
+    if len(word) < 4 or not CJK_RE.match(word) or word in _WHOLE_WORDS:
+        return [word]
+    subwords = {w for w in jieba.cut_for_search(word) if 2 <= len(w) < len(word)}
+    parts, i = [], 0
+    while i < len(word):
+        fits = [w for w in subwords if word.startswith(w, i)]
+        if not fits:
+            return [word]
+        parts.append(max(fits, key=len))
+        i += len(parts[-1])
+    return parts
+
+
+_WHOLE_WORDS = frozenset(DOMAIN_WORDS)
+
+
 def plan_query(query: str, synonyms: Mapping[str, Sequence[str]] | None = None) -> QueryPlan:
     """Read a question: drop how it is asked (function words), note the kinds it names, join the words an
     admin gave synonyms for (longest first, across jieba's cuts) and add their other spellings."""
@@ -275,6 +295,7 @@ def plan_query(query: str, synonyms: Mapping[str, Sequence[str]] | None = None) 
         content = [(w, alt) for w, alt, _run in words if w not in FUNCTION_WORDS or alt] or [
             (w, alt) for w, alt, _run in words
         ]
+    content = [(part, alt) for word, alt in content for part in ([word] if alt else _split_long(word))]
     groups: list[TermGroup] = []
     seen: set[str] = set()
     for word, alternatives in content:

@@ -7,6 +7,7 @@ character bigrams; when that finds nothing, any of the words. English titles tol
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections import Counter
@@ -27,6 +28,8 @@ from community.search.schemas import SearchDocument, SearchHit, SearchQuery, Sea
 # searcher is told to narrow it. Keeps every query's cost bounded whatever the index size.
 RANK_CANDIDATES = 2000
 TITLE_CANDIDATES = 500
+# Title matches alone answer a query when there are at least this many (the body's index is then not read).
+TITLE_ENOUGH = 100
 SNIPPET_CHARS = 160
 TRGM_THRESHOLD = 0.45
 # ts_rank_cd weights for D, C, B, A: a word in the title counts 2.5 times one in the body.
@@ -38,6 +41,8 @@ BODY_SHARE = 0.5
 KIND_BOOST = 1.0
 RANK_SHARE = 0.2
 SYNONYMS_TTL_SECONDS = 5.0
+# "At least m of the n words" is asked as the OR of every m-subset while there are this few of them.
+MAX_COMBINATIONS = 12
 # Term statistics: counted over every document up to STATS_SAMPLE, over a sample of that size beyond.
 STATS_SAMPLE = 50_000
 STATS_MIN_CHANGES = 20
@@ -251,20 +256,23 @@ class PostgresSearchBackend:
         row = SearchDocumentRow
         groups = [searchtext.group_tsquery(g) for g in plan.groups]
         order = sorted(range(len(groups)), key=lambda i: -weights[i])  # rarest first
-        steps = [(order[:k], " & ") for k in range(len(order), 0, -1)]
-        if len(order) > 1:
-            steps.append((order, " | "))  # last: any of the groups, the commoner ones too
         candidates: dict[int, Any] = {}
         bound = False
         complete = False
-        for number, (required, joiner) in enumerate(steps):
-            tsq = cast(literal(joiner.join(f"({groups[i]})" for i in required)), TSQUERY)
+        for number, step in enumerate(_steps(order, groups)):
+            tsq = cast(literal(step), TSQUERY)
             found = await self._candidates(db, query, row.title_tsv.op("@@")(tsq), groups, TITLE_CANDIDATES)
-            if len(found) < query.per_page:
+            if len(found) < max(query.per_page, TITLE_ENOUGH):
                 found = await self._candidates(db, query, row.tsv.op("@@")(tsq), groups, RANK_CANDIDATES)
                 bound = bound or len(found) >= RANK_CANDIDATES
             else:
                 bound = True
+                if plan.kinds and query.types != plan.kinds:
+                    # Titles of other kinds must not crowd out the kind asked for, named in a body only.
+                    kinds = SearchDocumentRow.doc_type.in_(plan.kinds)
+                    found += await self._candidates(
+                        db, query, row.tsv.op("@@")(tsq) & kinds, groups, TITLE_CANDIDATES
+                    )
             for c in found:
                 candidates.setdefault(c.id, c)
             if number == 0:
@@ -351,6 +359,22 @@ class PostgresSearchBackend:
             published_at=row.published_at,
             extra=row.extra or {},
         )
+
+
+def _steps(order: list[int], groups: list[str]) -> list[str]:
+    """The tsqueries asked in turn: every group; then at least all but one (any of them missing), all but
+    two ... while that stays a handful of combinations, else the rarest ones; last, any group."""
+    n = len(order)
+    steps = []
+    for m in range(n, 0, -1):
+        if m < n and math.comb(n, m) <= MAX_COMBINATIONS:
+            subsets = itertools.combinations(sorted(order), m)
+            steps.append(" | ".join("(" + " & ".join(f"({groups[i]})" for i in s) + ")" for s in subsets))
+        else:
+            steps.append(" & ".join(f"({groups[i]})" for i in order[:m]))
+    if n > 1 and math.comb(n, 1) > MAX_COMBINATIONS:
+        steps.append(" | ".join(f"({groups[i]})" for i in order))
+    return steps
 
 
 def _stale(state: TermStatState) -> bool:
