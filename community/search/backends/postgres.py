@@ -202,9 +202,7 @@ class PostgresSearchBackend:
                 await db.execute(
                     select(TermStat.lexeme, TermStat.documents).where(TermStat.lexeme.in_(lexemes))
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         unseen = max(1.0, state.scale / 2)  # not in the counts: rarer than one sampled document
 
