@@ -1,5 +1,5 @@
-"""Search answers questions as people ask them: how they ask weighs nothing, documents holding every word come
-first, rare words weigh more than common ones, admin synonyms and kind words. The contract of each rule runs on
+"""Search answers questions as people ask them: how they ask weighs nothing, documents holding every word
+come first, rare words weigh more than common ones, admin synonyms and kind words. Each rule runs on
 PostgreSQL always and on Meilisearch when MEILISEARCH_URL is set (the ``backend`` fixture)."""
 
 from __future__ import annotations
@@ -99,8 +99,9 @@ async def test_a_kind_word_favours_that_kind_without_being_required(backend: Any
 
 
 async def test_rare_words_weigh_more_once_the_worker_has_counted_the_index(database_url: str) -> None:
-    """汉绣 is in one document, 平台 in thirty: a search for both, which no document holds, shows the one about
-    汉绣 first, though 平台 stands in the other's title. The counts come from the index, through the worker."""
+    """汉绣 is in one document, 平台 in thirty: a search for both, which no document holds, shows the one
+    about 汉绣 first, though 平台 stands in the other's title. The counts come from the index, through the
+    worker."""
     engine = create_async_engine(database_url)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     backend = PostgresSearchBackend(engine)
