@@ -11,7 +11,11 @@ if TYPE_CHECKING:
 
 def zone() -> Zone:
     from community.search.cli import search_group
-    from community.search.controllers import SearchApiController, SearchController
+    from community.search.controllers import SearchApiController, SearchController, SynonymAdminController
     from community.zones import Zone
 
-    return Zone(name="search", routes=[SearchController, SearchApiController], cli_groups=[search_group])
+    return Zone(
+        name="search",
+        routes=[SearchController, SearchApiController, SynonymAdminController],
+        cli_groups=[search_group],
+    )

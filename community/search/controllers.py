@@ -6,15 +6,17 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromQuery, QueryParameter
-from litestar.response import Template
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Redirect, Template
 
+from community.accounts.guards import Member, requires_admin
 from community.i18n import _, gettext
 from community.search.schemas import DOC_TYPES, MAX_PAGE, QUERY_MAX, SearchQuery, SearchResults
 from community.search.services import SearchService
-from community.web import Visitor, render
+from community.search.synonyms import EXPANSIONS_MAX, TERM_MAX, SynonymService
+from community.web import Form, Visitor, act, field, form_of, form_or_redirect, render, services
 
 
 def search_url(query: SearchQuery, **changes: Any) -> str:
@@ -120,3 +122,48 @@ class SearchApiController(Controller):
             facets=results.facets,
             hits=msgspec.convert(results.hits, list[SearchHitOut], from_attributes=True),
         )
+
+
+Synonyms = NamedDependency[SynonymService]
+SYNONYMS_PAGE = "/admin/search/synonyms"
+
+
+class SynonymAdminController(Controller):
+    """The admins' synonyms: what people type, and what the documents call it."""
+
+    path = SYNONYMS_PAGE
+    guards = [requires_admin]
+    include_in_schema = False
+    dependencies = services(synonyms=SynonymService)
+
+    @staticmethod
+    async def _page(synonyms: SynonymService) -> dict[str, Any]:
+        return {"synonyms": await synonyms.all(), "term_max": TERM_MAX, "expansions_max": EXPANSIONS_MAX}
+
+    @get("/", name="admin-search-synonyms")
+    async def index(self, request: Member, synonyms: Synonyms) -> Template:
+        return render(request, "search/synonyms.html", form={}, **await self._page(synonyms))
+
+    @post("/")
+    async def add(self, request: Member, data: Form, synonyms: Synonyms) -> Template | Redirect:
+        async def save() -> None:
+            await synonyms.add(field(data, "term"), field(data, "expansions"))
+            await request.app.state.search_backend.update_synonyms(await synonyms.as_map())
+
+        return await form_or_redirect(
+            request,
+            save,
+            template="search/synonyms.html",
+            form=form_of(data),
+            done=_("Saved. Searches use it now."),
+            redirect_to=SYNONYMS_PAGE,
+            context=lambda: self._page(synonyms),
+        )
+
+    @post("/{synonym_id:int}/delete")
+    async def remove(self, request: Member, synonym_id: FromPath[int], synonyms: Synonyms) -> Redirect:
+        async def step() -> None:
+            await synonyms.remove(synonym_id)
+            await request.app.state.search_backend.update_synonyms(await synonyms.as_map())
+
+        return await act(request, step, done=_("Removed."), redirect_to=SYNONYMS_PAGE)

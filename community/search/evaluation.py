@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,3 +54,40 @@ def load_relevance_set(path: Path) -> tuple[list[dict[str, Any]], list[Relevance
         qrels[query["first"]] = 3.0
         cases.append(RelevanceCase(query["q"], query["first"], qrels, query.get("note", "")))
     return data["documents"], cases
+
+
+@dataclass(frozen=True)
+class GradedQuestion:
+    """A question as people ask it, and its graded answers: "type|title" -> 2 (answers it) or 1 (related)."""
+
+    q: str
+    grades: dict[str, float]
+    note: str = ""
+
+
+def load_questions(path: Path) -> list[GradedQuestion]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        GradedQuestion(q["q"], {k: float(v) for k, v in q["grades"].items()}, q.get("note", ""))
+        for q in data["queries"]
+    ]
+
+
+def document_key(doc_type: str, title: str) -> str:
+    """How the question set names a document: stable across loads of the demo data (ids are not)."""
+    return f"{doc_type}|{title}"
+
+
+def title_of(title_html: str) -> str:
+    """The plain title of a hit (its title comes highlighted)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", title_html))
+
+
+def keyed_ranking(hits: Sequence[Any]) -> list[str]:
+    """The hits as question-set keys, each once (the demo has a few documents with the same title)."""
+    ranking: list[str] = []
+    for hit in hits:
+        key = document_key(hit.doc_type, title_of(hit.title_html))
+        if key not in ranking:
+            ranking.append(key)
+    return ranking

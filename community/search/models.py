@@ -92,3 +92,45 @@ class SearchDocumentRow(SearchBase):
     # Title and tag lexemes alone: a small index that answers most queries before the body's is read.
     title_tsv: Mapped[str] = mapped_column(TSVECTOR)
     indexed_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), server_default=sa.func.now())
+
+
+class Synonym(SearchBase):
+    """An admin's word for what the documents call something else: a query holding ``term`` also finds
+    documents holding any of ``expansions`` (one way: 算力券 -> 算力服务券)."""
+
+    __tablename__ = "search_synonym"
+    __table_args__ = (
+        sa.CheckConstraint("term <> '' AND char_length(term) <= 40", name="term"),
+        sa.CheckConstraint("cardinality(expansions) BETWEEN 1 AND 10", name="expansions"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    term: Mapped[str] = mapped_column(sa.Text, unique=True)  # normalized (NFKC, lower case, no spaces)
+    expansions: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), server_default=sa.func.now())
+
+
+class TermStat(SearchBase):
+    """How many documents hold a lexeme, from the index itself (ts_stat): what makes a rare word weigh more.
+    Refreshed as a whole now and then (``PostgresSearchBackend.refresh_statistics``); a large index is
+    counted from a sample and scaled."""
+
+    __tablename__ = "search_term_stat"
+
+    lexeme: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    documents: Mapped[int] = mapped_column(sa.Integer)
+
+
+class TermStatState(SearchBase):
+    """One row: when the term statistics were counted, over how many documents, and how many changes the
+    index has had since (the outbox worker recounts when they are many)."""
+
+    __tablename__ = "search_term_stat_state"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="one"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, default=1)
+    documents: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    # The documents one counted lexeme stands for (1 when every document was read, more for a sample).
+    scale: Mapped[float] = mapped_column(sa.Float, default=1.0, server_default="1")
+    changes: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    refreshed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

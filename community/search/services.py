@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from community.i18n import _
 from community.kernel.clock import now
 from community.search.backends.base import SearchBackend
-from community.search.models import OutboxEntry
+from community.search.models import OutboxEntry, Synonym
 from community.search.schemas import DOC_TYPES as DOC_TYPES
 from community.search.schemas import SearchDocument, SearchQuery, SearchResults
 
@@ -159,13 +159,23 @@ class OutboxDelivery:
             total.waiting = report.waiting
             if report.delivered == 0:
                 break
+        if total.delivered:
+            await self.backend.refresh_statistics(only_if_stale=True)
         return total
 
     async def run_forever(self, idle_seconds: float = 0.5) -> None:
-        """The background worker of every app process."""
+        """The background worker of every app process. Once a burst of changes is delivered, it recounts
+        the term statistics if the index changed much since they were counted."""
+        delivered_since_check = 0
+        with contextlib.suppress(Exception):  # the database or engine is away: the built-in words serve
+            await self.sync_synonyms()
         while True:
             try:
                 report = await self.deliver_once()
+                delivered_since_check += report.delivered
+                if report.delivered == 0 and delivered_since_check:
+                    delivered_since_check = 0
+                    await self.backend.refresh_statistics(only_if_stale=True)
             except Exception as exc:  # the database itself is away: wait and try again
                 logger.warning("search outbox unreachable: %s", exc)
                 report = DeliveryReport()
@@ -173,6 +183,11 @@ class OutboxDelivery:
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), timeout=idle_seconds)
+
+    async def sync_synonyms(self) -> None:
+        """Hand the admins' synonyms to the backend (Meilisearch keeps them in its settings)."""
+        async with self.sessions() as db:
+            await self.backend.update_synonyms(await synonym_map(db))
 
     async def backlog(self) -> dict[str, Any]:
         async with self.sessions() as db:
@@ -184,6 +199,11 @@ class OutboxDelivery:
         count, oldest, attempts = row
         lag = (now() - oldest).total_seconds() if oldest else 0.0
         return {"backlog": int(count), "lag_seconds": round(lag, 1), "max_attempts": int(attempts or 0)}
+
+
+async def synonym_map(db: AsyncSession) -> dict[str, list[str]]:
+    rows = (await db.execute(select(Synonym.term, Synonym.expansions).order_by(Synonym.term))).all()
+    return {term: list(expansions) for term, expansions in rows}
 
 
 class SearchService:
@@ -242,4 +262,5 @@ async def reindex(
                 outcome = progress(f"{doc_type}: {counts[doc_type]}")
                 if outcome is not None:
                     await outcome
+    await backend.refresh_statistics()
     return counts

@@ -25,3 +25,9 @@ class SearchBackend(Protocol):
         """Empty the index (before a rebuild)."""
 
     async def search(self, query: SearchQuery) -> SearchResults: ...
+
+    async def refresh_statistics(self, only_if_stale: bool = False) -> bool:
+        """Recount how rare each word is, where the engine does not do it itself; returns whether it did."""
+
+    async def update_synonyms(self, synonyms: dict[str, list[str]]) -> None:
+        """Use the admins' synonyms (term -> other spellings) from now on."""

@@ -32,12 +32,15 @@ SYNONYMS: dict[str, list[str]] = {
 }
 
 SETTINGS = MeilisearchSettings(
-    searchable_attributes=["title", "tags", "body"],
+    searchable_attributes=["title", "tags", "body", "domains"],
     filterable_attributes=["doc_type", "domains", "district", "tags", "status"],
     sortable_attributes=["published_ts"],
     displayed_attributes=["*"],
     ranking_rules=["words", "typo", "proximity", "attribute", "sort", "exactness", "published_ts:desc"],
     synonyms=SYNONYMS,
+    # How people ask weighs nothing (怎么, 如何, 哪些, how, what ...); Meilisearch ignores them when other
+    # words are there.
+    stop_words=sorted(searchtext.FUNCTION_WORDS),
 )
 
 
@@ -67,6 +70,19 @@ class MeilisearchBackend:
 
     async def close(self) -> None:
         await self.client.aclose()
+
+    async def refresh_statistics(self, only_if_stale: bool = False) -> bool:
+        """Meilisearch weighs words itself."""
+        return False
+
+    async def update_synonyms(self, synonyms: dict[str, list[str]]) -> None:
+        """The admins' synonyms (one way, as they wrote them) on top of the built-in ones."""
+        merged = {key: list(values) for key, values in SYNONYMS.items()}
+        for term, expansions in synonyms.items():
+            merged.setdefault(term, [])
+            merged[term] += [searchtext.normalize(e) for e in expansions if e not in merged[term]]
+        task = await self.index.update_synonyms(merged)
+        await self.client.wait_for_task(task.task_uid, timeout_in_ms=30_000, raise_for_status=True)
 
     async def ping(self) -> dict[str, Any]:
         health = await self.client.health()

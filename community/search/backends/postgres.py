@@ -7,26 +7,48 @@ character bigrams; when that finds nothing, any of the words. English titles tol
 
 from __future__ import annotations
 
+import itertools
+import math
+import time
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, cast, delete, func, literal, literal_column, select, text
+from sqlalchemy import bindparam, cast, delete, func, literal, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import TSQUERY, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.sql import ColumnElement
 
+from community.kernel.clock import now
 from community.search import text as searchtext
-from community.search.models import INDEXED_COLUMNS, SearchDocumentRow
+from community.search.models import INDEXED_COLUMNS, SearchDocumentRow, Synonym, TermStat, TermStatState
 from community.search.schemas import SearchDocument, SearchHit, SearchQuery, SearchResults
 
 # Rank at most this many matches of a query; a vaguer query than that is answered from a sample and the
 # searcher is told to narrow it. Keeps every query's cost bounded whatever the index size.
 RANK_CANDIDATES = 2000
 TITLE_CANDIDATES = 500
+# Title matches alone answer a query when they fill a page of the site (the body's index is then not read;
+# the bench measured a higher bar costing about twice the time at 100,000 documents).
+TITLE_ENOUGH = 20
 SNIPPET_CHARS = 160
 TRGM_THRESHOLD = 0.45
 # ts_rank_cd weights for D, C, B, A: a word in the title counts 2.5 times one in the body.
 RANK_WEIGHTS = "{0.05, 0.1, 0.4, 1.0}"
+# The ranking: holding every group of the query comes first (+2); then the share of the query's weight a
+# document holds (rare words weigh more), again with a word in the body counting BODY_SHARE of one in the
+# title; a kind the question names adds KIND_BOOST; ts_rank_cd (frequency, proximity) breaks near-ties.
+BODY_SHARE = 0.5
+KIND_BOOST = 1.0
+RANK_SHARE = 0.2
+SYNONYMS_TTL_SECONDS = 5.0
+# "At least m of the n words" is asked as the OR of every m-subset while there are this few of them.
+MAX_COMBINATIONS = 12
+# Term statistics: counted over every document up to STATS_SAMPLE, over a sample of that size beyond.
+STATS_SAMPLE = 50_000
+STATS_MIN_CHANGES = 20
+STATS_MAX_AGE = timedelta(days=1)
+STATS_LOCK_KEY = 7_202_612
 
 
 class PostgresSearchBackend:
@@ -34,6 +56,8 @@ class PostgresSearchBackend:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._synonyms: dict[str, list[str]] | None = None
+        self._synonyms_read = 0.0
 
     async def startup(self) -> None:
         """Nothing to set up: the table and its indexes come with the migrations."""
@@ -75,8 +99,14 @@ class PostgresSearchBackend:
                         "extra": d.extra,
                         "published_at": d.published_at,
                         "title_tsv": searchtext.tsvector_literal([(d.title, "A"), (" ".join(d.tags), "A")]),
+                        # The domains too (智慧医疗): a question names a field more often than a title does.
                         "tsv": searchtext.tsvector_literal(
-                            [(d.title, "A"), (d.body, "B"), (" ".join(d.tags), "A")]
+                            [
+                                (d.title, "A"),
+                                (d.body, "B"),
+                                (" ".join(d.tags), "A"),
+                                (" ".join(d.domains), "B"),
+                            ]
                         ),
                     }
                     for d in upserts
@@ -87,6 +117,14 @@ class PostgresSearchBackend:
                     set_={c: stmt.excluded[c] for c in INDEXED_COLUMNS} | {"indexed_at": func.now()},
                 )
                 await db.execute(stmt)
+            # What the term statistics have not counted yet; the outbox worker recounts when it is much.
+            changed = len(upserts) + len(deletes)
+            if changed:
+                await db.execute(
+                    update(TermStatState)
+                    .where(TermStatState.id == 1)
+                    .values(changes=TermStatState.changes + changed)
+                )
 
     async def reset(self) -> None:
         async with self.sessions() as db, db.begin():
@@ -107,19 +145,93 @@ class PostgresSearchBackend:
             conditions.append(row.status == query.status)
         return conditions
 
+    # --- what the index knows about its words ------------------------------------------------------------
+
+    async def synonyms(self) -> dict[str, list[str]]:
+        """The admins' synonyms (term -> other spellings), read at most every few seconds per process."""
+        moment = time.monotonic()
+        if self._synonyms is None or moment - self._synonyms_read > SYNONYMS_TTL_SECONDS:
+            async with self.sessions() as db:
+                rows = (await db.execute(select(Synonym.term, Synonym.expansions))).all()
+            self._synonyms = {searchtext.synonym_key(t): list(e) for t, e in rows}
+            self._synonyms_read = moment
+        return self._synonyms
+
+    async def update_synonyms(self, synonyms: dict[str, list[str]]) -> None:
+        """An admin changed the synonyms: this process uses them at once (others within seconds)."""
+        self._synonyms = {searchtext.synonym_key(t): list(e) for t, e in synonyms.items()}
+        self._synonyms_read = time.monotonic()
+
+    async def refresh_statistics(self, only_if_stale: bool = False) -> bool:
+        """Count how many documents hold each lexeme (PostgreSQL's ts_stat over the index, or over a sample
+        of a large one, scaled). Readers keep the previous counts until the new ones commit. Returns whether
+        it counted."""
+        async with self.sessions() as db, db.begin():
+            # One counter at a time; a second caller finds the counts fresh once it gets the lock.
+            await db.execute(select(func.pg_advisory_xact_lock(STATS_LOCK_KEY)))
+            state = await db.get(TermStatState, 1)
+            if only_if_stale and state is not None and not _stale(state):
+                return False
+            documents = int(await db.scalar(select(func.count()).select_from(SearchDocumentRow)) or 0)
+            source = "SELECT tsv FROM search_document"
+            scale = 1.0
+            if documents > STATS_SAMPLE:
+                percent = 100.0 * STATS_SAMPLE / documents
+                source += f" TABLESAMPLE BERNOULLI ({percent:.6f}) REPEATABLE (7)"
+                scale = documents / STATS_SAMPLE
+            await db.execute(delete(TermStat))
+            await db.execute(
+                text(
+                    "INSERT INTO search_term_stat (lexeme, documents) "
+                    "SELECT word, greatest(1, round(ndoc * :scale))::int FROM ts_stat(:source)"
+                ).bindparams(scale=scale, source=source)
+            )
+            values = {"documents": documents, "scale": scale, "changes": 0, "refreshed_at": now()}
+            stmt = insert(TermStatState).values(id=1, **values)
+            await db.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+        return True
+
+    async def _weights(self, db: Any, groups: tuple[searchtext.TermGroup, ...]) -> list[float]:
+        """How much each group weighs: BM25's inverse document frequency from the term statistics (a group
+        is as common as its commonest spelling). Equal weights before anything was counted."""
+        lexemes = sorted({lx for g in groups for t in g.all_terms for lx in searchtext.term_lexemes(t)})
+        state = await db.get(TermStatState, 1)
+        if state is None or state.documents == 0:
+            return [1.0] * len(groups)
+        counts = dict(
+            (
+                await db.execute(
+                    select(TermStat.lexeme, TermStat.documents).where(TermStat.lexeme.in_(lexemes))
+                )
+            ).all()
+        )
+        unseen = max(1.0, state.scale / 2)  # not in the counts: rarer than one sampled document
+
+        def term_count(term: searchtext.QueryTerm) -> float:
+            whole, *bigrams = searchtext.term_lexemes(term)
+            if whole in counts:
+                return float(counts[whole])
+            return float(min((counts.get(b, unseen) for b in bigrams), default=unseen))
+
+        n = float(state.documents)
+        weights = []
+        for group in groups:
+            df = max(min(term_count(t) for t in option) for option in group.options)
+            weights.append(math.log(1 + (n - df + 0.5) / (df + 0.5)))
+        return [max(w, 0.01) for w in weights]
+
+    # --- searching -----------------------------------------------------------------------------------------
+
     async def search(self, query: SearchQuery) -> SearchResults:
-        terms = searchtext.query_terms(query.q)
+        plan = searchtext.plan_query(query.q, await self.synonyms())
         results = SearchResults(query=query)
-        if not terms:
+        if not plan.groups:
             return results
+        terms = plan.highlight_terms
         async with self.sessions() as db:
-            tsq = cast(literal(searchtext.tsquery(terms)), TSQUERY)
-            scored, facets, total, bound = await self._matches(db, query, tsq)
-            if not scored and query.page == 1 and len(terms) > 1:
-                # Nothing has every word: show what has some of them, and say so.
-                tsq = cast(literal(searchtext.tsquery(terms, any_term=True)), TSQUERY)
-                scored, facets, total, bound = await self._matches(db, query, tsq)
-                results.partial = bool(scored)
+            weights = await self._weights(db, plan.groups)
+            scored, facets, total, bound, complete = await self._matches(db, query, plan, weights)
+            results.partial = bool(scored) and not complete
             if query.page == 1 and not scored and _looks_latin(query.q):
                 # No word matched as typed: perhaps a typo in an English title word.
                 scored += await self._typo_matches(db, query, {r.id for r, _ in scored})
@@ -131,42 +243,75 @@ class PostgresSearchBackend:
         return results
 
     async def _matches(
-        self, db: Any, query: SearchQuery, tsq: Any
-    ) -> tuple[list[tuple[SearchDocumentRow, float]], dict[str, dict[str, int]], int, bool]:
-        """Title matches first: their index is small, and when they fill a page the body index (large for
-        common words) is not read at all. Otherwise every match, title or body, is a candidate. The choice
+        self, db: Any, query: SearchQuery, plan: searchtext.QueryPlan, weights: list[float]
+    ) -> tuple[list[tuple[SearchDocumentRow, float]], dict[str, dict[str, int]], int, bool, bool]:
+        """Documents holding every group first; when they do not fill a page, those holding all but the
+        commonest group, and so on down to any group. Each step asks the index for title matches first
+        (a small index that, when it fills a page, spares reading the body's), then any match. What is read
         depends on the first page only, so that every page of one search ranks the same candidates.
 
-        One query reads the candidates' small columns and scores; ranking, facets and the count come from
-        them here, and a second query fetches the full rows of the page only."""
+        One query per step reads the candidates' small columns and which groups each holds; ranking, facets
+        and the count are made from them here, and a last query fetches the full rows of the page only."""
         row = SearchDocumentRow
-        matches = row.title_tsv.op("@@")(tsq)
-        candidates = await self._candidates(db, query, matches, tsq, TITLE_CANDIDATES)
-        bound = True
-        if len(candidates) < query.per_page:
-            matches = row.tsv.op("@@")(tsq)
-            candidates = await self._candidates(db, query, matches, tsq, RANK_CANDIDATES)
-            bound = len(candidates) >= RANK_CANDIDATES
+        groups = [searchtext.group_tsquery(g) for g in plan.groups]
+        order = sorted(range(len(groups)), key=lambda i: -weights[i])  # rarest first
+        candidates: dict[int, Any] = {}
+        bound = False
+        complete = False
+        for number, step in enumerate(_steps(order, groups)):
+            tsq = cast(literal(step), TSQUERY)
+            found = await self._candidates(db, query, row.title_tsv.op("@@")(tsq), groups, TITLE_CANDIDATES)
+            if len(found) < max(query.per_page, TITLE_ENOUGH):
+                found = await self._candidates(db, query, row.tsv.op("@@")(tsq), groups, RANK_CANDIDATES)
+                bound = bound or len(found) >= RANK_CANDIDATES
+            else:
+                bound = True
+                if plan.kinds and query.types != plan.kinds:
+                    # Titles of other kinds must not crowd out the kind asked for, named in a body only.
+                    kinds = SearchDocumentRow.doc_type.in_(plan.kinds)
+                    found += await self._candidates(
+                        db, query, row.tsv.op("@@")(tsq) & kinds, groups, TITLE_CANDIDATES
+                    )
+            for c in found:
+                candidates.setdefault(c.id, c)
+            if number == 0:
+                complete = bool(found)
+            if len(candidates) >= query.per_page:
+                break
+        ranked = sorted(candidates.values(), key=lambda c: _rank_key(c, weights, plan.kinds))
         type_counts: Counter[str] | None = None
         if query.types:  # the type facet shows every type's count, not only the chosen one's
-            others = await self._candidates(db, query, matches, tsq, RANK_CANDIDATES, with_types=False)
-            type_counts = Counter(c.doc_type for c in others)
-        facets = _facet_counts(candidates, type_counts)
-        page = sorted(candidates, key=_rank_key)[query.offset : query.offset + query.per_page]
+            tsq = cast(literal(" & ".join(f"({g})" for g in groups)), TSQUERY)
+            others = await self._candidates(
+                db, query, row.tsv.op("@@")(tsq), groups, RANK_CANDIDATES, with_types=False
+            )
+            type_counts = Counter(c.doc_type for c in others) if others else None
+        facets = _facet_counts(ranked, type_counts)
+        page = ranked[query.offset : query.offset + query.per_page]
         scored: list[tuple[SearchDocumentRow, float]] = []
         if page:
-            found = (await db.scalars(select(row).where(row.id.in_([c.id for c in page])))).all()
-            rows = {r.id: r for r in found}
-            scored = [(rows[c.id], float(c.score)) for c in page if c.id in rows]
-        return scored, facets, len(candidates), bound
+            found_rows = (await db.scalars(select(row).where(row.id.in_([c.id for c in page])))).all()
+            rows = {r.id: r for r in found_rows}
+            scored = [(rows[c.id], _score(c, weights, plan.kinds)) for c in page if c.id in rows]
+        return scored, facets, len(ranked), bound, complete
 
     async def _candidates(
-        self, db: Any, query: SearchQuery, matches: Any, tsq: Any, limit: int, with_types: bool = True
+        self,
+        db: Any,
+        query: SearchQuery,
+        matches: Any,
+        groups: list[str],
+        limit: int,
+        with_types: bool = True,
     ) -> list[Any]:
         row = SearchDocumentRow
-        score = func.ts_rank_cd(literal_column(f"'{RANK_WEIGHTS}'::float4[]"), row.tsv, tsq, 32).label(
-            "score"
-        )
+        everything = cast(literal(" | ".join(f"({g})" for g in groups)), TSQUERY)
+        score = func.ts_rank_cd(literal_column(f"'{RANK_WEIGHTS}'::float4[]"), row.tsv, everything, 32)
+        held = []
+        for i, group in enumerate(groups):
+            tsq = cast(literal(group), TSQUERY)
+            held.append(row.title_tsv.op("@@")(tsq).label(f"t{i}"))
+            held.append(row.tsv.op("@@")(tsq).label(f"b{i}"))
         columns = (
             row.id,
             row.doc_type,
@@ -175,7 +320,8 @@ class PostgresSearchBackend:
             row.tags,
             row.status,
             row.published_at,
-            score,
+            score.label("score"),
+            *held,
         )
         filters = self._filters(query, skip=None if with_types else "doc_type")
         result = await db.execute(select(*columns).where(matches, *filters).limit(limit))
@@ -214,9 +360,59 @@ class PostgresSearchBackend:
         )
 
 
-def _rank_key(candidate: Any) -> tuple[float, float, int]:
+def _steps(order: list[int], groups: list[str]) -> list[str]:
+    """The tsqueries asked in turn: every group; then at least all but one (any of them missing), all but
+    two ... while that stays a handful of combinations, else the rarest ones; last, any group."""
+    n = len(order)
+    steps = []
+    for m in range(n, 0, -1):
+        if m < n and math.comb(n, m) <= MAX_COMBINATIONS:
+            subsets = itertools.combinations(sorted(order), m)
+            steps.append(" | ".join("(" + " & ".join(f"({groups[i]})" for i in s) + ")" for s in subsets))
+        else:
+            steps.append(" & ".join(f"({groups[i]})" for i in order[:m]))
+    if n > 1 and math.comb(n, 1) > MAX_COMBINATIONS:
+        steps.append(" | ".join(f"({groups[i]})" for i in order))
+    return steps
+
+
+def _stale(state: TermStatState) -> bool:
+    """Recount when a tenth of the index (and at least a few documents) changed, or once a day after any
+    change."""
+    if state.refreshed_at is None:
+        return True
+    if state.changes > max(STATS_MIN_CHANGES, state.documents // 10):
+        return True
+    return state.changes > 0 and now() - state.refreshed_at > STATS_MAX_AGE
+
+
+def _coverage(candidate: Any, weights: list[float]) -> tuple[bool, float, float]:
+    """(holds every group, the share of the query's weight it holds, the same counting a title match in
+    full and a body-only match in part)."""
+    total = sum(weights) or 1.0
+    held = placed = 0.0
+    every = True
+    for i, weight in enumerate(weights):
+        if getattr(candidate, f"t{i}"):
+            held += weight
+            placed += weight
+        elif getattr(candidate, f"b{i}"):
+            held += weight
+            placed += weight * BODY_SHARE
+        else:
+            every = False
+    return every, held / total, placed / total
+
+
+def _score(candidate: Any, weights: list[float], kinds: tuple[str, ...]) -> float:
+    every, held, placed = _coverage(candidate, weights)
+    kind = KIND_BOOST if candidate.doc_type in kinds else 0.0
+    return float(every) * 2 + held + placed + kind + RANK_SHARE * float(candidate.score)
+
+
+def _rank_key(candidate: Any, weights: list[float], kinds: tuple[str, ...]) -> tuple[float, float, int]:
     published = candidate.published_at.timestamp() if candidate.published_at else 0.0
-    return (-float(candidate.score), -published, -candidate.id)
+    return (-round(_score(candidate, weights, kinds), 6), -published, -candidate.id)
 
 
 def _facet_counts(candidates: list[Any], type_counts: Counter[str] | None) -> dict[str, dict[str, int]]:
