@@ -120,9 +120,9 @@ async def run_worker(settings: Settings, alchemy_config: Any, stop: asyncio.Even
         await search_backend.startup()
     except Exception as exc:  # the engine may be down; the outbox keeps every change until it is back
         logger.warning("search backend %s not ready: %s", search_backend.name, exc)
-    # The embedding jobs need the model: it loads in the background, as in a web process.
+    # The embedding jobs load the model when the first of them comes (not at start: a thread still loading it
+    # would hold up a stop, and a worker that only sends mail never needs it).
     embedder = get_embedder(settings.embedding_model)
-    warm_up = asyncio.create_task(embedder.warm_up())
     resources = {"settings": settings, "mailer": Mailer(settings), "embedder": embedder}
     work = BackgroundWork(
         settings, sessions, delivery=OutboxDelivery(sessions, search_backend), resources=resources
@@ -130,8 +130,5 @@ async def run_worker(settings: Settings, alchemy_config: Any, stop: asyncio.Even
     try:
         await work.run(stop)
     finally:
-        warm_up.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await warm_up
         await search_backend.close()
         await engine.dispose()
