@@ -46,10 +46,14 @@ def demo_load(app: Litestar) -> None:
     config = alchemy_config(app)
 
     async def run() -> None:
+        from rich.console import Console
+
         try:
-            async with config.get_session() as db:
-                report = await load_demo(db, settings_of(app))
-                await db.commit()
+            # It takes a while (every zone's content, through its services): say so on a terminal.
+            with Console(stderr=True).status("Loading demo content…"):
+                async with config.get_session() as db:
+                    report = await load_demo(db, settings_of(app))
+                    await db.commit()
         finally:
             await config.get_engine().dispose()
         for line in report:
