@@ -82,7 +82,7 @@ async def test_a_worker_killed_mid_job_loses_nothing_and_the_job_runs_once(
     await services.commit()
     lease = {"JOB_LEASE_SECONDS": "3"}
     with worker(database_url, tmp_path, "first", **lease) as first:
-        await until(lambda: lines(), 60, "the first worker starts the job")
+        await until(lambda: lines(), 120, "the first worker starts the job")
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         killed_at = time.monotonic()
@@ -92,7 +92,7 @@ async def test_a_worker_killed_mid_job_loses_nothing_and_the_job_runs_once(
     with worker(database_url, tmp_path, "second", **lease) as second:
         await until(
             lambda: db.fetchval("SELECT done_at IS NOT NULL FROM job WHERE kind = 'test.slow'"),
-            60,
+            120,
             "the second worker finishes the job",
         )
         # Taken over once the dead worker's lease ran out, not before.
@@ -126,7 +126,7 @@ async def test_the_worker_does_the_background_work_that_a_web_process_without_it
         with worker(database_url, tmp_path, "worker") as process:
             await until(
                 lambda: db.fetchval("SELECT done_at IS NOT NULL FROM job WHERE kind = 'test.slow'"),
-                60,
+                120,
                 "the worker runs the job",
             )
             await until(
