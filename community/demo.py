@@ -15,6 +15,7 @@ from community.accounts.models import MemberRole, Membership, Organization, OrgT
 from community.accounts.services import AccountService, hash_password, organization_document
 from community.forum.demo import load_forum_demo
 from community.search.services import enqueue_upsert
+from community.search.synonyms import SynonymService
 from community.vouchers.demo import load_voucher_demo
 
 if TYPE_CHECKING:
@@ -206,6 +207,8 @@ async def load_demo(db: AsyncSession, settings: Settings, zones: Sequence[str] =
         f"Organizations: {created_orgs} created, {len(ORGANIZATIONS) - created_orgs} already there."
     )
     report.append(f"Members: {created_users} created, {len(MEMBERS) - created_users} already there.")
+    # Search's own synonyms (算力券 → 算力服务券 …), which a migrated database has but emptied tables lack.
+    await SynonymService(db).ensure_defaults()
     # Each zone's content, through its services; matching comes after the scenarios it recommends.
     from community.matching.demo import load_matching_demo
     from community.scenarios.demo import load_scenario_demo
