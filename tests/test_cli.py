@@ -21,7 +21,7 @@ def _run(database_url: str, var_dir: Path, *args: str) -> subprocess.CompletedPr
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,  # a guard against a hang, not a speed check: `demo load` takes ~40 s on a busy machine
         stdin=subprocess.DEVNULL,
     )
 

@@ -10,15 +10,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.plugins.problem_details import ProblemDetailsException
 
 from community.accounts.guards import Member, requires_login
-from community.forum.controllers.common import (
-    DEPENDENCIES,
-    TEXT_MAX_BODY,
-    Catalog,
-    PageNumber,
-    Reading,
-    Topics,
-    Votes,
-)
+from community.forum.controllers.common import DEPENDENCIES, Catalog, PageNumber, Reading, Topics, Votes
 from community.forum.inputs import TopicFilters, TopicInput
 from community.forum.schemas import (
     CategoryOut,
@@ -89,7 +81,7 @@ class ForumApiController(Controller):
             pages=view.pages,
         )
 
-    @post("/topics", guards=[requires_login], status_code=201, request_max_body_size=TEXT_MAX_BODY)
+    @post("/topics", guards=[requires_login], status_code=201)
     async def create_topic(
         self, request: Member, data: JSONBody[TopicIn], reading: Reading, topics: Topics
     ) -> Response[Any]:
@@ -99,12 +91,7 @@ class ForumApiController(Controller):
             return _too_soon(request, exc)
         return Response(TopicOut.from_row(await reading.topic_row(topic.id)), status_code=201)
 
-    @post(
-        "/topics/{topic_id:int}/posts",
-        guards=[requires_login],
-        status_code=201,
-        request_max_body_size=TEXT_MAX_BODY,
-    )
+    @post("/topics/{topic_id:int}/posts", guards=[requires_login], status_code=201)
     async def reply(
         self, request: Member, topic_id: FromPath[int], data: JSONBody[PostIn], topics: Topics
     ) -> Response[Any]:

@@ -29,10 +29,6 @@ from community.web import Visitor, form_or_redirect, services
 
 T = TypeVar("T")
 PageNumber = Annotated[int, QueryParameter(ge=1, le=PAGE_MAX)]
-# The largest request a route that takes a post's text reads: a post of BODY_MAX characters sent as a form,
-# where each Chinese character takes 9 bytes (%E4%BD%A0), with room for the other fields. Litestar refuses
-# anything bigger (413) before reading it, instead of the 10 MB it reads by default.
-TEXT_MAX_BODY = 512 * 1024
 
 
 def topic_filters(sort: Annotated[str, QueryParameter()] = "latest", page: PageNumber = 1) -> TopicFilters:

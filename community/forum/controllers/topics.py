@@ -15,7 +15,6 @@ from litestar.response import Redirect, Template
 from community.accounts.guards import Member, requires_login
 from community.forum.controllers.common import (
     DEPENDENCIES,
-    TEXT_MAX_BODY,
     Catalog,
     Drafts,
     PageNumber,
@@ -93,7 +92,7 @@ class TopicController(Controller):
             return Redirect(topic_url(topic.id, topic.slug, page), status_code=301)
         return render(request, "forum/topic.html", **context)
 
-    @post("/t/{topic_id:int}/reply", guards=[requires_login], request_max_body_size=TEXT_MAX_BODY)
+    @post("/t/{topic_id:int}/reply", guards=[requires_login])
     async def reply(
         self, request: Member, topic_id: FromPath[int], data: Form, reading: Reading, topics: Topics
     ) -> Response[Any]:
@@ -142,7 +141,7 @@ class TopicController(Controller):
             form.update(title=draft.title, body=draft.body)
         return render(request, "forum/new.html", **await _new_topic(catalog), form=form, restored=bool(draft))
 
-    @post("/new", guards=[requires_login], request_max_body_size=TEXT_MAX_BODY)
+    @post("/new", guards=[requires_login])
     async def create(self, request: Member, data: Form, catalog: Catalog, topics: Topics) -> Response[Any]:
         typed = TopicInput.from_form(data)
         if field(data, "action") == "preview":
@@ -171,7 +170,6 @@ class TopicController(Controller):
     @post(
         "/preview",
         guards=[requires_login],
-        request_max_body_size=TEXT_MAX_BODY,
         middleware=limit_per_account("forum-preview", "forum_preview_rate_per_minute"),
     )
     async def live_preview(self, request: Member, data: Form, drafts: Drafts) -> Template:
@@ -207,7 +205,7 @@ class TopicController(Controller):
         }
         return render(request, "forum/edit.html", post=post_, topic=topic, form=form, held=held)
 
-    @post("/p/{post_id:int}/edit", guards=[requires_login], request_max_body_size=TEXT_MAX_BODY)
+    @post("/p/{post_id:int}/edit", guards=[requires_login])
     async def edit(
         self, request: Member, post_id: FromPath[int], data: Form, reading: Reading, topics: Topics
     ) -> Response[Any]:
