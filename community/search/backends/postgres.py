@@ -14,7 +14,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, cast, delete, func, literal, literal_column, select, text, update
+from sqlalchemy import and_, bindparam, cast, delete, func, literal, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import TSQUERY, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.sql import ColumnElement
@@ -270,7 +270,7 @@ class PostgresSearchBackend:
                     # Titles of other kinds must not crowd out the kind asked for, named in a body only.
                     kinds = SearchDocumentRow.doc_type.in_(plan.kinds)
                     found += await self._candidates(
-                        db, query, row.tsv.op("@@")(tsq) & kinds, groups, TITLE_CANDIDATES
+                        db, query, and_(row.tsv.op("@@")(tsq), kinds), groups, TITLE_CANDIDATES
                     )
             for c in found:
                 candidates.setdefault(c.id, c)
