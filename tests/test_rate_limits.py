@@ -17,9 +17,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.config import Settings
 from tests.conftest import FormClient
+from tests.vouchers.conftest import PASSWORD, World, verified_students
+from tests.vouchers.conftest import world as world  # the fixture, requested by name
 
 BASE_URL = "http://testserver.local"
 PROXY = "10.20.0.2"  # a proxy of the site (in TRUSTED_PROXIES below)
@@ -60,7 +64,9 @@ async def wrong_login(client: FormClient, n: int) -> httpx.Response:
     return await client.submit("/login", {"email": f"nobody{n}@example.com", "password": "wrong password 1"})
 
 
-async def burst_over_two_processes(make: Callable[[], AbstractAsyncContextManager[Clients]], peer: str) -> None:
+async def burst_over_two_processes(
+    make: Callable[[], AbstractAsyncContextManager[Clients]], peer: str
+) -> None:
     async with make() as client:
         browsers = [client(0, peer), client(1, peer)]
         for browser in browsers:  # each has its CSRF cookie before the burst
@@ -93,7 +99,9 @@ def _redis_reachable() -> bool:
 
 
 @pytest.mark.skipif(not _redis_reachable(), reason="no Redis on 127.0.0.1:6379")
-async def test_with_redis_the_burst_over_two_processes_lets_only_the_limit_through(settings: Settings) -> None:
+async def test_with_redis_the_burst_over_two_processes_lets_only_the_limit_through(
+    settings: Settings,
+) -> None:
     # An address of its own (documentation range), so no earlier run's count in Redis is seen.
     peer = f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}"
     redis_settings = limited(settings, login_rate_per_minute=10, redis_url="redis://127.0.0.1:6379/0")
@@ -123,7 +131,9 @@ async def test_an_untrusted_peer_cannot_choose_its_address_with_forwarded_header
     async with processes(proxied, 1) as client:
         statuses = []
         for n in range(5):
-            attacker = client(0, "203.0.113.66", {"X-Forwarded-For": f"198.51.100.{n}", "X-Real-IP": f"192.0.2.{n}"})
+            attacker = client(
+                0, "203.0.113.66", {"X-Forwarded-For": f"198.51.100.{n}", "X-Real-IP": f"192.0.2.{n}"}
+            )
             statuses.append((await wrong_login(attacker, n)).status_code)
     assert statuses == [400, 400, 400, 429, 429]
 
@@ -133,3 +143,27 @@ async def test_a_wrong_trusted_proxies_setting_stops_the_start(settings: Setting
 
     with pytest.raises(ValueError, match="TRUSTED_PROXIES"):
         create_app(replace(settings, trusted_proxies=("proxy.example.com",)))
+
+
+async def test_the_voucher_abuse_report_sees_each_student_behind_the_proxy(
+    settings: Settings, world: World, services: AsyncSession
+) -> None:
+    from community.vouchers.models import Voucher
+    from community.vouchers.services.reports import SAME_ADDRESS_REDEMPTIONS, ReportService
+
+    students = await verified_students(services, world.university_id, SAME_ADDRESS_REDEMPTIONS, prefix="p")
+    await services.commit()
+    proxied = limited(settings, trusted_proxies=(PROXY,))
+    async with processes(proxied, 1) as client:
+        for n, student in enumerate(students):
+            browser = client(0, PROXY, {"X-Forwarded-For": f"198.51.100.{n + 1}"})
+            assert (await browser.login(student.email, PASSWORD)).status_code == 200
+            await browser.submit("/vouchers/claim", {"campaign": str(world.campaign.id)})
+            voucher_id = await services.scalar(select(Voucher.id).where(Voucher.student_id == student.id))
+            await browser.submit(f"/vouchers/{voucher_id}/redeem", {"product": str(world.product.id)})
+    addresses = (
+        await services.scalars(select(func.host(Voucher.redeemed_ip)).order_by(Voucher.redeemed_ip))
+    ).all()
+    assert addresses == [f"198.51.100.{n + 1}" for n in range(SAME_ADDRESS_REDEMPTIONS)]
+    # Five students on five networks: not one network redeeming five times.
+    assert "address" not in {flag.kind for flag in await ReportService(services).flags()}
