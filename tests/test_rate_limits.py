@@ -167,3 +167,15 @@ async def test_the_voucher_abuse_report_sees_each_student_behind_the_proxy(
     assert addresses == [f"198.51.100.{n + 1}" for n in range(SAME_ADDRESS_REDEMPTIONS)]
     # Five students on five networks: not one network redeeming five times.
     assert "address" not in {flag.kind for flag in await ReportService(services).flags()}
+
+
+async def test_showing_a_form_counts_nothing(settings: Settings, services: AsyncSession) -> None:
+    from community.web.limits import rate_limit_counter
+
+    async with processes(limited(settings, login_rate_per_minute=1), 1) as client:
+        browser = client(0, "203.0.113.20")
+        pages = [(await browser.get("/login")).status_code for _ in range(5)]
+        assert await services.scalar(select(func.count()).select_from(rate_limit_counter)) == 0
+        answer = await wrong_login(browser, 0)
+    assert pages == [200] * 5
+    assert answer.status_code == 400 and answer.headers["RateLimit-Remaining"] == "0"
