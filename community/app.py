@@ -59,6 +59,7 @@ from community.web import (
     UploadBodyLimit,
     anonymous_page_cache,
 )
+from community.web.limits import make_counter, trusted_networks
 from community.web.openapi import openapi_config
 from community.zones import ZonesPlugin
 
@@ -108,12 +109,9 @@ def _stores(settings: Settings, alchemy_config: SQLAlchemyAsyncConfig) -> dict[s
     if settings.redis_url:
         return {
             name: RedisStore.with_client(url=settings.redis_url, namespace=f"community:{name}")
-            for name in ("sessions", "rate_limit")
+            for name in ("sessions",)
         }
-    return {
-        name: SQLAlchemyStore(alchemy_config, model=StoreItem, namespace=name)
-        for name in ("sessions", "rate_limit")
-    }
+    return {name: SQLAlchemyStore(alchemy_config, model=StoreItem, namespace=name) for name in ("sessions",)}
 
 
 class AllowedHostsOnAnyPort(AllowedHostsMiddleware):
@@ -148,6 +146,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         register_periodic(periodic)
     search_backend = make_search_backend(settings, alchemy_config)
     stores = _stores(settings, alchemy_config)
+    # Rate limits: one atomic counter shared by every process (community.web.limits); a wrong
+    # TRUSTED_PROXIES stops the start, rather than counting everyone as the proxy.
+    trusted_networks(settings.trusted_proxies)
+    rate_counter = make_counter(settings, alchemy_config)
     # In memory on purpose: pages stay seconds, and each process renders its own (nothing depends on it).
     anonymous_pages = AnonymousPageStore(
         max_entries=settings.anonymous_page_cache_max_entries,
@@ -223,6 +225,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await search_backend.close()
+            await rate_counter.close()
 
     return Litestar(
         route_handlers=[
@@ -260,7 +263,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         # The settings this app was built with, for every part that reads them (rate limits, services).
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "rate_counter": rate_counter}),
         openapi_config=openapi_config(
             settings.site_name, "武汉OPC线上开放社区 JSON API (/api/v1). Errors are RFC 9457 problem details."
         ),

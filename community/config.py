@@ -167,6 +167,11 @@ class Settings:
     register_rate_per_minute: int = 5
     reset_rate_per_minute: int = 5
     rate_limits_enabled: bool = True
+    # The proxies in front of the site (TRUSTED_PROXIES: comma-separated addresses or networks, e.g.
+    # "10.0.0.5,10.1.0.0/16"). Only a request that comes from one of them has its client address taken from
+    # X-Forwarded-For (the right-most address that is not itself a trusted proxy) or X-Real-IP; from any
+    # other peer those headers are ignored. Empty: the peer's address is the client's.
+    trusted_proxies: tuple[str, ...] = ()
     # Mail that anyone can make the site send: how many registration or reset mails one address gets an
     # hour, and how many invitations one member sends (and one address receives) an hour.
     registration_ttl: int = 24 * 3600
@@ -320,6 +325,7 @@ class Settings:
             register_rate_per_minute=_env_int("REGISTER_RATE_PER_MINUTE", 5),
             reset_rate_per_minute=_env_int("RESET_RATE_PER_MINUTE", 5),
             rate_limits_enabled=_env_bool("RATE_LIMITS_ENABLED", True),
+            trusted_proxies=_hosts(os.environ.get("TRUSTED_PROXIES")),
             mails_per_address_per_hour=_env_int("MAILS_PER_ADDRESS_PER_HOUR", 3),
             invitations_per_sender_per_hour=_env_int("INVITATIONS_PER_SENDER_PER_HOUR", 20),
             invitations_per_address_per_hour=_env_int("INVITATIONS_PER_ADDRESS_PER_HOUR", 3),

@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, TypeVar
 
 from litestar import Request
+from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotAuthorizedException
-from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware, get_remote_address
+from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
+from litestar.middleware import DefineMiddleware
 from litestar.params import Body
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
-from litestar.types import Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from community.errors import FormError
+from community.web.limits import WINDOW_SECONDS, client_address
 from community.web.rendering import render
 
 T = TypeVar("T")
@@ -66,9 +68,10 @@ def errors_text(exc: FormError) -> str:
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str | None:
-    """The client's address as PostgreSQL's inet takes it, or None (a test client has none)."""
+    """The client's address as PostgreSQL's inet takes it, or None (a test client has none). Behind a
+    trusted proxy, the address the proxy saw (TRUSTED_PROXIES, ``community.web.limits.client_address``)."""
     try:
-        return str(ipaddress.ip_address(get_remote_address(request)))
+        return str(ipaddress.ip_address(client_address(request.scope)))
     except ValueError:
         return None
 
@@ -136,64 +139,73 @@ async def form_or_redirect(
 # --- how often a form may be sent -------------------------------------------------------------------------
 
 
-def _post_only(request: Request[Any, Any, Any]) -> bool:
-    return request.method == "POST"
+class _RateLimitMiddleware:
+    """At most so many POSTs a minute per key (showing a form does not count). The limit is read from the
+    app's settings when a request comes (so the app built from a settings object uses that object's values,
+    not the environment's at import time); the count is one atomic increment shared by every process
+    (``community.web.limits``), and the decision is made from the value it returned."""
 
+    def __init__(self, app: ASGIApp, name: str, per_minute: Callable[[Any], int], per: str) -> None:
+        self.app = app
+        self.name = name
+        self.per_minute = per_minute
+        self.per = per
 
-class _SettingsRateLimitMiddleware(RateLimitMiddleware):
-    """Litestar's limiter, with the limit read from the app's settings when a request comes (so the app
-    built from a settings object uses that object's values, not the environment's at import time)."""
+    def _key(self, scope: Scope) -> str:
+        if self.per == "account":
+            user = scope.get("user")
+            if user is not None:
+                return f"{self.name}:account:{user.id}"
+        return f"{self.name}:address:{client_address(scope)}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit_config = cast("SettingsRateLimit", self.config)
-        settings = scope["litestar_app"].state.settings
-        if not settings.rate_limits_enabled:
+        if scope.get("method") != "POST":
             await self.app(scope, receive, send)
             return
-        self.max_requests = limit_config.per_minute(settings)
-        await super().__call__(scope, receive, send)
+        litestar_app = scope["litestar_app"]
+        settings = litestar_app.state.settings
+        limit = self.per_minute(settings)
+        if not settings.rate_limits_enabled or limit <= 0:
+            await self.app(scope, receive, send)
+            return
+        hits, reset = await litestar_app.state.rate_counter.hit(self._key(scope), WINDOW_SECONDS)
+        headers = {
+            "RateLimit-Policy": f"{limit}; w={WINDOW_SECONDS}",
+            "RateLimit-Limit": str(limit),
+            "RateLimit-Remaining": str(max(0, limit - hits)),
+            "RateLimit-Reset": str(reset),
+        }
+        if hits > limit:
+            raise TooManyRequestsException(headers=headers)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                response_headers = MutableScopeHeaders(message)
+                for key, value in headers.items():
+                    response_headers[key] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
-class SettingsRateLimit(RateLimitConfig):
-    """A per-minute limit on one action (only POST counts: showing the form does not)."""
-
-    per_minute: Callable[[Any], int]
-
-    def __init__(self, name: str, per_minute: Callable[[Any], int], *, per: str) -> None:
-        if per == "account":
-
-            def identify(request: Request[Any, Any, Any]) -> str:
-                user = request.scope.get("user")
-                who = user.id if user is not None else get_remote_address(request)
-                return f"{name}:{who}"
-
-        else:
-
-            def identify(request: Request[Any, Any, Any]) -> str:
-                return f"{name}:{get_remote_address(request)}"
-
-        super().__init__(
-            rate_limit=("minute", 1),
-            identifier_for_request=identify,
-            check_throttle_handler=_post_only,
-            middleware_class=_SettingsRateLimitMiddleware,
-        )
-        self.per_minute = per_minute
-
-
-def _limit_of(per_minute: int | str) -> Callable[[Any], int]:
+def _limit(name: str, per_minute: int | str, per: str) -> DefineMiddleware:
     if isinstance(per_minute, int):
-        return lambda _settings: per_minute
-    return lambda settings: int(getattr(settings, per_minute))
+        limit = per_minute
+        return DefineMiddleware(_RateLimitMiddleware, name=name, per_minute=lambda _settings: limit, per=per)
+    setting = per_minute
+    return DefineMiddleware(
+        _RateLimitMiddleware, name=name, per_minute=lambda settings: int(getattr(settings, setting)), per=per
+    )
 
 
 def limit_per_address(name: str, per_minute: int | str) -> list[Any]:
     """Middleware for a route: at most ``per_minute`` posts a minute from one client address. A string
     names the setting that holds the limit (``"login_rate_per_minute"``)."""
-    return [SettingsRateLimit(name, _limit_of(per_minute), per="address").middleware]
+    return [_limit(name, per_minute, "address")]
 
 
 def limit_per_account(name: str, per_minute: int | str) -> list[Any]:
     """Middleware for a route: at most ``per_minute`` posts a minute from one account (one address for a
     visitor)."""
-    return [SettingsRateLimit(name, _limit_of(per_minute), per="account").middleware]
+    return [_limit(name, per_minute, "account")]
