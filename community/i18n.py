@@ -145,7 +145,7 @@ def resolve_locale(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 class LocaleMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
-    exclude_path_pattern = ("^/static/",)
+    exclude_path_pattern = ("^/static/", "^/favicon.ico$")
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         from litestar.connection import ASGIConnection

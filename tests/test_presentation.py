@@ -1,0 +1,49 @@
+"""What a visitor's browser notices before reading a word: an icon, an installable app, honest dates."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from tests.conftest import FormClient
+
+
+async def test_the_favicon_is_served(client: FormClient) -> None:
+    icon = await client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].split(";")[0] in {"image/x-icon", "image/vnd.microsoft.icon"}
+    assert icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert "max-age" in icon.headers["cache-control"]
+
+
+async def test_pages_link_an_icon_and_a_manifest_in_their_language(client: FormClient) -> None:
+    home = await client.get("/")
+    links = dict(re.findall(r'<link rel="(icon|manifest|apple-touch-icon)" href="([^"]+)"', home.text))
+    assert links["manifest"] == "/static/manifest.webmanifest"
+    for href in re.findall(r'<link rel="(?:icon|apple-touch-icon)" href="([^"]+)"', home.text):
+        assert (await client.get(href)).status_code == 200, href
+    manifest = await client.get(links["manifest"])
+    assert manifest.status_code == 200
+    assert manifest.headers["content-type"].startswith("application/manifest+json")
+    chinese = json.loads(manifest.content)
+    assert chinese["name"] == "武汉OPC线上开放社区" and chinese["lang"] == "zh-CN"
+
+    english_home = await client.get("/", headers={"Accept-Language": "en"})
+    english_href = re.search(r'<link rel="manifest" href="([^"]+)"', english_home.text)
+    assert english_href is not None
+    english = json.loads((await client.get(english_href.group(1))).content)
+    assert english["lang"] == "en" and english["name"] == "Wuhan OPC Open Community"
+
+    for app in (chinese, english):
+        assert app["short_name"] and app["start_url"] == "/" and app["display"] == "standalone"
+        assert re.fullmatch(r"#[0-9a-f]{6}", app["theme_color"])
+        sizes = {icon["sizes"] for icon in app["icons"]}
+        assert {"any", "192x192", "512x512"} <= sizes  # what browsers ask of an installable app
+        for icon in app["icons"]:
+            served = await client.get(icon["src"])
+            assert served.status_code == 200, icon
+            assert served.headers["content-type"].startswith(icon["type"]), icon
+            if icon["type"] == "image/png":
+                width, height = (int(n) for n in icon["sizes"].split("x"))
+                assert served.content[:8] == b"\x89PNG\r\n\x1a\n"
+                assert served.content[16:24] == width.to_bytes(4, "big") + height.to_bytes(4, "big")
