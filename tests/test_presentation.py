@@ -5,6 +5,13 @@ from __future__ import annotations
 import json
 import re
 
+import sqlalchemy as sa
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from community.config import Settings
+from community.db import import_models, metadata
+from community.demo import load_demo
 from tests.conftest import FormClient
 
 
@@ -47,3 +54,50 @@ async def test_pages_link_an_icon_and_a_manifest_in_their_language(client: FormC
                 width, height = (int(n) for n in icon["sizes"].split("x"))
                 assert served.content[:8] == b"\x89PNG\r\n\x1a\n"
                 assert served.content[16:24] == width.to_bytes(4, "big") + height.to_bytes(4, "big")
+
+
+# Moments that are meant to lie ahead: an event's time and deadline, expiries, scheduled work.
+AHEAD = {
+    "starts_at",
+    "ends_at",
+    "registration_deadline",
+    "expires_at",
+    "code_expires_at",
+    "valid_until",
+    "run_at",
+    "next_attempt_at",
+    "window_start",
+}
+
+
+async def test_demo_data_is_never_dated_in_the_future(services: AsyncSession, settings: Settings) -> None:
+    """Everything the demo says happened (topics, answers, scenarios, policies, products, registrations...)
+    happened before the demo was loaded; only what is planned (events, deadlines) lies ahead."""
+    db = services
+    await load_demo(db, settings)
+    await db.commit()
+    import_models()
+    future: list[str] = []
+    checked = 0
+    for table in metadata.sorted_tables:
+        for column in table.columns:
+            if column.name in AHEAD or not isinstance(column.type, (sa.DateTime, DateTimeUTC)):
+                continue
+            later = await db.scalar(
+                sa.select(sa.func.count())
+                .select_from(table)
+                .where(column > sa.func.clock_timestamp() + sa.text("interval '1 second'"))
+            )
+            checked += 1
+            if later:
+                future.append(f"{table.name}.{column.name}: {later}")
+    assert checked > 50
+    assert future == []
+    # The forum's answers stay in order after their question.
+    disorder = await db.scalar(
+        sa.text(
+            "SELECT count(*) FROM forum_post p JOIN forum_topic t ON t.id = p.topic_id"
+            " WHERE p.created_at < t.created_at"
+        )
+    )
+    assert disorder == 0
