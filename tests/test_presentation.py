@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,3 +103,23 @@ async def test_demo_data_is_never_dated_in_the_future(services: AsyncSession, se
         )
     )
     assert disorder == 0
+
+
+@pytest.mark.e2e
+def test_a_browser_in_english_gets_english_and_no_missing_icon(browser: Any, live_server: str) -> None:
+    """An English browser's first visit: English pages, and nothing missing behind them (no favicon 404)."""
+    context = browser.new_context(base_url=live_server, locale="en-US")
+    try:
+        tab = context.new_page()
+        missing: list[str] = []
+        tab.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
+        tab.goto("/")
+        assert tab.locator("html").get_attribute("lang") == "en"
+        assert tab.get_by_role("link", name="Tech exchange").first.is_visible()
+        manifest = tab.locator('link[rel="manifest"]').get_attribute("href")
+        assert manifest is not None and tab.request.get(manifest).ok
+        assert tab.request.get("/favicon.ico").ok
+        tab.wait_for_load_state("networkidle")
+        assert missing == []
+    finally:
+        context.close()
