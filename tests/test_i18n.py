@@ -133,3 +133,20 @@ async def test_the_shared_page_cache_serves_each_language_its_own_page(settings:
         # The cookie the language switch sets overrides the browser for cached pages too.
         visitor.cookies.set("lang", "zh_CN")
         assert '<html lang="zh-CN">' in (await visitor.get("/", headers={"Accept-Language": "en"})).text
+
+
+async def test_a_visitor_registering_from_an_english_browser_is_written_to_in_english(
+    make_client: Any, mailbox: Any
+) -> None:
+    visitor = await make_client()
+    visitor.headers["Accept-Language"] = "en-GB,en;q=0.9"
+    seen = mailbox.seen()
+    await visitor.submit(
+        "/register", {"email": "reader@example.com", "display_name": "Reader", "password": "correct horse 42"}
+    )
+    mail = await mailbox.take_waiting("reader@example.com", seen)
+    assert "Hello," in mailbox.body(mail) and "您好" not in mailbox.body(mail)
+    # Signed up, the member keeps English on another browser (their saved choice).
+    assert '<html lang="en">' in (await visitor.register("reader2@example.com", "Reader Two")).text
+    other_browser = await make_client()
+    assert '<html lang="en">' in (await other_browser.login("reader2@example.com")).text
