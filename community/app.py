@@ -46,7 +46,7 @@ from community.jobs.services import STOP_GRACE_SECONDS
 from community.kernel.clock import SITE_TZ
 from community.matching.embedder import get_embedder
 from community.notifications.email import Mailer
-from community.pages import home, switch_language
+from community.pages import favicon, home, switch_language
 from community.search.platform import OutboxDelivery, ensure_jieba, make_search_backend, search_health
 from community.web import (
     ANONYMOUS_PAGES_STORE,
@@ -231,6 +231,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             home,
             switch_language,
+            favicon,
             healthz,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
-    from litestar.types import ASGIApp, Receive, Scope, Send
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 LOCALE_COOKIE = "lang"
 # The languages the site speaks (catalogs ship inside the package), Chinese first.
@@ -98,25 +99,73 @@ def normalize_locale(value: str | None) -> str | None:
     return None
 
 
+def _quality(value: str) -> float:
+    try:
+        quality = float(value)
+    except ValueError:
+        return 0.0
+    return quality if 0.0 <= quality <= 1.0 else 0.0
+
+
+def negotiate_locale(accept_language: str | None) -> str | None:
+    """The site's language that the browser's ``Accept-Language`` prefers most (RFC 9110 weights), or None.
+
+    Any Chinese (zh, zh-CN, zh-Hans, zh-TW...) is our Chinese, any English (en, en-GB...) our English;
+    ``*`` and ``q=0`` choose nothing. Among equal weights the browser's order stands (the sort is stable)."""
+    if not accept_language:
+        return None
+    ranges: list[tuple[float, str]] = []
+    for item in accept_language.split(",")[:32]:  # a header is a short list; a long one is cut, not walked
+        tag, *params = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                quality = _quality(value.strip())
+        if tag and quality > 0:
+            ranges.append((quality, tag))
+    ranges.sort(key=lambda pair: -pair[0])
+    for _quality_value, tag in ranges:
+        if (chosen := normalize_locale(tag.split("-")[0].split("_")[0])) is not None:
+            return chosen
+    return None
+
+
 def resolve_locale(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    """The cookie the language switch sets wins, then the signed-in member's saved choice, then Chinese."""
+    """The cookie the language switch sets wins, then the signed-in member's saved choice, then what the
+    browser asks for (``Accept-Language``), then Chinese."""
     chosen = normalize_locale(connection.cookies.get(LOCALE_COOKIE))
     if chosen is None:
         user = connection.scope.get("user")
         chosen = normalize_locale(getattr(user, "locale", None))
+    if chosen is None:
+        chosen = negotiate_locale(connection.headers.get("accept-language"))
     return chosen or DEFAULT_LOCALE
 
 
 class LocaleMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
-    exclude_path_pattern = ("^/static/",)
+    exclude_path_pattern = ("^/static/", "^/favicon.ico$")
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         from litestar.connection import ASGIConnection
 
         locale = resolve_locale(ASGIConnection(scope))
         token = _current_locale.set(locale)
+
+        async def send_varying(message: Message) -> None:
+            # The answer depends on the language cookie and on Accept-Language: a shared cache (a proxy, a
+            # CDN) must keep one copy per language, never hand an English reader the Chinese page.
+            if message["type"] == "http.response.start":
+                headers = MutableScopeHeaders.from_message(message)
+                wanted = ["Accept-Language", "Cookie"]
+                present = [v.strip() for v in headers.get("vary", "").split(",") if v.strip()]
+                lowered = {v.lower() for v in present}
+                if "*" not in lowered:
+                    headers["Vary"] = ", ".join(present + [v for v in wanted if v.lower() not in lowered])
+            await send(message)
+
         try:
-            await next_app(scope, receive, send)
+            await next_app(scope, receive, send_varying)
         finally:
             _current_locale.reset(token)

@@ -1,12 +1,13 @@
-"""Site-wide pages: the home page and the language switch."""
+"""Site-wide pages: the home page, the language switch and the favicon."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
-from litestar.response import Redirect, Template
+from litestar.response import File, Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.accounts.services import AccountService, OrganizationService
@@ -17,6 +18,7 @@ from community.scenarios.labels import format_budget, label
 from community.scenarios.services.scenarios import ScenarioFilters, ScenarioService, today
 from community.vocabulary import org_type_label
 from community.web import Form, field, render, safe_next
+from community.web.deps import settings_of
 
 
 @get("/", name="home", cache=True)
@@ -49,3 +51,14 @@ async def switch_language(
     if user := request.scope.get("user"):
         await AccountService(db_session).set_locale(user, locale)
     return response
+
+
+@get("/favicon.ico", name="favicon", include_in_schema=False, cache_control=CacheControlHeader(max_age=86400))
+async def favicon(request: Request[Any, Any, Any]) -> File:
+    """Browsers, feed readers and bookmarks ask for /favicon.ico whatever the page says; pages point to the
+    SVG and to this one (16, 32 and 48 pixels)."""
+    return File(
+        settings_of(request).static_dir / "favicon.ico",
+        media_type="image/x-icon",
+        content_disposition_type="inline",
+    )

@@ -496,6 +496,9 @@ def browser() -> Iterator[Any]:
                 "--disable-background-networking",
                 "--disable-component-update",
                 "--disable-sync",
+                # The site follows Accept-Language: these tests read the Chinese site unless a context asks
+                # for another language (``browser.new_context(locale="en-US")``).
+                "--accept-lang=zh-CN",
             ],
         )
         try:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from babel.messages.pofile import read_po
 
-from community.config import PROJECT_ROOT
+from community.config import PROJECT_ROOT, Settings
 from tests.conftest import FormClient
 
 
@@ -93,3 +95,58 @@ async def test_a_members_language_follows_them_to_a_new_browser(make_client) -> 
 async def test_an_unknown_language_falls_back_to_chinese(client: FormClient) -> None:
     response = await client.submit("/language", {"lang": "xx-evil<script>", "next": "/"})
     assert '<html lang="zh-CN">' in response.text
+
+
+async def test_a_first_visit_follows_the_browsers_language(make_client: Any) -> None:
+    english = await make_client()
+    page = await english.get("/", headers={"Accept-Language": "en-US,en;q=0.9,zh-CN;q=0.5"})
+    assert '<html lang="en">' in page.text and "Tech exchange" in page.text and "技术交流" not in page.text
+    assert {"accept-language", "cookie"} <= {v.strip().lower() for v in page.headers["vary"].split(",")}
+
+    for header in ("zh-CN,zh;q=0.9,en;q=0.8", "zh-TW", "zh-Hans", "fr, en;q=0.1, zh;q=0.5"):
+        chinese = await (await make_client()).get("/", headers={"Accept-Language": header})
+        assert '<html lang="zh-CN">' in chinese.text and "技术交流" in chinese.text, header
+    # A language the site does not speak, or none at all: Chinese, the site's first language.
+    unspoken = await (await make_client()).get("/", headers={"Accept-Language": "fr"})
+    assert '<html lang="zh-CN">' in unspoken.text
+
+    # The member's choice wins over the browser's.
+    switched = await english.submit("/language", {"lang": "zh_CN", "next": "/"})
+    assert '<html lang="zh-CN">' in switched.text
+    again = await english.get("/login", headers={"Accept-Language": "en"})
+    assert '<html lang="zh-CN">' in again.text
+
+
+async def test_the_shared_page_cache_serves_each_language_its_own_page(settings: Settings) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from community.app import create_app
+
+    app = create_app(replace(settings, anonymous_page_cache_seconds=300))
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as visitor:
+        assert (await visitor.get("/forum")).status_code == 200  # the CSRF cookie: a returning visitor now
+        for _round in range(2):  # the second round is served from the stored copies
+            english = await visitor.get("/", headers={"Accept-Language": "en"})
+            chinese = await visitor.get("/", headers={"Accept-Language": "zh-CN"})
+            assert '<html lang="en">' in english.text and "技术交流" not in english.text
+            assert '<html lang="zh-CN">' in chinese.text and "技术交流" in chinese.text
+        # The cookie the language switch sets overrides the browser for cached pages too.
+        visitor.cookies.set("lang", "zh_CN")
+        assert '<html lang="zh-CN">' in (await visitor.get("/", headers={"Accept-Language": "en"})).text
+
+
+async def test_a_visitor_registering_from_an_english_browser_is_written_to_in_english(
+    make_client: Any, mailbox: Any
+) -> None:
+    visitor = await make_client()
+    visitor.headers["Accept-Language"] = "en-GB,en;q=0.9"
+    seen = mailbox.seen()
+    await visitor.submit(
+        "/register", {"email": "reader@example.com", "display_name": "Reader", "password": "correct horse 42"}
+    )
+    mail = await mailbox.take_waiting("reader@example.com", seen)
+    assert "Hello," in mailbox.body(mail) and "您好" not in mailbox.body(mail)
+    # Signed up, the member keeps English on another browser (their saved choice).
+    assert '<html lang="en">' in (await visitor.register("reader2@example.com", "Reader Two")).text
+    other_browser = await make_client()
+    assert '<html lang="en">' in (await other_browser.login("reader2@example.com")).text

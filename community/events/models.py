@@ -9,7 +9,7 @@ the order registrations were committed.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -56,6 +56,7 @@ class Event(Base):
             "registered_count >= 0 AND registered_count <= capacity", name="registered_within_capacity"
         ),
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        sa.CheckConstraint("sequence >= 0", name="sequence_not_negative"),
     )
 
     organization_id: Mapped[UUID] = mapped_column(
@@ -92,6 +93,13 @@ class Event(Base):
     registered_count: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     # The last queue number handed out; taken under the row lock, so numbers follow commit order.
     queue_counter: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    # The calendar's revision (iCalendar SEQUENCE) and when it was made (DTSTAMP, LAST-MODIFIED): raised
+    # whenever what a calendar shows changes (time, place, text, cancellation), so calendar apps that already
+    # hold the event take the change. Not raised by registrations, which no calendar shows.
+    sequence: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    revised_at: Mapped[datetime] = mapped_column(
+        DateTimeUTC(timezone=True), default=lambda: datetime.now(UTC), server_default=sa.func.now()
+    )
 
 
 class Registration(Base):

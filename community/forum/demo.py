@@ -130,7 +130,10 @@ async def load_forum_demo(db: AsyncSession, password_hash: str, topics_wanted: i
             db.add(user)
         people.append(user)
     await db.flush()
-    start = now() - timedelta(days=180)
+    # Every date is relative to the moment the demo is loaded, and in the past: topics over the last half
+    # year, each answer after the one before and before now.
+    loaded = now()
+    start = loaded - timedelta(days=180)
     for user in people:
         user.created_at = start - timedelta(days=rng.randint(1, 200))
     tag_cache: dict[str, Tag] = {t.name: t for t in (await db.scalars(select(Tag))).all()}
@@ -150,7 +153,7 @@ async def load_forum_demo(db: AsyncSession, password_hash: str, topics_wanted: i
         title = template[0].format(t=tool_name, u=other_name)
         body = template[1].format(t=tool_name, u=other_name)
         author = rng.choice(people)
-        created = start + timedelta(minutes=rng.randint(0, 180 * 24 * 60))
+        created = start + timedelta(minutes=rng.randint(0, 179 * 24 * 60))
         rendered = render_markdown(body)
         topic = Topic(
             category_id=categories[template[2]].id, author_id=author.id, kind=TopicKind(kind), title=title,
@@ -186,7 +189,8 @@ async def load_forum_demo(db: AsyncSession, password_hash: str, topics_wanted: i
         replies: list[Post] = []
         for number, text in enumerate(answers, start=2):
             answerer = rng.choice([p for p in people if p.id != author.id])
-            last = last + timedelta(minutes=rng.randint(5, 3000))
+            # A day or two later, or, for a recent topic, sooner: half the time left before now at most.
+            last = last + min(timedelta(minutes=rng.randint(5, 3000)), (loaded - last) / 2)
             text = text.format(t=tool_name)
             reply = Post(topic_id=topic.id, number=number, author_id=answerer.id, body_md=text,
                          body_html=render_markdown(text).html)  # fmt: skip

@@ -232,3 +232,56 @@ async def test_resetting_the_calendar_address_revokes_the_old_one_at_once(
     again = _feed_path(await member.submit("/events/mine/calendar/reset"))
     assert (await calendar_app.get(new)).status_code == 404
     assert (await calendar_app.get(again)).status_code == 200
+
+
+async def test_calendar_apps_take_an_events_changes_its_uid_kept_its_sequence_raised(
+    world: World, services: AsyncSession, make_client: Any
+) -> None:
+    """A calendar app replaces the entry it holds only for a higher SEQUENCE of the same UID (RFC 5545)."""
+    db = services
+    event = await make_event(db, world.organizer, world.center)
+    await db.commit()
+    member = await _login(make_client, "opc@example.com")
+    await member.submit(f"/events/{event.id}/register")
+    feed = _feed_path(await member.get("/events/mine"))
+    visitor = await make_client()
+
+    async def seen() -> list[tuple[str, int, Any, Any, str | None]]:
+        """The entry as the .ics download and the personal feed give it: UID, SEQUENCE, stamps, status."""
+        entries = [
+            *_events((await visitor.get(f"/events/{event.id}/event.ics")).content),
+            *_events((await visitor.get(feed)).content),
+        ]
+        return [
+            (
+                str(e["UID"]),
+                int(e["SEQUENCE"]),
+                e.decoded("DTSTAMP"),
+                e.decoded("LAST-MODIFIED"),
+                str(e.get("STATUS")),
+            )
+            for e in entries
+        ]
+
+    before = await seen()
+    uid = f"event-{event.id}@testserver.local"
+    assert [(u, s, st) for u, s, _d, _m, st in before] == [(uid, 0, "CONFIRMED")] * 2
+    assert before == await seen()  # fetching again is not a change: the same stamps
+
+    organizer = await _login(make_client, "organizer@example.com")
+    moved = event_form(organization=str(world.center.id), starts_at=local(timedelta(days=5)))
+    moved["ends_at"] = local(timedelta(days=5, hours=2))
+    assert (await organizer.submit(f"/events/{event.id}/edit", moved)).status_code == 200
+    after = await seen()
+    assert [(u, s, st) for u, s, _d, _m, st in after] == [(uid, 1, "CONFIRMED")] * 2
+    # Stamped when revised (iCalendar keeps whole seconds, so a quick edit may share the second).
+    assert all(a[2] >= b[2] and a[3] >= b[3] for a, b in zip(after, before, strict=True))
+
+    # Saving the same form again changes nothing a calendar shows: the same revision.
+    assert (await organizer.submit(f"/events/{event.id}/edit", moved)).status_code == 200
+    assert await seen() == after
+
+    cancelled = await organizer.submit(f"/events/{event.id}/cancel", {"reason": "讲师临时生病"})
+    assert cancelled.status_code == 200
+    entries = _events((await visitor.get(feed)).content)
+    assert [(str(e["UID"]), int(e["SEQUENCE"]), str(e["STATUS"])) for e in entries] == [(uid, 2, "CANCELLED")]

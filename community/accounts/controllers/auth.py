@@ -18,7 +18,7 @@ from community.accounts.controllers.deps import DEPENDENCIES, Accounts, start_se
 from community.accounts.models import User
 from community.config import Settings
 from community.errors import FormError
-from community.i18n import LOCALE_COOKIE, _, normalize_locale
+from community.i18n import _, current_locale
 from community.web import Form, Visitor, field, form_or_redirect, limit_per_address, render, safe_next
 
 
@@ -69,7 +69,8 @@ class AuthController(Controller):
                 form["email"],
                 form["display_name"],
                 field(data, "password"),
-                locale=normalize_locale(request.cookies.get(LOCALE_COOKIE)),
+                # The language the page was read in (chosen, or the browser's): mails and the site keep it.
+                locale=current_locale(),
                 next_url=next_url,
                 ttl=settings.registration_ttl,
             )

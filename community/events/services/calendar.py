@@ -1,7 +1,8 @@
 """iCalendar (RFC 5545) for events: one event's .ics, the feed of upcoming events, a member's own feed.
 
 Times are written in Asia/Shanghai with its VTIMEZONE, so that a calendar shows them as the event page
-does; the UID is the event's id and stays the same across changes, so calendars update the entry.
+does; the UID is the event's id and stays the same across changes, and SEQUENCE rises with each change a
+calendar shows (``revise``), so calendar apps replace the entry they hold instead of keeping the old one.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import base64
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -86,6 +87,32 @@ class CalendarEntry:
     show_link: bool = False
 
 
+# What an event's calendar entry is made of (``_component``): a change to any of these is a new revision.
+CALENDAR_FIELDS = (
+    "title",
+    "summary",
+    "starts_at",
+    "ends_at",
+    "online",
+    "address",
+    "district",
+    "online_url",
+    "status",
+    "cancel_reason",
+)
+
+
+def calendar_view(event: Event) -> tuple[Any, ...]:
+    """What calendars show of ``event``, to compare before and after a change."""
+    return tuple(getattr(event, name) for name in CALENDAR_FIELDS)
+
+
+def revise(event: Event) -> None:
+    """A change calendars must take: the next SEQUENCE, stamped now. Called under the event's row lock."""
+    event.sequence += 1
+    event.revised_at = now()
+
+
 def event_uid(event: Event, base_url: str) -> str:
     return f"event-{event.id}@{urlsplit(base_url).hostname or 'localhost'}"
 
@@ -95,8 +122,10 @@ def _component(entry: CalendarEntry, base_url: str) -> icalendar.Event:
     page = base_url.rstrip("/") + f"/events/{event.id}"
     item = icalendar.Event()
     item.add("uid", event_uid(event, base_url))
-    item.add("dtstamp", now())
-    item.add("last-modified", event.updated_at)
+    # With no METHOD, DTSTAMP is when the entry was last revised (RFC 5545, 3.8.7.2), not when it was fetched.
+    item.add("dtstamp", event.revised_at)
+    item.add("last-modified", event.revised_at)
+    item.add("sequence", event.sequence)
     item.add("dtstart", event.starts_at.astimezone(SITE_TZ))
     item.add("dtend", event.ends_at.astimezone(SITE_TZ))
     item.add("summary", event.title)

@@ -14,7 +14,7 @@ from community.errors import Forbidden, FormError, NotFound
 from community.events.documents import EVENT_DOC_TYPE, event_document, event_url
 from community.events.inputs import EventFilters, EventInput, cancel_reason
 from community.events.models import Audience, Event, EventKind, EventStatus, Registration, RegistrationStatus
-from community.events.services.calendar import CalendarEntry
+from community.events.services.calendar import CalendarEntry, calendar_view, revise
 from community.events.services.registrations import JOB_CANCELLED, RegistrationService, get_event
 from community.events.views import EventAccess, EventCard, EventView
 from community.i18n import _
@@ -222,8 +222,11 @@ class EventService:
             event.address,
             event.online_url,
         )
+        shown = calendar_view(event)
         for key, value in values.items():
             setattr(event, key, value)
+        if calendar_view(event) != shown:
+            revise(event)
         await self.db.flush()
         if event.status is EventStatus.PUBLISHED:
             registrations = self.registrations
@@ -253,7 +256,7 @@ class EventService:
 
     async def _publish(self, event: Event, org: Organization) -> None:
         event.status = EventStatus.PUBLISHED
-        event.published_at = now()
+        event.published_at = event.revised_at = now()  # calendars first see it now
         await self.db.flush()
         enqueue_upsert(self.db, event_document(event, org.name))
 
@@ -267,6 +270,7 @@ class EventService:
         event.status = EventStatus.CANCELLED
         event.cancelled_at = now()
         event.cancel_reason = reason
+        revise(event)  # calendars show it cancelled
         await self.db.flush()
         if was_published:
             enqueue_delete(self.db, EVENT_DOC_TYPE, str(event.id))
