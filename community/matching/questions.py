@@ -45,6 +45,7 @@ from community.matching.models import Push, Subscription
 from community.matching.ranker import Doc, Explanation, Index, Scored
 from community.matching.services.common import week_start
 from community.matching.services.matching import MatchingService
+from community.matching.services.push import PushService
 from community.matching.views import reasons
 from community.notifications.services import NotificationService
 
@@ -71,6 +72,38 @@ class Candidate:
     score: float
     source: str
     explanation: Explanation
+
+
+@dataclass(frozen=True)
+class OfferToMail:
+    title: str
+    url: str
+    why: str
+    offered_at: datetime
+
+
+async def offers_to_mail(db: AsyncSession, user_id: UUID, since: datetime) -> list[OfferToMail]:
+    """Questions offered to the member since their last recommendation mail, still visible, with why (in
+    the current language)."""
+    rows = await db.execute(
+        select(QuestionOffer, Topic)
+        .join(Topic, Topic.id == QuestionOffer.topic_id)
+        .where(
+            QuestionOffer.user_id == user_id,
+            QuestionOffer.created_at > since,
+            Topic.visibility == Visibility.VISIBLE,
+        )
+        .order_by(QuestionOffer.created_at)
+    )
+    return [
+        OfferToMail(
+            title=topic.title,
+            url=topic_url(topic.id, topic.slug),
+            why=why(offer.source, offer.explanation),
+            offered_at=offer.created_at,
+        )
+        for offer, topic in rows
+    ]
 
 
 @dataclass
@@ -274,6 +307,8 @@ class QuestionRouting:
                 why=why(candidate.source, candidate.explanation),
             )
         await self.notifications.notify(user.id, NOTICE_KIND, subject, topic_url(topic.id, topic.slug))
+        # And by email in the member's recommendation rhythm (none when they turned mail off).
+        await PushService(self.db, self.settings, None).schedule_mail(user.id, f"question-{offered}")
         return True
 
     async def route(self, moment: datetime | None = None) -> RoutingReport:

@@ -4,6 +4,7 @@ who turned it off; at most one question a day and within the weekly cap; never t
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
@@ -19,6 +20,7 @@ from community.kernel.clock import SITE_TZ
 from community.matching import zone as matching_zone
 from community.matching.questions import JOB_ROUTING, QuestionRouting
 from community.matching.services.common import week_start
+from tests.conftest import Mailbox
 from tests.forum.conftest import ask, open_levels, topic_id
 from tests.matching.conftest import demo_password, load_world, login
 
@@ -50,6 +52,10 @@ async def answered_and_accepted(asker: Any, answerer: Any, title: str, answer: s
     assert (await asker.submit(f"/forum/p/{post_id}/accept")).status_code == 200
 
 
+def mails_with(mailbox: Mailbox, to: str, text: str) -> list[str]:
+    return [Mailbox.body(m) for m in list(mailbox.messages) if to in str(m["To"]) and text in Mailbox.body(m)]
+
+
 async def offers_to(services: Any, email: str) -> list[int]:
     rows = await services.scalars(
         select(QuestionOffer.topic_id)
@@ -61,7 +67,7 @@ async def offers_to(services: Any, email: str) -> list[int]:
 
 
 async def test_unanswered_questions_go_to_those_who_can_answer(
-    member: Any, make_client: Any, services: Any, settings: Settings, db: Any
+    member: Any, make_client: Any, services: Any, settings: Settings, db: Any, mailbox: Mailbox
 ) -> None:
     settings = replace(
         settings, matching_weekly_cap=2, question_routing_after_hours=4, question_routing_top=3
@@ -111,7 +117,14 @@ async def test_unanswered_questions_go_to_those_who_can_answer(
     zhang = await login(make_client, FIT, demo_password(settings))
     inbox = (await zhang.get("/notifications")).text
     assert "政务热线知识库问答怎么用 RAG 做？" in inbox
-    assert re.search(r"(RAG|知识库)", inbox.split("政务热线知识库问答怎么用 RAG 做？", 1)[1][:400])
+    notice = inbox.split("政务热线知识库问答怎么用 RAG 做？", 1)[1][:400]
+    assert re.search(r"你所在 OPC 的能力画像提到了[^<]*(RAG|知识库)", notice), notice
+    # And by email, in the member's rhythm (immediate here), with the same reason.
+    deadline = asyncio.get_running_loop().time() + 30
+    while not (mails := mails_with(mailbox, FIT, "政务热线知识库问答怎么用 RAG 做？")):
+        assert asyncio.get_running_loop().time() < deadline, "no mail offered the question"
+        await asyncio.sleep(0.2)
+    assert "你所在 OPC 的能力画像提到了" in mails[0]
     notices = db.fetchval("SELECT count(*) FROM notification WHERE kind = 'forum.question_offered'")
 
     # The job runs again (another worker, the next period): nothing is offered twice.
