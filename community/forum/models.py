@@ -327,7 +327,8 @@ class QuestionOffer(BigIntAuditBase):
         sa.CheckConstraint("source IN ('profile', 'answers')", name="question_offer_source"),
     )
 
-    topic_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_topic.id", ondelete="CASCADE"), index=True)
+    # The unique constraints' indexes serve the lookups by question and by member.
+    topic_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_topic.id", ondelete="CASCADE"))
     user_id: Mapped[UUID] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
     offered_on: Mapped[date] = mapped_column(sa.Date)
     source: Mapped[str] = mapped_column(sa.String(10))  # profile: their OPC's profile; answers: their answers

@@ -60,13 +60,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("topic_id", "user_id", name="uq_forum_question_offer"),
         sa.UniqueConstraint("user_id", "offered_on", name="uq_forum_question_offer_day"),
     )
-    op.create_index(
-        op.f("ix_forum_question_offer_topic_id"), "forum_question_offer", ["topic_id"], unique=False
-    )
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_forum_question_offer_topic_id"), table_name="forum_question_offer")
     op.drop_table("forum_question_offer")
     op.execute("DROP SEQUENCE forum_question_offer_id_seq")
     op.drop_column("match_subscription", "questions")

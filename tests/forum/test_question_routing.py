@@ -9,6 +9,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
@@ -16,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from community.accounts.models import User
 from community.config import Settings
 from community.forum.models import QuestionOffer
+from community.jobs import JobContext
 from community.kernel.clock import SITE_TZ
 from community.matching import zone as matching_zone
-from community.matching.questions import JOB_ROUTING, QuestionRouting
+from community.matching.questions import JOB_ROUTING, QuestionRouting, routing_job
 from community.matching.services.common import week_start
 from tests.conftest import Mailbox
 from tests.forum.conftest import ask, open_levels, topic_id
@@ -153,3 +155,40 @@ async def test_unanswered_questions_go_to_those_who_can_answer(
         )
     )
     assert count == distinct
+
+
+async def run_job(settings: Settings) -> None:
+    """The periodic job's handler, in a transaction of its own as a worker runs it."""
+    engine = create_async_engine(settings.database_url)
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as db:
+            await routing_job(
+                JobContext(db=db, job_id=uuid4(), attempt=1, resources={"settings": settings}), {}
+            )
+            await db.commit()
+    finally:
+        await engine.dispose()
+
+
+async def test_the_periodic_job_twice_offers_nothing_twice(
+    member: Any, services: Any, settings: Settings, db: Any
+) -> None:
+    await open_levels(services, 2)
+    await load_world(services, settings)
+    alice = await member("alice@example.com", "Alice")
+    bob = await member("bob@example.com", "Bob")
+    await answered_and_accepted(
+        alice, bob, "RAG 知识库如何切分文档？", "知识库文档按段落切分，RAG 检索时带上标题。"
+    )
+    waiting = topic_id(await ask(alice, "政务热线知识库问答怎么用 RAG 做？", body=RAG_BODY, tags="rag"))
+    await run_job(settings)
+    assert await services.scalar(select(func.count()).select_from(QuestionOffer)) == 0  # too fresh
+    db.fetchval("UPDATE forum_topic SET created_at = now() - interval '5 hours' WHERE id = $1", waiting)
+    await run_job(settings)
+    offered = set((await services.execute(select(QuestionOffer.topic_id, QuestionOffer.user_id))).all())
+    assert offered and {topic for topic, _user in offered} == {waiting}
+    await run_job(settings)
+    again = set((await services.execute(select(QuestionOffer.topic_id, QuestionOffer.user_id))).all())
+    assert again == offered
+    notices = db.fetchval("SELECT count(*) FROM notification WHERE kind = 'forum.question_offered'")
+    assert notices == len(offered)
