@@ -249,6 +249,14 @@ class Settings:
     # computes them, matching_reembed_batch at a time, while the old model's vectors keep serving).
     matching_reembed_seconds: int = 600
     matching_reembed_batch: int = 64
+    # Questions routed to those who can answer: a question unanswered for question_routing_after_hours is
+    # offered to at most question_routing_top members whose profile or accepted answers fit it (at least
+    # question_routing_threshold), each member at most one question a day; checked every
+    # question_routing_every_seconds.
+    question_routing_after_hours: int = 4
+    question_routing_top: int = 3
+    question_routing_threshold: float = 0.2
+    question_routing_every_seconds: int = 1800
     # Events: how many hours before an event starts its registered people get a reminder by email.
     events_reminder_hours: int = 24
     # Talent: the largest CV an applicant may upload (TALENT_CV_MAX_MB), and the days an organization has to
@@ -356,6 +364,10 @@ class Settings:
             matching_push_threshold=float(os.environ.get("MATCHING_PUSH_THRESHOLD") or 0.3),
             matching_weekly_cap=_env_int("MATCHING_WEEKLY_CAP", 3),
             matching_model_weights=_env_matching_weights("COMMUNITY_MATCHING_WEIGHTS"),
+            question_routing_after_hours=_env_int("QUESTION_ROUTING_AFTER_HOURS", 4),
+            question_routing_top=_env_int("QUESTION_ROUTING_TOP", 3),
+            question_routing_threshold=float(os.environ.get("QUESTION_ROUTING_THRESHOLD") or 0.2),
+            question_routing_every_seconds=_env_int("QUESTION_ROUTING_EVERY_SECONDS", 1800),
             voucher_claim_rate_per_minute=_env_int("VOUCHER_CLAIM_RATE_PER_MINUTE", 10),
             voucher_redeem_rate_per_minute=_env_int("VOUCHER_REDEEM_RATE_PER_MINUTE", 10),
             forum_preview_rate_per_minute=_env_int("FORUM_PREVIEW_RATE_PER_MINUTE", 60),

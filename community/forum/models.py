@@ -8,12 +8,14 @@ Topics and posts have integer ids (``BigIntAuditBase``): they appear in permanen
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 from advanced_alchemy.base import BigIntAuditBase
 from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from community.kernel.models import enum_column
@@ -311,3 +313,24 @@ class TopicTool(BigIntAuditBase):
     topic_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_topic.id", ondelete="CASCADE"))
     tool_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_tool.id", ondelete="CASCADE"))
     version: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+
+
+class QuestionOffer(BigIntAuditBase):
+    """An unanswered question offered to a member who may be able to answer it, and why. The database holds
+    the promises: one question is offered to one member once (``uq_forum_question_offer``), and a member is
+    offered at most one question a day (``uq_forum_question_offer_day``, the day in the site's time zone)."""
+
+    __tablename__ = "forum_question_offer"
+    __table_args__ = (
+        sa.UniqueConstraint("topic_id", "user_id", name="uq_forum_question_offer"),
+        sa.UniqueConstraint("user_id", "offered_on", name="uq_forum_question_offer_day"),
+        sa.CheckConstraint("source IN ('profile', 'answers')", name="question_offer_source"),
+    )
+
+    # The unique constraints' indexes serve the lookups by question and by member.
+    topic_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_topic.id", ondelete="CASCADE"))
+    user_id: Mapped[UUID] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    offered_on: Mapped[date] = mapped_column(sa.Date)
+    source: Mapped[str] = mapped_column(sa.String(10))  # profile: their OPC's profile; answers: their answers
+    score: Mapped[float] = mapped_column(sa.Float)
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")

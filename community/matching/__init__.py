@@ -1,5 +1,6 @@
-"""Matching and precise push: embeddings, a hybrid ranker, explanations, pushes and feedback. It reads the
-scenario, policy and talent zones through their services; no zone imports it."""
+"""Matching and precise push: embeddings, a hybrid ranker, explanations, pushes and feedback, and forum
+questions routed to those who can answer them. It reads the scenario, policy, talent and forum zones through
+their services; no zone imports it."""
 
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ def zone() -> Zone:
         TalentMatchingController,
     )
     from community.matching.jobs import JOBS, VECTORS_CURRENT
+    from community.matching.questions import QUESTION_ROUTING
     from community.zones import Zone
 
     return Zone(
         name="matching",
         routes=[MatchingController, TalentMatchingController, MatchingAdminController],
         jobs=JOBS,
-        periodic=[VECTORS_CURRENT],
+        periodic=[VECTORS_CURRENT, QUESTION_ROUTING],
         cli_groups=[matching_group],
     )

@@ -112,6 +112,14 @@ class MatchingController(Controller):
         flash(request, _("Saved."), "success")
         return Redirect(f"/matching/for-you?org={org_id}")
 
+    @post("/questions", name="matching-questions", guards=[requires_login])
+    async def questions(self, request: Visitor, matching: Matching, data: Form) -> Redirect:
+        """Whether forum questions that fit the member may be offered to them: their own setting only."""
+        user = user_of(request)
+        await matching.preferences.set_questions(user.id, field(data, "questions") == "yes")
+        flash(request, _("Saved."), "success")
+        return Redirect("/matching/for-you#questions")
+
     @get("/unsubscribe", name="matching-unsubscribe")
     async def unsubscribe(
         self, request: Visitor, matching: Matching, token: Annotated[str, QueryParameter(max_length=200)] = ""

@@ -105,6 +105,8 @@ class Subscription(Base):
     # Pushes made after this were not mailed yet (the next mail or digest takes them).
     last_emailed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # Whether unanswered forum questions that fit this member may be offered to them (the forum's routing).
+    questions: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
 
 
 class Preference(Base):

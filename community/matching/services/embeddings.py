@@ -163,6 +163,18 @@ class EmbeddingService:
         vectors = await self.vectors(owner_type, [doc.id])
         return vectors.get(doc.id)
 
+    async def passing_vector(self, doc: Doc, model: str | None = None) -> FloatArray | None:
+        """A vector of a query that is not kept (a forum question): computed now with the configured model,
+        on the query side; None when the model cannot run or another model's vectors serve."""
+        if self.degraded or (model or self.model) != self.model or not await self.ready():
+            return None
+        assert self.embedder is not None
+        try:
+            encoded = await self.embedder.encode([embedding_text(doc)], "query")
+        except EmbedderUnavailableError:
+            return None
+        return np.asarray(encoded[0], dtype=np.float32)
+
     def matrix(self, docs: Sequence[Doc], vectors: dict[str, FloatArray]) -> FloatArray | None:
         """The vectors of ``docs`` as rows of one matrix (zeros where a vector is missing). The width is the
         vectors' own (the model need not be loaded to rank with stored vectors)."""

@@ -1,14 +1,17 @@
-"""The recommendation mail: every scenario pushed and every policy told to a member's organizations since
-their last mail, in one message in the member's language, with a one-click unsubscribe link."""
+"""The recommendation mail: every scenario pushed and every policy told to a member's organizations, and every
+forum question offered to the member, since their last mail, in one message in the member's language, with a
+one-click unsubscribe link."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from community import i18n
 from community.kernel.tokens import member_token, read_member_token
 from community.matching.policies import deliveries_to_mail
+from community.matching.questions import offers_to_mail
 from community.matching.services.push import PushService
 from community.matching.views import reasons
 
@@ -46,9 +49,12 @@ class RecommendationMail:
             return False
         items = await self.push.pushes_to_mail(user_id)
         policy_items = await deliveries_to_mail(self.db, self.push, user_id)
-        if not items and not policy_items:
-            return False
         user = await self.push.member(user_id)
+        since = subscription.last_emailed_at or (datetime.now(UTC) - timedelta(days=7))
+        with i18n.locale(user.locale):
+            questions = await offers_to_mail(self.db, user_id, since)
+        if not items and not policy_items and not questions:
+            return False
         base = self.settings.base_url.rstrip("/")
         with i18n.locale(user.locale):
             subjects = []
@@ -70,6 +76,13 @@ class RecommendationMail:
                     )
                     % {"num": len(policy_items)}
                 )
+            if questions:
+                subjects.append(
+                    i18n.ngettext(
+                        "%(num)s question you may answer", "%(num)s questions you may answer", len(questions)
+                    )
+                    % {"num": len(questions)}
+                )
             token = unsubscribe_token(self.settings.secret_key, user.id)
             await self.mailer.send_template(
                 user.email,
@@ -87,6 +100,7 @@ class RecommendationMail:
                     }
                     for _delivery, card in policy_items
                 ],
+                questions=[{"title": q.title, "url": base + q.url, "why": q.why} for q in questions],
                 name=user.display_name,
                 for_you_url=f"{base}/matching/for-you",
                 unsubscribe_url=f"{base}/matching/unsubscribe?token={token}",
@@ -95,6 +109,7 @@ class RecommendationMail:
         newest = max(
             [push.created_at for push, _card in items]
             + [delivery.told_at for delivery, _card in policy_items]
+            + [question.offered_at for question in questions]
         )
         await preferences.mark_mailed(user_id, newest)
         return True

@@ -212,11 +212,21 @@ class MatchingService:
 
     async def rank_opcs(self, scenario: Scenario, limit: int = 10) -> list[tuple[Scored, ProfileCard]]:
         """The OPCs that suit a scenario best (verified profiles only), each with its explanation."""
+        return await self.rank_profiles(scenario_doc(scenario), limit)
+
+    async def rank_profiles(
+        self, query: Doc, limit: int = 10, *, kept: bool = True
+    ) -> list[tuple[Scored, ProfileCard]]:
+        """The verified profiles that suit a need written as ``query``, best first, each with its
+        explanation. A scenario's vector is kept (``kept``); another query's (a forum question) is not."""
         cached = await self.profile_index()
         if not len(cached.index):
             return []
-        query = scenario_doc(scenario)
-        vector = await self.embeddings.query_vector(OWNER_SCENARIO, query, cached.model)
+        vector = (
+            await self.embeddings.query_vector(OWNER_SCENARIO, query, cached.model)
+            if kept
+            else await self.embeddings.passing_vector(query, cached.model)
+        )
         weights = weights_of(self.settings, cached.model)
         results = cached.index.rank(query, vector, weights=weights, limit=limit)
         return [(r, cached.cards[r.doc.id]) for r in results]

@@ -66,6 +66,17 @@ class PreferenceService:
             )
         )
 
+    async def set_questions(self, user_id: UUID, on: bool) -> None:
+        """Whether unanswered forum questions that fit the member may be offered to them."""
+        statement = insert(Subscription).values(
+            user_id=user_id, rhythm=self.settings.matching_default_rhythm, questions=on
+        )
+        await self.db.execute(
+            statement.on_conflict_do_update(
+                index_elements=["user_id"], set_={"questions": on, "updated_at": func.now()}
+            )
+        )
+
     async def unsubscribe(self, user_id: UUID) -> None:
         statement = insert(Subscription).values(user_id=user_id, rhythm="off", unsubscribed_at=func.now())
         await self.db.execute(

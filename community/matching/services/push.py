@@ -125,7 +125,7 @@ class PushService:
         for user_id in members:
             await self.schedule_mail(user_id, push.id)
 
-    async def schedule_mail(self, user_id: UUID, about: UUID) -> None:
+    async def schedule_mail(self, user_id: UUID, about: UUID | str) -> None:
         """Queue the member's next recommendation mail by their rhythm: one per push when immediate, the one
         daily or weekly digest otherwise; nothing when they turned mail off."""
         subscription = await self.preferences.subscription(user_id)
