@@ -1,7 +1,7 @@
 """events: a calendar sequence and revision time, so calendar apps take an event's changes
 
 Revision ID: 0910_presentation
-Revises: 0900_jobs_worker
+Revises: 0930_rate_limits
 Create Date: 2026-12-06 22:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0910_presentation"
-down_revision: str | None = "0900_jobs_worker"
+down_revision: str | None = "0930_rate_limits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """question routing: unanswered forum questions offered to members who may answer them, and their opt-out
 
 Revision ID: 0920_question_routing
-Revises: 0900_jobs_worker
+Revises: 0910_presentation
 Create Date: 2026-12-06 22:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0920_question_routing"
-down_revision: str | None = "0900_jobs_worker"
+down_revision: str | None = "0910_presentation"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
