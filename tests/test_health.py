@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
@@ -126,3 +127,19 @@ async def test_readyz_answers_503_with_problem_details_when_the_database_is_unre
         problem = ready.json()
         assert problem["status"] == 503
         assert "database" in problem["detail"]
+
+
+def test_head_and_probes_through_a_served_process(live_server: str) -> None:
+    """Through uvicorn, as nginx or an uptime checker asks: the server sends the headers of the page and no
+    body (its framing must agree: a Content-Length with no body would hang or break the connection)."""
+    with httpx.Client(base_url=live_server, timeout=10) as http:
+        page = http.get("/")
+        head = http.head("/")
+        assert head.status_code == 200
+        assert head.content == b""
+        assert head.headers["content-length"] == page.headers["content-length"]
+        assert head.headers["x-frame-options"] == "DENY"
+        # The connection is still good for the next request.
+        assert http.get("/livez").json() == {"status": "ok"}
+        assert http.head("/readyz").status_code == 200
+        assert http.get("/readyz").status_code == 200

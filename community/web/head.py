@@ -28,6 +28,9 @@ class HeadAsGet:
         scope["method"] = "GET"
 
         async def send_without_body(message: Message) -> None:
+            # The server reads the method of its scope when it frames the answer: HEAD again, so that it
+            # sends the headers (Content-Length included) and expects no body.
+            scope["method"] = "HEAD"
             if message["type"] == "http.response.body":
                 if message.get("more_body", False):
                     return  # the rest of a streamed body: nothing of it goes out
