@@ -50,11 +50,11 @@ test: install browser
 	$(BIN)/python -m community.pgcluster ensure --server-only
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint:
+lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check community tests bench
 
-typecheck:
+typecheck: install
 	$(BIN)/mypy
 
 check: lint typecheck test

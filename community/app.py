@@ -39,12 +39,13 @@ from community.accounts.sessions import CommunitySessionConfig, CurrentUserMiddl
 from community.background import BackgroundWork
 from community.config import Settings, get_settings
 from community.db import StoreItem, make_alchemy_config
-from community.health import HealthCheck, database_check, healthz
+from community.health import PROBE_PATHS, HealthCheck, database_check, healthz, livez, readyz
 from community.housekeeping import PLATFORM_PERIODIC
 from community.jobs import register_periodic
 from community.jobs.services import STOP_GRACE_SECONDS
 from community.kernel.clock import SITE_TZ
 from community.matching.embedder import get_embedder
+from community.metrics import metrics, prometheus_config
 from community.notifications.email import Mailer
 from community.pages import favicon, home, switch_language
 from community.search.platform import OutboxDelivery, ensure_jieba, make_search_backend, search_health
@@ -59,6 +60,7 @@ from community.web import (
     UploadBodyLimit,
     anonymous_page_cache,
 )
+from community.web.head import HeadAsGet
 from community.web.limits import make_counter, trusted_networks
 from community.web.openapi import openapi_config
 from community.zones import ZonesPlugin
@@ -184,6 +186,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.mailer = Mailer(settings)
         sessions = async_sessionmaker(alchemy_config.get_engine(), expire_on_commit=False)
         delivery = OutboxDelivery(sessions, search_backend)
+        app.state.metrics_engine = alchemy_config.get_engine()
         app.state.search_backend = search_backend
         app.state.search_delivery = delivery
         app.state.health_checks = {
@@ -227,12 +230,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await search_backend.close()
             await rate_counter.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             home,
             switch_language,
             favicon,
             healthz,
+            livez,
+            readyz,
+            metrics,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static"),
         ],
         plugins=[
@@ -244,12 +250,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CachedRouteQueries(),
         ],
         middleware=[
+            # Latency by route template, around everything else (community.metrics).
+            prometheus_config().middleware,
             SecurityHeadersMiddleware(),
             # Links in mail come from BASE_URL, never from the Host header; a request for another host is
-            # refused all the same (400). /healthz stays open to probes that address the process directly.
+            # refused all the same (400). The probes and /metrics stay open to machines that address the
+            # process directly (/metrics checks who asks itself).
             DefineMiddleware(
                 AllowedHostsOnAnyPort,
-                config=AllowedHostsConfig(allowed_hosts=settings.hosts_allowed, exclude=["^/healthz$"]),
+                config=AllowedHostsConfig(
+                    allowed_hosts=settings.hosts_allowed,
+                    exclude=[f"^{path}$" for path in (*PROBE_PATHS, "/metrics")],
+                ),
             ),
             session_config.middleware,
             CurrentUserMiddleware(alchemy_config),
@@ -273,6 +285,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=settings.debug,
     )
+    # HEAD wherever GET: outside routing, which would answer 405 (community.web.head).
+    app.asgi_handler = HeadAsGet(app.asgi_handler)
+    return app
 
 
 async def _freeze_after_start(*, freeze: bool) -> None:

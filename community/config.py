@@ -272,6 +272,10 @@ class Settings:
     talent_cv_quota_count: int = 20
     talent_cv_quota_bytes: int = 100 * 1024 * 1024
     talent_cv_retention_days: int = 180
+    # Operations: who may read /metrics: client addresses in these networks (METRICS_ALLOWED_FROM, CIDRs,
+    # comma-separated; loopback by default), or anyone sending "Authorization: Bearer <METRICS_TOKEN>".
+    metrics_allowed_from: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    metrics_token: str | None = None
 
     @property
     def hosts_allowed(self) -> list[str]:
@@ -379,6 +383,8 @@ class Settings:
             talent_cv_quota_count=_env_int("TALENT_CV_QUOTA_COUNT", 20),
             talent_cv_quota_bytes=_env_int("TALENT_CV_QUOTA_MB", 100) * 1024 * 1024,
             talent_cv_retention_days=_env_int("TALENT_CV_RETENTION_DAYS", 180),
+            metrics_allowed_from=_hosts(os.environ.get("METRICS_ALLOWED_FROM")) or cls.metrics_allowed_from,
+            metrics_token=os.environ.get("METRICS_TOKEN") or None,
         )
 
 

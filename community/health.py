@@ -1,4 +1,7 @@
-"""GET /healthz: one entry per dependency, 200 when all are well, 503 when a critical one is down.
+"""The probes. GET /healthz, for people: one entry per dependency, 200 when all are well, 503 when a critical
+one is down. For machines: /livez (the process answers: restart it when not) and /readyz (it can serve now:
+send it traffic when 200, hold traffic while 503; a database blip takes a backend out of rotation and back
+without a restart).
 
 Zones register their own checks (search, embedder, mail) on ``app.state.health_checks`` as they land.
 """
@@ -11,12 +14,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import MediaType, Request, Response, get
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 CHECK_TIMEOUT_SECONDS = 3.0
+# /readyz answers within this: a load balancer's probe usually times out at 2-5 s, and a backend whose
+# database takes longer than this to say "SELECT 1" should not get new requests anyway.
+READY_TIMEOUT_SECONDS = 1.5
+PROBE_PATHS = ("/healthz", "/livez", "/readyz")
 
 
 class CheckDown(Exception):
@@ -72,5 +79,43 @@ async def healthz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     return Response(
         {"status": status, "checks": report},
         status_code=HTTP_503_SERVICE_UNAVAILABLE if critical_down else HTTP_200_OK,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@get("/livez", name="livez", include_in_schema=True, cache=False, tags=["operations"])
+async def livez() -> Response[dict[str, str]]:
+    """The process answers: its event loop runs. Nothing else is asked (no database), so a database outage
+    never makes a supervisor restart every web process at once."""
+    return Response({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+@get("/readyz", name="readyz", include_in_schema=True, cache=False, tags=["operations"])
+async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    """This process can serve: its database answers within READY_TIMEOUT_SECONDS. 503 with problem details
+    (RFC 9457) otherwise. Only the critical dependency: a slow search engine or a missing model degrades
+    pages, it does not make the backend useless."""
+    check: HealthCheck = request.app.state.health_checks["database"]
+    started = time.perf_counter()
+    try:
+        await asyncio.wait_for(check.probe(), READY_TIMEOUT_SECONDS)
+    except Exception as exc:  # down, refused or too slow: all mean "not now"
+        reason = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
+        return Response(
+            {
+                "type": "about:blank",
+                "title": "Service Unavailable",
+                "status": HTTP_503_SERVICE_UNAVAILABLE,
+                "detail": f"database: {reason}",
+                "instance": request.url.path,
+            },
+            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            media_type="application/problem+json",
+            headers={"Cache-Control": "no-store", "Retry-After": "5"},
+        )
+    latency = round((time.perf_counter() - started) * 1000, 1)
+    return Response(
+        {"status": "ok", "database_latency_ms": latency},
+        media_type=MediaType.JSON,
         headers={"Cache-Control": "no-store"},
     )

@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from community import i18n
 from community.kernel.clock import now
+from community.metrics import MAIL_FAILURES
 
 if TYPE_CHECKING:
     from community.config import Settings
@@ -68,6 +69,7 @@ class Mailer:
                 )
             except (aiosmtplib.SMTPException, OSError) as exc:
                 logger.warning("mail to %s failed: %s", to, exc)
+                MAIL_FAILURES.inc()
                 raise MailError(str(exc)) from exc
             return
         mail_dir = self.settings.mail_dir

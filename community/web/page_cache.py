@@ -19,6 +19,7 @@ from litestar.status_codes import HTTP_200_OK
 from litestar.stores.base import StorageObject, Store
 
 from community import i18n
+from community.metrics import PAGE_CACHE_HITS, PAGE_CACHE_MISSES
 
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
@@ -97,17 +98,23 @@ class AnonymousPageStore(Store):
         return len(self._pages), self._bytes
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        if key.startswith(PRIVATE_KEY):
+            return None  # a member's page: never shared, so neither a hit nor a miss
         value = self._read(key, renew_for)
-        if value is not None or key.startswith(PRIVATE_KEY):
+        if value is not None:
+            PAGE_CACHE_HITS.inc()
             return value
         moment = time.monotonic()
         filling = self._filling.get(key)
         if filling is None or moment - filling[0] > self.fill_wait:
             self._filling[key] = (moment, asyncio.Event())
+            PAGE_CACHE_MISSES.inc()
             return None  # this request renders the page
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(filling[1].wait(), self.fill_wait - (moment - filling[0]))
-        return self._read(key, renew_for)
+        value = self._read(key, renew_for)
+        (PAGE_CACHE_HITS if value is not None else PAGE_CACHE_MISSES).inc()
+        return value
 
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
         data = value.encode("utf-8") if isinstance(value, str) else value
