@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import replace
 from email import message_from_bytes
 from email.message import Message
@@ -415,24 +415,22 @@ async def make_client(settings: Settings) -> AsyncIterator[Any]:
 # --- a served app for the browser -------------------------------------------------------------------------
 
 
-# One served app per test module: its background work (jobs, the search outbox, periodic work) wakes on every
-# commit in the test database, so it must not outlive the tests that use it and take other tests' jobs.
-@pytest.fixture(scope="module")
-def live_server(
-    database_url: str, smtp_server: tuple[Mailbox, int], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    _box, smtp_port = smtp_server
+@contextmanager
+def served_app(database_url: str, smtp_port: int, folder: Path, **environment: str) -> Iterator[str]:
+    """The app served by uvicorn in a process of its own, as in production (``environment`` adds to or
+    overrides its settings); its address once it answers."""
     port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
-        "COMMUNITY_VAR_DIR": str(tmp_path_factory.mktemp("live-var")),
-        "SECRET_KEY": "live-secret-" + "y" * 32,
+        "COMMUNITY_VAR_DIR": str(folder / "var"),
+        "SECRET_KEY": "served-secret-" + "y" * 32,
         "BASE_URL": f"http://127.0.0.1:{port}",
+        **environment,
     }
-    log = tmp_path_factory.mktemp("live-log") / "server.log"
+    log = folder / "server.log"
     with log.open("w") as log_file:
         process = subprocess.Popen(
             [
@@ -467,6 +465,17 @@ def live_server(
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+# One served app per test module: its background work (jobs, the search outbox, periodic work) wakes on every
+# commit in the test database, so it must not outlive the tests that use it and take other tests' jobs.
+@pytest.fixture(scope="module")
+def live_server(
+    database_url: str, smtp_server: tuple[Mailbox, int], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    _box, smtp_port = smtp_server
+    with served_app(database_url, smtp_port, tmp_path_factory.mktemp("live")) as url:
+        yield url
 
 
 CHROMIUM = "/usr/bin/chromium"

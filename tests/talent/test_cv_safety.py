@@ -9,8 +9,6 @@ from __future__ import annotations
 import html
 import os
 import re
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -24,12 +22,12 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from community.config import PROJECT_ROOT, Settings
+from community.config import Settings
 from community.jobs import JobWorker
 from community.talent.models import Position
 from community.talent.services.positions import PositionService
 from community.talent.services.profiles import ProfileService
-from tests.conftest import FormClient, free_port, in_thread
+from tests.conftest import FormClient, in_thread, served_app
 from tests.talent.conftest import PASSWORD, POSITION, PROFILE, World, add_user, apply, login, make_pdf
 
 NOTE = "我做过三个政务知识库项目，熟悉 RAG <script>alert(1)</script> 🙂"
@@ -154,47 +152,18 @@ async def test_a_cv_that_takes_too_long_to_read_is_refused_with_the_form_kept_an
 
 @pytest.fixture
 def served(database_url: str, smtp_server: tuple[Any, int], tmp_path: Path) -> Iterator[str]:
-    """The app served by uvicorn in a process of its own, as in production, with time enough to read any
-    PDF (so that what it says of the CV does not depend on how busy the machine is)."""
+    """The app served by uvicorn, with time enough to read any PDF (so that what it says of the CV does not
+    depend on how busy the machine is) and no background work (nothing else competes for its loop)."""
     _box, smtp_port = smtp_server
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp_port),
-        "COMMUNITY_VAR_DIR": str(tmp_path / "var"),
-        "SECRET_KEY": "served-secret-" + "z" * 32,
-        "BASE_URL": f"http://127.0.0.1:{port}",
-        "PDF_CHECK_TIMEOUT_SECONDS": "60",
-        "JOB_WORKER": "false",
-        "SEARCH_WORKER": "false",
-    }
-    log = tmp_path / "server.log"
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "community.app:create_app", "--factory", "--port", str(port)],
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            cwd=PROJECT_ROOT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the app did not start:\n{log.read_text()}")
-                time.sleep(0.2)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    with served_app(
+        database_url,
+        smtp_port,
+        tmp_path,
+        PDF_CHECK_TIMEOUT_SECONDS="60",
+        JOB_WORKER="false",
+        SEARCH_WORKER="false",
+    ) as url:
+        yield url
 
 
 def settle(probe: httpx.Client, within: float = 90.0) -> None:
