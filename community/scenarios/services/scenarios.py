@@ -530,28 +530,33 @@ class ScenarioService(ScenarioReading):
 
     async def withdraw_reader(self, actor: User, scenario_id: UUID, acceptance_id: UUID | None) -> Scenario:
         """The owner ends one reader's access to the details, at once; the reader cannot accept again."""
-        scenario, acceptance, who = await self._reader(actor, scenario_id, acceptance_id)
-        if acceptance.revoked_at is not None:
-            return scenario  # a double click
-        acceptance.revoked_at = now()
-        acceptance.revoked_by_id = actor.id
-        self._event(scenario, actor, scenario.status, scenario.status, "reader_withdrawn", who)
-        await self.db.flush()
-        await self.notifications.notify_many(
-            [acceptance.user_id],
-            "scenario.reader_withdrawn",
-            _("The owner of “%(title)s” withdrew your access to its details.", title=scenario.title),
-            scenario_url(scenario),
-            actor_id=actor.id,
-        )
-        return scenario
+        return await self._set_reader_access(actor, scenario_id, acceptance_id, withdrawn=True)
 
     async def regrant_reader(self, actor: User, scenario_id: UUID, acceptance_id: UUID | None) -> Scenario:
         """The owner lets a reader whose access was withdrawn read the details again (while their OPC stays
         verified)."""
+        return await self._set_reader_access(actor, scenario_id, acceptance_id, withdrawn=False)
+
+    async def _set_reader_access(
+        self, actor: User, scenario_id: UUID, acceptance_id: UUID | None, *, withdrawn: bool
+    ) -> Scenario:
         scenario, acceptance, who = await self._reader(actor, scenario_id, acceptance_id)
-        if acceptance.revoked_at is None:
-            return scenario
+        if (acceptance.revoked_at is not None) == withdrawn:
+            return scenario  # already so: a double click
+        acceptance.revoked_at = now() if withdrawn else None
+        acceptance.revoked_by_id = actor.id if withdrawn else None
+        kind = "reader_withdrawn" if withdrawn else "reader_regranted"
+        self._event(scenario, actor, scenario.status, scenario.status, kind, who)
+        await self.db.flush()
+        message = (
+            _("The owner of “%(title)s” withdrew your access to its details.", title=scenario.title)
+            if withdrawn
+            else _("The owner of “%(title)s” lets you read its details again.", title=scenario.title)
+        )
+        await self.notifications.notify_many(
+            [acceptance.user_id], f"scenario.{kind}", message, scenario_url(scenario), actor_id=actor.id
+        )
+        return scenario
         acceptance.revoked_at = None
         acceptance.revoked_by_id = None
         self._event(scenario, actor, scenario.status, scenario.status, "reader_regranted", who)

@@ -323,28 +323,10 @@ class VoucherService:
         """The student says the trial the OPC delivered took place: the voucher is confirmed by both sides
         and can be settled. Only from ``delivered``, in one conditional update (a second tab, a double click
         or an admin's void in between finds the state moved on and changes nothing)."""
-        voucher = await self._own(student, voucher_id)
         moment = now()
-        done = await self._move(
-            voucher,
-            student,
-            VoucherStatus.DELIVERED,
-            VoucherStatus.CONFIRMED,
-            {"student_confirmed_at": moment},
-            moment,
+        return await self._students_answer(
+            student, voucher_id, VoucherStatus.CONFIRMED, {"student_confirmed_at": moment}, moment, ip
         )
-        if not done:
-            raise refuse(self._why_not_confirmable(voucher))
-        await record(
-            self.db,
-            [voucher.id],
-            VoucherStatus.DELIVERED,
-            VoucherStatus.CONFIRMED,
-            actor_id=student.id,
-            ip=ip,
-            moment=moment,
-        )
-        return voucher
 
     async def dispute(
         self, student: User, voucher_id: UUID, reason_raw: str, ip: str | None = None
@@ -354,25 +336,14 @@ class VoucherService:
         voucher = await self._own(student, voucher_id)
         reason = required_reason(reason_raw)
         moment = now()
-        done = await self._move(
-            voucher,
+        await self._students_answer(
             student,
-            VoucherStatus.DELIVERED,
+            voucher.id,
             VoucherStatus.DISPUTED,
             {"disputed_at": moment, "dispute_reason": reason},
             moment,
-        )
-        if not done:
-            raise refuse(self._why_not_confirmable(voucher))
-        await record(
-            self.db,
-            [voucher.id],
-            VoucherStatus.DELIVERED,
-            VoucherStatus.DISPUTED,
-            actor_id=student.id,
-            ip=ip,
+            ip,
             reason=reason,
-            moment=moment,
         )
         product = await self.db.get(Product, voucher.product_id) if voucher.product_id else None
         admins = list((await self.db.scalars(select(UserModel.id).where(UserModel.is_admin.is_(True)))).all())
@@ -385,6 +356,33 @@ class VoucherService:
             ),
             "/admin/vouchers/disputes",
             actor_id=student.id,
+        )
+        return voucher
+
+    async def _students_answer(
+        self,
+        student: User,
+        voucher_id: UUID,
+        to: VoucherStatus,
+        values: dict[str, Any],
+        moment: datetime,
+        ip: str | None,
+        reason: str = "",
+    ) -> Voucher:
+        """The student's answer to a delivered trial (confirmed or disputed), in one conditional update from
+        ``delivered``, recorded on the voucher's timeline."""
+        voucher = await self._own(student, voucher_id)
+        if not await self._move(voucher, student, VoucherStatus.DELIVERED, to, values, moment):
+            raise refuse(self._why_not_confirmable(voucher))
+        await record(
+            self.db,
+            [voucher.id],
+            VoucherStatus.DELIVERED,
+            to,
+            actor_id=student.id,
+            ip=ip,
+            reason=reason,
+            moment=moment,
         )
         return voucher
 
