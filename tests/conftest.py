@@ -12,8 +12,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from contextlib import AsyncExitStack, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import replace
 from email import message_from_bytes
 from email.message import Message
@@ -387,9 +387,9 @@ async def client(settings: Settings) -> AsyncIterator[FormClient]:
         yield FormClient(test_client)
 
 
-@pytest.fixture
-async def make_client(settings: Settings) -> AsyncIterator[Any]:
-    """More clients of one app: several people (or browsers) at once."""
+@asynccontextmanager
+async def clients_of(settings: Settings) -> AsyncIterator[Callable[[], Awaitable[FormClient]]]:
+    """An app built from ``settings`` and a maker of clients for it: several people (or browsers) at once."""
     from community.app import create_app
 
     app = create_app(settings)
@@ -409,6 +409,13 @@ async def make_client(settings: Settings) -> AsyncIterator[Any]:
                 httpx.AsyncClient(transport=first._transport, base_url="http://testserver.local")
             )
 
+        yield make
+
+
+@pytest.fixture
+async def make_client(settings: Settings) -> AsyncIterator[Any]:
+    """More clients of one app: several people (or browsers) at once."""
+    async with clients_of(settings) as make:
         yield make
 
 

@@ -12,14 +12,13 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from community.config import Settings
@@ -27,7 +26,7 @@ from community.jobs import JobWorker
 from community.talent.models import Position
 from community.talent.services.positions import PositionService
 from community.talent.services.profiles import ProfileService
-from tests.conftest import FormClient, in_thread, served_app
+from tests.conftest import clients_of, in_thread, served_app
 from tests.talent.conftest import PASSWORD, POSITION, PROFILE, World, add_user, apply, login, make_pdf
 
 NOTE = "我做过三个政务知识库项目，熟悉 RAG <script>alert(1)</script> 🙂"
@@ -46,22 +45,7 @@ def _refusals(response: Any) -> list[str]:
 @asynccontextmanager
 async def people_of(settings: Settings, **changes: Any) -> AsyncIterator[Callable[[], Awaitable[Any]]]:
     """Like ``make_client``, for an app whose settings differ by ``changes``."""
-    from community.app import create_app
-
-    app = create_app(replace(settings, **changes))
-    async with AsyncExitStack() as stack:
-        first = await stack.enter_async_context(AsyncTestClient(app=app, base_url="http://testserver.local"))
-        made = 0
-
-        async def make() -> FormClient:
-            nonlocal made
-            made += 1
-            if made == 1:
-                return FormClient(first)
-            return FormClient(
-                httpx.AsyncClient(transport=first._transport, base_url="http://testserver.local")
-            )
-
+    async with clients_of(replace(settings, **changes)) as make:
         yield make
 
 
