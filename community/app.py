@@ -134,10 +134,11 @@ class CommunityCLIPlugin(CLIPluginProtocol):
     """The platform's own command group (the zones bring theirs through ``ZonesPlugin``)."""
 
     def on_cli_init(self, cli: Any) -> None:
-        from community.cli import demo_group, worker_command
+        from community.cli import demo_group, uploads_group, worker_command
 
         cli.add_command(demo_group)
         cli.add_command(worker_command)
+        cli.add_command(uploads_group)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

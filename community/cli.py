@@ -4,6 +4,7 @@ community run --host H --port P        serve the site (Litestar's run)
 community worker                       run the background work (jobs, search outbox, periodic work)
 community database upgrade             migrate the schema (advanced-alchemy's Alembic commands)
 community demo load                    fill the database with demo content (safe to run again)
+community uploads migrate              copy uploads from var/cvs, var/proofs into the shared store
 community users create-admin EMAIL     create a site admin, or make a member one
 
 Each zone brings its own groups (``Zone.cli_groups``: users, search, matching ...); this module holds the
@@ -89,6 +90,39 @@ def worker_command(app: Litestar) -> None:
             loop.add_signal_handler(sig, on_signal, sig.name)
         with contextlib.suppress(asyncio.CancelledError):
             await run_worker(settings_of(app), alchemy_config(app), stop)
+
+    asyncio.run(run())
+
+
+@click.group(cls=LitestarGroup, name="uploads")
+def uploads_group() -> None:
+    """Uploaded files (CVs, proofs) in the shared store."""
+
+
+@uploads_group.command(name="migrate")  # type: ignore[untyped-decorator]
+def uploads_migrate(app: Litestar) -> None:
+    """Copy the uploads kept in this machine's var/cvs and var/proofs (and, when UPLOAD_STORAGE_URL names an
+    S3 store, those kept in PostgreSQL) into the configured store. Files already there are left alone, so it
+    is safe to run again; nothing is deleted."""
+    from community.storage import migrate_uploads
+
+    config = alchemy_config(app)
+    settings = settings_of(app)
+
+    async def run() -> None:
+        try:
+            async with config.get_session() as db:
+                report = await migrate_uploads(settings, db)
+                await db.commit()
+        finally:
+            await config.get_engine().dispose()
+        target = "S3" if settings.upload_storage_url else "PostgreSQL"
+        for area in report.copied:
+            click.echo(
+                f"{area}: {report.copied[area]} copied into {target}, {report.already[area]} there already"
+            )
+        for path in report.skipped:
+            click.echo(f"left alone (not an upload of ours): {path}")
 
     asyncio.run(run())
 

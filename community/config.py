@@ -207,6 +207,9 @@ class Settings:
     voucher_redeem_rate_per_minute: int = 10
     # Forum: live previews (and the drafts saved with them) per minute per account.
     forum_preview_rate_per_minute: int = 60
+    # Uploaded files (CVs, proofs): in PostgreSQL unless UPLOAD_STORAGE_URL names an S3-compatible store
+    # (s3://bucket/prefix?endpoint=https://…&region=…; keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
+    upload_storage_url: str | None = None
     # Search: PostgreSQL unless MEILISEARCH_URL is set. The outbox worker runs where background work runs.
     meilisearch_url: str | None = None
     meilisearch_api_key: str | None = None
@@ -293,16 +296,6 @@ class Settings:
         return self.var_dir / "mail"
 
     @property
-    def proof_dir(self) -> Path:
-        """Students' uploaded proofs: outside the static files, served to admins only."""
-        return self.var_dir / "proofs"
-
-    @property
-    def cv_dir(self) -> Path:
-        """Applicants' CVs: outside the static files, for the applicant and the position's organization."""
-        return self.var_dir / "cvs"
-
-    @property
     def listen_database_url(self) -> str:
         return self.database_listen_url or self.database_url
 
@@ -361,6 +354,7 @@ class Settings:
             background_work=_env_bool("COMMUNITY_BACKGROUND_WORK", True),
             periodic_work=_env_bool("PERIODIC_WORK", True),
             database_listen_url=os.environ.get("DATABASE_LISTEN_URL") or None,
+            upload_storage_url=os.environ.get("UPLOAD_STORAGE_URL") or None,
             job_lease_seconds=float(os.environ.get("JOB_LEASE_SECONDS") or 300.0),
             job_timeout_seconds=float(os.environ.get("JOB_TIMEOUT_SECONDS") or 600.0),
             job_timeouts=_env_timeouts("JOB_TIMEOUTS"),

@@ -48,6 +48,7 @@ def import_models() -> None:
     import community.jobs.models  # noqa: F401
     from community.app import ZONES
 
+    importlib.import_module("community.storage")  # upload_chunk: the uploads every process shares
     for zone in ZONES:
         name = f"community.{zone}.models"
         if importlib.util.find_spec(name) is not None:

@@ -1,13 +1,11 @@
-"""Private uploaded files (CVs, proofs): kept outside the static files under a directory from the settings,
-each under a random name that says nothing of the person or the file, readable by the app's user only.
+"""Checking uploaded files (CVs, proofs) before they are kept: what they are, and whether a PDF is one.
 
-Nothing here decides who may read a file: the zone that owns it checks that, then serves the path this module
-gives back (as an attachment, with nosniff).
+Where they are kept is ``community.storage`` (shared by every process, on every machine).
 
 Reading a PDF is CPU work that an uploader controls (a 9 MB file can hold 100,000 pages, and pypdf holds the
 GIL), so ``check_pdf`` never parses on the event loop: a child process reads it, counting pages only up to a
 cap, under a hard timeout (a thread could not be stopped) and a memory limit, and is killed when either runs
-out. Writing and deleting the stored file run in a worker thread for the same reason.
+out. This module imports nothing heavy, so that child starts fast.
 """
 
 from __future__ import annotations
@@ -17,16 +15,12 @@ import contextlib
 import enum
 import io
 import os
-import re
-import secrets
 import sys
 import weakref
 from pathlib import Path
 from typing import Any
 
 PDF_MAGIC = b"%PDF-"
-# What ``save_private`` makes: 32 hex characters and a short extension. Anything else is not ours.
-_STORED_NAME = re.compile(r"^[0-9a-f]{32}\.[a-z0-9]{1,5}$")
 # PDF checks running at once in one app process (each is a child process busy on a core).
 PDF_CHECKS_AT_ONCE = 2
 # The address space a PDF check may use: plenty for a CV of 10 MB, not for a decompression bomb.
@@ -164,43 +158,3 @@ async def check_pdf(content: bytes, *, max_pages: int, seconds: float) -> PdfChe
     if pages < 1:
         return PdfCheck.NOT_PDF
     return PdfCheck.TOO_MANY_PAGES if pages > max_pages else PdfCheck.OK
-
-
-def save_private(directory: Path, content: bytes, extension: str) -> str:
-    """Write ``content`` under a new random name in ``directory`` (made 0700 if missing); the name."""
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    name = f"{secrets.token_hex(16)}.{extension}"
-    # O_EXCL: a name is never reused, whatever another process writes at the same moment.
-    fd = os.open(directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(content)
-    return name
-
-
-async def store_private(directory: Path, content: bytes, extension: str) -> str:
-    """``save_private`` in a worker thread: writing megabytes does not hold up the event loop."""
-    return await asyncio.to_thread(save_private, directory, content, extension)
-
-
-def private_path(directory: Path, name: str) -> Path | None:
-    """The stored file called ``name``, or None when there is none (or the name is not one we give)."""
-    if not _STORED_NAME.match(name or ""):
-        return None
-    path = directory / name
-    return path if path.is_file() else None
-
-
-def remove_private(directory: Path, name: str) -> None:
-    path = private_path(directory, name)
-    if path is not None:
-        path.unlink(missing_ok=True)
-
-
-async def discard_private(directory: Path, names: list[str]) -> None:
-    """``remove_private`` for each of ``names``, in a worker thread."""
-
-    def remove_all() -> None:
-        for name in names:
-            remove_private(directory, name)
-
-    await asyncio.to_thread(remove_all)

@@ -14,6 +14,7 @@ from pypdf import PdfWriter
 
 from community.config import Settings, get_settings
 from tests.conftest import FormClient
+from tests.stored import kept_file
 from tests.talent.conftest import World, apply, login
 from tests.talent.conftest import world as world  # the fixture, requested by name
 
@@ -142,7 +143,7 @@ async def test_a_cv_larger_than_the_text_limit_still_uploads(
     sent = await apply(person, world.position.id, cv)
     assert sent.status_code == 200, sent.text
     stored = db.fetchval("SELECT cv_path FROM talent_application")
-    assert (settings.var_dir / "cvs" / stored).read_bytes() == cv
+    assert kept_file(db, "cvs", stored) == cv
 
 
 def _padded_pdf(size: int) -> bytes:

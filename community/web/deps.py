@@ -40,7 +40,7 @@ def provide_service(build: Callable[[AsyncSession], Any]) -> Provide:
 
 def provide_service_with_settings(build: Callable[[AsyncSession, Settings], Any]) -> Provide:
     """A service made from the request's session and the app's settings:
-    ``provide_service_with_settings(lambda db, s: StudentService(db, s.proof_dir))``."""
+    ``provide_service_with_settings(lambda db, s: StudentService(db, upload_store(s, db)))``."""
 
     def provide(db_session: NamedDependency[AsyncSession], request: Request[Any, Any, Any]) -> Any:
         return build(db_session, settings_of(request))

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from community.kernel.clock import SITE_TZ, today
 from community.talent.services.applications import ApplicationService
 from tests.conftest import outbox_drained
+from tests.stored import kept_file, kept_names
 from tests.talent.conftest import World, apply, login, make_pdf
 
 NOTE = "我做过三个政务知识库项目，熟悉 RAG <script>alert(1)</script> 🙂"
@@ -36,7 +37,7 @@ async def test_a_50_mb_file_is_refused_with_a_clear_message_and_the_note_kept(
     assert NOTE in page  # the cover note comes back as typed (escaped, never run)
     assert "<script>alert(1)</script>" not in response.text
     assert db.fetchval("SELECT count(*) FROM talent_application") == 0
-    assert not (settings.var_dir / "cvs").exists() or not any((settings.var_dir / "cvs").iterdir())
+    assert kept_names(db, "cvs") == []
 
 
 async def test_a_file_that_is_not_a_pdf_is_refused_whatever_it_is_called(
@@ -65,8 +66,8 @@ async def test_the_cv_is_for_the_applicant_and_the_organization_only(
     assert sent.status_code == 200, sent.text
     application_id = db.fetchval("SELECT id FROM talent_application")
     stored = db.fetchval("SELECT cv_path FROM talent_application")
-    # Kept outside the static files, under a random name, not the uploaded one.
-    assert (settings.var_dir / "cvs" / stored).read_bytes() == pdf
+    # Kept in the shared store (not among the static files), under a random name, not the uploaded one.
+    assert kept_file(db, "cvs", stored) == pdf
     assert "简历" not in stored
     url = f"/talent/applications/{application_id}/cv"
     mine = await applicant.get(url)
@@ -90,7 +91,7 @@ async def test_the_organization_answers_and_the_applicant_is_told(
     # Three clicks at once: one application, one stored CV; the others are told it exists.
     sent = await asyncio.gather(*(apply(applicant, world.position.id, make_pdf()) for _ in range(3)))
     assert sorted(r.status_code for r in sent) == [200, 400, 400]
-    assert len(list((settings.var_dir / "cvs").iterdir())) == 1
+    assert len(kept_names(db, "cvs")) == 1
     application_id = db.fetchval("SELECT id FROM talent_application")
     assert (
         db.fetchval(

@@ -27,6 +27,7 @@ from community.talent.models import Position
 from community.talent.services.positions import PositionService
 from community.talent.services.profiles import ProfileService
 from tests.conftest import clients_of, in_thread, served_app
+from tests.stored import kept_names
 from tests.talent.conftest import PASSWORD, POSITION, PROFILE, World, add_user, apply, login, make_pdf
 
 NOTE = "我做过三个政务知识库项目，熟悉 RAG <script>alert(1)</script> 🙂"
@@ -60,9 +61,9 @@ async def more_positions(services: AsyncSession, world: World, count: int) -> li
     return made
 
 
-def stored_cvs(settings: Settings) -> list[Path]:
-    folder = settings.var_dir / "cvs"
-    return sorted(folder.iterdir()) if folder.exists() else []
+def stored_cvs(db: Any) -> list[str]:
+    """The CVs the upload store keeps."""
+    return kept_names(db, "cvs")
 
 
 def pdf_readers_running() -> list[int]:
@@ -98,7 +99,7 @@ async def test_a_cv_over_the_page_cap_is_refused_with_the_form_kept(
             assert "简历超过 50 页" in page, _refusals(response)  # beside the CV field, in plain words
             assert NOTE in page  # the cover note comes back as typed
         assert db.fetchval("SELECT count(*) FROM talent_application") == 0
-        assert stored_cvs(settings) == []
+        assert stored_cvs(db) == []
         # At the cap it goes through.
         sent = await apply(person, world.position.id, make_pdf(pages=50), NOTE)
         assert sent.status_code == 200, _refusals(sent)
@@ -254,7 +255,7 @@ async def test_a_member_keeps_at_most_the_quota_of_cvs(
         db.fetchval("SELECT count(*) FROM talent_application WHERE applicant_id = $1", world.applicant.id)
         == 2
     )
-    assert len(stored_cvs(settings)) == 3
+    assert len(stored_cvs(db)) == 3
 
 
 async def test_a_member_keeps_at_most_the_quota_of_megabytes(
@@ -331,8 +332,8 @@ async def test_cvs_of_applications_closed_past_the_retention_period_are_deleted_
         assert db.fetchval(
             "SELECT cv_removed_at IS NOT NULL FROM talent_application WHERE id = $1", withdrawn_long_ago
         )
-        assert old_file not in [path.name for path in stored_cvs(settings)]
-        assert len(stored_cvs(settings)) == 2  # the pending one and the one withdrawn today stay
+        assert old_file not in stored_cvs(db)
+        assert len(stored_cvs(db)) == 2  # the pending one and the one withdrawn today stay
         # The application says its CV was removed, and no one can fetch it any more.
         page = _text(await applicant.get(f"/talent/positions/{positions[1].id}"))
         assert "简历“简历.pdf”已于" in page and "申请结束 180 天后删除" in page

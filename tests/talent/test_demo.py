@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from community.demo import load_demo
+from tests.stored import kept_names
 
 
 async def test_the_talent_demo_loads_once(services: Any, settings: Any, db: Any) -> None:
@@ -20,7 +21,7 @@ async def test_the_talent_demo_loads_once(services: Any, settings: Any, db: Any)
     ]
     assert counts[0] == 30 and counts[1] >= 4 and counts[2] >= 6 and counts[3] >= 5 and counts[4] == 1
     assert db.fetchval("SELECT jsonb_array_length(items) FROM talent_board WHERE number = 1") == 12
-    assert len(list(settings.cv_dir.iterdir())) == counts[2]  # every CV is a file of its own
+    assert len(kept_names(db, "cvs")) == counts[2]  # every CV is a file of its own
     await load_demo(services, settings, zones=("talent",))
     await services.commit()
     again = [

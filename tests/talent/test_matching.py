@@ -61,7 +61,7 @@ async def test_positions_for_a_member_and_candidates_for_a_position_with_reasons
     assert designer.id in {m.item.id for m in await matcher.positions_for(world.applicant)}
 
     # Once applied, the position is no longer recommended to the applicant, nor the applicant for it.
-    applications = ApplicationService(services, cv_dir=settings.cv_dir)
+    applications = ApplicationService.from_settings(services, settings)
     await applications.apply(
         world.applicant, world.position.id, "我熟悉 RAG 与智能体。", "cv.pdf", make_pdf()
     )

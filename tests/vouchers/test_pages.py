@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from community.accounts.services import AccountService
 from community.i18n import _
 from tests.conftest import FormClient
+from tests.stored import kept_file, kept_names
 from tests.vouchers.conftest import PASSWORD, PRODUCT
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
@@ -34,7 +35,7 @@ async def _upload(client: FormClient, university: str, content: bytes, name: str
 
 
 async def test_proof_upload_limits_storage_and_admin_review(
-    make_client: Any, services: AsyncSession, settings: Any
+    make_client: Any, services: AsyncSession, db: Any
 ) -> None:
     await AccountService(services).create_admin("admin@example.com", PASSWORD, "管理员")
     await services.commit()
@@ -54,9 +55,8 @@ async def test_proof_upload_limits_storage_and_admin_review(
 
     done = await _upload(student, hust, PNG, "学生证 <1>.png", "image/png")
     assert done.status_code in (302, 303)
-    stored = list((settings.var_dir / "proofs").iterdir())
-    assert len(stored) == 1 and stored[0].read_bytes() == PNG
-    assert not str(stored[0]).startswith(str(settings.static_dir))
+    stored = kept_names(db, "proofs")
+    assert len(stored) == 1 and kept_file(db, "proofs", stored[0]) == PNG
 
     hub = await admin.get("/admin/vouchers")
     link = re.search(r'href="(/admin/vouchers/students/([0-9a-f-]{36})/proof)"', hub.text)

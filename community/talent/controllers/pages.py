@@ -8,13 +8,14 @@ from uuid import UUID
 
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath, QueryParameter
-from litestar.response import File, Redirect, Template
+from litestar.response import Redirect, Template
 
 from community.accounts.guards import Member, requires_login
 from community.accounts.models import User
 from community.errors import NotFound
 from community.i18n import _
 from community.markup import markdown_html
+from community.storage import private_download
 from community.talent.controllers.deps import (
     APPLY_RATE_PER_MINUTE,
     DEPENDENCIES,
@@ -275,14 +276,15 @@ class TalentController(Controller):
         )
 
     @get("/applications/{application_id:uuid}/cv", name="talent-cv")
-    async def cv(self, request: Visitor, application_id: FromPath[UUID], applications: Applications) -> File:
-        application, path = await applications.cv_for(request.scope.get("user"), application_id)
-        return File(
-            path=path,
+    async def cv(
+        self, request: Visitor, application_id: FromPath[UUID], applications: Applications
+    ) -> Response[bytes]:
+        application, content = await applications.cv_for(request.scope.get("user"), application_id)
+        return private_download(
+            content,
             filename=f"cv-{application.id}.pdf",
             media_type="application/pdf",
-            content_disposition_type="attachment",
-            headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+            cache_control="private, no-store",
         )
 
     @post("/applications/{application_id:uuid}/{decision:str}", guards=[requires_login])

@@ -16,7 +16,6 @@ the application keeps a note that it was.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -32,6 +31,7 @@ from community.kernel.clock import SITE_TZ, now, today
 from community.kernel.deadlines import claim_reminders, count_overdue
 from community.kernel.text import clean_line
 from community.notifications.services import NotificationService
+from community.storage import UploadStore, upload_store
 from community.talent.documents import position_url
 from community.talent.inputs import check_cv, cover_note_text, note_text, pdf_refusal
 from community.talent.models import (
@@ -47,7 +47,7 @@ from community.talent.models import (
 from community.talent.services.common import JOB_REMINDERS, one_or_404
 from community.talent.services.profiles import ProfileService, profile_snapshot
 from community.talent.views import ApplicationView, PositionAccess, PositionApplications, mb
-from community.uploads import check_pdf, discard_private, private_path, store_private
+from community.uploads import check_pdf
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -64,6 +64,8 @@ REMIND_DAYS_BEFORE = 2
 CV_QUOTA_LOCK = 740
 # CVs deleted by one run of the retention sweep (the next run takes the rest).
 RETENTION_BATCH = 500
+# Where CVs are kept in the upload store.
+CV_AREA = "cvs"
 
 
 class ApplicationService:
@@ -71,7 +73,7 @@ class ApplicationService:
         self,
         db: AsyncSession,
         *,
-        cv_dir: Path | None = None,
+        uploads: UploadStore | None = None,
         cv_max_bytes: int = 10 * 1024 * 1024,
         response_days: int = 14,
         cv_max_pages: int = 50,
@@ -81,7 +83,7 @@ class ApplicationService:
         cv_retention_days: int = 180,
     ) -> None:
         self.db = db
-        self.cv_dir = cv_dir
+        self.uploads = uploads
         self.cv_max_bytes = cv_max_bytes
         self.response_days = response_days
         self.cv_max_pages = cv_max_pages
@@ -94,10 +96,10 @@ class ApplicationService:
 
     @classmethod
     def from_settings(cls, db: AsyncSession, settings: Settings) -> ApplicationService:
-        """The service with the site's CV directory, CV limits, quota and retention, and response period."""
+        """The service with the site's upload store, CV limits, quota and retention, and response period."""
         return cls(
             db,
-            cv_dir=settings.cv_dir,
+            uploads=upload_store(settings, db),
             cv_max_bytes=settings.talent_cv_max_bytes,
             response_days=settings.talent_response_days,
             cv_max_pages=settings.talent_cv_max_pages,
@@ -164,9 +166,9 @@ class ApplicationService:
                 errors["cover_note"] = _("You have applied to this position already.")
         if errors or profile is None:
             raise FormError(errors)
-        if self.cv_dir is None:
-            raise RuntimeError("no directory for CVs")
-        stored = await store_private(self.cv_dir, content, "pdf")
+        if self.uploads is None:
+            raise RuntimeError("no store for CVs")
+        stored = await self.uploads.save(CV_AREA, content, "pdf")
         application = Application(
             position_id=position.id,
             applicant_id=actor.id,
@@ -183,7 +185,7 @@ class ApplicationService:
                 self.db.add(application)
                 await self.db.flush()
         except IntegrityError as exc:
-            await discard_private(self.cv_dir, [stored])
+            await self.uploads.remove(CV_AREA, [stored])
             raise FormError({"cover_note": _("You have applied to this position already.")}) from exc
         self._event(application, actor, application.status)
         await self._tell_organization(
@@ -235,9 +237,9 @@ class ApplicationService:
 
     # --- the CV --------------------------------------------------------------------------------------------
 
-    async def cv_for(self, viewer: User | None, application_id: UUID) -> tuple[Application, Path]:
-        """The CV file, for the applicant and the members of the position's organization only; for anyone
-        else (admins included) it does not exist."""
+    async def cv_for(self, viewer: User | None, application_id: UUID) -> tuple[Application, bytes]:
+        """The CV (its bytes), for the applicant and the members of the position's organization only; for
+        anyone else (admins included) it does not exist."""
         if viewer is None:
             raise NotFound
         application = await self.get(application_id)
@@ -245,10 +247,12 @@ class ApplicationService:
             viewer, application.position
         )
         stored = application.cv_path
-        path = private_path(self.cv_dir, stored) if self.cv_dir is not None and stored else None
-        if not allowed or path is None:
+        if not allowed or not stored or self.uploads is None:
             raise NotFound
-        return application, path
+        content = await self.uploads.read(CV_AREA, stored)
+        if content is None:
+            raise NotFound
+        return application, content
 
     async def remove_expired_cvs(self, *, limit: int = RETENTION_BATCH) -> int:
         """Delete the CVs of applications closed longer than the retention period; each application keeps
@@ -269,8 +273,8 @@ class ApplicationService:
             application.cv_path = None
             application.cv_removed_at = now()
         await self.db.flush()
-        if removed and self.cv_dir is not None:
-            await discard_private(self.cv_dir, removed)
+        if removed and self.uploads is not None:
+            await self.uploads.remove(CV_AREA, removed)
         return len(expired)
 
     # --- answering -----------------------------------------------------------------------------------------

@@ -9,12 +9,13 @@ from uuid import UUID
 
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath, QueryParameter
-from litestar.response import File, Template
+from litestar.response import Template
 
 from community.accounts.guards import Member, requires_admin
 from community.i18n import _
 from community.kernel.clock import today
 from community.kernel.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, content_disposition
+from community.storage import private_download
 from community.vocabulary import DOMAINS
 from community.vouchers.controllers.deps import (
     DEPENDENCIES,
@@ -115,15 +116,14 @@ class VoucherAdminController(Controller):
         )
 
     @get("/students/{verification_id:uuid}/proof", name="student-proof")
-    async def proof(self, verification_id: FromPath[UUID], students: Students) -> File:
+    async def proof(self, verification_id: FromPath[UUID], students: Students) -> Response[bytes]:
         row = await students.get(verification_id)
-        path = students.proof_file(row)
-        return File(
-            path=path,
-            filename=f"proof-{row.id}.{path.suffix.lstrip('.')}",
+        extension, content = await students.proof_file(row)
+        return private_download(
+            content,
+            filename=f"proof-{row.id}.{extension}",
             media_type=row.proof_content_type or "application/octet-stream",
-            content_disposition_type="attachment",
-            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+            cache_control="no-store",
         )
 
     @post("/students/{verification_id:uuid}/review")

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 from litestar.response import Template
 
+from community.storage import upload_store
 from community.vouchers.inputs import GalleryFilters
 from community.vouchers.labels import label
 from community.vouchers.services.campaigns import CampaignService
@@ -55,7 +56,9 @@ DEPENDENCIES = {
         settlement=SettlementService,
         reports=ReportService,
     ),
-    "students": provide_service_with_settings(lambda db, settings: StudentService(db, settings.proof_dir)),
+    "students": provide_service_with_settings(
+        lambda db, settings: StudentService(db, upload_store(settings, db))
+    ),
     "mailer": MAILER,
     "filters": Provide(gallery_filters, sync_to_thread=False),
 }

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -20,7 +19,7 @@ from community.kernel.clock import SITE_TZ, now, today
 from community.kernel.models import get_or_404
 from community.kernel.text import clean_body, clean_line
 from community.notifications.services import NotificationService
-from community.uploads import private_path, remove_private, save_private
+from community.storage import UploadStore
 from community.vouchers.inputs import REASON_MAX, optional_uuid, required_reason
 from community.vouchers.models import (
     StudentVerification,
@@ -52,6 +51,8 @@ CODES_PER_DAY = 5
 CODE_ATTEMPTS_PER_DAY = 10
 VERIFICATION_DAYS = 365
 PROOF_MAX_BYTES = 5 * 1024 * 1024
+# Where proofs are kept in the upload store.
+PROOF_AREA = "proofs"
 # Accepted proof files, recognised by their first bytes (never by the name or the declared type).
 PROOF_TYPES: dict[str, tuple[bytes, str]] = {
     "application/pdf": (b"%PDF-", "pdf"),
@@ -65,9 +66,9 @@ def hash_code(verification_id: UUID, code: str) -> str:
 
 
 class StudentService:
-    def __init__(self, db: AsyncSession, proof_dir: Path | None = None) -> None:
+    def __init__(self, db: AsyncSession, uploads: UploadStore | None = None) -> None:
         self.db = db
-        self.proof_dir = proof_dir
+        self.uploads = uploads
 
     async def status(self, user_id: UUID) -> StudentStatus:
         verification = await self.db.scalar(
@@ -252,14 +253,14 @@ class StudentService:
             errors["note"] = _("Use at most %(n)s characters.", n=REASON_MAX)
         if errors or university is None or kind is None:
             raise FormError(errors)
-        if self.proof_dir is None:
-            raise RuntimeError("no directory for proofs")
+        if self.uploads is None:
+            raise RuntimeError("no store for proofs")
         row = await self._row_of(
             user.id, university.id, VerificationMethod.PROOF, VerificationStatus.PENDING_REVIEW
         )
         if row.status is VerificationStatus.VERIFIED and not StudentStatus(row, None, None).may_renew:
             raise FormError({"proof": _("You are verified already.")})
-        stored = save_private(self.proof_dir, content, PROOF_TYPES[kind][1])
+        stored = await self.uploads.save(PROOF_AREA, content, PROOF_TYPES[kind][1])
         old_path = row.proof_path
         row.university_id = university.id
         row.method = VerificationMethod.PROOF
@@ -272,7 +273,7 @@ class StudentService:
         row.reason = ""
         await self.db.flush()
         if old_path and old_path != stored:
-            remove_private(self.proof_dir, old_path)
+            await self.uploads.remove(PROOF_AREA, [old_path])
         return row
 
     async def grant(
@@ -312,11 +313,16 @@ class StudentService:
     async def get(self, verification_id: UUID) -> StudentVerification:
         return await get_or_404(self.db, StudentVerification, verification_id)
 
-    def proof_file(self, row: StudentVerification) -> Path:
-        path = private_path(self.proof_dir, row.proof_path or "") if self.proof_dir is not None else None
-        if path is None:
+    async def proof_file(self, row: StudentVerification) -> tuple[str, bytes]:
+        """The proof a student sent (its extension and bytes), for the admin reviewing it."""
+        content = (
+            await self.uploads.read(PROOF_AREA, row.proof_path)
+            if self.uploads is not None and row.proof_path
+            else None
+        )
+        if content is None or row.proof_path is None:
             raise NotFound
-        return path
+        return row.proof_path.rsplit(".", 1)[-1], content
 
     async def review(self, admin: User, verification_id: UUID, decision: ProofReview) -> StudentVerification:
         """Verify the student (until the date given, a year by default) or reject the proof with a reason."""
