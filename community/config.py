@@ -226,6 +226,9 @@ class Settings:
     periodic_work: bool = True
     # The direct connection (never through PgBouncer in transaction mode) the workers LISTEN on.
     database_listen_url: str | None = None
+    # DATABASE_URL goes through PgBouncer in transaction mode (DATABASE_PGBOUNCER=1): no prepared statement
+    # outlives its transaction, so none is cached, and each gets a name of its own (deploy/README.md).
+    database_pgbouncer: bool = False
     # A running job extends its lease every third of it; a job that outlives it is taken over (its worker
     # died). A job running longer than its timeout (default, or per kind: JOB_TIMEOUTS="kind=seconds,...")
     # is cancelled and retried with backoff.
@@ -354,6 +357,7 @@ class Settings:
             background_work=_env_bool("COMMUNITY_BACKGROUND_WORK", True),
             periodic_work=_env_bool("PERIODIC_WORK", True),
             database_listen_url=os.environ.get("DATABASE_LISTEN_URL") or None,
+            database_pgbouncer=_env_bool("DATABASE_PGBOUNCER", False),
             upload_storage_url=os.environ.get("UPLOAD_STORAGE_URL") or None,
             job_lease_seconds=float(os.environ.get("JOB_LEASE_SECONDS") or 300.0),
             job_timeout_seconds=float(os.environ.get("JOB_TIMEOUT_SECONDS") or 600.0),

@@ -6,7 +6,8 @@ PostgreSQL is the one system of record. Every domain model derives from ``Base``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import uuid
+from typing import TYPE_CHECKING, Any
 
 from advanced_alchemy.base import UUIDAuditBase, orm_registry
 from advanced_alchemy.extensions.litestar import (
@@ -68,6 +69,29 @@ def upgrade_schema(url: str) -> None:
     command.upgrade(config, "head")
 
 
+def connect_args(settings: Settings) -> dict[str, Any]:
+    """What each new connection of the pool is opened with.
+
+    Behind PgBouncer in transaction mode (``DATABASE_PGBOUNCER``) a connection's transactions may each run on
+    another server connection, so a prepared statement must not be kept for later (asyncpg's statement cache
+    and SQLAlchemy's are off) nor be named by a counter that restarts with every client connection (two
+    clients' "__asyncpg_stmt_1__" would meet on one server connection): each gets a random name. SQLAlchemy
+    runs every statement inside a transaction, so a statement is prepared and run on the same server
+    connection. Session state (SET, LISTEN, session advisory locks) is not used by the pool's connections."""
+    args: dict[str, Any] = {"timeout": 5, "server_settings": {"application_name": "community"}}
+    if settings.database_pgbouncer:
+        args |= {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _statement_name,
+        }
+    return args
+
+
+def _statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
 def make_alchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
     import_models()
     config = SQLAlchemyAsyncConfig(
@@ -80,7 +104,7 @@ def make_alchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
             max_overflow=settings.database_pool_size // 2,
             pool_timeout=5,
             echo=settings.database_echo,
-            connect_args={"timeout": 5, "server_settings": {"application_name": "community"}},
+            connect_args=connect_args(settings),
         ),
         session_config=AsyncSessionConfig(expire_on_commit=False),
         alembic_config=AlembicAsyncConfig(

@@ -458,7 +458,7 @@ def served_app(database_url: str, smtp_port: int, folder: Path, **environment: s
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 120  # a loaded machine (CI, many runs at once) starts slowly
             while True:
                 try:
                     if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
