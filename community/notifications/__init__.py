@@ -10,6 +10,12 @@ if TYPE_CHECKING:
 
 def zone() -> Zone:
     from community.notifications.controllers import NotificationApiController, NotificationController
+    from community.notifications.mail import mail_job
+    from community.notifications.services import JOB_MAIL
     from community.zones import Zone
 
-    return Zone(name="notifications", routes=[NotificationController, NotificationApiController])
+    return Zone(
+        name="notifications",
+        routes=[NotificationController, NotificationApiController],
+        jobs={JOB_MAIL: mail_job},
+    )
