@@ -3,20 +3,30 @@ triggered it and in whatever language; and the talent zone's notices come by mai
 
 from __future__ import annotations
 
+from dataclasses import replace
 from email.header import decode_header, make_header
 from email.message import Message
 from html import unescape
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 
 from community.accounts.models import User
+from community.config import Settings
+from community.talent.services.applications import ApplicationService
 from community.talent.services.positions import PositionService
 from community.talent.services.profiles import ProfileService
 from tests.conftest import Mailbox
 from tests.talent.conftest import POSITION, PROFILE, add_org, add_user, apply, login, make_pdf
 
 TITLE = POSITION["title"]
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The CV sent with an application is read in a child process; on a busy machine give it time."""
+    return replace(settings, pdf_check_timeout_seconds=60.0)
 
 
 def subject_of(message: Message) -> str:
@@ -138,3 +148,25 @@ async def test_talent_notices_are_mailed_at_the_members_rhythm(
     assert db.fetchval("SELECT count(*) FROM notification WHERE mail_due") == 0
     assert db.fetchval("SELECT count(*) FROM job WHERE kind = 'notifications.mail' AND done_at IS NULL") == 0
     assert mailbox.take("owner@example.com", seen) is None
+
+
+async def test_a_background_reminder_reads_in_its_readers_language(
+    make_client: Any, services: Any, db: Any, mailbox: Mailbox
+) -> None:
+    """Reminders are written by a background sweep, in no one's request: each reader still reads theirs in
+    their own language (they used to be Chinese for everybody)."""
+    _owner, _applicant, position = await people(services, applicant_locale="zh_CN", owner_locale="en")
+    candidate = await login(make_client, "applicant@example.com")
+    applied = await apply(candidate, position.id, make_pdf())
+    assert applied.status_code == 200, unescape(applied.text)[-3000:]
+    db.fetchval("UPDATE talent_application SET respond_by = current_date + 1")
+    seen = mailbox.seen()
+    assert await ApplicationService(services).send_reminders() == 1
+    await services.commit()
+
+    boss = await login(make_client, "owner@example.com")
+    reminder = (await boss.get("/api/v1/notifications")).json()["items"][0]["subject"]
+    assert reminder.startswith("Please answer ") and f"about “{TITLE}” by " in reminder, reminder
+    assert reminder in unescape((await boss.get("/notifications")).text)
+    mail = await mailbox.take_waiting("owner@example.com", seen)
+    assert subject_of(mail) == reminder and "Hello 张薇," in Mailbox.body(mail)
