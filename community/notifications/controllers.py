@@ -18,9 +18,10 @@ from litestar.response import Redirect, Template
 from community.accounts.guards import Member, requires_login
 from community.i18n import N_, _
 from community.kernel.models import from_attributes
+from community.notifications.mail import read_unsubscribe_token
 from community.notifications.models import RHYTHMS, Notification
 from community.notifications.services import NotificationService
-from community.web import Form, act, field, render, safe_next, services
+from community.web import Form, Visitor, act, field, render, safe_next, services, settings_of
 
 RHYTHM_LABELS = {
     "immediate": N_("Right away"),
@@ -131,6 +132,25 @@ class NotificationController(Controller):
     async def read_all(self, request: Member, notifications: Notifications) -> Redirect:
         await notifications.mark_all_read(request.user.id)
         return Redirect("/notifications")
+
+
+class NotificationUnsubscribeController(Controller):
+    """The notice mail's link: one click, logged in or not (the signed token is the proof)."""
+
+    path = "/notifications/unsubscribe"
+    dependencies = DEPENDENCIES
+
+    @get("/", name="notifications-unsubscribe")
+    async def unsubscribe(
+        self,
+        request: Visitor,
+        notifications: Notifications,
+        token: Annotated[str, QueryParameter(max_length=200)] = "",
+    ) -> Template:
+        user_id = read_unsubscribe_token(settings_of(request).secret_key, token)
+        if user_id is None or not await notifications.set_rhythm_if_member(user_id, "off"):
+            return render(request, "notifications/unsubscribed.html", status_code=404, done=False)
+        return render(request, "notifications/unsubscribed.html", done=True)
 
 
 class NotificationApiController(Controller):

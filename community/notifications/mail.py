@@ -13,6 +13,7 @@ from community import i18n
 from community.accounts.models import User
 from community.jobs import JobContext, enqueue
 from community.kernel.clock import now
+from community.kernel.tokens import member_token, read_member_token
 from community.notifications.models import Notification
 from community.notifications.notices import word
 from community.notifications.services import JOB_MAIL
@@ -20,14 +21,25 @@ from community.notifications.services import JOB_MAIL
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from community.config import Settings
     from community.notifications.email import Mailer
 
 logger = logging.getLogger(__name__)
 # One mail carries at most this many notices; the rest wait for the next (the inbox has them all).
 MAIL_ITEMS_MAX = 50
+UNSUBSCRIBE_PURPOSE = "notifications-unsubscribe"
 
 
-async def mail_due(db: AsyncSession, mailer: Mailer, base_url: str, user_id: UUID) -> int:
+def unsubscribe_token(secret: str, user_id: UUID) -> str:
+    return member_token(secret, UNSUBSCRIBE_PURPOSE, user_id)
+
+
+def read_unsubscribe_token(secret: str, token: str) -> UUID | None:
+    """The member a mail's unsubscribe link was made for, or None when it is not one of ours."""
+    return read_member_token(secret, UNSUBSCRIBE_PURPOSE, token)
+
+
+async def mail_due(db: AsyncSession, mailer: Mailer, settings: Settings, user_id: UUID) -> int:
     """Mail the member every notice due to be mailed, in one message in their language, and mark them
     mailed in this transaction. Rows are locked (SKIP LOCKED): two jobs at once never mail one twice. Gives
     how many notices went out."""
@@ -46,7 +58,7 @@ async def mail_due(db: AsyncSession, mailer: Mailer, base_url: str, user_id: UUI
     if not notes:
         return 0
     if user.is_active:
-        root = base_url.rstrip("/")
+        root = settings.base_url.rstrip("/")
         locale = i18n.normalize_locale(user.locale)
         with i18n.locale(locale):
             items = [
@@ -65,7 +77,9 @@ async def mail_due(db: AsyncSession, mailer: Mailer, base_url: str, user_id: UUI
                 "notifications/email/notices.txt",
                 name=user.display_name,
                 items=items,
-                inbox_url=f"{root}/notifications",
+                inbox_url=f"{root}/notifications#mail",
+                unsubscribe_url=f"{root}/notifications/unsubscribe?token="
+                + unsubscribe_token(settings.secret_key, user.id),
             )
     if len(notes) == MAIL_ITEMS_MAX:  # more are waiting: another mail right after this one
         await enqueue(db, JOB_MAIL, {"user_id": str(user_id)}, dedupe_key=f"{JOB_MAIL}:{user_id}:more")
@@ -78,7 +92,8 @@ async def mail_due(db: AsyncSession, mailer: Mailer, base_url: str, user_id: UUI
 
 async def mail_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     """A member's notices that are due: one mail (a failed send fails the job, which is retried)."""
-    settings = ctx.resources["settings"]
-    sent = await mail_due(ctx.db, ctx.resources["mailer"], settings.base_url, UUID(str(payload["user_id"])))
+    sent = await mail_due(
+        ctx.db, ctx.resources["mailer"], ctx.resources["settings"], UUID(str(payload["user_id"]))
+    )
     if sent:
         logger.info("notices mailed: %s", sent)

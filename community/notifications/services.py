@@ -11,6 +11,7 @@ from uuid import UUID
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from community.accounts.models import User
 from community.errors import FormError, NotFound
 from community.i18n import _
 from community.jobs import enqueue
@@ -107,6 +108,13 @@ class NotificationService:
         """How often the member is mailed their mailed notices."""
         chosen = await self.db.scalar(select(MailPreference.rhythm).where(MailPreference.user_id == user_id))
         return chosen or DEFAULT_RHYTHM
+
+    async def set_rhythm_if_member(self, user_id: UUID, rhythm: str) -> bool:
+        """``set_rhythm`` for a member that still exists (a mail's link may outlive its account)."""
+        if await self.db.get(User, user_id) is None:
+            return False
+        await self.set_rhythm(user_id, rhythm)
+        return True
 
     async def set_rhythm(self, user_id: UUID, rhythm: str) -> None:
         if rhythm not in RHYTHMS:

@@ -139,8 +139,14 @@ async def test_talent_notices_are_mailed_at_the_members_rhythm(
     assert f"申请了“{TITLE}”" in body and f"撤回了对“{TITLE}”的申请" in body
     assert db.fetchval("SELECT count(*) FROM notification WHERE mail_due") == 0
 
-    # No email: the next notices stay in the site only.
-    await boss.submit("/notifications/mail", {"rhythm": "off"})
+    # No email, in one click on the mail's link (no login needed; a forged link does nothing).
+    link = next(line.split()[-1] for line in body.splitlines() if "/notifications/unsubscribe?token=" in line)
+    stranger = await make_client()
+    forged = await stranger.get(link.replace("http://testserver.local", "")[:-3] + "xyz")
+    assert forged.status_code == 404
+    done = await stranger.get(link.replace("http://testserver.local", ""))
+    assert done.status_code == 200 and "退订" in done.text
+    assert (await boss.get("/api/v1/notifications/mail")).json() == {"rhythm": "off"}
     other = await PositionService(services).create(owner, position.organization_id, POSITION, publish=True)
     await services.commit()
     assert (await apply(candidate, other.id, make_pdf())).status_code == 200
