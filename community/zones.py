@@ -2,7 +2,8 @@
 
 A zone (forum, scenarios, vouchers, ...) describes what it brings in one ``Zone``, returned by ``zone()`` in
 its package's ``__init__.py``: its routes, the search types it indexes, its job handlers and periodic work,
-its CLI groups and template globals. ``ZonesPlugin`` wires every listed zone into the app; ``app.py`` holds
+its CLI groups and template globals, and the kinds of notification it sends (worded in each reader's
+language when read). ``ZonesPlugin`` wires every listed zone into the app; ``app.py`` holds
 only the list. Adding a zone is one line there.
 
 ``zone()`` imports the zone's controllers and services inside the function, so that importing a zone's
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from litestar.plugins import CLIPluginProtocol, InitPluginProtocol
 
 from community.jobs import Handler, Periodic, register_handler, register_periodic
+from community.notifications.notices import Notice, register_notices
 from community.search.services import Source, register_type
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ class Zone:
     periodic: Sequence[Periodic] = ()
     cli_groups: Sequence[click.Command] = ()
     template_globals: Mapping[str, Any] = field(default_factory=dict)
+    notices: Sequence[Notice] = ()
 
 
 def zone_package(name: str) -> ModuleType:
@@ -61,9 +64,11 @@ def load_zones(names: Sequence[str]) -> list[Zone]:
 
 
 def register_zone_work(zones: Sequence[Zone]) -> None:
-    """Search types, job handlers and periodic work of every zone, in the process-wide registries the
-    search outbox and the job worker read (the CLI's worker and reindex use them without an app)."""
+    """Search types, job handlers, periodic work and notice kinds of every zone, in the process-wide
+    registries the search outbox, the job worker and the notifications read (the CLI's worker and reindex use
+    them without an app)."""
     for zone in zones:
+        register_notices(zone.notices)
         for search_type in zone.search_types:
             register_type(search_type.doc_type, search_type.label, search_type.source)
         for kind, handler in zone.jobs.items():

@@ -13,6 +13,7 @@ def zone() -> Zone:
     from community.events.controllers.pages import EventController
     from community.events.documents import EVENT_DOC_TYPE, event_documents
     from community.events.jobs import JOBS
+    from community.events.notices import NOTICES
     from community.i18n import N_
     from community.zones import SearchType, Zone
 
@@ -21,4 +22,5 @@ def zone() -> Zone:
         routes=[EventController, EventApiController],
         search_types=[SearchType(EVENT_DOC_TYPE, N_("Events and trainings"), event_documents)],
         jobs=JOBS,
+        notices=NOTICES,
     )

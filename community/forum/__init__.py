@@ -12,6 +12,7 @@ def zone() -> Zone:
     from community.forum.controllers import FORUM_ROUTES
     from community.forum.documents import TOPIC_DOC_TYPE, topic_documents
     from community.forum.labels import template_globals
+    from community.forum.notices import NOTICES
     from community.forum.services.notify import DIGESTS
     from community.i18n import N_
     from community.zones import SearchType, Zone
@@ -22,4 +23,5 @@ def zone() -> Zone:
         search_types=[SearchType(TOPIC_DOC_TYPE, N_("Forum topics"), topic_documents)],
         periodic=[DIGESTS],
         template_globals=template_globals(),
+        notices=NOTICES,
     )

@@ -18,6 +18,8 @@ def zone() -> Zone:
         TalentMatchingController,
     )
     from community.matching.jobs import JOBS, VECTORS_CURRENT
+    from community.matching.notices import NOTICES
+    from community.matching.policies import POLICY_BACKLOG
     from community.matching.questions import QUESTION_ROUTING
     from community.zones import Zone
 
@@ -25,6 +27,7 @@ def zone() -> Zone:
         name="matching",
         routes=[MatchingController, TalentMatchingController, MatchingAdminController],
         jobs=JOBS,
-        periodic=[VECTORS_CURRENT, QUESTION_ROUTING],
+        periodic=[VECTORS_CURRENT, QUESTION_ROUTING, POLICY_BACKLOG],
         cli_groups=[matching_group],
+        notices=NOTICES,
     )

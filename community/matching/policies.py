@@ -5,6 +5,10 @@ The policy zone enqueues ``matching.policy_published`` {policy_id, version} by n
 policy service who qualifies, and for each organization not yet told about this version: skips it when its
 pushes are paused, takes one push from its week's quota, records the delivery, tells its members in the
 site and schedules their mail at each member's rhythm (the same mail job as scenario pushes).
+
+An organization that was paused or over its week's cap is not told then; ``POLICY_BACKLOG`` (hourly) tells
+it once it can be told again (the pause lifted, a new week's quota), once per version (the delivery's unique
+key), and never about a policy that closed or was withdrawn meanwhile.
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from community.errors import NotFound
-from community.i18n import _
-from community.jobs import JobContext
+from community.jobs import JobContext, Periodic
+from community.matching import notices
 from community.matching.services import PushService, week_start
 from community.policies.models import Policy, PolicyDelivery, PolicyStatus
 from community.policies.services.facts import JOB_POLICY_FACTS_CHANGED, today
@@ -27,8 +31,11 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from community.config import Settings
+    from community.policies.services.eligibility import Check
 
-NOTIFICATION_KIND = "policies.qualified"
+NOTIFICATION_KIND = notices.POLICY_QUALIFIED.kind
+JOB_BACKLOG = "matching.policy_backlog"
+BACKLOG_EVERY = 3600.0
 
 
 async def push_policy(db: AsyncSession, settings: Settings, policy_id: UUID, version: int) -> list[UUID]:
@@ -47,7 +54,7 @@ async def push_policy(db: AsyncSession, settings: Settings, policy_id: UUID, ver
     week = week_start()
     pushed: list[UUID] = []
     for org, verdict in await policies.qualifying_organizations(policy):
-        if org.id not in told and await _tell(db, push, policies, policy, org.id, verdict.reasons, week):
+        if org.id not in told and await _tell(db, push, policies, policy, org.id, verdict.met, week):
             pushed.append(org.id)
     return pushed
 
@@ -69,7 +76,7 @@ async def push_to_organization(db: AsyncSession, settings: Settings, organizatio
         if org.id in await policies.told_organizations(card.id, card.version):
             continue
         policy = await policies.get(card.id)
-        if await _tell(db, push, policies, policy, org.id, verdict.reasons, week):
+        if await _tell(db, push, policies, policy, org.id, verdict.met, week):
             pushed.append(policy.id)
     return pushed
 
@@ -80,7 +87,7 @@ async def _tell(
     policies: PolicyService,
     policy: Policy,
     organization_id: UUID,
-    reasons: Sequence[str],
+    met: Sequence[Check],
     week: date,
 ) -> bool:
     """One organization told about one version of a policy, unless paused or over its week's cap."""
@@ -99,13 +106,25 @@ async def _tell(
     members = await push.matching.organizations.member_ids(organization_id)
     await push.matching.notifications.notify_many(
         members,
-        NOTIFICATION_KIND,
-        _("A policy you qualify for: “%(title)s”. Why: %(why)s", title=policy.title, why="；".join(reasons)),
+        notices.POLICY_QUALIFIED,
         policy_url(policy),
+        # The conditions met, as data: each reader reads them in their own language.
+        {"title": policy.title, "checks": [{"code": c.code, "params": dict(c.params)} for c in met]},
     )
     for user_id in members:
         await push.schedule_mail(user_id, delivery.id)
     return True
+
+
+async def push_backlog(db: AsyncSession, settings: Settings) -> int:
+    """Every open policy again, for the organizations that qualify and were not told about its version yet
+    (paused or over the cap then): told now when they can be, within this week's cap. The number told."""
+    told = 0
+    for card, _conditions in await PolicyService(db).compiled():
+        if card.deadline is not None and card.deadline < today():
+            continue
+        told += len(await push_policy(db, settings, card.id, card.version))
+    return told
 
 
 async def deliveries_to_mail(
@@ -129,6 +148,14 @@ async def policy_published_job(ctx: JobContext, payload: dict[str, Any]) -> None
         ctx.db, ctx.resources["settings"], UUID(str(payload["policy_id"])), int(payload.get("version") or 1)
     )
 
+
+async def policy_backlog_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    await push_backlog(ctx.db, ctx.resources["settings"])
+
+
+POLICY_BACKLOG = Periodic(
+    JOB_BACKLOG, policy_backlog_job, every=lambda _resources: BACKLOG_EVERY, first_after=300.0
+)
 
 JOB = JOB_POLICY_PUBLISHED
 JOB_FACTS_CHANGED = JOB_POLICY_FACTS_CHANGED

@@ -33,7 +33,6 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from community import i18n
 from community.accounts.models import Membership, User
 from community.forum.documents import topic_url
 from community.forum.models import Post, QuestionOffer, Tag, Topic, TopicKind, TopicTag, Visibility
@@ -41,6 +40,7 @@ from community.forum.services.trust import TrustService
 from community.i18n import _
 from community.jobs import JobContext, Periodic
 from community.kernel.clock import SITE_TZ
+from community.matching import notices
 from community.matching.models import Push, Subscription
 from community.matching.ranker import Doc, Explanation, Index, Scored
 from community.matching.services.common import week_start
@@ -57,7 +57,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 JOB_ROUTING = "matching.question_routing"
-NOTICE_KIND = "forum.question_offered"
 QUESTIONS_PER_RUN = 50
 MAX_AGE = timedelta(days=14)  # an older question is not pushed on anyone any more
 ANSWERS_PER_MEMBER = 20  # the most recent accepted answers that describe a member
@@ -300,13 +299,16 @@ class QuestionRouting:
         )
         if offered is None:
             return False
-        with i18n.locale(i18n.normalize_locale(user.locale)):
-            subject = _(
-                "A question you may be able to answer: “%(title)s”. Why: %(why)s",
-                title=topic.title,
-                why=why(candidate.source, candidate.explanation),
-            )
-        await self.notifications.notify(user.id, NOTICE_KIND, subject, topic_url(topic.id, topic.slug))
+        await self.notifications.notify(
+            user.id,
+            notices.QUESTION_OFFERED,
+            topic_url(topic.id, topic.slug),
+            {
+                "title": topic.title,
+                "source": candidate.source,
+                "explanation": candidate.explanation.as_dict(),
+            },
+        )
         # And by email in the member's recommendation rhythm (none when they turned mail off).
         await PushService(self.db, self.settings, None).schedule_mail(user.id, f"question-{offered}")
         return True

@@ -9,7 +9,17 @@ if TYPE_CHECKING:
 
 
 def zone() -> Zone:
-    from community.notifications.controllers import NotificationApiController, NotificationController
+    from community.notifications.controllers import (
+        NotificationApiController,
+        NotificationController,
+        NotificationUnsubscribeController,
+    )
+    from community.notifications.mail import mail_job
+    from community.notifications.services import JOB_MAIL
     from community.zones import Zone
 
-    return Zone(name="notifications", routes=[NotificationController, NotificationApiController])
+    return Zone(
+        name="notifications",
+        routes=[NotificationController, NotificationUnsubscribeController, NotificationApiController],
+        jobs={JOB_MAIL: mail_job},
+    )

@@ -23,6 +23,7 @@ def zone() -> Zone:
         scenario_documents,
     )
     from community.scenarios.jobs import INTEREST_REMINDERS
+    from community.scenarios.notices import NOTICES
     from community.zones import SearchType, Zone
 
     return Zone(
@@ -40,4 +41,5 @@ def zone() -> Zone:
             SearchType(CAPABILITY_DOC_TYPE, N_("OPC capabilities"), capability_documents),
         ],
         periodic=[INTEREST_REMINDERS],
+        notices=NOTICES,
     )

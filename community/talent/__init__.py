@@ -13,6 +13,7 @@ def zone() -> Zone:
     from community.talent.controllers import TALENT_CONTROLLERS
     from community.talent.documents import POSITION_DOC_TYPE, position_documents
     from community.talent.jobs import JOBS, PERIODIC
+    from community.talent.notices import NOTICES
     from community.zones import SearchType, Zone
 
     return Zone(
@@ -21,4 +22,5 @@ def zone() -> Zone:
         search_types=[SearchType(POSITION_DOC_TYPE, N_("Positions"), position_documents)],
         jobs=JOBS,
         periodic=PERIODIC,
+        notices=NOTICES,
     )

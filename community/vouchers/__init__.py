@@ -15,10 +15,12 @@ def zone() -> Zone:
     from community.vouchers.controllers.products import ProductController
     from community.vouchers.controllers.vouchers import VoucherController
     from community.vouchers.documents import PRODUCT_DOC_TYPE, product_documents
+    from community.vouchers.notices import NOTICES
     from community.zones import SearchType, Zone
 
     return Zone(
         name="vouchers",
         routes=[ProductController, VoucherController, VoucherAdminController, VoucherApiController],
         search_types=[SearchType(PRODUCT_DOC_TYPE, N_("AI products"), product_documents)],
+        notices=NOTICES,
     )

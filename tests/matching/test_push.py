@@ -19,6 +19,7 @@ from community.matching.demo import scenario_input
 from community.scenarios.services.scenarios import ScenarioService
 from tests.conftest import Mailbox
 from tests.matching.conftest import WEEKLY_CAP, demo_password, jobs_done, load_world, login
+from tests.notifications.words import worded
 
 INSPECTION = {
     "title": "注塑件表面缺陷视觉检测",
@@ -77,10 +78,7 @@ async def test_publishing_pushes_to_suitable_demo_opcs_with_reasons(
 
     # In-site: the inspection OPC is told, with its reasons; the agent and code OPCs are not.
     assert recipients(db, scenario_id) == {"li.ming@example.com"}
-    subject = db.fetchval(
-        "SELECT subject FROM notification WHERE kind = 'matching.recommended' AND url = $1",
-        f"/scenarios/{scenario_id}",
-    )
+    subject = worded(db, "kind = 'matching.recommended' AND url = $1", f"/scenarios/{scenario_id}") or ""
     assert INSPECTION["title"] in subject and "生产制造" in subject and "缺陷" in subject
     # By email (the default rhythm is immediate), with the reasons and an unsubscribe link.
     body = await wait_for_mail(mailbox, "li.ming@example.com", INSPECTION["title"])

@@ -5,7 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from community.accounts.models import User
+from community.notifications.notices import Notice, register_notices
 from community.notifications.services import NotificationService
+
+# A notice whose sentence is its one parameter: these tests are about the inbox, not the wording.
+SAYS = Notice("test.says", "%(text)s")
+register_notices([SAYS])
 
 
 async def _user_id(services, email: str):
@@ -22,10 +27,10 @@ async def test_unread_count_inbox_and_open(make_client, services) -> None:
 
     notes = NotificationService(services)
     first = await notes.notify(
-        alice_id, "test.hello", "Bob 回答了你的问题 <script>x</script>", "/orgs", actor_id=bob_id
+        alice_id, SAYS, "/orgs", {"text": "Bob 回答了你的问题 <script>x</script>"}, actor_id=bob_id
     )
-    await notes.notify(alice_id, "test.hello", "第二条", "https://evil.example/phish", actor_id=bob_id)
-    assert await notes.notify(bob_id, "test.self", "自己做的事不通知自己", "/", actor_id=bob_id) is None
+    await notes.notify(alice_id, SAYS, "https://evil.example/phish", {"text": "第二条"}, actor_id=bob_id)
+    assert await notes.notify(bob_id, SAYS, "/", {"text": "自己做的事不通知自己"}, actor_id=bob_id) is None
     await services.commit()
 
     home = await alice.get("/")
@@ -70,7 +75,7 @@ async def test_a_get_marks_nothing_read_only_the_post_with_its_token_does(make_c
     alice = await make_client()
     await alice.register("alice@example.com", name="Alice")
     note = await NotificationService(services).notify(
-        await _user_id(services, "alice@example.com"), "test.hello", "有人回答了你", "/forum"
+        await _user_id(services, "alice@example.com"), SAYS, "/forum", {"text": "有人回答了你"}
     )
     await services.commit()
 
@@ -93,7 +98,7 @@ async def test_the_api_marks_one_notification_read(make_client, services) -> Non
     bob = await make_client()
     await bob.register("bob@example.com", name="Bob")
     note = await NotificationService(services).notify(
-        await _user_id(services, "alice@example.com"), "test.hello", "一条", "/forum"
+        await _user_id(services, "alice@example.com"), SAYS, "/forum", {"text": "一条"}
     )
     await services.commit()
     token = await alice.csrf_token()

@@ -24,6 +24,7 @@ from community.policies.models import PolicyDelivery
 from community.policies.services.facts import FactsService
 from community.policies.services.policies import PolicyService
 from tests.conftest import Mailbox
+from tests.notifications.words import worded
 from tests.policies.conftest import (
     admin_of,
     demo_password,
@@ -88,10 +89,7 @@ async def test_a_new_policy_tells_exactly_the_qualifying_organizations(
     # In the site: the members of the two OPCs that buy compute, nobody else (not the agent OPC, which
     # does not, nor the service centre, which is no OPC), each told why it fits.
     assert told_emails(db, "compute-pilot") == COMPUTE_BUYERS
-    subject = db.fetchval(
-        "SELECT subject FROM notification"
-        " WHERE kind = 'policies.qualified' AND url = '/policies/compute-pilot' LIMIT 1"
-    )
+    subject = worded(db, "kind = 'policies.qualified' AND url = '/policies/compute-pilot'") or ""
     assert "算力券试点（测试）" in subject and "需要：购买算力服务" in subject
     assert db.fetchval("SELECT count(*) FROM policy_delivery WHERE policy_id = $1", policy.id) == 2
     # By mail: the default rhythm is immediate; the mail names the policy and its benefit.

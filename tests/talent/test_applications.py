@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from community.kernel.clock import SITE_TZ, today
 from community.talent.services.applications import ApplicationService
 from tests.conftest import outbox_drained
+from tests.notifications.words import worded
 from tests.stored import kept_file, kept_names
 from tests.talent.conftest import World, apply, login, make_pdf
 
@@ -116,10 +117,7 @@ async def test_the_organization_answers_and_the_applicant_is_told(
         f"/talent/applications/{application_id}/interview", {"note": "周三下午两点，光谷软件园。"}
     )
     assert db.fetchval("SELECT status FROM talent_application") == "interview"
-    told = db.fetchval(
-        "SELECT subject FROM notification WHERE recipient_id = $1 AND kind = 'talent.application_interview'",
-        world.applicant.id,
-    )
+    told = worded(db, "recipient_id = $1 AND kind = 'talent.application_interview'", world.applicant.id) or ""
     assert "面试" in told
     # The applicant sees the answer and its history on the position page.
     mine = _text(await applicant.get(f"/talent/positions/{world.position.id}"))
@@ -199,10 +197,7 @@ async def test_closing_the_position_answers_every_waiting_application(
     assert db.fetchval("SELECT status FROM talent_position") == "closed"
     assert db.fetchval("SELECT status FROM talent_application") == "closed"
     assert db.fetchval("SELECT response_note FROM talent_application") == "岗位已招满，谢谢关注。"
-    subject = db.fetchval(
-        "SELECT subject FROM notification WHERE recipient_id = $1 AND kind = 'talent.application_closed'",
-        world.applicant.id,
-    )
+    subject = worded(db, "recipient_id = $1 AND kind = 'talent.application_closed'", world.applicant.id) or ""
     assert "岗位已招满" in subject
     # Closed: no more applications, and the search index forgets it.
     late = await login(make_client, "outsider@example.com")

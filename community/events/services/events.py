@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from community.accounts.models import Organization, User
 from community.accounts.services import OrganizationService
 from community.errors import Forbidden, FormError, NotFound
+from community.events import notices
 from community.events.documents import EVENT_DOC_TYPE, event_document, event_url
 from community.events.inputs import EventFilters, EventInput, cancel_reason
 from community.events.models import Audience, Event, EventKind, EventStatus, Registration, RegistrationStatus
@@ -236,11 +237,7 @@ class EventService:
             if moved:
                 people = await registrations.people(event.id)
                 await NotificationService(self.db).notify_many(
-                    people,
-                    "event_changed",
-                    _("The time or place of “%(title)s” changed", title=event.title),
-                    event_url(event),
-                    actor_id=user.id,
+                    people, notices.CHANGED, event_url(event), {"title": event.title}, actor_id=user.id
                 )
                 await registrations.schedule_reminders(event)
         return event
@@ -277,9 +274,9 @@ class EventService:
             people = await self.registrations.people(event.id)
             await NotificationService(self.db).notify_many(
                 people,
-                "event_cancelled",
-                _("“%(title)s” is cancelled: %(reason)s", title=event.title, reason=reason),
+                notices.CANCELLED,
                 event_url(event),
+                {"title": event.title, "reason": reason},
                 actor_id=user.id,
             )
             if people:

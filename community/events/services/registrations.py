@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from community.accounts.models import Membership, Organization, User
 from community.accounts.services import OrganizationService
 from community.errors import FormError, NotFound
+from community.events import notices
 from community.events.documents import event_url
 from community.events.models import Audience, Event, EventStatus, Registration, RegistrationStatus
 from community.events.views import Attendee, MyRegistration, RegistrationState
@@ -186,10 +187,7 @@ class RegistrationService:
             await self.db.flush()
             moved.append(first)
             await NotificationService(self.db).notify(
-                first.user_id,
-                "event_promoted",
-                _("A place freed up: you are now registered for “%(title)s”", title=event.title),
-                event_url(event.id),
+                first.user_id, notices.PROMOTED, event_url(event.id), {"title": event.title}
             )
             await enqueue(self.db, JOB_PROMOTED, {"registration_id": str(first.id)})
             await self._schedule_reminder(event, first)

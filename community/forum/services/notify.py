@@ -1,4 +1,5 @@
-"""Who hears about what: notifications in the recipient's language, and the weekly tag digest."""
+"""Who hears about what: notifications (worded in each recipient's language when read), and the weekly tag
+digest."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from community.notifications.email import Mailer
+    from community.notifications.notices import Notice
 
 logger = logging.getLogger(__name__)
 DIGEST_EVERY = timedelta(days=7)
@@ -36,23 +38,14 @@ DIGEST_TOPICS_MAX = 20
 async def tell(
     db: AsyncSession,
     recipients: Iterable[UUID],
-    kind: str,
-    message: str,
+    notice: Notice,
     url: str,
     *,
     actor_id: UUID | None,
     **params: Any,
 ) -> None:
-    """Notify each recipient once, in the language they chose (their saved locale)."""
-    ids = [r for r in dict.fromkeys(recipients) if r != actor_id]
-    if not ids:
-        return
-    locales = dict((await db.execute(select(User.id, User.locale).where(User.id.in_(ids)))).all())
-    service = NotificationService(db)
-    for recipient in ids:
-        if recipient in locales:
-            subject = in_locale(locales[recipient], message, **params)
-            await service.notify(recipient, kind, subject, url, actor_id=actor_id)
+    """Notify each recipient once; each reads it in their own language (worded when read)."""
+    await NotificationService(db).notify_many(recipients, notice, url, params, actor_id=actor_id)
 
 
 @dataclass(frozen=True)

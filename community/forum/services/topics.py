@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from community.errors import Forbidden, FormError, NotFound
+from community.forum import notices
 from community.forum.documents import TOPIC_DOC_TYPE, post_url, topic_document, topic_url
 from community.forum.models import (
     Category,
@@ -38,7 +39,7 @@ from community.forum.services.writing import (
     link_targets,
     render_with_mentions,
 )
-from community.i18n import N_, _
+from community.i18n import _
 from community.kernel.clock import now
 from community.kernel.text import clean_line
 from community.markup import count_links
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
     from community.markup import Rendered
 
 EXCERPT_MAX = 280
-MENTIONED = N_("%(title)s: you were mentioned")
+MENTIONED = notices.MENTION
 
 
 def waits_for_review(user: Any, member: Member, links: int) -> bool:
@@ -154,11 +155,11 @@ class TopicService:
         )
         await self.reindex(topic)
         url = topic_url(topic.id, topic.slug)
-        await tell(self.db, mentioned, "forum.mention", MENTIONED, url, actor_id=actor_id, title=topic.title)
+        await tell(self.db, mentioned, MENTIONED, url, actor_id=actor_id, title=topic.title)
         watchers = await WatchService(self.db).watchers_of_new_topic(topic.category_id, tag_ids)
         await tell(
-            self.db, [w for w in watchers if w not in mentioned], "forum.watched",
-            N_("New topic where you watch: %(title)s"), url, actor_id=actor_id, title=topic.title,
+            self.db, [w for w in watchers if w not in mentioned], notices.WATCHED_TOPIC, url,
+            actor_id=actor_id, title=topic.title,
         )  # fmt: skip
 
     async def reply(self, user: Any, topic_id: int, body: str) -> tuple[Topic, Post]:
@@ -207,20 +208,16 @@ class TopicService:
         topic.last_posted_at = now()
         await self.refresh_counts(topic.id)
         url = post_url(topic, post)
-        await tell(self.db, mentioned, "forum.mention", MENTIONED, url, actor_id=actor_id, title=topic.title)
+        await tell(self.db, mentioned, MENTIONED, url, actor_id=actor_id, title=topic.title)
         if topic.author_id not in mentioned:
-            if topic.kind is TopicKind.QUESTION:
-                kind, message = "forum.answer", N_("New answer to your question: %(title)s")
-            else:
-                kind, message = "forum.reply", N_("New reply to your topic: %(title)s")
-            await tell(self.db, [topic.author_id], kind, message, url, actor_id=actor_id, title=topic.title)
+            notice = notices.ANSWER if topic.kind is TopicKind.QUESTION else notices.REPLY
+            await tell(self.db, [topic.author_id], notice, url, actor_id=actor_id, title=topic.title)
         others = [
             w for w in await WatchService(self.db).watchers_of_topic(topic.id)
             if w not in mentioned and w != topic.author_id
         ]  # fmt: skip
         await tell(
-            self.db, others, "forum.reply", N_("New post in a topic you watch: %(title)s"), url,
-            actor_id=actor_id, title=topic.title,
+            self.db, others, notices.WATCHED_REPLY, url, actor_id=actor_id, title=topic.title,
         )  # fmt: skip
 
     async def refresh_counts(self, topic_id: int) -> None:

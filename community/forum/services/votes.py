@@ -8,11 +8,12 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from community.errors import Forbidden, FormError, NotFound
+from community.forum import notices
 from community.forum.documents import post_url
 from community.forum.models import Post, Topic, TopicKind, Visibility, Vote, VoteNotice
 from community.forum.services.notify import tell
 from community.forum.services.trust import REP_ACCEPTED, REP_DOWNVOTE, REP_UPVOTE, TrustService
-from community.i18n import N_, _
+from community.i18n import _
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -85,8 +86,8 @@ class VoteService:
         await self.trust.add_reputation(post.author_id, _rep(new) - _rep(old))
         if new > 0 and old <= 0 and await self._first_notice(post, user):
             await tell(
-                self.db, [post.author_id], "forum.vote", N_("Someone voted up your post in: %(title)s"),
-                post_url(topic, post), actor_id=user.id, title=topic.title,
+                self.db, [post.author_id], notices.VOTE, post_url(topic, post), actor_id=user.id,
+                title=topic.title,
             )  # fmt: skip
         await self.db.refresh(post, ["score"])
 
@@ -128,7 +129,7 @@ class VoteService:
         if post.author_id != topic.author_id:
             await self.trust.add_reputation(post.author_id, REP_ACCEPTED)
         await tell(
-            self.db, [post.author_id], "forum.accepted", N_("Your answer was accepted: %(title)s"),
-            post_url(topic, post), actor_id=user.id, title=topic.title,
+            self.db, [post.author_id], notices.ACCEPTED, post_url(topic, post), actor_id=user.id,
+            title=topic.title,
         )  # fmt: skip
         return topic, post, True

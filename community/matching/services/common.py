@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from community.kernel.clock import SITE_TZ
+from community.kernel.clock import next_digest_at as next_digest_at  # matching's digests keep this calendar
 from community.matching.ranker import Weights
 
 if TYPE_CHECKING:
@@ -52,15 +53,3 @@ def week_start(moment: datetime | None = None) -> date:
     """Monday of the week (Asia/Shanghai) that ``moment`` falls in."""
     local = (moment or datetime.now(UTC)).astimezone(SITE_TZ).date()
     return local - timedelta(days=local.weekday())
-
-
-def next_digest_at(rhythm: str, moment: datetime | None = None) -> datetime:
-    """When the next digest of a rhythm goes out: now, 09:00 tomorrow or 09:00 next Monday (Asia/Shanghai)."""
-    now = (moment or datetime.now(UTC)).astimezone(SITE_TZ)
-    if rhythm == "daily":
-        day = now.date() + timedelta(days=1)
-    elif rhythm == "weekly":
-        day = now.date() + timedelta(days=7 - now.weekday())
-    else:
-        return now.astimezone(UTC)
-    return datetime(day.year, day.month, day.day, 9, tzinfo=SITE_TZ).astimezone(UTC)

@@ -12,14 +12,14 @@ from sqlalchemy.dialects.postgresql import insert
 
 from community.accounts.models import OrgType, User
 from community.errors import NotFound
-from community.i18n import _
 from community.jobs import enqueue
+from community.matching import notices
 from community.matching.documents import OPEN_STATUSES, scenario_doc
 from community.matching.models import OWNER_SCENARIO, Push, PushQuota
 from community.matching.ranker import Index
 from community.matching.services.common import JOB_EMAIL, next_digest_at, week_start
 from community.matching.services.matching import MatchingService
-from community.matching.views import ScenarioCard, reasons, scenario_card
+from community.matching.views import ScenarioCard, scenario_card
 from community.scenarios.models import Scenario
 from community.scenarios.services.scenarios import scenario_url
 
@@ -115,12 +115,11 @@ class PushService:
 
     async def _announce(self, scenario: Scenario, push: Push) -> None:
         members = await self.matching.organizations.member_ids(push.organization_id)
-        why = "；".join(reasons(push.explanation))
         await self.matching.notifications.notify_many(
             members,
-            "matching.recommended",
-            _("Recommended for you: “%(title)s”. Why: %(why)s", title=scenario.title, why=why),
+            notices.RECOMMENDED,
             scenario_url(scenario),
+            {"title": scenario.title, "explanation": push.explanation},
         )
         for user_id in members:
             await self.schedule_mail(user_id, push.id)

@@ -16,6 +16,7 @@ from community.jobs import enqueue
 from community.kernel.clock import now
 from community.kernel.models import Page
 from community.notifications.services import NotificationService
+from community.scenarios import notices
 from community.scenarios.documents import (
     CAPABILITY_DOC_TYPE,
     capability_document,
@@ -181,8 +182,7 @@ class CapabilityService:
         await self._enqueue_embedding(profile)
         await self.notifications.notify_many(
             await self.organizations.member_ids(profile.organization_id),
-            "capability.verified",
-            _("Your capability profile is verified and appears in the technical capability list."),
+            notices.CAPABILITY_VERIFIED,
             capability_url(profile.organization.slug),
             actor_id=admin.id,
         )
@@ -201,9 +201,9 @@ class CapabilityService:
             enqueue_delete(self.db, CAPABILITY_DOC_TYPE, str(profile.id))
         await self.notifications.notify_many(
             await self.organizations.member_ids(profile.organization_id),
-            "capability.rejected",
-            _("Your capability profile was not verified: %(reason)s", reason=text),
+            notices.CAPABILITY_REJECTED,
             capability_url(profile.organization.slug) + "/edit",
+            {"reason": text},
             actor_id=admin.id,
         )
         return profile

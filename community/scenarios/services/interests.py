@@ -23,6 +23,7 @@ from community.kernel.clock import now, today
 from community.kernel.deadlines import claim_reminders, count_overdue
 from community.kernel.text import clean_body
 from community.notifications.services import NotificationService
+from community.scenarios import notices
 from community.scenarios.documents import scenario_url
 from community.scenarios.models import (
     CapabilityProfile,
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from community.notifications.notices import Notice
     from community.scenarios.views import ScenarioAccess
 
 PROPOSAL_MIN = 10
@@ -119,22 +121,25 @@ class InterestService:
         self.db.add(InterestEvent(interest_id=interest.id, actor_id=actor.id, status=InterestStatus.PENDING))
         await self.notifications.notify_many(
             await self.organizations.member_ids(scenario.organization_id),
-            "scenario.interest",
-            _(
-                "%(org)s is interested in “%(title)s”. Please answer by %(date)s.",
-                org=org.name,
-                title=scenario.title,
-                date=interest.respond_by.isoformat(),
-            ),
+            notices.INTEREST,
             scenario_url(scenario) + "#interests",
+            {"org": org.name, "title": scenario.title, "date": interest.respond_by},
             actor_id=actor.id,
         )
         await self.db.flush()
         return interest
 
     async def _answer(
-        self, actor: User | None, interest: Interest, status: InterestStatus, note: str, *, subject: str
+        self,
+        actor: User | None,
+        interest: Interest,
+        status: InterestStatus,
+        note: str,
+        *,
+        notice: Notice,
+        reason: str | None = None,
     ) -> None:
+        """The interest answered (``note`` on its record); its OPC told, ``reason`` defaulting to the note."""
         interest.status = status
         interest.response_note = note
         if interest.responded_at is None:
@@ -146,9 +151,9 @@ class InterestService:
         )
         await self.notifications.notify_many(
             await self.organizations.member_ids(interest.organization_id),
-            f"interest.{status.value}",
-            subject,
+            notice,
             scenario_url(interest.scenario_id) + "#my-interest",
+            {"title": interest.scenario.title, "reason": note if reason is None else reason},
             actor_id=actor.id if actor else None,
         )
         await self.db.flush()
@@ -172,11 +177,7 @@ class InterestService:
         if interest.scenario.status not in OPEN_FOR_INTEREST:
             raise FormError({"note": _("This scenario no longer takes expressions of interest.")})
         await self._answer(
-            actor,
-            interest,
-            InterestStatus.SHORTLISTED,
-            text,
-            subject=_("You are shortlisted for “%(title)s”.", title=interest.scenario.title),
+            actor, interest, InterestStatus.SHORTLISTED, text, notice=notices.INTEREST_SHORTLISTED
         )
         if interest.scenario.status is ScenarioStatus.PUBLISHED:
             # The first shortlisted OPC starts the docking.
@@ -191,17 +192,7 @@ class InterestService:
         await self._require_owner(actor, interest)
         if interest.status not in (InterestStatus.PENDING, InterestStatus.SHORTLISTED):
             raise FormError({"note": _("This interest has already been answered.")})
-        await self._answer(
-            actor,
-            interest,
-            InterestStatus.DECLINED,
-            text,
-            subject=_(
-                "Your interest in “%(title)s” was declined: %(reason)s",
-                title=interest.scenario.title,
-                reason=text,
-            ),
-        )
+        await self._answer(actor, interest, InterestStatus.DECLINED, text, notice=notices.INTEREST_DECLINED)
         return interest
 
     async def withdraw(self, actor: User, interest_id: UUID) -> Interest:
@@ -216,13 +207,9 @@ class InterestService:
         )
         await self.notifications.notify_many(
             await self.organizations.member_ids(interest.scenario.organization_id),
-            "scenario.interest_withdrawn",
-            _(
-                "%(org)s withdrew its interest in “%(title)s”.",
-                org=interest.organization.name,
-                title=interest.scenario.title,
-            ),
+            notices.INTEREST_WITHDRAWN,
             scenario_url(interest.scenario_id) + "#interests",
+            {"org": interest.organization.name, "title": interest.scenario.title},
             actor_id=actor.id,
         )
         await self.db.flush()
@@ -246,12 +233,11 @@ class InterestService:
         for interest in open_interests:
             interest.scenario = scenario
             if landed and scenario.landed_with_id == interest.organization_id:
-                subject = _("“%(title)s” has landed with you. Congratulations!", title=scenario.title)
                 await self.notifications.notify_many(
                     await self.organizations.member_ids(interest.organization_id),
-                    "interest.landed",
-                    subject,
+                    notices.INTEREST_LANDED,
                     scenario_url(scenario),
+                    {"title": scenario.title},
                     actor_id=actor.id,
                 )
                 continue
@@ -263,12 +249,14 @@ class InterestService:
                     if reason
                     else _("The scenario was closed.")
                 )
+            # The note stays on the interest as written; the notice is worded for each reader.
             await self._answer(
                 actor,
                 interest,
                 InterestStatus.DECLINED,
                 note,
-                subject=_("“%(title)s”: %(note)s", title=scenario.title, note=note),
+                notice=notices.INTEREST_LANDED_ELSEWHERE if landed else notices.INTEREST_CLOSED,
+                reason=reason,
             )
 
     async def for_scenario(self, scenario: Scenario) -> list[InterestView]:
@@ -364,24 +352,14 @@ class InterestService:
         claimed = await claim_reminders(self.db, Interest, InterestStatus.PENDING, days_before=days_before)
         for interest_id in claimed:
             interest = await self.get(interest_id)
-            if interest.respond_by < today():
-                subject = _(
-                    "The answer to %(org)s about “%(title)s” was due on %(date)s. Please answer now.",
-                    org=interest.organization.name,
-                    title=interest.scenario.title,
-                    date=interest.respond_by.isoformat(),
-                )
-            else:
-                subject = _(
-                    "Please answer %(org)s about “%(title)s” by %(date)s.",
-                    org=interest.organization.name,
-                    title=interest.scenario.title,
-                    date=interest.respond_by.isoformat(),
-                )
             await self.notifications.notify_many(
                 await self.organizations.member_ids(interest.scenario.organization_id),
-                "scenario.interest_reminder",
-                subject,
+                notices.INTEREST_OVERDUE if interest.respond_by < today() else notices.INTEREST_REMINDER,
                 scenario_url(interest.scenario_id) + "#interests",
+                {
+                    "org": interest.organization.name,
+                    "title": interest.scenario.title,
+                    "date": interest.respond_by,
+                },
             )
         return len(claimed)

@@ -15,6 +15,8 @@ from community.i18n import _
 from community.jobs import enqueue
 from community.kernel.clock import SITE_TZ, now, today
 from community.kernel.models import Page
+from community.notifications.notices import Notice
+from community.scenarios import notices
 from community.scenarios.documents import (
     SCENARIO_DOC_TYPE,
     scenario_document,
@@ -219,12 +221,7 @@ class ScenarioService(ScenarioReading):
         self._event(scenario, admin, scenario.status, scenario.status, "revision_approved")
         await self._text_changed(scenario)
         await self.db.flush()
-        await self._tell_owner(
-            scenario,
-            admin,
-            "scenario.revision_approved",
-            _("Your changes to “%(title)s” are approved and published.", title=scenario.title),
-        )
+        await self._tell_owner(scenario, admin, notices.REVISION_APPROVED)
         return scenario
 
     async def reject_revision(self, admin: User, scenario_id: UUID, reason: str) -> Scenario:
@@ -237,16 +234,7 @@ class ScenarioService(ScenarioReading):
         revision.review_note = text
         self._event(scenario, admin, scenario.status, scenario.status, "revision_rejected", text)
         await self.db.flush()
-        await self._tell_owner(
-            scenario,
-            admin,
-            "scenario.revision_rejected",
-            _(
-                "Your changes to “%(title)s” were not published: %(reason)s",
-                title=scenario.title,
-                reason=text,
-            ),
-        )
+        await self._tell_owner(scenario, admin, notices.REVISION_REJECTED, reason=text)
         return scenario
 
     async def _require_editor(self, actor: User, scenario: Scenario) -> None:
@@ -311,10 +299,16 @@ class ScenarioService(ScenarioReading):
                 {"status": _("This scenario has moved on meanwhile; reload the page to see where it is.")}
             )
 
-    async def _tell_owner(self, scenario: Scenario, actor: User | None, kind: str, subject: str) -> None:
+    async def _tell_owner(
+        self, scenario: Scenario, actor: User | None, notice: Notice, **params: str
+    ) -> None:
         recipients = await self.organizations.member_ids(scenario.organization_id)
         await self.notifications.notify_many(
-            recipients, kind, subject, scenario_url(scenario), actor_id=actor.id if actor else None
+            recipients,
+            notice,
+            scenario_url(scenario),
+            {"title": scenario.title, **params},
+            actor_id=actor.id if actor else None,
         )
 
     async def submit(self, actor: User, scenario_id: UUID) -> Scenario:
@@ -345,12 +339,7 @@ class ScenarioService(ScenarioReading):
             {"scenario_id": str(scenario.id)},
             dedupe_key=f"matching.scenario_published:{scenario.id}",
         )
-        await self._tell_owner(
-            scenario,
-            admin,
-            "scenario.published",
-            _("Your scenario “%(title)s” is published.", title=scenario.title),
-        )
+        await self._tell_owner(scenario, admin, notices.PUBLISHED)
         return scenario
 
     async def return_to_owner(self, admin: User, scenario_id: UUID, reason: str) -> Scenario:
@@ -359,12 +348,7 @@ class ScenarioService(ScenarioReading):
         scenario = await self.get(scenario_id, lock=True)
         self._require_status(scenario, ScenarioStatus.SUBMITTED)
         await self._move(scenario, admin, ScenarioStatus.RETURNED, "returned", text)
-        await self._tell_owner(
-            scenario,
-            admin,
-            "scenario.returned",
-            _("Your scenario “%(title)s” was returned: %(reason)s", title=scenario.title, reason=text),
-        )
+        await self._tell_owner(scenario, admin, notices.RETURNED, reason=text)
         return scenario
 
     async def withdraw(self, actor: User, scenario_id: UUID) -> Scenario:
@@ -548,24 +532,11 @@ class ScenarioService(ScenarioReading):
         kind = "reader_withdrawn" if withdrawn else "reader_regranted"
         self._event(scenario, actor, scenario.status, scenario.status, kind, who)
         await self.db.flush()
-        message = (
-            _("The owner of “%(title)s” withdrew your access to its details.", title=scenario.title)
-            if withdrawn
-            else _("The owner of “%(title)s” lets you read its details again.", title=scenario.title)
-        )
-        await self.notifications.notify_many(
-            [acceptance.user_id], f"scenario.{kind}", message, scenario_url(scenario), actor_id=actor.id
-        )
-        return scenario
-        acceptance.revoked_at = None
-        acceptance.revoked_by_id = None
-        self._event(scenario, actor, scenario.status, scenario.status, "reader_regranted", who)
-        await self.db.flush()
-        await self.notifications.notify_many(
-            [acceptance.user_id],
-            "scenario.reader_regranted",
-            _("The owner of “%(title)s” lets you read its details again.", title=scenario.title),
+        await self.notifications.notify(
+            acceptance.user_id,
+            notices.READER_WITHDRAWN if withdrawn else notices.READER_REGRANTED,
             scenario_url(scenario),
+            {"title": scenario.title},
             actor_id=actor.id,
         )
         return scenario

@@ -16,7 +16,7 @@ the application keeps a note that it was.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +32,7 @@ from community.kernel.deadlines import claim_reminders, count_overdue
 from community.kernel.text import clean_line
 from community.notifications.services import NotificationService
 from community.storage import UploadStore, upload_store
+from community.talent import notices
 from community.talent.documents import position_url
 from community.talent.inputs import check_cv, cover_note_text, note_text, pdf_refusal
 from community.talent.models import (
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from community.config import Settings
+    from community.notifications.notices import Notice
 
 NOTE_MAX = 2000
 FILENAME_MAX = 200
@@ -66,6 +68,14 @@ CV_QUOTA_LOCK = 740
 RETENTION_BATCH = 500
 # Where CVs are kept in the upload store.
 CV_AREA = "cvs"
+# What the applicant is told when the application comes to each answer.
+APPLICANT_NOTICES = {
+    ApplicationStatus.SHORTLISTED: notices.SHORTLISTED,
+    ApplicationStatus.INTERVIEW: notices.INTERVIEW,
+    ApplicationStatus.OFFER: notices.OFFER,
+    ApplicationStatus.DECLINED: notices.DECLINED,
+    ApplicationStatus.CLOSED: notices.CLOSED,
+}
 
 
 class ApplicationService:
@@ -190,13 +200,8 @@ class ApplicationService:
         self._event(application, actor, application.status)
         await self._tell_organization(
             position,
-            "talent.application",
-            _(
-                "%(name)s applied for “%(title)s”. Please answer by %(date)s.",
-                name=actor.display_name,
-                title=position.title,
-                date=application.respond_by.isoformat(),
-            ),
+            notices.APPLICATION,
+            {"name": actor.display_name, "title": position.title, "date": application.respond_by},
             actor,
         )
         # The reminder sweep runs when this answer is about to fall due (one job per day, whoever enqueues).
@@ -290,30 +295,16 @@ class ApplicationService:
         )
 
     async def _tell_organization(
-        self, position: Position, kind: str, subject: str, actor: User | None = None
+        self, position: Position, notice: Notice, params: dict[str, Any], actor: User | None = None
     ) -> None:
-        """Every member of the position's organization is told, in-site, with a link to its applications."""
+        """Every member of the position's organization is told, in-site and by mail at their rhythm, with a
+        link to its applications."""
         await self.notifications.notify_many(
             await self.organizations.member_ids(position.organization_id),
-            kind,
-            subject,
+            notice,
             position_url(position.id) + "#applications",
+            params,
             actor_id=actor.id if actor else None,
-        )
-
-    def _subject(self, application: Application, status: ApplicationStatus, note: str) -> str:
-        title = application.position.title
-        org = application.position.organization.name
-        if status is ApplicationStatus.SHORTLISTED:
-            return _("%(org)s shortlisted you for “%(title)s”.", org=org, title=title)
-        if status is ApplicationStatus.INTERVIEW:
-            return _("%(org)s invites you to an interview for “%(title)s”.", org=org, title=title)
-        if status is ApplicationStatus.OFFER:
-            return _("%(org)s offers you “%(title)s”. Congratulations!", org=org, title=title)
-        if status is ApplicationStatus.CLOSED:
-            return _("“%(title)s” was closed: %(reason)s", title=title, reason=note)
-        return _(
-            "%(org)s declined your application for “%(title)s”: %(reason)s", org=org, title=title, reason=note
         )
 
     async def _record(
@@ -328,9 +319,13 @@ class ApplicationService:
         self._event(application, actor, status, note)
         await self.notifications.notify(
             application.applicant_id,
-            f"talent.application_{status.value}",
-            self._subject(application, status, note),
+            APPLICANT_NOTICES[status],
             position_url(application.position_id) + "#my-application",
+            {
+                "org": application.position.organization.name,
+                "title": application.position.title,
+                "reason": note,
+            },
             actor_id=actor.id if actor else None,
         )
         await self.db.flush()
@@ -366,12 +361,8 @@ class ApplicationService:
         self._event(application, actor, ApplicationStatus.WITHDRAWN)
         await self._tell_organization(
             application.position,
-            "talent.application_withdrawn",
-            _(
-                "%(name)s withdrew the application for “%(title)s”.",
-                name=actor.display_name,
-                title=application.position.title,
-            ),
+            notices.APPLICATION_WITHDRAWN,
+            {"name": actor.display_name, "title": application.position.title},
             actor,
         )
         await self.db.flush()
@@ -488,13 +479,8 @@ class ApplicationService:
             )
             await self._tell_organization(
                 application.position,
-                "talent.application_reminder",
-                _(
-                    "Please answer %(name)s about “%(title)s” by %(date)s.",
-                    name=name,
-                    title=application.position.title,
-                    date=application.respond_by.isoformat(),
-                ),
+                notices.APPLICATION_REMINDER,
+                {"name": name, "title": application.position.title, "date": application.respond_by},
             )
         return len(claimed)
 

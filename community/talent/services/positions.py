@@ -19,6 +19,7 @@ from community.kernel.models import Page, contains_pattern
 from community.kernel.text import clean_line
 from community.notifications.services import NotificationService
 from community.search.services import enqueue_delete, enqueue_upsert
+from community.talent import notices
 from community.talent.documents import POSITION_DOC_TYPE, position_document, position_url
 from community.talent.inputs import (
     QUERY_MAX,
@@ -276,9 +277,9 @@ class PositionService:
         await self._end(admin, position, PositionStatus.TAKEN_DOWN, text)
         await NotificationService(self.db).notify_many(
             await self.organizations.member_ids(position.organization_id),
-            "talent.position_taken_down",
-            _("An admin took down “%(title)s”: %(reason)s", title=position.title, reason=text),
+            notices.POSITION_TAKEN_DOWN,
             position_url(position.id),
+            {"title": position.title, "reason": text},
             actor_id=admin.id,
         )
         return position

@@ -15,6 +15,7 @@ from community.i18n import _
 from community.kernel.clock import now
 from community.kernel.models import add_unique, get_or_404
 from community.notifications.services import NotificationService
+from community.vouchers import notices
 from community.vouchers.inputs import required_reason
 from community.vouchers.models import (
     Campaign,
@@ -110,23 +111,21 @@ class ModerationService:
             )
             await notifications.notify(
                 voucher.student_id,
-                "voucher_dispute_decided",
-                _("An admin decided that your trial took place: %(reason)s", reason=reason),
+                notices.DISPUTE_DECIDED,
                 f"/vouchers#voucher-{voucher.id}",
+                {"reason": reason},
                 actor_id=admin.id,
             )
-            told = _("An admin upheld a disputed trial of %(product)s; it can be settled.", product=name)
+            told = notices.DISPUTE_UPHELD
         else:
             await self._void_locked(voucher, reason, admin.id)  # tells the student
-            told = _(
-                "An admin voided a disputed trial of %(product)s: %(reason)s", product=name, reason=reason
-            )
+            told = notices.DISPUTE_VOIDED
         if product is not None:
             await notifications.notify_many(
                 await OrganizationService(self.db).member_ids(product.organization_id),
-                "voucher_dispute_decided",
                 told,
                 "/vouchers/opc",
+                {"product": name, "reason": reason},
                 actor_id=admin.id,
             )
         await self.db.flush()
@@ -152,11 +151,7 @@ class ModerationService:
             )
         await record(self.db, [voucher.id], before, VoucherStatus.VOIDED, actor_id=actor_id, reason=reason)
         await NotificationService(self.db).notify(
-            voucher.student_id,
-            "voucher_voided",
-            _("A voucher of yours was voided: %(reason)s", reason=reason),
-            "/vouchers",
-            actor_id=actor_id,
+            voucher.student_id, notices.VOIDED, "/vouchers", {"reason": reason}, actor_id=actor_id
         )
         await self.db.flush()
 
@@ -188,11 +183,7 @@ class ModerationService:
         for voucher in vouchers:
             await self._void_locked(voucher, reason, admin.id)
         await NotificationService(self.db).notify(
-            user_id,
-            "voucher_suspended",
-            _("Your account is suspended from the voucher programme: %(reason)s", reason=reason),
-            "/vouchers",
-            actor_id=admin.id,
+            user_id, notices.SUSPENDED, "/vouchers", {"reason": reason}, actor_id=admin.id
         )
         return suspension
 
@@ -213,13 +204,7 @@ class ModerationService:
         row = done.first()
         if row is None:
             raise NotFound
-        await NotificationService(self.db).notify(
-            row[0],
-            "voucher_unsuspended",
-            _("Your suspension from the voucher programme was lifted."),
-            "/vouchers",
-            actor_id=admin.id,
-        )
+        await NotificationService(self.db).notify(row[0], notices.UNSUSPENDED, "/vouchers", actor_id=admin.id)
 
     async def suspensions(self) -> Sequence[tuple[Suspension, str, str]]:
         rows = await self.db.execute(

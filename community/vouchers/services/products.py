@@ -22,6 +22,7 @@ from community.kernel.models import Page, get_or_404
 from community.kernel.text import clean_body
 from community.notifications.services import NotificationService
 from community.search.services import enqueue_delete, enqueue_upsert
+from community.vouchers import notices
 from community.vouchers.documents import PRODUCT_DOC_TYPE, product_document, product_url
 from community.vouchers.inputs import REASON_MAX, GalleryFilters, ProductInput, required_reason
 from community.vouchers.models import Product, ProductStatus, Rating
@@ -155,21 +156,17 @@ class ProductService:
             self._apply(product, data)
             if product.status is ProductStatus.PUBLISHED:
                 enqueue_upsert(self.db, product_document(product, org.name))
-            subject = _("The changes to your product %(name)s are published.", name=product.name)
+            notice, reason = notices.REVISION_PUBLISHED, ""
         else:
             reason = required_reason(reason_raw)
             product.revision_submitted_at = None
             product.revision_note = reason
-            subject = _(
-                "The changes to your product %(name)s were returned: %(reason)s",
-                name=product.name,
-                reason=reason,
-            )
+            notice = notices.REVISION_RETURNED
         await NotificationService(self.db).notify_many(
             await self.organizations.member_ids(org.id),
-            "product_review",
-            subject,
+            notice,
             product_url(product),
+            {"name": product.name, "reason": reason},
             actor_id=admin.id,
         )
         await self.db.flush()
@@ -212,16 +209,19 @@ class ProductService:
             product.published_at = product.published_at or now()
             product.review_note = clean_body(reason_raw)[:REASON_MAX]
             enqueue_upsert(self.db, product_document(product, org.name))
-            subject = _("Your product %(name)s is published.", name=product.name)
+            notice, reason = notices.PRODUCT_PUBLISHED, ""
         else:
             reason = required_reason(reason_raw)
             product.status = ProductStatus.RETURNED
             product.review_note = reason
-            subject = _("Your product %(name)s was returned: %(reason)s", name=product.name, reason=reason)
-        for member_id in await self.organizations.member_ids(org.id):
-            await notifications.notify(
-                member_id, "product_review", subject, product_url(product), actor_id=admin.id
-            )
+            notice = notices.PRODUCT_RETURNED
+        await notifications.notify_many(
+            await self.organizations.member_ids(org.id),
+            notice,
+            product_url(product),
+            {"name": product.name, "reason": reason},
+            actor_id=admin.id,
+        )
         await self.db.flush()
         return product
 

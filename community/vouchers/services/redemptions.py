@@ -21,6 +21,7 @@ from community.accounts.services import OrganizationService
 from community.i18n import _
 from community.kernel.clock import local, now
 from community.notifications.services import NotificationService
+from community.vouchers import notices
 from community.vouchers.inputs import normalize_code
 from community.vouchers.labels import label
 from community.vouchers.models import Product, Voucher, VoucherStatus
@@ -135,13 +136,9 @@ class RedemptionService:
         )
         await NotificationService(self.db).notify(
             voucher.student_id,
-            "voucher_delivered",
-            _(
-                "%(product)s says your trial was delivered. Confirm that it took place, or dispute it, on "
-                "your vouchers page.",
-                product=product.name,
-            ),
+            notices.DELIVERED,
             f"/vouchers#voucher-{voucher.id}",
+            {"product": product.name},
             actor_id=user.id,
         )
         await self.db.refresh(voucher)

@@ -17,6 +17,7 @@ from community.kernel.exports import to_csv, to_xlsx
 from community.kernel.models import get_or_404
 from community.kernel.text import clean_line
 from community.notifications.services import NotificationService
+from community.vouchers import notices
 from community.vouchers.models import (
     OPC_CONFIRMED_STATUSES,
     Campaign,
@@ -148,13 +149,7 @@ class SettlementService:
             raise FormError({"reference": _("This settlement was marked paid already.")})
         notifications = NotificationService(self.db)
         for member_id in await OrganizationService(self.db).member_ids(settlement.organization_id):
-            await notifications.notify(
-                member_id,
-                "settlement_paid",
-                _("A voucher settlement for your organization was paid."),
-                "/vouchers/opc",
-                actor_id=admin.id,
-            )
+            await notifications.notify(member_id, notices.SETTLEMENT_PAID, "/vouchers/opc", actor_id=admin.id)
         return settlement
 
     async def settlements(

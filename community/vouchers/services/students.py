@@ -20,6 +20,7 @@ from community.kernel.models import get_or_404
 from community.kernel.text import clean_body, clean_line
 from community.notifications.services import NotificationService
 from community.storage import UploadStore
+from community.vouchers import notices
 from community.vouchers.inputs import REASON_MAX, optional_uuid, required_reason
 from community.vouchers.models import (
     StudentVerification,
@@ -341,14 +342,15 @@ class StudentService:
             row.verified_at = now()
             row.valid_until = until
             row.reason = clean_body(decision.reason)[:REASON_MAX]
-            kind, message, url = "student_verified", _("You are verified as a student."), "/vouchers"
+            notice, url = notices.STUDENT_VERIFIED, "/vouchers"
         else:
             row.reason = required_reason(decision.reason)
             row.status = VerificationStatus.REJECTED
-            kind, url = "student_rejected", "/vouchers/verify"
-            message = _("Your student proof was not accepted: %(reason)s", reason=row.reason)
+            notice, url = notices.STUDENT_REJECTED, "/vouchers/verify"
         row.reviewed_by_id = admin.id
-        await NotificationService(self.db).notify(row.user_id, kind, message, url, actor_id=admin.id)
+        await NotificationService(self.db).notify(
+            row.user_id, notice, url, {"reason": row.reason}, actor_id=admin.id
+        )
         await self.db.flush()
         return row
 

@@ -27,6 +27,7 @@ from community.kernel.clock import now
 from community.kernel.models import add_unique
 from community.kernel.text import clean_body
 from community.notifications.services import NotificationService
+from community.vouchers import notices
 from community.vouchers.inputs import required_reason
 from community.vouchers.models import (
     Campaign,
@@ -251,15 +252,7 @@ class VoucherService:
             set_committed_value(voucher, key, value)
         # The OPC learns of the trial it owes now, not when the student turns up with the code.
         await NotificationService(self.db).notify_many(
-            makers,
-            "voucher_redeemed",
-            _(
-                "A student redeemed a voucher for %(product)s. Confirm the trial with the student's code "
-                "once it is delivered.",
-                product=product.name,
-            ),
-            "/vouchers/opc",
-            actor_id=student.id,
+            makers, notices.REDEEMED, "/vouchers/opc", {"product": product.name}, actor_id=student.id
         )
         return voucher
 
@@ -349,12 +342,9 @@ class VoucherService:
         admins = list((await self.db.scalars(select(UserModel.id).where(UserModel.is_admin.is_(True)))).all())
         await NotificationService(self.db).notify_many(
             admins,
-            "voucher_disputed",
-            _(
-                "A student disputes that a trial of %(product)s took place. Decide it in the disputes queue.",
-                product=product.name if product else "",
-            ),
+            notices.DISPUTED,
             "/admin/vouchers/disputes",
+            {"product": product.name if product else ""},
             actor_id=student.id,
         )
         return voucher
