@@ -67,11 +67,7 @@ def format_yuan(amount: Amount | None) -> str:
     """An amount in yuan: 20万元 / ¥200,000; nothing for no amount."""
     if amount is None:
         return ""
-    name = current_locale()
-    value = Decimal(amount)
-    if _chinese(name):
-        return _number_zh(value, _babel_locale(name)) + "元"
-    return _yuan_en(value, _babel_locale(name))
+    return _yuan_text(current_locale(), Decimal(amount))
 
 
 def format_fen(fen: int | None) -> str:
@@ -85,14 +81,27 @@ def format_yuan_range(low: Amount, high: Amount | None) -> str:
     """One amount, or a range: 10万–50万元 / ¥100,000–¥500,000."""
     if high is None or high == low:
         return format_yuan(low)
-    name = current_locale()
+    return _range_text(current_locale(), Decimal(low), Decimal(high))
+
+
+# The same few amounts come back on every list page (budgets of 10万, 20万, 50万 ...), and a text depends on
+# the language and the amount only: each is worked out once per process (Babel takes ~0.05 ms a call).
+@lru_cache(maxsize=4096)
+def _yuan_text(name: str, value: Decimal) -> str:
+    if _chinese(name):
+        return _number_zh(value, _babel_locale(name)) + "元"
+    return _yuan_en(value, _babel_locale(name))
+
+
+@lru_cache(maxsize=4096)
+def _range_text(name: str, low: Decimal, high: Decimal) -> str:
     if _chinese(name):
         locale = _babel_locale(name)
-        low_counted, high_counted = _counted(Decimal(low), locale), _counted(Decimal(high), locale)
+        low_counted, high_counted = _counted(low, locale), _counted(high, locale)
         if low_counted and high_counted:  # both ends in 万 (10万–50万元), or both in full (8,000–12,000元)
             return f"{low_counted}–{high_counted}元"
-        return f"{_in_full(Decimal(low), locale)}–{_in_full(Decimal(high), locale)}元"
-    return f"{format_yuan(low)}–{format_yuan(high)}"
+        return f"{_in_full(low, locale)}–{_in_full(high, locale)}元"
+    return f"{_yuan_text(name, low)}–{_yuan_text(name, high)}"
 
 
 def format_yuan_below(amount: Amount) -> str:
