@@ -255,3 +255,12 @@ async def test_pages_name_domains_districts_and_budgets_in_the_readers_language(
         and ">Cybersecurity</a>" in policies
         and ">武昌区</a>" not in policies
     )
+
+
+async def test_a_student_reads_the_universities_in_english(make_client: Any) -> None:
+    student = await make_client()
+    student.headers["Accept-Language"] = "en"
+    await student.register("student@example.com", name="Wang")
+    page = (await student.get("/vouchers/verify")).text
+    assert ">Huazhong University of Science and Technology (hust.edu.cn)</option>" in page
+    assert ">华中科技大学" not in page
