@@ -49,6 +49,7 @@ from community.metrics import metrics, prometheus_config
 from community.notifications.email import Mailer
 from community.pages import favicon, home, switch_language
 from community.search.platform import OutboxDelivery, ensure_jieba, make_search_backend, search_health
+from community.vocabulary import template_filters
 from community.web import (
     ANONYMOUS_PAGES_STORE,
     CSRF_COOKIE,
@@ -104,6 +105,7 @@ def _configure_jinja(engine: JinjaTemplateEngine, settings: Settings) -> None:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["site_name"] = settings.site_name
     env.filters["datetime"] = _format_datetime
+    env.filters.update(template_filters())
     engine.register_template_callable("get_flashes", _get_flashes)
 
 

@@ -150,3 +150,117 @@ async def test_a_visitor_registering_from_an_english_browser_is_written_to_in_en
     assert '<html lang="en">' in (await visitor.register("reader2@example.com", "Reader Two")).text
     other_browser = await make_client()
     assert '<html lang="en">' in (await other_browser.login("reader2@example.com")).text
+
+
+def test_money_reads_naturally_in_each_language() -> None:
+    from community.i18n import locale
+    from community.kernel.money import format_fen, format_yuan, format_yuan_range
+    from community.scenarios.labels import format_budget
+    from community.talent.labels import format_pay
+
+    with locale("zh_CN"):
+        # 万 and 亿 where the amount is round enough to be read that way, every digit where it is not.
+        assert [format_yuan(a) for a in (200_000, 1_234, 120_000_000, 125_000, 123_456, 50)] == [
+            "20万元",
+            "1,234元",
+            "1.2亿元",
+            "12.5万元",
+            "123,456元",
+            "50元",
+        ]
+        assert format_yuan_range(100_000, 500_000) == "10万–50万元"
+        assert format_yuan_range(8_000, 12_000) == "8,000–12,000元"  # one unit for both ends
+        assert format_fen(12_345) == "123.45元" and format_fen(5_000) == "50元"
+        assert (
+            format_budget(200_000, 500_000, False) == "20万–50万元"
+            and format_budget(None, None, True) == "面议"
+        )
+        assert format_pay(8_000, 12_000, False) == "8,000–12,000元/月"
+    with locale("en"):
+        assert [format_yuan(a) for a in (200_000, 1_234, 120_000_000, 123_456)] == [
+            "¥200,000",
+            "¥1,234",
+            "¥120,000,000",
+            "¥123,456",
+        ]
+        assert format_yuan_range(100_000, 500_000) == "¥100,000–¥500,000"
+        assert format_fen(12_345) == "¥123.45" and format_fen(5_000) == "¥50"
+        assert format_budget(200_000, None, False) == "¥200,000"
+        assert format_pay(8_000, 12_000, False) == "¥8,000–¥12,000 a month"
+    assert format_yuan(None) == "" and format_fen(None) == ""
+
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_the_shared_vocabulary_has_english_names_and_keeps_its_chinese_codes() -> None:
+    from community.i18n import locale
+    from community.scenarios.labels import choices as scenario_choices
+    from community.scenarios.models import ScenarioKind, ScenarioScale
+    from community.vocabulary import (
+        DISTRICTS,
+        DOMAINS,
+        district_choices,
+        domain_choices,
+        domain_label,
+        org_type_choices,
+    )
+
+    with locale("en"):
+        shown = {
+            "districts": district_choices(),
+            "domains": domain_choices(),
+            "org types": org_type_choices(),
+            "kinds": scenario_choices(ScenarioKind),
+            "scales": scenario_choices(ScenarioScale),
+        }
+        for name, pairs in shown.items():
+            words = [word for _code, word in pairs]
+            assert not [w for w in words if HAN.search(w)], name  # English, not Chinese
+            assert len(set(words)) == len(words), name  # two codes never read alike
+        assert dict(district_choices())["洪山区"] == "Hongshan District"
+        assert domain_label.join(["智慧医疗", "金融"]) == "Smart healthcare, Finance"
+        assert domain_label("未来领域") == "未来领域"  # a code this version does not know shows as itself
+    with locale("zh_CN"):
+        # The Chinese names are the stored codes themselves: nothing stored changes.
+        assert (
+            [code for code, _w in district_choices()]
+            == [w for _c, w in district_choices()]
+            == list(DISTRICTS)
+        )
+        assert [code for code, _w in domain_choices()] == [w for _c, w in domain_choices()] == list(DOMAINS)
+        assert domain_label.join(["智慧医疗", "金融"]) == "智慧医疗、金融"
+
+
+async def test_pages_name_domains_districts_and_budgets_in_the_readers_language(make_client: Any) -> None:
+    english = await make_client()
+    english.headers["Accept-Language"] = "en"
+    chinese = await make_client()
+
+    listing = (await english.get("/scenarios")).text
+    for word in ("Hongshan District", "East Lake High-Tech Development Zone", "Smart healthcare", "AI chips"):
+        assert f">{word}</a>" in listing, word
+    assert ">¥100,000–¥500,000</a>" in listing and ">Over ¥5,000,000</a>" in listing
+    assert "?district=%E6%B4%AA%E5%B1%B1%E5%8C%BA" in listing  # the link still carries the stored code
+    assert ">洪山区</a>" not in listing and "万" not in listing
+
+    zh_listing = (await chinese.get("/scenarios")).text
+    assert (
+        ">洪山区</a>" in zh_listing and ">10万–50万元</a>" in zh_listing and ">500万元以上</a>" in zh_listing
+    )
+
+    policies = (await english.get("/policies")).text
+    assert (
+        ">Wuchang District</a>" in policies
+        and ">Cybersecurity</a>" in policies
+        and ">武昌区</a>" not in policies
+    )
+
+
+async def test_a_student_reads_the_universities_in_english(make_client: Any) -> None:
+    student = await make_client()
+    student.headers["Accept-Language"] = "en"
+    await student.register("student@example.com", name="Wang")
+    page = (await student.get("/vouchers/verify")).text
+    assert ">Huazhong University of Science and Technology (hust.edu.cn)</option>" in page
+    assert ">华中科技大学" not in page

@@ -33,6 +33,7 @@ from community.talent.services.applications import ApplicationService
 from community.talent.services.common import skills_in_common, today
 from community.talent.services.positions import PositionService
 from community.talent.services.profiles import ProfileService
+from community.vocabulary import district_label
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -123,7 +124,7 @@ class TalentMatch:
 
 def _place(query_district: str, query_remote: bool, district: str, remote: bool) -> tuple[float, str]:
     if query_district and query_district == district:
-        return 1.0, _("Both in %(district)s", district=district)
+        return 1.0, _("Both in %(district)s", district=district_label(district))
     if remote or query_remote:
         return 0.5, _("Remote work is possible")
     return 0.0, ""

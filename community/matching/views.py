@@ -13,6 +13,7 @@ from community.matching.ranker import Explanation
 from community.scenarios.models import CapabilityProfile, Scenario
 from community.scenarios.services.capabilities import capability_url
 from community.scenarios.services.scenarios import scenario_url
+from community.vocabulary import district_label, domain_label
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,9 @@ def reasons(explanation: Explanation | dict[str, Any]) -> list[str]:
     sep = _("、")
     lines = []
     if explanation.domains:
-        lines.append(_("Same domains: %(domains)s", domains=sep.join(explanation.domains)))
+        lines.append(
+            _("Same domains: %(domains)s", domains=sep.join(domain_label(d) for d in explanation.domains))
+        )
     if explanation.capabilities:
         lines.append(
             _(
@@ -94,7 +97,7 @@ def reasons(explanation: Explanation | dict[str, Any]) -> list[str]:
     if explanation.terms:
         lines.append(_("Key terms in both: %(terms)s", terms=sep.join(explanation.terms)))
     if explanation.same_district:
-        lines.append(_("Both in %(district)s", district=explanation.same_district))
+        lines.append(_("Both in %(district)s", district=district_label(explanation.same_district)))
     if explanation.degraded:
         lines.append(_("Matched without the language model for now: only words, domains and district count."))
     elif not lines:

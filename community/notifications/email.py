@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from community import i18n
 from community.kernel.clock import now
 from community.metrics import MAIL_FAILURES
+from community.vocabulary import template_filters
 
 if TYPE_CHECKING:
     from community.config import Settings
@@ -40,6 +41,7 @@ class Mailer:
         self._templates.install_gettext_callables(  # type: ignore[attr-defined]
             i18n.gettext, i18n.ngettext, newstyle=True
         )
+        self._templates.filters.update(template_filters())
 
     def render(self, template: str, **context: Any) -> str:
         context.setdefault("site_name", self.settings.site_name)

@@ -91,16 +91,3 @@ def choices(mapping: dict[str, str]) -> list[tuple[str, str]]:
 
 def stage_choices() -> list[tuple[str, str]]:
     return [(stage.value, label(stage)) for stage in Stage]
-
-
-def format_yuan(amount: int | None) -> str:
-    """20万元 / "200,000 yuan"."""
-    if amount is None:
-        return ""
-    from community.i18n import current_locale
-
-    if current_locale() == "zh_CN" and amount >= 10_000 and amount % 100 == 0:
-        wan = amount / 10_000
-        number = f"{wan:,.2f}".rstrip("0").rstrip(".")
-        return gettext(N_("%(amount)s yuan")) % {"amount": number + "万"}
-    return gettext(N_("%(amount)s yuan")) % {"amount": f"{amount:,}"}

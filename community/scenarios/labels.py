@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 
-from community.i18n import N_, current_locale, gettext
+from community.i18n import N_, gettext
 from community.kernel.labels import Labels
+from community.kernel.money import format_yuan_range
 from community.scenarios.models import (
     InterestStatus,
     ListKind,
@@ -60,24 +61,13 @@ def issue_title(kind: ListKind, number: int | None) -> str:
     return gettext(N_("%(list)s, issue %(number)s")) % {"list": label(kind), "number": number}
 
 
-def _amount(value: int) -> str:
-    # Plain formatting: both locales group digits the same way, and Babel's formatter costs ~0.4 ms a
-    # call, which a list of 20 scenarios with two amounts each would feel.
-    if current_locale() == "zh_CN" and value >= 10_000:
-        wan = value / 10_000
-        return (f"{wan:,.4f}".rstrip("0").rstrip(".") if wan % 1 else f"{int(wan):,}") + "万"
-    return f"{value:,}"
-
-
 def format_budget(budget_min: int | None, budget_max: int | None, negotiable: bool) -> str:
-    """面议 / 20万元 / 10万–50万元; "¥200,000" style in English."""
+    """面议 / 20万元 / 10万–50万元; ¥200,000 / ¥100,000–¥500,000 in English."""
     if negotiable:
         return gettext(N_("To be negotiated"))
     if budget_min is None:
         return gettext(N_("Not given"))
-    if budget_max is None or budget_max == budget_min:
-        return gettext(N_("%(amount)s yuan")) % {"amount": _amount(budget_min)}
-    return gettext(N_("%(low)s–%(high)s yuan")) % {"low": _amount(budget_min), "high": _amount(budget_max)}
+    return format_yuan_range(budget_min, budget_max)
 
 
 _ACTIONS: dict[str, str] = {

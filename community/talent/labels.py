@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import enum
 
-from community.i18n import N_, current_locale, gettext
+from community.i18n import N_, gettext
 from community.kernel.labels import Labels
+from community.kernel.money import format_yuan_range, per_month
 from community.talent.models import ApplicationStatus, EmploymentType, PositionStatus
+from community.vocabulary import district_label
 
 label = Labels(
     {
@@ -36,28 +38,19 @@ def choices(enum_cls: type[enum.Enum]) -> list[tuple[str, str]]:
     return label.choices(enum_cls)
 
 
-def _amount(value: int) -> str:
-    if current_locale() == "zh_CN" and value >= 10_000 and value % 1000 == 0:
-        wan = value / 10_000
-        return (f"{wan:.1f}".rstrip("0").rstrip(".") if wan % 1 else f"{int(wan)}") + "万"
-    return f"{value:,}"
-
-
 def format_pay(pay_min: int | None, pay_max: int | None, negotiable: bool) -> str:
-    """面议 / 8000–12000 元/月 / "8,000–12,000 yuan a month"."""
+    """面议 / 8,000–12,000元/月 / ¥8,000–¥12,000 a month."""
     if negotiable or pay_min is None:
         return gettext(N_("Pay negotiable"))
-    if pay_max is None or pay_max == pay_min:
-        return gettext(N_("%(amount)s yuan a month")) % {"amount": _amount(pay_min)}
-    return gettext(N_("%(low)s–%(high)s yuan a month")) % {"low": _amount(pay_min), "high": _amount(pay_max)}
+    return per_month(format_yuan_range(pay_min, pay_max))
 
 
 def format_place(district: str, remote: bool) -> str:
     if remote and district:
-        return gettext(N_("%(district)s or remote")) % {"district": district}
+        return gettext(N_("%(district)s or remote")) % {"district": district_label(district)}
     if remote:
         return gettext(N_("Remote"))
-    return district or gettext(N_("Place not given"))
+    return district_label(district) or gettext(N_("Place not given"))
 
 
 def board_title(number: int) -> str:

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from community.i18n import N_
 from community.kernel.clock import now
+from community.kernel.money import format_fen
 from community.vouchers.models import VerificationStatus, VoucherStatus
 
 if TYPE_CHECKING:
@@ -32,10 +33,8 @@ RENEW_WITHIN = timedelta(days=30)
 
 
 def format_yuan(fen: int | None) -> str:
-    if fen is None:
-        return ""
-    yuan, cents = divmod(int(fen), 100)
-    return f"¥{yuan:,}" if cents == 0 else f"¥{yuan:,}.{cents:02d}"
+    """A voucher amount (kept in fen) as the reader reads money: 50元 / ¥50."""
+    return format_fen(fen)
 
 
 def format_code(code: str | None) -> str:

@@ -130,7 +130,7 @@ def test_verify_claim_redeem_confirm_rate_settle(people: Any, database_url: str,
     admin.locator(".settlements button[type=submit]").click()
     admin.wait_for_url(re.compile(r"#settlement$"))
     assert admin.locator(".settlements").get_by_text("转账 2026-001").is_visible()
-    assert admin.locator(".funder-report .paid").inner_text().strip() == "¥50"
+    assert admin.locator(".funder-report .paid").inner_text().strip() == "50元"
     with admin.expect_download() as download:
         admin.locator('a[href$="format=xlsx"]').click()
     assert download.value.suggested_filename.endswith(".xlsx")

@@ -96,7 +96,7 @@ async def test_csv_and_atom_feed(world: World, services: AsyncSession, make_clie
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["序号", "岗位", "单位"]
-    assert rows[1][1] == "大模型应用开发工程师" and rows[1][4] == "1.2万–2万 元/月"
+    assert rows[1][1] == "大模型应用开发工程师" and rows[1][4] == "1.2万–2万元/月"
     assert rows[2][1].startswith("'=")  # kept as text, never run as a formula
     feed = await reader.get("/talent/boards/feed.atom")
     assert feed.headers["content-type"].startswith("application/atom+xml")

@@ -27,7 +27,7 @@ from community.accounts.services import MembershipService, OrganizationService
 from community.config import Settings
 from community.i18n import _
 from community.notifications.email import Mailer, MailError
-from community.vocabulary import DISTRICTS, org_type_choices, org_type_label
+from community.vocabulary import district_choices, org_type_choices, org_type_label
 from community.web import Form, Visitor, act, form_or_redirect, render
 
 FORM_PAGE = "accounts/orgs/form.html"
@@ -35,12 +35,7 @@ MEMBERS_PAGE = "accounts/orgs/members.html"
 
 
 def _form_context(mode: str, org: Organization | None = None) -> dict[str, Any]:
-    return {
-        "mode": mode,
-        "org": org,
-        "org_types": org_type_choices(),
-        "districts": [(d, d) for d in DISTRICTS],
-    }
+    return {"mode": mode, "org": org, "org_types": org_type_choices(), "districts": district_choices()}
 
 
 async def _members_context(

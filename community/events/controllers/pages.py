@@ -28,7 +28,7 @@ from community.events.views import RegistrationState
 from community.i18n import _
 from community.kernel.exports import CSV_MEDIA_TYPE, content_disposition, download_name
 from community.markup import markdown_html
-from community.vocabulary import DISTRICTS, org_type_choices
+from community.vocabulary import DISTRICTS, district_choices, org_type_choices
 from community.web import (
     Form,
     Visitor,
@@ -73,7 +73,7 @@ def _filter_groups(filters: EventFilters) -> list[tuple[str, list[tuple[str, str
             (_("Kind"), "kind", kind_choices()),
             (_("On site or online"), "mode", [("onsite", _("On site")), ("online", _("Online"))]),
             (_("Who may register"), "audience", audience_choices()),
-            (_("District"), "district", [(d, d) for d in DISTRICTS]),
+            (_("District"), "district", district_choices()),
         ],
     )
 

@@ -87,7 +87,7 @@ class RegistrationService:
         elif event.audience is Audience.ORG_TYPES:
             mine = {org.org_type.value for org, _role in await self.organizations.organizations_of(user)}
             if not mine & set(event.audience_org_types):
-                names = "、".join(org_type_label(t) for t in event.audience_org_types)
+                names = org_type_label.join(event.audience_org_types)
                 return _(
                     "This event is for members of: %(types)s. You are not a member of such an organization.",
                     types=names,

@@ -12,6 +12,7 @@ from litestar.response import Template
 
 from community.accounts.guards import Member, requires_login
 from community.i18n import _
+from community.kernel.money import format_yuan
 from community.markup import markdown_html
 from community.policies.controllers.deps import DEPENDENCIES, Facts, Filters, Policies
 from community.policies.inputs import FactsInput, facts_form
@@ -20,7 +21,6 @@ from community.policies.labels import (
     BENEFIT_KINDS,
     activity_label,
     choices,
-    format_yuan,
     label,
     stage_choices,
     stage_label,
@@ -28,7 +28,7 @@ from community.policies.labels import (
 from community.policies.models import PolicyStatus
 from community.policies.services.eligibility import Conditions, requirements
 from community.policies.views import FactsView, benefits_of
-from community.vocabulary import DISTRICTS, DOMAINS, org_type_choices, org_type_label
+from community.vocabulary import district_choices, domain_choices, org_type_choices, org_type_label
 from community.web import Form, Visitor, filter_chips, form_of, form_or_redirect, render
 
 FACTS_PAGE = "policies/facts.html"
@@ -58,8 +58,8 @@ class PolicyController(Controller):
         groups = [
             (_("Benefit"), "kind", choices(BENEFIT_KINDS)),
             (_("Organization type"), "org_type", org_type_choices()),
-            (_("Domain"), "domain", [(d, d) for d in DOMAINS]),
-            (_("District"), "district", [(d, d) for d in DISTRICTS]),
+            (_("Domain"), "domain", domain_choices()),
+            (_("District"), "district", district_choices()),
             (_("Issuing unit"), "unit", [(u, u) for u in await policies.issuing_units()]),
         ]
         return render(

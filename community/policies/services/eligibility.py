@@ -21,7 +21,7 @@ from community.accounts.models import OrgType
 from community.i18n import N_, gettext
 from community.policies.labels import activity_label, fact_label, stage_label
 from community.policies.models import Stage
-from community.vocabulary import org_type_label
+from community.vocabulary import district_label, domain_label, org_type_label
 
 
 @dataclass(frozen=True)
@@ -145,9 +145,13 @@ class Check:
                 return gettext(N_("Company age: at most %(max)s months")) % {"max": high}
             return gettext(N_("Company age: at least %(min)s months")) % {"min": low}
         if self.code == "domains":
-            return gettext(N_("Domain: one of %(domains)s")) % {"domains": _join(p["domains"])}
+            return gettext(N_("Domain: one of %(domains)s")) % {
+                "domains": _join([domain_label(d) for d in p["domains"]])
+            }
         if self.code == "districts":
-            return gettext(N_("District: %(districts)s")) % {"districts": _join(p["districts"])}
+            return gettext(N_("District: %(districts)s")) % {
+                "districts": _join([district_label(d) for d in p["districts"]])
+            }
         if self.code == "stages":
             return gettext(N_("Stage: %(stages)s")) % {"stages": _join([stage_label(s) for s in p["stages"]])}
         if self.code == "team":
@@ -186,6 +190,8 @@ class Check:
             suffix = gettext(N_("(yours: %(value)s)")) % {"value": org_type_label(yours)}
         elif self.code == "stages":
             suffix = gettext(N_("(yours: %(value)s)")) % {"value": stage_label(yours)}
+        elif self.code == "districts":
+            suffix = gettext(N_("(yours: %(value)s)")) % {"value": district_label(yours)}
         else:
             suffix = gettext(N_("(yours: %(value)s)")) % {"value": yours}
         return f"{self.requirement}{suffix}"
@@ -335,7 +341,9 @@ def _domains(domains: tuple[str, ...]) -> Rule:
             return Check("domains", None, params, "domains")
         if not wanted.isdisjoint(f.domains):
             return met
-        return Check("domains", False, (*params, ("yours", _join(sorted(f.domains)))))
+        return Check(
+            "domains", False, (*params, ("yours", _join([domain_label(d) for d in sorted(f.domains)])))
+        )
 
     return Rule(test, describe, met)
 

@@ -16,7 +16,7 @@ from community.scenarios.documents import capability_url
 from community.scenarios.inputs import ITEMS_MAX, CapabilityInput
 from community.scenarios.labels import choices, label
 from community.scenarios.models import Maturity, ProfileStatus
-from community.vocabulary import DISTRICTS, DOMAINS
+from community.vocabulary import DISTRICTS, DOMAINS, district_choices, domain_choices
 from community.web import Form, Visitor, field, filter_chips, form_of, form_or_redirect, render
 
 
@@ -43,8 +43,8 @@ class CapabilityController(Controller):
             filters,
             "/capabilities",
             [
-                (_("Domain"), "domain", [(d, d) for d in DOMAINS]),
-                (_("District"), "district", [(d, d) for d in DISTRICTS]),
+                (_("Domain"), "domain", domain_choices()),
+                (_("District"), "district", district_choices()),
                 (_("Maturity"), "maturity", choices(Maturity)),
             ],
         )

@@ -15,6 +15,7 @@ from community.accounts.guards import Member, requires_login
 from community.errors import Forbidden, FormError, NotFound
 from community.i18n import N_, _
 from community.kernel.clock import today
+from community.kernel.money import format_yuan_above, format_yuan_below, format_yuan_range
 from community.markup import markdown_html
 from community.scenarios.controllers.deps import (
     DEPENDENCIES,
@@ -29,7 +30,7 @@ from community.scenarios.inputs import ScenarioInput, optional_uuid
 from community.scenarios.labels import action_label, choices, format_budget, label
 from community.scenarios.models import PUBLIC_STATUSES, Scenario, ScenarioKind, ScenarioScale
 from community.scenarios.services.scenario_reading import revision_input
-from community.vocabulary import DISTRICTS, DOMAINS
+from community.vocabulary import DISTRICTS, DOMAINS, district_choices, domain_choices
 from community.web import (
     Form,
     Visitor,
@@ -42,14 +43,19 @@ from community.web import (
     render,
 )
 
-BUDGET_LABELS = {
-    "negotiable": "面议",
-    "lt100k": "< 10万",
-    "100k-500k": "10万–50万",
-    "500k-1m": "50万–100万",
-    "1m-5m": "100万–500万",
-    "gt5m": "> 500万",
-}
+
+def budget_choices() -> list[tuple[str, str]]:
+    """The budget bands a list filters by, in the reader's words: 10万–50万元 / ¥100,000–¥500,000."""
+    return [
+        ("negotiable", _("To be negotiated")),
+        ("lt100k", format_yuan_below(100_000)),
+        ("100k-500k", format_yuan_range(100_000, 500_000)),
+        ("500k-1m", format_yuan_range(500_000, 1_000_000)),
+        ("1m-5m", format_yuan_range(1_000_000, 5_000_000)),
+        ("gt5m", format_yuan_above(5_000_000)),
+    ]
+
+
 # What the owner is told after moving a public scenario on (the service refuses any other move).
 MOVED = {
     "docking": N_("Docking."),
@@ -67,7 +73,7 @@ def _choices_context() -> dict[str, Any]:
         "statuses": [(s.value, label(s)) for s in PUBLIC_STATUSES],
         "domains": DOMAINS,
         "districts": DISTRICTS,
-        "budgets": list(BUDGET_LABELS.items()),
+        "budgets": budget_choices(),
         "label": label,
         "action_label": action_label,
         "format_budget": format_budget,
@@ -104,8 +110,8 @@ class ScenarioController(Controller):
             filters,
             "/scenarios",
             [
-                (_("Domain"), "domain", [(d, d) for d in DOMAINS]),
-                (_("District"), "district", [(d, d) for d in DISTRICTS]),
+                (_("Domain"), "domain", domain_choices()),
+                (_("District"), "district", district_choices()),
                 (_("Kind"), "kind", context["kinds"]),
                 (_("Scale"), "scale", context["scales"]),
                 (_("Budget"), "budget", context["budgets"]),

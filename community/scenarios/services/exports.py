@@ -1,8 +1,9 @@
 """CSV and XLSX downloads of a published list issue, made from its snapshots only.
 
 The header row is in the reader's language, codes become their words (类型, 规模, 状态, 成熟度), budgets read
-like 10万–50万元. CSV is UTF-8 with a byte order mark so that Excel opens Chinese text correctly; cells that
-a spreadsheet would take for a formula are neutralised in both formats.
+like 10万–50万元 (¥100,000–¥500,000 in English), domains and districts are named in the reader's language.
+CSV is UTF-8 with a byte order mark so that Excel opens Chinese text correctly; cells that a spreadsheet
+would take for a formula are neutralised in both formats.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from community.kernel import exports
 from community.scenarios.labels import issue_title, label
 from community.scenarios.models import ListKind
 from community.scenarios.services.list_views import CapabilityView, ScenarioView, item_views
+from community.vocabulary import district_label, domain_label
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -52,10 +54,6 @@ def headers(kind: ListKind) -> list[str]:
     ]
 
 
-def _domains(values: list[str]) -> str:
-    return "、".join(values)
-
-
 def rows(issue: ListIssue, base_url: str) -> list[list[str]]:
     """One row of text per item, in the issue's order; links are absolute."""
     base = base_url.rstrip("/")
@@ -69,8 +67,8 @@ def rows(issue: ListIssue, base_url: str) -> list[list[str]]:
                     view.title,
                     view.kind_label,
                     view.scale_label,
-                    _domains(view.domains),
-                    view.district,
+                    domain_label.join(view.domains),
+                    district_label(view.district),
                     view.abstract,
                     view.budget_text,
                     view.deadline.isoformat() if view.deadline else "",
@@ -85,11 +83,13 @@ def rows(issue: ListIssue, base_url: str) -> list[list[str]]:
                 [
                     str(view.position),
                     view.organization,
-                    view.district,
+                    district_label(view.district),
                     str(view.team_size) if view.team_size is not None else "",
-                    _domains(view.domains),
+                    domain_label.join(view.domains),
                     view.summary,
-                    "\n".join(f"{e.domain} · {e.technology} · {e.maturity_label}" for e in view.items),
+                    "\n".join(
+                        f"{domain_label(e.domain)} · {e.technology} · {e.maturity_label}" for e in view.items
+                    ),
                     view.verified_at.date().isoformat() if view.verified_at else "",
                     link,
                 ]

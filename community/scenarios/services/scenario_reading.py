@@ -34,6 +34,7 @@ from community.scenarios.models import (
 )
 from community.scenarios.services.validation import ScenarioValues, validate_scenario
 from community.scenarios.views import Reader, RevisionChange, ScenarioAccess, TimelineEntry
+from community.vocabulary import district_label, domain_label
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -225,8 +226,8 @@ class ScenarioReading:
                 "title": (_("Title"), values.title),
                 "kind": (_("Kind"), label(values.kind) if values.kind else ""),
                 "scale": (_("Scale"), label(values.scale) if values.scale else ""),
-                "domains": (_("Domains"), "、".join(values.domains)),
-                "district": (_("District"), values.district),
+                "domains": (_("Domains"), domain_label.join(values.domains)),
+                "district": (_("District"), district_label(values.district)),
                 "abstract": (_("Abstract"), values.abstract),
                 "description": (_("Details"), values.description),
                 "expected_outcome": (_("Expected outcome"), values.expected_outcome),
