@@ -164,7 +164,7 @@ def serve(server: Server, workers: int = 1) -> Iterator[tuple[int, int]]:
         proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         procs.insert(0, proc)
         try:
-            _wait_ready(proc, port, server, log)
+            _wait_ready(proc, port, server, log, STARTUP_TIMEOUT * workers)
             if workers > 1:
                 _wait_workers(proc.pid, workers)
             yield port, proc.pid
@@ -192,14 +192,16 @@ def _children(pid: int) -> list[int]:
 
 def _wait_workers(pid: int, workers: int) -> None:
     """Until every web process of the supervisor has started (each answers once its lifespan ran)."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT
+    deadline = time.monotonic() + STARTUP_TIMEOUT * workers
     while len(_children(pid)) < workers and time.monotonic() < deadline:
         time.sleep(0.2)
     time.sleep(3.0)  # the last to fork loads the app: give it the time to listen
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], port: int, server: Server, log: IO[str]) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
+def _wait_ready(
+    proc: subprocess.Popen[bytes], port: int, server: Server, log: IO[str], timeout: float = STARTUP_TIMEOUT
+) -> None:
+    deadline = time.monotonic() + timeout
     last = "no answer"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -667,7 +669,9 @@ GOAL_SCALING = 1.7  # two web processes against one
 def print_summary(pages: Sequence[str], by_workers: dict[int, list[Result]], minimal: float | None) -> None:
     """Per page: req/s, p95 and share of the minimal page for each worker count, and the ratio of the
     largest worker count to one; goals that are missed are marked with '!'."""
-    counts = sorted(by_workers)
+    counts = sorted(n for n in by_workers if len(by_workers[n]) == len(pages))  # runs that finished
+    if not counts:
+        return
     headers = ["page"]
     for n in counts:
         headers += [f"req/s ({n}w)", f"p95 ms ({n}w)", f"share ({n}w)", f"other cpu ({n}w)"]
@@ -816,6 +820,30 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def measure_app(
+    args: argparse.Namespace,
+    load: Load,
+    facts: dict[str, Any],
+    app: Server,
+    workers: int,
+    by_workers: dict[int, list[Result]],
+    results: list[Result],
+) -> None:
+    """Every page of ``args.pages`` on the app served by ``workers`` web processes."""
+    with serve(app, workers) as (port, pid):
+        run_load = load
+        if args.member:
+            run_load = replace(load, headers=(log_in(port, facts["member"]),))
+        for page in args.pages:
+            path = page.format_map({"slug": facts["slug"], **facts.get("member_paths", {})})
+            quoted = quote(path, safe="/?=&")
+            label = path if workers == 1 else f"{path} ({workers} workers)"
+            print(f"measuring {label} ...", flush=True)
+            result = measure_quietly(run_load, label, app.name, port, pid, quoted)
+            by_workers.setdefault(workers, []).append(result)
+            results.append(result)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     url = bench_database_url()
@@ -856,18 +884,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     by_workers: dict[int, list[Result]] = {}
     for workers in args.workers:
         print(f"{workers} web process(es):", flush=True)
-        with serve(app, workers) as (port, pid):
-            run_load = load
-            if args.member:
-                run_load = replace(load, headers=(log_in(port, facts["member"]),))
-            for page in args.pages:
-                path = page.format_map({"slug": facts["slug"], **facts.get("member_paths", {})})
-                quoted = quote(path, safe="/?=&")
-                label = path if workers == 1 else f"{path} ({workers} workers)"
-                print(f"measuring {label} ...", flush=True)
-                result = measure_quietly(run_load, label, app.name, port, pid, quoted)
-                by_workers.setdefault(workers, []).append(result)
-                results.append(result)
+        try:
+            measure_app(args, load, facts, app, workers, by_workers, results)
+        except SystemExit as exc:  # the figures measured so far are still printed
+            print(f"! {exc}", flush=True)
+            break
 
     print_table(results, refs.get("hello"), refs.get("minimal"))
     if len(by_workers) > 1 or args.member:

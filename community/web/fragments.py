@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
-from sqlalchemy import BigInteger, Column, String, Table, select
+from sqlalchemy import BigInteger, Column, String, Table, func, select
 
 from community import i18n
 from community.db import metadata
@@ -59,7 +59,8 @@ CONTENT_TABLES = (
 
 def version_query() -> Any:
     """The content version, as a scalar subquery (for the request's one query)."""
-    return select(content_version.c.version).where(content_version.c.name == CONTENT).scalar_subquery()
+    version = select(content_version.c.version).where(content_version.c.name == CONTENT).scalar_subquery()
+    return func.coalesce(version, 0)
 
 
 class FragmentCache:

@@ -38,7 +38,8 @@ def upgrade() -> None:
         """
         CREATE FUNCTION bump_content_version() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            UPDATE content_version SET version = version + 1 WHERE name = 'content';
+            INSERT INTO content_version AS v (name, version) VALUES ('content', 1)
+            ON CONFLICT (name) DO UPDATE SET version = v.version + 1;
             RETURN NULL;
         END
         $$
