@@ -71,6 +71,7 @@ class Server:
     factory: bool = False
     env: dict[str, str] = field(default_factory=dict)
     ready_path: str = "/"
+    root: Path | None = None  # another checkout of the project to serve (--compare); None: this one
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,10 @@ def serve(server: Server, workers: int = 1) -> Iterator[tuple[int, int]]:
     ]  # fmt: skip
     if server.factory:
         cmd.append("--factory")
+    root = server.root or PROJECT_ROOT
     env = {**os.environ, **server.env}
+    if server.root is not None:  # that checkout's code, not this one's
+        env["PYTHONPATH"] = str(server.root)
     if workers > 1:
         env["COMMUNITY_BACKGROUND_WORK"] = "0"
     # The server's output goes to a file, not a pipe nobody reads (a full pipe would block the server).
@@ -153,15 +157,15 @@ def serve(server: Server, workers: int = 1) -> Iterator[tuple[int, int]]:
         log = stack.enter_context(tempfile.TemporaryFile(mode="w+"))
         procs = []
         if workers > 1:
-            worker_env = {**os.environ, **server.env}
+            worker_env = {**env, "COMMUNITY_BACKGROUND_WORK": "1"}
             worker_log = stack.enter_context(tempfile.TemporaryFile(mode="w+"))
             procs.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "community.cli", "worker"],
-                    cwd=PROJECT_ROOT, env=worker_env, stdout=worker_log, stderr=subprocess.STDOUT,
+                    cwd=root, env=worker_env, stdout=worker_log, stderr=subprocess.STDOUT,
                 )
             )  # fmt: skip
-        proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
         procs.insert(0, proc)
         try:
             _wait_ready(proc, port, server, log, STARTUP_TIMEOUT * workers)
@@ -484,10 +488,10 @@ def measure_quietly(load: Load, label: str, server: str, port: int, pid: int, pa
     return best
 
 
-def app_server(url: str, **env: str) -> Server:
+def app_server(url: str, name: str = "app", root: Path | None = None, **env: str) -> Server:
     """The site as the benches serve it: one worker on the bench database, rate limits off, its own key."""
     return Server(
-        "app",
+        name,
         "community.app:create_app",
         factory=True,
         env={
@@ -500,6 +504,7 @@ def app_server(url: str, **env: str) -> Server:
             **env,
         },
         ready_path="/healthz",
+        root=root,
     )
 
 
@@ -666,7 +671,9 @@ GOAL_P95_MS = 50.0
 GOAL_SCALING = 1.7  # two web processes against one
 
 
-def print_summary(pages: Sequence[str], by_workers: dict[int, list[Result]], minimal: float | None) -> None:
+def print_summary(
+    pages: Sequence[str], by_workers: dict[int, list[Result]], minimal: float | None, name: str = "app"
+) -> None:
     """Per page: req/s, p95 and share of the minimal page for each worker count, and the ratio of the
     largest worker count to one; goals that are missed are marked with '!'."""
     counts = sorted(n for n in by_workers if len(by_workers[n]) == len(pages))  # runs that finished
@@ -697,7 +704,7 @@ def print_summary(pages: Sequence[str], by_workers: dict[int, list[Result]], min
             row.append(f"{ratio:.2f}" + (" !" if ratio < GOAL_SCALING else ""))
         rows.append(row)
     widths = [max(len(row[i]) for row in (headers, *rows)) for i in range(len(headers))]
-    print(f"\nSummary (minimal page: {minimal or 0:,.0f} req/s in this run; goals: share >= {GOAL_SHARE}, "
+    print(f"\nSummary, {name} (minimal page: {minimal or 0:,.0f} req/s in this run; goals: share >= {GOAL_SHARE}, "
           f"p95 < {GOAL_P95_MS:.0f} ms, {counts[-1]} workers >= {GOAL_SCALING}x one; '!' misses a goal)")  # fmt: skip
     print(
         "  ".join(
@@ -783,6 +790,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "forum and scenario bench data (made when missing)",
     )
     parser.add_argument(
+        "--compare",
+        type=Path,
+        default=None,
+        help="another checkout of the project (e.g. a worktree of main) to measure beside this one, page by "
+        "page in turn, on the same data in the same run: 'before' and 'after'",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         nargs="+",
@@ -820,28 +834,34 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def measure_app(
+def measure_apps(
     args: argparse.Namespace,
     load: Load,
     facts: dict[str, Any],
-    app: Server,
+    apps: Sequence[Server],
     workers: int,
-    by_workers: dict[int, list[Result]],
+    by_run: dict[tuple[str, int], list[Result]],
     results: list[Result],
 ) -> None:
-    """Every page of ``args.pages`` on the app served by ``workers`` web processes."""
-    with serve(app, workers) as (port, pid):
-        run_load = load
-        if args.member:
-            run_load = replace(load, headers=(log_in(port, facts["member"]),))
+    """Every page of ``args.pages`` on each app served by ``workers`` web processes; with several apps
+    (--compare) they run side by side and each page is measured on one, then the other, so that both meet
+    the same machine."""
+    with contextlib.ExitStack() as stack:
+        served = []
+        for app in apps:
+            port, pid = stack.enter_context(serve(app, workers))
+            run_load = replace(load, headers=(log_in(port, facts["member"]),)) if args.member else load
+            served.append((app, port, pid, run_load))
         for page in args.pages:
             path = page.format_map({"slug": facts["slug"], **facts.get("member_paths", {})})
             quoted = quote(path, safe="/?=&")
-            label = path if workers == 1 else f"{path} ({workers} workers)"
-            print(f"measuring {label} ...", flush=True)
-            result = measure_quietly(run_load, label, app.name, port, pid, quoted)
-            by_workers.setdefault(workers, []).append(result)
-            results.append(result)
+            for app, port, pid, run_load in served:
+                label = path if workers == 1 else f"{path} ({workers} workers)"
+                label = label if len(apps) == 1 else f"[{app.name}] {label}"
+                print(f"measuring {label} ...", flush=True)
+                result = measure_quietly(run_load, label, app.name, port, pid, quoted)
+                by_run.setdefault((app.name, workers), []).append(result)
+                results.append(result)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -878,21 +898,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.member:
         facts.update(_member_data(url))
         print(f"Member: {facts['member']}; forum and scenario data: {facts['member_data']}")
-    app = app_server(url)
+    apps = [app_server(url)]
+    if args.compare:  # the other checkout first: "before", then this one
+        apps = [app_server(url, "before", root=args.compare.resolve()), app_server(url, "after")]
     results: list[Result] = []
     refs = measure_references(load, url, results) if args.refs else {}
-    by_workers: dict[int, list[Result]] = {}
+    by_run: dict[tuple[str, int], list[Result]] = {}
     for workers in args.workers:
         print(f"{workers} web process(es):", flush=True)
         try:
-            measure_app(args, load, facts, app, workers, by_workers, results)
+            measure_apps(args, load, facts, apps, workers, by_run, results)
         except SystemExit as exc:  # the figures measured so far are still printed
             print(f"! {exc}", flush=True)
             break
 
     print_table(results, refs.get("hello"), refs.get("minimal"))
-    if len(by_workers) > 1 or args.member:
-        print_summary(args.pages, by_workers, refs.get("minimal"))
+    if len(by_run) > 1 or args.member:
+        for app in apps:
+            by_workers = {n: rows for (name, n), rows in by_run.items() if name == app.name}
+            print_summary(args.pages, by_workers, refs.get("minimal"), app.name)
     payload = {
         "started_at": started.isoformat(timespec="seconds"),
         "settings": {

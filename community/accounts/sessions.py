@@ -131,13 +131,14 @@ class ReaderMiddleware(SessionMiddleware[CommunitySessionBackend]):
         """(session bytes or None, member or None, unread, version) in one statement."""
         store = self.backend.config.get_store_from_app(connection.scope["litestar_app"])
         in_database = isinstance(store, SQLAlchemyStore) and not self.backend.config.renew_on_access
+        namespace = store.namespace if isinstance(store, SQLAlchemyStore) else None
         one = select(literal(1).label("one")).subquery("one")
         columns: list[Any] = [User, _unread_of_user(), version_query()]
         if session_id and in_database:
             stored = (
                 select(StoreItem.value.label("value"))
                 .where(
-                    StoreItem.namespace == store.namespace,
+                    StoreItem.namespace == namespace,
                     StoreItem.key == session_id,
                     StoreItem.expires_at > func.now(),
                 )
@@ -188,7 +189,7 @@ class ReaderMiddleware(SessionMiddleware[CommunitySessionBackend]):
             if user is not None and session.get(SESSION_EPOCH_KEY, 0) != user.session_epoch:
                 user, unread = None, 0  # the password changed since this session began
         scope["session"] = session
-        connection._connection_state.session_id = self.backend.get_session_id(connection)  # type: ignore[attr-defined]
+        connection._connection_state.session_id = self.backend.get_session_id(connection)
         scope["user"] = user
         scope["unread_notifications"] = unread  # type: ignore[typeddict-unknown-key]
         token = i18n.enter_locale(connection)

@@ -76,7 +76,7 @@ class FragmentCache:
         max_entries: int = 2000,
         max_bytes: int = 32 * 1024 * 1024,
     ) -> None:
-        self.engine = engine
+        self.engine = engine.execution_options(isolation_level="AUTOCOMMIT")  # the statement alone
         self.store = store
         self.seconds = seconds
         self.max_entries = max_entries
@@ -91,10 +91,10 @@ class FragmentCache:
 
     async def version(self, connection: ASGIConnection[Any, Any, Any, Any]) -> int:
         """The content version this request sees: read with the session, else asked now (once)."""
-        found = connection.scope.get(VERSION_SCOPE_KEY)
+        found: Any = connection.scope.get(VERSION_SCOPE_KEY)
         if found is None:
             async with self.engine.connect() as conn:
-                found = int((await conn.execute(select(version_query()))).scalar_one() or 0)
+                found = (await conn.execute(select(version_query()))).scalar_one()
             connection.scope[VERSION_SCOPE_KEY] = found  # type: ignore[literal-required]
         return int(found)
 

@@ -37,7 +37,7 @@ async def test_members_in_two_processes_share_the_topic_rows_but_never_each_othe
         watch = {"kind": "category", "target": _category_target(page), "on": "1", "next": "/forum/c/qa"}
         assert (await alice.submit("/forum/watch", watch)).status_code == 200
         hers = await alice.get("/forum/c/qa")
-        assert "第一个问题" in hers.text and "Stop watching" in hers.text or "取消关注" in hers.text
+        assert "第一个问题" in hers.text and "取消关注" in hers.text
         assert 'class="me">爱丽丝' in hers.text
         # The rows were rendered once and stored where the other process finds them.
         assert db.fetchval("SELECT count(*) FROM store_item WHERE namespace = 'fragments'") >= 1
@@ -74,5 +74,5 @@ async def test_the_scenario_list_is_rendered_once_per_language_and_the_publish_b
         theirs = (await visitor.get("/scenarios")).text
         assert 'href="/scenarios/new"' in mine and 'href="/scenarios/new"' not in theirs
         assert "卡罗尔" in mine and "卡罗尔" not in theirs
-    stored = "SELECT count(*) FROM store_item WHERE namespace = 'fragments' AND key LIKE 'scenarios/_listing.html|%'"
+    stored = "SELECT count(*) FROM store_item WHERE namespace = 'fragments' AND key LIKE 'scenarios/%'"
     assert db.fetchval(stored) == 2  # one list per language, shared by the visitor and the member

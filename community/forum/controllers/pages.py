@@ -48,7 +48,8 @@ class ForumController(Controller):
         tag: Tag | None = None,
         popular_tags: int = 0,
     ) -> Template:
-        listing = await reading.listing(request.scope.get("user"), filters, category=category, tag=tag, rows=False)
+        user = request.scope.get("user")
+        listing = await reading.listing(user, filters, category=category, tag=tag, rows=False)
 
         async def public_part() -> dict[str, Any]:
             rows, more = await reading.list_topics(

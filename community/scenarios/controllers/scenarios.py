@@ -122,7 +122,7 @@ class ScenarioController(Controller):
             listing = await scenarios.list_public(filters)
             return {"listing": listing, "filters": filters, "filter_groups": groups, **context}
 
-        # The list is everyone's: rendered once per interval or change, per language (community.web.fragments).
+        # The list is everyone's: rendered once per interval or change, per language (web.fragments).
         shared = await shared_fragment(
             request,
             "scenarios/_listing.html",
