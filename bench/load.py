@@ -583,11 +583,16 @@ async def _database_facts(url: str) -> dict[str, Any]:
 
 
 async def _sessions(url: str) -> int:
-    """Sessions ever opened on the bench database; asked of the maintenance database, not to count itself."""
+    """Sessions ever opened on the bench database; asked of the maintenance database, not to count itself.
+    0 when PostgreSQL takes no more connections (a shared machine's other suites): a figure, not a reason to
+    lose the run."""
     parsed = make_url(url)
-    conn = await asyncpg.connect(
-        asyncpg_dsn(parsed.set(database="postgres").render_as_string(hide_password=False))
-    )
+    try:
+        conn = await asyncpg.connect(
+            asyncpg_dsn(parsed.set(database="postgres").render_as_string(hide_password=False))
+        )
+    except (OSError, asyncpg.PostgresError):
+        return 0
     try:
         value = await conn.fetchval(
             "SELECT sessions FROM pg_stat_database WHERE datname = $1", parsed.database
@@ -672,11 +677,11 @@ GOAL_SCALING = 1.7  # two web processes against one
 
 
 def print_summary(
-    pages: Sequence[str], by_workers: dict[int, list[Result]], minimal: float | None, name: str = "app"
+    pages: Sequence[str], by_workers: dict[int, dict[str, Result]], minimal: float | None, name: str = "app"
 ) -> None:
     """Per page: req/s, p95 and share of the minimal page for each worker count, and the ratio of the
     largest worker count to one; goals that are missed are marked with '!'."""
-    counts = sorted(n for n in by_workers if len(by_workers[n]) == len(pages))  # runs that finished
+    counts = sorted(by_workers)
     if not counts:
         return
     headers = ["page"]
@@ -686,10 +691,13 @@ def print_summary(
     if scaled:
         headers.append(f"{counts[-1]}w / 1w")
     rows = []
-    for index, page in enumerate(pages):
+    for page in pages:
         row = [page]
         for n in counts:
-            r = by_workers[n][index]
+            r = by_workers[n].get(page)
+            if r is None:  # that run failed (reported above)
+                row += ["-", "-", "-", "-"]
+                continue
             p95 = r.latency_ms.get("p95", 0.0)
             share = r.rps / minimal if minimal else 0.0
             row += [
@@ -699,9 +707,9 @@ def print_summary(
                 f"{r.cpu.other:.2f}" if r.cpu else "-",
             ]
         if scaled:
-            one, most = by_workers[1][index].rps, by_workers[counts[-1]][index].rps
-            ratio = most / one if one else 0.0
-            row.append(f"{ratio:.2f}" + (" !" if ratio < GOAL_SCALING else ""))
+            first, last = by_workers[1].get(page), by_workers[counts[-1]].get(page)
+            ratio = last.rps / first.rps if first and last and first.rps else 0.0
+            row.append(f"{ratio:.2f}" + (" !" if ratio < GOAL_SCALING else "") if first and last else "-")
         rows.append(row)
     widths = [max(len(row[i]) for row in (headers, *rows)) for i in range(len(headers))]
     print(f"\nSummary, {name} (minimal page: {minimal or 0:,.0f} req/s in this run; goals: share >= {GOAL_SHARE}, "
@@ -840,7 +848,7 @@ def measure_apps(
     facts: dict[str, Any],
     apps: Sequence[Server],
     workers: int,
-    by_run: dict[tuple[str, int], list[Result]],
+    by_run: dict[tuple[str, int], dict[str, Result]],
     results: list[Result],
 ) -> None:
     """Every page of ``args.pages`` on each app served by ``workers`` web processes; with several apps
@@ -859,8 +867,12 @@ def measure_apps(
                 label = path if workers == 1 else f"{path} ({workers} workers)"
                 label = label if len(apps) == 1 else f"[{app.name}] {label}"
                 print(f"measuring {label} ...", flush=True)
-                result = measure_quietly(run_load, label, app.name, port, pid, quoted)
-                by_run.setdefault((app.name, workers), []).append(result)
+                try:
+                    result = measure_quietly(run_load, label, app.name, port, pid, quoted)
+                except Exception as exc:  # reported; the other pages are still measured
+                    print(f"! {label}: {exc!r}", flush=True)
+                    continue
+                by_run.setdefault((app.name, workers), {})[page] = result
                 results.append(result)
 
 
@@ -903,7 +915,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         apps = [app_server(url, "before", root=args.compare.resolve()), app_server(url, "after")]
     results: list[Result] = []
     refs = measure_references(load, url, results) if args.refs else {}
-    by_run: dict[tuple[str, int], list[Result]] = {}
+    by_run: dict[tuple[str, int], dict[str, Result]] = {}
     for workers in args.workers:
         print(f"{workers} web process(es):", flush=True)
         try:
