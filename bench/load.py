@@ -57,7 +57,7 @@ MEMBER_PAGES = (
 )  # fmt: skip
 MEMBER_PASSWORD = "bench-password"  # noqa: S105 (every generated account's, bench.generate)
 WRK_SCRIPT = BENCH_DIR / "wrk_report.lua"
-STARTUP_TIMEOUT = 60.0  # the app imports a lot; a server that has not answered by then has failed
+STARTUP_TIMEOUT = 240.0  # the app imports a lot, slowly on a busy machine; not answered by then: failed
 STOP_TIMEOUT = 15.0
 REPORT_PREFIX = "WRK_REPORT "
 
