@@ -22,6 +22,8 @@ reader; only the second is rendered per request.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
     from litestar.stores.base import Store
     from sqlalchemy.ext.asyncio import AsyncEngine
+
+logger = logging.getLogger(__name__)
 
 FRAGMENTS_STORE = "fragments"
 CONTENT = "content"
@@ -155,7 +159,10 @@ class FragmentCache:
         html = await make()
         self._keep(key, now + self.seconds, html)
         if self.store is not None:
-            await self.store.set(key, f"{now}\n{html}".encode(), expires_in=self.seconds)
+            try:
+                await self.store.set(key, f"{now}\n{html}".encode(), expires_in=self.seconds)
+            except Exception:  # two processes storing the same fragment at once: one copy is enough
+                logger.warning("fragment %s not stored", key, exc_info=True)
         return html
 
     def clear(self) -> None:
@@ -171,12 +178,12 @@ def fragment_cache(connection: ASGIConnection[Any, Any, Any, Any]) -> FragmentCa
 async def shared_fragment(
     connection: ASGIConnection[Any, Any, Any, Any],
     template: str,
-    key: str,
+    key: str | None,
     produce: Callable[[], Awaitable[Mapping[str, Any]]],
 ) -> Markup:
     """The public part of a page: ``template`` rendered from what ``produce`` reads (never the reader), once
     per interval or content version, per language, for every reader. ``key`` names what the fragment
-    depends on besides those (the page's path and the query it reads)."""
+    depends on besides those (the page's path and the query it reads); None: for this request only."""
     locale = i18n.current_locale()
     cache = fragment_cache(connection)
 
@@ -191,6 +198,9 @@ async def shared_fragment(
 
     if cache is None or not cache.enabled:
         return Markup(await make())  # noqa: S704 (rendered by the autoescaping environment)
+    if key is None:  # free text in the address (a search): this reader's alone, not worth sharing
+        return Markup(await make())  # noqa: S704 (rendered by the autoescaping environment)
     version = await cache.version(connection)
-    full_key = f"{template}|{locale}|{version}|{key}"
-    return Markup(await cache.get_or_make(full_key, make))  # noqa: S704 (rendered with autoescape)
+    # Hashed: the store's keys are short, and what a visitor put in the address has no say in their length.
+    digest = hashlib.sha256(f"{locale}|{version}|{key}".encode()).hexdigest()
+    return Markup(await cache.get_or_make(f"{template}|{digest}", make))  # noqa: S704 (autoescaped)

@@ -94,7 +94,8 @@ class TalentController(Controller):
             return {"listing": await positions.list_open(filters), "filters": filters, **context()}
 
         # Everyone's list: rendered once per interval or change, per language (web.fragments).
-        key = f"/talent?{urlencode(filters.as_query())}&today={today().isoformat()}"
+        # A search's words are the reader's: that page is rendered for them alone.
+        key = None if filters.q else f"/talent?{urlencode(filters.as_query())}&today={today().isoformat()}"
         shared = await shared_fragment(request, "talent/_index_shared.html", key, public_part)
         return render(request, "talent/index.html", filters=filters, shared=shared)
 
