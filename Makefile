@@ -97,6 +97,7 @@ bench: database wrk
 	$(BIN)/python -m bench.search_bench $(BENCH_SEARCH_ARGS)
 	$(BIN)/python -m bench.scenarios_bench --generate $(BENCH_SCENARIOS_ARGS)
 	$(BIN)/python -m bench.forum_bench $(BENCH_FORUM_ARGS)
+	$(BIN)/python -m bench.load --member $(BENCH_MEMBER_ARGS)
 	$(BIN)/python -m bench.matching_bench $(BENCH_MATCHING_ARGS)
 	$(BIN)/python -m bench.vouchers_bench $(BENCH_VOUCHERS_ARGS)
 	$(BIN)/python -m bench.policies_bench $(BENCH_POLICIES_ARGS)

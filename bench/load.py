@@ -35,10 +35,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import quote, urlencode
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -48,8 +49,15 @@ from community.config import PROJECT_ROOT
 
 HOST = "127.0.0.1"
 DEFAULT_PAGES = ("/", "/orgs", "/orgs?page=50", "/orgs/{slug}", "/login", "/healthz", "/api/v1/organizations")
+# --member: the pages a logged-in member reads most; {topic} is a topic with 50 replies or more, {tag} the
+# most used tag (both from bench.forum_bench's data).
+MEMBER_PAGES = (
+    "/", "/forum", "{topic}", "/forum/tags/{tag}", "/scenarios", "/capabilities", "/products", "/policies",
+    "/talent", "/events",
+)  # fmt: skip
+MEMBER_PASSWORD = "bench-password"  # noqa: S105 (every generated account's, bench.generate)
 WRK_SCRIPT = BENCH_DIR / "wrk_report.lua"
-STARTUP_TIMEOUT = 60.0  # the app imports a lot; a server that has not answered by then has failed
+STARTUP_TIMEOUT = 240.0  # the app imports a lot, slowly on a busy machine; not answered by then: failed
 STOP_TIMEOUT = 15.0
 REPORT_PREFIX = "WRK_REPORT "
 
@@ -63,6 +71,7 @@ class Server:
     factory: bool = False
     env: dict[str, str] = field(default_factory=dict)
     ready_path: str = "/"
+    root: Path | None = None  # another checkout of the project to serve (--compare); None: this one
 
 
 @dataclass(frozen=True)
@@ -124,33 +133,79 @@ def http_get(port: int, path: str, timeout: float = 5.0) -> tuple[int, int]:
 
 
 @contextlib.contextmanager
-def serve(server: Server) -> Iterator[tuple[int, int]]:
-    """Run ``server`` under uvicorn until the block ends; yield (port, pid) once ready_path answers 200."""
+def serve(server: Server, workers: int = 1) -> Iterator[tuple[int, int]]:
+    """Run ``server`` under uvicorn until the block ends; yield (port, pid) once ready_path answers 200.
+
+    With ``workers`` > 1 (the app only) the web processes run with COMMUNITY_BACKGROUND_WORK=0 and one
+    ``community worker`` runs beside them, as deployed; the pid is uvicorn's supervisor, whose children's
+    CPU is counted as the server's."""
     port = free_port()
     cmd = [
         sys.executable, "-m", "uvicorn", server.target, "--host", HOST, "--port", str(port),
-        "--workers", "1", "--no-access-log", "--log-level", "warning",
+        "--workers", str(workers), "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
     if server.factory:
         cmd.append("--factory")
+    root = server.root or PROJECT_ROOT
     env = {**os.environ, **server.env}
+    if server.root is not None:  # that checkout's code, not this one's
+        env["PYTHONPATH"] = str(server.root)
+    if workers > 1:
+        env["COMMUNITY_BACKGROUND_WORK"] = "0"
     # The server's output goes to a file, not a pipe nobody reads (a full pipe would block the server).
-    with tempfile.TemporaryFile(mode="w+") as log:
-        proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    with contextlib.ExitStack() as stack:
+        log = stack.enter_context(tempfile.TemporaryFile(mode="w+"))
+        procs = []
+        if workers > 1:
+            worker_env = {**env, "COMMUNITY_BACKGROUND_WORK": "1"}
+            worker_log = stack.enter_context(tempfile.TemporaryFile(mode="w+"))
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "community.cli", "worker"],
+                    cwd=root, env=worker_env, stdout=worker_log, stderr=subprocess.STDOUT,
+                )
+            )  # fmt: skip
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+        procs.insert(0, proc)
         try:
-            _wait_ready(proc, port, server, log)
+            _wait_ready(proc, port, server, log, STARTUP_TIMEOUT * workers)
+            if workers > 1:
+                _wait_workers(proc.pid, workers)
             yield port, proc.pid
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=STOP_TIMEOUT)
+            for each in procs:
+                each.terminate()
+            for each in procs:
+                try:
+                    each.wait(timeout=STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    each.kill()
+                    each.wait(timeout=STOP_TIMEOUT)
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], port: int, server: Server, log: IO[str]) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (uvicorn's workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(entry.name)
+            if len(fields) > 1 and fields[1] == str(pid):
+                found.append(int(entry.name))
+    return found
+
+
+def _wait_workers(pid: int, workers: int) -> None:
+    """Until every web process of the supervisor has started (each answers once its lifespan ran)."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT * workers
+    while len(_children(pid)) < workers and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(3.0)  # the last to fork loads the app: give it the time to listen
+
+
+def _wait_ready(
+    proc: subprocess.Popen[bytes], port: int, server: Server, log: IO[str], timeout: float = STARTUP_TIMEOUT
+) -> None:
+    deadline = time.monotonic() + timeout
     last = "no answer"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -166,6 +221,43 @@ def _wait_ready(proc: subprocess.Popen[bytes], port: int, server: Server, log: I
     log.seek(0)
     output = log.read()[-3000:]
     raise SystemExit(f"{server.name} did not come up on port {port} ({last}). Its output:\n{output}")
+
+
+def log_in(port: int, email: str, password: str = MEMBER_PASSWORD) -> str:
+    """Log in as a member through the site's own form; the Cookie header (session and CSRF) to send."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request("GET", "/login")
+        response = conn.getresponse()
+        page = response.read().decode()
+        cookies = _cookies(response.getheaders())
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', page)
+        if token is None or "opc_csrf" not in cookies:
+            raise SystemExit("The login form gave no CSRF token.")
+        form = urlencode({"_csrf_token": token.group(1), "email": email, "password": password, "next": "/"})
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+        }
+        conn.request("POST", "/login", body=form, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        cookies.update(_cookies(response.getheaders()))
+        if response.status not in (302, 303) or "opc_session" not in cookies:
+            raise SystemExit(f"Logging in as {email} failed: HTTP {response.status}.")
+        return "Cookie: " + "; ".join(f"{k}={v}" for k, v in cookies.items())
+    finally:
+        conn.close()
+
+
+def _cookies(headers: list[tuple[str, str]]) -> dict[str, str]:
+    found = {}
+    for name, value in headers:
+        if name.lower() == "set-cookie":
+            pair = value.split(";", 1)[0]
+            key, _, content = pair.partition("=")
+            found[key.strip()] = content.strip()
+    return found
 
 
 # --- CPU accounting --------------------------------------------------------------------------------------
@@ -255,6 +347,7 @@ class CpuWatch:
         if not self.enabled:
             return
         self.server_pid = server_pid
+        self.server_children = tuple(_children(server_pid))  # several web processes under one supervisor
         self.databases = databases
         self.ours = {"postgres", f"postgres[{database}]"}
         self.started = time.monotonic()
@@ -288,11 +381,11 @@ class CpuWatch:
             sum(t for pid, (n, _o, t) in before.items() if n.startswith("postgres") and pid not in now)
             / _TICK
         )
-        server = own.get(self.server_pid, ("", 0.0))[1]
+        server = sum(own.get(pid, ("", 0.0))[1] for pid in (self.server_pid, *self.server_children))
         # Per-process times include the loopback network work that /proc/stat files under softirq,
         # so the difference can dip below zero on an idle machine.
         other = max(0.0, busy - server - postgres - wrk)
-        skip = {self.server_pid, os.getpid()}
+        skip = {self.server_pid, *self.server_children, os.getpid()}
         top = sorted(
             ((seconds, f"{label} ({pid})") for pid, (label, seconds) in own.items()
              if pid not in skip and label not in self.ours and label != "wrk" and seconds / wall >= 0.05),
@@ -395,10 +488,10 @@ def measure_quietly(load: Load, label: str, server: str, port: int, pid: int, pa
     return best
 
 
-def app_server(url: str, **env: str) -> Server:
+def app_server(url: str, name: str = "app", root: Path | None = None, **env: str) -> Server:
     """The site as the benches serve it: one worker on the bench database, rate limits off, its own key."""
     return Server(
-        "app",
+        name,
         "community.app:create_app",
         factory=True,
         env={
@@ -411,6 +504,7 @@ def app_server(url: str, **env: str) -> Server:
             **env,
         },
         ready_path="/healthz",
+        root=root,
     )
 
 
@@ -432,7 +526,8 @@ def measure_references(load: Load, url: str, results: list[Result]) -> dict[str,
 def measure(load: Load, label: str, server: str, port: int, pid: int, path: str) -> Result:
     """Warm up, then the measured wrk run, watching CPU use and new database sessions meanwhile."""
     url = f"http://{HOST}:{port}{path}"
-    probe_status, _size = http_get(port, path)  # also the first, slowest request (templates compile)
+    # Also the first, slowest request (templates compile, a cold index builds): given time.
+    probe_status, _size = http_get(port, path, timeout=120.0)
     run_wrk(load, url, load.warmup, script=False)
     sessions = asyncio.run(_sessions(load.database_url))
     watch = CpuWatch(pid, str(make_url(load.database_url).database), load.databases)
@@ -488,11 +583,16 @@ async def _database_facts(url: str) -> dict[str, Any]:
 
 
 async def _sessions(url: str) -> int:
-    """Sessions ever opened on the bench database; asked of the maintenance database, not to count itself."""
+    """Sessions ever opened on the bench database; asked of the maintenance database, not to count itself.
+    0 when PostgreSQL takes no more connections (a shared machine's other suites): a figure, not a reason to
+    lose the run."""
     parsed = make_url(url)
-    conn = await asyncpg.connect(
-        asyncpg_dsn(parsed.set(database="postgres").render_as_string(hide_password=False))
-    )
+    try:
+        conn = await asyncpg.connect(
+            asyncpg_dsn(parsed.set(database="postgres").render_as_string(hide_password=False))
+        )
+    except (OSError, asyncpg.PostgresError):
+        return 0
     try:
         value = await conn.fetchval(
             "SELECT sessions FROM pg_stat_database WHERE datname = $1", parsed.database
@@ -571,6 +671,94 @@ def write_json(payload: dict[str, Any], started: datetime) -> Path:
     return path
 
 
+GOAL_SHARE = 0.20  # of the minimal page's req/s (issue 15)
+GOAL_P95_MS = 50.0
+GOAL_SCALING = 1.7  # two web processes against one
+
+
+def print_summary(
+    pages: Sequence[str], by_workers: dict[int, dict[str, Result]], minimal: float | None, name: str = "app"
+) -> None:
+    """Per page: req/s, p95 and share of the minimal page for each worker count, and the ratio of the
+    largest worker count to one; goals that are missed are marked with '!'."""
+    counts = sorted(by_workers)
+    if not counts:
+        return
+    headers = ["page"]
+    for n in counts:
+        headers += [f"req/s ({n}w)", f"p95 ms ({n}w)", f"share ({n}w)", f"other cpu ({n}w)"]
+    scaled = len(counts) > 1 and counts[0] == 1
+    if scaled:
+        headers.append(f"{counts[-1]}w / 1w")
+    rows = []
+    for page in pages:
+        row = [page]
+        for n in counts:
+            r = by_workers[n].get(page)
+            if r is None:  # that run failed (reported above)
+                row += ["-", "-", "-", "-"]
+                continue
+            p95 = r.latency_ms.get("p95", 0.0)
+            share = r.rps / minimal if minimal else 0.0
+            row += [
+                f"{r.rps:,.0f}",
+                f"{p95:.1f}" + (" !" if p95 >= GOAL_P95_MS else ""),
+                (f"{share:.2f}" + (" !" if share < GOAL_SHARE else "")) if minimal else "-",
+                f"{r.cpu.other:.2f}" if r.cpu else "-",
+            ]
+        if scaled:
+            first, last = by_workers[1].get(page), by_workers[counts[-1]].get(page)
+            ratio = last.rps / first.rps if first and last and first.rps else 0.0
+            row.append(f"{ratio:.2f}" + (" !" if ratio < GOAL_SCALING else "") if first and last else "-")
+        rows.append(row)
+    widths = [max(len(row[i]) for row in (headers, *rows)) for i in range(len(headers))]
+    print(f"\nSummary, {name} (minimal page: {minimal or 0:,.0f} req/s in this run; goals: share >= {GOAL_SHARE}, "
+          f"p95 < {GOAL_P95_MS:.0f} ms, {counts[-1]} workers >= {GOAL_SCALING}x one; '!' misses a goal)")  # fmt: skip
+    print(
+        "  ".join(
+            h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths, strict=True))
+        )
+    )
+    for row in rows:
+        print(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+
+
+def _member_data(url: str) -> dict[str, Any]:
+    """The forum's 1M posts and the scenario zone's 10,000 scenarios and profiles (made when missing), the
+    member who reads (an OPC's owner), and the forum paths that depend on the data."""
+    from bench.forum_bench import _fill
+    from bench.scenarios_generate import generate as generate_scenarios
+
+    generate_scenarios(url=url)
+    forum = asyncio.run(_fill(url, False))
+    member = asyncio.run(_member_email(url))
+    return {
+        "member": member,
+        "member_data": forum["counts"],
+        "member_paths": {"topic": forum["topic"], "tag": forum["popular_tag"]},
+    }
+
+
+async def _member_email(url: str) -> str:
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        email = await conn.fetchval(
+            "SELECT u.email FROM user_account u JOIN membership m ON m.user_id = u.id "
+            "JOIN organization o ON o.id = m.organization_id "
+            "WHERE u.is_active AND NOT u.is_admin AND m.role = 'owner' AND o.org_type = 'opc' "
+            "ORDER BY u.created_at, u.id LIMIT 1"
+        )
+        if email is None:
+            raise SystemExit("No OPC owner in the bench database: run `python -m bench.generate`.")
+        return str(email)
+    finally:
+        await conn.close()
+
+
 # --- main ------------------------------------------------------------------------------------------------
 
 
@@ -604,6 +792,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--refs", action=argparse.BooleanOptionalAction, default=True, help="measure the two references"
     )
     parser.add_argument(
+        "--member",
+        action="store_true",
+        help="measure the pages a logged-in member reads (log in once, send the session cookie), on the "
+        "forum and scenario bench data (made when missing)",
+    )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        default=None,
+        help="another checkout of the project (e.g. a worktree of main) to measure beside this one, page by "
+        "page in turn, on the same data in the same run: 'before' and 'after'",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=None,
+        help="web processes to measure with, in turn (default 1; with --member: 1 2); above 1 they run "
+        "with COMMUNITY_BACKGROUND_WORK=0 beside one `community worker`",
+    )
+    parser.add_argument(
         "--retries",
         type=int,
         default=2,
@@ -624,7 +833,47 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.connections < args.threads:
         parser.error("--connections must be at least --threads (wrk's rule)")
     args.pages = _pages(args.pages)
+    if args.workers is None:
+        args.workers = [1, 2] if args.member else [1]
+    if any(n < 1 for n in args.workers):
+        parser.error("--workers must be at least 1")
+    if args.member and args.pages == list(DEFAULT_PAGES):
+        args.pages = list(MEMBER_PAGES)
     return args
+
+
+def measure_apps(
+    args: argparse.Namespace,
+    load: Load,
+    facts: dict[str, Any],
+    apps: Sequence[Server],
+    workers: int,
+    by_run: dict[tuple[str, int], dict[str, Result]],
+    results: list[Result],
+) -> None:
+    """Every page of ``args.pages`` on each app served by ``workers`` web processes; with several apps
+    (--compare) they run side by side and each page is measured on one, then the other, so that both meet
+    the same machine."""
+    with contextlib.ExitStack() as stack:
+        served = []
+        for app in apps:
+            port, pid = stack.enter_context(serve(app, workers))
+            run_load = replace(load, headers=(log_in(port, facts["member"]),)) if args.member else load
+            served.append((app, port, pid, run_load))
+        for page in args.pages:
+            path = page.format_map({"slug": facts["slug"], **facts.get("member_paths", {})})
+            quoted = quote(path, safe="/?=&")
+            for app, port, pid, run_load in served:
+                label = path if workers == 1 else f"{path} ({workers} workers)"
+                label = label if len(apps) == 1 else f"[{app.name}] {label}"
+                print(f"measuring {label} ...", flush=True)
+                try:
+                    result = measure_quietly(run_load, label, app.name, port, pid, quoted)
+                except Exception as exc:  # reported; the other pages are still measured
+                    print(f"! {label}: {exc!r}", flush=True)
+                    continue
+                by_run.setdefault((app.name, workers), {})[page] = result
+                results.append(result)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -658,16 +907,28 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"one uvicorn worker on {HOST}; {os.cpu_count()} CPUs shared by server, wrk and PostgreSQL."
     )
 
-    app = app_server(url)
+    if args.member:
+        facts.update(_member_data(url))
+        print(f"Member: {facts['member']}; forum and scenario data: {facts['member_data']}")
+    apps = [app_server(url)]
+    if args.compare:  # the other checkout first: "before", then this one
+        apps = [app_server(url, "before", root=args.compare.resolve()), app_server(url, "after")]
     results: list[Result] = []
     refs = measure_references(load, url, results) if args.refs else {}
-    with serve(app) as (port, pid):
-        for page in args.pages:
-            path = page.replace("{slug}", str(facts["slug"]))
-            print(f"measuring {path} ...", flush=True)
-            results.append(measure_quietly(load, path, app.name, port, pid, path))
+    by_run: dict[tuple[str, int], dict[str, Result]] = {}
+    for workers in args.workers:
+        print(f"{workers} web process(es):", flush=True)
+        try:
+            measure_apps(args, load, facts, apps, workers, by_run, results)
+        except SystemExit as exc:  # the figures measured so far are still printed
+            print(f"! {exc}", flush=True)
+            break
 
     print_table(results, refs.get("hello"), refs.get("minimal"))
+    if len(by_run) > 1 or args.member:
+        for app in apps:
+            by_workers = {n: rows for (name, n), rows in by_run.items() if name == app.name}
+            print_summary(args.pages, by_workers, refs.get("minimal"), app.name)
     payload = {
         "started_at": started.isoformat(timespec="seconds"),
         "settings": {
@@ -677,7 +938,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "threads": args.threads,
             "retries": args.retries,
             "idle_wait_s": args.idle_wait,
-            "server": "uvicorn, 1 worker, --no-access-log, log level warning",
+            "server": "uvicorn, --no-access-log, log level warning",
         },
         "machine": {
             "cpus": os.cpu_count(),
@@ -687,6 +948,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         },
         "database": {"url": display_url(url), **facts},
         "references_rps": refs,
+        "member": args.member,
+        "workers": args.workers,
         "results": [
             {
                 **asdict(r),

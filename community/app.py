@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import re
 from collections.abc import AsyncGenerator, Mapping
 from datetime import datetime
 from typing import Any
@@ -16,14 +15,13 @@ from typing import Any
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from advanced_alchemy.extensions.litestar.store import SQLAlchemyStore
 from babel.dates import format_datetime
-from jinja2 import Environment
+from jinja2 import Environment, FileSystemBytecodeCache
 from litestar import Litestar
 from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.allowed_hosts import AllowedHostsMiddleware
 from litestar.plugins import CLIPluginProtocol
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -31,11 +29,10 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
-from litestar.types import ASGIApp
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from community import i18n
-from community.accounts.sessions import CommunitySessionConfig, CurrentUserMiddleware
+from community.accounts.sessions import CommunitySessionBackend, CommunitySessionConfig, ReaderMiddleware
 from community.background import BackgroundWork
 from community.config import Settings, get_settings
 from community.db import StoreItem, make_alchemy_config
@@ -61,6 +58,7 @@ from community.web import (
     UploadBodyLimit,
     anonymous_page_cache,
 )
+from community.web.fragments import FRAGMENTS_STORE, FragmentCache
 from community.web.head import HeadAsGet
 from community.web.limits import make_counter, trusted_networks
 from community.web.openapi import openapi_config
@@ -101,6 +99,10 @@ def _get_flashes(context: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def _configure_jinja(engine: JinjaTemplateEngine, settings: Settings) -> None:
     env: Environment = engine.engine
+    # Compiled templates kept on disk between starts (each process compiles nothing twice), and no stat()
+    # of every template file on every render outside development.
+    env.bytecode_cache = FileSystemBytecodeCache()
+    env.auto_reload = settings.debug
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["site_name"] = settings.site_name
@@ -113,23 +115,12 @@ def _stores(settings: Settings, alchemy_config: SQLAlchemyAsyncConfig) -> dict[s
     if settings.redis_url:
         return {
             name: RedisStore.with_client(url=settings.redis_url, namespace=f"community:{name}")
-            for name in ("sessions",)
+            for name in ("sessions", FRAGMENTS_STORE)
         }
-    return {name: SQLAlchemyStore(alchemy_config, model=StoreItem, namespace=name) for name in ("sessions",)}
-
-
-class AllowedHostsOnAnyPort(AllowedHostsMiddleware):
-    """Litestar's allowed hosts, whatever the port: the port in a Host header is the one the browser used
-    (`make run PORT=9000`, a proxy's), and says nothing about whose site it is."""
-
-    def __init__(self, app: ASGIApp, config: AllowedHostsConfig) -> None:
-        super().__init__(app, config)
-        if self.allowed_hosts_regex is not None:
-            names = (
-                rf".*\.{re.escape(host[2:])}" if host.startswith("*.") else re.escape(host)
-                for host in config.allowed_hosts
-            )
-            self.allowed_hosts_regex = re.compile(rf"(?:{'|'.join(sorted(names))})(?::\d+)?", re.IGNORECASE)
+    return {
+        name: SQLAlchemyStore(alchemy_config, model=StoreItem, namespace=name)
+        for name in ("sessions", FRAGMENTS_STORE)
+    }
 
 
 class CommunityCLIPlugin(CLIPluginProtocol):
@@ -177,6 +168,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Choosing a language only sets a preference, so its form carries no token: that keeps every public
         # page free of per-visitor content, and so shareable from the anonymous page cache.
         exclude=["^/language$"],
+    )
+    # The public parts of listings, shared by every reader and every process (community.web.fragments).
+    fragments = FragmentCache(
+        alchemy_config.get_engine(), stores[FRAGMENTS_STORE], settings.fragment_cache_seconds
     )
     template_config = TemplateConfig(
         directory=settings.templates_dir,
@@ -255,20 +250,22 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             # Latency by route template, around everything else (community.metrics).
             prometheus_config().middleware,
-            SecurityHeadersMiddleware(),
-            # Links in mail come from BASE_URL, never from the Host header; a request for another host is
-            # refused all the same (400). The probes and /metrics stay open to machines that address the
-            # process directly (/metrics checks who asks itself).
+            # Requests for another host refused (400), security headers on every answer. Links in mail come
+            # from BASE_URL, never from the Host header. The probes and /metrics stay open to machines that
+            # address the process directly (/metrics checks who asks itself).
             DefineMiddleware(
-                AllowedHostsOnAnyPort,
+                SecurityHeadersMiddleware,
                 config=AllowedHostsConfig(
                     allowed_hosts=settings.hosts_allowed,
                     exclude=[f"^{path}$" for path in (*PROBE_PATHS, "/metrics")],
                 ),
             ),
-            session_config.middleware,
-            CurrentUserMiddleware(alchemy_config),
-            i18n.LocaleMiddleware(),
+            # The session, the member, their unread count and the content version in one query; the language.
+            DefineMiddleware(
+                ReaderMiddleware,
+                backend=CommunitySessionBackend(config=session_config),
+                alchemy_config=alchemy_config,
+            ),
         ],
         stores={**stores, ANONYMOUS_PAGES_STORE: anonymous_pages},
         response_cache_config=anonymous_page_cache(settings.anonymous_page_cache_seconds, anonymous_pages),
@@ -279,7 +276,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         # The settings this app was built with, for every part that reads them (rate limits, services).
-        state=State({"settings": settings, "rate_counter": rate_counter}),
+        state=State({"settings": settings, "rate_counter": rate_counter, "fragments": fragments}),
         openapi_config=openapi_config(
             settings.site_name, "武汉OPC线上开放社区 JSON API (/api/v1). Errors are RFC 9457 problem details."
         ),

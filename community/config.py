@@ -186,6 +186,9 @@ class Settings:
     anonymous_page_cache_seconds: int = 0
     # How much the page cache may hold in one process, in pages and in bytes: past either, the least recently
     # used pages go first (so a flood of odd addresses cannot fill memory).
+    # The public part of listing pages (topic rows, cards), shared by every reader for this long at most,
+    # and rendered again at once when what it shows changes (community.web.fragments); 0 turns it off.
+    fragment_cache_seconds: int = 30
     anonymous_page_cache_max_entries: int = 2000
     anonymous_page_cache_max_bytes: int = 64 * 1024 * 1024
     # The largest request body on any route (forms and JSON): MAX_TEXT_BODY_BYTES. 512 KB holds the longest
@@ -340,6 +343,7 @@ class Settings:
             allowed_hosts=_hosts(os.environ.get("ALLOWED_HOSTS")),
             anonymous_page_cache_seconds=_env_int("ANONYMOUS_PAGE_CACHE_SECONDS", 10),
             anonymous_page_cache_max_entries=_env_int("ANONYMOUS_PAGE_CACHE_MAX_ENTRIES", 2000),
+            fragment_cache_seconds=_env_int("FRAGMENT_CACHE_SECONDS", 30),
             anonymous_page_cache_max_bytes=_env_int("ANONYMOUS_PAGE_CACHE_MAX_MB", 64) * 1024 * 1024,
             max_text_body_bytes=_env_int("MAX_TEXT_BODY_BYTES", 512 * 1024),
             max_upload_body_bytes=_env_int("MAX_UPLOAD_BODY_BYTES", 16 * 1024 * 1024),

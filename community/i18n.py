@@ -2,7 +2,8 @@
 
 Message ids are English; ``locales/<locale>/LC_MESSAGES/messages.po`` holds each translation. The
 catalogs are compiled in memory when first used, so there is no build step to forget.
-The locale of the request being served lives in a context variable that the locale middleware sets.
+The locale of the request being served lives in a context variable that the reader middleware sets
+(``community.accounts.sessions.ReaderMiddleware``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import gettext as gettext_module
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -19,12 +20,10 @@ from typing import TYPE_CHECKING, Any
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from litestar.datastructures import MutableScopeHeaders
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+    from litestar.types import Message
 
 LOCALE_COOKIE = "lang"
 # The languages the site speaks (catalogs ship inside the package), Chinese first.
@@ -143,29 +142,21 @@ def resolve_locale(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return chosen or DEFAULT_LOCALE
 
 
-class LocaleMiddleware(ASGIMiddleware):
-    scopes = (ScopeType.HTTP,)
-    exclude_path_pattern = ("^/static/", "^/favicon.ico$")
+def enter_locale(connection: ASGIConnection[Any, Any, Any, Any]) -> Token[str]:
+    """Speak the request's language (``resolve_locale``) until ``leave_locale``."""
+    return _current_locale.set(resolve_locale(connection))
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        from litestar.connection import ASGIConnection
 
-        locale = resolve_locale(ASGIConnection(scope))
-        token = _current_locale.set(locale)
+def leave_locale(token: Token[str]) -> None:
+    _current_locale.reset(token)
 
-        async def send_varying(message: Message) -> None:
-            # The answer depends on the language cookie and on Accept-Language: a shared cache (a proxy, a
-            # CDN) must keep one copy per language, never hand an English reader the Chinese page.
-            if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                wanted = ["Accept-Language", "Cookie"]
-                present = [v.strip() for v in headers.get("vary", "").split(",") if v.strip()]
-                lowered = {v.lower() for v in present}
-                if "*" not in lowered:
-                    headers["Vary"] = ", ".join(present + [v for v in wanted if v.lower() not in lowered])
-            await send(message)
 
-        try:
-            await next_app(scope, receive, send_varying)
-        finally:
-            _current_locale.reset(token)
+def vary_on_language(message: Message) -> None:
+    """The answer depends on the language cookie and on Accept-Language: a shared cache (a proxy, a CDN)
+    must keep one copy per language, never hand an English reader the Chinese page."""
+    headers = MutableScopeHeaders.from_message(message)
+    wanted = ["Accept-Language", "Cookie"]
+    present = [v.strip() for v in headers.get("vary", "").split(",") if v.strip()]
+    lowered = {v.lower() for v in present}
+    if "*" not in lowered:
+        headers["Vary"] = ", ".join(present + [v for v in wanted if v.lower() not in lowered])

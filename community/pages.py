@@ -17,28 +17,30 @@ from community.i18n import LOCALE_COOKIE, normalize_locale
 from community.scenarios.labels import format_budget, label
 from community.scenarios.services.scenarios import ScenarioFilters, ScenarioService, today
 from community.vocabulary import org_type_label
-from community.web import Form, field, render, safe_next
+from community.web import Form, field, render, safe_next, shared_fragment
 from community.web.deps import settings_of
 
 
 @get("/", name="home", cache=True)
 async def home(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
-    organizations = OrganizationService(db_session)
-    recent = await organizations.list_organizations(limit=6)
-    scenarios = await ScenarioService(db_session).list_public(ScenarioFilters(), per_page=4)
-    return render(
-        request,
-        "home.html",
-        recent_orgs=recent,
-        org_count=await organizations.count(),
-        org_type_label=org_type_label,
-        latest_scenarios=scenarios,
-        label=label,
-        format_budget=format_budget,
-        today=today(),
-        upcoming_events=await EventService(db_session).upcoming(3),
-        event_label=event_label,
-    )
+    async def public_part() -> dict[str, Any]:
+        organizations = OrganizationService(db_session)
+        return {
+            "recent_orgs": await organizations.list_organizations(limit=6),
+            "org_count": await organizations.count(),
+            "org_type_label": org_type_label,
+            "latest_scenarios": await ScenarioService(db_session).list_public(ScenarioFilters(), per_page=4),
+            "label": label,
+            "format_budget": format_budget,
+            "today": today(),
+            "upcoming_events": await EventService(db_session).upcoming(3),
+            "event_label": event_label,
+        }
+
+    # The blocks are everyone's: rendered once per interval or change, per language (web.fragments).
+    key = f"/?today={today().isoformat()}"
+    shared = await shared_fragment(request, "partials/home_blocks.html", key, public_part)
+    return render(request, "home.html", shared=shared)
 
 
 @post("/language", name="language")

@@ -52,8 +52,12 @@ async def test_visitors_share_a_page_members_always_see_it_fresh(
     fresh = await author.get("/forum")  # a member: never the shared copy
     assert "第二个问题" in fresh.text and "x-csrftoken" in fresh.text
 
-    newcomer = await make_client()  # first visit: no CSRF cookie yet, so a page of their own
-    assert "第二个问题" in (await newcomer.get("/forum")).text
+    # A first visit (no CSRF cookie yet) is served the shared copy too, with a CSRF cookie of its own.
+    newcomer = await make_client()
+    first = await newcomer.get("/forum")
+    assert "第一个问题" in first.text and "第二个问题" not in first.text
+    assert first.cookies["opc_csrf"] not in (alice.cookies["opc_csrf"], bob.cookies["opc_csrf"])
+    assert "set-cookie" not in (await bob.get("/forum")).headers  # the stored copy holds no cookie of theirs
 
 
 async def test_languages_are_kept_apart_and_switching_needs_no_token(make_client: Any) -> None:

@@ -7,22 +7,31 @@ request did not change is not written back, so reading pages costs no writes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from advanced_alchemy.extensions.litestar.store import SQLAlchemyStore
+from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
+from litestar.middleware.session.base import SessionMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.types import Empty
-from sqlalchemy import select
+from sqlalchemy import and_, case, cast, func, literal, select, true
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from community import i18n
 from community.accounts.models import User
-from community.notifications.services import unread_count_query
+from community.db import StoreItem
+from community.notifications.models import Notification
+from community.notifications.services import UNREAD_COUNT_CAP
+from community.web.fragments import VERSION_SCOPE_KEY, version_query
 
 if TYPE_CHECKING:
     from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
-    from litestar.connection import ASGIConnection
     from litestar.types import ASGIApp, Message, Receive, Scope, ScopeSession, Send
 
 SESSION_USER_KEY = "uid"
@@ -76,40 +85,124 @@ def log_in(connection: ASGIConnection[Any, Any, Any, Any], user: User) -> None:
     rotate_session(connection, **{SESSION_USER_KEY: str(user.id), SESSION_EPOCH_KEY: user.session_epoch})
 
 
-class CurrentUserMiddleware(ASGIMiddleware):
-    """Puts the signed-in, active user (or None) into ``scope["user"]`` for every request."""
+UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+# Paths that need no reader: files, and the probes and metrics machines ask for (they get the language only).
+_NO_READER = re.compile(r"^/(?:static/|favicon\.ico$)")
+_NO_SESSION = re.compile(r"^/(?:healthz|livez|readyz|metrics)$")
 
-    scopes = (ScopeType.HTTP,)
-    exclude_path_pattern = ("^/static/", "^/healthz")
 
-    def __init__(self, alchemy_config: SQLAlchemyAsyncConfig) -> None:
+def _unread_of_user() -> Any:
+    """The member's unread count (capped), correlated with the user row of the request's one query."""
+    capped = (
+        select(Notification.id)
+        .where(Notification.recipient_id == User.id, Notification.read_at.is_(None))
+        .limit(UNREAD_COUNT_CAP)
+        .correlate(User)
+        .subquery()
+    )
+    return select(func.count()).select_from(capped).scalar_subquery()
+
+
+class ReaderMiddleware(SessionMiddleware[CommunitySessionBackend]):
+    """Who is reading, in one layer and one database round trip: the session, the signed-in active member
+    (or None) in ``scope["user"]``, their unread count and the content version of the shared fragments
+    (``community.web.fragments``); then the language (``i18n.resolve_locale``), with ``Vary`` on the answer.
+
+    The session's row, the member, the count and the version are one statement (sessions in PostgreSQL), or
+    one statement after the session's read from Redis. A session whose epoch is not the member's (password
+    changed, logged out everywhere) or whose member was suspended gives no member: the row is read on every
+    request, so no process can serve a stale member.
+    """
+
+    def __init__(
+        self, app: ASGIApp, backend: CommunitySessionBackend, alchemy_config: SQLAlchemyAsyncConfig
+    ) -> None:
+        super().__init__(app, backend)
         self.alchemy_config = alchemy_config
+        self._engine: Any = None
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        user: User | None = None
-        unread = 0
-        raw_session = scope.get("session")
-        session: dict[str, Any] = raw_session if isinstance(raw_session, dict) else {}
-        raw_id = session.get(SESSION_USER_KEY)
-        if raw_id:
+    def _autocommit_engine(self) -> Any:
+        # No BEGIN/COMMIT around a single read: the statement is the round trip.
+        if self._engine is None:
+            self._engine = self.alchemy_config.get_engine().execution_options(isolation_level="AUTOCOMMIT")
+        return self._engine
+
+    async def _read(self, connection: ASGIConnection[Any, Any, Any, Any], session_id: str | None) -> Any:
+        """(session bytes or None, member or None, unread, version) in one statement."""
+        store = self.backend.config.get_store_from_app(connection.scope["litestar_app"])
+        in_database = isinstance(store, SQLAlchemyStore) and not self.backend.config.renew_on_access
+        namespace = store.namespace if isinstance(store, SQLAlchemyStore) else None
+        one = select(literal(1).label("one")).subquery("one")
+        columns: list[Any] = [User, _unread_of_user(), version_query()]
+        if session_id and in_database:
+            stored = (
+                select(StoreItem.value.label("value"))
+                .where(
+                    StoreItem.namespace == namespace,
+                    StoreItem.key == session_id,
+                    StoreItem.expires_at > func.now(),
+                )
+                .subquery("stored")
+            )
+            uid = func.convert_from(stored.c.value, "UTF8").cast(JSONB)[SESSION_USER_KEY].astext
+            member = case((uid.op("~")(UUID_PATTERN), cast(uid, PG_UUID(as_uuid=True))), else_=None)
+            statement = (
+                select(stored.c.value, *columns)
+                .select_from(one)
+                .outerjoin(stored, true())
+                .outerjoin(User, and_(User.id == member, User.is_active.is_(True)))
+            )
+            raw = None
+        else:
+            raw = await self.backend.get(session_id, store=store) if session_id else None
+            data = self.backend.deserialize_data(raw) if raw else {}
             try:
-                user_id = UUID(str(raw_id))
+                user_id: UUID | None = UUID(str(data.get(SESSION_USER_KEY)))
             except ValueError:
                 user_id = None
-            if user_id is not None:
-                async with self.alchemy_config.get_session() as db:
-                    # One round trip: the member and the unread count the header shows.
-                    row = (
-                        await db.execute(
-                            select(User, unread_count_query(user_id)).where(  # type: ignore[call-overload]
-                                User.id == user_id, User.is_active.is_(True)
-                            )
-                        )
-                    ).first()
-                if row is not None:
-                    user, unread = row
-                if user is not None and session.get(SESSION_EPOCH_KEY, 0) != user.session_epoch:
-                    user, unread = None, 0  # the password changed since this session began
+            statement = (
+                select(literal(None).label("value"), *columns)
+                .select_from(one)
+                .outerjoin(User, and_(User.id == user_id, User.is_active.is_(True)))
+            )
+        async with AsyncSession(self._autocommit_engine(), expire_on_commit=False) as db:
+            value, user, unread, version = (await db.execute(statement)).one()
+        return (value if in_database else raw), user, unread or 0, version
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or _NO_READER.match(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        connection = ASGIConnection[Any, Any, Any, Any](scope, receive=receive, send=send)
+        user: User | None = None
+        unread = 0
+        session: dict[str, Any] = {}
+        if _NO_SESSION.match(scope["path"]):
+            scope[_LOADED_SCOPE_KEY] = {}  # type: ignore[literal-required]
+        else:
+            raw, user, unread, version = await self._read(
+                connection, connection.cookies.get(self.backend.config.key)
+            )
+            scope[VERSION_SCOPE_KEY] = version  # type: ignore[literal-required]
+            session = self.backend.deserialize_data(raw) if raw else {}
+            scope[_LOADED_SCOPE_KEY] = dict(session)  # type: ignore[literal-required]
+            if user is not None and session.get(SESSION_EPOCH_KEY, 0) != user.session_epoch:
+                user, unread = None, 0  # the password changed since this session began
+        scope["session"] = session
+        connection._connection_state.session_id = self.backend.get_session_id(connection)
         scope["user"] = user
         scope["unread_notifications"] = unread  # type: ignore[typeddict-unknown-key]
-        await next_app(scope, receive, send)
+        token = i18n.enter_locale(connection)
+        store_session = self.create_send_wrapper(connection)
+
+        async def send_varying(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                i18n.vary_on_language(message)
+                await store_session(message)
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_varying)
+        finally:
+            i18n.leave_locale(token)

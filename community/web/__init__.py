@@ -6,6 +6,7 @@
 - ``security``: the security headers of every answer.
 - ``bodies``: how large a request body may be (text routes, and the routes that take files).
 - ``page_cache``: public pages rendered once per short interval for visitors who are not logged in.
+- ``fragments``: the public part of a listing rendered once per interval or change, shared by every reader.
 - ``deps``: services made from the request's session, the app's settings, the mailer.
 - ``forms``: reading forms, sending them back with fields kept, rate limits from the app's settings, and
   the two handler shapes (``act`` and ``form_or_redirect``).
@@ -40,6 +41,7 @@ from community.web.forms import (
     many,
     user_of,
 )
+from community.web.fragments import shared_fragment
 from community.web.page_cache import (
     ANONYMOUS_PAGES_STORE,
     CSRF_COOKIE,
@@ -102,5 +104,6 @@ __all__ = (
     "safe_next",
     "services",
     "settings_of",
+    "shared_fragment",
     "user_of",
 )

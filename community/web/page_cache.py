@@ -42,9 +42,15 @@ def _cookie_names(scope: Scope) -> set[str]:
 
 
 def _shared_view(scope: Scope) -> bool:
-    """A page may be shared between visitors only when it cannot hold anything of this visitor's: no session
-    (so no member, no flash message) and a CSRF cookie already set (so the response sets no cookie: a cached
-    Set-Cookie would hand every visitor the same token)."""
+    """A shared page may be served to a visitor without a session (so no member, no flash message): a first
+    visit too, whose CSRF cookie is set on the way out, outside the cached answer."""
+    return SESSION_COOKIE not in _cookie_names(scope)
+
+
+def _may_store(scope: Scope) -> bool:
+    """A page may be stored for all only when it cannot hold anything of this visitor's: no session and a CSRF
+    cookie already set (so the answer sets no cookie: a stored Set-Cookie would hand every visitor the same
+    token)."""
     names = _cookie_names(scope)
     return SESSION_COOKIE not in names and CSRF_COOKIE in names
 
@@ -194,8 +200,9 @@ def known_query(request: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 def anonymous_page_cache(seconds: int, store: AnonymousPageStore) -> ResponseCacheConfig:
     """Routes marked ``cache=True`` are rendered once per ``seconds`` for all anonymous visitors, per address,
-    the query parameters the route reads (others are ignored), language and htmx-or-not. A member's request
-    gets a key that is never stored, so it never hits."""
+    the query parameters the route reads (others are ignored), language and htmx-or-not. A first visit is
+    served the stored page too (its CSRF cookie is set outside the stored answer), but what it renders
+    itself is not stored. A member's request gets a key that is never stored, so it never hits."""
 
     def key(request: Request[Any, Any, Any]) -> str:
         if seconds <= 0 or not _shared_view(request.scope):
@@ -205,9 +212,10 @@ def anonymous_page_cache(seconds: int, store: AnonymousPageStore) -> ResponseCac
 
     def store_it(scope: HTTPScope, status_code: int) -> bool:
         shared = seconds > 0 and _shared_view(scope)
-        if shared and status_code != HTTP_200_OK:
+        stored = shared and status_code == HTTP_200_OK and _may_store(scope)
+        if shared and not stored:  # those waiting for this render go on and render their own
             store.release(key(Request(scope)))
-        return shared and status_code == HTTP_200_OK
+        return stored
 
     return ResponseCacheConfig(
         default_expiration=max(seconds, 1),

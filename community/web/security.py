@@ -1,21 +1,25 @@
-"""Security headers on every answer."""
+"""The edge of every answer, in one layer: requests for another host refused, security headers added."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
+from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
+from litestar.middleware.allowed_hosts import AllowedHostsMiddleware
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class SecurityHeadersMiddleware(ASGIMiddleware):
-    """CSP, frame-ancestors, nosniff, referrer policy on every answer; HSTS when served over https."""
+class SecurityHeadersMiddleware(AllowedHostsMiddleware):
+    """Litestar's allowed hosts, whatever the port, then CSP, frame-ancestors, nosniff, referrer policy on
+    every answer (the refusal of another host too); HSTS when served over https.
 
-    scopes = (ScopeType.HTTP,)
+    The port in a Host header is the one the browser used (`make run PORT=9000`, a proxy's), and says
+    nothing about whose site it is. Links in mail come from BASE_URL, never from the Host header."""
 
     CSP = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
@@ -25,7 +29,21 @@ class SecurityHeadersMiddleware(ASGIMiddleware):
     # /schema (the API reference) is no exception: its viewer is served from /static and started from a
     # file there (community.web.openapi), so it needs no other origin and no inline code.
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, config: AllowedHostsConfig) -> None:
+        super().__init__(app, config)
+        self.exclude_pattern = None  # every answer gets the headers; the hosts' exclusions are checked below
+        self.host_exclusions = re.compile("|".join(config.exclude)) if config.exclude else None
+        if self.allowed_hosts_regex is not None:
+            names = (
+                rf".*\.{re.escape(host[2:])}" if host.startswith("*.") else re.escape(host)
+                for host in config.allowed_hosts
+            )
+            self.allowed_hosts_regex = re.compile(rf"(?:{'|'.join(sorted(names))})(?::\d+)?", re.IGNORECASE)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
         https = scope.get("scheme") == "https"
         csp = self.CSP
 
@@ -41,4 +59,7 @@ class SecurityHeadersMiddleware(ASGIMiddleware):
                     headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
             await send(message)
 
-        await next_app(scope, receive, send_with_headers)
+        if self.host_exclusions is not None and self.host_exclusions.search(scope["path"]):
+            await self.app(scope, receive, send_with_headers)
+            return
+        await super().__call__(scope, receive, send_with_headers)

@@ -33,7 +33,9 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint("term <> '' AND char_length(term) <= 40", name=op.f("ck_search_synonym_term")),
-        sa.CheckConstraint("cardinality(expansions) BETWEEN 1 AND 10", name=op.f("ck_search_synonym_expansions")),
+        sa.CheckConstraint(
+            "cardinality(expansions) BETWEEN 1 AND 10", name=op.f("ck_search_synonym_expansions")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_search_synonym")),
         sa.UniqueConstraint("term", name=op.f("uq_search_synonym_term")),
     )

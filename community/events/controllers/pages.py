@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
@@ -26,6 +27,7 @@ from community.events.services.events import EventService
 from community.events.services.registrations import attendees_csv
 from community.events.views import RegistrationState
 from community.i18n import _
+from community.kernel.clock import today
 from community.kernel.exports import CSV_MEDIA_TYPE, content_disposition, download_name
 from community.markup import markdown_html
 from community.vocabulary import DISTRICTS, district_choices, org_type_choices
@@ -40,6 +42,7 @@ from community.web import (
     form_or_redirect,
     render,
     settings_of,
+    shared_fragment,
 )
 
 ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
@@ -96,14 +99,18 @@ class EventController(Controller):
 
     @get("/", name="events")
     async def index(self, request: Visitor, events: Events, filters: Filters) -> Template:
-        return render(
-            request,
-            "events/list.html",
-            listing=await events.list_public(filters),
-            filters=filters,
-            filter_groups=_filter_groups(filters),
-            label=label,
-        )
+        async def public_part() -> dict[str, Any]:
+            return {
+                "listing": await events.list_public(filters),
+                "filters": filters,
+                "filter_groups": _filter_groups(filters),
+                "label": label,
+            }
+
+        # Everyone's list: rendered once per interval or change, per language (web.fragments).
+        key = f"/events?{urlencode(filters.as_query())}&today={today().isoformat()}"
+        shared = await shared_fragment(request, "events/_list_shared.html", key, public_part)
+        return render(request, "events/list.html", filters=filters, shared=shared)
 
     @get("/calendar.ics", name="events-calendar")
     async def calendar(self, request: Visitor, events: Events) -> Response[bytes]:

@@ -5,7 +5,7 @@ without JavaScript."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
@@ -24,7 +24,7 @@ from community.forum.services import ReadingService
 from community.forum.views import TopicRow
 from community.i18n import _
 from community.kernel.exports import ATOM_MEDIA_TYPE
-from community.web import Form, Visitor, act, field, render, safe_next, settings_of
+from community.web import Form, Visitor, act, field, render, safe_next, settings_of, shared_fragment
 
 FEED_SIZE = 50
 
@@ -48,10 +48,27 @@ class ForumController(Controller):
         tag: Tag | None = None,
         popular_tags: int = 0,
     ) -> Template:
-        listing = await reading.listing(
-            request.scope.get("user"), filters, category=category, tag=tag, popular_tags=popular_tags
+        user = request.scope.get("user")
+        listing = await reading.listing(user, filters, category=category, tag=tag, rows=False)
+
+        async def public_part() -> dict[str, Any]:
+            rows, more = await reading.list_topics(
+                filters.sort,
+                category_id=category.id if category else None,
+                tag_id=tag.id if tag else None,
+                page=filters.page,
+            )
+            tags = await reading.catalog.popular_tags(popular_tags) if popular_tags else []
+            return {"rows": rows, "more": more, "filters": filters, "base": base, "popular_tags": tags}
+
+        # The topics are everyone's: rendered once per interval or change, per language; the reader's
+        # watch and email buttons are theirs (community.web.fragments).
+        shared = await shared_fragment(
+            request, "forum/_listing.html", f"{base}?{urlencode(filters.as_query())}", public_part
         )
-        return render(request, "forum/index.html", listing=listing, base=base, feed=f"{base}/feed")
+        return render(
+            request, "forum/index.html", listing=listing, base=base, feed=f"{base}/feed", shared=shared
+        )
 
     @get("/", cache=True, name="forum")
     async def index(self, request: Visitor, reading: Reading, filters: Filters) -> Template:

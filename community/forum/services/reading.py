@@ -214,16 +214,21 @@ class ReadingService:
         category: Category | None = None,
         tag: Tag | None = None,
         popular_tags: int = 0,
+        rows: bool = True,
     ) -> TopicListing:
         """A page of visible topics (a category's, a tag's, or all), with whether the reader watches the
-        category or tag and gets the tag's weekly email."""
-        rows, more = await self.list_topics(
-            filters.sort,
-            category_id=category.id if category else None,
-            tag_id=tag.id if tag else None,
-            page=filters.page,
-        )
-        listing = TopicListing(rows, more, filters, await self.catalog.categories(), category, tag)
+        category or tag and gets the tag's weekly email. ``rows=False``: only the categories and the reader's
+        part (the page takes its topics from a shared fragment)."""
+        found: tuple[list[TopicRow], bool] = ([], False)
+        if rows:
+            found = await self.list_topics(
+                filters.sort,
+                category_id=category.id if category else None,
+                tag_id=tag.id if tag else None,
+                page=filters.page,
+            )
+        rows_found, more = found
+        listing = TopicListing(rows_found, more, filters, await self.catalog.categories(), category, tag)
         if user and category:
             listing.watching = await self.watches.is_watching(user.id, "category", category.id)
         elif user and tag:

@@ -5,6 +5,7 @@ owners' page for the organization's policy facts."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath
@@ -12,6 +13,7 @@ from litestar.response import Template
 
 from community.accounts.guards import Member, requires_login
 from community.i18n import _
+from community.kernel.clock import today
 from community.kernel.money import format_yuan
 from community.markup import markdown_html
 from community.policies.controllers.deps import DEPENDENCIES, Facts, Filters, Policies
@@ -29,7 +31,7 @@ from community.policies.models import PolicyStatus
 from community.policies.services.eligibility import Conditions, requirements
 from community.policies.views import FactsView, benefits_of
 from community.vocabulary import district_choices, domain_choices, org_type_choices, org_type_label
-from community.web import Form, Visitor, filter_chips, form_of, form_or_redirect, render
+from community.web import Form, Visitor, filter_chips, form_of, form_or_redirect, render, shared_fragment
 
 FACTS_PAGE = "policies/facts.html"
 
@@ -55,22 +57,26 @@ class PolicyController(Controller):
 
     @get("/", name="policies")
     async def index(self, request: Visitor, policies: Policies, filters: Filters) -> Template:
-        groups = [
-            (_("Benefit"), "kind", choices(BENEFIT_KINDS)),
-            (_("Organization type"), "org_type", org_type_choices()),
-            (_("Domain"), "domain", domain_choices()),
-            (_("District"), "district", district_choices()),
-            (_("Issuing unit"), "unit", [(u, u) for u in await policies.issuing_units()]),
-        ]
-        return render(
-            request,
-            "policies/list.html",
-            listing=await policies.list_public(filters),
-            filters=filters,
-            filter_groups=filter_chips(filters, "/policies", groups),
-            benefits_of=benefits_of,
-            **_common(),
-        )
+        async def public_part() -> dict[str, Any]:
+            groups = [
+                (_("Benefit"), "kind", choices(BENEFIT_KINDS)),
+                (_("Organization type"), "org_type", org_type_choices()),
+                (_("Domain"), "domain", domain_choices()),
+                (_("District"), "district", district_choices()),
+                (_("Issuing unit"), "unit", [(u, u) for u in await policies.issuing_units()]),
+            ]
+            return {
+                "listing": await policies.list_public(filters),
+                "filters": filters,
+                "filter_groups": filter_chips(filters, "/policies", groups),
+                "benefits_of": benefits_of,
+                **_common(),
+            }
+
+        # Everyone's list: rendered once per interval or change, per language (web.fragments).
+        key = f"/policies?{urlencode(filters.as_query())}&today={today().isoformat()}"
+        shared = await shared_fragment(request, "policies/_list_shared.html", key, public_part)
+        return render(request, "policies/list.html", shared=shared)
 
     @get("/for-me", name="policies-for-me", guards=[requires_login])
     async def for_me(self, request: Member, policies: Policies) -> Template:

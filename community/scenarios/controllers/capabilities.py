@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath
@@ -17,7 +18,16 @@ from community.scenarios.inputs import ITEMS_MAX, CapabilityInput
 from community.scenarios.labels import choices, label
 from community.scenarios.models import Maturity, ProfileStatus
 from community.vocabulary import DISTRICTS, DOMAINS, district_choices, domain_choices
-from community.web import Form, Visitor, field, filter_chips, form_of, form_or_redirect, render
+from community.web import (
+    Form,
+    Visitor,
+    field,
+    filter_chips,
+    form_of,
+    form_or_redirect,
+    render,
+    shared_fragment,
+)
 
 
 def _context() -> dict[str, Any]:
@@ -39,23 +49,24 @@ class CapabilityController(Controller):
         self, request: Visitor, capabilities: Capabilities, capability_filters: CapabilityListFilters
     ) -> Template:
         filters = capability_filters
-        groups = filter_chips(
-            filters,
-            "/capabilities",
-            [
-                (_("Domain"), "domain", domain_choices()),
-                (_("District"), "district", district_choices()),
-                (_("Maturity"), "maturity", choices(Maturity)),
-            ],
-        )
-        return render(
-            request,
-            "scenarios/capabilities/list.html",
-            listing=await capabilities.list_verified(filters),
-            filters=filters,
-            filter_groups=groups,
-            **_context(),
-        )
+
+        async def public_part() -> dict[str, Any]:
+            groups = filter_chips(
+                filters,
+                "/capabilities",
+                [
+                    (_("Domain"), "domain", domain_choices()),
+                    (_("District"), "district", district_choices()),
+                    (_("Maturity"), "maturity", choices(Maturity)),
+                ],
+            )
+            listing = await capabilities.list_verified(filters)
+            return {"listing": listing, "filters": filters, "filter_groups": groups, **_context()}
+
+        # Everyone's list: rendered once per interval or change, per language (web.fragments).
+        key = f"/capabilities?{urlencode(filters.as_query())}"
+        shared = await shared_fragment(request, "scenarios/capabilities/_list_shared.html", key, public_part)
+        return render(request, "scenarios/capabilities/list.html", shared=shared)
 
     @get("/{slug:str}", name="capability")
     async def show(self, request: Visitor, slug: FromPath[str], capabilities: Capabilities) -> Template:

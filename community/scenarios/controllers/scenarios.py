@@ -41,6 +41,7 @@ from community.web import (
     form_of,
     form_or_redirect,
     render,
+    shared_fragment,
 )
 
 
@@ -104,28 +105,37 @@ class ScenarioController(Controller):
     @get("/", name="scenarios")
     async def index(self, request: Visitor, scenarios: Scenarios, scenario_filters: ListFilters) -> Template:
         filters = scenario_filters
-        listing = await scenarios.list_public(filters)
-        context = _choices_context()
-        groups = filter_chips(
-            filters,
-            "/scenarios",
-            [
-                (_("Domain"), "domain", domain_choices()),
-                (_("District"), "district", district_choices()),
-                (_("Kind"), "kind", context["kinds"]),
-                (_("Scale"), "scale", context["scales"]),
-                (_("Budget"), "budget", context["budgets"]),
-                (_("Status"), "status", [*context["statuses"], ("1", _("Demonstration scenarios"))]),
-            ],
+
+        async def public_part() -> dict[str, Any]:
+            context = _choices_context()
+            groups = filter_chips(
+                filters,
+                "/scenarios",
+                [
+                    (_("Domain"), "domain", domain_choices()),
+                    (_("District"), "district", district_choices()),
+                    (_("Kind"), "kind", context["kinds"]),
+                    (_("Scale"), "scale", context["scales"]),
+                    (_("Budget"), "budget", context["budgets"]),
+                    (_("Status"), "status", [*context["statuses"], ("1", _("Demonstration scenarios"))]),
+                ],
+            )
+            # The demonstration chip belongs to the status row but is its own parameter.
+            _heading, chips = groups[-1]
+            demo_on = filters.demonstration
+            demo_query = filters.as_query(demonstration=None if demo_on else "1", page=None)
+            chips[-1] = (chips[-1][0], "/scenarios?" + urlencode(demo_query), demo_on)
+            listing = await scenarios.list_public(filters)
+            return {"listing": listing, "filters": filters, "filter_groups": groups, **context}
+
+        # The list is everyone's: rendered once per interval or change, per language (web.fragments).
+        shared = await shared_fragment(
+            request,
+            "scenarios/_listing.html",
+            f"/scenarios?{urlencode(filters.as_query())}&today={today().isoformat()}",
+            public_part,
         )
-        # The demonstration chip belongs to the status row but is its own parameter.
-        _heading, chips = groups[-1]
-        demo_on = filters.demonstration
-        demo_query = filters.as_query(demonstration=None if demo_on else "1", page=None)
-        chips[-1] = (chips[-1][0], "/scenarios?" + urlencode(demo_query), demo_on)
-        return render(
-            request, "scenarios/list.html", listing=listing, filters=filters, filter_groups=groups, **context
-        )
+        return render(request, "scenarios/list.html", filters=filters, shared=shared)
 
     @get("/dashboard", name="scenario-dashboard")
     async def dashboard_page(self, request: Visitor, dashboard: Dashboard) -> Template:

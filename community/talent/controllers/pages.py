@@ -4,6 +4,7 @@ application and the form to apply), posting and closing positions, the talent pr
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
@@ -14,6 +15,7 @@ from community.accounts.guards import Member, requires_login
 from community.accounts.models import User
 from community.errors import NotFound
 from community.i18n import _
+from community.kernel.clock import today
 from community.markup import markdown_html
 from community.storage import private_download
 from community.talent.controllers.deps import (
@@ -44,6 +46,7 @@ from community.web import (
     form_or_redirect,
     limit_per_account,
     render,
+    shared_fragment,
 )
 
 ANSWER_STATUSES = {
@@ -88,8 +91,14 @@ class TalentController(Controller):
 
     @get("/", name="talent")
     async def index(self, request: Visitor, positions: Positions, filters: Filters) -> Template:
-        listing = await positions.list_open(filters)
-        return render(request, "talent/index.html", listing=listing, filters=filters, **context())
+        async def public_part() -> dict[str, Any]:
+            return {"listing": await positions.list_open(filters), "filters": filters, **context()}
+
+        # Everyone's list: rendered once per interval or change, per language (web.fragments).
+        # A search's words are the reader's: that page is rendered for them alone.
+        key = None if filters.q else f"/talent?{urlencode(filters.as_query())}&today={today().isoformat()}"
+        shared = await shared_fragment(request, "talent/_index_shared.html", key, public_part)
+        return render(request, "talent/index.html", filters=filters, shared=shared)
 
     # --- the talent profile --------------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from community.vouchers.documents import product_url
 from community.vouchers.inputs import ProductInput, optional_uuid
 from community.vouchers.models import Product, ProductStatus
 from community.vouchers.views import average
-from community.web import Form, Visitor, act, field, form_of, form_or_redirect, render
+from community.web import Form, Visitor, act, field, form_of, form_or_redirect, render, shared_fragment
 
 FORM = "vouchers/products/form.html"
 
@@ -54,16 +54,20 @@ class ProductController(Controller):
 
     @get("/", name="products")
     async def gallery(self, request: Visitor, products: Products, filters: Filters) -> Template:
-        return render(
-            request,
-            "vouchers/products/gallery.html",
-            gallery=await products.gallery(filters),
-            domain=filters.domain,
-            sort=filters.sort,
-            domains=DOMAINS,
-            average=average,
-            q=lambda **changes: urlencode(filters.as_query(**changes)),
-        )
+        async def public_part() -> dict[str, Any]:
+            return {
+                "gallery": await products.gallery(filters),
+                "domain": filters.domain,
+                "sort": filters.sort,
+                "domains": DOMAINS,
+                "average": average,
+                "q": lambda **changes: urlencode(filters.as_query(**changes)),
+            }
+
+        # Everyone's gallery: rendered once per interval or change, per language (web.fragments).
+        key = f"/products?{urlencode(filters.as_query())}"
+        shared = await shared_fragment(request, "vouchers/products/_gallery_shared.html", key, public_part)
+        return render(request, "vouchers/products/gallery.html", shared=shared)
 
     @get("/new", name="product-new", guards=[requires_login])
     async def new_form(self, request: Member, products: Products) -> Template:
