@@ -11,8 +11,10 @@ import secrets
 import unicodedata
 from collections.abc import Sequence
 
+import advanced_alchemy
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "1070_handles_and_drafts"
 down_revision: str | None = "0920_question_routing"
@@ -70,9 +72,37 @@ def upgrade() -> None:
         op.f("ck_user_account_handle_format"), "user_account", "handle ~ '^[A-Za-z0-9][A-Za-z0-9_-]{1,29}$'"
     )
     op.add_column("pending_registration", sa.Column("handle", sa.String(length=30), nullable=True))
+    op.create_table(
+        "talent_board_draft",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("title", sa.String(length=120), server_default="", nullable=False),
+        sa.Column("introduction", sa.Text(), server_default="", nullable=False),
+        sa.Column(
+            "position_ids", postgresql.JSONB(astext_type=sa.Text()), server_default="[]", nullable=False
+        ),
+        sa.Column("created_by_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("updated_by_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_talent_board_draft_created_by_id_user_account"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_talent_board_draft_updated_by_id_user_account"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_talent_board_draft")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("talent_board_draft")
     op.drop_column("pending_registration", "handle")
     op.drop_constraint(op.f("ck_user_account_handle_format"), "user_account", type_="check")
     op.drop_index("uq_user_account_handle", table_name="user_account")
