@@ -3,13 +3,18 @@ the case (held by the database), and the mention picker's lookup, which shows ha
 
 from __future__ import annotations
 
+import asyncio
+import re
+import secrets
 from dataclasses import replace
 from typing import Any
 
 import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
 
 from community.accounts.services import AccountService
+from community.pgcluster import connect, create_database_if_missing, drop_database
 from tests.conftest import FormClient, clients_of, confirmation_path, session_mailbox
 
 
@@ -150,3 +155,54 @@ async def test_the_mention_lookup_is_rate_limited(settings: Any, services: Any) 
         statuses = [(await typist.get(f"/api/v1/members/handles?q=f{n}")).status_code for n in range(65)]
     assert statuses[:60] == [200] * 60
     assert statuses[60:] == [429] * 5
+
+
+# An account as the table held it before handles (one second apart, so "oldest first" is defined).
+OLD_ACCOUNT = """
+    INSERT INTO user_account (id, email, display_name, password_hash, created_at, updated_at)
+    VALUES (gen_random_uuid(), $1, $2, 'x', now() + $3 * interval '1 second', now())
+"""
+
+
+def _alembic(url: str, target: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from community.db import ALEMBIC_INI, MIGRATIONS_DIR
+
+    config = Config(str(ALEMBIC_INI))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url)
+    command.upgrade(config, target)
+
+
+async def test_the_migration_gives_every_existing_account_a_unique_handle(database_url: str) -> None:
+    """Accounts made before handles existed: one from the name where it has ASCII letters (collisions
+    numbered, oldest first), a numbered one otherwise; all different whatever the case."""
+    base = make_url(database_url)
+    name = f"community_handles_{secrets.token_hex(4)}"
+    url = base.set(database=name).render_as_string(hide_password=False)
+    host, port, user = base.host or "127.0.0.1", base.port or 5432, base.username or "postgres"
+    await create_database_if_missing(host, port, user, base.password, name)
+    try:
+        await asyncio.to_thread(_alembic, url, "0920_question_routing")
+        names = ["Li Wei", "li wei", "LI-WEI!", "张三", "张三", "Admin", "José Müller"]
+        conn = await connect(url)
+        try:
+            for n, name in enumerate(names):
+                await conn.execute(OLD_ACCOUNT, f"u{n}@example.com", name, n)
+        finally:
+            await conn.close()
+        await asyncio.to_thread(_alembic, url, "head")
+        conn = await connect(url)
+        try:
+            rows = await conn.fetch("SELECT handle FROM user_account ORDER BY created_at")
+            handles = [row["handle"] for row in rows]
+        finally:
+            await conn.close()
+    finally:
+        await drop_database(url)
+    assert handles[:3] == ["li_wei", "li_wei2", "li_wei3"]
+    assert handles[6] == "jose_muller"
+    assert all(re.fullmatch(r"user\d{4}", h) for h in handles[3:6])  # no pinyin; "admin" is reserved
+    assert len({h.lower() for h in handles}) == len(handles)
