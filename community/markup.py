@@ -28,6 +28,8 @@ from pygments.util import ClassNotFound
 from community.kernel.text import BIDI_CONTROLS, INVISIBLE, clean_body, clean_line
 
 MENTION_RE = re.compile(r"(?<![\w@/])@([\w\u4e00-\u9fff][\w\u4e00-\u9fff.\-]{0,48})", re.UNICODE)
+# A handle (``accounts.services.handles``): ASCII letters, digits, _ and -.
+HANDLE_PREFIX_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
 MAX_MENTIONS = 10
 
 __all__ = (
@@ -91,6 +93,15 @@ class Rendered:
     text: str = ""
 
 
+def _mention_candidates(written: str) -> list[str]:
+    """Who ``@written`` may name: the whole of it (a display name, as mentions were first written), then
+    the handle it starts with ("@li_wei你好" names li_wei, as Chinese text needs no space after it)."""
+    whole = written.rstrip(".-")
+    handle = HANDLE_PREFIX_RE.match(written)
+    prefix = handle.group(0).rstrip(".-_") if handle else ""
+    return [whole] + ([prefix] if prefix and prefix != whole else [])
+
+
 def _mention_rule(resolve: Callable[[str], str | None], found: list[str]) -> Callable[[StateCore], None]:
     def rule(state: StateCore) -> None:
         for block in state.tokens:
@@ -108,8 +119,12 @@ def _mention_rule(resolve: Callable[[str], str | None], found: list[str]) -> Cal
                     continue
                 pos = 0
                 for match in MENTION_RE.finditer(token.content):
-                    name = match.group(1).rstrip(".-")
-                    url = resolve(name) if len(found) < MAX_MENTIONS else None
+                    name, url = "", None
+                    if len(found) < MAX_MENTIONS:
+                        for name in _mention_candidates(match.group(1)):
+                            url = resolve(name)
+                            if url is not None:
+                                break
                     if url is None:
                         continue
                     found.append(name)
@@ -141,7 +156,7 @@ def render_markdown(source: str, resolve_mention: Callable[[str], str | None] | 
 
 
 def mention_names(source: str) -> list[str]:
-    """The names written as @name outside code, in order, each once."""
+    """The names written as @name outside code, in order, each once (with the handle each starts with)."""
     names: list[str] = []
     render_markdown(source, lambda name: names.append(name) or None)  # type: ignore[func-returns-value]
     return list(dict.fromkeys(names))

@@ -14,6 +14,7 @@ def zone() -> Zone:
         AccountController,
         AccountsApiController,
         AuthController,
+        HandleController,
         InvitationController,
         OrganizationController,
     )
@@ -27,6 +28,7 @@ def zone() -> Zone:
         routes=[
             AuthController,
             AccountController,
+            HandleController,
             OrganizationController,
             InvitationController,
             AccountsApiController,

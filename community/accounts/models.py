@@ -4,6 +4,7 @@ confirmation by mail."""
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 from uuid import UUID
 
@@ -31,11 +32,31 @@ class MemberRole(enum.StrEnum):
     MEMBER = "member"
 
 
+HANDLE_MIN = 2
+HANDLE_MAX = 30
+
+
+def generated_handle() -> str:
+    """A handle for an account made without one (the command line, tests): "user" and twelve hex digits.
+    Members choose theirs when registering (``accounts.services.handles``)."""
+    return f"user{secrets.token_hex(6)}"
+
+
 class User(Base):
     __tablename__ = "user_account"
+    __table_args__ = (
+        # One handle however it is cased: @Li_Wei and @li_wei are one member.
+        sa.Index("uq_user_account_handle", sa.text("lower(handle)"), unique=True),
+        sa.CheckConstraint(
+            f"handle ~ '^[A-Za-z0-9][A-Za-z0-9_-]{{{HANDLE_MIN - 1},{HANDLE_MAX - 1}}}$'",
+            name="handle_format",
+        ),
+    )
 
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(50))
+    # The unique name a member is mentioned by (@handle); see ``accounts.services.handles``.
+    handle: Mapped[str] = mapped_column(sa.String(HANDLE_MAX), default=generated_handle)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     is_admin: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.text("false"))
     is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.text("true"))
@@ -138,6 +159,8 @@ class PendingRegistration(Base):
 
     email: Mapped[str] = mapped_column(sa.String(254))
     display_name: Mapped[str] = mapped_column(sa.String(50))
+    # The handle chosen in the form (None: one is made from the name when the account is created).
+    handle: Mapped[str | None] = mapped_column(sa.String(HANDLE_MAX), default=None)
     # Hashed when the form is sent; cleared once the row can no longer become an account.
     password_hash: Mapped[str | None] = mapped_column(sa.String(255), default=None)
     locale: Mapped[str | None] = mapped_column(sa.String(10), default=None)

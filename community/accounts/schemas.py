@@ -30,10 +30,18 @@ class MembershipOut(msgspec.Struct):
     role: str
 
 
+class HandleOut(msgspec.Struct):
+    """A member as the mention picker shows them: their handle and name, nothing else."""
+
+    handle: str
+    display_name: str
+
+
 class MeOut(msgspec.Struct):
     id: UUID
     email: str
     display_name: str
+    handle: str
     is_admin: bool
     organizations: list[MembershipOut]
 

@@ -1,5 +1,6 @@
-"""A published 招贤榜 issue as people take it elsewhere: a CSV of its positions (Excel opens the Chinese text,
-formulas stay text) and the Atom feed of the issues. Both read the issue's frozen snapshot only."""
+"""A published 招贤榜 issue as people take it elsewhere: a CSV and an XLSX of its positions (Excel opens the
+Chinese text; a cell that looks like a formula stays text) and the Atom feed of the issues. All read the
+issue's frozen snapshot only."""
 
 from __future__ import annotations
 
@@ -36,10 +37,10 @@ def csv_headers() -> list[str]:
     ]
 
 
-def board_csv(board: Board, base_url: str) -> bytes:
+def _rows(board: Board, base_url: str) -> list[list[str]]:
     """One row a position, in the issue's order; links made absolute."""
     base = base_url.rstrip("/")
-    rows = [
+    return [
         [
             str(view.position),
             view.title,
@@ -54,7 +55,22 @@ def board_csv(board: Board, base_url: str) -> bytes:
         ]
         for view in item_views(board)
     ]
-    return exports.to_csv(csv_headers(), rows)
+
+
+def board_csv(board: Board, base_url: str) -> bytes:
+    return exports.to_csv(csv_headers(), _rows(board, base_url))
+
+
+# Column widths of the workbook, in characters, in the order of ``csv_headers``.
+XLSX_WIDTHS = (6, 30, 24, 30, 18, 14, 12, 8, 12, 48)
+
+
+def board_xlsx(board: Board, base_url: str) -> bytes:
+    """The same table as a workbook (``kernel.exports.to_xlsx``: every cell text, never a formula), its
+    sheet named for the issue in the reader's language."""
+    return exports.to_xlsx(
+        csv_headers(), _rows(board, base_url), title=board_title(board.number), widths=XLSX_WIDTHS
+    )
 
 
 def board_disposition(board: Board, extension: str) -> str:

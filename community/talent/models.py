@@ -233,3 +233,21 @@ class Board(Base):
     )
     # A list of position snapshots, in order; pages, the CSV, the feed and the API read only this.
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default="[]")
+
+
+class BoardDraft(Base):
+    """A 招贤榜 issue being composed: its theme, introduction and chosen positions, editable and previewed by
+    the site's admins (who publish the 招贤榜) and shown to nobody else. It has no number: publishing takes
+    one and freezes the positions into a ``Board`` in the transaction that deletes the draft. Kept apart from
+    the published issues, so no page, feed, file or API that reads ``Board`` can ever show a draft."""
+
+    __tablename__ = "talent_board_draft"
+
+    title: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    introduction: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # The chosen positions' ids, in order (strings: a position deleted since is simply left out).
+    position_ids: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
+    created_by_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    updated_by_id: Mapped[UUID | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+    )

@@ -145,11 +145,19 @@ class _RateLimitMiddleware:
     not the environment's at import time); the count is one atomic increment shared by every process
     (``community.web.limits``), and the decision is made from the value it returned."""
 
-    def __init__(self, app: ASGIApp, name: str, per_minute: Callable[[Any], int], per: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        name: str,
+        per_minute: Callable[[Any], int],
+        per: str,
+        methods: frozenset[str] = frozenset({"POST"}),
+    ) -> None:
         self.app = app
         self.name = name
         self.per_minute = per_minute
         self.per = per
+        self.methods = methods
 
     def _key(self, scope: Scope) -> str:
         if self.per == "account":
@@ -159,7 +167,7 @@ class _RateLimitMiddleware:
         return f"{self.name}:address:{client_address(scope)}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get("method") != "POST":
+        if scope.get("method") not in self.methods:
             await self.app(scope, receive, send)
             return
         litestar_app = scope["litestar_app"]
@@ -189,13 +197,21 @@ class _RateLimitMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def _limit(name: str, per_minute: int | str, per: str) -> DefineMiddleware:
+def _limit(
+    name: str, per_minute: int | str, per: str, methods: frozenset[str] = frozenset({"POST"})
+) -> DefineMiddleware:
     if isinstance(per_minute, int):
         limit = per_minute
-        return DefineMiddleware(_RateLimitMiddleware, name=name, per_minute=lambda _settings: limit, per=per)
+        return DefineMiddleware(
+            _RateLimitMiddleware, name=name, per_minute=lambda _settings: limit, per=per, methods=methods
+        )
     setting = per_minute
     return DefineMiddleware(
-        _RateLimitMiddleware, name=name, per_minute=lambda settings: int(getattr(settings, setting)), per=per
+        _RateLimitMiddleware,
+        name=name,
+        per_minute=lambda settings: int(getattr(settings, setting)),
+        per=per,
+        methods=methods,
     )
 
 
@@ -205,7 +221,8 @@ def limit_per_address(name: str, per_minute: int | str) -> list[Any]:
     return [_limit(name, per_minute, "address")]
 
 
-def limit_per_account(name: str, per_minute: int | str) -> list[Any]:
+def limit_per_account(name: str, per_minute: int | str, *, reads: bool = False) -> list[Any]:
     """Middleware for a route: at most ``per_minute`` posts a minute from one account (one address for a
-    visitor)."""
-    return [_limit(name, per_minute, "account")]
+    visitor); with ``reads``, GETs count too (a lookup someone could run through a list of names)."""
+    methods = frozenset({"POST", "GET", "HEAD"}) if reads else frozenset({"POST"})
+    return [_limit(name, per_minute, "account", methods)]

@@ -4,6 +4,7 @@ from community.accounts.controllers.account import AccountController
 from community.accounts.controllers.api import AccountsApiController
 from community.accounts.controllers.auth import AuthController
 from community.accounts.controllers.deps import DEPENDENCIES
+from community.accounts.controllers.handles import HandleController
 from community.accounts.controllers.invitations import InvitationController
 from community.accounts.controllers.organizations import OrganizationController
 
@@ -12,6 +13,7 @@ __all__ = (
     "AccountController",
     "AccountsApiController",
     "AuthController",
+    "HandleController",
     "InvitationController",
     "OrganizationController",
 )

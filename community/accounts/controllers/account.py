@@ -46,6 +46,10 @@ async def _account_form(
     )
 
 
+def _profile_form(request: Member) -> dict[str, str]:
+    return {"display_name": request.user.display_name, "handle": request.user.handle}
+
+
 class AccountController(Controller):
     path = "/account"
     dependencies = DEPENDENCIES
@@ -54,16 +58,19 @@ class AccountController(Controller):
     @get("/", name="account")
     async def show(self, request: Member, organizations: Organizations) -> Template:
         context = await _account_context(request, organizations)
-        return render(request, ACCOUNT_PAGE, form={"display_name": request.user.display_name}, **context)
+        return render(request, ACCOUNT_PAGE, form=_profile_form(request), **context)
 
     @post("/profile")
     async def update_profile(
         self, request: Member, data: Form, accounts: Accounts, organizations: Organizations
     ) -> Template | Redirect:
-        form = typed(data, "display_name")
+        form = typed(data, "display_name", "handle")
         return await _account_form(
             request,
-            lambda: accounts.update_profile(request.user.id, form["display_name"]),
+            # A form without the field (an older page) keeps the handle.
+            lambda: accounts.update_profile(
+                request.user.id, form["display_name"], form["handle"] if "handle" in data else None
+            ),
             organizations,
             form=form,
             done=_("Saved."),
@@ -80,7 +87,7 @@ class AccountController(Controller):
             # Every other session of this member ends (the epoch moved on); this one goes on under a new id.
             log_in(request, user)
 
-        form = {"display_name": request.user.display_name}
+        form = _profile_form(request)
         return await _account_form(
             request, change, organizations, form=form, done=_("Your password is changed.")
         )

@@ -62,7 +62,7 @@ class AuthController(Controller):
     async def register(
         self, request: Visitor, data: Form, accounts: Accounts, settings: NamedDependency[Settings]
     ) -> Template:
-        form = typed(data, "email", "display_name", "next")
+        form = typed(data, "email", "display_name", "handle", "next")
         next_url = safe_next(form["next"], "")
         try:
             email = await accounts.request_registration(
@@ -73,9 +73,20 @@ class AuthController(Controller):
                 locale=current_locale(),
                 next_url=next_url,
                 ttl=settings.registration_ttl,
+                handle=form["handle"],
             )
         except FormError as exc:
-            return render(request, "accounts/register.html", 400, form=form, errors=exc.errors, next=next_url)
+            # The form comes back with a free handle made from the name offered, when none was typed.
+            suggested = "" if form["handle"] else await accounts.suggest_handle(form["display_name"])
+            return render(
+                request,
+                "accounts/register.html",
+                400,
+                form=form,
+                errors=exc.errors,
+                next=next_url,
+                suggested_handle=suggested,
+            )
         # The same page whether the address has an account or not: its owner learns which from the mail.
         return render(request, "accounts/register.html", form={"email": email}, sent=True, next=next_url)
 

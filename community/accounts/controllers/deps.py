@@ -15,6 +15,7 @@ from litestar.response import Template
 from community.accounts.inputs import OrganizationFilters
 from community.accounts.services import (
     AccountService,
+    HandleService,
     InvitationService,
     MembershipService,
     OrganizationService,
@@ -46,6 +47,7 @@ def organization_api_filters(org_type: OrgType = None) -> OrganizationFilters:
 DEPENDENCIES = {
     **services(
         accounts=AccountService,
+        handles=HandleService,
         organizations=OrganizationService,
         memberships=MembershipService,
         invitations=InvitationService,
@@ -79,6 +81,11 @@ def mail_failed(request: Visitor, template: str, **context: Any) -> Template:
 # Handler parameter types: the zone's services as its handlers receive them.
 Accounts = NamedDependency[AccountService]
 Filters = NamedDependency[OrganizationFilters]
+Handles = NamedDependency[HandleService]
 Invitations = NamedDependency[InvitationService]
 Memberships = NamedDependency[MembershipService]
 Organizations = NamedDependency[OrganizationService]
+
+
+# Lookups of the mention picker a member may make in a minute: typing sends one per pause, far fewer.
+HANDLE_LOOKUPS_PER_MINUTE = 60

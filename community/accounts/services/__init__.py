@@ -4,6 +4,7 @@
 - ``organizations``: organizations and the roles every zone asks about.
 - ``memberships``: the members page, removing a member, leaving.
 - ``invitations``: inviting by email and accepting.
+- ``handles``: the unique @handle of each member, mentions and the mention picker.
 - ``passwords`` and ``rules``: hashing, and what a field must look like.
 
 Other zones import from here; the names below stay.
@@ -12,6 +13,7 @@ Other zones import from here; the names below stay.
 from community.accounts.documents import ORGANIZATION_DOC_TYPE, organization_document, organization_documents
 from community.accounts.inputs import OrganizationFilters, OrganizationInput
 from community.accounts.services.accounts import AccountService
+from community.accounts.services.handles import HandleMatch, HandleService, check_handle
 from community.accounts.services.invitations import InvitationService
 from community.accounts.services.memberships import MembershipService
 from community.accounts.services.organizations import OrganizationService
@@ -39,6 +41,8 @@ __all__ = (
     "SLUG_RE",
     "URL_RE",
     "AccountService",
+    "HandleMatch",
+    "HandleService",
     "InvitationService",
     "InvitationView",
     "MemberView",
@@ -50,6 +54,7 @@ __all__ = (
     "OrganizationService",
     "check_display_name",
     "check_email",
+    "check_handle",
     "check_password",
     "hash_password",
     "hash_token",

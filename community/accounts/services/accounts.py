@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from community import i18n
 from community.accounts.models import PasswordResetToken, PendingRegistration, User
+from community.accounts.services.handles import HandleService, check_handle, taken_message
 from community.accounts.services.passwords import (
     hash_password_in_thread,
     hash_token,
@@ -70,6 +71,10 @@ async def lock_for(db: AsyncSession, key: str) -> None:
     await db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
 
 
+def _is_handle_clash(exc: IntegrityError) -> bool:
+    return "uq_user_account_handle" in str(exc.orig)
+
+
 def hourly_limit(settings: Settings, limit: int) -> int | None:
     """The limit to apply, or None when the site's limits are off (or this one is 0)."""
     return limit if settings.rate_limits_enabled and limit > 0 else None
@@ -88,27 +93,52 @@ class AccountService:
     async def by_email(self, email: str) -> User | None:
         return await self.db.scalar(select(User).where(User.email == normalize_email(email)))
 
-    async def register(self, email: str, display_name: str, password: str, locale: str | None = None) -> User:
+    async def register(
+        self, email: str, display_name: str, password: str, locale: str | None = None, handle: str = ""
+    ) -> User:
         """Create an account at once (the command line, and tests arranging members). The site's form asks
-        for a registration instead (``request_registration``), finished from the mailed link."""
+        for a registration instead (``request_registration``), finished from the mailed link. Without a
+        ``handle``, one is made from the name."""
         email = normalize_email(email)
         display_name = clean_line(display_name)
+        handle = clean_line(handle)
         errors: dict[str, str] = {}
         check_email(email, errors)
         check_display_name(display_name, errors)
         check_password(password, errors)
+        await self._check_new_handle(handle, display_name, errors)
         if "email" not in errors and await self.by_email(email):
             errors["email"] = _already_registered()
         refuse(errors)
         password_hash = await hash_password_in_thread(password)
-        user = User(email=email, display_name=display_name, password_hash=password_hash, locale=locale)
+        handle = handle or await HandleService(self.db).suggest(display_name)
+        user = User(
+            email=email, display_name=display_name, handle=handle, password_hash=password_hash, locale=locale
+        )
         self.db.add(user)
         try:
             await self.db.flush()
-        except IntegrityError as exc:  # two registrations with one address at the same moment
+        except IntegrityError as exc:  # two registrations with one address (or handle) at the same moment
             await self.db.rollback()
+            if _is_handle_clash(exc):
+                suggestion = await HandleService(self.db).suggest(handle)
+                raise FormError({"handle": taken_message(suggestion)}) from exc
             raise FormError({"email": _already_registered()}) from exc
         return user
+
+    async def _check_new_handle(self, handle: str, display_name: str, errors: dict[str, str]) -> None:
+        """A handle typed in a form: well formed and free (an empty one is made from the name later)."""
+        if not handle:
+            return
+        if check_handle(handle, errors):
+            return
+        handles = HandleService(self.db)
+        if not await handles.is_free(handle):
+            errors["handle"] = taken_message(await handles.suggest(display_name, wanted=handle))
+
+    async def suggest_handle(self, display_name: str) -> str:
+        """A free handle made from a name, for the registration form to offer."""
+        return await HandleService(self.db).suggest(clean_line(display_name))
 
     async def authenticate(self, email: str, password: str) -> User:
         user = await self.by_email(email)
@@ -125,11 +155,29 @@ class AccountService:
         if db_user is not None:
             db_user.locale = locale
 
-    async def update_profile(self, user_id: UUID, display_name: str) -> User:
+    async def update_profile(self, user_id: UUID, display_name: str, handle: str | None = None) -> User:
+        """A new name, and a new handle when one is given. A handle taken by someone else (in any case) is
+        refused; the unique index decides between two members taking one at the same moment."""
         display_name = clean_line(display_name)
-        refuse(check_display_name(display_name, {}))
+        errors = check_display_name(display_name, {})
         user = await self.get_or_fail(user_id)
+        if handle is not None:
+            handle = clean_line(handle)
+            handles = HandleService(self.db)
+            if not check_handle(handle, errors, "handle") and not await handles.is_free(handle, but=user.id):
+                errors["handle"] = taken_message(await handles.suggest(display_name, wanted=handle))
+        refuse(errors)
         user.display_name = display_name
+        if handle is not None:
+            user.handle = handle
+        try:
+            await self.db.flush()
+        except IntegrityError as exc:
+            await self.db.rollback()
+            if _is_handle_clash(exc):
+                suggestion = await HandleService(self.db).suggest(display_name)
+                raise FormError({"handle": taken_message(suggestion)}) from exc
+            raise
         return user
 
     async def change_password(self, user_id: UUID, current: str, new: str) -> User:
@@ -149,9 +197,11 @@ class AccountService:
         refuse(check_password(password, check_email(email, {})))
         user = await self.by_email(email)
         if user is None:
+            name = clean_line(display_name) or email.split("@")[0][:NAME_MAX]
             user = User(
                 email=email,
-                display_name=clean_line(display_name) or email.split("@")[0][:NAME_MAX],
+                display_name=name,
+                handle=await HandleService(self.db).suggest(name),
                 password_hash=await hash_password_in_thread(password),
             )
             self.db.add(user)
@@ -236,20 +286,32 @@ class AccountService:
     # --- registering by a mailed link ------------------------------------------------------------------
 
     async def request_registration(
-        self, email: str, display_name: str, password: str, *, locale: str | None, next_url: str, ttl: int
+        self,
+        email: str,
+        display_name: str,
+        password: str,
+        *,
+        locale: str | None,
+        next_url: str,
+        ttl: int,
+        handle: str = "",
     ) -> str:
         """Keep the form (the password hashed now) and queue the mail; give the address back, cleaned. Whether
-        the address has an account is not looked at here: the answer and its time are the same either way."""
+        the address has an account is not looked at here: the answer and its time are the same either way.
+        A handle is checked now (handles are public: saying one is taken tells nothing private)."""
         email = normalize_email(email)
         display_name = clean_line(display_name)
+        handle = clean_line(handle)
         errors: dict[str, str] = {}
         check_email(email, errors)
         check_display_name(display_name, errors)
         check_password(password, errors)
+        await self._check_new_handle(handle, display_name, errors)
         refuse(errors)
         pending = PendingRegistration(
             email=email,
             display_name=display_name,
+            handle=handle or None,
             password_hash=await hash_password_in_thread(password),
             locale=locale,
             next_url=next_url or None,
@@ -333,9 +395,12 @@ class AccountService:
             raise FormError({"token": _link_expired()})
         if await self.by_email(pending.email) is not None:
             raise FormError({"token": _already_registered()})
+        # The handle chosen in the form, if nobody took it since; else a free one like it (the member
+        # changes it on their account page).
         user = User(
             email=pending.email,
             display_name=pending.display_name,
+            handle=await HandleService(self.db).suggest(pending.display_name, wanted=pending.handle or ""),
             password_hash=pending.password_hash,
             locale=pending.locale,
         )
@@ -346,6 +411,9 @@ class AccountService:
             await self.db.flush()
         except IntegrityError as exc:  # another link for the same address was opened at the same moment
             await self.db.rollback()
+            if _is_handle_clash(exc):  # or another member took the same handle at that moment: again
+                again = _("Something changed at the same moment. Press the button again.")
+                raise FormError({"token": again}) from exc
             raise FormError({"token": _already_registered()}) from exc
         return user, pending.next_url
 

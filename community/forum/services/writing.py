@@ -12,14 +12,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
-from sqlalchemy import select
-
-from community.accounts.models import User
+from community.accounts.services.handles import HandleService
 from community.forum.models import PostRevision
 from community.forum.services.common import BODY_MAX, BODY_MIN, TITLE_MAX, TITLE_MIN
 from community.i18n import _
 from community.kernel.text import clean_body, clean_line
-from community.markup import Rendered, mention_names, render_markdown
+from community.markup import MAX_MENTIONS, Rendered, mention_names, render_markdown
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,19 +72,14 @@ def link_targets(body: str) -> set[str]:
 
 
 async def render_with_mentions(db: AsyncSession, body: str) -> tuple[Rendered, list[UUID]]:
-    """Render a body; @names of members become links to their profiles. Gives who was mentioned."""
-    names = (await off_loop(lambda: mention_names(body), len(body)))[:10]
-    people: dict[str, UUID] = {}
-    if names:
-        rows = await db.execute(
-            select(User.display_name, User.id).where(User.display_name.in_(names), User.is_active.is_(True))
-        )
-        for name, user_id in rows.all():
-            people.setdefault(name, user_id)
+    """Render a body; @handles of active members (and whole display names only one of them has) become
+    links to their pages. Gives who was mentioned."""
+    names = (await off_loop(lambda: mention_names(body), len(body)))[: MAX_MENTIONS * 2]
+    people = await HandleService(db).mentioned(names)
     rendered = await off_loop(
         lambda: render_markdown(body, lambda n: f"/forum/u/{people[n]}" if n in people else None), len(body)
     )
-    return rendered, [people[n] for n in rendered.mentions if n in people]
+    return rendered, list(dict.fromkeys(people[n] for n in rendered.mentions if n in people))
 
 
 def _preview(body: str) -> str:

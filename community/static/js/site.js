@@ -8,3 +8,22 @@ document.addEventListener("submit", function (event) {
     form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
   }, 0);
 }, true);
+
+// The mention picker (forum composer): a found member's button writes "@handle " into the text where the
+// cursor is, and the preview follows. Without this script the picker's link opens the search as a page.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("button[data-mention]");
+  if (!button) return;
+  var picker = button.closest(".mention-picker");
+  var text = picker && document.getElementById(picker.getAttribute("data-mention-target"));
+  if (!text) return;
+  var mention = "@" + button.getAttribute("data-mention") + " ";
+  var start = text.selectionStart, end = text.selectionEnd;
+  var before = text.value.slice(0, start);
+  if (before && !/\s$/.test(before)) mention = " " + mention;
+  text.value = before + mention + text.value.slice(end);
+  text.focus();
+  text.selectionStart = text.selectionEnd = before.length + mention.length;
+  text.dispatchEvent(new Event("input", { bubbles: true }));
+  picker.querySelector("#mention-results").innerHTML = "";
+});

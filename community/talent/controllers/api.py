@@ -1,4 +1,5 @@
-"""JSON API (/api/v1/talent): open positions, applying with a CV, the published 招贤榜 issues.
+"""JSON API (/api/v1/talent): open positions, applying with a CV, the published 招贤榜 issues (and, for
+admins, the drafts of coming ones: for anyone else a draft is 404, like an address that names nothing).
 
 Errors are problem details: a broken rule (a CV that is not a PDF, too large, a second application) is 400
 with ``errors`` per field; a position the caller may not see is 404; applying without logging in is 401.
@@ -84,6 +85,7 @@ class BoardSummaryOut(msgspec.Struct):
     item_count: int
     url: str
     csv_url: str
+    xlsx_url: str
 
 
 class BoardPageOut(msgspec.Struct):
@@ -96,6 +98,17 @@ class BoardPageOut(msgspec.Struct):
 class BoardOut(BoardSummaryOut):
     introduction: str = ""
     items: list[BoardItem] = msgspec.field(default_factory=list)
+
+
+class BoardDraftOut(msgspec.Struct):
+    """A draft as it would be published now (its preview), with what it was saved with."""
+
+    id: UUID
+    theme: str
+    introduction: str
+    position_ids: list[str]
+    updated_at: datetime
+    preview: list[BoardItem] = msgspec.field(default_factory=list)
 
 
 def _position_out(position: Position, cls: Any = PositionOut, **extra: Any) -> Any:
@@ -122,7 +135,13 @@ def _page_out(cls: Any, listing: Page[Any], item: Callable[[Any], Any]) -> Any:
 
 def _board_out(board: Board, cls: Any = BoardSummaryOut, **extra: Any) -> Any:
     url = board_url(board.number)
-    given = {"title": board_title(board.number), "theme": board.title, "url": url, "csv_url": f"{url}.csv"}
+    given = {
+        "title": board_title(board.number),
+        "theme": board.title,
+        "url": url,
+        "csv_url": f"{url}.csv",
+        "xlsx_url": f"{url}.xlsx",
+    }
     return from_attributes(cls, board, **{**given, "item_count": len(board.items or []), **extra})
 
 
@@ -180,3 +199,15 @@ class TalentApiController(Controller):
             board, BoardOut, item_count=len(views), introduction=board.introduction, items=views
         )
         return out
+
+    @get(
+        "/boards/drafts/{draft_id:uuid}",
+        summary="A draft of a coming 招贤榜 issue with its preview (admins; 404 for anyone else)",
+    )
+    async def get_board_draft(
+        self, request: Visitor, draft_id: FromPath[UUID], boards: Boards
+    ) -> BoardDraftOut:
+        user = request.scope.get("user")
+        draft = await boards.draft(user, draft_id)
+        preview = item_views(await boards.preview(user, draft))
+        return from_attributes(BoardDraftOut, draft, theme=draft.title, preview=preview)
