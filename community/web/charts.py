@@ -3,8 +3,9 @@ neither), coloured by the stylesheet's classes, scaled to the width of a phone b
 
 A chart is one of three shapes:
 
-- ``bars``: horizontal bars, one row per category, stacked when there are several series (by district,
-  the budget: used, held, available);
+- ``bars``: horizontal bars, one row per category; several series are stacked (parts of a whole: the
+  budget used, held, available) or grouped (``stacked=False``: a policy's organizations qualifying, told,
+  opened);
 - ``columns``: vertical stacked columns over time (interest per month: answered in time, late, not);
 - ``line``: one line per series over time (published, docking, landed per month), with an optional
   reference line (a budget, a capacity).
@@ -70,6 +71,7 @@ class Chart:
     reference: Reference | None = None
     links: Sequence[str] | None = None  # the table's category cells link here when given
     table_visible: bool = False
+    stacked: bool = True  # bars: several series make one bar (parts of a whole) or one bar each
     formatter: Callable[[int], str] = field(default=_plain)
 
     def __post_init__(self) -> None:
@@ -122,50 +124,62 @@ def _mark_title(chart: Chart, category: int, series: int) -> Markup:
 
 
 def _bars(chart: Chart) -> tuple[int, list[Markup]]:
-    top = max((sum(row) for row in chart.values), default=0)
+    """One row per category: its name, then its bar (stacked series) or one bar per series (grouped)."""
+    grouped = not chart.stacked and len(chart.series) > 1
+    if grouped:
+        top = max((max(row, default=0) for row in chart.values), default=0)
+    else:
+        top = max((sum(row) for row in chart.values), default=0)
     if chart.reference is not None:
         top = max(top, chart.reference.value)
     scale = (WIDTH - 70) / top if top else 0.0
+    bars_per_row = len(chart.series) if grouped else 1
+    row_height = ROW + (bars_per_row - 1) * (BAR + 2)
     parts: list[Markup] = []
+
+    def bar(c: int, s: int, x: float, y: float) -> Markup:
+        return Markup('<rect class="chart-mark s{}" x="{}" y="{}" width="{}" height="{}"{}>{}</rect>').format(
+            s,
+            _number(x),
+            _number(y),
+            _number(chart.values[c][s] * scale),
+            BAR,
+            _mark_attrs(chart, c, s),
+            _mark_title(chart, c, s),
+        )
+
+    def value_text(x: float, y: float, value: int) -> Markup:
+        return Markup('<text class="chart-value" x="{}" y="{}" font-size="12">{}</text>').format(
+            _number(x + 4), _number(y + BAR - 4), chart.formatter(value)
+        )
+
     for c, row in enumerate(chart.values):
-        y = c * ROW
+        y = c * row_height
         parts.append(
             Markup('<text class="chart-label" x="0" y="{}" font-size="13">{}</text>').format(
                 y + 14, chart.categories[c]
             )
         )
+        if grouped:
+            for s, value in enumerate(row):
+                top_of_bar = y + 20 + s * (BAR + 2)
+                parts.append(bar(c, s, 0, top_of_bar))
+                parts.append(value_text(value * scale, top_of_bar, value))
+            continue
         x = 0.0
         for s, value in enumerate(row):
-            width = value * scale
-            parts.append(
-                Markup(
-                    '<rect class="chart-mark s{}" x="{}" y="{}" width="{}" height="{}"{}>{}</rect>'
-                ).format(
-                    s,
-                    _number(x),
-                    y + 20,
-                    _number(width),
-                    BAR,
-                    _mark_attrs(chart, c, s),
-                    _mark_title(chart, c, s),
-                )
-            )
-            x += width
-        total = chart.formatter(sum(row)) if len(row) > 1 else chart.formatter(row[0])
-        parts.append(
-            Markup('<text class="chart-value" x="{}" y="{}" font-size="12">{}</text>').format(
-                _number(x + 4), y + 20 + BAR - 4, total
-            )
-        )
+            parts.append(bar(c, s, x, y + 20))
+            x += value * scale
+        parts.append(value_text(x, y + 20, sum(row)))
+    bottom = max(len(chart.values), 1) * row_height
     if chart.reference is not None and scale:
         x = chart.reference.value * scale
-        bottom = len(chart.values) * ROW
         parts.append(
             Markup(
                 '<line class="chart-reference" x1="{x}" x2="{x}" y1="16" y2="{b}" data-value="{v}"/>'
             ).format(x=_number(x), b=bottom, v=chart.reference.value)
         )
-    return max(len(chart.values), 1) * ROW, parts
+    return bottom, parts
 
 
 def _over_time(chart: Chart) -> tuple[int, list[Markup]]:
