@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from community.i18n import _
 from community.kernel.clock import today
 from community.scenarios.models import PUBLIC_STATUSES, InterestStatus
-from community.web.charts import Chart, Series, month_label
+from community.web.charts import Chart, Series, month_axis_labels, month_label
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -142,6 +142,7 @@ def dashboard_charts(stats: PublicDashboard) -> dict[str, Chart]:
     """The public dashboard's charts: the trend of the last twelve months, how interest was answered, and
     the published scenarios by district and by domain (whose tables are the page's own)."""
     months = [month_label(m.month) for m in stats.months]
+    axis = month_axis_labels([m.month for m in stats.months])
     trend = Chart(
         id="chart-trend",
         title=_("Scenarios per month"),
@@ -156,6 +157,7 @@ def dashboard_charts(stats: PublicDashboard) -> dict[str, Chart]:
             Series("landed", _("Landed")),
         ],
         categories=months,
+        axis_labels=axis,
         values=[(m.published, m.docking, m.landed) for m in stats.months],
     )
     answers = Chart(
@@ -172,6 +174,7 @@ def dashboard_charts(stats: PublicDashboard) -> dict[str, Chart]:
             Series("unanswered", _("Not answered yet")),
         ],
         categories=months,
+        axis_labels=axis,
         values=[(m.answered_in_time, m.answered_late, m.unanswered) for m in stats.months],
     )
     scenarios = [Series("scenarios", _("Scenarios"))]

@@ -71,6 +71,7 @@ class Chart:
     reference: Reference | None = None
     links: Sequence[str] | None = None  # the table's category cells link here when given
     table_visible: bool = False
+    axis_labels: Sequence[str] | None = None  # shorter names of the periods under a plot (3月, Mar)
     stacked: bool = True  # bars: several series make one bar (parts of a whole) or one bar each
     formatter: Callable[[int], str] = field(default=_plain)
 
@@ -89,6 +90,15 @@ class Chart:
 def month_label(first: date) -> str:
     """A month as a reader says it: 2026年3月, Mar 2026."""
     return format_skeleton("yMMM", first, locale=i18n.current_locale())
+
+
+def month_axis_labels(firsts: Sequence[date]) -> list[str]:
+    """Months under a plot: the year with the first one and with each January (2026年1月, 2月...)."""
+    locale = i18n.current_locale()
+    return [
+        format_skeleton("yMMM" if i == 0 or first.month == 1 else "MMM", first, locale=locale)
+        for i, first in enumerate(firsts)
+    ]
 
 
 def day_label(day: date) -> str:
@@ -199,8 +209,9 @@ def _over_time(chart: Chart) -> tuple[int, list[Markup]]:
         return bottom - value / ceiling * PLOT_HEIGHT
 
     parts: list[Markup] = []
-    for tick in range(5):  # the axis: 0, a quarter, half... of the ceiling
-        value = ceiling * tick / 4
+    parts_of_axis = next(n for n in (5, 4, 2, 1) if ceiling % n == 0)
+    for tick in range(parts_of_axis + 1):  # the axis in whole steps: 0, 1, ... 5; 0, 20, ... 100
+        value = ceiling // parts_of_axis * tick
         y = y_of(value)
         parts.append(
             Markup('<line class="chart-grid" x1="{}" x2="{}" y1="{y}" y2="{y}"/>').format(
@@ -217,7 +228,7 @@ def _over_time(chart: Chart) -> tuple[int, list[Markup]]:
             )
         )
     every = math.ceil(n / MAX_TICK_LABELS)
-    for c, name in enumerate(chart.categories):
+    for c, name in enumerate(chart.axis_labels or chart.categories):
         if c % every == 0:
             parts.append(
                 Markup(
