@@ -8,3 +8,19 @@ document.addEventListener("submit", function (event) {
     form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
   }, 0);
 }, true);
+
+// A panel htmx is loading or changing says so: aria-busy while the request is on its way (its visible
+// "Loading…" is its hx-indicator), so that a screen reader announces its aria-live content once, complete.
+document.addEventListener("htmx:beforeRequest", function (event) {
+  var target = event.detail.target;
+  if (target) target.setAttribute("aria-busy", "true");
+});
+document.addEventListener("htmx:afterSettle", function (event) {
+  var target = event.detail.target;
+  if (target) target.setAttribute("aria-busy", "false");
+});
+document.addEventListener("htmx:afterRequest", function (event) {
+  var target = event.detail.target;
+  var nothingToSwap = event.detail.elt && event.detail.elt.getAttribute("hx-swap") === "none";
+  if (target && (!event.detail.successful || nothingToSwap)) target.setAttribute("aria-busy", "false");
+});
