@@ -6,9 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from community.events.models import RegistrationStatus
+from community.events.models import EventStatus, RegistrationStatus
+from community.i18n import _
+from community.web.charts import Chart, Series
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from community.accounts.models import Organization
     from community.events.models import Event, Registration
 
@@ -92,3 +96,28 @@ class MyRegistration:
     registration: Registration
     event: Event
     position: int | None
+
+
+ATTENDANCE_CHART_EVENTS = 12  # the organizer's chart shows this many events, the latest first
+
+
+def attendance_chart(cards: Sequence[EventCard]) -> Chart:
+    """Registrations against capacity: for each event, the places taken, the places left and the people
+    waiting beyond them; cancelled events are left out."""
+    shown = [c for c in cards if c.event.status is not EventStatus.CANCELLED][:ATTENDANCE_CHART_EVENTS]
+    return Chart(
+        id="chart-attendance",
+        title=_("Registrations against capacity"),
+        description=_(
+            "For each event, the places taken, the places still free (together, its capacity) and the people "
+            "on the waiting list; the figures are in the table that follows."
+        ),
+        kind="bars",
+        series=[
+            Series("registered", _("Registered")),
+            Series("left", _("Places left")),
+            Series("waiting", _("Waiting list")),
+        ],
+        categories=[c.event.title for c in shown],
+        values=[(c.event.registered_count, c.places_left, c.waiting) for c in shown],
+    )

@@ -8,11 +8,15 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from community.i18n import _
 from community.kernel.models import from_attributes
 from community.policies.labels import benefit_kind_label
 from community.policies.models import Policy
+from community.web.charts import Chart, Series
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from community.accounts.models import Organization
     from community.policies.models import OrganizationFacts
     from community.policies.services.eligibility import Facts, Verdict
@@ -112,3 +116,24 @@ class FactsView:
     verified_capability: bool
     approved_product: bool
     can_edit: bool  # the organization's owners and site admins say what it is
+
+
+def reach_chart(rows: Sequence[tuple[Policy, PolicyStats]], chart_id: str = "chart-reach") -> Chart:
+    """Policy reach drawn: for each policy, the organizations that qualify now, were told and opened it."""
+    return Chart(
+        id=chart_id,
+        title=_("Policy reach"),
+        description=_(
+            "For each policy, the organizations that qualify now, those that were told of it and those that "
+            "opened it; the figures are in the table that follows."
+        ),
+        kind="bars",
+        stacked=False,
+        series=[
+            Series("qualify", _("Qualify now")),
+            Series("told", _("Were told")),
+            Series("opened", _("Opened it")),
+        ],
+        categories=[policy.title for policy, _stats in rows],
+        values=[(stats.qualify_now, stats.told, stats.opened) for _policy, stats in rows],
+    )

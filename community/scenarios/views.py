@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
+from community.i18n import _
 from community.kernel.clock import today
 from community.scenarios.models import PUBLIC_STATUSES, InterestStatus
+from community.vocabulary import district_label, domain_label
+from community.web.charts import Chart, Series, month_axis_labels, month_label
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -15,6 +19,7 @@ if TYPE_CHECKING:
 
     from community.accounts.models import Organization
     from community.scenarios.models import CapabilityProfile, Interest, InterestEvent, ScenarioEvent
+    from community.scenarios.services.dashboard import PublicDashboard
 
 # One interest's history: each step with the name of who took it (None: the site, or a deleted account).
 History = dict["UUID", list[tuple["InterestEvent", "str | None"]]]
@@ -132,3 +137,68 @@ class InterestPanel:
     def shortlisted(self) -> list[InterestView]:
         """The OPCs a scenario may land with."""
         return [v for v in self.received if v.interest.status is InterestStatus.SHORTLISTED]
+
+
+def dashboard_charts(stats: PublicDashboard) -> dict[str, Chart]:
+    """The public dashboard's charts: the trend of the last twelve months, how interest was answered, and
+    the published scenarios by district and by domain (whose tables are the page's own)."""
+    months = [month_label(m.month) for m in stats.months]
+    axis = month_axis_labels([m.month for m in stats.months])
+    trend = Chart(
+        id="chart-trend",
+        title=_("Scenarios per month"),
+        description=_(
+            "Scenarios published, gone into docking and landed in each of the last twelve months; "
+            "the figures are in the table that follows."
+        ),
+        kind="line",
+        series=[
+            Series("published", _("Published")),
+            Series("docking", _("Docking")),
+            Series("landed", _("Landed")),
+        ],
+        categories=months,
+        axis_labels=axis,
+        values=[(m.published, m.docking, m.landed) for m in stats.months],
+    )
+    answers = Chart(
+        id="chart-answers",
+        title=_("Interest answered on time"),
+        description=_(
+            "Expressions of interest of each of the last twelve months, by how the scenario's owner "
+            "answered: in time, late, or not yet; the figures are in the table that follows."
+        ),
+        kind="columns",
+        series=[
+            Series("in_time", _("Answered in time")),
+            Series("late", _("Answered late")),
+            Series("unanswered", _("Not answered yet")),
+        ],
+        categories=months,
+        axis_labels=axis,
+        values=[(m.answered_in_time, m.answered_late, m.unanswered) for m in stats.months],
+    )
+    scenarios = [Series("scenarios", _("Scenarios"))]
+    district = Chart(
+        id="chart-district",
+        title=_("By district"),
+        description=_("Published scenarios in each district."),
+        kind="bars",
+        series=scenarios,
+        categories=[district_label(name) for name, _n in stats.by_district],
+        values=[(n,) for _name, n in stats.by_district],
+        links=[f"/scenarios?{urlencode({'district': name})}" for name, _n in stats.by_district],
+        table_visible=True,
+    )
+    domain = Chart(
+        id="chart-domain",
+        title=_("By domain"),
+        description=_("Published scenarios in each domain (a scenario may be in several)."),
+        kind="bars",
+        series=scenarios,
+        categories=[domain_label(name) for name, _n in stats.by_domain],
+        values=[(n,) for _name, n in stats.by_domain],
+        links=[f"/scenarios?{urlencode({'domain': name})}" for name, _n in stats.by_domain],
+        table_visible=True,
+    )
+    return {"trend": trend, "answers": answers, "district": district, "domain": domain}

@@ -5,14 +5,15 @@ settlement lines, funders' reports and flagged patterns."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from community.i18n import N_
+from community.i18n import N_, _
 from community.kernel.clock import now
 from community.kernel.money import format_fen
 from community.vouchers.models import VerificationStatus, VoucherStatus
+from community.web.charts import Chart, Reference, Series, day_label
 
 if TYPE_CHECKING:
     from community.vouchers.inputs import ProductInput
@@ -192,6 +193,17 @@ class SettlementLine:
 
 
 @dataclass(frozen=True)
+class Week:
+    """One week of a campaign (Monday to Sunday, Wuhan's): vouchers claimed, redeemed (those the totals
+    count as redeemed) and confirmed by both sides in it."""
+
+    monday: date
+    claims: int = 0
+    redemptions: int = 0
+    confirmations: int = 0
+
+
+@dataclass(frozen=True)
 class FunderReport:
     campaign: Campaign
     claimed: int
@@ -206,6 +218,7 @@ class FunderReport:
     average_rating: float | None
     spent_fen: int  # confirmed or settled × face value
     paid_fen: int
+    weeks: tuple[Week, ...] = ()  # from the campaign's first week to its last, or this one if it is earlier
 
     @property
     def remaining_fen(self) -> int:
@@ -226,3 +239,71 @@ class Flag:
     count: int
     detail: str
     url: str
+
+
+def funder_charts(report: FunderReport) -> dict[str, Chart]:
+    """The funder's report drawn: claims, redemptions and confirmations per week; the same added up against
+    the number of vouchers the budget pays for; and where the budget stands."""
+    weeks = [day_label(w.monday) for w in report.weeks]
+    series = [
+        Series("claims", _("Claims")),
+        Series("redemptions", _("Redemptions")),
+        Series("confirmations", _("Confirmed by both sides")),
+    ]
+    per_week = Chart(
+        id="chart-weeks",
+        title=_("Per week"),
+        description=_(
+            "Vouchers claimed, redeemed and confirmed by both sides in each week of the campaign; the "
+            "figures are in the table that follows."
+        ),
+        kind="line",
+        series=series,
+        categories=weeks,
+        values=[(w.claims, w.redemptions, w.confirmations) for w in report.weeks],
+    )
+    totals: list[tuple[int, int, int]] = []
+    claims = redemptions = confirmations = 0
+    for w in report.weeks:
+        claims, redemptions, confirmations = (
+            claims + w.claims,
+            redemptions + w.redemptions,
+            confirmations + w.confirmations,
+        )
+        totals.append((claims, redemptions, confirmations))
+    campaign = report.campaign
+    funded = campaign.budget_fen // campaign.face_value_fen
+    against_budget = Chart(
+        id="chart-budget-weeks",
+        title=_("Added up, against the budget"),
+        description=_(
+            "Vouchers claimed, redeemed and confirmed by both sides since the campaign began, week by week, "
+            "against the %(n)s vouchers the budget pays for; the figures are in the table that follows.",
+            n=funded,
+        ),
+        kind="line",
+        series=series,
+        categories=weeks,
+        values=totals,
+        reference=Reference(_("Budget: %(n)s vouchers", n=funded), funded),
+    )
+    held = max(campaign.reserved_fen - report.spent_fen, 0)
+    budget = Chart(
+        id="chart-budget",
+        title=_("The budget"),
+        description=_(
+            "The budget of %(budget)s: used by trials confirmed by both sides, held by live vouchers, and "
+            "still available.",
+            budget=format_yuan(campaign.budget_fen),
+        ),
+        kind="bars",
+        series=[
+            Series("used", _("Used")),
+            Series("held", _("Held, not used yet")),
+            Series("available", _("Still available")),
+        ],
+        categories=[_("Budget")],
+        values=[(report.spent_fen, held, report.remaining_fen)],
+        formatter=format_yuan,
+    )
+    return {"weeks": per_week, "against_budget": against_budget, "budget": budget}

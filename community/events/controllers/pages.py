@@ -25,7 +25,7 @@ from community.events.models import Audience, Event, EventKind, RegistrationStat
 from community.events.services.calendar import CalendarEntry, calendar_bytes
 from community.events.services.events import EventService
 from community.events.services.registrations import attendees_csv
-from community.events.views import RegistrationState
+from community.events.views import EventCard, RegistrationState, attendance_chart
 from community.i18n import _
 from community.kernel.clock import today
 from community.kernel.exports import CSV_MEDIA_TYPE, content_disposition, download_name
@@ -140,11 +140,13 @@ class EventController(Controller):
     ) -> Template:
         settings = settings_of(request)
         token = await feeds.token_for(settings.secret_key, request.user.id)
+        managed = await events.manageable(request.user)
         return render(
             request,
             "events/mine.html",
             registrations=await registrations.mine(request.user),
-            managed=await events.manageable(request.user),
+            managed=managed,
+            attendance=attendance_chart(managed),
             may_publish=bool(await events.organizer_choices(request.user)),
             feed_url=settings.base_url.rstrip("/") + f"/events/my-calendar/{token}.ics",
             label=label,
@@ -273,12 +275,14 @@ class EventController(Controller):
     ) -> Template:
         event = await events.get_managed(request.user, event_id)
         people = await registrations.attendees(event)
+        waiting = [p for p in people if p.registration.status is RegistrationStatus.WAITING]
         return render(
             request,
             "events/registrations.html",
             event=event,
             registered=[p for p in people if p.registration.status is RegistrationStatus.REGISTERED],
-            waiting=[p for p in people if p.registration.status is RegistrationStatus.WAITING],
+            waiting=waiting,
+            attendance=attendance_chart([EventCard(event, "", len(waiting))]),
             label=label,
         )
 

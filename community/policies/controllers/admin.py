@@ -17,6 +17,7 @@ from community.policies.controllers.deps import DEPENDENCIES, Policies
 from community.policies.inputs import BENEFITS_MAX, CONDITION_LISTS, PolicyInput, new_policy_form, policy_form
 from community.policies.labels import ACTIVITIES, BENEFIT_KINDS, choices, label, stage_choices
 from community.policies.models import Policy, PolicyStatus
+from community.policies.views import reach_chart
 from community.vocabulary import DISTRICTS, DOMAINS, org_type_choices
 from community.web import Form, act, form_of, form_or_redirect, render
 
@@ -52,7 +53,14 @@ class PolicyAdminController(Controller):
         listed = await policies.list_all()
         stats = await policies.stats_of(listed)
         rows = [(policy, stats[policy.id]) for policy in listed]
-        return render(request, "policies/admin/index.html", rows=rows, label=label, PolicyStatus=PolicyStatus)
+        return render(
+            request,
+            "policies/admin/index.html",
+            rows=rows,
+            reach=reach_chart(rows),
+            label=label,
+            PolicyStatus=PolicyStatus,
+        )
 
     @get("/new", name="admin-policy-new")
     async def new_form(self, request: Member) -> Template:
@@ -74,11 +82,13 @@ class PolicyAdminController(Controller):
     @get("/{policy_id:uuid}", name="admin-policy")
     async def show(self, request: Member, policy_id: FromPath[UUID], policies: Policies) -> Template:
         policy = await policies.get(policy_id)
+        stats = await policies.stats(policy)
         return render(
             request,
             "policies/admin/detail.html",
             policy=policy,
-            stats=await policies.stats(policy),
+            stats=stats,
+            reach=reach_chart([(policy, stats)]),
             qualifying=await policies.qualifying_organizations(policy),
             label=label,
             PolicyStatus=PolicyStatus,

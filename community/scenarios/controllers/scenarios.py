@@ -30,6 +30,7 @@ from community.scenarios.inputs import ScenarioInput, optional_uuid
 from community.scenarios.labels import action_label, choices, format_budget, label
 from community.scenarios.models import PUBLIC_STATUSES, Scenario, ScenarioKind, ScenarioScale
 from community.scenarios.services.scenario_reading import revision_input
+from community.scenarios.views import dashboard_charts
 from community.vocabulary import DISTRICTS, DOMAINS, district_choices, domain_choices
 from community.web import (
     Form,
@@ -139,7 +140,10 @@ class ScenarioController(Controller):
 
     @get("/dashboard", name="scenario-dashboard")
     async def dashboard_page(self, request: Visitor, dashboard: Dashboard) -> Template:
-        return render(request, "scenarios/dashboard.html", stats=await dashboard.public(), label=label)
+        stats = await dashboard.public()
+        return render(
+            request, "scenarios/dashboard.html", stats=stats, charts=dashboard_charts(stats), label=label
+        )
 
     @get("/mine", name="scenarios-mine", guards=[requires_login])
     async def mine(self, request: Member, scenarios: Scenarios, interests: Interests) -> Template:

@@ -27,3 +27,19 @@ document.addEventListener("click", function (event) {
   text.dispatchEvent(new Event("input", { bubbles: true }));
   picker.querySelector("#mention-results").innerHTML = "";
 });
+
+// A panel htmx is loading or changing says so: aria-busy while the request is on its way (its visible
+// "Loading…" is its hx-indicator), so that a screen reader announces its aria-live content once, complete.
+document.addEventListener("htmx:beforeRequest", function (event) {
+  var target = event.detail.target;
+  if (target) target.setAttribute("aria-busy", "true");
+});
+document.addEventListener("htmx:afterSettle", function (event) {
+  var target = event.detail.target;
+  if (target) target.setAttribute("aria-busy", "false");
+});
+document.addEventListener("htmx:afterRequest", function (event) {
+  var target = event.detail.target;
+  var nothingToSwap = event.detail.elt && event.detail.elt.getAttribute("hx-swap") === "none";
+  if (target && (!event.detail.successful || nothingToSwap)) target.setAttribute("aria-busy", "false");
+});

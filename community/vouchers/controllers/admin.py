@@ -39,7 +39,7 @@ from community.vouchers.inputs import (
 from community.vouchers.models import VoucherStatus
 from community.vouchers.services.products import ProductService
 from community.vouchers.services.settlement import settlement_csv, settlement_xlsx
-from community.vouchers.views import FLAG_KINDS, PRODUCT_FIELDS
+from community.vouchers.views import FLAG_KINDS, PRODUCT_FIELDS, funder_charts
 from community.web import Form, act, field, form_of, form_or_redirect, render
 
 HUB = "/admin/vouchers"
@@ -180,6 +180,7 @@ class VoucherAdminController(Controller):
             request,
             "vouchers/admin/campaign.html",
             report=report,
+            charts=funder_charts(report),
             campaign=report.campaign,
             lines=await settlement.lines(campaign_id=campaign_id),
             settlements=await settlement.settlements(campaign_id=campaign_id),

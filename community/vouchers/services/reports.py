@@ -4,14 +4,14 @@ flagged for a closer look."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
 from community.accounts.models import Organization
 from community.i18n import _
-from community.kernel.clock import now
+from community.kernel.clock import local, now
 from community.kernel.models import get_or_404
 from community.vouchers.models import (
     OPC_CONFIRMED_STATUSES,
@@ -21,9 +21,10 @@ from community.vouchers.models import (
     Settlement,
     SettlementStatus,
     Voucher,
+    VoucherEvent,
     VoucherStatus,
 )
-from community.vouchers.views import Flag, FunderReport
+from community.vouchers.views import Flag, FunderReport, Week
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -87,7 +88,55 @@ class ReportService:
             average_rating=round(float(ratings[1]), 2) if ratings[1] is not None else None,
             spent_fen=int(spent or 0),
             paid_fen=int(paid or 0),
+            weeks=await self.weeks(campaign),
         )
+
+    async def weeks(self, campaign: Campaign) -> tuple[Week, ...]:
+        """Claims, redemptions and confirmations by both sides per week, counted as the totals count them
+        (a voided voucher is not among the redemptions; a confirmation is the voucher's first step into
+        ``confirmed``, by the student or by an admin who upheld the trial)."""
+
+        def week_of(moment: Any) -> Any:
+            return func.date(func.date_trunc("week", func.timezone("Asia/Shanghai", moment)))
+
+        of_campaign = Voucher.campaign_id == campaign.id
+        figures: dict[date, dict[str, int]] = {}
+
+        async def count(name: str, moment: Any, *where: Any) -> None:
+            week = week_of(moment).label("week")
+            rows = await self.db.execute(select(week, func.count()).where(*where).group_by(week))
+            for monday, n in rows:
+                figures.setdefault(monday, {})[name] = int(n)
+
+        await count("claims", Voucher.created_at, of_campaign)
+        redeemed = [VoucherStatus.REDEEMED, *OPC_CONFIRMED_STATUSES]
+        await count(
+            "redemptions",
+            Voucher.redeemed_at,
+            of_campaign,
+            Voucher.status.in_(redeemed),
+            Voucher.redeemed_at.is_not(None),
+        )
+        confirmed_at = (
+            select(func.min(VoucherEvent.created_at))
+            .where(
+                VoucherEvent.voucher_id == Voucher.id, VoucherEvent.to_status == VoucherStatus.CONFIRMED.value
+            )
+            .scalar_subquery()
+        )
+        await count(
+            "confirmations",
+            func.coalesce(confirmed_at, Voucher.student_confirmed_at, Voucher.updated_at),
+            of_campaign,
+            Voucher.status.in_([VoucherStatus.CONFIRMED, VoucherStatus.SETTLED]),
+        )
+        first = local(campaign.starts_at).date()
+        last = min(local(campaign.ends_at), local(now())).date()
+        # A redemption or a confirmation after the campaign ended (within a voucher's life) is still shown.
+        start = min([first - timedelta(days=first.weekday()), *figures])
+        end = max([last, *figures])
+        mondays = [start + timedelta(weeks=i) for i in range((end - start).days // 7 + 1)]
+        return tuple(Week(m, **figures.get(m, {})) for m in mondays)
 
     async def flags(self) -> list[Flag]:
         since = now() - FLAG_WINDOW
