@@ -4,7 +4,7 @@ Files already under var/cvs and var/proofs are copied in by `community uploads m
 this migration, on each machine that kept uploads; it is idempotent).
 
 Revision ID: 1010_upload_storage
-Revises: 0920_question_routing
+Revises: 1000_member_pages
 Create Date: 2026-12-06 23:55:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "1010_upload_storage"
-down_revision: str | None = "0920_question_routing"
+down_revision: str | None = "1000_member_pages"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

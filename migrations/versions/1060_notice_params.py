@@ -4,7 +4,7 @@ A notification is worded when it is read, in the reader's language. Rows made be
 as the ``legacy_text`` parameter and still show it.
 
 Revision ID: 1060_notice_params
-Revises: 0920_question_routing
+Revises: 1010_upload_storage
 Create Date: 2026-12-07 00:00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "1060_notice_params"
-down_revision: str | None = "0920_question_routing"
+down_revision: str | None = "1010_upload_storage"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

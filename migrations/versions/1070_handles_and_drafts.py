@@ -2,7 +2,7 @@
 their name); 招贤榜 issues can be kept as drafts before they are published
 
 Revision ID: 1070_handles_and_drafts
-Revises: 0920_question_routing
+Revises: 1060_notice_params
 Create Date: 2026-12-07 00:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "1070_handles_and_drafts"
-down_revision: str | None = "0920_question_routing"
+down_revision: str | None = "1060_notice_params"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

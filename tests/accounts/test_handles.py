@@ -185,7 +185,7 @@ async def test_the_migration_gives_every_existing_account_a_unique_handle(databa
     host, port, user = base.host or "127.0.0.1", base.port or 5432, base.username or "postgres"
     await create_database_if_missing(host, port, user, base.password, name)
     try:
-        await asyncio.to_thread(_alembic, url, "0920_question_routing")
+        await asyncio.to_thread(_alembic, url, "1060_notice_params")  # the revision before handles
         names = ["Li Wei", "li wei", "LI-WEI!", "张三", "张三", "Admin", "José Müller"]
         conn = await connect(url)
         try:

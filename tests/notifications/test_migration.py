@@ -18,7 +18,7 @@ from community.notifications.notices import LEGACY_TEXT, word
 from community.pgcluster import connect, create_database_if_missing, drop_database
 from tests.conftest import in_thread, run_sync
 
-BEFORE = "0920_question_routing"
+BEFORE = "1010_upload_storage"  # the revision just before 1060
 AFTER = "1060_notice_params"
 OWNER = UUID("00000000-0000-0000-0000-000000000001")
 FROZEN = "张薇 申请了“大模型应用开发工程师”。请在 2026-12-20 前答复。"
