@@ -137,7 +137,9 @@ async def load_matching_demo(db: AsyncSession, settings: Settings, admin: User) 
         report.append(f"Matching: {counts['scenario'] + counts['profile']} embeddings computed.")
     except EmbedderUnavailableError:
         report.append("Matching: the embedding model is unavailable; recommendations use the other signals.")
-    # The newest open scenarios are pushed once (the weekly cap of each OPC holds here too).
+    # The newest open scenarios are pushed once (the weekly cap of each OPC holds here too). Pushes rank from
+    # the matching indexes, which hold what is committed: the profiles and scenarios made above first.
+    await db.commit()
     pushes = 0
     listing = await scenarios.list_public(ScenarioFilters(), per_page=DEMO_PUSHES)
     for scenario in listing.items:

@@ -1,0 +1,178 @@
+"""The matching indexes across processes: a change made anywhere reaches every process's recommendations
+without a restart (version row and NOTIFY), an unchanged index costs a request no query, the old index keeps
+answering while its successor is built off the event loop, and a web process that does not run the
+background work never loads the embedding model."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import event
+
+from community.matching.embedder import get_embedder
+from community.matching.indexes import QUICK_WAIT, indexes_of
+from community.matching.services import MatchingService
+from tests.conftest import served_app
+from tests.matching.conftest import load_world
+
+
+def published_scenarios(db: Any) -> list[tuple[str, str]]:
+    rows = db.fetchval(
+        "SELECT json_agg(json_build_array(id::text, title) ORDER BY title) FROM scenario"
+        " WHERE status = 'published'"
+    )
+    return [(row[0], row[1]) for row in json.loads(rows or "[]")]
+
+
+async def wait_for(probe: Any, within: float = 30.0) -> Any:
+    deadline = time.monotonic() + within
+    while True:
+        value = probe()
+        if value or time.monotonic() > deadline:
+            return value
+        await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+def two_web_processes(
+    database_url: str, smtp_server: tuple[Any, int], tmp_path: Path
+) -> Iterator[tuple[str, str]]:
+    """Two web processes as a deployment runs them: no background work (a worker does it), so neither may
+    ever load the embedding model."""
+    _box, smtp_port = smtp_server
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+    with ExitStack() as stack:
+        urls = [
+            stack.enter_context(
+                served_app(database_url, smtp_port, tmp_path / name, COMMUNITY_BACKGROUND_WORK="0")
+            )
+            for name in ("one", "two")
+        ]
+        yield urls[0], urls[1]
+
+
+async def test_a_change_reaches_every_web_process_and_none_loads_the_model(
+    services: Any, settings: Any, db: Any, two_web_processes: tuple[str, str]
+) -> None:
+    await load_world(services, settings)
+    scenarios = published_scenarios(db)
+    assert len(scenarios) >= 3
+    (query_id, _query_title), *others = scenarios
+    # The scenario's text changed and no worker embedded it yet: its stored vector is stale. A web process
+    # that embeds would compute it now (and load the model); these rank with what is stored.
+    db.fetchval(
+        "UPDATE scenario SET abstract = abstract || '（补充：需要边缘部署）' WHERE id = $1 RETURNING 1",
+        UUID(query_id),
+    )
+
+    async with httpx.AsyncClient(timeout=60) as http:
+
+        async def panel(url: str) -> str:
+            response = await http.get(f"{url}/matching/scenarios/{query_id}/panel")
+            assert response.status_code == 200, response.text
+            return response.text
+
+        first = {}
+        for url in two_web_processes:
+            text = await panel(url)
+            first[url] = {title for _id, title in others if title in text}
+        assert all(first.values()), "similar scenarios are listed in both processes"
+        target_id, target_title = next((i, t) for i, t in others if t in first[two_web_processes[1]])
+
+        # A change made through another process (here the test's own connection): both learn of it.
+        renamed = "改名后的场景：港口集装箱识别"
+        db.fetchval("UPDATE scenario SET title = $1 WHERE id = $2 RETURNING 1", renamed, UUID(target_id))
+        for url in two_web_processes:
+            deadline = time.monotonic() + 30
+            while renamed not in (text := await panel(url)):
+                assert time.monotonic() < deadline, f"{url} still shows the old title"
+                await asyncio.sleep(0.2)
+            assert target_title not in text
+
+        for url in two_web_processes:
+            health = (await http.get(f"{url}/healthz")).json()
+            assert health["checks"]["embedder"]["state"] == "not loaded", health
+
+
+async def test_an_unchanged_index_costs_a_request_no_query(services: Any, settings: Any) -> None:
+    await load_world(services, settings)
+    matching = MatchingService(services, settings, get_embedder(settings.embedding_model))
+    first = await matching.profile_index()
+    assert len(first.index) >= 3
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = services.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for _ in range(5):
+            again = await matching.profile_index()
+            assert again is first
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert statements == []
+
+
+async def test_the_old_index_answers_while_a_rebuild_waits(services: Any, settings: Any, db: Any) -> None:
+    await load_world(services, settings)
+    matching = MatchingService(services, settings, get_embedder(settings.embedding_model))
+    registry = indexes_of(settings.database_url, settings.listen_database_url)
+    before = await matching.profile_index()
+    await services.commit()
+    assert await wait_for(lambda: registry.listening, within=15)
+    profile_id = next(iter(before.cards))
+    db.fetchval(
+        "UPDATE capability_profile SET summary = '新的简介：工业质检' WHERE id = $1 RETURNING 1",
+        UUID(profile_id),
+    )
+
+    # Another transaction holds the profiles: the rebuild's read waits for it (as a slow rebuild would).
+    blocker = await asyncpg.connect(settings.database_url.replace("+asyncpg", ""))
+    try:
+        holding = blocker.transaction()
+        await holding.start()
+        await blocker.execute("LOCK TABLE capability_profile IN ACCESS EXCLUSIVE MODE")
+        await asyncio.sleep(1.0)  # the NOTIFY of the change arrives
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticking = asyncio.create_task(ticker())
+        started = time.monotonic()
+        served = await asyncio.wait_for(matching.profile_index(), timeout=QUICK_WAIT + 10)
+        waited = time.monotonic() - started
+        await asyncio.sleep(0.5)
+        ticking.cancel()
+        assert served is before  # the old index answered
+        assert waited < QUICK_WAIT + 5
+        assert registry.building, "a rebuild is under way"
+        assert ticks >= 20  # the event loop kept running while the rebuild waited
+        await holding.rollback()
+    finally:
+        await blocker.close()
+
+    async def rebuilt() -> bool:
+        index = await matching.profile_index()
+        return index is not before and index.cards[profile_id].summary == "新的简介：工业质检"
+
+    deadline = time.monotonic() + 60
+    while not await rebuilt():
+        assert time.monotonic() < deadline, "the new index never replaced the old"
+        await asyncio.sleep(0.2)
