@@ -57,6 +57,9 @@ class MatchingService:
         self.capabilities = CapabilityService(db)
         self.organizations = OrganizationService(db)
         self.notifications = NotificationService(db)
+        # Rank from indexes built now on this session, not the shared ones (which hold only what is
+        # committed): for work that ranks what its own transaction just wrote (the demo).
+        self.inline = False
 
     @property
     def model(self) -> str:
@@ -92,6 +95,8 @@ class MatchingService:
     async def profile_index(self, *, fresh: bool = False) -> CachedIndex:
         """Every verified profile (matching.indexes: built in a thread, until a profile, its items or their
         vectors change); ``fresh``: never the old one while a rebuild runs."""
+        if self.inline:
+            return (await self._build_profile_index(self.db))[0]
         built = await self.indexes.get(
             self.db, OWNER_PROFILE, (self.model, self.degraded), self._build_profile_index, fresh=fresh
         )
@@ -109,6 +114,8 @@ class MatchingService:
 
     async def scenario_index(self) -> CachedIndex:
         """Every scenario open for interest (published or docking)."""
+        if self.inline:
+            return (await self._build_scenario_index(self.db))[0]
         built = await self.indexes.get(
             self.db, OWNER_SCENARIO, (self.model, self.degraded), self._build_scenario_index
         )
