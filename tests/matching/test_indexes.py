@@ -104,6 +104,10 @@ async def test_an_unchanged_index_costs_a_request_no_query(services: Any, settin
     matching = MatchingService(services, settings, get_embedder(settings.embedding_model))
     first = await matching.profile_index()
     assert len(first.index) >= 3
+    registry = indexes_of(settings.database_url, settings.listen_database_url)
+    assert await wait_for(lambda: registry.listening, within=15)
+    await asyncio.sleep(1.0)  # the notifications of the world's own writes come back
+    assert await matching.profile_index() is first
     statements: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:

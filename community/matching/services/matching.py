@@ -3,6 +3,7 @@ scenarios, and keeping every vector current."""
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from community.config import Settings
+
+
+# Profiles read at a time when an index is built.
+BUILD_PAGE = 5000
 
 
 @dataclass
@@ -103,13 +108,33 @@ class MatchingService:
         return built.value
 
     async def _build_profile_index(self, db: AsyncSession) -> tuple[CachedIndex, int]:
+        """Read page by page (what a build holds at once is one page of profiles as ORM objects, not all of
+        them), in one snapshot when on a session of its own (the version and the profiles agree)."""
         apart = self._apart(db)
+        if not self.inline:
+            await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         version = await current_version(db, OWNER_PROFILE)
         model = await apart.embeddings.serving_model(OWNER_PROFILE, self._live(OWNER_PROFILE))
-        page = await apart.capabilities.list_verified(CapabilityFilters(), per_page=ALL_ROWS)
-        docs = [profile_doc(p) for p in page.items]
+        docs: list[Doc] = []
+        cards: dict[str, ProfileCard] = {}
+        page = 1
+        while True:
+            listing = await apart.capabilities.list_verified(
+                CapabilityFilters(page=page), per_page=BUILD_PAGE
+            )
+            for profile in listing.items:
+                if str(profile.id) not in cards:
+                    docs.append(profile_doc(profile))
+                    cards[str(profile.id)] = profile_card(profile)
+            if not self.inline:
+                db.expunge_all()
+                # The page's ORM objects hold cycles (a profile and its items): collect them now, while the
+                # young generations hold only this page, rather than in one long pause at the end.
+                gc.collect(1)
+            if len(listing.items) < BUILD_PAGE:
+                break
+            page += 1
         matrix = await apart.embeddings.matrix_of(OWNER_PROFILE, docs, model)
-        cards = {str(p.id): profile_card(p) for p in page.items}
         return CachedIndex(Index(docs, matrix), cards, model), version
 
     async def scenario_index(self) -> CachedIndex:
