@@ -443,8 +443,9 @@ def main() -> None:
     report["rank"] = ranks
     if args.encode:
         report["embedding"] = [bench_encode_apart(args.encode, backend) for backend in args.backends]
-    budget_ok = all(r["rank_ms_p95"] < 50 for r in ranks if r["profiles"] <= 100_000)
-    report["budget_50ms_at_100k"] = "met" if budget_ok else "missed"
+    at_100k = [r for r in ranks if r["profiles"] == 100_000]
+    budget = "met" if all(r["rank_ms_p95"] < 50 for r in at_100k) else "missed"
+    report["budget_50ms_at_100k"] = budget if at_100k else "not measured"
     if args.rebuild_profiles:
         report["rebuild"] = bench_rebuild(args.rebuild_profiles)
     report["machine_at_end"] = machine_load()
