@@ -194,6 +194,10 @@ def _run_in_thread(database_url: str, build: Build[T]) -> tuple[T, int, float]:
     version, and how long it took (jieba's dictionary, loaded once per process, not counted)."""
     ensure_jieba()
     started = time.monotonic()
+    # No automatic collection while building: a full one would walk the old index and the new one while
+    # holding the GIL (the event loop's thread waits). The build collects each page's garbage itself.
+    collecting = gc.isenabled()
+    gc.disable()
 
     async def run() -> tuple[T, int]:
         engine = create_async_engine(
@@ -207,7 +211,11 @@ def _run_in_thread(database_url: str, build: Build[T]) -> tuple[T, int, float]:
         finally:
             await engine.dispose()
 
-    value, version = asyncio.run(run())
+    try:
+        value, version = asyncio.run(run())
+    finally:
+        if collecting:
+            gc.enable()
     seconds = time.monotonic() - started
     # What the build left in the young generations is the new index (and the garbage of its reading): one
     # young collection now, then out of the collector's sight like everything loaded at start (the app
