@@ -248,7 +248,17 @@ async def prepare(url: str, profiles: int, positions: int, dim: int | None, mode
                         "updated_at",
                     ],
                     records=[
-                        (uuid4(), owner_type, i, model, "bench", dim, row.tolist(), moment, moment)
+                        (
+                            uuid4(),
+                            owner_type,
+                            i,
+                            model,
+                            "bench",
+                            dim,
+                            row.astype("<f2").tobytes(),
+                            moment,
+                            moment,
+                        )
                         for i, row in zip(ids, matrix, strict=True)
                     ],
                 )

@@ -21,32 +21,55 @@ def matching_group() -> None:
 
 
 @matching_group.command(name="reindex")  # type: ignore[untyped-decorator]
-def matching_reindex(app: Litestar) -> None:
-    """Compute the embeddings of every open scenario and verified profile whose text or model changed."""
+@click.option("--batch", default=32, show_default=True, help="Texts embedded, then committed, at a time.")
+def matching_reindex(app: Litestar, batch: int) -> None:
+    """Compute the embeddings of every kind of text matching embeds (scenarios, capability profiles,
+    positions, talent profiles) whose text or model changed, with a progress bar on stderr. Each batch is
+    committed as it is done: the indexes of running processes take the new vectors as they come."""
     from community.cli import alchemy_config, settings_of
     from community.matching.embedder import EmbedderUnavailableError, get_embedder
-    from community.matching.services import MatchingService
+    from community.matching.models import OWNER_POSITION, OWNER_PROFILE, OWNER_SCENARIO, OWNER_TALENT
+    from community.matching.services import EmbeddingService, MatchingService
+    from community.matching.talent import TalentMatcher
 
     settings = settings_of(app)
     config = alchemy_config(app)
     embedder = get_embedder(settings.embedding_model)
+    batch = max(1, batch)
 
-    async def run() -> None:
+    async def run() -> dict[str, int]:
+        counts = dict.fromkeys((OWNER_SCENARIO, OWNER_PROFILE, OWNER_POSITION, OWNER_TALENT), 0)
         try:
+            if not await embedder.load():
+                raise EmbedderUnavailableError(embedder.error or "the embedding model is not loaded")
             async with config.get_session() as db:
-                counts = await MatchingService(db, settings, embedder).reindex()
-                await db.commit()
+                kinds = await MatchingService(db, settings, embedder).documents()
+                kinds += await TalentMatcher(db, settings, embedder).documents()
+            total = sum(len(docs) for _kind, docs in kinds)
+            with click.progressbar(
+                length=total, label=f"Embedding with {embedder.name}", file=sys.stderr, show_pos=True
+            ) as bar:
+                for owner_type, docs in kinds:
+                    for start in range(0, len(docs), batch):
+                        chunk = docs[start : start + batch]
+                        async with config.get_session() as db:
+                            counts[owner_type] += await EmbeddingService(db, embedder).store(
+                                owner_type, chunk
+                            )
+                            await db.commit()
+                        bar.update(len(chunk))
         except EmbedderUnavailableError as exc:
             click.echo(f"The embedding model cannot load: {exc}", err=True)
             raise SystemExit(2) from exc
         finally:
             await config.get_engine().dispose()
-        click.echo(
-            f"Model {embedder.name}: {counts['scenario']} scenario and {counts['profile']} profile"
-            " vectors computed."
-        )
+        return counts
 
-    asyncio.run(run())
+    counts = asyncio.run(run())
+    click.echo(
+        f"Model {embedder.name}: {counts[OWNER_SCENARIO]} scenario, {counts[OWNER_PROFILE]} profile,"
+        f" {counts[OWNER_POSITION]} position and {counts[OWNER_TALENT]} talent profile vectors computed."
+    )
 
 
 @matching_group.command(name="eval")  # type: ignore[untyped-decorator]

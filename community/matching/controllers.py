@@ -35,10 +35,14 @@ RHYTHM_LABELS = {
 
 
 def _with_embedder(build: Any) -> Provide:
-    """A matching service on the request's session, with the app's settings and this process's embedder."""
+    """A matching service on the request's session, with the app's settings and this process's embedder. A
+    web process that does not run the background work never computes a vector (never loads the model): it
+    ranks with the vectors the worker stored."""
 
     def provide(db_session: NamedDependency[AsyncSession], request: Visitor) -> Any:
-        return build(db_session, settings_of(request), request.app.state.get("embedder"))
+        settings = settings_of(request)
+        embedder = request.app.state.get("embedder")
+        return build(db_session, settings, embedder, compute=settings.background_work)
 
     return Provide(provide, sync_to_thread=False)
 

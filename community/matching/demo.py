@@ -137,14 +137,16 @@ async def load_matching_demo(db: AsyncSession, settings: Settings, admin: User) 
         report.append(f"Matching: {counts['scenario'] + counts['profile']} embeddings computed.")
     except EmbedderUnavailableError:
         report.append("Matching: the embedding model is unavailable; recommendations use the other signals.")
-    # The newest open scenarios are pushed once (the weekly cap of each OPC holds here too).
+    # The newest open scenarios are pushed once (the weekly cap of each OPC holds here too), ranked from what
+    # this transaction made (``inline``: the shared indexes hold only what is committed).
+    matching.inline = True
     pushes = 0
     listing = await scenarios.list_public(ScenarioFilters(), per_page=DEMO_PUSHES)
     for scenario in listing.items:
         if scenario.status in OPEN_STATUSES:
-            pushes += len(
-                await PushService(db, settings, matching.embeddings.embedder).push_scenario(scenario.id)
-            )
+            push = PushService(db, settings, matching.embeddings.embedder)
+            push.matching.inline = True
+            pushes += len(await push.push_scenario(scenario.id))
     # Feedback: the code OPC is not interested in warehouse inspection (it shows on its 为你推荐 page).
     coder = await db.scalar(select(Organization).where(Organization.slug == "hanjiang-code"))
     logistics = next((s for s in published if s.title == SCENARIOS["changjiang-logistics"]["title"]), None)

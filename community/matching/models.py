@@ -1,5 +1,5 @@
-"""What matching keeps: embeddings of scenarios and profiles, feedback of OPCs, pushes and their weekly
-quota, each member's email rhythm, and each OPC's exclusions."""
+"""What matching keeps: embeddings of scenarios and profiles (and the version of each kind's index),
+feedback of OPCs, pushes and their weekly quota, each member's email rhythm, and each OPC's exclusions."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from community.db import Base
+from community.db import Base, metadata
 
 OWNER_SCENARIO = "scenario"
 OWNER_PROFILE = "profile"
@@ -32,7 +32,7 @@ class Embedding(Base):
         sa.CheckConstraint(
             "owner_type IN ('scenario', 'profile', 'position', 'talent')", name="owner_type_known"
         ),
-        sa.CheckConstraint("cardinality(vector) = dim", name="vector_has_dim"),
+        sa.CheckConstraint("octet_length(vector) = 2 * dim", name="vector_has_dim"),
     )
 
     owner_type: Mapped[str] = mapped_column(sa.String(20))
@@ -40,7 +40,20 @@ class Embedding(Base):
     model: Mapped[str] = mapped_column(sa.String(300))
     text_hash: Mapped[str] = mapped_column(sa.String(64))
     dim: Mapped[int] = mapped_column(sa.SmallInteger)
-    vector: Mapped[list[float]] = mapped_column(ARRAY(sa.REAL))
+    # float16, little-endian (``pack``/``unpack``): half of float4[], and read without a Python float each.
+    vector: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
+# One row per kind of index (scenario, profile, position, talent): a number from a sequence, set again by a
+# trigger on every statement that writes what that index holds (migration 1020), NOTIFYed on
+# ``community_matching``. The number never repeats; it is visible with the write, at commit.
+index_version = sa.Table(
+    "match_index_version",
+    metadata,
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)
+INDEX_CHANNEL = "community_matching"
 
 
 class Feedback(Base):

@@ -233,7 +233,7 @@ class QuestionRouting:
         query = await self.question_doc(topic)
         limit = self.settings.question_routing_top * 5
         found: dict[UUID, Candidate] = {}
-        for scored, card in await self.matching.rank_profiles(query, limit, kept=False):
+        for scored, card in await self.matching.rank_profiles(query, limit, kept=False, fresh=True):
             if not self._fits(scored):
                 continue
             for user_id in await self.matching.organizations.member_ids(card.organization_id):

@@ -13,6 +13,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import jieba
@@ -117,6 +118,12 @@ def lexical_tokens(text: str) -> list[str]:
     return [t for t in index_tokens(text) if len(t) > 1 or not CJK_RE.match(t)]
 
 
+@lru_cache(maxsize=8192)
+def term_set(text: str) -> frozenset[str]:
+    """The terms of a short text that recurs (a capability's technology), tokenized once."""
+    return frozenset(lexical_tokens(text))
+
+
 def is_key_term(token: str) -> bool:
     """A term worth showing a person: a dictionary word of two or more characters, or an English word."""
     if token in STOP_TERMS or token.isdigit():
@@ -185,6 +192,8 @@ class Index:
         norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(avgdl, 1e-6))
         self.idf: dict[str, float] = {}
         self.postings: dict[str, tuple[npt.NDArray[np.int32], FloatArray]] = {}
+        # Each posting's term frequency: explanations read a candidate's terms here, not by tokenizing again.
+        self.term_freqs: dict[str, npt.NDArray[np.uint16]] = {}
         for term, (ids, tfs) in postings.items():
             df = len(ids)
             idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
@@ -193,6 +202,7 @@ class Index:
             weights = idf * tf_array * (BM25_K1 + 1) / (tf_array + norm[ids_array])
             self.idf[term] = idf
             self.postings[term] = (ids_array, weights.astype(np.float32))
+            self.term_freqs[term] = np.minimum(tf_array, 65535).astype(np.uint16)
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -203,7 +213,30 @@ class Index:
         if self.vectors is not None:
             total += self.vectors.nbytes
         total += sum(ids.nbytes + w.nbytes for ids, w in self.postings.values())
+        total += sum(tf.nbytes for tf in self.term_freqs.values())
         return total
+
+    def terms_of(self, rows: Sequence[int], terms: Sequence[str]) -> list[Counter[str]]:
+        """For each of ``rows``: how often it holds each of ``terms`` (from the postings, whose ids are
+        ascending: one binary search per term for all rows)."""
+        found: list[Counter[str]] = [Counter() for _ in rows]
+        if not len(rows):
+            return found
+        wanted = np.asarray(rows, dtype=np.int32)
+        for term in terms:
+            posting = self.postings.get(term)
+            if posting is None:
+                continue
+            ids = posting[0]
+            at = np.searchsorted(ids, wanted)
+            inside = at < len(ids)
+            hit = np.zeros(len(wanted), dtype=bool)
+            hit[inside] = ids[at[inside]] == wanted[inside]
+            if hit.any():
+                tfs = self.term_freqs[term]
+                for k in np.flatnonzero(hit):
+                    found[int(k)][term] = int(tfs[at[k]])
+        return found
 
     # --- signals -------------------------------------------------------------------------------------------
 
@@ -324,12 +357,14 @@ class Index:
         order = candidates[np.argsort(-score[candidates], kind="stable")]
         results = []
         query_counts = Counter(terms)
-        for i in order:
-            if not np.isfinite(score[i]):
-                continue
+        order = order[np.isfinite(score[order])]
+        doc_terms = self.terms_of(order.tolist(), list(query_counts)) if explain else []
+        for k, i in enumerate(order):
             doc = self.docs[int(i)]
             explanation = (
-                self.explain(query, doc, query_counts, None if degraded else float(cosine[i]))  # type: ignore[index]
+                self.explain(
+                    query, doc, query_counts, None if cosine is None else float(cosine[i]), doc_terms[k]
+                )
                 if explain
                 else Explanation(degraded=degraded)
             )
@@ -347,8 +382,18 @@ class Index:
             )
         return results
 
-    def explain(self, query: Doc, doc: Doc, query_counts: Counter[str], cosine: float | None) -> Explanation:
-        doc_counts = Counter(lexical_tokens(f"{doc.title}\n{doc.text}"))
+    def explain(
+        self,
+        query: Doc,
+        doc: Doc,
+        query_counts: Counter[str],
+        cosine: float | None,
+        doc_counts: Counter[str] | None = None,
+    ) -> Explanation:
+        """Why ``doc`` matches ``query``; ``doc_counts`` (its counts of the query's terms, ``terms_of``)
+        spares tokenizing it again."""
+        if doc_counts is None:
+            doc_counts = Counter(lexical_tokens(f"{doc.title}\n{doc.text}"))
         shared = [t for t in query_counts if t in doc_counts and is_key_term(t)]
         shared.sort(key=lambda t: -self.idf.get(t, 0.0) * min(query_counts[t], doc_counts[t]) * len(t))
         terms: list[str] = []
@@ -363,7 +408,7 @@ class Index:
         query_terms = set(query_counts)
         capabilities = []
         for item_domain, technology in doc.capabilities:
-            shared_terms = query_terms & set(lexical_tokens(technology))
+            shared_terms = query_terms & term_set(technology)
             if item_domain in query.domains or any(is_key_term(t) for t in shared_terms):
                 capabilities.append(technology)
             if len(capabilities) >= MAX_CAPABILITIES:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from community.accounts.models import User
@@ -25,10 +26,11 @@ from community.accounts.services import OrganizationService
 from community.errors import NotFound
 from community.i18n import _
 from community.matching.embedder import EmbedderUnavailableError
+from community.matching.indexes import current_version
 from community.matching.models import OWNER_POSITION, OWNER_TALENT
 from community.matching.ranker import Doc, FloatArray, Index, calibrated, lexical_tokens
 from community.matching.services import MatchingService, weights_of
-from community.talent.models import Position, PositionStatus, TalentProfile
+from community.talent.models import Position, TalentProfile
 from community.talent.services.applications import ApplicationService
 from community.talent.services.common import skills_in_common, today
 from community.talent.services.positions import PositionService
@@ -52,7 +54,6 @@ W_PLACE = 0.1
 SIMILAR_MEANING = 0.5
 # Without a shared skill, the words must overlap this much (BM25, relative to the best candidate).
 MIN_LEXICAL = 0.3
-VECTOR_CHUNK = 10_000
 ALL_ROWS = 1_000_000
 
 
@@ -80,16 +81,21 @@ class Pool:
     """The candidates of one kind: the ranker's index and, per candidate, (skills, remote, owner id); the
     same as arrays (rows of each skill, remote or not, rows of each owner) so that ranking is vectorized."""
 
-    key: tuple[Any, ...]
     index: Index
     facts: dict[str, tuple[tuple[str, ...], bool, UUID]] = field(default_factory=dict)
     skill_rows: dict[str, npt.NDArray[np.int32]] = field(default_factory=dict)
     remote: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     owner_rows: dict[UUID, list[int]] = field(default_factory=dict)
+    # The last day a candidate is open (a position's deadline, as a date ordinal; the greatest for none): the
+    # pool is not rebuilt at midnight, what closed is masked when ranking.
+    open_until: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @classmethod
     def build(
-        cls, key: tuple[Any, ...], index: Index, facts: dict[str, tuple[tuple[str, ...], bool, UUID]]
+        cls,
+        index: Index,
+        facts: dict[str, tuple[tuple[str, ...], bool, UUID]],
+        deadlines: dict[str, date | None] | None = None,
     ) -> Pool:
         skill_rows: dict[str, list[int]] = {}
         owner_rows: dict[UUID, list[int]] = {}
@@ -100,17 +106,22 @@ class Pool:
                 skill_rows.setdefault(skill, []).append(row)
             owner_rows.setdefault(owner, []).append(row)
             remote[row] = is_remote
+        open_until = np.full(len(index), OPEN_FOREVER, dtype=np.int64)
+        for row, doc in enumerate(index.docs):
+            deadline = (deadlines or {}).get(doc.id)
+            if deadline is not None:
+                open_until[row] = deadline.toordinal()
         return cls(
-            key,
             index,
             facts,
             {skill: np.asarray(rows, dtype=np.int32) for skill, rows in skill_rows.items()},
             remote,
             owner_rows,
+            open_until,
         )
 
 
-_pools: dict[tuple[str, str], Pool] = {}
+OPEN_FOREVER = date.max.toordinal()
 
 
 @dataclass(frozen=True)
@@ -131,9 +142,11 @@ def _place(query_district: str, query_remote: bool, district: str, remote: bool)
 
 
 class TalentMatcher:
-    def __init__(self, db: AsyncSession, settings: Settings, embedder: Embedder | None) -> None:
+    def __init__(
+        self, db: AsyncSession, settings: Settings, embedder: Embedder | None, *, compute: bool = True
+    ) -> None:
         self.db = db
-        self.matching = MatchingService(db, settings, embedder)
+        self.matching = MatchingService(db, settings, embedder, compute=compute)
         self.positions = PositionService(db)
         self.profiles = ProfileService(db)
 
@@ -159,6 +172,13 @@ class TalentMatcher:
         except EmbedderUnavailableError:
             return 0
 
+    async def documents(self) -> list[tuple[str, list[Doc]]]:
+        """What ``community matching reindex`` embeds of the talent zone: open positions, and talent profiles
+        open to offers."""
+        positions = [position_doc(p) for p in await self.positions.open_for_board(limit=ALL_ROWS)]
+        talents = [talent_doc(p) for p in await self.profiles.open_profiles(limit=ALL_ROWS)]
+        return [(OWNER_POSITION, positions), (OWNER_TALENT, talents)]
+
     async def catch_up(self, batch: int) -> int:
         """At most ``batch`` missing or stale vectors of open positions and profiles open to offers (after a
         model change); the number computed."""
@@ -176,42 +196,28 @@ class TalentMatcher:
         return done
 
     async def _pool(self, owner_type: str) -> Pool:
-        """Every open position (or every profile open to offers) as an in-memory index, rebuilt only when
-        one of them, or one of their vectors, changed (several processes each keep their own, all correct)."""
-        if owner_type == OWNER_POSITION:
-            model: Any = Position
-            where: Any = Position.status == PositionStatus.OPEN
-        else:
-            model, where = TalentProfile, TalentProfile.open_to_offers.is_(True)
-        row = (await self.db.execute(select(func.count(), func.max(model.updated_at)).where(where))).one()
-        key = (
-            str(row[0]),
-            str(row[1]),
-            await self.matching.embeddings.version(owner_type),
-            self.degraded,
-            today().isoformat(),  # deadlines pass at midnight
-        )
-        cache_key = (owner_type, self.matching.model)
-        cached = _pools.get(cache_key)
-        if cached is not None and cached.key == key:
-            return cached
-        if owner_type == OWNER_POSITION:
-            positions = await self.positions.open_for_board(limit=ALL_ROWS)
-            docs = [position_doc(p) for p in positions]
-            facts = {str(p.id): (tuple(p.skills), p.remote, p.organization_id) for p in positions}
-        else:
-            profiles = await self.profiles.open_profiles(limit=ALL_ROWS)
-            docs = [talent_doc(p) for p in profiles]
-            facts = {str(p.id): (tuple(p.skills), p.remote, p.user_id) for p in profiles}
-        ids = [d.id for d in docs]
-        vectors: dict[str, FloatArray] = {}
-        for start in range(0, len(ids), VECTOR_CHUNK):  # a statement takes at most 32,767 parameters
-            vectors.update(
-                await self.matching.embeddings.vectors(owner_type, ids[start : start + VECTOR_CHUNK])
-            )
-        pool = Pool.build(key, Index(docs, self.matching.embeddings.matrix(docs, vectors)), facts)
-        _pools[cache_key] = pool
-        return pool
+        """Every open position (or every profile open to offers) as an in-memory index (matching.indexes:
+        built in a thread, until one of them, or one of their vectors, changes)."""
+        matching = self.matching
+
+        async def build(db: AsyncSession) -> tuple[Pool, int]:
+            apart = TalentMatcher(db, matching.settings, matching.embedder, compute=False)
+            version = await current_version(db, owner_type)
+            deadlines: dict[str, date | None] = {}
+            if owner_type == OWNER_POSITION:
+                positions = await apart.positions.open_for_board(limit=ALL_ROWS)
+                docs = [position_doc(p) for p in positions]
+                facts = {str(p.id): (tuple(p.skills), p.remote, p.organization_id) for p in positions}
+                deadlines = {str(p.id): p.deadline for p in positions}
+            else:
+                profiles = await apart.profiles.open_profiles(limit=ALL_ROWS)
+                docs = [talent_doc(p) for p in profiles]
+                facts = {str(p.id): (tuple(p.skills), p.remote, p.user_id) for p in profiles}
+            matrix = await apart.matching.embeddings.matrix_of(owner_type, docs, apart.matching.model)
+            return Pool.build(Index(docs, matrix), facts, deadlines), version
+
+        built = await matching.indexes.get(self.db, owner_type, (matching.model, self.degraded), build)
+        return built.value
 
     async def _rank(
         self,
@@ -258,6 +264,7 @@ class TalentMatcher:
         ) / (w_sem + W_LEXICAL + W_SKILLS + W_PLACE)
         # No skill in common and little else: not a recommendation.
         keep = (shared > 0) | (lexical >= MIN_LEXICAL) | (semantic >= SIMILAR_MEANING)
+        keep &= pool.open_until >= today().toordinal()  # a deadline passed since the pool was built
         for owner in excluded:
             keep[pool.owner_rows.get(owner, [])] = False
         for doc_id in excluded_docs:

@@ -37,8 +37,12 @@ async def test_new_model_vectors_are_computed_by_jobs_while_the_old_ones_serve(
     assert open_scenarios >= 2
 
     matching = MatchingService(services, settings, embedder)
-    profiles = await matching.profile_index()
-    assert profiles.model == OLD and profiles.index.vectors is not None  # the old vectors serve
+    # Written behind the process's back (another connection): it learns of it by NOTIFY, a moment later.
+    deadline = asyncio.get_running_loop().time() + 15
+    while (profiles := await matching.profile_index()).model != OLD:
+        assert asyncio.get_running_loop().time() < deadline, "the change of model was never seen"
+        await asyncio.sleep(0.1)
+    assert profiles.index.vectors is not None  # the old vectors serve
     scenario_id = db.fetchval("SELECT id FROM scenario WHERE status = 'published' ORDER BY title LIMIT 1")
     scenario = await matching.scenarios.get(scenario_id)
     ranked = await matching.rank_opcs(scenario)

@@ -7,7 +7,7 @@ many things; a ranking never mixes the vectors of two models."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import numpy as np
@@ -25,15 +25,31 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 
+VECTOR_DTYPE = np.dtype("<f2")  # how vectors are stored: float16, little-endian
+
+
+def pack(vector: FloatArray) -> bytes:
+    return np.asarray(vector, dtype=VECTOR_DTYPE).tobytes()
+
+
+def unpack(data: bytes) -> FloatArray:
+    return np.frombuffer(data, dtype=VECTOR_DTYPE).astype(np.float32)
+
+
 def side_of(owner_type: str) -> Side:
     """What is looked for (a scenario's need, a position) is the query; what answers it is the passage."""
     return "query" if owner_type in (OWNER_SCENARIO, OWNER_POSITION) else "passage"
 
 
 class EmbeddingService:
-    def __init__(self, db: AsyncSession, embedder: Embedder | None) -> None:
+    """``compute``: whether this process may compute a vector (load the model). A web process that does not
+    run the background work never does: it ranks with stored vectors, and a query whose vector is not stored
+    yet is ranked without meaning until the worker has computed it."""
+
+    def __init__(self, db: AsyncSession, embedder: Embedder | None, *, compute: bool = True) -> None:
         self.db = db
         self.embedder = embedder
+        self.compute = compute
 
     @property
     def model(self) -> str:
@@ -101,7 +117,7 @@ class EmbeddingService:
                 model=self.model,
                 text_hash=hashes[doc_id],
                 dim=len(vector),
-                vector=[float(x) for x in vector],
+                vector=pack(vector),
             )
             await self.db.execute(
                 statement.on_conflict_do_update(
@@ -136,7 +152,37 @@ class EmbeddingService:
                 Embedding.owner_id == any_owner_id(ids),
             )
         )
-        return {str(owner_id): np.asarray(vector, dtype=np.float32) for owner_id, vector in rows}
+        return {str(owner_id): unpack(vector) for owner_id, vector in rows}
+
+    async def matrix_of(self, owner_type: str, docs: Sequence[Doc], model: str) -> FloatArray | None:
+        """The stored vectors of ``docs`` made by ``model`` as the rows of one contiguous float32 matrix
+        (zeros where a vector is missing), read in one query: one bytes value per row, no float objects."""
+        if self.degraded or not docs:
+            return None
+        rows = (
+            await self.db.execute(
+                select(Embedding.owner_id, Embedding.dim, Embedding.vector).where(
+                    Embedding.owner_type == owner_type, Embedding.model == model
+                )
+            )
+        ).all()
+        if not rows:
+            return None
+        dim = Counter(int(r[1]) for r in rows).most_common(1)[0][0]
+        position = {doc.id: i for i, doc in enumerate(docs)}
+        targets: list[int] = []
+        blobs: list[bytes] = []
+        for owner_id, row_dim, data in rows:
+            row = position.get(str(owner_id))
+            if row is not None and row_dim == dim:
+                targets.append(row)
+                blobs.append(data)
+        if not targets:
+            return None
+        packed = np.frombuffer(b"".join(blobs), dtype=VECTOR_DTYPE).reshape(len(targets), dim)
+        matrix = np.zeros((len(docs), dim), dtype=np.float32)
+        matrix[np.asarray(targets, dtype=np.int64)] = packed
+        return matrix
 
     async def query_vector(self, owner_type: str, doc: Doc, model: str | None = None) -> FloatArray | None:
         """The stored vector of ``doc`` if its text is current, else computed now (and kept). For another
@@ -153,8 +199,8 @@ class EmbeddingService:
         )
         found = row.first()
         if found is not None and found.text_hash == text_hash(embedding_text(doc)):
-            return np.asarray(found.vector, dtype=np.float32)
-        if model != self.model or not await self.ready():
+            return unpack(found.vector)
+        if not self.compute or model != self.model or not await self.ready():
             return None
         try:
             await self.store(owner_type, [doc])
@@ -166,7 +212,9 @@ class EmbeddingService:
     async def passing_vector(self, doc: Doc, model: str | None = None) -> FloatArray | None:
         """A vector of a query that is not kept (a forum question): computed now with the configured model,
         on the query side; None when the model cannot run or another model's vectors serve."""
-        if self.degraded or (model or self.model) != self.model or not await self.ready():
+        if not self.compute or self.degraded or (model or self.model) != self.model:
+            return None
+        if not await self.ready():
             return None
         assert self.embedder is not None
         try:
@@ -187,17 +235,6 @@ class EmbeddingService:
             if vector is not None and len(vector) == dim:
                 matrix[i] = vector
         return matrix
-
-    async def version(self, owner_type: str, model: str | None = None) -> tuple[Any, ...]:
-        """How many vectors of a kind there are and when one last changed (an index's freshness)."""
-        row = (
-            await self.db.execute(
-                select(func.count(), func.max(Embedding.updated_at)).where(
-                    Embedding.owner_type == owner_type, Embedding.model == (model or self.model)
-                )
-            )
-        ).one()
-        return (row[0], row[1])
 
     async def missing(self, owner_type: str, docs: Sequence[Doc]) -> list[Doc]:
         """The docs without a current vector of the configured model (none, or made from an older text)."""

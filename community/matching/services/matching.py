@@ -3,6 +3,7 @@ scenarios, and keeping every vector current."""
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -16,6 +17,7 @@ from community.errors import FormError, NotFound
 from community.i18n import _
 from community.matching.documents import OPEN_STATUSES, profile_doc, scenario_doc
 from community.matching.embedder import Embedder, EmbedderUnavailableError
+from community.matching.indexes import Indexes, current_version, indexes_of
 from community.matching.models import OWNER_PROFILE, OWNER_SCENARIO, VERDICTS, Embedding
 from community.matching.ranker import Doc, FloatArray, Index, Scored, Weights, calibrated
 from community.matching.services.common import ALL_ROWS, weights_of
@@ -23,7 +25,7 @@ from community.matching.services.embeddings import EmbeddingService
 from community.matching.services.preferences import PreferenceService
 from community.matching.views import ProfileCard, Recommendation, profile_card, scenario_card
 from community.notifications.services import NotificationService
-from community.scenarios.models import CapabilityItem, CapabilityProfile, ProfileStatus, Scenario
+from community.scenarios.models import CapabilityProfile, ProfileStatus, Scenario
 from community.scenarios.services.capabilities import CapabilityFilters, CapabilityService
 from community.scenarios.services.scenarios import ScenarioFilters, ScenarioService
 
@@ -35,29 +37,34 @@ if TYPE_CHECKING:
     from community.config import Settings
 
 
+# Profiles read at a time when an index is built.
+BUILD_PAGE = 5000
+
+
 @dataclass
 class CachedIndex:
-    key: tuple[Any, ...]
     index: Index
     cards: dict[str, Any] = field(default_factory=dict)
     # The model of the index's vectors: queries against it use a vector of the same model, and its weights.
     model: str = ""
 
 
-# Per process, keyed by kind and model; an entry is used only while its freshness key still holds.
-_cache: dict[tuple[str, str], CachedIndex] = {}
-
-
 class MatchingService:
-    def __init__(self, db: AsyncSession, settings: Settings, embedder: Embedder | None) -> None:
+    def __init__(
+        self, db: AsyncSession, settings: Settings, embedder: Embedder | None, *, compute: bool = True
+    ) -> None:
         self.db = db
         self.settings = settings
-        self.embeddings = EmbeddingService(db, embedder)
+        self.embedder = embedder
+        self.embeddings = EmbeddingService(db, embedder, compute=compute)
         self.preferences = PreferenceService(db, settings)
         self.scenarios = ScenarioService(db)
         self.capabilities = CapabilityService(db)
         self.organizations = OrganizationService(db)
         self.notifications = NotificationService(db)
+        # Rank from indexes built now on this session, not the shared ones (which hold only what is
+        # committed): for work that ranks what its own transaction just wrote (the demo).
+        self.inline = False
 
     @property
     def model(self) -> str:
@@ -82,55 +89,73 @@ class MatchingService:
         verified = CapabilityProfile.status == ProfileStatus.VERIFIED
         return Embedding.owner_id.in_(select(CapabilityProfile.id).where(verified))
 
-    async def profile_index(self) -> CachedIndex:
-        """Every verified profile. Rebuilt when a profile, its items or their vectors changed."""
-        # A cheap freshness check; the profiles themselves are read through the scenario zone's service.
-        verified = CapabilityProfile.status == ProfileStatus.VERIFIED
-        version = (
-            await self.db.execute(
-                select(
-                    select(func.count()).select_from(CapabilityProfile).where(verified).scalar_subquery(),
-                    select(func.max(CapabilityProfile.updated_at)).where(verified).scalar_subquery(),
-                    select(func.count()).select_from(CapabilityItem).scalar_subquery(),
-                    select(func.max(CapabilityItem.updated_at)).scalar_subquery(),
-                )
+    def _apart(self, db: AsyncSession) -> MatchingService:
+        """This service on the build thread's own session (it never computes a vector)."""
+        return MatchingService(db, self.settings, self.embedder, compute=False)
+
+    @property
+    def indexes(self) -> Indexes:
+        return indexes_of(self.settings.database_url, self.settings.listen_database_url)
+
+    async def profile_index(self, *, fresh: bool = False) -> CachedIndex:
+        """Every verified profile (matching.indexes: built in a thread, until a profile, its items or their
+        vectors change); ``fresh``: never the old one while a rebuild runs."""
+        if self.inline:
+            return (await self._build_profile_index(self.db))[0]
+        built = await self.indexes.get(
+            self.db, OWNER_PROFILE, (self.model, self.degraded), self._build_profile_index, fresh=fresh
+        )
+        return built.value
+
+    async def _build_profile_index(self, db: AsyncSession) -> tuple[CachedIndex, int]:
+        """Read page by page (what a build holds at once is one page of profiles as ORM objects, not all of
+        them), in one snapshot when on a session of its own (the version and the profiles agree)."""
+        apart = self._apart(db)
+        if not self.inline:
+            await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        version = await current_version(db, OWNER_PROFILE)
+        model = await apart.embeddings.serving_model(OWNER_PROFILE, self._live(OWNER_PROFILE))
+        docs: list[Doc] = []
+        cards: dict[str, ProfileCard] = {}
+        page = 1
+        while True:
+            listing = await apart.capabilities.list_verified(
+                CapabilityFilters(page=page), per_page=BUILD_PAGE
             )
-        ).one()
-        model = await self.embeddings.serving_model(OWNER_PROFILE, self._live(OWNER_PROFILE))
-        key = (tuple(map(str, version)), await self.embeddings.version(OWNER_PROFILE, model), self.degraded)
-        cache_key = (OWNER_PROFILE, model)
-        cached = _cache.get(cache_key)
-        if cached is not None and cached.key == key:
-            return cached
-        page = await self.capabilities.list_verified(CapabilityFilters(), per_page=ALL_ROWS)
-        docs = [profile_doc(p) for p in page.items]
-        vectors = await self.embeddings.vectors(OWNER_PROFILE, [d.id for d in docs], model)
-        index = Index(docs, self.embeddings.matrix(docs, vectors))
-        cached = CachedIndex(key, index, {str(p.id): profile_card(p) for p in page.items}, model)
-        _cache[cache_key] = cached
-        return cached
+            for profile in listing.items:
+                if str(profile.id) not in cards:
+                    docs.append(profile_doc(profile))
+                    cards[str(profile.id)] = profile_card(profile)
+            if not self.inline:
+                db.expunge_all()
+                # The page's ORM objects hold cycles (a profile and its items): collect them now, while the
+                # young generations hold only this page, rather than in one long pause at the end.
+                gc.collect(1)
+            if len(listing.items) < BUILD_PAGE:
+                break
+            page += 1
+        matrix = await apart.embeddings.matrix_of(OWNER_PROFILE, docs, model)
+        return CachedIndex(Index(docs, matrix), cards, model), version
 
     async def scenario_index(self) -> CachedIndex:
         """Every scenario open for interest (published or docking)."""
-        version = (
-            await self.db.execute(
-                select(func.count(), func.max(Scenario.updated_at)).where(Scenario.status.in_(OPEN_STATUSES))
-            )
-        ).one()
-        model = await self.embeddings.serving_model(OWNER_SCENARIO, self._live(OWNER_SCENARIO))
-        key = (tuple(map(str, version)), await self.embeddings.version(OWNER_SCENARIO, model), self.degraded)
-        cache_key = (OWNER_SCENARIO, model)
-        cached = _cache.get(cache_key)
-        if cached is not None and cached.key == key:
-            return cached
-        page = await self.scenarios.list_public(ScenarioFilters(), per_page=ALL_ROWS)
+        if self.inline:
+            return (await self._build_scenario_index(self.db))[0]
+        built = await self.indexes.get(
+            self.db, OWNER_SCENARIO, (self.model, self.degraded), self._build_scenario_index
+        )
+        return built.value
+
+    async def _build_scenario_index(self, db: AsyncSession) -> tuple[CachedIndex, int]:
+        apart = self._apart(db)
+        version = await current_version(db, OWNER_SCENARIO)
+        model = await apart.embeddings.serving_model(OWNER_SCENARIO, self._live(OWNER_SCENARIO))
+        page = await apart.scenarios.list_public(ScenarioFilters(), per_page=ALL_ROWS)
         items = [s for s in page.items if s.status in OPEN_STATUSES]
         docs = [scenario_doc(s) for s in items]
-        vectors = await self.embeddings.vectors(OWNER_SCENARIO, [d.id for d in docs], model)
-        index = Index(docs, self.embeddings.matrix(docs, vectors))
-        cached = CachedIndex(key, index, {str(s.id): scenario_card(s) for s in items}, model)
-        _cache[cache_key] = cached
-        return cached
+        matrix = await apart.embeddings.matrix_of(OWNER_SCENARIO, docs, model)
+        cards = {str(s.id): scenario_card(s) for s in items}
+        return CachedIndex(Index(docs, matrix), cards, model), version
 
     # --- verdicts -------------------------------------------------------------------------------------------
 
@@ -210,16 +235,19 @@ class MatchingService:
         results = index.rank(query, vector, weights=weights, limit=limit, allowed=allowed, penalty=penalty)
         return [Recommendation(cached.cards[r.doc.id], r.score, r.explanation) for r in results]
 
-    async def rank_opcs(self, scenario: Scenario, limit: int = 10) -> list[tuple[Scored, ProfileCard]]:
+    async def rank_opcs(
+        self, scenario: Scenario, limit: int = 10, *, fresh: bool = False
+    ) -> list[tuple[Scored, ProfileCard]]:
         """The OPCs that suit a scenario best (verified profiles only), each with its explanation."""
-        return await self.rank_profiles(scenario_doc(scenario), limit)
+        return await self.rank_profiles(scenario_doc(scenario), limit, fresh=fresh)
 
     async def rank_profiles(
-        self, query: Doc, limit: int = 10, *, kept: bool = True
+        self, query: Doc, limit: int = 10, *, kept: bool = True, fresh: bool = False
     ) -> list[tuple[Scored, ProfileCard]]:
         """The verified profiles that suit a need written as ``query``, best first, each with its
-        explanation. A scenario's vector is kept (``kept``); another query's (a forum question) is not."""
-        cached = await self.profile_index()
+        explanation. A scenario's vector is kept (``kept``); another query's (a forum question) is not.
+        ``fresh``: from an index of every change committed so far (a push, which decides once)."""
+        cached = await self.profile_index(fresh=fresh)
         if not len(cached.index):
             return []
         vector = (
@@ -288,19 +316,25 @@ class MatchingService:
 
     # --- every vector current -------------------------------------------------------------------------------
 
+    async def documents(self) -> list[tuple[str, list[Doc]]]:
+        """What ``community matching reindex`` embeds of this zone's kinds: every public scenario and every
+        verified profile (the talent zone's kinds: ``TalentMatcher.documents``)."""
+        page = await self.scenarios.list_public(ScenarioFilters(), per_page=ALL_ROWS)
+        profiles = await self.capabilities.list_verified(CapabilityFilters(), per_page=ALL_ROWS)
+        return [
+            (OWNER_SCENARIO, [scenario_doc(s) for s in page.items]),
+            (OWNER_PROFILE, [profile_doc(p) for p in profiles.items]),
+        ]
+
     async def reindex(self, batch: int = 256) -> dict[str, int]:
-        """Compute the vectors of every scenario open for interest and every profile whose text or model
-        changed."""
+        """Compute the vectors of every public scenario and every verified profile whose text or model
+        changed (in this transaction: the demo; ``community matching reindex`` covers every kind, batch by
+        batch)."""
         if not await self.embeddings.ready():
             embedder = self.embeddings.embedder
             raise EmbedderUnavailableError(embedder.error if embedder else "no embedder")
-        page = await self.scenarios.list_public(ScenarioFilters(), per_page=ALL_ROWS)
-        profiles = await self.capabilities.list_verified(CapabilityFilters(), per_page=ALL_ROWS)
         counts = {OWNER_SCENARIO: 0, OWNER_PROFILE: 0}
-        for owner_type, docs in (
-            (OWNER_SCENARIO, [scenario_doc(s) for s in page.items]),
-            (OWNER_PROFILE, [profile_doc(p) for p in profiles.items]),
-        ):
+        for owner_type, docs in await self.documents():
             for start in range(0, len(docs), batch):
                 counts[owner_type] += await self.embeddings.store(owner_type, docs[start : start + batch])
         return counts

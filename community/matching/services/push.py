@@ -68,7 +68,7 @@ class PushService:
             return []
         query = scenario_doc(scenario)
         await matching.embeddings.store(OWNER_SCENARIO, [query])
-        ranked = await matching.rank_opcs(scenario, limit=self.settings.matching_push_top * 3)
+        ranked = await matching.rank_opcs(scenario, limit=self.settings.matching_push_top * 3, fresh=True)
         week = week_start()
         pushed: list[Push] = []
         already = set(

@@ -1,0 +1,213 @@
+"""The matching indexes across processes: a change made anywhere reaches every process's recommendations
+without a restart (version row and NOTIFY), an unchanged index costs a request no query, the old index keeps
+answering while its successor is built off the event loop, and a web process that does not run the
+background work never loads the embedding model."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import event, text
+
+from community.config import PROJECT_ROOT
+from community.matching.embedder import get_embedder
+from community.matching.indexes import QUICK_WAIT, indexes_of
+from community.matching.services import MatchingService
+from tests.conftest import free_port
+from tests.matching.conftest import load_world
+
+START_SECONDS = 180.0
+
+
+def published_scenarios(db: Any) -> list[tuple[str, str]]:
+    rows = db.fetchval(
+        "SELECT json_agg(json_build_array(id::text, title) ORDER BY title) FROM scenario"
+        " WHERE status IN ('published', 'docking')"
+    )
+    return [(row[0], row[1]) for row in json.loads(rows or "[]")]
+
+
+async def wait_for(probe: Any, within: float = 30.0) -> Any:
+    deadline = time.monotonic() + within
+    while True:
+        value = probe()
+        if value or time.monotonic() > deadline:
+            return value
+        await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+def web_process(database_url: str, smtp_server: tuple[Any, int], tmp_path: Path) -> Iterator[str]:
+    """A web process as a deployment runs it: no background work (a worker does it), so it may never load
+    the embedding model. Served like ``served_app``, with time to start on a busy machine (two cores shared
+    by several suites: its imports and jieba's dictionary alone can take half a minute there)."""
+    _box, smtp_port = smtp_server
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "COMMUNITY_VAR_DIR": str(tmp_path / "var"),
+        "SECRET_KEY": "served-secret-" + "y" * 32,
+        "BASE_URL": f"http://127.0.0.1:{port}",
+        "COMMUNITY_BACKGROUND_WORK": "0",
+    }
+    command = [sys.executable, "-m", "uvicorn", "community.app:create_app", "--factory", "--port", str(port)]
+    log = tmp_path / "server.log"
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            command, env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + START_SECONDS
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{url}/livez", timeout=5).status_code == 200:
+                        break
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the app did not start:\n{log.read_text()}")
+                time.sleep(0.2)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+async def test_a_change_reaches_every_process_and_a_web_process_never_loads_the_model(
+    services: Any, settings: Any, db: Any, web_process: str
+) -> None:
+    await load_world(services, settings)
+    scenarios = published_scenarios(db)
+    assert len(scenarios) >= 2
+    (query_id, _query_title), *others = scenarios
+    # The scenario's text changed and no worker embedded it yet: its stored vector is stale. A web process
+    # that embeds would compute it now (and load the model); this one ranks with what is stored.
+    db.fetchval(
+        "UPDATE scenario SET abstract = abstract || '（补充：需要边缘部署）' WHERE id = $1 RETURNING 1",
+        UUID(query_id),
+    )
+    here = MatchingService(services, settings, get_embedder(settings.embedding_model))
+    query = await here.scenarios.get(UUID(query_id))
+
+    async def similar_here() -> str:
+        return " ".join(r.card.title for r in await here.similar_scenarios(query))
+
+    async with httpx.AsyncClient(timeout=60) as http:
+
+        async def similar_there() -> str:
+            response = await http.get(f"{web_process}/matching/scenarios/{query_id}/panel")
+            assert response.status_code == 200, response.text
+            return response.text
+
+        there = await similar_there()
+        target_id, target_title = next((i, t) for i, t in others if t in there)
+        assert target_title in await similar_here()
+
+        # A change made through one process (this one, on its own engine) reaches the other's
+        # recommendations without a restart, and this process's own at once.
+        renamed = "改名后的场景：港口集装箱识别"
+        await services.execute(
+            text("UPDATE scenario SET title = :title WHERE id = :id"), {"title": renamed, "id": target_id}
+        )
+        await services.commit()
+        assert renamed in await similar_here()
+        deadline = time.monotonic() + 30
+        while renamed not in (there := await similar_there()):
+            assert time.monotonic() < deadline, "the other process still shows the old title"
+            await asyncio.sleep(0.2)
+        assert target_title not in there
+
+        health = (await http.get(f"{web_process}/healthz")).json()
+        assert health["checks"]["embedder"]["state"] == "not loaded", health
+
+
+async def test_an_unchanged_index_costs_a_request_no_query(services: Any, settings: Any) -> None:
+    await load_world(services, settings)
+    matching = MatchingService(services, settings, get_embedder(settings.embedding_model))
+    first = await matching.profile_index()
+    assert len(first.index) >= 3
+    registry = indexes_of(settings.database_url, settings.listen_database_url)
+    assert await wait_for(lambda: registry.listening, within=15)
+    await asyncio.sleep(1.0)  # the notifications of the world's own writes come back
+    assert await matching.profile_index() is first
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = services.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for _ in range(5):
+            again = await matching.profile_index()
+            assert again is first
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert statements == []
+
+
+async def test_the_old_index_answers_while_a_rebuild_waits(services: Any, settings: Any, db: Any) -> None:
+    await load_world(services, settings)
+    matching = MatchingService(services, settings, get_embedder(settings.embedding_model))
+    registry = indexes_of(settings.database_url, settings.listen_database_url)
+    before = await matching.profile_index()
+    await services.commit()
+    assert await wait_for(lambda: registry.listening, within=15)
+    profile_id = next(iter(before.cards))
+    db.fetchval(
+        "UPDATE capability_profile SET summary = '新的简介：工业质检' WHERE id = $1 RETURNING 1",
+        UUID(profile_id),
+    )
+
+    # Another transaction holds the profiles: the rebuild's read waits for it (as a slow rebuild would).
+    blocker = await asyncpg.connect(settings.database_url.replace("+asyncpg", ""))
+    try:
+        holding = blocker.transaction()
+        await holding.start()
+        await blocker.execute("LOCK TABLE capability_profile IN ACCESS EXCLUSIVE MODE")
+        await asyncio.sleep(1.0)  # the NOTIFY of the change arrives
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticking = asyncio.create_task(ticker())
+        started = time.monotonic()
+        served = await asyncio.wait_for(matching.profile_index(), timeout=QUICK_WAIT + 10)
+        waited = time.monotonic() - started
+        await asyncio.sleep(0.5)
+        ticking.cancel()
+        assert served is before  # the old index answered
+        assert waited < QUICK_WAIT + 5
+        assert registry.building, "a rebuild is under way"
+        assert ticks >= 20  # the event loop kept running while the rebuild waited
+        await holding.rollback()
+    finally:
+        await blocker.close()
+
+    async def rebuilt() -> bool:
+        index = await matching.profile_index()
+        return index is not before and index.cards[profile_id].summary == "新的简介：工业质检"
+
+    deadline = time.monotonic() + 60
+    while not await rebuilt():
+        assert time.monotonic() < deadline, "the new index never replaced the old"
+        await asyncio.sleep(0.2)
