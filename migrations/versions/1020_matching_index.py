@@ -2,7 +2,7 @@
 vectors stored as float16 bytes
 
 Revision ID: 1020_matching_index
-Revises: 0920_question_routing
+Revises: 1070_handles_and_drafts
 Create Date: 2026-12-06 23:50:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "1020_matching_index"
-down_revision: str | None = "0920_question_routing"
+down_revision: str | None = "1070_handles_and_drafts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
