@@ -16,6 +16,16 @@ from community.search.services import reindex
 from tests.conftest import FormClient, outbox_drained
 from tests.forum.conftest import admin, ask, open_levels, topic_id
 
+# The live table's indexes, constraints and identity sequence, by name and definition.
+SCHEMA = """
+SELECT string_agg(item, ' | ' ORDER BY item) FROM (
+  SELECT indexname || ': ' || indexdef AS item FROM pg_indexes WHERE tablename = 'search_document'
+  UNION ALL SELECT conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint
+    WHERE conrelid = 'search_document'::regclass
+  UNION ALL SELECT pg_get_serial_sequence('search_document', 'id')
+) AS parts
+"""
+
 
 async def _urls(client: FormClient, q: str) -> list[str]:
     response = await client.get("/api/v1/search", params={"q": q})
@@ -64,6 +74,7 @@ async def test_search_answers_in_full_while_the_index_is_rebuilt_and_after(  # t
     await outbox_drained(db)
     indexed = db.fetchval("SELECT count(*) FROM search_document")
     await _everything_found(client, tid)
+    schema = db.fetchval(SCHEMA)
 
     seen: list[tuple[Any, ...]] = []
 
@@ -83,6 +94,7 @@ async def test_search_answers_in_full_while_the_index_is_rebuilt_and_after(  # t
     await _everything_found(client, tid)
     assert db.fetchval("SELECT count(*) FROM search_document") == indexed
     assert db.fetchval("SELECT to_regclass('search_document_next')") is None  # nothing left beside it
+    assert db.fetchval(SCHEMA) == schema  # the same indexes, constraints and sequence, by name
 
 
 async def test_changes_made_during_a_rebuild_reach_the_new_index(  # type: ignore[no-untyped-def]
