@@ -57,7 +57,8 @@ NEXT_TABLE = "search_document_next"
 NEXT_SUFFIX = "__next"
 # The switch waits at most this long for the searches under way on the live table (then fails, harmlessly).
 SWITCH_LOCK_TIMEOUT = "10s"
-_NEXT = SearchDocumentRow.__table__.to_metadata(sa.MetaData(), name=NEXT_TABLE)
+_LIVE: sa.Table = SearchDocumentRow.__table__  # type: ignore[assignment]
+_NEXT = _LIVE.to_metadata(sa.MetaData(), name=NEXT_TABLE)
 
 
 class PostgresSearchBackend:
@@ -86,7 +87,7 @@ class PostgresSearchBackend:
 
     async def apply(self, upserts: list[SearchDocument], deletes: list[tuple[str, str]]) -> None:
         async with self.sessions() as db, db.begin():
-            await self._write(db, SearchDocumentRow.__table__, upserts, deletes)
+            await self._write(db, _LIVE, upserts, deletes)
             # What the term statistics have not counted yet; the outbox worker recounts when it is much.
             changed = len(upserts) + len(deletes)
             if changed:
