@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -39,24 +41,45 @@ def demo_group() -> None:
     """Demo content."""
 
 
+def progress_bar(length: int, label: str) -> Any:
+    """A progress bar on stderr for a long command: drawn on a terminal; elsewhere (a log, a pipe) only its
+    label is printed, so the command says a last line of its own when it is done."""
+    return click.progressbar(
+        length=max(length, 0),
+        label=label,
+        file=sys.stderr,
+        show_pos=True,
+        show_eta=True,
+        item_show_func=lambda item: item,
+    )
+
+
 @demo_group.command(name="load")  # type: ignore[untyped-decorator]
 def demo_load(app: Litestar) -> None:
     """Fill the database with believable demo content; running it again adds nothing twice."""
-    from community.demo import load_demo
+    from community.demo import demo_steps, load_demo
 
     config = alchemy_config(app)
 
     async def run() -> None:
-        from rich.console import Console
-
+        steps = demo_steps()
+        loaded: list[str] = []
+        started = time.monotonic()
         try:
-            # It takes a while (every zone's content, through its services): say so on a terminal.
-            with Console(stderr=True).status("Loading demo content…"):
+            # It takes a while (every zone's content, through its services): a bar over its parts.
+            with progress_bar(steps, "Loading demo content") as bar:
+
+                def step(name: str) -> None:
+                    loaded.append(name)
+                    bar.update(1, current_item=name)
+
                 async with config.get_session() as db:
-                    report = await load_demo(db, settings_of(app))
+                    report = await load_demo(db, settings_of(app), step=step)
                     await db.commit()
         finally:
             await config.get_engine().dispose()
+        seconds = time.monotonic() - started
+        click.echo(f"Loaded demo content: {len(loaded)}/{steps} parts in {seconds:.0f} s.", err=True)
         for line in report:
             click.echo(line)
 

@@ -19,7 +19,7 @@ from community.search.synonyms import SynonymService
 from community.vouchers.demo import load_voucher_demo
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -145,9 +145,25 @@ def _credentials(settings: Settings) -> tuple[str, str, bool]:
 ZONES = ("scenarios", "forum", "vouchers", "matching", "policies", "talent", "events")
 
 
-async def load_demo(db: AsyncSession, settings: Settings, zones: Sequence[str] = ZONES) -> list[str]:
+def demo_steps(zones: Sequence[str] = ZONES) -> int:
+    """How many steps ``load_demo`` reports (accounts and organizations, then one per zone)."""
+    return 1 + len([zone for zone in ZONES if zone in zones])
+
+
+async def load_demo(
+    db: AsyncSession,
+    settings: Settings,
+    zones: Sequence[str] = ZONES,
+    step: Callable[[str], None] | None = None,
+) -> list[str]:
     """Accounts and organizations, then each zone's content in ``zones`` (a zone's tests may load only
-    its own, so that what they count does not change when another zone's demo grows)."""
+    its own, so that what they count does not change when another zone's demo grows). ``step`` is told
+    the name of each part once it is loaded (``demo_steps`` of them), for a progress bar."""
+
+    def done(name: str) -> None:
+        if step is not None:
+            step(name)
+
     admin_password, member_password, fresh = _credentials(settings)
     report: list[str] = []
     accounts = AccountService(db)
@@ -209,30 +225,38 @@ async def load_demo(db: AsyncSession, settings: Settings, zones: Sequence[str] =
     report.append(f"Members: {created_users} created, {len(MEMBERS) - created_users} already there.")
     # Search's own synonyms (算力券 → 算力服务券 …), which a migrated database has but emptied tables lack.
     await SynonymService(db).ensure_defaults()
+    done("accounts")
     # Each zone's content, through its services; matching comes after the scenarios it recommends.
     from community.matching.demo import load_matching_demo
     from community.scenarios.demo import load_scenario_demo
 
     if "scenarios" in zones:
         report += await load_scenario_demo(db, admin, member_hash)
+        done("scenarios")
     if "forum" in zones:
         report.extend(await load_forum_demo(db, member_hash))
+        done("forum")
     if "vouchers" in zones:
         report.extend(await load_voucher_demo(db, admin))
+        done("vouchers")
     if "matching" in zones:
         report.extend(await load_matching_demo(db, settings, admin))
+        done("matching")
     if "policies" in zones:
         from community.policies.demo import load_policy_demo
 
         report.extend(await load_policy_demo(db, admin))
+        done("policies")
     if "events" in zones:
         from community.events.demo import load_event_demo
 
         report.extend(await load_event_demo(db, admin))
+        done("events")
     if "talent" in zones:
         from community.talent.demo import load_talent_demo
 
         report.extend(await load_talent_demo(db, settings, admin, member_hash))
+        done("talent")
     report.append(f"Log in as the admin: {ADMIN_EMAIL} / {admin_password}")
     report.append(f"Log in as a demo member (e.g. {MEMBERS[0][0]}): password {member_password}")
     report.append(f"(Passwords are kept in {settings.var_dir / 'demo-credentials.txt'}.)")

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 def zone() -> Zone:
     from community.forum.controllers import FORUM_ROUTES
-    from community.forum.documents import TOPIC_DOC_TYPE, topic_documents
+    from community.forum.documents import REPLY_DOC_TYPE, TOPIC_DOC_TYPE, reply_documents, topic_documents
     from community.forum.labels import template_globals
     from community.forum.notices import NOTICES
     from community.forum.services.notify import DIGESTS
@@ -20,7 +20,10 @@ def zone() -> Zone:
     return Zone(
         name="forum",
         routes=FORUM_ROUTES,
-        search_types=[SearchType(TOPIC_DOC_TYPE, N_("Forum topics"), topic_documents)],
+        search_types=[
+            SearchType(TOPIC_DOC_TYPE, N_("Forum topics"), topic_documents),
+            SearchType(REPLY_DOC_TYPE, N_("Forum replies"), reply_documents),
+        ],
         periodic=[DIGESTS],
         template_globals=template_globals(),
         notices=NOTICES,

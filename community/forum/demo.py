@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 
 from community.accounts.models import User
-from community.forum.documents import topic_document
+from community.forum.documents import reply_document, topic_document
 from community.forum.models import (
     Member,
     Post,
@@ -219,6 +219,8 @@ async def load_forum_demo(db: AsyncSession, password_hash: str, topics_wanted: i
             reputation[best.author_id] = reputation.get(best.author_id, 0) + REP_ACCEPTED
         tag_names = list(dict.fromkeys(x.lower() for x in names))
         enqueue_upsert(db, topic_document(topic, body, tag_names, categories[template[2]].name_zh))
+        for reply in replies:
+            enqueue_upsert(db, reply_document(topic, reply, categories[template[2]].name_zh))
         made += 1
     await db.flush()
     trust = TrustService(db)

@@ -1,4 +1,9 @@
-"""Where forum things live: the addresses of topics and posts, and the topics' search documents.
+"""Where forum things live: the addresses of topics and posts, and their search documents.
+
+A topic is one document (its title and opening post); each visible reply of a visible topic is another, whose
+hit leads to the reply itself (its page and anchor), as Discourse and Stack Overflow do. A reply's document
+holds the reply's words only: its topic's title is its heading, shown but not searched, so that a topic's
+replies never crowd out the topic on the words of its title.
 
 Topics have integer ids in permanent URLs (/forum/t/42/slug); a reply's address names the page of the topic
 it stands on, so the page size belongs here too.
@@ -19,6 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 TOPIC_DOC_TYPE = "forum_topic"
+REPLY_DOC_TYPE = "forum_reply"
 POSTS_PER_PAGE = 50  # replies on one page of a topic
 
 
@@ -48,6 +54,19 @@ def topic_document(topic: Topic, body: str, tags: list[str], category: str) -> S
     )
 
 
+def reply_document(topic: Topic, post: Post, category: str) -> SearchDocument:
+    """A reply (an answer, a comment) as the index sees it: its words, under its topic's title."""
+    return SearchDocument(
+        doc_type=REPLY_DOC_TYPE,
+        doc_id=str(post.id),
+        title="",
+        body=search_text(post.body_md),
+        url=post_url(topic, post),
+        published_at=post.created_at,
+        extra={"meta": category, "heading": topic.title},
+    )
+
+
 def tag_names_query(topic_id: int) -> Select[str]:
     """The names of a topic's tags."""
     return select(Tag.name).join(TopicTag, TopicTag.tag_id == Tag.id).where(TopicTag.topic_id == topic_id)
@@ -65,3 +84,16 @@ async def topic_documents(db: AsyncSession) -> AsyncIterator[SearchDocument]:
     async for topic, body, category in rows:
         tags = (await db.scalars(tag_names_query(topic.id))).all()
         yield topic_document(topic, body, list(tags), category)
+
+
+async def reply_documents(db: AsyncSession) -> AsyncIterator[SearchDocument]:
+    """Every visible reply of a visible topic, for rebuilding the index."""
+    rows = await db.stream(
+        select(Topic, Post, Category.name_zh)
+        .join(Post, Post.topic_id == Topic.id)
+        .join(Category, Category.id == Topic.category_id)
+        .where(Topic.visibility == Visibility.VISIBLE, Post.visibility == Visibility.VISIBLE, Post.number > 1)
+        .order_by(Post.id)
+    )
+    async for topic, post, category in rows:
+        yield reply_document(topic, post, category)

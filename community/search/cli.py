@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -42,12 +43,41 @@ def _with_search(app: Litestar, work: Callable[[Any, Any], Awaitable[str]]) -> N
 
 @search_group.command(name="reindex")  # type: ignore[untyped-decorator]
 def search_reindex(app: Litestar) -> None:
-    """Rebuild the search index from the database."""
-    from community.search.services import reindex
+    """Rebuild the search index from the database beside the live one, and switch to it at the end
+    (search keeps answering from the live index meanwhile). Shows a progress bar per kind of document."""
+    from community.cli import progress_bar
+    from community.search.services import ReindexRunning, reindex
 
     async def work(sessions: Any, backend: Any) -> str:
-        counts = await reindex(sessions, backend, progress=lambda line: click.echo(f"  {line}"))
-        return f"Indexed {sum(counts.values())} documents into {backend.name}."
+        current: dict[str, Any] = {}  # the bar of the kind being indexed, its name and what it shows
+
+        def finish() -> None:
+            if current:
+                current["bar"].__exit__(None, None, None)
+                current.clear()
+
+        def progress(doc_type: str, done: int, expected: int) -> None:
+            if current.get("type") != doc_type:  # one bar per kind, one after the other
+                finish()
+                current.update(
+                    type=doc_type, shown=0, bar=progress_bar(expected, f"{doc_type:<14}").__enter__()
+                )
+            bar = current["bar"]
+            bar.length = max(bar.length, done)  # more documents than the live index held
+            bar.update(done - current["shown"])
+            current["shown"] = done
+
+        started = time.monotonic()
+        try:
+            counts = await reindex(sessions, backend, progress=progress)
+        except ReindexRunning:
+            raise click.ClickException("Another search reindex is running; nothing was changed.") from None
+        finally:
+            finish()
+        lines = [f"  {doc_type}: {count}" for doc_type, count in counts.items()]
+        seconds = time.monotonic() - started
+        lines.append(f"Indexed {sum(counts.values())} documents into {backend.name} in {seconds:.0f} s.")
+        return "\n".join(lines)
 
     _with_search(app, work)
 

@@ -24,6 +24,8 @@ class OutboxEntry(SearchBase):
 
     The delivery worker applies entries to the search backend in order per document and deletes them once
     delivered; a failed delivery waits (exponential backoff) and blocks later entries of the same document.
+    While ``community search reindex`` builds a new index beside the live one, a delivered entry is kept
+    (``delivered_at`` set) so that the rebuild can replay it into the new index before switching.
     """
 
     __tablename__ = "search_outbox"
@@ -40,6 +42,7 @@ class OutboxEntry(SearchBase):
         DateTimeUTC(timezone=True), server_default=sa.func.now()
     )
     last_error: Mapped[str | None] = mapped_column(sa.Text, default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
 
 # What an upsert writes (and a rebuild copies), besides the (doc_type, doc_id) key.

@@ -25,7 +25,9 @@ BUSY_ELSEWHERE_SECONDS = 0.5
 async def _seconds_to_next_attempt(delivery: OutboxDelivery) -> float | None:
     async with delivery.sessions() as db:
         next_attempt = func.min(OutboxEntry.next_attempt_at)
-        seconds = await db.scalar(select(func.extract("epoch", next_attempt - func.now())))
+        seconds = await db.scalar(
+            select(func.extract("epoch", next_attempt - func.now())).where(OutboxEntry.delivered_at.is_(None))
+        )
     return None if seconds is None else float(seconds)
 
 

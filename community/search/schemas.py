@@ -21,7 +21,11 @@ DOC_TYPES: dict[str, str] = {}
 
 @dataclass(frozen=True)
 class SearchDocument:
-    """One searchable thing of a zone: a post, a scenario, a product, an organization..."""
+    """One searchable thing of a zone: a post, a scenario, a product, an organization...
+
+    ``title`` is searched (and weighs most); a document that is part of another (a forum reply) may leave it
+    empty and name what it belongs to in ``extra["heading"]``, which its hits show as their title but which
+    is not searched."""
 
     doc_type: str
     doc_id: str
@@ -50,6 +54,11 @@ class SearchDocument:
         if values.get("published_at"):
             values["published_at"] = datetime.fromisoformat(values["published_at"])
         return cls(**values)
+
+
+def shown_title(title: str, extra: dict[str, Any] | None) -> str:
+    """What a hit is titled: the document's title, or its heading when it has none (see SearchDocument)."""
+    return title or str((extra or {}).get("heading") or "")
 
 
 @dataclass(frozen=True)

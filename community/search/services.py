@@ -31,6 +31,11 @@ logger = logging.getLogger(__name__)
 # One deliverer at a time across all processes (a transaction-level advisory lock), so entries of one
 # document can never be applied out of order by two workers.
 DELIVERY_LOCK_KEY = 7_202_611
+# Held (exclusively, for its whole run) by `community search reindex`; the deliverer tries it shared to learn
+# whether a rebuild is under way, and then keeps what it delivers for the rebuild to replay.
+REBUILD_LOCK_KEY = 7_202_613
+# One reindex at a time.
+REINDEX_LOCK_KEY = 7_202_614
 BATCH_SIZE = 200
 MAX_BACKOFF_SECONDS = 300
 LAG_DEGRADED_SECONDS = 120
@@ -80,11 +85,14 @@ class OutboxDelivery:
         async with self.sessions() as db, db.begin():
             if not await db.scalar(select(func.pg_try_advisory_xact_lock(DELIVERY_LOCK_KEY))):
                 return report  # another process is delivering
+            rebuilding = not await db.scalar(select(func.pg_try_advisory_xact_lock_shared(REBUILD_LOCK_KEY)))
             moment = now()
+            pending = OutboxEntry.delivered_at.is_(None)
             # Documents whose oldest entry is due: one that is backing off waits (its later entries too,
             # to keep the order), without holding up the documents behind it.
             firsts = (
                 select(OutboxEntry.doc_type, OutboxEntry.doc_id, OutboxEntry.next_attempt_at, OutboxEntry.id)
+                .where(pending)
                 .ext(distinct_on(OutboxEntry.doc_type, OutboxEntry.doc_id))
                 .order_by(OutboxEntry.doc_type, OutboxEntry.doc_id, OutboxEntry.id)
                 .subquery()
@@ -104,6 +112,7 @@ class OutboxDelivery:
                         (due_docs.c.doc_type == OutboxEntry.doc_type)
                         & (due_docs.c.doc_id == OutboxEntry.doc_id),
                     )
+                    .where(pending)
                     .order_by(OutboxEntry.id)
                 )
             ).all()
@@ -139,7 +148,11 @@ class OutboxDelivery:
                         )
                         report.failed += 1
             ids = [entry.id for ref in delivered_refs for entry in due[ref]]
-            if ids:
+            if ids and rebuilding:  # the rebuild replays these into the new index before it switches
+                await db.execute(
+                    update(OutboxEntry).where(OutboxEntry.id.in_(ids)).values(delivered_at=moment)
+                )
+            elif ids:
                 await db.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(ids)))
             report.delivered = len(delivered_refs)
         return report
@@ -193,7 +206,9 @@ class OutboxDelivery:
         async with self.sessions() as db:
             row = (
                 await db.execute(
-                    select(func.count(), func.min(OutboxEntry.created_at), func.max(OutboxEntry.attempts))
+                    select(
+                        func.count(), func.min(OutboxEntry.created_at), func.max(OutboxEntry.attempts)
+                    ).where(OutboxEntry.delivered_at.is_(None))
                 )
             ).one()
         count, oldest, attempts = row
@@ -232,35 +247,107 @@ async def search_health(backend: SearchBackend, delivery: OutboxDelivery) -> dic
     return report
 
 
+class ReindexRunning(Exception):
+    """Another ``community search reindex`` is under way."""
+
+
+# Called with (doc_type, documents written so far, documents of that type expected) as a rebuild goes.
+Progress = Callable[[str, int, int], Awaitable[None] | None]
+
+
+async def _tell(progress: Progress | None, doc_type: str, done: int, expected: int) -> None:
+    if progress is not None:
+        outcome = progress(doc_type, done, expected)
+        if outcome is not None:
+            await outcome
+
+
 async def reindex(
     sessions: async_sessionmaker[AsyncSession],
     backend: SearchBackend,
-    progress: Callable[[str], Awaitable[None] | None] | None = None,
+    progress: Progress | None = None,
     batch_size: int = 500,
+    before_switch: Callable[[], Awaitable[None]] | None = None,
 ) -> dict[str, int]:
-    """Rebuild the index from the database: every registered source, in batches.
+    """Rebuild the index from the database beside the live one, and switch to it at the end.
 
-    Holds the delivery lock meanwhile, so that no worker applies a change that the rebuild then overwrites
-    with an older snapshot; changes made during the rebuild wait in the outbox and are applied after it."""
+    Search answers from the live index for the whole run, and the outbox keeps delivering to it. While the
+    rebuild's lock is held the deliverer keeps what it delivered (``delivered_at``); at the end, with
+    delivery paused, those changes are replayed into the new index (newest per document), the backend
+    switches in one step, and the kept entries go. A change made during the run therefore reaches the new
+    index either through the sources (read after it committed) or through the replay, or it is still
+    pending and is delivered to the new index afterwards. ``before_switch`` runs between the build and the
+    switch (tests use it to search mid-run)."""
     counts: dict[str, int] = {}
-    async with sessions() as db, db.begin():
-        await db.execute(select(func.pg_advisory_xact_lock(DELIVERY_LOCK_KEY)))
-        await backend.reset()
-        for doc_type, source in SOURCES.items():
-            batch: list[SearchDocument] = []
-            counts[doc_type] = 0
-            async for document in source(db):
-                batch.append(document)
-                if len(batch) >= batch_size:
-                    await backend.apply(batch, [])
-                    counts[doc_type] += len(batch)
-                    batch = []
-            if batch:
-                await backend.apply(batch, [])
-                counts[doc_type] += len(batch)
-            if progress:
-                outcome = progress(f"{doc_type}: {counts[doc_type]}")
-                if outcome is not None:
-                    await outcome
+    async with sessions() as guard, guard.begin():
+        if not await guard.scalar(select(func.pg_try_advisory_xact_lock(REINDEX_LOCK_KEY))):
+            raise ReindexRunning
+        # Kept entries of a rebuild that died were delivered to the live index: they must not be replayed.
+        async with sessions() as db, db.begin():
+            await db.execute(delete(OutboxEntry).where(OutboxEntry.delivered_at.is_not(None)))
+        # From here (a delivery under way first finishes), every delivery keeps what it delivers.
+        await guard.execute(select(func.pg_advisory_xact_lock(REBUILD_LOCK_KEY)))
+        await backend.begin_rebuild()
+        try:
+            for doc_type, source in SOURCES.items():
+                counts[doc_type] = 0
+                async with sessions() as db:
+                    expected = await _expected(db, doc_type)
+                    await _tell(progress, doc_type, 0, expected)
+                    batch: list[SearchDocument] = []
+                    async for document in source(db):
+                        batch.append(document)
+                        if len(batch) >= batch_size:
+                            await backend.rebuild_apply(batch, [])
+                            counts[doc_type] += len(batch)
+                            batch = []
+                            await _tell(progress, doc_type, counts[doc_type], expected)
+                    if batch:
+                        await backend.rebuild_apply(batch, [])
+                        counts[doc_type] += len(batch)
+                    await _tell(progress, doc_type, counts[doc_type], max(expected, counts[doc_type]))
+            await backend.rebuild_ready()
+            if before_switch is not None:
+                await before_switch()
+            # Delivery waits from here to the commit: nothing is delivered to an index on its way out.
+            await guard.execute(select(func.pg_advisory_xact_lock(DELIVERY_LOCK_KEY)))
+            kept = (
+                await guard.scalars(
+                    select(OutboxEntry)
+                    .where(OutboxEntry.delivered_at.is_not(None))
+                    .ext(distinct_on(OutboxEntry.doc_type, OutboxEntry.doc_id))
+                    .order_by(OutboxEntry.doc_type, OutboxEntry.doc_id, OutboxEntry.id.desc())
+                )
+            ).all()
+            for start in range(0, len(kept), batch_size):
+                chunk = kept[start : start + batch_size]
+                await backend.rebuild_apply(
+                    [SearchDocument.from_payload(e.payload) for e in chunk if e.op == "upsert" and e.payload],
+                    [(e.doc_type, e.doc_id) for e in chunk if e.op == "delete"],
+                )
+            await backend.rebuild_switch()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await backend.rebuild_abandon()
+            raise
+        await guard.execute(delete(OutboxEntry).where(OutboxEntry.delivered_at.is_not(None)))
     await backend.refresh_statistics()
     return counts
+
+
+async def _expected(db: AsyncSession, doc_type: str) -> int:
+    """How many documents of a type the live index holds: what a progress bar aims at (a guess)."""
+    from community.search.models import SearchDocumentRow
+
+    try:
+        async with db.begin_nested():
+            return int(
+                await db.scalar(
+                    select(func.count())
+                    .select_from(SearchDocumentRow)
+                    .where(SearchDocumentRow.doc_type == doc_type)
+                )
+                or 0
+            )
+    except Exception:  # the PostgreSQL index is missing (another backend's site): no guess
+        return 0

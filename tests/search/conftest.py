@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from tests.forum.conftest import member  # noqa: F401 (the forum's fixture: members who register)
+
 BACKENDS = ["postgres", "meilisearch"]
 
 

@@ -161,3 +161,26 @@ async def test_a_type_filter_finds_a_rare_type_among_many_matches(backend: Any) 
     results = await backend.search(SearchQuery(q="知识库", types=("scenario",)))
     assert [h.doc_id for h in results.hits] == ["rare"]
     assert results.facets["doc_type"]["post"] == 60
+
+
+async def test_a_rebuild_is_searched_only_once_it_replaces_the_live_index(backend: Any) -> None:
+    await _index(backend)
+    await backend.begin_rebuild()
+    await backend.rebuild_apply([doc("7", "全新的向量数据库选型"), doc("2", "LangChain 进阶")], [])
+    # Until the switch, search answers from the live index, whole.
+    assert (await _ids(backend, "langchain"))[0] == "2"
+    assert "1" in await _ids(backend, "部署大模型")
+    assert await _ids(backend, "向量数据库选型") == []
+    await backend.rebuild_ready()
+    await backend.rebuild_switch()
+    assert await _ids(backend, "向量数据库选型") == ["7"]
+    assert await _ids(backend, "部署大模型") == []
+    assert await _ids(backend, "进阶") == ["2"]
+    # The new index takes changes as the live one did; a rebuild given up leaves it as it is.
+    await backend.apply([doc("8", "鲲鹏服务器选型")], [("post", "7")])
+    assert await _ids(backend, "选型") == ["8"]
+    await backend.begin_rebuild()
+    await backend.rebuild_apply(DOCS, [])
+    await backend.rebuild_abandon()
+    assert await _ids(backend, "选型") == ["8"]
+    assert await _ids(backend, "部署大模型") == []

@@ -84,7 +84,9 @@ class ModerationService:
         if post.number == 1:
             topic.visibility = visibility
             await self.topics.reindex(topic)
+            await self.topics.reindex_replies(topic)  # they are found exactly while their topic is seen
         else:
+            await self.topics.reindex_reply(topic, post)
             await self.topics.refresh_counts(topic.id)
             if topic.accepted_post_id == post.id and visibility is not Visibility.VISIBLE:
                 topic.accepted_post_id = None

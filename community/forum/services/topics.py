@@ -12,7 +12,14 @@ from sqlalchemy.dialects.postgresql import insert
 
 from community.errors import Forbidden, FormError, NotFound
 from community.forum import notices
-from community.forum.documents import TOPIC_DOC_TYPE, post_url, topic_document, topic_url
+from community.forum.documents import (
+    REPLY_DOC_TYPE,
+    TOPIC_DOC_TYPE,
+    post_url,
+    reply_document,
+    topic_document,
+    topic_url,
+)
 from community.forum.models import (
     Category,
     HeldEdit,
@@ -197,6 +204,7 @@ class TopicService:
         await WatchService(self.db).watch(user.id, "topic", topic.id)
         await DraftService(self.db).discard(user.id, f"reply-{topic.id}")
         if not pending:
+            await self.reindex_reply(topic, post)
             await self.after_visible_post(topic, post, mentioned, user.id)
         return topic, post
 
@@ -238,6 +246,20 @@ class TopicService:
         category = await self.db.get(Category, topic.category_id)
         tags = await self.catalog.tag_names(topic.id)
         enqueue_upsert(self.db, topic_document(topic, body or "", tags, category.name_zh if category else ""))
+
+    async def reindex_reply(self, topic: Topic, post: Post) -> None:
+        """A reply's search document follows it: there while the reply and its topic are visible, removed
+        otherwise (hidden, deleted, waiting for review)."""
+        if post.visibility is Visibility.VISIBLE and topic.visibility is Visibility.VISIBLE:
+            category = await self.db.get(Category, topic.category_id)
+            enqueue_upsert(self.db, reply_document(topic, post, category.name_zh if category else ""))
+        else:
+            enqueue_delete(self.db, REPLY_DOC_TYPE, str(post.id))
+
+    async def reindex_replies(self, topic: Topic) -> None:
+        """Every reply of a topic whose visibility or title changed."""
+        for post in await self.db.scalars(select(Post).where(Post.topic_id == topic.id, Post.number > 1)):
+            await self.reindex_reply(topic, post)
 
     async def edit(self, user: Any, post_id: int, body: str, title: str | None = None) -> Edited:
         """Change a post (and, for an opening post, its topic's title); every version stays in the history,
@@ -300,6 +322,10 @@ class TopicService:
         )
         if post.number == 1:
             await self.reindex(topic)
+            if title is not None:  # the replies' heading
+                await self.reindex_replies(topic)
+        else:
+            await self.reindex_reply(topic, post)
 
     async def set_wiki(self, user: Any, post_id: int, on: bool) -> tuple[Topic, Post]:
         """Its author or a moderator makes a post a wiki post (or stops it being one)."""

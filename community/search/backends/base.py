@@ -22,7 +22,25 @@ class SearchBackend(Protocol):
         """Write documents (replacing any with the same type and id) and remove others; idempotent."""
 
     async def reset(self) -> None:
-        """Empty the index (before a rebuild)."""
+        """Empty the index."""
+
+    # A rebuild (``community search reindex``) writes a new index beside the live one, which keeps
+    # answering searches and taking the outbox's changes until ``rebuild_switch`` replaces it in one step.
+
+    async def begin_rebuild(self) -> None:
+        """Make an empty new index beside the live one (dropping any left by a rebuild that died)."""
+
+    async def rebuild_apply(self, upserts: list[SearchDocument], deletes: list[tuple[str, str]]) -> None:
+        """``apply``, to the new index."""
+
+    async def rebuild_ready(self) -> None:
+        """The new index is complete: make it ready to answer (its search indexes, its statistics)."""
+
+    async def rebuild_switch(self) -> None:
+        """Replace the live index with the new one, atomically; the old one is dropped."""
+
+    async def rebuild_abandon(self) -> None:
+        """Drop the new index (a rebuild that failed); the live one is untouched."""
 
     async def search(self, query: SearchQuery) -> SearchResults: ...
 

@@ -15,7 +15,7 @@ from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.models.settings import MeilisearchSettings
 
 from community.search import text as searchtext
-from community.search.schemas import SearchDocument, SearchHit, SearchQuery, SearchResults
+from community.search.schemas import SearchDocument, SearchHit, SearchQuery, SearchResults, shown_title
 
 PRE, POST = "\x02", "\x03"  # private markers: the text is escaped first, then the markers become <mark>
 
@@ -90,8 +90,11 @@ class MeilisearchBackend:
         return {"engine": health.status, "documents": stats.number_of_documents}
 
     async def apply(self, upserts: list[SearchDocument], deletes: list[tuple[str, str]]) -> None:
+        await self._write(self.index, upserts, deletes)
+
+    async def _write(self, index: Any, upserts: list[SearchDocument], deletes: list[tuple[str, str]]) -> None:
         if deletes:
-            task = await self.index.delete_documents([f"{t}-{i}" for t, i in deletes])
+            task = await index.delete_documents([f"{t}-{i}" for t, i in deletes])
             await self.client.wait_for_task(task.task_uid, timeout_in_ms=30_000, raise_for_status=True)
         if upserts:
             documents = []
@@ -102,13 +105,48 @@ class MeilisearchBackend:
                 payload["uid"] = doc.uid
                 payload["published_ts"] = int(doc.published_at.timestamp()) if doc.published_at else 0
                 documents.append(payload)
-            task = await self.index.add_documents(documents, primary_key="uid")
+            task = await index.add_documents(documents, primary_key="uid")
             await self.client.wait_for_task(task.task_uid, timeout_in_ms=30_000, raise_for_status=True)
 
     async def reset(self) -> None:
         task = await self.index.delete_all_documents()
         await self.client.wait_for_task(task.task_uid, timeout_in_ms=60_000, raise_for_status=True)
         await self.startup()
+
+    # --- rebuilding beside the live index: a new index, then Meilisearch's atomic swap --------------------
+
+    @property
+    def next_index_name(self) -> str:
+        return f"{self.index_name}_next"
+
+    async def begin_rebuild(self) -> None:
+        """A new, empty index with the live one's settings (the admins' synonyms included)."""
+        await self.client.delete_index_if_exists(self.next_index_name)
+        await self.client.get_or_create_index(self.index_name, primary_key="uid")
+        synonyms = await self.index.get_synonyms()
+        await self.client.create_index(self.next_index_name, primary_key="uid")
+        index = self.client.index(self.next_index_name)
+        task = await index.update_settings(SETTINGS)
+        await self.client.wait_for_task(task.task_uid, timeout_in_ms=60_000, raise_for_status=True)
+        if synonyms:
+            task = await index.update_synonyms(synonyms)
+            await self.client.wait_for_task(task.task_uid, timeout_in_ms=60_000, raise_for_status=True)
+
+    async def rebuild_apply(self, upserts: list[SearchDocument], deletes: list[tuple[str, str]]) -> None:
+        await self._write(self.client.index(self.next_index_name), upserts, deletes)
+
+    async def rebuild_ready(self) -> None:
+        """Meilisearch indexes each batch as it is written (``_write`` waits for it)."""
+
+    async def rebuild_switch(self) -> None:
+        """Meilisearch's swap-indexes exchanges the two names in one task; the old index (now under the
+        new one's name) is then deleted."""
+        task = await self.client.swap_indexes([(self.index_name, self.next_index_name)])
+        await self.client.wait_for_task(task.task_uid, timeout_in_ms=60_000, raise_for_status=True)
+        await self.client.delete_index_if_exists(self.next_index_name)
+
+    async def rebuild_abandon(self) -> None:
+        await self.client.delete_index_if_exists(self.next_index_name)
 
     @staticmethod
     def _filter(query: SearchQuery) -> list[Any]:
@@ -159,7 +197,8 @@ class MeilisearchBackend:
                     doc_type=hit["doc_type"],
                     doc_id=hit["doc_id"],
                     url=hit["url"],
-                    title_html=_marked_to_html(formatted.get("title", hit["title"])),
+                    title_html=_marked_to_html(formatted.get("title") or hit["title"])
+                    or html.escape(shown_title("", hit.get("extra"))),
                     snippet_html=_marked_to_html(formatted.get("body", "")),
                     score=float(hit.get("_rankingScore", 0.0)),
                     published_at=datetime.fromisoformat(published) if published else None,

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import time
 from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import and_, bindparam, cast, delete, func, literal, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import TSQUERY, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -22,7 +24,7 @@ from sqlalchemy.sql import ColumnElement
 from community.kernel.clock import now
 from community.search import text as searchtext
 from community.search.models import INDEXED_COLUMNS, SearchDocumentRow, Synonym, TermStat, TermStatState
-from community.search.schemas import SearchDocument, SearchHit, SearchQuery, SearchResults
+from community.search.schemas import SearchDocument, SearchHit, SearchQuery, SearchResults, shown_title
 
 # Rank at most this many matches of a query; a vaguer query than that is answered from a sample and the
 # searcher is told to narrow it. Keeps every query's cost bounded whatever the index size.
@@ -49,6 +51,14 @@ STATS_SAMPLE = 50_000
 STATS_MIN_CHANGES = 20
 STATS_MAX_AGE = timedelta(days=1)
 STATS_LOCK_KEY = 7_202_612
+# A rebuild fills this table beside the live one, then takes its place (and its index and constraint names).
+LIVE_TABLE = "search_document"
+NEXT_TABLE = "search_document_next"
+NEXT_SUFFIX = "__next"
+# The switch waits at most this long for the searches under way on the live table (then fails, harmlessly).
+SWITCH_LOCK_TIMEOUT = "10s"
+_LIVE: sa.Table = SearchDocumentRow.__table__  # type: ignore[assignment]
+_NEXT = _LIVE.to_metadata(sa.MetaData(), name=NEXT_TABLE)
 
 
 class PostgresSearchBackend:
@@ -77,46 +87,7 @@ class PostgresSearchBackend:
 
     async def apply(self, upserts: list[SearchDocument], deletes: list[tuple[str, str]]) -> None:
         async with self.sessions() as db, db.begin():
-            if deletes:
-                for doc_type, doc_id in deletes:
-                    await db.execute(
-                        delete(SearchDocumentRow).where(
-                            SearchDocumentRow.doc_type == doc_type, SearchDocumentRow.doc_id == doc_id
-                        )
-                    )
-            if upserts:
-                rows = [
-                    {
-                        "doc_type": d.doc_type,
-                        "doc_id": d.doc_id,
-                        "title": d.title,
-                        "body": d.body,
-                        "url": d.url,
-                        "domains": d.domains,
-                        "tags": d.tags,
-                        "district": d.district,
-                        "status": d.status,
-                        "extra": d.extra,
-                        "published_at": d.published_at,
-                        "title_tsv": searchtext.tsvector_literal([(d.title, "A"), (" ".join(d.tags), "A")]),
-                        # The domains too (智慧医疗): a question names a field more often than a title does.
-                        "tsv": searchtext.tsvector_literal(
-                            [
-                                (d.title, "A"),
-                                (d.body, "B"),
-                                (" ".join(d.tags), "A"),
-                                (" ".join(d.domains), "B"),
-                            ]
-                        ),
-                    }
-                    for d in upserts
-                ]
-                stmt = insert(SearchDocumentRow).values(rows)
-                stmt = stmt.on_conflict_do_update(
-                    constraint="uq_search_document_ref",
-                    set_={c: stmt.excluded[c] for c in INDEXED_COLUMNS} | {"indexed_at": func.now()},
-                )
-                await db.execute(stmt)
+            await self._write(db, _LIVE, upserts, deletes)
             # What the term statistics have not counted yet; the outbox worker recounts when it is much.
             changed = len(upserts) + len(deletes)
             if changed:
@@ -126,9 +97,124 @@ class PostgresSearchBackend:
                     .values(changes=TermStatState.changes + changed)
                 )
 
+    @staticmethod
+    async def _write(
+        db: Any, table: sa.Table, upserts: list[SearchDocument], deletes: list[tuple[str, str]]
+    ) -> None:
+        for doc_type, doc_id in deletes:
+            await db.execute(delete(table).where(table.c.doc_type == doc_type, table.c.doc_id == doc_id))
+        if upserts:
+            rows = [
+                {
+                    "doc_type": d.doc_type,
+                    "doc_id": d.doc_id,
+                    "title": d.title,
+                    "body": d.body,
+                    "url": d.url,
+                    "domains": d.domains,
+                    "tags": d.tags,
+                    "district": d.district,
+                    "status": d.status,
+                    "extra": d.extra,
+                    "published_at": d.published_at,
+                    "title_tsv": searchtext.tsvector_literal([(d.title, "A"), (" ".join(d.tags), "A")]),
+                    # The domains too (智慧医疗): a question names a field more often than a title does.
+                    "tsv": searchtext.tsvector_literal(
+                        [(d.title, "A"), (d.body, "B"), (" ".join(d.tags), "A"), (" ".join(d.domains), "B")]
+                    ),
+                }
+                for d in upserts
+            ]
+            stmt = insert(table).values(rows)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["doc_type", "doc_id"],
+                set_={c: stmt.excluded[c] for c in INDEXED_COLUMNS} | {"indexed_at": func.now()},
+            )
+            await db.execute(stmt)
+
     async def reset(self) -> None:
         async with self.sessions() as db, db.begin():
             await db.execute(text("TRUNCATE search_document"))
+
+    # --- rebuilding beside the live table ------------------------------------------------------------------
+
+    async def begin_rebuild(self) -> None:
+        """An empty copy of the live table (columns, defaults, generated columns, identity) with its keys;
+        its search indexes are built once it is full (``rebuild_ready``), which is much faster than
+        keeping them up to date row by row."""
+        async with self.sessions() as db, db.begin():
+            await db.execute(text(f"DROP TABLE IF EXISTS {NEXT_TABLE}"))
+            await db.execute(
+                text(
+                    f"CREATE TABLE {NEXT_TABLE} (LIKE {LIVE_TABLE} "
+                    "INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING IDENTITY)"
+                )
+            )
+            constraints = await db.execute(
+                text(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = CAST(:table AS regclass) AND contype IN ('p', 'u', 'c', 'x') "
+                    "ORDER BY conname"
+                ).bindparams(table=LIVE_TABLE)
+            )
+            for name, definition in constraints.all():
+                await db.execute(
+                    text(f'ALTER TABLE {NEXT_TABLE} ADD CONSTRAINT "{name}{NEXT_SUFFIX}" {definition}')
+                )
+
+    async def rebuild_apply(self, upserts: list[SearchDocument], deletes: list[tuple[str, str]]) -> None:
+        async with self.sessions() as db, db.begin():
+            await self._write(db, _NEXT, upserts, deletes)
+
+    async def rebuild_ready(self) -> None:
+        """The live table's other indexes (GIN over the lexemes, trigrams of titles), built on the full new
+        table, and the planner's statistics of it."""
+        async with self.sessions() as db, db.begin():
+            await db.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+            for name, definition in await _plain_indexes(db, LIVE_TABLE):
+                ddl, replaced = re.subn(
+                    rf"^CREATE (UNIQUE )?INDEX {re.escape(name)} ON (\w+\.)?{LIVE_TABLE} ",
+                    rf'CREATE \1INDEX "{name}{NEXT_SUFFIX}" ON {NEXT_TABLE} ',
+                    definition,
+                )
+                if replaced != 1:
+                    raise RuntimeError(f"cannot copy the index {name}: {definition}")
+                await db.execute(text(ddl))
+            await db.execute(text(f"ANALYZE {NEXT_TABLE}"))
+
+    async def rebuild_switch(self) -> None:
+        """In one transaction: the live table goes, the new one takes its name, and its constraints,
+        indexes and identity sequence take the live ones' names. Searches wait for the moment of the swap
+        (a lock taken at the end) and then read the new table."""
+        async with self.sessions() as db, db.begin():
+            await db.execute(text(f"SET LOCAL lock_timeout = '{SWITCH_LOCK_TIMEOUT}'"))
+            await db.execute(text(f"LOCK TABLE {LIVE_TABLE}, {NEXT_TABLE} IN ACCESS EXCLUSIVE MODE"))
+            sequence = await db.scalar(text(f"SELECT pg_get_serial_sequence('{LIVE_TABLE}', 'id')"))
+            await db.execute(text(f"DROP TABLE {LIVE_TABLE}"))
+            await db.execute(text(f"ALTER TABLE {NEXT_TABLE} RENAME TO {LIVE_TABLE}"))
+            constraints = await db.execute(
+                text(
+                    "SELECT conname FROM pg_constraint WHERE conrelid = CAST(:table AS regclass)"
+                ).bindparams(table=LIVE_TABLE)
+            )
+            for (name,) in constraints.all():
+                if name.endswith(NEXT_SUFFIX):
+                    live_name = name[: -len(NEXT_SUFFIX)]
+                    await db.execute(
+                        text(f'ALTER TABLE {LIVE_TABLE} RENAME CONSTRAINT "{name}" TO "{live_name}"')
+                    )
+            for name, _definition in await _plain_indexes(db, LIVE_TABLE):
+                if name.endswith(NEXT_SUFFIX):
+                    await db.execute(text(f'ALTER INDEX "{name}" RENAME TO "{name[: -len(NEXT_SUFFIX)]}"'))
+            new_sequence = await db.scalar(text(f"SELECT pg_get_serial_sequence('{LIVE_TABLE}', 'id')"))
+            if sequence and new_sequence and new_sequence != sequence:
+                await db.execute(
+                    text(f"ALTER SEQUENCE {new_sequence} RENAME TO {sequence.rsplit('.', 1)[-1]}")
+                )
+
+    async def rebuild_abandon(self) -> None:
+        async with self.sessions() as db, db.begin():
+            await db.execute(text(f"DROP TABLE IF EXISTS {NEXT_TABLE}"))
 
     def _filters(self, query: SearchQuery, skip: str | None = None) -> list[ColumnElement[bool]]:
         row = SearchDocumentRow
@@ -352,12 +438,25 @@ class PostgresSearchBackend:
             doc_type=row.doc_type,
             doc_id=row.doc_id,
             url=row.url,
-            title_html=searchtext.highlight(row.title, terms),
+            title_html=searchtext.highlight(shown_title(row.title, row.extra), terms),
             snippet_html=searchtext.highlight(row.body, terms, SNIPPET_CHARS),
             score=score,
             published_at=row.published_at,
             extra=row.extra or {},
         )
+
+
+async def _plain_indexes(db: Any, table: str) -> list[tuple[str, str]]:
+    """A table's indexes that no constraint owns: (name, CREATE INDEX statement)."""
+    result = await db.execute(
+        text(
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = CAST(:table AS regclass) "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) "
+            "ORDER BY i.relname"
+        ).bindparams(table=table)
+    )
+    return [(str(name), str(definition)) for name, definition in result.all()]
 
 
 def _steps(order: list[int], groups: list[str]) -> list[str]:
