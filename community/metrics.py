@@ -80,7 +80,8 @@ _QUEUE_SQL = text(
       (SELECT count(*) FROM job WHERE done_at IS NULL AND failed_at IS NULL AND attempts > 0) AS retrying,
       (SELECT count(*) FROM job WHERE failed_at IS NOT NULL) AS failed,
       (SELECT count(*) FROM search_outbox WHERE delivered_at IS NULL) AS outbox_rows,
-      (SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM search_outbox WHERE delivered_at IS NULL) AS outbox_lag
+      (SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)
+         FROM search_outbox WHERE delivered_at IS NULL) AS outbox_lag
     """
 )
 
