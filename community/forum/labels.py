@@ -36,8 +36,38 @@ def kind_label(kind: Any) -> str:
     return i18n.gettext(KIND_LABELS.get(getattr(kind, "value", kind), str(kind)))
 
 
+# What the topic page says beside each post, translated once per page rather than once per post.
+TOPIC_LABELS = {
+    "hidden": N_("Hidden after flags: only its author and moderators see it until a moderator reviews it."),
+    "pending": N_("Waiting for a moderator's review: only its author and moderators see it."),
+    "deleted": N_("Deleted by a moderator."),
+    "held": N_(
+        "An edit of this post waits for a moderator's review; until then readers see the approved version."
+    ),
+    "accepted": N_("Accepted answer"),
+    "rep": N_("Reputation"),
+    "edit": N_("Edit"),
+    "flag": N_("Flag"),
+    "wiki": N_("wiki"),
+    "accept": N_("Accept this answer"),
+    "withdraw": N_("Withdraw acceptance"),
+    "hide": N_("Hide"),
+    "restore": N_("Restore"),
+    "useful": N_("Useful"),
+    "not_useful": N_("Not useful"),
+    "up": N_("Vote up"),
+    "down": N_("Vote down"),
+    "score": N_("Score"),
+}
+
+
+def topic_labels() -> dict[str, str]:
+    return {key: i18n.gettext(text) for key, text in TOPIC_LABELS.items()}
+
+
 def template_globals() -> dict[str, Any]:
     return {
+        "forum_topic_labels": topic_labels,
         "forum_category_name": category_name,
         "forum_kind_label": kind_label,
         "forum_topic_url": topic_url,

@@ -51,6 +51,10 @@ class TopicPage:
     level: int = -1
     watching: bool = False
     draft: str | None = None
+    # The reader's votes in the whole topic (post id -> +1/-1), and whether the posts they see are the ones
+    # every reader sees (then the page takes them from a shared fragment and adds only the reader's parts).
+    my_votes: dict[int, int] = field(default_factory=dict)
+    public: bool = False
 
 
 @dataclass

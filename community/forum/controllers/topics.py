@@ -4,6 +4,8 @@ without JavaScript; htmx only spares reloads."""
 
 from __future__ import annotations
 
+import re
+import secrets
 from functools import partial
 from typing import Annotated, Any
 
@@ -11,6 +13,7 @@ from litestar import Controller, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
+from markupsafe import Markup
 
 from community.accounts.guards import Member, requires_login
 from community.forum.controllers.common import (
@@ -44,6 +47,7 @@ from community.web import (
     limit_per_account,
     render,
     settings_of,
+    shared_fragment,
 )
 
 POST_WAITS = N_("Thanks! Your post waits for a moderator's review before others see it.")
@@ -69,6 +73,86 @@ async def _topic(request: Visitor, reading: ReadingService, topic_id: int, page:
     }
 
 
+async def _shared_topic(
+    request: Visitor, reading: ReadingService, topic_id: int, page: int
+) -> dict[str, Any]:
+    """The topic page with its posts from a shared fragment, when the reader sees what everyone sees: the
+    posts, their authors and counts are rendered once per content version and language for every reader;
+    this reader's votes and buttons go in at the places the fragment marks (forum/topic.html). A moderator,
+    or a reader with posts or edits here that only they see, gets the whole page rendered for them."""
+    view = await reading.topic_page(request.scope.get("user"), topic_id, page, posts=False)
+    if not view.public or view.page > view.pages:
+        # Rare: what they see is theirs alone, or a page past the last (not worth keeping for everyone).
+        return await _topic(request, reading, topic_id, page)
+    base_url = settings_of(request).base_url
+
+    async def public_part() -> dict[str, Any]:
+        public = await reading.public_posts(view)
+        mark = secrets.token_hex(16)  # this fragment's own: no post's text can forge a place of the reader's
+        return {"view": public, "topic": public.topic, "mark": mark, "json_ld": json_ld(public, base_url)}
+
+    key = f"forum/t/{view.topic.id}?page={view.page}"
+    fragment = str(await shared_fragment(request, "forum/_topic_posts.html", key, public_part))
+    head, parts = split_shared_posts(fragment, personal=request.scope.get("user") is not None)
+    return {
+        "view": view,
+        "topic": view.topic,
+        "form": {"body": view.draft} if view.draft is not None else {},
+        "json_ld": head,
+        "description": meta_description(view.topic.excerpt or view.topic.title),
+        "canonical": base_url.rstrip("/") + topic_url(view.topic.id, view.topic.slug, view.page),
+        "shared": parts,
+    }
+
+
+_HEAD = re.compile(r"\s*<!--([0-9a-f]{32})-->(.*?)<!--\1-->", re.S)
+
+
+def split_shared_posts(fragment: str, *, personal: bool) -> tuple[Markup, list[dict[str, Any]]]:
+    """The shared posts' JSON-LD, and their HTML cut at the places a reader's parts go: each piece with the
+    vote (``v``) or actions (``a``) place after it and what that place says about its post."""
+    head = _HEAD.match(fragment)
+    if head is None:  # not a fragment of forum/_topic_posts.html
+        raise ValueError("the shared topic fragment has no mark")
+    mark, json_ld_text, body = head.group(1), head.group(2), fragment[head.end() :]
+    if not personal:  # a visitor: the fragment as it is (its places hold what a visitor sees)
+        return Markup(json_ld_text), [{"html": Markup(body), "kind": ""}]  # noqa: S704 (autoescaped)
+    places = re.compile(
+        rf"<!--{mark} v (\d+) -?\d+ ([0-9a-f-]{{36}})-->.*?<!--{mark} /v-->"
+        rf"|<!--{mark} a (\d+) ([0-9a-f-]{{36}}) ([01]) ([01])-->",
+        re.S,
+    )
+    parts: list[dict[str, Any]] = []
+    start = 0
+    for found in places.finditer(body):
+        piece = Markup(body[start : found.start()])  # noqa: S704 (rendered by the autoescaping environment)
+        start = found.end()
+        if found.group(1) is not None:
+            score = found.group(0).split(" ", 4)[3]
+            parts.append(
+                {
+                    "html": piece,
+                    "kind": "v",
+                    "id": int(found.group(1)),
+                    "author": found.group(2),
+                    "score": int(score),
+                }
+            )
+        else:
+            parts.append(
+                {
+                    "html": piece,
+                    "kind": "a",
+                    "id": int(found.group(3)),
+                    "author": found.group(4),
+                    "wiki": found.group(5) == "1",
+                    "opening": found.group(6) == "1",
+                }
+            )
+    parts.append({"html": Markup(body[start:]), "kind": ""})  # noqa: S704 (autoescaped)
+    return Markup(json_ld_text), parts  # noqa: S704 (autoescaped)
+
+
 async def _new_topic(catalog: CatalogService) -> dict[str, Any]:
     return {"categories": await catalog.categories(), "kinds": list(KIND_LABELS.items())}
 
@@ -86,7 +170,7 @@ class TopicController(Controller):
         reading: Reading,
         page: PageNumber = 1,
     ) -> Response[Any]:
-        context = await _topic(request, reading, topic_id, page)
+        context = await _shared_topic(request, reading, topic_id, page)
         topic: Topic = context["topic"]
         if slug != topic.slug:  # an old or mistyped slug: the permanent address
             return Redirect(topic_url(topic.id, topic.slug, page), status_code=301)

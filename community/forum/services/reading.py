@@ -3,11 +3,12 @@ visible; authors also see their own posts waiting for review; moderators see eve
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from uuid import UUID
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.orm import aliased
 
 from community.accounts.models import User
@@ -32,7 +33,7 @@ from community.forum.services.catalog import CatalogService
 from community.forum.services.common import PAGE_SIZE, short_time
 from community.forum.services.drafts import DraftService
 from community.forum.services.notify import DigestService
-from community.forum.services.trust import TrustService
+from community.forum.services.trust import MODERATE_LEVEL, TrustService
 from community.forum.services.watches import WatchService
 from community.forum.services.writing import diff_lines
 from community.forum.views import PostView, TopicListing, TopicPage, TopicRow
@@ -135,28 +136,71 @@ class ReadingService:
             topic, author, category, list((await self.db.scalars(tag_names_query(topic_id))).all())
         )
 
-    async def topic_page(self, user: Any, topic_id: int, page: int = 1) -> TopicPage:
+    async def topic_page(self, user: Any, topic_id: int, page: int = 1, *, posts: bool = True) -> TopicPage:
+        """A topic's page for ``user``: the posts they see and their parts (votes, rights, watch, draft).
+        ``posts=False``: when the reader sees what every reader sees (``public``), their parts alone, for a
+        page that takes the posts from a shared fragment (``public_posts``); otherwise the posts too."""
         head = await self.topic_row(topic_id)
         topic = head.topic
         if not await self.trust.can_see(user, topic.author_id, topic.visibility):
             raise NotFound
-        moderator = await self.trust.is_moderator(user)
+        level = await self.trust.level(user)
+        moderator = user is not None and (user.is_admin or level >= MODERATE_LEVEL)
+        my_votes: dict[int, int] = {}
+        sees_more = moderator or topic.visibility is not Visibility.VISIBLE
+        if user is not None:
+            in_topic = Post.topic_id == topic.id
+            voted = select(Vote.post_id, Vote.value).join(Post, Post.id == Vote.post_id)
+            my_votes = dict((await self.db.execute(voted.where(Vote.user_id == user.id, in_topic))).all())
+            if not sees_more:
+                # Their own posts waiting or hidden, or their edits waiting: shown to them alone.
+                theirs = in_topic & (Post.author_id == user.id)
+                unpublished = Post.visibility.not_in([Visibility.VISIBLE, Visibility.DELETED])
+                held = select(HeldEdit.post_id).join(Post, Post.id == HeldEdit.post_id).where(theirs)
+                sees_more = bool(
+                    await self.db.scalar(select(exists().where(theirs & unpublished) | exists(held)))
+                )
+        view = TopicPage(
+            topic=topic,
+            category=head.category,
+            author=head.author,
+            tags=head.tags,
+            tools=await self._tools(topic.id),
+            opening=None,
+            posts=[],
+            page=max(1, page),
+            pages=max(1, -(-topic.reply_count // POSTS_PER_PAGE)),
+            is_moderator=moderator,
+            level=level,
+            watching=await self.watches.is_watching(user.id if user else None, "topic", topic.id),
+            draft=await self._draft(user, f"reply-{topic.id}"),
+            my_votes=my_votes,
+            public=not sees_more,
+        )
+        if posts or sees_more:
+            await self._fill_posts(view, user, moderator)
+        return view
+
+    async def public_posts(self, view: TopicPage) -> TopicPage:
+        """The posts of ``view``'s topic and page as every reader sees them (no reader's votes or rights)."""
+        public = replace(view, is_moderator=False, level=-1, watching=False, draft=None, my_votes={})
+        await self._fill_posts(public, None, False)
+        return public
+
+    async def _fill_posts(self, view: TopicPage, user: Any, moderator: bool) -> None:
+        """The page's posts, with their authors' names and standing, in two queries whatever their number."""
+        topic = view.topic
         query = _posts_of(topic.id).where(Post.number > 1)
         if not moderator:
             visible = Post.visibility == Visibility.VISIBLE
             if user is not None:
                 visible = visible | ((Post.author_id == user.id) & (Post.visibility != Visibility.DELETED))
             query = query.where(visible)
-        pages = max(1, -(-topic.reply_count // POSTS_PER_PAGE))
-        page = max(1, page)
-        rows = (
-            await self.db.execute(
-                query.order_by(Post.number).limit(POSTS_PER_PAGE).offset((page - 1) * POSTS_PER_PAGE)
-            )
-        ).all()
+        offset = (view.page - 1) * POSTS_PER_PAGE
+        rows = (await self.db.execute(query.order_by(Post.number).limit(POSTS_PER_PAGE).offset(offset))).all()
         first = (await self.db.execute(_posts_of(topic.id).where(Post.number == 1))).first()
         views = [
-            PostView(p, name, rep or 0, level or 0, 0, short_time(p.created_at))
+            PostView(p, name, rep or 0, level or 0, view.my_votes.get(p.id, 0), short_time(p.created_at))
             for p, name, rep, level in [*([first] if first else []), *rows]
         ]
         if user is not None and views:
@@ -164,43 +208,23 @@ class ReadingService:
             mine = [v.post.id for v in views if moderator or v.post.author_id == user.id]
             held = select(HeldEdit.post_id).where(HeldEdit.post_id.in_(mine))
             held_ids = set((await self.db.scalars(held)).all()) if mine else set()
-            votes = dict(
-                (
-                    await self.db.execute(
-                        select(Vote.post_id, Vote.value).where(
-                            Vote.user_id == user.id, Vote.post_id.in_([v.post.id for v in views])
-                        )
-                    )
-                ).all()
-            )
-            for view in views:
-                view.my_vote = votes.get(view.post.id, 0)
-                view.held_edit = view.post.id in held_ids
+            for post_view in views:
+                post_view.held_edit = post_view.post.id in held_ids
         opening = views[0] if first else None
         if opening and not await self.trust.can_see(user, opening.post.author_id, opening.post.visibility):
             opening = None
-        tools = (
+        view.opening = opening
+        view.posts = views[1:] if first else views
+
+    async def _tools(self, topic_id: int) -> list[tuple[Tool, str]]:
+        rows = (
             await self.db.execute(
                 select(Tool, TopicTool.version)
                 .join(TopicTool, TopicTool.tool_id == Tool.id)
-                .where(TopicTool.topic_id == topic.id)
+                .where(TopicTool.topic_id == topic_id)
             )
         ).all()
-        return TopicPage(
-            topic=topic,
-            category=head.category,
-            author=head.author,
-            tags=head.tags,
-            tools=[(tool, version) for tool, version in tools],
-            opening=opening,
-            posts=views[1:] if first else views,
-            page=page,
-            pages=pages,
-            is_moderator=moderator,
-            level=await self.trust.level(user),
-            watching=await self.watches.is_watching(user.id if user else None, "topic", topic.id),
-            draft=await self._draft(user, f"reply-{topic.id}"),
-        )
+        return [(tool, version) for tool, version in rows]
 
     async def _draft(self, user: Any, key: str) -> str | None:
         draft = await DraftService(self.db).get(user.id if user else None, key)
