@@ -763,10 +763,10 @@ async def _member_email(url: str) -> str:
 
 
 def _pages(values: Sequence[str]) -> list[str]:
-    """--pages takes paths separated by spaces or commas; each must start with '/'."""
+    """--pages takes paths separated by spaces or commas; each must start with '/' (or be {topic})."""
     pages = [p.strip() for value in values for p in value.split(",") if p.strip()]
     for page in pages:
-        if not page.startswith("/"):
+        if not page.startswith("/") and page != "{topic}":  # {topic} becomes a topic's whole path
             raise SystemExit(f"A page is a path starting with '/': {page!r}")
     return pages
 
