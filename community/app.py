@@ -105,7 +105,7 @@ def _configure_jinja(engine: JinjaTemplateEngine, settings: Settings) -> None:
     env.auto_reload = settings.debug
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.globals["site_name"] = settings.site_name
+    env.globals["site_name"] = i18n.LocalName(settings.site_name, settings.site_name_en)
     env.filters["datetime"] = _format_datetime
     env.filters.update(template_filters())
     engine.register_template_callable("get_flashes", _get_flashes)

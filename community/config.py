@@ -143,6 +143,8 @@ class Settings:
     secret_key: str = ""
     debug: bool = False
     site_name: str = "武汉OPC线上开放社区"
+    # The site's name on English pages and in English mail (SITE_NAME_EN).
+    site_name_en: str = "Wuhan OPC Open Community"
     base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from litestar.datastructures import MutableScopeHeaders
+from markupsafe import escape
 
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
@@ -56,6 +57,27 @@ def N_(message: str) -> str:
 
 def current_locale() -> str:
     return _current_locale.get()
+
+
+class LocalName:
+    """A name with a form per language (the site's name), read in the current locale wherever it is printed:
+    a template's ``{{ site_name }}``, ``_("… %(site)s", site=site_name)`` and comparisons with strings."""
+
+    def __init__(self, chinese: str, english: str) -> None:
+        self.chinese = chinese
+        self.english = english or chinese
+
+    def __str__(self) -> str:
+        return self.english if current_locale().startswith("en") else self.chinese
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
 
 
 def set_locale(locale: str) -> None:

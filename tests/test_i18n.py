@@ -101,11 +101,14 @@ async def test_a_first_visit_follows_the_browsers_language(make_client: Any) -> 
     english = await make_client()
     page = await english.get("/", headers={"Accept-Language": "en-US,en;q=0.9,zh-CN;q=0.5"})
     assert '<html lang="en">' in page.text and "Tech exchange" in page.text and "技术交流" not in page.text
+    # The site's own name too (SITE_NAME_EN), in the title and the header.
+    assert "<title>Wuhan OPC Open Community</title>" in page.text and "武汉OPC线上开放社区" not in page.text
     assert {"accept-language", "cookie"} <= {v.strip().lower() for v in page.headers["vary"].split(",")}
 
     for header in ("zh-CN,zh;q=0.9,en;q=0.8", "zh-TW", "zh-Hans", "fr, en;q=0.1, zh;q=0.5"):
         chinese = await (await make_client()).get("/", headers={"Accept-Language": header})
         assert '<html lang="zh-CN">' in chinese.text and "技术交流" in chinese.text, header
+        assert "<title>武汉OPC线上开放社区</title>" in chinese.text, header
     # A language the site does not speak, or none at all: Chinese, the site's first language.
     unspoken = await (await make_client()).get("/", headers={"Accept-Language": "fr"})
     assert '<html lang="zh-CN">' in unspoken.text
@@ -146,6 +149,7 @@ async def test_a_visitor_registering_from_an_english_browser_is_written_to_in_en
     )
     mail = await mailbox.take_waiting("reader@example.com", seen)
     assert "Hello," in mailbox.body(mail) and "您好" not in mailbox.body(mail)
+    assert "Wuhan OPC Open Community" in mailbox.body(mail) and "武汉OPC线上开放社区" not in mailbox.body(mail)
     # Signed up, the member keeps English on another browser (their saved choice).
     assert '<html lang="en">' in (await visitor.register("reader2@example.com", "Reader Two")).text
     other_browser = await make_client()

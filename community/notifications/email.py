@@ -44,7 +44,7 @@ class Mailer:
         self._templates.filters.update(template_filters())
 
     def render(self, template: str, **context: Any) -> str:
-        context.setdefault("site_name", self.settings.site_name)
+        context.setdefault("site_name", i18n.LocalName(self.settings.site_name, self.settings.site_name_en))
         return self._templates.get_template(template).render(**context)
 
     async def send_template(self, to: str, subject: str, template: str, **context: Any) -> None:
