@@ -109,7 +109,7 @@ async def test_a_published_issue_downloads_as_xlsx_with_formulas_kept_as_text(
     assert sheet is not None
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert rows[0][:3] == ["序号", "岗位", "单位"]
-    assert rows[1][1] == "大模型应用开发工程师" and rows[1][4] == "1.2万–2万 元/月"
+    assert rows[1][1] == "大模型应用开发工程师" and rows[1][4] == "1.2万–2万元/月"
     assert rows[2][1] == '=HYPERLINK("http://evil")'
     assert sheet.cell(row=3, column=2).data_type == "s"  # text, never a formula
     assert rows[1][9] == f"http://testserver.local/talent/positions/{world.position.id}"

@@ -82,7 +82,7 @@ async def test_the_funders_report_draws_its_weeks_and_budget_as_its_tables_say(
     (used,) = budget.series("used").values()
     (held,) = budget.series("held").values()
     (available,) = budget.series("available").values()
-    assert format_yuan(used) == _figure(page, "spent") == "¥100"
-    assert format_yuan(used + held) == _figure(page, "reserved") == "¥400"
-    assert format_yuan(used + held + available) == _figure(page, "budget") == "¥5,000"
-    assert budget.cell_text[("used", "预算")] == "¥100"
+    assert format_yuan(used) == _figure(page, "spent") == "100元"
+    assert format_yuan(used + held) == _figure(page, "reserved") == "400元"
+    assert format_yuan(used + held + available) == _figure(page, "budget") == "5,000元"
+    assert budget.cell_text[("used", "预算")] == "100元"
