@@ -12,7 +12,8 @@ import math
 import re
 import time
 from collections import Counter
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +31,9 @@ from community.search.schemas import SearchDocument, SearchHit, SearchQuery, Sea
 # searcher is told to narrow it. Keeps every query's cost bounded whatever the index size.
 RANK_CANDIDATES = 2000
 TITLE_CANDIDATES = 500
+# Of those, at most this many (the best by what the small columns and the titles tell) have their body's
+# lexemes read (ts_rank_cd, which words the body holds): reading a long tsvector is most of a query's cost.
+DETAIL_CANDIDATES = 200
 # Title matches alone answer a query when they fill a page of the site (the body's index is then not read;
 # the bench measured a higher bar costing about twice the time at 100,000 documents).
 TITLE_ENOUGH = 20
@@ -336,19 +340,26 @@ class PostgresSearchBackend:
         (a small index that, when it fills a page, spares reading the body's), then any match. What is read
         depends on the first page only, so that every page of one search ranks the same candidates.
 
-        One query per step reads the candidates' small columns and which groups each holds; ranking, facets
-        and the count are made from them here, and a last query fetches the full rows of the page only."""
+        One query per step reads the candidates' small columns and which groups their titles hold (not the
+        body's lexemes, whose reading is most of the cost); one more reads the body's for those that can
+        still reach the page (``_detail``); ranking, facets and the count are made from them here, and a
+        last query fetches the full rows of the page only."""
         row = SearchDocumentRow
         groups = [searchtext.group_tsquery(g) for g in plan.groups]
         order = sorted(range(len(groups)), key=lambda i: -weights[i])  # rarest first
-        candidates: dict[int, Any] = {}
+        candidates: dict[int, _Candidate] = {}
         bound = False
         complete = False
         for number, step in enumerate(_steps(order, groups)):
             tsq = cast(literal(step), TSQUERY)
-            found = await self._candidates(db, query, row.title_tsv.op("@@")(tsq), groups, TITLE_CANDIDATES)
+            every = number == 0  # the first step asks for every group
+            found = await self._candidates(
+                db, query, row.title_tsv.op("@@")(tsq), groups, TITLE_CANDIDATES, every=every
+            )
             if len(found) < max(query.per_page, TITLE_ENOUGH):
-                found = await self._candidates(db, query, row.tsv.op("@@")(tsq), groups, RANK_CANDIDATES)
+                found = await self._candidates(
+                    db, query, row.tsv.op("@@")(tsq), groups, RANK_CANDIDATES, every=every
+                )
                 bound = bound or len(found) >= RANK_CANDIDATES
             else:
                 bound = True
@@ -356,7 +367,7 @@ class PostgresSearchBackend:
                     # Titles of other kinds must not crowd out the kind asked for, named in a body only.
                     kinds = SearchDocumentRow.doc_type.in_(plan.kinds)
                     found += await self._candidates(
-                        db, query, and_(row.tsv.op("@@")(tsq), kinds), groups, TITLE_CANDIDATES
+                        db, query, and_(row.tsv.op("@@")(tsq), kinds), groups, TITLE_CANDIDATES, every=every
                     )
             for c in found:
                 candidates.setdefault(c.id, c)
@@ -364,6 +375,7 @@ class PostgresSearchBackend:
                 complete = bool(found)
             if len(candidates) >= query.per_page:
                 break
+        await self._detail(db, list(candidates.values()), groups, weights, plan.kinds, query)
         ranked = sorted(candidates.values(), key=lambda c: _rank_key(c, weights, plan.kinds))
         type_counts: Counter[str] | None = None
         if query.types:  # the type facet shows every type's count, not only the chosen one's
@@ -389,15 +401,12 @@ class PostgresSearchBackend:
         groups: list[str],
         limit: int,
         with_types: bool = True,
-    ) -> list[Any]:
+        every: bool = False,
+    ) -> list[_Candidate]:
         row = SearchDocumentRow
-        everything = cast(literal(" | ".join(f"({g})" for g in groups)), TSQUERY)
-        score = func.ts_rank_cd(literal_column(f"'{RANK_WEIGHTS}'::float4[]"), row.tsv, everything, 32)
-        held = []
-        for i, group in enumerate(groups):
-            tsq = cast(literal(group), TSQUERY)
-            held.append(row.title_tsv.op("@@")(tsq).label(f"t{i}"))
-            held.append(row.tsv.op("@@")(tsq).label(f"b{i}"))
+        held = [
+            row.title_tsv.op("@@")(cast(literal(g), TSQUERY)).label(f"t{i}") for i, g in enumerate(groups)
+        ]
         columns = (
             row.id,
             row.doc_type,
@@ -406,12 +415,56 @@ class PostgresSearchBackend:
             row.tags,
             row.status,
             row.published_at,
-            score.label("score"),
             *held,
         )
         filters = self._filters(query, skip=None if with_types else "doc_type")
         result = await db.execute(select(*columns).where(matches, *filters).limit(limit))
-        return list(result.all())
+        return [
+            _Candidate(
+                id=r.id,
+                doc_type=r.doc_type,
+                domains=r.domains,
+                district=r.district,
+                tags=r.tags,
+                status=r.status,
+                published_at=r.published_at,
+                title=[bool(r[7 + i]) for i in range(len(groups))],
+                sure=[every] * len(groups),
+            )
+            for r in result.all()
+        ]
+
+    async def _detail(
+        self,
+        db: Any,
+        candidates: list[_Candidate],
+        groups: list[str],
+        weights: list[float],
+        kinds: tuple[str, ...],
+        query: SearchQuery,
+    ) -> None:
+        """Which groups each candidate's body holds and its ts_rank_cd, read for those that can reach the
+        page asked for (their best possible score against the page's worst sure one), at most
+        DETAIL_CANDIDATES of them, the likeliest first; the others keep what their titles tell."""
+        if not candidates:
+            return
+        reach = query.offset + query.per_page
+        floors = sorted((_bound(c, weights, kinds, upper=False) for c in candidates), reverse=True)
+        floor = floors[min(reach, len(floors)) - 1]
+        hopeful = [
+            c for c in candidates if _bound(c, weights, kinds, upper=True) + RANK_SHARE >= floor - 1e-9
+        ]
+        hopeful.sort(key=lambda c: _bound_key(c, weights, kinds))
+        chosen = {c.id: c for c in hopeful[: max(DETAIL_CANDIDATES, reach)]}
+        row = SearchDocumentRow
+        everything = cast(literal(" | ".join(f"({g})" for g in groups)), TSQUERY)
+        score = func.ts_rank_cd(literal_column(f"'{RANK_WEIGHTS}'::float4[]"), row.tsv, everything, 32)
+        held = [row.tsv.op("@@")(cast(literal(g), TSQUERY)) for g in groups]
+        result = await db.execute(select(row.id, score, *held).where(row.id.in_(list(chosen))))
+        for r in result.all():
+            c = chosen[r[0]]
+            c.score = float(r[1])
+            c.body = [bool(b) for b in r[2:]]
 
     async def _typo_matches(
         self, db: Any, query: SearchQuery, seen: set[int]
@@ -485,17 +538,56 @@ def _stale(state: TermStatState) -> bool:
     return state.changes > 0 and now() - state.refreshed_at > STATS_MAX_AGE
 
 
-def _coverage(candidate: Any, weights: list[float]) -> tuple[bool, float, float]:
+@dataclass(slots=True)
+class _Candidate:
+    """A match's small columns, which groups its title holds, and (once read) which its body holds and its
+    ts_rank_cd."""
+
+    id: int
+    doc_type: str
+    domains: list[str] | None
+    district: str | None
+    tags: list[str] | None
+    status: str | None
+    published_at: datetime | None
+    title: list[bool]
+    sure: list[bool]  # the groups the body holds for certain (those the query that found it asked for all)
+    body: list[bool] | None = None
+    score: float = 0.0
+
+
+def _bound(candidate: _Candidate, weights: list[float], kinds: tuple[str, ...], upper: bool) -> float:
+    """The score without ts_rank_cd, a body not yet read counted as holding every group (upper) or none."""
+    if candidate.body is not None:
+        return _score(candidate, weights, kinds) - RANK_SHARE * candidate.score
+    body: list[bool] = [True] * len(weights) if upper else candidate.sure
+    every, held, placed = _coverage(candidate, weights, body)
+    kind = KIND_BOOST if candidate.doc_type in kinds else 0.0
+    return float(every) * 2 + held + placed + kind
+
+
+def _bound_key(
+    candidate: _Candidate, weights: list[float], kinds: tuple[str, ...]
+) -> tuple[float, float, int]:
+    published = candidate.published_at.timestamp() if candidate.published_at else 0.0
+    return (-round(_bound(candidate, weights, kinds, upper=True), 6), -published, -candidate.id)
+
+
+def _coverage(
+    candidate: _Candidate, weights: list[float], body: list[bool] | None = None
+) -> tuple[bool, float, float]:
     """(holds every group, the share of the query's weight it holds, the same counting a title match in
     full and a body-only match in part)."""
     total = sum(weights) or 1.0
     held = placed = 0.0
     every = True
+    if body is None:
+        body = candidate.body if candidate.body is not None else candidate.sure
     for i, weight in enumerate(weights):
-        if getattr(candidate, f"t{i}"):
+        if candidate.title[i]:
             held += weight
             placed += weight
-        elif getattr(candidate, f"b{i}"):
+        elif body[i]:
             held += weight
             placed += weight * BODY_SHARE
         else:
@@ -503,18 +595,22 @@ def _coverage(candidate: Any, weights: list[float]) -> tuple[bool, float, float]
     return every, held / total, placed / total
 
 
-def _score(candidate: Any, weights: list[float], kinds: tuple[str, ...]) -> float:
+def _score(candidate: _Candidate, weights: list[float], kinds: tuple[str, ...]) -> float:
     every, held, placed = _coverage(candidate, weights)
     kind = KIND_BOOST if candidate.doc_type in kinds else 0.0
     return float(every) * 2 + held + placed + kind + RANK_SHARE * float(candidate.score)
 
 
-def _rank_key(candidate: Any, weights: list[float], kinds: tuple[str, ...]) -> tuple[float, float, int]:
+def _rank_key(
+    candidate: _Candidate, weights: list[float], kinds: tuple[str, ...]
+) -> tuple[float, float, int]:
     published = candidate.published_at.timestamp() if candidate.published_at else 0.0
     return (-round(_score(candidate, weights, kinds), 6), -published, -candidate.id)
 
 
-def _facet_counts(candidates: list[Any], type_counts: Counter[str] | None) -> dict[str, dict[str, int]]:
+def _facet_counts(
+    candidates: list[_Candidate], type_counts: Counter[str] | None
+) -> dict[str, dict[str, int]]:
     """Counts per type, domain, district, tag and status over the candidates."""
     counters: dict[str, Counter[str]] = {
         name: Counter() for name in ("doc_type", "domains", "district", "tags", "status")
