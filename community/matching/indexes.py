@@ -170,8 +170,10 @@ class Indexes:
 
     async def _build(self, full_key: tuple[Any, ...], build: Build[T]) -> Built[T]:
         try:
+            # The build's one connection goes where LISTEN goes: straight to PostgreSQL (DATABASE_LISTEN_URL),
+            # since its engine keeps prepared statements that PgBouncer's transaction pooling would mix up.
             value, version, seconds = await asyncio.get_running_loop().run_in_executor(
-                _executor, _run_in_thread, self.database_url, build
+                _executor, _run_in_thread, self.listen_url, build
             )
         except Exception:
             self.failed_at[full_key] = time.monotonic()
