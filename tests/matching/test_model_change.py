@@ -5,7 +5,6 @@ never mixes two models). And a web process that does not embed never loads the m
 from __future__ import annotations
 
 import asyncio
-import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from community.app import create_app
 from community.jobs import JobContext
-from community.matching.embedder import get_embedder, minilm_folder
+from community.matching.embedder import get_embedder
 from community.matching.jobs import vectors_current_job
 from community.matching.services import MatchingService
 from community.matching.services.common import JOB_CATCH_UP
@@ -74,8 +73,8 @@ async def test_new_model_vectors_are_computed_by_jobs_while_the_old_ones_serve(
 
 
 async def test_a_web_process_that_does_not_embed_never_loads_the_model(settings: Any, tmp_path: Path) -> None:
-    folder = tmp_path / "minilm-unused"
-    os.symlink(minilm_folder(), folder)  # a model no other test has loaded in this process
+    folder = tmp_path / "minilm-unused"  # a model folder nothing has loaded (never read: it must not be)
+    folder.mkdir()
     web = replace(settings, embedding_model=str(folder), job_worker=False)
     app = create_app(web)
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
