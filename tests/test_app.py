@@ -68,6 +68,7 @@ def test_every_zone_brings_its_routes_search_types_and_work() -> None:
         "scenario",
         "capability",
         "forum_topic",
+        "forum_reply",
         "product",
         "policy",
         "event",
