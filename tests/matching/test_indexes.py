@@ -6,11 +6,7 @@ background work never loads the embedding model."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,14 +18,11 @@ import httpx
 import pytest
 from sqlalchemy import event, text
 
-from community.config import PROJECT_ROOT
 from community.matching.embedder import get_embedder
 from community.matching.indexes import QUICK_WAIT, indexes_of
 from community.matching.services import MatchingService
-from tests.conftest import free_port
+from tests.conftest import served_app
 from tests.matching.conftest import load_world
-
-START_SECONDS = 180.0
 
 
 def published_scenarios(db: Any) -> list[tuple[str, str]]:
@@ -52,40 +45,10 @@ async def wait_for(probe: Any, within: float = 30.0) -> Any:
 @pytest.fixture
 def web_process(database_url: str, smtp_server: tuple[Any, int], tmp_path: Path) -> Iterator[str]:
     """A web process as a deployment runs it: no background work (a worker does it), so it may never load
-    the embedding model. Served like ``served_app``, with time to start on a busy machine (two cores shared
-    by several suites: its imports and jieba's dictionary alone can take half a minute there)."""
+    the embedding model."""
     _box, smtp_port = smtp_server
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp_port),
-        "COMMUNITY_VAR_DIR": str(tmp_path / "var"),
-        "SECRET_KEY": "served-secret-" + "y" * 32,
-        "BASE_URL": f"http://127.0.0.1:{port}",
-        "COMMUNITY_BACKGROUND_WORK": "0",
-    }
-    command = [sys.executable, "-m", "uvicorn", "community.app:create_app", "--factory", "--port", str(port)]
-    log = tmp_path / "server.log"
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            command, env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + START_SECONDS
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{url}/livez", timeout=5).status_code == 200:
-                        break
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the app did not start:\n{log.read_text()}")
-                time.sleep(0.2)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with served_app(database_url, smtp_port, tmp_path, COMMUNITY_BACKGROUND_WORK="0") as url:
+        yield url
 
 
 async def test_a_change_reaches_every_process_and_a_web_process_never_loads_the_model(
