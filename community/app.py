@@ -112,15 +112,14 @@ def _configure_jinja(engine: JinjaTemplateEngine, settings: Settings) -> None:
 
 
 def _stores(settings: Settings, alchemy_config: SQLAlchemyAsyncConfig) -> dict[str, Store]:
+    """Litestar's stores by name: sessions, and the shared fragments when Redis holds them (in PostgreSQL they
+    are read and written through the request's own session instead: ``community.web.fragments``)."""
     if settings.redis_url:
         return {
             name: RedisStore.with_client(url=settings.redis_url, namespace=f"community:{name}")
             for name in ("sessions", FRAGMENTS_STORE)
         }
-    return {
-        name: SQLAlchemyStore(alchemy_config, model=StoreItem, namespace=name)
-        for name in ("sessions", FRAGMENTS_STORE)
-    }
+    return {"sessions": SQLAlchemyStore(alchemy_config, model=StoreItem, namespace="sessions")}
 
 
 class CommunityCLIPlugin(CLIPluginProtocol):
@@ -170,9 +169,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exclude=["^/language$"],
     )
     # The public parts of listings, shared by every reader and every process (community.web.fragments).
-    fragments = FragmentCache(
-        alchemy_config.get_engine(), stores[FRAGMENTS_STORE], settings.fragment_cache_seconds
-    )
+    fragments = FragmentCache(alchemy_config, stores.get(FRAGMENTS_STORE), settings.fragment_cache_seconds)
     template_config = TemplateConfig(
         directory=settings.templates_dir,
         engine=JinjaTemplateEngine,
@@ -265,6 +262,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 ReaderMiddleware,
                 backend=CommunitySessionBackend(config=session_config),
                 alchemy_config=alchemy_config,
+                pgbouncer=settings.database_pgbouncer,
             ),
         ],
         stores={**stores, ANONYMOUS_PAGES_STORE: anonymous_pages},

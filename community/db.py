@@ -22,9 +22,11 @@ from advanced_alchemy.extensions.litestar.store import StoreModelMixin
 from community.config import ALEMBIC_INI, MIGRATIONS_DIR
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from community.config import Settings
 
-__all__ = ("Base", "StoreItem", "import_models", "make_alchemy_config", "metadata")
+__all__ = ("Base", "StoreItem", "import_models", "make_alchemy_config", "metadata", "single_statement_engine")
 
 Base = UUIDAuditBase
 metadata = orm_registry.metadata
@@ -86,6 +88,25 @@ def connect_args(settings: Settings) -> dict[str, Any]:
             "prepared_statement_name_func": _statement_name,
         }
     return args
+
+
+def single_statement_engine(config: SQLAlchemyAsyncConfig, *, pgbouncer: bool) -> AsyncEngine:
+    """The engine for a read of one statement made outside any request's transaction (the reader's session and
+    member, before the handler runs).
+
+    Straight to PostgreSQL it runs in AUTOCOMMIT: no BEGIN and COMMIT around it, the statement is the round
+    trip. Behind PgBouncer in transaction mode it must stay inside a transaction: asyncpg prepares a statement
+    in one exchange and binds it in the next, and outside a transaction PgBouncer may hand the second exchange
+    to another server connection, where the statement does not exist. The pool's engine begins one itself.
+
+    A read made while a request holds its transaction goes through that request's own session instead
+    (``community.web.fragments``): one request never holds two connections, which behind PgBouncer (a few
+    server connections shared by every process) could leave every server connection held by a request that
+    waits for another."""
+    engine = config.get_engine()
+    if pgbouncer:
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _statement_name() -> str:

@@ -23,11 +23,6 @@ SERVING_ONLY = {"COMMUNITY_BACKGROUND_WORK": "0"}
 QUESTION = "我用 pgvector 做检索，索引该选 HNSW 还是 IVFFlat？数据大约五十万条，每天新增一万条。"
 
 
-# Known failure since the member-pages work (issue 15) merged: the one-statement reads of the session and of
-# the shared fragments run in AUTOCOMMIT, which PgBouncer's transaction pooling cannot carry (prepared on one
-# server connection, run on another: 503); keeping them in transactions starves the pool instead. Open in
-# issue 16; strict=False so the run says XFAIL, and XPASS once it is fixed.
-@pytest.mark.xfail(reason="AUTOCOMMIT reads behind PgBouncer: open, issue 16", strict=False)
 async def test_login_posting_and_jobs_work_through_pgbouncer_in_transaction_mode(
     database_url: str, smtp_server: tuple[Mailbox, int], tmp_path: Path
 ) -> None:

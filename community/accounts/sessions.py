@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from community import i18n
 from community.accounts.models import User
-from community.db import StoreItem
+from community.db import StoreItem, single_statement_engine
 from community.notifications.models import Notification
 from community.notifications.services import UNREAD_COUNT_CAP
 from community.web.fragments import VERSION_SCOPE_KEY, version_query
@@ -115,16 +115,25 @@ class ReaderMiddleware(SessionMiddleware[CommunitySessionBackend]):
     """
 
     def __init__(
-        self, app: ASGIApp, backend: CommunitySessionBackend, alchemy_config: SQLAlchemyAsyncConfig
+        self,
+        app: ASGIApp,
+        backend: CommunitySessionBackend,
+        alchemy_config: SQLAlchemyAsyncConfig,
+        pgbouncer: bool = False,
     ) -> None:
         super().__init__(app, backend)
         self.alchemy_config = alchemy_config
+        self.pgbouncer = pgbouncer
         self._engine: Any = None
+        # The app's before-send (community.db.make_alchemy_config): commit on 2xx/3xx, else roll back; close.
+        handler = alchemy_config.before_send_handler
+        assert callable(handler)
+        self._end_transaction: Any = handler
 
-    def _autocommit_engine(self) -> Any:
-        # No BEGIN/COMMIT around a single read: the statement is the round trip.
+    def _single_statement_engine(self) -> Any:
+        # Made on first use: the app's engine exists once the plugin has started.
         if self._engine is None:
-            self._engine = self.alchemy_config.get_engine().execution_options(isolation_level="AUTOCOMMIT")
+            self._engine = single_statement_engine(self.alchemy_config, pgbouncer=self.pgbouncer)
         return self._engine
 
     async def _read(self, connection: ASGIConnection[Any, Any, Any, Any], session_id: str | None) -> Any:
@@ -165,7 +174,7 @@ class ReaderMiddleware(SessionMiddleware[CommunitySessionBackend]):
                 .select_from(one)
                 .outerjoin(User, and_(User.id == user_id, User.is_active.is_(True)))
             )
-        async with AsyncSession(self._autocommit_engine(), expire_on_commit=False) as db:
+        async with AsyncSession(self._single_statement_engine(), expire_on_commit=False) as db:
             value, user, unread, version = (await db.execute(statement)).one()
         return (value if in_database else raw), user, unread or 0, version
 
@@ -194,10 +203,15 @@ class ReaderMiddleware(SessionMiddleware[CommunitySessionBackend]):
         scope["unread_notifications"] = unread  # type: ignore[typeddict-unknown-key]
         token = i18n.enter_locale(connection)
         store_session = self.create_send_wrapper(connection)
+        end_transaction = self._end_transaction
 
         async def send_varying(message: Message) -> None:
             if message["type"] == "http.response.start":
                 i18n.vary_on_language(message)
+                # The request's transaction ends (committed or rolled back, as the app's before-send would)
+                # before a changed session is stored through another connection: one request never holds
+                # two connections at once (community.db.single_statement_engine says why that matters).
+                await end_transaction(message, scope)
                 await store_session(message)
                 return
             await send(message)

@@ -11,9 +11,12 @@ reader; only the second is rendered per request.
   the next page its author (or anyone, in any process) asks for. The version is read in the request's one
   query for the session and the member (``community.accounts.sessions.ReaderMiddleware``), or in one
   small query when a fragment needs it and that did not run (a visitor without a session).
-- **Shared across processes**: rendered fragments go to the ``fragments`` store (PostgreSQL, or Redis
-  when configured), so the processes of a site render each fragment once between them; each process
-  keeps the ones it served in memory too (bounded), which is safe because the key holds the version.
+- **Shared across processes**: rendered fragments go to the ``fragments`` store, so the processes of a site
+  render each fragment once between them; each process keeps the ones it served in memory too (bounded),
+  which is safe because the key holds the version. In PostgreSQL (``store_item``, namespace ``fragments``)
+  the store is read and written through the request's own session, in its transaction: a request never
+  holds two connections at once (``community.db.single_statement_engine`` says why that matters); with
+  Redis configured, Redis holds them.
 - **Nothing personal**: a fragment is rendered without the request, with ``user`` None and no CSRF
   token, from a context its producer builds without the reader. A template that asked for the reader
   would get nothing of theirs.
@@ -27,18 +30,21 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 from sqlalchemy import BigInteger, Column, String, Table, func, select
+from sqlalchemy.dialects.postgresql import insert
 
 from community import i18n
-from community.db import metadata
+from community.db import StoreItem, metadata
 
 if TYPE_CHECKING:
+    from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
     from litestar.connection import ASGIConnection
     from litestar.stores.base import Store
-    from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 logger = logging.getLogger(__name__)
 
@@ -73,15 +79,15 @@ class FragmentCache:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        alchemy_config: SQLAlchemyAsyncConfig,
         store: Store | None,
         seconds: int,
         *,
         max_entries: int = 2000,
         max_bytes: int = 32 * 1024 * 1024,
     ) -> None:
-        self.engine = engine.execution_options(isolation_level="AUTOCOMMIT")  # the statement alone
-        self.store = store
+        self.alchemy_config = alchemy_config
+        self.store = store  # Redis; None: the request's session, in PostgreSQL
         self.seconds = seconds
         self.max_entries = max_entries
         self.max_bytes = max_bytes
@@ -97,10 +103,13 @@ class FragmentCache:
         """The content version this request sees: read with the session, else asked now (once)."""
         found: Any = connection.scope.get(VERSION_SCOPE_KEY)
         if found is None:
-            async with self.engine.connect() as conn:
-                found = (await conn.execute(select(version_query()))).scalar_one()
+            found = (await self._session(connection).execute(select(version_query()))).scalar_one()
             connection.scope[VERSION_SCOPE_KEY] = found  # type: ignore[literal-required]
         return int(found)
+
+    def _session(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AsyncSession:
+        """The request's own session (the one its handler uses, ended by the app's before-send)."""
+        return self.alchemy_config.provide_session(connection.app.state, connection.scope)
 
     def _keep(self, key: str, expires: float, html: str) -> None:
         self._drop(key)
@@ -128,7 +137,9 @@ class FragmentCache:
         self._held.move_to_end(key)
         return held[1]
 
-    async def get_or_make(self, key: str, make: Callable[[], Awaitable[str]]) -> str:
+    async def get_or_make(
+        self, connection: ASGIConnection[Any, Any, Any, Any], key: str, make: Callable[[], Awaitable[str]]
+    ) -> str:
         if (html := self._read(key)) is not None:
             return html
         if (filling := self._filling.get(key)) is not None:
@@ -136,7 +147,7 @@ class FragmentCache:
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._filling[key] = future
         try:
-            html = await self._fetch_or_make(key, make)
+            html = await self._fetch_or_make(connection, key, make)
             future.set_result(html)
             return html
         except BaseException as exc:
@@ -146,24 +157,49 @@ class FragmentCache:
         finally:
             del self._filling[key]
 
-    async def _fetch_or_make(self, key: str, make: Callable[[], Awaitable[str]]) -> str:
+    async def _fetch_or_make(
+        self, connection: ASGIConnection[Any, Any, Any, Any], key: str, make: Callable[[], Awaitable[str]]
+    ) -> str:
         now = time.time()
-        if self.store is not None:
-            stored = await self.store.get(key)
-            if stored is not None:
-                made, _, body = stored.decode("utf-8").partition("\n")
-                expires = float(made) + self.seconds
-                if expires > now:
-                    self._keep(key, expires, body)
-                    return body
+        stored = await self._stored(connection, key)
+        if stored is not None:
+            made, _, body = stored.decode("utf-8").partition("\n")
+            expires = float(made) + self.seconds
+            if expires > now:
+                self._keep(key, expires, body)
+                return body
         html = await make()
         self._keep(key, now + self.seconds, html)
-        if self.store is not None:
-            try:
-                await self.store.set(key, f"{now}\n{html}".encode(), expires_in=self.seconds)
-            except Exception:  # two processes storing the same fragment at once: one copy is enough
-                logger.warning("fragment %s not stored", key, exc_info=True)
+        try:
+            await self._store(connection, key, f"{now}\n{html}".encode())
+        except Exception:  # the shared copy is a saving, not a need: this process has its own
+            logger.warning("fragment %s not stored", key, exc_info=True)
         return html
+
+    async def _stored(self, connection: ASGIConnection[Any, Any, Any, Any], key: str) -> bytes | None:
+        if self.store is not None:
+            return await self.store.get(key)
+        found = select(StoreItem.value).where(
+            StoreItem.namespace == FRAGMENTS_STORE, StoreItem.key == key, StoreItem.expires_at > func.now()
+        )
+        value: bytes | None = (await self._session(connection).execute(found)).scalar_one_or_none()
+        return value
+
+    async def _store(self, connection: ASGIConnection[Any, Any, Any, Any], key: str, value: bytes) -> None:
+        if self.store is not None:
+            await self.store.set(key, value, expires_in=self.seconds)
+            return
+        expires_at = datetime.now(UTC) + timedelta(seconds=self.seconds)
+        row = insert(StoreItem).values(namespace=FRAGMENTS_STORE, key=key, value=value, expires_at=expires_at)
+        # Another process may have stored the same fragment meanwhile (same version, same content): keep
+        # theirs, unless it expired. Never an error that would end the request's transaction.
+        await self._session(connection).execute(
+            row.on_conflict_do_update(
+                index_elements=[StoreItem.key, StoreItem.namespace],
+                set_={"value": row.excluded.value, "expires_at": row.excluded.expires_at},
+                where=StoreItem.expires_at <= func.now(),
+            )
+        )
 
     def clear(self) -> None:
         self._held.clear()
@@ -203,4 +239,4 @@ async def shared_fragment(
     version = await cache.version(connection)
     # Hashed: the store's keys are short, and what a visitor put in the address has no say in their length.
     digest = hashlib.sha256(f"{locale}|{version}|{key}".encode()).hexdigest()
-    return Markup(await cache.get_or_make(f"{template}|{digest}", make))  # noqa: S704 (autoescaped)
+    return Markup(await cache.get_or_make(connection, f"{template}|{digest}", make))  # noqa: S704 (autoescaped)
