@@ -76,6 +76,7 @@ class BackgroundWork:
             lease_seconds=settings.job_lease_seconds,
             timeout_seconds=settings.job_timeout_seconds,
             timeouts=dict(settings.job_timeouts),
+            concurrency=settings.job_concurrency,
         )
 
     async def run(self, stop: asyncio.Event) -> None:

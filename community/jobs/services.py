@@ -173,11 +173,13 @@ class LeaseLostError(Exception):
 
 
 class JobWorker:
-    """Runs the queue's jobs one at a time: claims one, runs it while a heartbeat extends its lease, and marks
-    it done in the handler's own transaction (only while the claim is still its own).
+    """Runs the queue's jobs: claims one, runs it while a heartbeat extends its lease, and marks it done in
+    the handler's own transaction (only while the claim is still its own).
 
-    ``run_forever`` sleeps until ``wake`` is set (a ``Listener`` sets it on NOTIFY), the next job comes due,
-    or ``poll_seconds`` pass; ``stop`` ends it gracefully."""
+    ``run_forever`` runs ``concurrency`` jobs at a time, so that one slow job (a digest, a job waiting on a
+    lock, an embedding batch) does not hold up the scenario pushes and mails queued behind it. Each slot
+    sleeps until ``wake`` is set (a ``Listener`` sets it on NOTIFY), the next job comes due, or
+    ``poll_seconds`` pass; ``stop`` ends it gracefully."""
 
     def __init__(
         self,
@@ -192,8 +194,10 @@ class JobWorker:
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         timeouts: Mapping[str, float] | None = None,
         stop_grace_seconds: float = STOP_GRACE_SECONDS,
+        concurrency: int = 1,
     ) -> None:
         self.sessions = sessions
+        self.concurrency = max(1, concurrency)
         self.resources = dict(resources or {})
         self.handlers = handlers if handlers is not None else HANDLERS
         self.periodic = periodic if periodic is not None else (PERIODIC if handlers is None else {})
@@ -382,12 +386,25 @@ class JobWorker:
             except Exception as exc:  # the database may be away; try again shortly
                 logger.warning("job worker could not schedule periodic work: %s", exc)
                 await wait_for_any([stop], self.poll_seconds)
+        slots = [asyncio.create_task(self._run_slot(stop)) for _ in range(self.concurrency)]
+        try:
+            await asyncio.gather(*slots)
+        finally:
+            for slot in slots:
+                slot.cancel()
+            await asyncio.gather(*slots, return_exceptions=True)
+
+    async def _run_slot(self, stop: asyncio.Event) -> None:
+        """One job at a time, as long as the worker runs. The slots share ``wake``: whichever looks first
+        after a NOTIFY claims the job (a claim skips what another holds), the others find nothing and wait."""
         while not stop.is_set():
             # Cleared before looking, so a job committed while we look still wakes the wait below.
             self.wake.clear()
             try:
                 job = await self.claim()
                 if job is not None:
+                    # There may be more: the other slots look too (one NOTIFY may stand for several jobs).
+                    self.wake.set()
                     await self._run_until_stopped(job, stop)
                     continue
                 due = await self.seconds_to_next_due()

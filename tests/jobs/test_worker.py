@@ -182,3 +182,51 @@ async def test_a_stopping_worker_gives_its_job_back_at_once(
         )
     finally:
         await engine.dispose()
+
+
+async def test_a_slow_job_does_not_hold_up_the_jobs_queued_behind_it(
+    settings: Settings, services: Any, db: Any
+) -> None:
+    """A worker runs a few jobs at once (JOB_CONCURRENCY): a digest stuck on a lock must not keep a scenario's
+    push, queued after it, waiting."""
+    released = asyncio.Event()
+    quick_done = asyncio.Event()
+    order: list[str] = []
+
+    async def slow(ctx: JobContext, payload: dict[str, Any]) -> None:
+        order.append("slow started")
+        await released.wait()
+        order.append("slow done")
+
+    async def quick(ctx: JobContext, payload: dict[str, Any]) -> None:
+        order.append("quick done")
+        quick_done.set()
+
+    engine = create_async_engine(settings.database_url)
+    worker = JobWorker(
+        async_sessionmaker(engine, expire_on_commit=False),
+        handlers={"test.slow": slow, "test.quick": quick},
+        periodic={},
+        concurrency=settings.job_concurrency,
+    )
+    stop = asyncio.Event()
+    try:
+        assert settings.job_concurrency > 1  # the default
+        await enqueue(services, "test.slow", {})
+        await services.commit()
+        await enqueue(services, "test.quick", {})  # queued behind the slow one
+        await services.commit()
+        running = asyncio.create_task(worker.run_forever(stop))
+        await asyncio.wait_for(quick_done.wait(), timeout=10)
+        assert order == ["slow started", "quick done"]
+        released.set()
+        for _wait in range(100):
+            if db.fetchval("SELECT count(*) FROM job WHERE kind LIKE 'test.%' AND done_at IS NOT NULL") == 2:
+                break
+            await asyncio.sleep(0.1)
+        stop.set()
+        await asyncio.wait_for(running, timeout=10)
+        assert order == ["slow started", "quick done", "slow done"]
+        assert db.fetchval("SELECT count(*) FROM job WHERE kind LIKE 'test.%' AND done_at IS NOT NULL") == 2
+    finally:
+        await engine.dispose()
