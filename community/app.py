@@ -58,6 +58,7 @@ from community.web import (
     UploadBodyLimit,
     anonymous_page_cache,
 )
+from community.web.chrome import SiteChrome
 from community.web.fragments import FRAGMENTS_STORE, FragmentCache
 from community.web.head import HeadAsGet
 from community.web.limits import make_counter, trusted_networks
@@ -106,6 +107,7 @@ def _configure_jinja(engine: JinjaTemplateEngine, settings: Settings) -> None:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["site_name"] = i18n.LocalName(settings.site_name, settings.site_name_en)
+    env.globals["site_chrome"] = SiteChrome(env)
     env.filters["datetime"] = _format_datetime
     env.filters.update(template_filters())
     engine.register_template_callable("get_flashes", _get_flashes)

@@ -66,8 +66,11 @@ def topic_labels() -> dict[str, str]:
 
 
 def template_globals() -> dict[str, Any]:
+    from community.forum.reader_parts import reader_posts  # it reads this module's labels
+
     return {
         "forum_topic_labels": topic_labels,
+        "forum_reader_posts": reader_posts,
         "forum_category_name": category_name,
         "forum_kind_label": kind_label,
         "forum_topic_url": topic_url,

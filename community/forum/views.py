@@ -22,6 +22,7 @@ class TopicRow:
     url: str = ""
     tag_links: list[tuple[str, str]] = field(default_factory=list)
     when: str = ""
+    has_tools: bool = True  # tested with tools (topic_row says; then the topic page reads them)
 
 
 @dataclass

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections import OrderedDict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
-from uuid import uuid4
 
 from litestar import Request
 from litestar.config.response_cache import ResponseCacheConfig
@@ -204,9 +204,11 @@ def anonymous_page_cache(seconds: int, store: AnonymousPageStore) -> ResponseCac
     served the stored page too (its CSRF cookie is set outside the stored answer), but what it renders
     itself is not stored. A member's request gets a key that is never stored, so it never hits."""
 
+    private = itertools.count()  # a key never stored needs only to be unique in this process: no random bytes
+
     def key(request: Request[Any, Any, Any]) -> str:
         if seconds <= 0 or not _shared_view(request.scope):
-            return f"{PRIVATE_KEY}{uuid4().hex}"
+            return f"{PRIVATE_KEY}{next(private)}"
         partial = "hx" if request.headers.get("hx-request") else "page"
         return f"{i18n.current_locale()}:{partial}:{request.method}{request.url.path}?{known_query(request)}"
 

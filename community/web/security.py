@@ -6,7 +6,6 @@ import re
 from typing import TYPE_CHECKING
 
 from litestar.config.allowed_hosts import AllowedHostsConfig
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware.allowed_hosts import AllowedHostsMiddleware
 
@@ -26,6 +25,14 @@ class SecurityHeadersMiddleware(AllowedHostsMiddleware):
         "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
         "base-uri 'self'; object-src 'none'"
     )
+    HEADERS: tuple[tuple[bytes, bytes], ...] = (
+        (b"content-security-policy", CSP.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    )
+    HTTPS_HEADERS = (*HEADERS, (b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
     # /schema (the API reference) is no exception: its viewer is served from /static and started from a
     # file there (community.web.openapi), so it needs no other origin and no inline code.
 
@@ -44,19 +51,17 @@ class SecurityHeadersMiddleware(AllowedHostsMiddleware):
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        https = scope.get("scheme") == "https"
-        csp = self.CSP
+        edge = self.HTTPS_HEADERS if scope.get("scheme") == "https" else self.HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                headers.setdefault("Content-Security-Policy", csp)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-                headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-                if https:
-                    headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+                # One pass over the answer's headers, then the missing ones added: what a handler set stays.
+                headers = message.setdefault("headers", [])
+                present = {name.lower() for name, _value in headers}
+                if isinstance(headers, list):
+                    headers.extend(header for header in edge if header[0] not in present)
+                else:  # an immutable sequence: a new list
+                    message["headers"] = [*headers, *(h for h in edge if h[0] not in present)]
             await send(message)
 
         if self.host_exclusions is not None and self.host_exclusions.search(scope["path"]):

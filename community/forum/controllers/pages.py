@@ -4,6 +4,7 @@ without JavaScript."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode
 from uuid import UUID
@@ -33,6 +34,12 @@ def _tag_path(tag: Tag) -> str:
     return f"/forum/tags/{quote(tag.name)}"
 
 
+async def _category_links(
+    reading: ReadingService, category: Category | None, tag: Tag | None
+) -> dict[str, Any]:
+    return {"categories": await reading.catalog.categories(), "category": category, "tag": tag}
+
+
 class ForumController(Controller):
     path = "/forum"
     dependencies = DEPENDENCIES
@@ -49,7 +56,9 @@ class ForumController(Controller):
         popular_tags: int = 0,
     ) -> Template:
         user = request.scope.get("user")
-        listing = await reading.listing(user, filters, category=category, tag=tag, rows=False)
+        listing = await reading.listing(
+            user, filters, category=category, tag=tag, rows=False, categories=False
+        )
 
         async def public_part() -> dict[str, Any]:
             rows, more = await reading.list_topics(
@@ -66,8 +75,21 @@ class ForumController(Controller):
         shared = await shared_fragment(
             request, "forum/_listing.html", f"{base}?{urlencode(filters.as_query())}", public_part
         )
+        # The category links: the same for every reader of a category's, a tag's or all topics' pages.
+        categories = await shared_fragment(
+            request,
+            "forum/_categories.html",
+            f"categories?current={category.slug if category else ('#' if tag else '')}",
+            partial(_category_links, reading, category, tag),
+        )
         return render(
-            request, "forum/index.html", listing=listing, base=base, feed=f"{base}/feed", shared=shared
+            request,
+            "forum/index.html",
+            listing=listing,
+            base=base,
+            feed=f"{base}/feed",
+            shared=shared,
+            categories=categories,
         )
 
     @get("/", cache=True, name="forum")

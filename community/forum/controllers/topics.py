@@ -4,7 +4,6 @@ without JavaScript; htmx only spares reloads."""
 
 from __future__ import annotations
 
-import re
 import secrets
 from functools import partial
 from typing import Annotated, Any
@@ -32,6 +31,7 @@ from community.forum.feeds import json_ld, meta_description
 from community.forum.inputs import TopicInput
 from community.forum.labels import KIND_LABELS
 from community.forum.models import Topic, Visibility
+from community.forum.reader_parts import split_head
 from community.forum.services import CatalogService, ReadingService
 from community.forum.services.drafts import NEW_TOPIC_KEY
 from community.forum.services.writing import preview
@@ -93,7 +93,7 @@ async def _shared_topic(
 
     key = f"forum/t/{view.topic.id}?page={view.page}"
     fragment = str(await shared_fragment(request, "forum/_topic_posts.html", key, public_part))
-    head, parts = split_shared_posts(fragment, personal=request.scope.get("user") is not None)
+    mark, head, body = split_head(fragment)
     return {
         "view": view,
         "topic": view.topic,
@@ -101,56 +101,10 @@ async def _shared_topic(
         "json_ld": head,
         "description": meta_description(view.topic.excerpt or view.topic.title),
         "canonical": base_url.rstrip("/") + topic_url(view.topic.id, view.topic.slug, view.page),
-        "shared": parts,
+        # A member's parts go in at the marked places (community.forum.reader_parts); a visitor's page is the
+        # fragment as it is.
+        "shared": {"mark": mark, "body": body, "html": Markup(body)},  # noqa: S704 (autoescaped fragment)
     }
-
-
-_HEAD = re.compile(r"\s*<!--([0-9a-f]{32})-->(.*?)<!--\1-->", re.S)
-
-
-def split_shared_posts(fragment: str, *, personal: bool) -> tuple[Markup, list[dict[str, Any]]]:
-    """The shared posts' JSON-LD, and their HTML cut at the places a reader's parts go: each piece with the
-    vote (``v``) or actions (``a``) place after it and what that place says about its post."""
-    head = _HEAD.match(fragment)
-    if head is None:  # not a fragment of forum/_topic_posts.html
-        raise ValueError("the shared topic fragment has no mark")
-    mark, json_ld_text, body = head.group(1), head.group(2), fragment[head.end() :]
-    if not personal:  # a visitor: the fragment as it is (its places hold what a visitor sees)
-        return Markup(json_ld_text), [{"html": Markup(body), "kind": ""}]  # noqa: S704 (autoescaped)
-    places = re.compile(
-        rf"<!--{mark} v (\d+) -?\d+ ([0-9a-f-]{{36}})-->.*?<!--{mark} /v-->"
-        rf"|<!--{mark} a (\d+) ([0-9a-f-]{{36}}) ([01]) ([01])-->",
-        re.S,
-    )
-    parts: list[dict[str, Any]] = []
-    start = 0
-    for found in places.finditer(body):
-        piece = Markup(body[start : found.start()])  # noqa: S704 (rendered by the autoescaping environment)
-        start = found.end()
-        if found.group(1) is not None:
-            score = found.group(0).split(" ", 4)[3]
-            parts.append(
-                {
-                    "html": piece,
-                    "kind": "v",
-                    "id": int(found.group(1)),
-                    "author": found.group(2),
-                    "score": int(score),
-                }
-            )
-        else:
-            parts.append(
-                {
-                    "html": piece,
-                    "kind": "a",
-                    "id": int(found.group(3)),
-                    "author": found.group(4),
-                    "wiki": found.group(5) == "1",
-                    "opening": found.group(6) == "1",
-                }
-            )
-    parts.append({"html": Markup(body[start:]), "kind": ""})  # noqa: S704 (autoescaped)
-    return Markup(json_ld_text), parts  # noqa: S704 (autoescaped)
 
 
 async def _new_topic(catalog: CatalogService) -> dict[str, Any]:

@@ -8,7 +8,7 @@ of them: saving one more forgets their oldest.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy import delete, select
@@ -73,6 +73,11 @@ class DraftService:
         )
         await self.db.execute(delete(Draft).where(Draft.user_id == user_id, Draft.id.not_in(newest)))
         return True
+
+    @staticmethod
+    def body_query(user_id: UUID, key: str) -> Any:
+        """The text of the member's draft for ``key`` (NULL when none), as a scalar subquery."""
+        return select(Draft.body).where(Draft.user_id == user_id, Draft.key == key).scalar_subquery()
 
     async def get(self, user_id: UUID | None, key: str) -> Draft | None:
         if user_id is None:

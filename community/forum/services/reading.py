@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from uuid import UUID
 
-from sqlalchemy import Select, bindparam, exists, select
+from sqlalchemy import Select, bindparam, exists, func, select
 from sqlalchemy.orm import aliased
 
 from community.accounts.models import User
@@ -39,6 +39,8 @@ from community.forum.services.writing import diff_lines
 from community.forum.views import PostView, TopicListing, TopicPage, TopicRow
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from community.forum.inputs import TopicFilters
@@ -52,6 +54,26 @@ def _posts_of(topic_id: int) -> Select[Post, str, int, int]:
         .outerjoin(Member, Member.user_id == Post.author_id)
         .where(Post.topic_id == topic_id)
     )
+
+
+def _topic_row_query(topic_id: int) -> Select[Any]:
+    """A topic, its category, its author's name, its tags' names and whether it was tested with tools."""
+    tags = func.array(tag_names_query(topic_id).scalar_subquery())
+    tested = exists().where(TopicTool.topic_id == topic_id)
+    return (
+        select(Topic, Category, User.display_name, tags, tested)
+        .join(Category, Category.id == Topic.category_id)
+        .join(User, User.id == Topic.author_id)
+        .where(Topic.id == topic_id)
+    )
+
+
+TOPIC_ROW_WIDTH = 5  # the columns of _topic_row_query
+
+
+def _topic_row_of(row: Any) -> TopicRow:
+    topic, category, author, names, has_tools = row[:TOPIC_ROW_WIDTH]
+    return TopicRow(topic, author, category, list(names or ()), has_tools=bool(has_tools))
 
 
 class ReadingService:
@@ -120,66 +142,86 @@ class ReadingService:
         return post, topic, held
 
     async def topic_row(self, topic_id: int) -> TopicRow:
-        """A topic with its author's name, its category and its tags."""
-        row = (
-            await self.db.execute(
-                select(Topic, Category, User.display_name)
-                .join(Category, Category.id == Topic.category_id)
-                .join(User, User.id == Topic.author_id)
-                .where(Topic.id == topic_id)
-            )
-        ).first()
+        """A topic with its author's name, its category and its tags (one statement)."""
+        row = (await self.db.execute(_topic_row_query(topic_id))).first()
         if row is None:
             raise NotFound
-        topic, category, author = row
-        return TopicRow(
-            topic, author, category, list((await self.db.scalars(tag_names_query(topic_id))).all())
-        )
+        return _topic_row_of(row)
 
     async def topic_page(self, user: Any, topic_id: int, page: int = 1, *, posts: bool = True) -> TopicPage:
         """A topic's page for ``user``: the posts they see and their parts (votes, rights, watch, draft).
         ``posts=False``: when the reader sees what every reader sees (``public``), their parts alone, for a
         page that takes the posts from a shared fragment (``public_posts``); otherwise the posts too."""
-        head = await self.topic_row(topic_id)
+        # The topic and what this reader alone sees of it in one statement (a statement is a round trip);
+        # nothing of it is shown before the reader is known to see the topic.
+        query = _topic_row_query(topic_id)
+        if user is not None:
+            query = query.add_columns(*self._readers_columns(user, topic_id))
+        row = (await self.db.execute(query)).first()
+        if row is None:
+            raise NotFound
+        head = _topic_row_of(row)
         topic = head.topic
         if not await self.trust.can_see(user, topic.author_id, topic.visibility):
             raise NotFound
-        level = await self.trust.level(user)
+        level, my_votes, own_unseen, watching, draft = await self._readers_part(user, row[TOPIC_ROW_WIDTH:])
         moderator = user is not None and (user.is_admin or level >= MODERATE_LEVEL)
-        my_votes: dict[int, int] = {}
-        sees_more = moderator or topic.visibility is not Visibility.VISIBLE
-        if user is not None:
-            in_topic = Post.topic_id == topic.id
-            voted = select(Vote.post_id, Vote.value).join(Post, Post.id == Vote.post_id)
-            my_votes = dict((await self.db.execute(voted.where(Vote.user_id == user.id, in_topic))).all())
-            if not sees_more:
-                # Their own posts waiting or hidden, or their edits waiting: shown to them alone.
-                theirs = in_topic & (Post.author_id == user.id)
-                unpublished = Post.visibility.not_in([Visibility.VISIBLE, Visibility.DELETED])
-                held = select(HeldEdit.post_id).join(Post, Post.id == HeldEdit.post_id).where(theirs)
-                sees_more = bool(
-                    await self.db.scalar(select(exists().where(theirs & unpublished) | exists(held)))
-                )
+        sees_more = moderator or topic.visibility is not Visibility.VISIBLE or own_unseen
         view = TopicPage(
             topic=topic,
             category=head.category,
             author=head.author,
             tags=head.tags,
-            tools=await self._tools(topic.id),
+            tools=await self._tools(topic.id) if head.has_tools else [],
             opening=None,
             posts=[],
             page=max(1, page),
             pages=max(1, -(-topic.reply_count // POSTS_PER_PAGE)),
             is_moderator=moderator,
             level=level,
-            watching=await self.watches.is_watching(user.id if user else None, "topic", topic.id),
-            draft=await self._draft(user, f"reply-{topic.id}"),
+            watching=watching,
+            draft=draft,
             my_votes=my_votes,
             public=not sees_more,
         )
         if posts or sees_more:
             await self._fill_posts(view, user, moderator)
         return view
+
+    def _readers_columns(self, user: Any, topic_id: int) -> list[Any]:
+        """What the topic page shows this reader alone, as columns of the topic's statement: their trust
+        level, their votes in the topic, whether they have posts or edits here only they see, whether they
+        watch it, the draft of their reply."""
+        in_topic = Post.topic_id == topic_id
+        theirs = in_topic & (Post.author_id == user.id)
+        unpublished = Post.visibility.not_in([Visibility.VISIBLE, Visibility.DELETED])
+        held = select(HeldEdit.post_id).join(Post, Post.id == HeldEdit.post_id).where(theirs)
+        voted = (
+            select(Vote.post_id, Vote.value)
+            .join(Post, Post.id == Vote.post_id)
+            .where(Vote.user_id == user.id, in_topic)
+            .subquery("voted")
+        )
+        return [
+            self.trust.level_query(user.id),
+            select(func.array_agg(voted.c.post_id)).scalar_subquery(),
+            select(func.array_agg(voted.c.value)).scalar_subquery(),
+            exists().where(theirs & unpublished) | exists(held),
+            self.watches.watching_query(user.id, "topic", topic_id),
+            DraftService.body_query(user.id, f"reply-{topic_id}"),
+        ]
+
+    async def _readers_part(
+        self, user: Any, columns: Sequence[Any]
+    ) -> tuple[int, dict[int, int], bool, bool, str | None]:
+        """The reader's part from the columns of ``_readers_columns``."""
+        if user is None:
+            return -1, {}, False, False, None
+        level, post_ids, values, own_unseen, watching, draft = columns
+        if user.is_admin or level is None:  # an admin's level is fixed; a first visit makes their standing
+            level = await self.trust.level(user)
+        votes = dict(zip(post_ids or (), values or (), strict=True))
+        return level, votes, bool(own_unseen), bool(watching), draft
 
     async def public_posts(self, view: TopicPage) -> TopicPage:
         """The posts of ``view``'s topic and page as every reader sees them (no reader's votes or rights)."""
@@ -226,10 +268,6 @@ class ReadingService:
         ).all()
         return [(tool, version) for tool, version in rows]
 
-    async def _draft(self, user: Any, key: str) -> str | None:
-        draft = await DraftService(self.db).get(user.id if user else None, key)
-        return draft.body if draft else None
-
     async def listing(
         self,
         user: Any,
@@ -239,10 +277,12 @@ class ReadingService:
         tag: Tag | None = None,
         popular_tags: int = 0,
         rows: bool = True,
+        categories: bool = True,
     ) -> TopicListing:
         """A page of visible topics (a category's, a tag's, or all), with whether the reader watches the
         category or tag and gets the tag's weekly email. ``rows=False``: only the categories and the reader's
-        part (the page takes its topics from a shared fragment)."""
+        part (the page takes its topics from a shared fragment); ``categories=False``: without the categories
+        (the page takes their links from a shared fragment too)."""
         found: tuple[list[TopicRow], bool] = ([], False)
         if rows:
             found = await self.list_topics(
@@ -252,12 +292,21 @@ class ReadingService:
                 page=filters.page,
             )
         rows_found, more = found
-        listing = TopicListing(rows_found, more, filters, await self.catalog.categories(), category, tag)
+        listing = TopicListing(
+            rows_found, more, filters, await self.catalog.categories() if categories else [], category, tag
+        )
         if user and category:
             listing.watching = await self.watches.is_watching(user.id, "category", category.id)
-        elif user and tag:
-            listing.watching = await self.watches.is_watching(user.id, "tag", tag.id)
-            listing.subscribed = await DigestService(self.db).subscription(user.id, tag.id) is not None
+        elif user and tag:  # both in one statement: a statement is a round trip
+            watching, subscribed = (
+                await self.db.execute(
+                    select(
+                        self.watches.watching_query(user.id, "tag", tag.id),
+                        DigestService.subscribed_query(user.id, tag.id),
+                    )
+                )
+            ).one()
+            listing.watching, listing.subscribed = bool(watching), bool(subscribed)
         if popular_tags:
             listing.popular_tags = await self.catalog.popular_tags(popular_tags)
         return listing

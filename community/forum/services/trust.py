@@ -162,6 +162,12 @@ class TrustService:
     async def standing(self, user_id: UUID) -> Member | None:
         return await self.db.scalar(select(Member).where(Member.user_id == user_id))
 
+    @staticmethod
+    def level_query(user_id: UUID) -> Any:
+        """A member's stored trust level as a scalar subquery (NULL before their standing is made), for a
+        statement that reads it with other things."""
+        return select(Member.trust_level).where(Member.user_id == user_id).scalar_subquery()
+
     async def level(self, user: Any) -> int:
         if user is None:
             return -1

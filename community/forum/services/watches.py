@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from community.errors import NotFound
@@ -41,6 +41,13 @@ class WatchService:
             delete(Watch).where(
                 Watch.user_id == user_id, Watch.target_kind == kind, Watch.target_id == target_id
             )
+        )
+
+    @staticmethod
+    def watching_query(user_id: UUID, kind: str, target_id: int) -> Any:
+        """Whether the member watches the target, as an EXISTS for a statement that reads it with others."""
+        return exists().where(
+            Watch.user_id == user_id, Watch.target_kind == kind, Watch.target_id == target_id
         )
 
     async def is_watching(self, user_id: UUID | None, kind: str, target_id: int) -> bool:
