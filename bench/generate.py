@@ -53,7 +53,7 @@ HISTORY_DAYS = 900  # accounts were made over the last ~2.5 years
 TABLES = ("user_account", "organization", "membership")
 USER_COLUMNS = (
     "id", "email", "display_name", "password_hash", "is_admin", "is_active", "locale", "last_login_at",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "handle",
 )  # fmt: skip
 ORG_COLUMNS = (
     "id", "name", "slug", "org_type", "summary", "district", "website", "contact_email", "internal_notes",
@@ -323,7 +323,7 @@ class Generator:
             is_active = self.rng.random() < 0.99
             rows.append(
                 (uuid.uuid4(), email, name[:50], self.password_hash, is_admin, is_active, locale, last_login,
-                 created_at, updated_at)
+                 created_at, updated_at, f"bench{i}")
             )  # fmt: skip
             created.append(created_at)
         return rows, created
