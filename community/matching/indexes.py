@@ -226,15 +226,15 @@ def _run_in_thread(database_url: str, build: Build[T]) -> tuple[T, int, float]:
 
     try:
         value, version = asyncio.run(run())
+        # The new index out of the collector's sight, like everything loaded at start (the app freezes after
+        # start), so that no later full collection walks 50,000 profiles while a request waits. Freezing is
+        # a splice of lists, not a walk; and it comes before full collections are allowed again, since one
+        # is due at once after a build.
+        if gc.isenabled() and gc.get_freeze_count():
+            gc.freeze()
     finally:
         gc.set_threshold(young, middle, old)
-    seconds = time.monotonic() - started
-    # The new index out of the collector's sight, like everything loaded at start (the app freezes after
-    # start), so that no later full collection walks 50,000 profiles while a request waits. Freezing is a
-    # splice of lists, not a walk.
-    if gc.isenabled() and gc.get_freeze_count():
-        gc.freeze()
-    return value, version, seconds
+    return value, version, time.monotonic() - started
 
 
 async def build_thread_idle() -> None:
