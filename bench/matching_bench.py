@@ -48,7 +48,7 @@ import numpy as np
 from sqlalchemy.engine import make_url
 
 from bench.common import asyncpg_dsn, bench_database_url, checked_url
-from bench.load import app_server, http_get, serve
+from bench.load import Server, app_server, http_get, serve
 from bench.scenarios_generate import generate as generate_scenarios
 from community.config import DEFAULT_MATCHING_WEIGHTS
 from community.matching.embedder import DEFAULT_MODEL, MINILM, get_embedder, model_name, model_reference
@@ -334,9 +334,10 @@ def _process_memory(pid: int) -> dict[str, object]:
     }
 
 
-def bench_rebuild(target: int) -> dict[str, object]:
+def bench_rebuild(target: int, compare: Path | None = None) -> dict[str, object]:
     """(a) and (b): the app served on ``target`` verified profiles; /livez during a profile index rebuild
-    against /livez without one; then the process's memory."""
+    against /livez without one; then the process's memory. ``compare``: another checkout served the same way
+    first ("before"), then this one ("after"), so that both meet the same machine at the same moment."""
     url = matching_bench_url()
     checked_url(url)
     generate_scenarios(url=url, scenarios=2000, profiles=int(target / VERIFIED_SHARE) + 1)
@@ -352,6 +353,18 @@ def bench_rebuild(target: int) -> dict[str, object]:
             " WHERE p.status = 'verified' ORDER BY o.slug LIMIT 1",
         )
     )
+    result: dict[str, object] = {"verified_profiles": verified, "vectors_added": added}
+    if compare is not None:
+        before = _rebuild_once(
+            app_server(url, "before", root=compare, COMMUNITY_BACKGROUND_WORK="0"), slug, url
+        )
+        after = _rebuild_once(app_server(url, "after", COMMUNITY_BACKGROUND_WORK="0"), slug, url)
+        return {**result, "before": before, "after": after}
+    return {**result, **_rebuild_once(app_server(url, COMMUNITY_BACKGROUND_WORK="0"), slug, url)}
+
+
+def _rebuild_once(server: Server, slug: str, url: str) -> dict[str, object]:
+    """One served app: its first build, /livez without and during a rebuild, its memory."""
     database = str(make_url(url).database)
 
     def building() -> bool:
@@ -369,8 +382,7 @@ def bench_rebuild(target: int) -> dict[str, object]:
         while building():
             time.sleep(0.1)
 
-    result: dict[str, object] = {"verified_profiles": verified, "vectors_added": added}
-    server = app_server(url, COMMUNITY_BACKGROUND_WORK="0")
+    result: dict[str, object] = {}
     with serve(server) as (port, pid):
         panel = f"/matching/capabilities/{slug}/panel"
         started = time.perf_counter()
@@ -432,6 +444,11 @@ def main() -> None:
         default=50_000,
         help="verified profiles of the rebuild bench (0: skip)",
     )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        help="another checkout of the project: its app is rebuilt first (before), then this one's (after)",
+    )
     parser.add_argument("--encode-only", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.encode_only:
@@ -447,7 +464,9 @@ def main() -> None:
     budget = "met" if all(r["rank_ms_p95"] < 50 for r in at_100k) else "missed"
     report["budget_50ms_at_100k"] = budget if at_100k else "not measured"
     if args.rebuild_profiles:
-        report["rebuild"] = bench_rebuild(args.rebuild_profiles)
+        report["rebuild"] = bench_rebuild(
+            args.rebuild_profiles, args.compare.resolve() if args.compare else None
+        )
     report["machine_at_end"] = machine_load()
     print(json.dumps(report, ensure_ascii=False, indent=2))
 

@@ -3,7 +3,7 @@ embedded. Only what a visitor may read goes in: a match must never reveal confid
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -34,14 +34,34 @@ def scenario_doc(scenario: Scenario) -> Doc:
 
 
 def profile_doc(profile: CapabilityProfile) -> Doc:
-    technologies = "；".join(item.technology for item in profile.items)
+    return profile_doc_of(
+        profile.id,
+        profile.summary,
+        profile.cases,
+        profile.district,
+        profile.domains,
+        [(item.domain, item.technology) for item in profile.items],
+    )
+
+
+def profile_doc_of(
+    profile_id: UUID,
+    summary: str,
+    cases: str,
+    district: str,
+    domains: Sequence[str],
+    items: Sequence[tuple[str, str]],
+) -> Doc:
+    """A profile's document from its columns and its items' (domain, technology) in order: the same whether
+    read as an ORM object (a page) or as plain rows (an index of every profile)."""
+    technologies = "；".join(technology for _domain, technology in items)
     return Doc(
-        id=str(profile.id),
+        id=str(profile_id),
         title="",
-        text=f"{profile.summary}\n{technologies}\n{profile.cases}",
-        domains=tuple(profile.domains),
-        district=profile.district,
-        capabilities=tuple((item.domain, item.technology) for item in profile.items),
+        text=f"{summary}\n{technologies}\n{cases}",
+        domains=tuple(domains),
+        district=district,
+        capabilities=tuple(items),
     )
 
 

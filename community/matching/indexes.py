@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -48,6 +50,8 @@ CHECK_SECONDS = 5.0
 # a few times longer than last time); a slower one is not waited for at all.
 QUICK_BUILD = 2.0
 QUICK_WAIT = 5.0
+# A threshold the count of young collections never reaches: no full collection while an index is built.
+NO_FULL_COLLECTION = 1 << 30
 # After a failed build, the next try waits this long (a broken database is not hammered per request).
 RETRY_SECONDS = 5.0
 
@@ -185,6 +189,12 @@ class Indexes:
         previous = self.entries.get(full_key)
         if previous is None or previous.version <= version:
             self.entries[full_key] = built
+            if previous is not None:
+                # Freed here, the old index's million objects would hold the event loop for a quarter of a
+                # second (one cascade of deallocations, in C): the build thread frees it a slice at a time.
+                # (Handed over in a list that no variable here holds, so that it can be the last holder.)
+                handed, previous = [previous], None
+                _executor.submit(_release, handed)
         self.failed_at.pop(full_key, None)
         self.builds += 1
         logger.info("matching index %s built at version %s in %.2f s", full_key[0], version, built.seconds)
@@ -196,10 +206,11 @@ def _run_in_thread(database_url: str, build: Build[T]) -> tuple[T, int, float]:
     version, and how long it took (jieba's dictionary, loaded once per process, not counted)."""
     ensure_jieba()
     started = time.monotonic()
-    # No automatic collection while building: a full one would walk the old index and the new one while
-    # holding the GIL (the event loop's thread waits). The build collects each page's garbage itself.
-    collecting = gc.isenabled()
-    gc.disable()
+    # No full collection while building: it would walk everything built so far while holding the GIL (the
+    # event loop's thread waits). Young collections go on, each over a few thousand objects: the garbage of
+    # requests served meanwhile goes as usual, and what the build keeps moves to the old generation.
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(young, middle, NO_FULL_COLLECTION)
 
     async def run() -> tuple[T, int]:
         engine = create_async_engine(
@@ -215,17 +226,57 @@ def _run_in_thread(database_url: str, build: Build[T]) -> tuple[T, int, float]:
 
     try:
         value, version = asyncio.run(run())
+        # The new index out of the collector's sight, like everything loaded at start (the app freezes after
+        # start), so that no later full collection walks 50,000 profiles while a request waits. Freezing is
+        # a splice of lists, not a walk; and it comes before full collections are allowed again, since one
+        # is due at once after a build.
+        if gc.isenabled() and gc.get_freeze_count():
+            gc.freeze()
     finally:
-        if collecting:
-            gc.enable()
-    seconds = time.monotonic() - started
-    # What the build left in the young generations is the new index (and the garbage of its reading): one
-    # young collection now, then out of the collector's sight like everything loaded at start (the app
-    # freezes after start), so that no later full collection walks 50,000 profiles while a request waits.
-    gc.collect(1)
-    if gc.isenabled() and gc.get_freeze_count():
-        gc.freeze()
-    return value, version, seconds
+        gc.set_threshold(young, middle, old)
+    return value, version, time.monotonic() - started
+
+
+async def build_thread_idle() -> None:
+    """Until the build thread has done what it was given so far (a build, the release of a replaced index)."""
+    await asyncio.get_running_loop().run_in_executor(_executor, lambda: None)
+
+
+def _release(holder: list[Built[Any]]) -> None:
+    """In the build thread: free a replaced index (and the containers of the objects it holds, one level
+    down) a slice at a time, so that the GIL changes hands between slices. Only what nothing else holds is
+    emptied: a request still ranking with the old index keeps it whole (it goes when that request lets go)."""
+    built = holder.pop()
+    value = built.value
+    del built
+    if sys.getrefcount(value) == _ONLY_LOCAL:
+        _empty_slices(value, depth=1)
+        logger.debug("replaced matching index freed in slices")
+    else:
+        logger.debug("replaced matching index still held: freed by its last holder")
+
+
+# sys.getrefcount of an object only a local variable holds: the variable and the call's argument.
+_ONLY_LOCAL = 2
+RELEASE_SLICE = 1000
+
+
+def _empty_slices(owner: Any, depth: int) -> None:
+    for name in list(getattr(owner, "__dict__", ())):
+        part = getattr(owner, name)
+        # The attribute, this variable and the argument: held by ``owner`` alone.
+        if sys.getrefcount(part) != _ONLY_LOCAL + 1:
+            continue
+        if isinstance(part, list):
+            while part:
+                del part[-RELEASE_SLICE:]
+        elif isinstance(part, dict):
+            while part:
+                for key in list(itertools.islice(part, RELEASE_SLICE)):
+                    del part[key]
+        elif depth > 0:
+            _empty_slices(part, depth - 1)
+        del part
 
 
 def _fresh(built: int, current: int) -> bool:

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from community.i18n import _
 from community.matching.ranker import Explanation
-from community.scenarios.models import CapabilityProfile, Scenario
+from community.scenarios.models import Scenario
 from community.scenarios.services.capabilities import capability_url
 from community.scenarios.services.scenarios import scenario_url
 from community.vocabulary import district_label, domain_label
@@ -59,18 +59,6 @@ def scenario_card(scenario: Scenario) -> ScenarioCard:
         district=scenario.district,
         domains=tuple(scenario.domains),
         published_at=scenario.published_at,
-    )
-
-
-def profile_card(profile: CapabilityProfile) -> ProfileCard:
-    return ProfileCard(
-        profile_id=profile.id,
-        organization_id=profile.organization_id,
-        name=profile.organization.name,
-        slug=profile.organization.slug,
-        summary=profile.summary,
-        district=profile.district,
-        domains=tuple(profile.domains),
     )
 
 

@@ -18,9 +18,13 @@ import httpx
 import pytest
 from sqlalchemy import event, text
 
+from community.matching.documents import profile_doc
 from community.matching.embedder import get_embedder
-from community.matching.indexes import QUICK_WAIT, indexes_of
+from community.matching.indexes import QUICK_WAIT, build_thread_idle, indexes_of
 from community.matching.services import MatchingService
+from community.matching.services.common import ALL_ROWS
+from community.matching.views import ProfileCard
+from community.scenarios.inputs import CapabilityFilters
 from tests.conftest import served_app
 from tests.matching.conftest import load_world
 
@@ -174,3 +178,56 @@ async def test_the_old_index_answers_while_a_rebuild_waits(services: Any, settin
     while not await rebuilt():
         assert time.monotonic() < deadline, "the new index never replaced the old"
         await asyncio.sleep(0.2)
+
+
+async def test_the_index_holds_each_verified_profile_as_its_page_shows_it(
+    services: Any, settings: Any
+) -> None:
+    """Read as plain rows for speed, the index still holds what the ORM reads: the same documents (items in
+    their order) and cards, in the same order (ties in a ranking keep it)."""
+    await load_world(services, settings)
+    matching = MatchingService(services, settings, get_embedder(settings.embedding_model))
+    cached = await matching.profile_index(fresh=True)
+    listing = await matching.capabilities.list_verified(CapabilityFilters(), per_page=ALL_ROWS)
+    assert len(listing.items) >= 3
+    assert any(len(profile.items) > 1 for profile in listing.items)
+    assert cached.index.docs == [profile_doc(profile) for profile in listing.items]
+    assert cached.cards == {
+        str(profile.id): ProfileCard(
+            profile_id=profile.id,
+            organization_id=profile.organization_id,
+            name=profile.organization.name,
+            slug=profile.organization.slug,
+            summary=profile.summary,
+            district=profile.district,
+            domains=tuple(profile.domains),
+        )
+        for profile in listing.items
+    }
+
+
+async def test_a_replaced_index_a_request_still_holds_stays_whole(
+    services: Any, settings: Any, db: Any
+) -> None:
+    """The build thread frees a replaced index a slice at a time, but never one a request still ranks with."""
+    await load_world(services, settings)
+    matching = MatchingService(services, settings, get_embedder(settings.embedding_model))
+    registry = indexes_of(settings.database_url, settings.listen_database_url)
+    held = await matching.profile_index(fresh=True)  # as a request ranking across an await holds it
+    size = len(held.index)
+    await services.commit()
+    assert await wait_for(lambda: registry.listening, within=15)
+    db.fetchval(
+        "UPDATE capability_profile SET summary = summary || '（更新）' WHERE id = $1 RETURNING 1",
+        UUID(next(iter(held.cards))),
+    )
+    deadline = time.monotonic() + 60
+    while (await matching.profile_index(fresh=True)) is held:
+        assert time.monotonic() < deadline, "the new index never replaced the old"
+        await asyncio.sleep(0.2)
+    await build_thread_idle()  # the old index's release has run
+    assert len(held.index.docs) == size
+    assert len(held.cards) == size
+    ranked = held.index.rank(held.index.docs[0], limit=size)
+    assert len(ranked) == size
+    assert {r.doc.id for r in ranked} == set(held.cards)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 
 VECTOR_DTYPE = np.dtype("<f2")  # how vectors are stored: float16, little-endian
+VECTOR_CHUNK = 2000  # stored vectors read at a time into an index's matrix
 
 
 def pack(vector: FloatArray) -> bytes:
@@ -155,34 +156,43 @@ class EmbeddingService:
         return {str(owner_id): unpack(vector) for owner_id, vector in rows}
 
     async def matrix_of(self, owner_type: str, docs: Sequence[Doc], model: str) -> FloatArray | None:
-        """The stored vectors of ``docs`` made by ``model`` as the rows of one contiguous float32 matrix
-        (zeros where a vector is missing), read in one query: one bytes value per row, no float objects."""
+        """The stored vectors of ``docs`` made by ``model`` (of the dimension most of them have) as the rows
+        of one contiguous float32 matrix (zeros where a vector is missing): one bytes value per row, no float
+        objects, read ``VECTOR_CHUNK`` rows at a time (what a chunk leaves is freed in a moment, where 50,000
+        rows freed at once held the GIL while requests waited)."""
         if self.degraded or not docs:
             return None
-        rows = (
-            await self.db.execute(
-                select(Embedding.owner_id, Embedding.dim, Embedding.vector).where(
-                    Embedding.owner_type == owner_type, Embedding.model == model
-                )
-            )
-        ).all()
-        if not rows:
+        of_model = (Embedding.owner_type == owner_type, Embedding.model == model)
+        dim = await self.db.scalar(
+            select(Embedding.dim)
+            .where(*of_model)
+            .group_by(Embedding.dim)
+            .order_by(func.count().desc(), Embedding.dim)
+            .limit(1)
+        )
+        if dim is None:
             return None
-        dim = Counter(int(r[1]) for r in rows).most_common(1)[0][0]
         position = {doc.id: i for i, doc in enumerate(docs)}
-        targets: list[int] = []
-        blobs: list[bytes] = []
-        for owner_id, row_dim, data in rows:
-            row = position.get(str(owner_id))
-            if row is not None and row_dim == dim:
-                targets.append(row)
-                blobs.append(data)
-        if not targets:
-            return None
-        packed = np.frombuffer(b"".join(blobs), dtype=VECTOR_DTYPE).reshape(len(targets), dim)
         matrix = np.zeros((len(docs), dim), dtype=np.float32)
-        matrix[np.asarray(targets, dtype=np.int64)] = packed
-        return matrix
+        found = False
+        result = await self.db.stream(
+            select(Embedding.owner_id, Embedding.vector)
+            .where(*of_model, Embedding.dim == dim)
+            .execution_options(yield_per=VECTOR_CHUNK)
+        )
+        async for rows in result.partitions(VECTOR_CHUNK):
+            targets: list[int] = []
+            blobs: list[bytes] = []
+            for owner_id, data in rows:
+                row = position.get(str(owner_id))
+                if row is not None:
+                    targets.append(row)
+                    blobs.append(data)
+            if targets:
+                packed = np.frombuffer(b"".join(blobs), dtype=VECTOR_DTYPE).reshape(len(targets), dim)
+                matrix[np.asarray(targets, dtype=np.int64)] = packed
+                found = True
+        return matrix if found else None
 
     async def query_vector(self, owner_type: str, doc: Doc, model: str | None = None) -> FloatArray | None:
         """The stored vector of ``doc`` if its text is current, else computed now (and kept). For another
