@@ -136,14 +136,19 @@ async def _truncate_all(url: str) -> None:
         )
         if tables:
             names = ", ".join(f'"{row["tablename"]}"' for row in tables)
-            # A served app's background work may be writing to two of these tables while they are locked one
-            # by one; PostgreSQL then breaks the deadlock by failing one side. Emptying again is harmless.
-            for attempt in range(5):
+            # A served app's background work may be writing to two of these tables while they are locked
+            # one by one; PostgreSQL then breaks the deadlock by failing one side. Or the deadlock runs
+            # through the app, where PostgreSQL cannot see it: the outbox delivery holds its transaction on
+            # search_outbox while its write to search_document (another connection) queues behind this
+            # TRUNCATE's lock. A lock timeout breaks that one. Emptying again is harmless.
+            for attempt in range(20):
                 try:
-                    await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+                    async with conn.transaction():
+                        await conn.execute("SET LOCAL lock_timeout = '3s'")
+                        await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
                     break
-                except asyncpg.exceptions.DeadlockDetectedError:
-                    if attempt == 4:
+                except (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.LockNotAvailableError):
+                    if attempt == 19:
                         raise
                     await asyncio.sleep(0.2)
     finally:
