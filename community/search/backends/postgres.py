@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import and_, bindparam, cast, delete, func, literal, literal_column, select, text, update
-from sqlalchemy.dialects.postgresql import TSQUERY, insert
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.sql import ColumnElement
 
@@ -466,10 +466,18 @@ class PostgresSearchBackend:
         hopeful.sort(key=lambda c: _bound_key(c, weights, kinds))
         chosen = {c.id: c for c in hopeful[: max(DETAIL_CANDIDATES, reach)]}
         row = SearchDocumentRow
+        # Each use of a stored tsvector reads it again (from TOAST, decompressed); a copy made once per row in
+        # a subquery the planner keeps apart (OFFSET 0) is read from memory by the rank and every match.
+        lexemes = (
+            select(row.id, row.tsv.op("||")(cast(literal(""), TSVECTOR)).label("tsv"))
+            .where(row.id.in_(list(chosen)))
+            .offset(0)
+            .subquery()
+        )
         everything = cast(literal(" | ".join(f"({g})" for g in groups)), TSQUERY)
-        score = func.ts_rank_cd(literal_column(f"'{RANK_WEIGHTS}'::float4[]"), row.tsv, everything, 32)
-        held = [row.tsv.op("@@")(cast(literal(g), TSQUERY)) for g in groups]
-        result = await db.execute(select(row.id, score, *held).where(row.id.in_(list(chosen))))
+        score = func.ts_rank_cd(literal_column(f"'{RANK_WEIGHTS}'::float4[]"), lexemes.c.tsv, everything, 32)
+        held = [lexemes.c.tsv.op("@@")(cast(literal(g), TSQUERY)) for g in groups]
+        result = await db.execute(select(lexemes.c.id, score, *held))
         for r in result.all():
             c = chosen[r[0]]
             c.score = float(r[1])
