@@ -1,11 +1,15 @@
 """Search at scale: 1,000,000 generated posts (Chinese, English, mixed) in the PostgreSQL backend.
 
     python -m bench.search_bench [--docs 1000000] [--queries 400] [--baseline-queries 30] [--fresh]
+                                 [--reference GIT_REV]
 
 Measures, in one run and on the same data:
 - our search (PostgresSearchBackend.search: ranked page, facets and count, typo fallback) — p50/p95/p99;
 - a naive baseline: every query word as ``title ILIKE '%w%' OR body ILIKE '%w%'``, newest first;
-- nDCG@10 and MRR of both on the relevance set in tests/data, whose documents are mixed into the corpus.
+- nDCG@10 and MRR of both on the relevance set in tests/data, whose documents are mixed into the corpus;
+- with ``--reference REV``, the search backend as it was at git revision REV, on the same queries in the same
+  run (each query asked of both in turn, the order alternating), so that a change is measured against what it
+  replaces under the same load.
 The corpus is generated once into its own database (BENCH_SEARCH_DATABASE_URL) and kept for later runs.
 """
 
@@ -13,11 +17,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import multiprocessing
 import os
 import random
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -428,10 +436,39 @@ async def _baseline(conn: asyncpg.Connection, q: str) -> list[str]:
     return [r["doc_id"] for r in rows]
 
 
-async def measure(url: str, n_queries: int, n_baseline: int) -> dict[str, Any]:
+def _reference_backend(revision: str) -> type[Any]:
+    """The PostgreSQL search backend as it was at a git revision (its module loaded under another name)."""
+    source = subprocess.run(
+        ["git", "show", f"{revision}:community/search/backends/postgres.py"],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    path = Path(tempfile.mkdtemp()) / "reference_postgres_backend.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("reference_postgres_backend", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.PostgresSearchBackend  # type: ignore[no-any-return]
+
+
+async def _relevance(backend: Any, cases: list[Any]) -> dict[str, float]:
+    ndcg, mrr = [], []
+    for case in cases:
+        ranking = [h.doc_id for h in (await backend.search(SearchQuery(q=case.q, per_page=10))).hits]
+        ndcg.append(ndcg_at(ranking, case.qrels))
+        mrr.append(reciprocal_rank(ranking, case.qrels))
+    return {"ndcg@10": round(statistics.fmean(ndcg), 3), "mrr": round(statistics.fmean(mrr), 3)}
+
+
+async def measure(url: str, n_queries: int, n_baseline: int, reference: str | None = None) -> dict[str, Any]:
     ensure_jieba()
     engine = create_async_engine(url, pool_size=2)
     backend = PostgresSearchBackend(engine)
+    others = {reference: _reference_backend(reference)(engine)} if reference else {}
     conn = await connect(url)
     rng = random.Random(7)
     _documents, cases = load_relevance_set(RELEVANCE_FILE)
@@ -442,17 +479,18 @@ async def measure(url: str, n_queries: int, n_baseline: int) -> dict[str, Any]:
         await backend.refresh_statistics()
         statistics_seconds = round(time.perf_counter() - started, 1)
         for q in workload[:30]:  # warm the caches the way a running site has them
-            await backend.search(SearchQuery(q=q))
+            for each in (backend, *others.values()):
+                await each.search(SearchQuery(q=q))
         ours: list[float] = []
-        for q in workload:
-            started = time.perf_counter()
-            await backend.search(SearchQuery(q=q))
-            ours.append((time.perf_counter() - started) * 1000)
-        ndcg, mrr = [], []
-        for case in cases:
-            ranking = [h.doc_id for h in (await backend.search(SearchQuery(q=case.q, per_page=10))).hits]
-            ndcg.append(ndcg_at(ranking, case.qrels))
-            mrr.append(reciprocal_rank(ranking, case.qrels))
+        theirs: dict[str, list[float]] = {name: [] for name in others}
+        for number, q in enumerate(workload):
+            turns = [("", backend), *others.items()]
+            for name, each in turns if number % 2 == 0 else reversed(turns):
+                started = time.perf_counter()
+                await each.search(SearchQuery(q=q))
+                (theirs[name] if name else ours).append((time.perf_counter() - started) * 1000)
+        relevance = await _relevance(backend, cases)
+        their_relevance = {name: await _relevance(other, cases) for name, other in others.items()}
         base: list[float] = []
         base_sample = rng.sample(workload, min(n_baseline, len(workload)))
         for q in base_sample:
@@ -469,11 +507,14 @@ async def measure(url: str, n_queries: int, n_baseline: int) -> dict[str, Any]:
         await conn.close()
         await engine.dispose()
     ours_p, base_p = _percentiles(ours), _percentiles(base)
+    compared = {
+        f"reference {name}": _percentiles(samples) | their_relevance[name] for name, samples in theirs.items()
+    }
     return {
         "documents": documents,
         "term_statistics_seconds": statistics_seconds,
-        "search": ours_p
-        | {"ndcg@10": round(statistics.fmean(ndcg), 3), "mrr": round(statistics.fmean(mrr), 3)},
+        "search": ours_p | relevance,
+        **compared,
         "ilike_baseline": base_p
         | {"ndcg@10": round(statistics.fmean(base_ndcg), 3), "mrr": round(statistics.fmean(base_mrr), 3)},
         "speedup_p50": round(base_p["p50_ms"] / ours_p["p50_ms"], 1),
@@ -493,10 +534,13 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--baseline-queries", type=int, default=30)
     parser.add_argument("--fresh", action="store_true", help="regenerate the corpus")
+    parser.add_argument(
+        "--reference", metavar="GIT_REV", help="also measure the search backend as it was at this revision"
+    )
     parser.add_argument("--url", default=os.environ.get("BENCH_SEARCH_DATABASE_URL", DEFAULT_URL))
     args = parser.parse_args()
     asyncio.run(generate(args.url, args.docs, args.fresh))
-    report = asyncio.run(measure(args.url, args.queries, args.baseline_queries))
+    report = asyncio.run(measure(args.url, args.queries, args.baseline_queries, args.reference))
     print(json.dumps(report, indent=2, ensure_ascii=False))
     RESULTS_DIR.mkdir(exist_ok=True)
     out = RESULTS_DIR / f"search-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"
