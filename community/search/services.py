@@ -126,14 +126,14 @@ class OutboxDelivery:
             # The newest entry of a document carries its whole latest state; older ones are superseded.
             latest = {ref: group[-1] for ref, group in due.items()}
             try:
-                await self._apply(list(latest.values()))
+                await self._apply(db, list(latest.values()))
                 delivered_refs = list(due)
             except Exception as exc:
                 logger.warning("search delivery of %s documents failed, trying one by one: %s", len(due), exc)
                 delivered_refs = []
                 for ref, entry in latest.items():
                     try:
-                        await self._apply([entry])
+                        await self._apply(db, [entry])
                         delivered_refs.append(ref)
                     except Exception as one_exc:  # this document, or the engine, is failing
                         first = due[ref][0]
@@ -157,10 +157,10 @@ class OutboxDelivery:
             report.delivered = len(delivered_refs)
         return report
 
-    async def _apply(self, entries: list[OutboxEntry]) -> None:
+    async def _apply(self, db: AsyncSession, entries: list[OutboxEntry]) -> None:
         upserts = [SearchDocument.from_payload(e.payload) for e in entries if e.op == "upsert" and e.payload]
         deletes = [(e.doc_type, e.doc_id) for e in entries if e.op == "delete"]
-        await self.backend.apply(upserts, deletes)
+        await self.backend.apply(upserts, deletes, db)
 
     async def drain(self, max_rounds: int = 1000) -> DeliveryReport:
         """Deliver until nothing due is left (used by tests and the CLI)."""

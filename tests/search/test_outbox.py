@@ -156,3 +156,32 @@ async def test_a_huge_word_is_left_out_of_the_index_rather_than_blocking_it(data
         assert [h.doc_id for h in (await backend.search(SearchQuery(q="rag 正文"))).hits] == ["big"]
     finally:
         await engine.dispose()
+
+
+async def test_the_outbox_is_delivered_through_one_database_connection(
+    settings: Any, services: Any, db: Any
+) -> None:
+    """The delivery writes the documents in its own transaction: with a pool of one connection it still
+    delivers. A second connection would wait behind any lock on search_document while the first holds the
+    outbox's rows (a deadlock PostgreSQL cannot see), and behind PgBouncer it would need a second server
+    connection."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from community.search.backends.postgres import PostgresSearchBackend
+    from community.search.schemas import SearchDocument
+    from community.search.services import OutboxDelivery, enqueue_upsert
+
+    enqueue_upsert(services, SearchDocument("post", "one-conn", "单连接投递", "向量检索的索引选型", "/one"))
+    await services.commit()
+    engine = create_async_engine(settings.database_url, pool_size=1, max_overflow=0, pool_timeout=3)
+    try:
+        delivery = OutboxDelivery(
+            async_sessionmaker(engine, expire_on_commit=False), PostgresSearchBackend(engine)
+        )
+        report = await delivery.drain()
+        assert report.failed == 0 and report.delivered >= 1
+    finally:
+        await engine.dispose()
+    assert db.fetchval("SELECT count(*) FROM search_document WHERE doc_id = 'one-conn'") == 1
+    pending = "SELECT count(*) FROM search_outbox WHERE doc_id = 'one-conn' AND delivered_at IS NULL"
+    assert db.fetchval(pending) == 0

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from community.search.schemas import SearchDocument, SearchQuery, SearchResults
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class SearchBackend(Protocol):
@@ -18,8 +21,12 @@ class SearchBackend(Protocol):
     async def ping(self) -> dict[str, Any]:
         """Raise when the engine cannot be reached; otherwise a few figures for /healthz."""
 
-    async def apply(self, upserts: list[SearchDocument], deletes: list[tuple[str, str]]) -> None:
-        """Write documents (replacing any with the same type and id) and remove others; idempotent."""
+    async def apply(
+        self, upserts: list[SearchDocument], deletes: list[tuple[str, str]], db: AsyncSession | None = None
+    ) -> None:
+        """Write documents (replacing any with the same type and id) and remove others; idempotent. ``db``:
+        the outbox delivery's transaction, which a backend in the same database writes in (so that the
+        delivery holds one connection, not two); another engine ignores it."""
 
     async def reset(self) -> None:
         """Empty the index."""

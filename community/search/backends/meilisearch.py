@@ -9,13 +9,16 @@ from __future__ import annotations
 import html
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.models.settings import MeilisearchSettings
 
 from community.search import text as searchtext
 from community.search.schemas import SearchDocument, SearchHit, SearchQuery, SearchResults, shown_title
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 PRE, POST = "\x02", "\x03"  # private markers: the text is escaped first, then the markers become <mark>
 
@@ -89,8 +92,12 @@ class MeilisearchBackend:
         stats = await self.index.get_stats()
         return {"engine": health.status, "documents": stats.number_of_documents}
 
-    async def apply(self, upserts: list[SearchDocument], deletes: list[tuple[str, str]]) -> None:
-        await self._write(self.index, upserts, deletes)
+    async def apply(
+        self, upserts: list[SearchDocument], deletes: list[tuple[str, str]], db: AsyncSession | None = None
+    ) -> None:
+        await self._write(
+            self.index, upserts, deletes
+        )  # another engine: the delivery's transaction is not ours
 
     async def _write(self, index: Any, upserts: list[SearchDocument], deletes: list[tuple[str, str]]) -> None:
         if deletes:

@@ -31,7 +31,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR, insert
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import ColumnElement
 
 from community.kernel.clock import now
@@ -105,17 +105,32 @@ class PostgresSearchBackend:
                 count = await db.scalar(text("SELECT count(*) FROM search_document"))
         return {"documents": max(int(count or 0), 0)}
 
-    async def apply(self, upserts: list[SearchDocument], deletes: list[tuple[str, str]]) -> None:
-        async with self.sessions() as db, db.begin():
-            await self._write(db, _LIVE, upserts, deletes)
-            # What the term statistics have not counted yet; the outbox worker recounts when it is much.
-            changed = len(upserts) + len(deletes)
-            if changed:
-                await db.execute(
-                    update(TermStatState)
-                    .where(TermStatState.id == 1)
-                    .values(changes=TermStatState.changes + changed)
-                )
+    async def apply(
+        self, upserts: list[SearchDocument], deletes: list[tuple[str, str]], db: AsyncSession | None = None
+    ) -> None:
+        if db is not None:
+            # In the delivery's transaction (a savepoint, so a failed batch can be tried one by one): one
+            # connection, and the documents are written exactly when their entries are marked delivered.
+            # A second connection would wait behind any lock taken on search_document while this one holds
+            # the outbox's rows: a deadlock PostgreSQL cannot see.
+            async with db.begin_nested():
+                await self._apply_in(db, upserts, deletes)
+            return
+        async with self.sessions() as own, own.begin():
+            await self._apply_in(own, upserts, deletes)
+
+    async def _apply_in(
+        self, db: AsyncSession, upserts: list[SearchDocument], deletes: list[tuple[str, str]]
+    ) -> None:
+        await self._write(db, _LIVE, upserts, deletes)
+        # What the term statistics have not counted yet; the outbox worker recounts when it is much.
+        changed = len(upserts) + len(deletes)
+        if changed:
+            await db.execute(
+                update(TermStatState)
+                .where(TermStatState.id == 1)
+                .values(changes=TermStatState.changes + changed)
+            )
 
     @staticmethod
     async def _write(
