@@ -210,7 +210,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         background: asyncio.Task[None] | None = None
         if settings.background_work:
             resources = {"settings": settings, "mailer": app.state.mailer, "embedder": embedder}
-            work = BackgroundWork(settings, sessions, delivery=delivery, resources=resources)
+            work = BackgroundWork(
+                settings,
+                sessions,
+                delivery=delivery,
+                resources=resources,
+                concurrency=settings.job_concurrency or 1,
+            )
             background = asyncio.create_task(work.run(stop_background))
         try:
             yield

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Jobs `community worker` runs at once unless JOB_CONCURRENCY says otherwise (a web process that runs the
+# background work itself runs one at a time: its jobs share the process and its pool with the requests).
+WORKER_JOB_CONCURRENCY = 4
+
 
 @dataclass(frozen=True)
 class Parts:
@@ -57,6 +61,7 @@ class BackgroundWork:
         delivery: OutboxDelivery,
         resources: Mapping[str, Any],
         parts: Parts | None = None,
+        concurrency: int = 1,
     ) -> None:
         self.settings = settings
         self.parts = parts or Parts.of(settings)
@@ -76,7 +81,7 @@ class BackgroundWork:
             lease_seconds=settings.job_lease_seconds,
             timeout_seconds=settings.job_timeout_seconds,
             timeouts=dict(settings.job_timeouts),
-            concurrency=settings.job_concurrency,
+            concurrency=concurrency,
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -126,7 +131,11 @@ async def run_worker(settings: Settings, alchemy_config: Any, stop: asyncio.Even
     embedder = get_embedder(settings.embedding_model)
     resources = {"settings": settings, "mailer": Mailer(settings), "embedder": embedder}
     work = BackgroundWork(
-        settings, sessions, delivery=OutboxDelivery(sessions, search_backend), resources=resources
+        settings,
+        sessions,
+        delivery=OutboxDelivery(sessions, search_backend),
+        resources=resources,
+        concurrency=settings.job_concurrency or WORKER_JOB_CONCURRENCY,
     )
     try:
         await work.run(stop)

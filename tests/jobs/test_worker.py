@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from community.background import BackgroundWork, Parts
+from community.background import WORKER_JOB_CONCURRENCY, BackgroundWork, Parts
 from community.config import Settings
 from community.db import make_alchemy_config
 from community.jobs import JobContext, JobWorker, enqueue, register_handler
@@ -207,11 +207,11 @@ async def test_a_slow_job_does_not_hold_up_the_jobs_queued_behind_it(
         async_sessionmaker(engine, expire_on_commit=False),
         handlers={"test.slow": slow, "test.quick": quick},
         periodic={},
-        concurrency=settings.job_concurrency,
+        concurrency=WORKER_JOB_CONCURRENCY,
     )
     stop = asyncio.Event()
     try:
-        assert settings.job_concurrency > 1  # the default
+        assert WORKER_JOB_CONCURRENCY > 1  # `community worker`'s default
         await enqueue(services, "test.slow", {})
         await services.commit()
         await enqueue(services, "test.quick", {})  # queued behind the slow one
