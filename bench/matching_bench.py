@@ -188,7 +188,7 @@ def bench_rank(n: int, runs: int) -> dict[str, float]:
         "reference_matvec_ms_p95": p(timings["matvec"], 0.95),
         "index_arrays_mb": round(index.nbytes() / 2**20, 1),
         "index_build_peak_mb": round(peak / 2**20, 1),
-        "postings_terms": len(index.postings),
+        "postings_terms": len(index.term_slots),
     }
 
 

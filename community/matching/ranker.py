@@ -9,10 +9,11 @@ scatter-adds; only the explanations of the few top results touch Python objects.
 
 from __future__ import annotations
 
+import itertools
 import math
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -30,6 +31,11 @@ BM25_B = 0.75
 MAX_TERMS = 5
 MAX_CAPABILITIES = 3
 DOMAIN_INDEX = {domain: i for i, domain in enumerate(DOMAINS)}
+# Shipping an index between processes (``Index.ship``): pieces of about this size, each taken in a millisecond
+# or two of the receiver's GIL.
+PIECE_BYTES = 1 << 20
+DOCS_PER_PIECE = 500
+TERMS_PER_PIECE = 20_000
 # Words too general to explain a match.
 _STOP_TEXT = """
 我们 提供 需要 进行 实现 相关 能力 服务 方案 系统 平台 技术 应用 项目 团队 公司 企业 工作室 支持 基于
@@ -179,49 +185,77 @@ class Index:
         self._build_bm25()
 
     def _build_bm25(self) -> None:
-        # Postings gathered in typed arrays, not lists: no Python int per posting (millions at 50,000
-        # profiles), so nothing for the garbage collector to walk and no long cascade of frees at the end.
-        postings: dict[str, tuple[array[int], array[int]]] = {}
+        # The postings of every term in one set of flat arrays (compressed sparse rows: the postings of term
+        # slot ``t`` are ``[offsets[t], offsets[t + 1])``), not three arrays per term: at 50,000 profiles that
+        # was 300,000 numpy objects for the garbage collector to walk and for a process to receive one by one.
+        # Gathered in typed arrays (no Python int per posting), grouped by a stable sort, so each term's
+        # document ids stay ascending (``terms_of`` searches them).
+        slots: dict[str, int] = {}
+        slot_of = array("i")
+        doc_of = array("i")
+        tf_of = array("i")
         lengths = np.zeros(len(self.docs), dtype=np.float32)
         for i, doc in enumerate(self.docs):
             counts = Counter(lexical_tokens(f"{doc.title}\n{doc.text}"))
             lengths[i] = sum(counts.values())
             for term, tf in counts.items():
-                posting = postings.get(term)
-                if posting is None:
-                    posting = postings[term] = (array("i"), array("i"))
-                posting[0].append(i)
-                posting[1].append(tf)
+                slot = slots.get(term)
+                if slot is None:
+                    slot = slots[term] = len(slots)
+                slot_of.append(slot)
+                doc_of.append(i)
+                tf_of.append(tf)
         n = max(1, len(self.docs))
         avgdl = float(lengths.mean()) if len(self.docs) else 1.0
         norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(avgdl, 1e-6))
-        self.idf: dict[str, float] = {}
-        self.postings: dict[str, tuple[npt.NDArray[np.int32], FloatArray]] = {}
+        posting_slots = np.frombuffer(slot_of, dtype=np.int32) if slot_of else np.zeros(0, dtype=np.int32)
+        order = np.argsort(posting_slots, kind="stable")
+        ids = (np.frombuffer(doc_of, dtype=np.int32) if doc_of else np.zeros(0, dtype=np.int32))[order]
+        tfs = (np.frombuffer(tf_of, dtype=np.int32) if tf_of else np.zeros(0, dtype=np.int32))[order]
+        df = np.bincount(posting_slots, minlength=len(slots)).astype(np.float64)
+        idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        self.term_slots = slots
+        self.idf_of_slot: FloatArray = idf
+        self.offsets = np.zeros(len(slots) + 1, dtype=np.int64)
+        np.cumsum(df.astype(np.int64), out=self.offsets[1:])
+        self.posting_ids: npt.NDArray[np.int32] = np.ascontiguousarray(ids, dtype=np.int32)
+        tf_float = tfs.astype(np.float32)
+        sorted_idf = idf[posting_slots[order]] if len(order) else np.zeros(0, dtype=np.float32)
+        self.posting_weights: FloatArray = (
+            sorted_idf * tf_float * (BM25_K1 + 1) / (tf_float + norm[self.posting_ids])
+        ).astype(np.float32)
         # Each posting's term frequency: explanations read a candidate's terms here, not by tokenizing again.
-        self.term_freqs: dict[str, npt.NDArray[np.uint16]] = {}
-        # Each term's typed arrays are let go as it is packed: the gathering dict shrinks to nothing rather
-        # than ~100,000 objects freed at once at the end.
-        while postings:
-            term, (ids, tfs) = postings.popitem()
-            df = len(ids)
-            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            ids_array = np.asarray(ids, dtype=np.int32)
-            tf_array = np.asarray(tfs, dtype=np.float32)
-            weights = idf * tf_array * (BM25_K1 + 1) / (tf_array + norm[ids_array])
-            self.idf[term] = idf
-            self.postings[term] = (ids_array, weights.astype(np.float32))
-            self.term_freqs[term] = np.minimum(tf_array, 65535).astype(np.uint16)
+        self.posting_tfs: npt.NDArray[np.uint16] = np.minimum(tfs, 65535).astype(np.uint16)
+
+    def _postings(self, term: str) -> tuple[int, int] | None:
+        """Where the postings of ``term`` lie in the flat arrays, or None for a term no candidate has."""
+        slot = self.term_slots.get(term)
+        if slot is None:
+            return None
+        return int(self.offsets[slot]), int(self.offsets[slot + 1])
+
+    def idf(self, term: str) -> float:
+        slot = self.term_slots.get(term)
+        return 0.0 if slot is None else float(self.idf_of_slot[slot])
 
     def __len__(self) -> int:
         return len(self.docs)
 
     def nbytes(self) -> int:
         """Bytes held by the arrays of the index (postings, vectors, matrices)."""
-        total = self.domain_masks.nbytes + self.district_of.nbytes + self.has_vector.nbytes
+        arrays = (
+            self.domain_masks,
+            self.district_of,
+            self.has_vector,
+            self.idf_of_slot,
+            self.offsets,
+            self.posting_ids,
+            self.posting_weights,
+            self.posting_tfs,
+        )
+        total = sum(a.nbytes for a in arrays)
         if self.vectors is not None:
             total += self.vectors.nbytes
-        total += sum(ids.nbytes + w.nbytes for ids, w in self.postings.values())
-        total += sum(tf.nbytes for tf in self.term_freqs.values())
         return total
 
     def terms_of(self, rows: Sequence[int], terms: Sequence[str]) -> list[Counter[str]]:
@@ -232,28 +266,78 @@ class Index:
             return found
         wanted = np.asarray(rows, dtype=np.int32)
         for term in terms:
-            posting = self.postings.get(term)
-            if posting is None:
+            span = self._postings(term)
+            if span is None:
                 continue
-            ids = posting[0]
+            start, end = span
+            ids = self.posting_ids[start:end]
             at = np.searchsorted(ids, wanted)
             inside = at < len(ids)
             hit = np.zeros(len(wanted), dtype=bool)
             hit[inside] = ids[at[inside]] == wanted[inside]
             if hit.any():
-                tfs = self.term_freqs[term]
+                tfs = self.posting_tfs[start:end]
                 for k in np.flatnonzero(hit):
                     found[int(k)][term] = int(tfs[at[k]])
         return found
+
+    # --- shipping between processes ----------------------------------------------------------------------
+
+    _ARRAYS = (
+        "has_vector",
+        "domain_masks",
+        "district_of",
+        "idf_of_slot",
+        "offsets",
+        "posting_ids",
+        "posting_weights",
+        "posting_tfs",
+    )
+
+    def ship(self) -> Iterator[object]:
+        """The index as small picklable pieces, in order (``unship`` puts them together again): a process that
+        built it hands it to another, which takes each piece in a millisecond or two of its GIL, not in one
+        unpickling of a million objects while its requests wait."""
+        yield from ship_list(self.docs, DOCS_PER_PIECE)
+        yield self.district_codes
+        yield from ship_list(list(self.term_slots), TERMS_PER_PIECE)  # a dict keeps its slots' order
+        for name in self._ARRAYS:
+            yield from ship_array(getattr(self, name))
+        yield self.vectors is not None
+        if self.vectors is not None:
+            yield from ship_array(self.vectors)
+
+    @classmethod
+    def unship(cls, pieces: Iterator[object]) -> Index:
+        ensure_jieba()  # queries are tokenized here
+        index = cls.__new__(cls)
+        index.docs = []
+        index.positions = {}
+        for docs in unship_list(pieces):
+            base = len(index.docs)
+            index.docs.extend(docs)
+            index.positions.update((doc.id, base + k) for k, doc in enumerate(docs))
+        district_codes = next(pieces)
+        assert isinstance(district_codes, dict)
+        index.district_codes = district_codes
+        index.term_slots = {}
+        for terms in unship_list(pieces):
+            index.term_slots.update(zip(terms, itertools.count(len(index.term_slots))))
+        for name in cls._ARRAYS:
+            setattr(index, name, unship_array(pieces))
+        index.vectors = unship_array(pieces) if next(pieces) else None
+        return index
 
     # --- signals -------------------------------------------------------------------------------------------
 
     def bm25(self, query_terms: Sequence[str]) -> FloatArray:
         scores = np.zeros(len(self.docs), dtype=np.float32)
         for term in set(query_terms):
-            posting = self.postings.get(term)
-            if posting is not None:
-                scores[posting[0]] += posting[1]  # one posting per doc: no repeated index
+            span = self._postings(term)
+            if span is not None:
+                start, end = span
+                # One posting per doc: no repeated index.
+                scores[self.posting_ids[start:end]] += self.posting_weights[start:end]
         return scores
 
     def cosine(self, query_vector: FloatArray | None) -> FloatArray | None:
@@ -403,7 +487,7 @@ class Index:
         if doc_counts is None:
             doc_counts = Counter(lexical_tokens(f"{doc.title}\n{doc.text}"))
         shared = [t for t in query_counts if t in doc_counts and is_key_term(t)]
-        shared.sort(key=lambda t: -self.idf.get(t, 0.0) * min(query_counts[t], doc_counts[t]) * len(t))
+        shared.sort(key=lambda t: -self.idf(t) * min(query_counts[t], doc_counts[t]) * len(t))
         terms: list[str] = []
         for term in shared:
             # "知识库" says more than its part "知识"; keep the longer one.
@@ -429,3 +513,45 @@ class Index:
             semantic=None if cosine is None else round(cosine, 3),
             degraded=cosine is None,
         )
+
+
+def ship_list(items: Sequence[Any], per_piece: int) -> Iterator[object]:
+    """A list as its length, then slices of ``per_piece`` items (``unship_list``)."""
+    yield len(items)
+    for start in range(0, len(items), per_piece):
+        yield list(items[start : start + per_piece])
+
+
+def unship_list(pieces: Iterator[object]) -> Iterator[list[Any]]:
+    """The slices of a list shipped by ``ship_list``, one at a time."""
+    remaining = next(pieces)
+    assert isinstance(remaining, int)
+    while remaining > 0:
+        part = next(pieces)
+        assert isinstance(part, list)
+        remaining -= len(part)
+        yield part
+
+
+def ship_array(values: npt.NDArray[Any]) -> Iterator[object]:
+    """An array as its dtype and shape, then flat slices of about ``PIECE_BYTES`` (``unship_array``)."""
+    flat = np.ascontiguousarray(values).reshape(-1)
+    yield values.dtype.str, values.shape
+    per_piece = max(1, PIECE_BYTES // max(1, values.dtype.itemsize))
+    for start in range(0, flat.size, per_piece):
+        yield flat[start : start + per_piece]
+
+
+def unship_array(pieces: Iterator[object]) -> npt.NDArray[Any]:
+    """An array shipped by ``ship_array``, filled a slice at a time."""
+    header = next(pieces)
+    assert isinstance(header, tuple)
+    dtype, shape = header
+    values = np.empty(math.prod(shape), dtype=np.dtype(dtype))
+    filled = 0
+    while filled < values.size:
+        part = next(pieces)
+        assert isinstance(part, np.ndarray)
+        values[filled : filled + part.size] = part
+        filled += part.size
+    return values.reshape(shape)

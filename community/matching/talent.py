@@ -25,10 +25,20 @@ from community.accounts.models import User
 from community.accounts.services import OrganizationService
 from community.errors import NotFound
 from community.i18n import _
-from community.matching.embedder import EmbedderUnavailableError
+from community.matching.embedder import Embedder, EmbedderUnavailableError
 from community.matching.indexes import current_version
 from community.matching.models import OWNER_POSITION, OWNER_TALENT
-from community.matching.ranker import Doc, FloatArray, Index, calibrated, lexical_tokens
+from community.matching.ranker import (
+    Doc,
+    FloatArray,
+    Index,
+    calibrated,
+    lexical_tokens,
+    ship_array,
+    ship_list,
+    unship_array,
+    unship_list,
+)
 from community.matching.services import MatchingService, weights_of
 from community.talent.models import Position, TalentProfile
 from community.talent.services.applications import ApplicationService
@@ -38,12 +48,11 @@ from community.talent.services.profiles import ProfileService
 from community.vocabulary import district_label
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from community.config import Settings
-    from community.matching.embedder import Embedder
 
 LIMIT = 10
 # How the signals mix. Skills carry the most: they are what both sides chose to name.
@@ -97,6 +106,20 @@ class Pool:
         facts: dict[str, tuple[tuple[str, ...], bool, UUID]],
         deadlines: dict[str, date | None] | None = None,
     ) -> Pool:
+        open_until = np.full(len(index), OPEN_FOREVER, dtype=np.int64)
+        for row, doc in enumerate(index.docs):
+            deadline = (deadlines or {}).get(doc.id)
+            if deadline is not None:
+                open_until[row] = deadline.toordinal()
+        return cls._of(index, facts, open_until)
+
+    @classmethod
+    def _of(
+        cls,
+        index: Index,
+        facts: dict[str, tuple[tuple[str, ...], bool, UUID]],
+        open_until: npt.NDArray[np.int64],
+    ) -> Pool:
         skill_rows: dict[str, list[int]] = {}
         owner_rows: dict[UUID, list[int]] = {}
         remote = np.zeros(len(index), dtype=bool)
@@ -106,11 +129,6 @@ class Pool:
                 skill_rows.setdefault(skill, []).append(row)
             owner_rows.setdefault(owner, []).append(row)
             remote[row] = is_remote
-        open_until = np.full(len(index), OPEN_FOREVER, dtype=np.int64)
-        for row, doc in enumerate(index.docs):
-            deadline = (deadlines or {}).get(doc.id)
-            if deadline is not None:
-                open_until[row] = deadline.toordinal()
         return cls(
             index,
             facts,
@@ -119,6 +137,26 @@ class Pool:
             owner_rows,
             open_until,
         )
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def ship(self) -> Iterator[object]:
+        """In small pieces, for the process that receives it from a build apart (``Index.ship``)."""
+        yield from self.index.ship()
+        yield from ship_list(list(self.facts.items()), FACTS_PER_PIECE)
+        yield from ship_array(self.open_until)
+
+    @classmethod
+    def unship(cls, pieces: Iterator[object]) -> Pool:
+        index = Index.unship(pieces)
+        facts: dict[str, tuple[tuple[str, ...], bool, UUID]] = {}
+        for items in unship_list(pieces):
+            facts.update(items)
+        return cls._of(index, facts, unship_array(pieces))
+
+
+FACTS_PER_PIECE = 500
 
 
 OPEN_FOREVER = date.max.toordinal()
@@ -197,26 +235,19 @@ class TalentMatcher:
 
     async def _pool(self, owner_type: str) -> Pool:
         """Every open position (or every profile open to offers) as an in-memory index (matching.indexes:
-        built in a thread, until one of them, or one of their vectors, changes)."""
+        built in a thread, or apart when large, until one of them, or one of their vectors, changes)."""
         matching = self.matching
 
         async def build(db: AsyncSession) -> tuple[Pool, int]:
-            apart = TalentMatcher(db, matching.settings, matching.embedder, compute=False)
-            version = await current_version(db, owner_type)
-            deadlines: dict[str, date | None] = {}
-            if owner_type == OWNER_POSITION:
-                positions = await apart.positions.open_for_board(limit=ALL_ROWS)
-                docs = [position_doc(p) for p in positions]
-                facts = {str(p.id): (tuple(p.skills), p.remote, p.organization_id) for p in positions}
-                deadlines = {str(p.id): p.deadline for p in positions}
-            else:
-                profiles = await apart.profiles.open_profiles(limit=ALL_ROWS)
-                docs = [talent_doc(p) for p in profiles]
-                facts = {str(p.id): (tuple(p.skills), p.remote, p.user_id) for p in profiles}
-            matrix = await apart.matching.embeddings.matrix_of(owner_type, docs, apart.matching.model)
-            return Pool.build(Index(docs, matrix), facts, deadlines), version
+            return await build_pool(db, matching.settings, matching.embedder, owner_type)
 
-        built = await matching.indexes.get(self.db, owner_type, (matching.model, self.degraded), build)
+        built = await matching.indexes.get(
+            self.db,
+            owner_type,
+            (matching.model, self.degraded),
+            build,
+            apart=matching.apart(build_pool_apart, owner_type),
+        )
         return built.value
 
     async def _rank(
@@ -356,3 +387,31 @@ class TalentMatcher:
         )
         found = {str(profile.id): (profile, name) for profile, name in rows}
         return [TalentMatch(found[i], score, reasons) for i, score, reasons in ranked if i in found]
+
+
+async def build_pool(
+    db: AsyncSession, settings: Settings, embedder: Embedder | None, owner_type: str
+) -> tuple[Pool, int]:
+    """The pool of open positions (or of profiles open to offers) and the version it was built at."""
+    apart = TalentMatcher(db, settings, embedder, compute=False)
+    version = await current_version(db, owner_type)
+    deadlines: dict[str, date | None] = {}
+    if owner_type == OWNER_POSITION:
+        positions = await apart.positions.open_for_board(limit=ALL_ROWS)
+        docs = [position_doc(p) for p in positions]
+        facts = {str(p.id): (tuple(p.skills), p.remote, p.organization_id) for p in positions}
+        deadlines = {str(p.id): p.deadline for p in positions}
+    else:
+        profiles = await apart.profiles.open_profiles(limit=ALL_ROWS)
+        docs = [talent_doc(p) for p in profiles]
+        facts = {str(p.id): (tuple(p.skills), p.remote, p.user_id) for p in profiles}
+    matrix = await apart.matching.embeddings.matrix_of(owner_type, docs, apart.matching.model)
+    return Pool.build(Index(docs, matrix), facts, deadlines), version
+
+
+async def build_pool_apart(
+    db: AsyncSession, settings: Settings, standing: tuple[str, str | None] | None, owner_type: str
+) -> tuple[Pool, int]:
+    """In a child process (matching.indexes.Apart)."""
+    embedder = Embedder.from_standing(standing) if standing is not None else None
+    return await build_pool(db, settings, embedder, owner_type)

@@ -9,6 +9,7 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -18,13 +19,22 @@ import httpx
 import pytest
 from sqlalchemy import event, text
 
-from community.matching.documents import profile_doc
+from community.matching.documents import profile_doc, scenario_doc
 from community.matching.embedder import get_embedder
-from community.matching.indexes import QUICK_WAIT, build_thread_idle, indexes_of
+from community.matching.indexes import (
+    QUICK_WAIT,
+    Apart,
+    ApartBuildError,
+    Indexes,
+    build_thread_idle,
+    indexes_of,
+)
+from community.matching.models import OWNER_PROFILE, OWNER_SCENARIO
 from community.matching.services import MatchingService
 from community.matching.services.common import ALL_ROWS
+from community.matching.services.matching import build_profile_index_apart, build_scenario_index_apart
 from community.matching.views import ProfileCard
-from community.scenarios.inputs import CapabilityFilters
+from community.scenarios.inputs import CapabilityFilters, ScenarioFilters
 from tests.conftest import served_app
 from tests.matching.conftest import load_world
 
@@ -231,3 +241,71 @@ async def test_a_replaced_index_a_request_still_holds_stays_whole(
     ranked = held.index.rank(held.index.docs[0], limit=size)
     assert len(ranked) == size
     assert {r.doc.id for r in ranked} == set(held.cards)
+
+
+async def test_a_large_index_is_built_in_a_child_process_and_ranks_as_one_built_here(
+    services: Any, settings: Any
+) -> None:
+    """Past MATCHING_BUILD_APART_ROWS an index is built by a child process and handed back in pieces; what
+    the web process then ranks with is the index it would have built itself: the same profiles, cards,
+    scores and reasons, for profiles and scenarios alike."""
+    await load_world(services, settings)
+    embedder = get_embedder(settings.embedding_model)
+    here = MatchingService(services, settings, embedder)
+    here.inline = True  # built on this session, in this process
+    apart = MatchingService(services, replace(settings, matching_build_apart_rows=0), embedder)
+    registry = Indexes(settings.database_url, settings.listen_database_url)
+    key = (apart.model, apart.degraded)
+    built = await registry.get(
+        services,
+        OWNER_PROFILE,
+        key,
+        apart._build_profile_index,
+        fresh=True,
+        apart=apart.apart(build_profile_index_apart),
+    )
+    assert registry.builds_apart == 1
+    mine, theirs = await here.profile_index(), built.value
+    assert len(theirs) == len(mine) >= 3
+    assert theirs.index.docs == mine.index.docs and theirs.cards == mine.cards
+    assert theirs.model == mine.model
+    assert theirs.index.vectors is not None and mine.index.vectors is not None
+    assert (theirs.index.vectors == mine.index.vectors).all()
+    for scenario in (await here.scenarios.list_public(ScenarioFilters(), per_page=ALL_ROWS)).items:
+        query = scenario_doc(scenario)
+        vector = await here.embeddings.query_vector(OWNER_SCENARIO, query, mine.model)
+        assert [(r.doc.id, r.score, r.explanation) for r in theirs.index.rank(query, vector)] == [
+            (r.doc.id, r.score, r.explanation) for r in mine.index.rank(query, vector)
+        ]
+    scenarios = await registry.get(
+        services,
+        OWNER_SCENARIO,
+        key,
+        apart._build_scenario_index,
+        apart=apart.apart(build_scenario_index_apart),
+    )
+    assert registry.builds_apart == 2
+    own_scenarios = await here.scenario_index()
+    assert scenarios.value.index.docs == own_scenarios.index.docs
+    assert scenarios.value.cards == own_scenarios.cards
+
+
+async def _fails_in_the_child(db: Any, *args: Any) -> tuple[Any, int]:
+    raise RuntimeError("the catalogue could not be read")
+
+
+async def test_a_child_build_that_fails_says_why_and_the_next_request_tries_again(
+    services: Any, settings: Any
+) -> None:
+    await load_world(services, settings)
+    registry = Indexes(settings.database_url, settings.listen_database_url)
+    matching = MatchingService(services, settings, get_embedder(settings.embedding_model))
+    failing = Apart(_fails_in_the_child, (), 0)
+    with pytest.raises(ApartBuildError, match="the catalogue could not be read"):
+        await registry.get(services, OWNER_PROFILE, ("x",), matching._build_profile_index, apart=failing)
+    assert registry.builds == 0 and not registry.building
+    # Built in this process instead (no longer large enough to go apart), it works.
+    built = await registry.get(
+        services, OWNER_PROFILE, ("x",), matching._build_profile_index, apart=replace(failing, rows=None)
+    )
+    assert len(built.value) >= 3 and registry.builds == 1 and registry.builds_apart == 0

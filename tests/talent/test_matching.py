@@ -5,6 +5,7 @@ place, and say so."""
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -123,3 +124,24 @@ async def test_with_the_embedding_model_vectors_are_kept_and_used(
     matches = await matcher.positions_for(world.applicant)
     assert [m.item.id for m in matches] == [world.position.id]
     assert not any("语言模型暂不可用" in r for r in matches[0].reasons)
+
+
+async def test_a_large_talent_pool_built_in_a_child_process_recommends_the_same(
+    world: World, services: AsyncSession, settings: Any
+) -> None:
+    """Past MATCHING_BUILD_APART_ROWS the pools of positions and of people open to offers are built by a child
+    process: the recommendations, their order and their reasons are those of a pool built in the process."""
+    await PositionService(services).create(world.owner, world.opc.id, DESIGNER, publish=True)
+    await ProfileService(services).save(world.owner, PROFILE)
+    await services.commit()
+    here = TalentMatcher(services, settings, None)
+    expected_positions = await here.positions_for(world.applicant)
+    expected_candidates = await here.candidates_for(world.position)
+    assert expected_positions and expected_candidates
+    registry = here.matching.indexes
+    before = registry.builds_apart
+    registry.entries.clear()  # as a new process starts: nothing built yet
+    apart = TalentMatcher(services, replace(settings, matching_build_apart_rows=0), None)
+    assert await apart.positions_for(world.applicant) == expected_positions
+    assert await apart.candidates_for(world.position) == expected_candidates
+    assert registry.builds_apart == before + 2  # the positions' pool and the people's

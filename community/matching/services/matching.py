@@ -16,9 +16,18 @@ from community.errors import FormError, NotFound
 from community.i18n import _
 from community.matching.documents import OPEN_STATUSES, profile_doc, profile_doc_of, scenario_doc
 from community.matching.embedder import Embedder, EmbedderUnavailableError
-from community.matching.indexes import Indexes, current_version, indexes_of
+from community.matching.indexes import Apart, Indexes, current_version, indexes_of
 from community.matching.models import OWNER_PROFILE, OWNER_SCENARIO, VERDICTS, Embedding
-from community.matching.ranker import Doc, FloatArray, Index, Scored, Weights, calibrated
+from community.matching.ranker import (
+    Doc,
+    FloatArray,
+    Index,
+    Scored,
+    Weights,
+    calibrated,
+    ship_list,
+    unship_list,
+)
 from community.matching.services.common import ALL_ROWS, weights_of
 from community.matching.services.embeddings import EmbeddingService
 from community.matching.services.preferences import PreferenceService
@@ -29,7 +38,7 @@ from community.scenarios.services.capabilities import CapabilityFilters, Capabil
 from community.scenarios.services.scenarios import ScenarioFilters, ScenarioService
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Awaitable, Callable, Iterator, Sequence
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,6 +55,28 @@ class CachedIndex:
     cards: dict[str, Any] = field(default_factory=dict)
     # The model of the index's vectors: queries against it use a vector of the same model, and its weights.
     model: str = ""
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def ship(self) -> Iterator[object]:
+        """In small pieces, for the process that receives it from a build apart (``Index.ship``)."""
+        yield from self.index.ship()
+        yield self.model
+        yield from ship_list(list(self.cards.items()), CARDS_PER_PIECE)
+
+    @classmethod
+    def unship(cls, pieces: Iterator[object]) -> CachedIndex:
+        index = Index.unship(pieces)
+        model = next(pieces)
+        assert isinstance(model, str)
+        cards: dict[str, Any] = {}
+        for items in unship_list(pieces):
+            cards.update(items)
+        return cls(index, cards, model)
+
+
+CARDS_PER_PIECE = 500
 
 
 class MatchingService:
@@ -92,6 +123,12 @@ class MatchingService:
         """This service on the build thread's own session (it never computes a vector)."""
         return MatchingService(db, self.settings, self.embedder, compute=False)
 
+    def apart(self, build: Callable[..., Awaitable[tuple[Any, int]]], *args: Any) -> Apart:
+        """How a child process makes one of this service's indexes: ``build(db, settings, embedder's standing,
+        *args)`` (matching.indexes)."""
+        standing = self.embedder.standing() if self.embedder is not None else None
+        return Apart(build, (self.settings, standing, *args), self.settings.matching_build_apart_rows)
+
     @property
     def indexes(self) -> Indexes:
         return indexes_of(self.settings.database_url, self.settings.listen_database_url)
@@ -102,7 +139,12 @@ class MatchingService:
         if self.inline:
             return (await self._build_profile_index(self.db))[0]
         built = await self.indexes.get(
-            self.db, OWNER_PROFILE, (self.model, self.degraded), self._build_profile_index, fresh=fresh
+            self.db,
+            OWNER_PROFILE,
+            (self.model, self.degraded),
+            self._build_profile_index,
+            fresh=fresh,
+            apart=self.apart(build_profile_index_apart),
         )
         return built.value
 
@@ -139,7 +181,11 @@ class MatchingService:
         if self.inline:
             return (await self._build_scenario_index(self.db))[0]
         built = await self.indexes.get(
-            self.db, OWNER_SCENARIO, (self.model, self.degraded), self._build_scenario_index
+            self.db,
+            OWNER_SCENARIO,
+            (self.model, self.degraded),
+            self._build_scenario_index,
+            apart=self.apart(build_scenario_index_apart),
         )
         return built.value
 
@@ -391,3 +437,23 @@ class MatchingService:
         except NotFound:
             return 0
         return await self.embeddings.store_quietly(owner_type, [doc])
+
+
+def apart_service(
+    db: AsyncSession, settings: Settings, standing: tuple[str, str | None] | None
+) -> MatchingService:
+    """In a child process that builds an index: the service as the parent has it, on stored vectors only."""
+    embedder = Embedder.from_standing(standing) if standing is not None else None
+    return MatchingService(db, settings, embedder, compute=False)
+
+
+async def build_profile_index_apart(
+    db: AsyncSession, settings: Settings, standing: tuple[str, str | None] | None
+) -> tuple[CachedIndex, int]:
+    return await apart_service(db, settings, standing)._build_profile_index(db)
+
+
+async def build_scenario_index_apart(
+    db: AsyncSession, settings: Settings, standing: tuple[str, str | None] | None
+) -> tuple[CachedIndex, int]:
+    return await apart_service(db, settings, standing)._build_scenario_index(db)
