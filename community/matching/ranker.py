@@ -45,7 +45,7 @@ the and for with our are from that this into have has will can ai
 STOP_TERMS = frozenset(_STOP_TEXT.split())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Doc:
     """A scenario or a capability profile, as the ranker sees it."""
 
@@ -298,7 +298,7 @@ class Index:
         """The index as small picklable pieces, in order (``unship`` puts them together again): a process that
         built it hands it to another, which takes each piece in a millisecond or two of its GIL, not in one
         unpickling of a million objects while its requests wait."""
-        yield from ship_list(self.docs, DOCS_PER_PIECE)
+        yield from ship_list(shared_values(self.docs, {}), DOCS_PER_PIECE)
         yield self.district_codes
         yield from ship_list(list(self.term_slots), TERMS_PER_PIECE)  # a dict keeps its slots' order
         for name in self._ARRAYS:
@@ -513,6 +513,26 @@ class Index:
             semantic=None if cosine is None else round(cosine, 3),
             degraded=cosine is None,
         )
+
+
+def shared_values(docs: Sequence[Doc], table: dict[Any, Any]) -> list[Doc]:
+    """The docs with their repeated values (districts, domains, capabilities) made one object each, so that
+    a piece pickles each once and its receiver holds each once, not once per document."""
+
+    def one(value: Any) -> Any:
+        return table.setdefault(value, value)
+
+    return [
+        Doc(
+            id=doc.id,
+            title=doc.title,
+            text=doc.text,
+            domains=one(doc.domains),
+            district=one(doc.district),
+            capabilities=one(tuple(one((one(a), one(b))) for a, b in doc.capabilities)),
+        )
+        for doc in docs
+    ]
 
 
 def ship_list(items: Sequence[Any], per_piece: int) -> Iterator[object]:

@@ -16,7 +16,7 @@ from community.scenarios.services.scenarios import scenario_url
 from community.vocabulary import district_label, domain_label
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProfileCard:
     """What a page shows of a recommended OPC (plain data: cached across requests)."""
 
@@ -33,7 +33,7 @@ class ProfileCard:
         return capability_url(self.slug)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScenarioCard:
     scenario_id: UUID
     organization_id: UUID

@@ -63,7 +63,20 @@ class CachedIndex:
         """In small pieces, for the process that receives it from a build apart (``Index.ship``)."""
         yield from self.index.ship()
         yield self.model
-        yield from ship_list(list(self.cards.items()), CARDS_PER_PIECE)
+        # Repeated values one object each (as ``ranker.shared_values`` does for the docs).
+        table: dict[Any, Any] = {}
+        cards = [
+            (
+                key,
+                replace(
+                    card,
+                    domains=table.setdefault(card.domains, card.domains),
+                    district=table.setdefault(card.district, card.district),
+                ),
+            )
+            for key, card in self.cards.items()
+        ]
+        yield from ship_list(cards, CARDS_PER_PIECE)
 
     @classmethod
     def unship(cls, pieces: Iterator[object]) -> CachedIndex:
