@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
 from advanced_alchemy.base import UUIDAuditBase, orm_registry
 from advanced_alchemy.extensions.litestar import (
     AlembicAsyncConfig,
@@ -18,11 +19,15 @@ from advanced_alchemy.extensions.litestar import (
     async_autocommit_handler_maker,
 )
 from advanced_alchemy.extensions.litestar.store import StoreModelMixin
+from sqlalchemy import event, exc
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.util import await_
 
 from community.config import ALEMBIC_INI, MIGRATIONS_DIR
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
     from community.config import Settings
 
@@ -109,6 +114,51 @@ def single_statement_engine(config: SQLAlchemyAsyncConfig, *, pgbouncer: bool) -
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
+def create_engine(url: str, **options: Any) -> AsyncEngine:
+    """The app's engine: SQLAlchemy's, each pooled connection checked when taken (``ping_on_checkout``)."""
+    engine = create_async_engine(url, **options)
+    event.listen(engine.sync_engine, "connect", _mark_fresh)
+    event.listen(engine.sync_engine, "checkout", ping_on_checkout)
+    return engine
+
+
+_FRESH = "community_fresh"
+
+
+def _mark_fresh(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info[_FRESH] = True
+
+
+def ping_on_checkout(
+    dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+) -> None:
+    """Make sure a connection taken from the pool still reaches the database, so that one that died
+    (PostgreSQL restarted, its backend was terminated, PgBouncer restarted) is replaced before a request uses
+    it, and the app recovers by itself once the database is back.
+
+    SQLAlchemy's ``pool_pre_ping`` does this for asyncpg as ``BEGIN``, ``SELECT`` of nothing, ``ROLLBACK``:
+    three round trips (the transaction keeps asyncpg's prepare and bind on one server connection behind
+    PgBouncer). ``SELECT 1`` in the simple query protocol is one message and one answer, prepares
+    nothing and ends its own implicit transaction, so PgBouncer in transaction mode runs it whole on one
+    server connection: one round trip, the same check. A connection asyncpg already knows is closed (the
+    terminated backend's message arrived) costs none; one just opened is not pinged (as with
+    ``pool_pre_ping``).
+
+    A failed ping marks every connection pooled before it as dead (``InvalidatePoolError``, as
+    ``pool_pre_ping`` does): a restart kills them all, and the pool opens a new one for this checkout."""
+    if record.info.pop(_FRESH, False):
+        return
+    driver = dbapi_connection.driver_connection
+    if driver.is_closed():
+        raise exc.InvalidatePoolError("the connection was closed")
+    try:
+        await_(driver.execute("SELECT 1"))
+    except Exception as error:
+        if driver.is_closed() or isinstance(error, OSError | asyncpg.exceptions.ConnectionDoesNotExistError):
+            raise exc.InvalidatePoolError(f"the ping failed: {error!r}") from error
+        raise
+
+
 def _statement_name() -> str:
     return f"__asyncpg_{uuid.uuid4().hex}__"
 
@@ -117,10 +167,9 @@ def make_alchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
     import_models()
     config = SQLAlchemyAsyncConfig(
         connection_string=settings.database_url,
-        # pre-ping: a connection that died while PostgreSQL restarted is replaced, not handed out, so the
-        # app recovers by itself once the database is back.
+        # No pool_pre_ping: ping_on_checkout checks each connection in one round trip instead of three.
         engine_config=EngineConfig(
-            pool_pre_ping=True,
+            pool_pre_ping=False,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_pool_size // 2,
             pool_timeout=5,
@@ -134,6 +183,7 @@ def make_alchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
             version_table_name="alembic_version",
         ),
         create_all=False,
+        create_engine_callable=create_engine,
     )
     # Commit when the handler answered 2xx or redirected (a form posted, then redirected); roll back
     # otherwise. advanced-alchemy gives each config in a process its own scope key (a second app in the
