@@ -103,6 +103,14 @@ _USER_ID: BindParameter[UUID] = bindparam("user_id")
 _DRAFT_KEY: BindParameter[str] = bindparam("draft_key")
 _TOPIC_ROW = _topic_row_query(_TOPIC_ID)
 _TOPIC_FOR_READER = _TOPIC_ROW.add_columns(*_readers_columns(_USER_ID, _TOPIC_ID, _DRAFT_KEY))
+# A tag by its name with whether the reader watches it and gets its weekly email: a tag page's one statement.
+_TAG_FOR_READER = (
+    select(Tag)
+    .add_columns(
+        WatchService.watching_query(_USER_ID, "tag", Tag.id), DigestService.subscribed_query(_USER_ID, Tag.id)
+    )
+    .where(Tag.name == bindparam("tag_name"))
+)
 
 
 def _topic_row_of(row: Any) -> TopicRow:
@@ -324,6 +332,26 @@ class ReadingService:
             listing.watching, listing.subscribed = bool(watching), bool(subscribed)
         if popular_tags:
             listing.popular_tags = await self.catalog.popular_tags(popular_tags)
+        return listing
+
+    async def tag_listing(self, user: Any, name: str, filters: TopicFilters) -> TopicListing:
+        """A tag's page without its topics and categories (they come from shared fragments): the tag, whether
+        the reader watches it and gets its weekly email, in one statement. A merged synonym gives the tag it
+        was merged into, and nothing of the reader's (its page only sends them to the tag's own address)."""
+        if user is None:
+            return await self.listing(
+                None, filters, tag=await self.catalog.tag(name), rows=False, categories=False
+            )
+        row = (
+            await self.db.execute(_TAG_FOR_READER, {"tag_name": name.strip().lower(), "user_id": user.id})
+        ).first()
+        if row is None:
+            raise NotFound
+        tag, watching, subscribed = row
+        if tag.synonym_of_id:
+            return TopicListing([], False, filters, [], tag=await self.catalog.tag(name))
+        listing = TopicListing([], False, filters, [], tag=tag)
+        listing.watching, listing.subscribed = bool(watching), bool(subscribed)
         return listing
 
     async def list_topics(
