@@ -42,9 +42,9 @@ def statements(first: FormClient) -> Iterator[list[str]]:
 
 
 async def background_settled(services: Any, within: float = 30.0) -> None:
-    """Wait until the site's background work has nothing due: no search change undelivered and no job waiting or
-    running. Its statements (a delivery writes the search documents, a mail job reads notices) would otherwise
-    be counted as the page's on a slow machine."""
+    """Wait until the site's background work has nothing due: no search change undelivered and no job waiting
+    or running. Its statements (a delivery writes the search documents, a mail job reads notices) would
+    otherwise be counted as the page's on a slow machine."""
     deadline = asyncio.get_running_loop().time() + within
     due = text(
         "SELECT (SELECT count(*) FROM search_outbox)"
