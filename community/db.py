@@ -6,9 +6,12 @@ PostgreSQL is the one system of record. Every domain model derives from ``Base``
 
 from __future__ import annotations
 
+import select
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
 from advanced_alchemy.base import UUIDAuditBase, orm_registry
 from advanced_alchemy.extensions.litestar import (
     AlembicAsyncConfig,
@@ -18,11 +21,15 @@ from advanced_alchemy.extensions.litestar import (
     async_autocommit_handler_maker,
 )
 from advanced_alchemy.extensions.litestar.store import StoreModelMixin
+from sqlalchemy import event, exc
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.util import await_
 
 from community.config import ALEMBIC_INI, MIGRATIONS_DIR
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
     from community.config import Settings
 
@@ -109,6 +116,86 @@ def single_statement_engine(config: SQLAlchemyAsyncConfig, *, pgbouncer: bool) -
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
+def create_engine(url: str, **options: Any) -> AsyncEngine:
+    """The app's engine: SQLAlchemy's, each pooled connection checked when taken (``check_on_checkout``)."""
+    engine = create_async_engine(url, **options)
+    event.listen(engine.sync_engine, "connect", _mark_fresh)
+    event.listen(engine.sync_engine, "checkin", _mark_returned)
+    event.listen(engine.sync_engine, "checkout", check_on_checkout)
+    return engine
+
+
+# A connection returned to the pool less than this long ago is not pinged when nothing came from the server
+# since: under load every connection comes back within milliseconds, and a request then pays no round trip
+# for the check. Longer idle, it is pinged (a connection lost without a word, e.g. by a firewall).
+RECENT_SECONDS = 2.0
+
+_FRESH = "community_fresh"
+_RETURNED_AT = "community_returned_at"
+
+
+def _mark_fresh(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info[_FRESH] = True
+
+
+def _mark_returned(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info[_RETURNED_AT] = time.monotonic()
+
+
+def _server_said_something(driver: asyncpg.Connection) -> bool:
+    """Whether bytes (or the end of the stream) wait on the connection's socket that asyncpg has not read:
+    between statements PostgreSQL sends nothing unasked but its last words (``FATAL: terminating connection``,
+    then the end of the stream) or, rarely, a notice. One ``poll`` of the socket, no round trip. True when it
+    cannot tell (no socket to look at): the caller then pings."""
+    transport = getattr(driver, "_transport", None)  # asyncpg has no public accessor for it
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return True
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
+
+
+def check_on_checkout(
+    dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+) -> None:
+    """Make sure a connection taken from the pool still reaches the database, so that one that died
+    (PostgreSQL restarted, its backend was terminated, PgBouncer restarted) is replaced before a request uses
+    it, and the app recovers by itself once the database is back.
+
+    SQLAlchemy's ``pool_pre_ping`` does this for asyncpg as ``BEGIN``, ``SELECT`` of nothing, ``ROLLBACK``
+    on every checkout: three round trips (the transaction keeps asyncpg's prepare and bind on one server
+    connection behind PgBouncer), a third of a member's page's CPU (each round trip is a send and a wake-up).
+    Here:
+
+    - a connection just opened is not checked (as with ``pool_pre_ping``);
+    - one asyncpg already knows is closed (it read the backend's last words) is replaced at once;
+    - one returned less than ``RECENT_SECONDS`` ago, with nothing from the server waiting on its socket, is
+      handed out unchecked: a backend that ended (terminated, or PostgreSQL or PgBouncer stopped) has sent its
+      ``FATAL`` and closed the stream before it is gone, and that is what the socket shows;
+    - any other is pinged with ``SELECT 1`` in the simple query protocol: one message and one answer, nothing
+      prepared, its own implicit transaction (so PgBouncer in transaction mode runs it whole on one server
+      connection): one round trip.
+
+    A connection found dead marks every connection pooled before it as dead (``InvalidatePoolError``, as
+    ``pool_pre_ping`` does): a restart kills them all, and the pool opens a new one for this checkout."""
+    if record.info.pop(_FRESH, False):
+        return
+    driver = dbapi_connection.driver_connection
+    if driver.is_closed():
+        raise exc.InvalidatePoolError("the connection was closed")
+    returned_at = record.info.get(_RETURNED_AT)
+    recent = returned_at is not None and time.monotonic() - returned_at < RECENT_SECONDS
+    if recent and not _server_said_something(driver):
+        return
+    try:
+        await_(driver.execute("SELECT 1"))
+    except Exception as error:
+        if driver.is_closed() or isinstance(error, OSError | asyncpg.exceptions.ConnectionDoesNotExistError):
+            raise exc.InvalidatePoolError(f"the ping failed: {error!r}") from error
+        raise
+
+
 def _statement_name() -> str:
     return f"__asyncpg_{uuid.uuid4().hex}__"
 
@@ -117,10 +204,9 @@ def make_alchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
     import_models()
     config = SQLAlchemyAsyncConfig(
         connection_string=settings.database_url,
-        # pre-ping: a connection that died while PostgreSQL restarted is replaced, not handed out, so the
-        # app recovers by itself once the database is back.
+        # No pool_pre_ping: check_on_checkout checks each connection taken, mostly without a round trip.
         engine_config=EngineConfig(
-            pool_pre_ping=True,
+            pool_pre_ping=False,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_pool_size // 2,
             pool_timeout=5,
@@ -134,6 +220,7 @@ def make_alchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
             version_table_name="alembic_version",
         ),
         create_all=False,
+        create_engine_callable=create_engine,
     )
     # Commit when the handler answered 2xx or redirected (a form posted, then redirected); roll back
     # otherwise. advanced-alchemy gives each config in a process its own scope key (a second app in the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import text
 
 from community.config import Settings
@@ -99,8 +101,9 @@ async def test_admins_merge_a_synonym_into_a_tag(member, make_client, services, 
     await boss.submit("/forum/admin/tags/merge", {"source": "大模型", "target": "llm"})
     page = await client.get("/forum/tags/llm")
     assert "大模型微调入门" in page.text and "LLM 部署问题" in page.text
-    moved = await client.get("/forum/tags/大模型", follow_redirects=False)
-    assert moved.status_code == 301 and moved.headers["location"] == "/forum/tags/llm"
+    for reader in (client, alice):  # a visitor and a member
+        moved = await reader.get("/forum/tags/大模型", follow_redirects=False)
+        assert moved.status_code == 301 and moved.headers["location"] == "/forum/tags/llm"
     # Typing the synonym files the topic under the tag.
     third = await ask_raw(alice, title="又一个大模型问题 third", tags="大模型")
     assert "#llm" in third.text
@@ -123,3 +126,29 @@ async def test_admins_manage_categories(member, make_client, services, client) -
     assert (await client.get("/forum/c/agents")).status_code == 200
     alice = await member("alice@example.com", "Alice")
     assert (await alice.submit("/forum/admin/categories", {"slug": "x"})).status_code == 403
+
+
+def _tag_buttons(page: str) -> dict[str, str]:
+    """What the tag page's watch and weekly-email buttons would do: "1" to start, "0" to stop."""
+    watch = re.search(r'name="kind" value="tag">.*?name="on" value="([01])"', page, re.S)
+    email = re.search(r'/digest" class="inline">.*?name="on" value="([01])"', page, re.S)
+    assert watch and email, page[:3000]
+    return {"watch": watch.group(1), "email": email.group(1)}
+
+
+async def test_a_tag_page_shows_each_member_their_own_watch_and_weekly_email(member, services) -> None:
+    await open_levels(services, 2)
+    alice = await member("alice@example.com", "Alice")
+    bob = await member("bob@example.com", "Bob")
+    await ask(alice, "向量数据库怎么选 Milvus or pgvector", tags="向量数据库")
+    page = await bob.get("/forum/tags/向量数据库")
+    assert _tag_buttons(page.text) == {"watch": "1", "email": "1"}
+    tag_id = re.search(r'name="kind" value="tag"><input type="hidden" name="target" value="(\d+)"', page.text)
+    assert tag_id
+    await bob.submit("/forum/watch", {"kind": "tag", "target": tag_id.group(1), "on": "1", "next": "/forum"})
+    await bob.submit("/forum/tags/向量数据库/digest", {"on": "1"})
+
+    assert _tag_buttons((await bob.get("/forum/tags/向量数据库")).text) == {"watch": "0", "email": "0"}
+    # Alice reads the same page (its topics from the same shared fragment): Bob's choices are not hers.
+    assert _tag_buttons((await alice.get("/forum/tags/向量数据库")).text) == {"watch": "1", "email": "1"}
+    assert (await bob.get("/forum/tags/没有这个标签")).status_code == 404

@@ -22,7 +22,7 @@ from community.forum.inputs import TopicFilters
 from community.forum.labels import category_name
 from community.forum.models import Category, Tag
 from community.forum.services import ReadingService
-from community.forum.views import TopicRow
+from community.forum.views import TopicListing, TopicRow
 from community.i18n import _
 from community.kernel.exports import ATOM_MEDIA_TYPE
 from community.web import Form, Visitor, act, field, render, safe_next, settings_of, shared_fragment
@@ -54,11 +54,12 @@ class ForumController(Controller):
         category: Category | None = None,
         tag: Tag | None = None,
         popular_tags: int = 0,
+        listing: TopicListing | None = None,
     ) -> Template:
-        user = request.scope.get("user")
-        listing = await reading.listing(
-            user, filters, category=category, tag=tag, rows=False, categories=False
-        )
+        if listing is None:
+            listing = await reading.listing(
+                request.scope.get("user"), filters, category=category, tag=tag, rows=False, categories=False
+            )
 
         async def public_part() -> dict[str, Any]:
             rows, more = await reading.list_topics(
@@ -111,10 +112,14 @@ class ForumController(Controller):
     async def tag(
         self, request: Visitor, name: FromPath[str], reading: Reading, filters: Filters
     ) -> Response[Any]:
-        found = await reading.catalog.tag(name)
+        listing = await reading.tag_listing(request.scope.get("user"), name, filters)
+        found = listing.tag
+        assert found is not None
         if found.name != name:  # a merged synonym, or different case: the tag's own address
             return Redirect(_tag_path(found), status_code=301)
-        return await self._listing(request, reading, filters, base=_tag_path(found), tag=found)
+        return await self._listing(
+            request, reading, filters, base=_tag_path(found), tag=found, listing=listing
+        )
 
     # --- feeds ------------------------------------------------------------------------------------
 

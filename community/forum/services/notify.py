@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from uuid import UUID
 
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import SQLColumnExpression, delete, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from community.accounts.models import User
@@ -61,8 +61,11 @@ class DigestService:
         self.db = db
 
     @staticmethod
-    def subscribed_query(user_id: UUID, tag_id: int) -> Any:
-        """Whether the member gets the tag's weekly email, as an EXISTS for a statement that reads others."""
+    def subscribed_query(
+        user_id: UUID | SQLColumnExpression[UUID], tag_id: int | SQLColumnExpression[int]
+    ) -> Any:
+        """Whether the member gets the tag's weekly email, as an EXISTS for a statement that reads others (the
+        member and the tag may be bound parameters or columns of that statement)."""
         return exists().where(DigestSubscription.user_id == user_id, DigestSubscription.tag_id == tag_id)
 
     async def subscription(self, user_id: UUID, tag_id: int) -> DigestSubscription | None:

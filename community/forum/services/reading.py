@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from uuid import UUID
 
-from sqlalchemy import Select, bindparam, exists, func, select
+from sqlalchemy import BindParameter, Select, bindparam, exists, func, select
 from sqlalchemy.orm import aliased
 
 from community.accounts.models import User
@@ -56,7 +56,7 @@ def _posts_of(topic_id: int) -> Select[Post, str, int, int]:
     )
 
 
-def _topic_row_query(topic_id: int) -> Select[Any]:
+def _topic_row_query(topic_id: Any) -> Select[Any]:
     """A topic, its category, its author's name, its tags' names and whether it was tested with tools."""
     tags = func.array(tag_names_query(topic_id).scalar_subquery())
     tested = exists().where(TopicTool.topic_id == topic_id)
@@ -69,6 +69,48 @@ def _topic_row_query(topic_id: int) -> Select[Any]:
 
 
 TOPIC_ROW_WIDTH = 5  # the columns of _topic_row_query
+
+
+def _readers_columns(user_id: Any, topic_id: Any, draft_key: Any) -> list[Any]:
+    """What the topic page shows this reader alone, as columns of the topic's statement: their trust level,
+    their votes in the topic, whether they have posts or edits here only they see, whether they watch it,
+    the draft of their reply."""
+    in_topic = Post.topic_id == topic_id
+    theirs = in_topic & (Post.author_id == user_id)
+    unpublished = Post.visibility.not_in([Visibility.VISIBLE, Visibility.DELETED])
+    held = select(HeldEdit.post_id).join(Post, Post.id == HeldEdit.post_id).where(theirs)
+    voted = (
+        select(Vote.post_id, Vote.value)
+        .join(Post, Post.id == Vote.post_id)
+        .where(Vote.user_id == user_id, in_topic)
+        .subquery("voted")
+    )
+    return [
+        TrustService.level_query(user_id),
+        select(func.array_agg(voted.c.post_id)).scalar_subquery(),
+        select(func.array_agg(voted.c.value)).scalar_subquery(),
+        exists().where(theirs & unpublished) | exists(held),
+        WatchService.watching_query(user_id, "topic", topic_id),
+        DraftService.body_query(user_id, draft_key),
+    ]
+
+
+# The topic's statement, for a visitor and for a member, built once with bound parameters: building and keying
+# it (some forty SQL expressions) cost a member's topic page about as much CPU as rendering it. SQLAlchemy
+# keeps the compiled form of each; a request only binds the topic, the reader and the draft's key.
+_TOPIC_ID: BindParameter[int] = bindparam("topic_id")
+_USER_ID: BindParameter[UUID] = bindparam("user_id")
+_DRAFT_KEY: BindParameter[str] = bindparam("draft_key")
+_TOPIC_ROW = _topic_row_query(_TOPIC_ID)
+_TOPIC_FOR_READER = _TOPIC_ROW.add_columns(*_readers_columns(_USER_ID, _TOPIC_ID, _DRAFT_KEY))
+# A tag by its name with whether the reader watches it and gets its weekly email: a tag page's one statement.
+_TAG_FOR_READER = (
+    select(Tag)
+    .add_columns(
+        WatchService.watching_query(_USER_ID, "tag", Tag.id), DigestService.subscribed_query(_USER_ID, Tag.id)
+    )
+    .where(Tag.name == bindparam("tag_name"))
+)
 
 
 def _topic_row_of(row: Any) -> TopicRow:
@@ -143,7 +185,7 @@ class ReadingService:
 
     async def topic_row(self, topic_id: int) -> TopicRow:
         """A topic with its author's name, its category and its tags (one statement)."""
-        row = (await self.db.execute(_topic_row_query(topic_id))).first()
+        row = (await self.db.execute(_TOPIC_ROW, {"topic_id": topic_id})).first()
         if row is None:
             raise NotFound
         return _topic_row_of(row)
@@ -154,10 +196,14 @@ class ReadingService:
         page that takes the posts from a shared fragment (``public_posts``); otherwise the posts too."""
         # The topic and what this reader alone sees of it in one statement (a statement is a round trip);
         # nothing of it is shown before the reader is known to see the topic.
-        query = _topic_row_query(topic_id)
-        if user is not None:
-            query = query.add_columns(*self._readers_columns(user, topic_id))
-        row = (await self.db.execute(query)).first()
+        if user is None:
+            found = await self.db.execute(_TOPIC_ROW, {"topic_id": topic_id})
+        else:
+            found = await self.db.execute(
+                _TOPIC_FOR_READER,
+                {"topic_id": topic_id, "user_id": user.id, "draft_key": f"reply-{topic_id}"},
+            )
+        row = found.first()
         if row is None:
             raise NotFound
         head = _topic_row_of(row)
@@ -187,29 +233,6 @@ class ReadingService:
         if posts or sees_more:
             await self._fill_posts(view, user, moderator)
         return view
-
-    def _readers_columns(self, user: Any, topic_id: int) -> list[Any]:
-        """What the topic page shows this reader alone, as columns of the topic's statement: their trust
-        level, their votes in the topic, whether they have posts or edits here only they see, whether they
-        watch it, the draft of their reply."""
-        in_topic = Post.topic_id == topic_id
-        theirs = in_topic & (Post.author_id == user.id)
-        unpublished = Post.visibility.not_in([Visibility.VISIBLE, Visibility.DELETED])
-        held = select(HeldEdit.post_id).join(Post, Post.id == HeldEdit.post_id).where(theirs)
-        voted = (
-            select(Vote.post_id, Vote.value)
-            .join(Post, Post.id == Vote.post_id)
-            .where(Vote.user_id == user.id, in_topic)
-            .subquery("voted")
-        )
-        return [
-            self.trust.level_query(user.id),
-            select(func.array_agg(voted.c.post_id)).scalar_subquery(),
-            select(func.array_agg(voted.c.value)).scalar_subquery(),
-            exists().where(theirs & unpublished) | exists(held),
-            self.watches.watching_query(user.id, "topic", topic_id),
-            DraftService.body_query(user.id, f"reply-{topic_id}"),
-        ]
 
     async def _readers_part(
         self, user: Any, columns: Sequence[Any]
@@ -309,6 +332,26 @@ class ReadingService:
             listing.watching, listing.subscribed = bool(watching), bool(subscribed)
         if popular_tags:
             listing.popular_tags = await self.catalog.popular_tags(popular_tags)
+        return listing
+
+    async def tag_listing(self, user: Any, name: str, filters: TopicFilters) -> TopicListing:
+        """A tag's page without its topics and categories (they come from shared fragments): the tag, whether
+        the reader watches it and gets its weekly email, in one statement. A merged synonym gives the tag it
+        was merged into, and nothing of the reader's (its page only sends them to the tag's own address)."""
+        if user is None:
+            return await self.listing(
+                None, filters, tag=await self.catalog.tag(name), rows=False, categories=False
+            )
+        row = (
+            await self.db.execute(_TAG_FOR_READER, {"tag_name": name.strip().lower(), "user_id": user.id})
+        ).first()
+        if row is None:
+            raise NotFound
+        tag, watching, subscribed = row
+        if tag.synonym_of_id:
+            return TopicListing([], False, filters, [], tag=await self.catalog.tag(name))
+        listing = TopicListing([], False, filters, [], tag=tag)
+        listing.watching, listing.subscribed = bool(watching), bool(subscribed)
         return listing
 
     async def list_topics(

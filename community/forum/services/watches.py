@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import SQLColumnExpression, delete, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from community.errors import NotFound
@@ -44,8 +44,11 @@ class WatchService:
         )
 
     @staticmethod
-    def watching_query(user_id: UUID, kind: str, target_id: int) -> Any:
-        """Whether the member watches the target, as an EXISTS for a statement that reads it with others."""
+    def watching_query(
+        user_id: UUID | SQLColumnExpression[UUID], kind: str, target_id: int | SQLColumnExpression[int]
+    ) -> Any:
+        """Whether the member watches the target, as an EXISTS for a statement that reads it with others (the
+        member and the target may be bound parameters or columns of that statement)."""
         return exists().where(
             Watch.user_id == user_id, Watch.target_kind == kind, Watch.target_id == target_id
         )
