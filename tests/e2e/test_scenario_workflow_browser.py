@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import ADMIN_EMAIL, create_organization, login, make_admin, register
 
@@ -24,7 +25,9 @@ def _unread(page: Any) -> int:
 def _open_newest_notification(page: Any, words: str) -> None:
     page.locator("header .notifications-link").click()
     page.wait_for_url(re.compile(r"/notifications$"))
-    page.locator(".notification-list li.unread button", has_text=words).first.click()
+    # The notice opens what it is about: wait for that page, not only for its address.
+    with page.expect_navigation():
+        page.locator(".notification-list li.unread button", has_text=words).first.click()
 
 
 def test_draft_to_landed_with_timeline_and_notifications(people: Any, database_url: str) -> None:
@@ -52,9 +55,9 @@ def test_draft_to_landed_with_timeline_and_notifications(people: Any, database_u
     owner.locator('button[name="action"][value="save"]').click()
     owner.wait_for_url(re.compile(r"/scenarios/[0-9a-f-]{36}$"))
     scenario_url = owner.url
-    assert owner.locator(".flash").filter(has_text="草稿已保存").is_visible()
+    expect(owner.locator(".flash").filter(has_text="草稿已保存")).to_be_visible()
     owner.locator('form[action$="/submit"] button').click()
-    assert owner.locator(".meta .badge").filter(has_text="待审核").is_visible()
+    expect(owner.locator(".meta .badge").filter(has_text="待审核")).to_be_visible()
 
     # The admin returns it with a reason.
     admin = people()
@@ -63,25 +66,25 @@ def test_draft_to_landed_with_timeline_and_notifications(people: Any, database_u
     admin.locator("#review a", has_text="社区医院 AI 分诊助手").click()
     admin.locator('[name="reason"]').first.fill("请写明预算测算依据")
     admin.locator('form[action$="/return"] button').click()
-    assert admin.locator(".meta .badge").filter(has_text="已退回修改").is_visible()
+    expect(admin.locator(".meta .badge").filter(has_text="已退回修改")).to_be_visible()
 
     # The owner is told, reads the reason on the timeline, fixes and resubmits.
     owner.goto("/")
     assert _unread(owner) >= 1
     _open_newest_notification(owner, "请写明预算测算依据")
     assert owner.url == scenario_url
-    assert owner.locator("#timeline").get_by_text("请写明预算测算依据").is_visible()
+    expect(owner.locator("#timeline").get_by_text("请写明预算测算依据")).to_be_visible()
     owner.goto(scenario_url + "/edit")
     owner.locator('[name="description"]').fill(
         "每天 3000 人次门诊，**人工分诊**压力大。预算按 12 个网点测算。"
     )
     owner.locator('button[name="action"][value="submit"]').click()
     owner.wait_for_url(scenario_url)
-    assert owner.locator(".meta .badge").filter(has_text="待审核").is_visible()
+    expect(owner.locator(".meta .badge").filter(has_text="待审核")).to_be_visible()
 
     admin.goto(scenario_url)
     admin.locator('form[action$="/publish"] button').click()
-    assert admin.locator(".meta .badge").filter(has_text="已发布").is_visible()
+    expect(admin.locator(".meta .badge").filter(has_text="已发布")).to_be_visible()
 
     # An OPC finds it. A new OPC is only self-declared: it is told that the details need a verified
     # capability profile, follows the link and submits its profile; an admin verifies it.
@@ -92,7 +95,7 @@ def test_draft_to_landed_with_timeline_and_notifications(people: Any, database_u
     opc.locator(".scenario-card a", has_text="社区医院 AI 分诊助手").click()
     assert opc.get_by_text("人工分诊").count() == 0
     assert opc.locator('#details input[name="agree"]').count() == 0
-    assert opc.locator("#details").get_by_text("经过认证的能力档案").is_visible()
+    expect(opc.locator("#details").get_by_text("经过认证的能力档案")).to_be_visible()
     opc.locator('#details a[href="/capabilities/zhiyuan/edit"]').click()
     opc.locator('[name="summary"]').fill("一人公司：医疗分诊与影像模型的微调和部署。")
     opc.locator('[name="team_size"]').fill("2")
@@ -104,34 +107,34 @@ def test_draft_to_landed_with_timeline_and_notifications(people: Any, database_u
     opc.wait_for_url(re.compile(r"/capabilities/zhiyuan$"))
     admin.goto("/admin")
     admin.locator('#profiles form[action$="/verify"] button').click()
-    assert admin.locator(".flash").filter(has_text="已认证").is_visible()
+    expect(admin.locator(".flash").filter(has_text="已认证")).to_be_visible()
 
     # Verified, the OPC accepts the confidentiality terms, reads the details and expresses interest.
     opc.goto(scenario_url)
     opc.locator('#details input[name="agree"]').check()
     opc.locator("#details button[type=submit]").click()
-    assert opc.locator("#details").get_by_text("预算按 12 个网点测算").is_visible()
+    expect(opc.locator("#details").get_by_text("预算按 12 个网点测算")).to_be_visible()
     opc.locator('[name="proposal"]').fill("我们为三家社区医院做过分诊模型，4 周可上线试点。")
     opc.locator(".interest-form button[type=submit]").click()
-    assert opc.locator(".flash").filter(has_text="已发送").is_visible()
+    expect(opc.locator(".flash").filter(has_text="已发送")).to_be_visible()
 
     # The owner is told and shortlists the OPC; the OPC is told; the scenario is docking.
     owner.goto("/")
     _open_newest_notification(owner, "智元视界工作室")
-    assert owner.locator("#interests").get_by_text("4 周可上线试点").is_visible()
+    expect(owner.locator("#interests").get_by_text("4 周可上线试点")).to_be_visible()
     owner.locator('#interests textarea[name="note"]').fill("请下周来面谈")
     owner.locator('#interests button[formaction$="/shortlist"]').click()
-    assert owner.locator(".meta .badge").filter(has_text="对接中").is_visible()
+    expect(owner.locator(".meta .badge").filter(has_text="对接中")).to_be_visible()
     opc.goto("/")
     _open_newest_notification(opc, "入围")
-    assert opc.locator("#my-interest .note").filter(has_text="请下周来面谈").is_visible()
+    expect(opc.locator("#my-interest .note").filter(has_text="请下周来面谈")).to_be_visible()
 
     # Landed with the OPC; every step is on the timeline; the OPC is told.
     owner.locator('[name="status"]').select_option("landed")
     owner.locator('[name="partner"]').select_option(label="智元视界工作室")
     owner.locator('.status-form [name="reason"]').fill("试点已在 3 家医院上线")
     owner.locator(".status-form button[type=submit]").click()
-    assert owner.locator(".meta .badge").filter(has_text="已落地").is_visible()
+    expect(owner.locator(".meta .badge").filter(has_text="已落地")).to_be_visible()
     timeline = owner.locator("#timeline").inner_text()
     for step in (
         "创建草稿",
@@ -146,4 +149,4 @@ def test_draft_to_landed_with_timeline_and_notifications(people: Any, database_u
         assert step in timeline, step
     opc.goto("/")
     _open_newest_notification(opc, "落地")
-    assert opc.locator(".meta .badge").filter(has_text="已落地").is_visible()
+    expect(opc.locator(".meta .badge").filter(has_text="已落地")).to_be_visible()
