@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import load_only
 from sqlalchemy.sql import ColumnElement
 
 from community.kernel.clock import now
@@ -314,19 +315,29 @@ class PostgresSearchBackend:
 
     async def _weights(self, db: Any, groups: tuple[searchtext.TermGroup, ...]) -> list[float]:
         """How much each group weighs: BM25's inverse document frequency from the term statistics (a group
-        is as common as its commonest spelling). Equal weights before anything was counted."""
+        is as common as its commonest spelling). Equal weights before anything was counted.
+
+        The same statement sets this transaction's settings (no JIT compilation: tens of milliseconds, more
+        than any of these queries takes; room for an exact bitmap of a common word's matches, a lossy one
+        making every row of its pages be checked again, each reading its lexemes): one round trip, not three.
+        """
         lexemes = sorted({lx for g in groups for t in g.all_terms for lx in searchtext.term_lexemes(t)})
-        state = await db.get(TermStatState, 1)
-        if state is None or state.documents == 0:
+        found = (
+            await db.execute(
+                text(
+                    "SELECT set_config('jit', 'off', true), set_config('work_mem', :work_mem, true), "
+                    "s.documents, s.scale, t.lexemes, t.counts "
+                    "FROM (SELECT 1) AS one LEFT JOIN search_term_stat_state s ON s.id = 1 "
+                    "CROSS JOIN (SELECT array_agg(lexeme) AS lexemes, array_agg(documents) AS counts "
+                    "FROM search_term_stat WHERE lexeme = ANY(CAST(:lexemes AS text[]))) AS t"
+                ).bindparams(work_mem=SEARCH_WORK_MEM, lexemes=lexemes)
+            )
+        ).one()
+        documents, scale = found[2], found[3]
+        if not documents:
             return [1.0] * len(groups)
-        counts = dict(
-            (
-                await db.execute(
-                    select(TermStat.lexeme, TermStat.documents).where(TermStat.lexeme.in_(lexemes))
-                )
-            ).all()
-        )
-        unseen = max(1.0, state.scale / 2)  # not in the counts: rarer than one sampled document
+        counts = dict(zip(found[4] or [], found[5] or [], strict=True))
+        unseen = max(1.0, float(scale) / 2)  # not in the counts: rarer than one sampled document
 
         def term_count(term: searchtext.QueryTerm) -> float:
             whole, *bigrams = searchtext.term_lexemes(term)
@@ -334,7 +345,7 @@ class PostgresSearchBackend:
                 return float(counts[whole])
             return float(min((counts.get(b, unseen) for b in bigrams), default=unseen))
 
-        n = float(state.documents)
+        n = float(documents)
         weights = []
         for group in groups:
             df = max(min(term_count(t) for t in option) for option in group.options)
@@ -350,13 +361,6 @@ class PostgresSearchBackend:
             return results
         terms = plan.highlight_terms
         async with self.sessions() as db:
-            # For this transaction only: no JIT compilation (tens of milliseconds, more than any of these
-            # queries takes), and room for an exact bitmap of a common word's matches (a lossy one makes
-            # every row of its pages be checked again, each reading its lexemes).
-            await db.execute(
-                text("SELECT set_config('jit', 'off', true), set_config('work_mem', :work_mem, true)"),
-                {"work_mem": SEARCH_WORK_MEM},
-            )
             weights = await self._weights(db, plan.groups)
             scored, facets, total, bound, complete = await self._matches(db, query, plan, weights)
             results.partial = bool(scored) and not complete
@@ -426,8 +430,7 @@ class PostgresSearchBackend:
         page = ranked[query.offset : query.offset + query.per_page]
         scored: list[tuple[SearchDocumentRow, float]] = []
         if page:
-            found_rows = (await db.scalars(select(row).where(row.id.in_([c.id for c in page])))).all()
-            rows = {r.id: r for r in found_rows}
+            rows = {r.id: r for r in await _shown_rows(db, [c.id for c in page])}
             scored = [(rows[c.id], _score(c, weights, plan.kinds)) for c in page if c.id in rows]
         return scored, facets, len(ranked), bound, complete
 
@@ -535,7 +538,7 @@ class PostgresSearchBackend:
         best = {int(i): float(s) for i, s in found if i not in seen}
         if not best:
             return []
-        rows = (await db.scalars(select(row).where(row.id.in_(list(best))))).all()
+        rows = await _shown_rows(db, list(best))
         return sorted(((r, best[r.id] * 0.01) for r in rows), key=lambda pair: (-pair[1], -pair[0].id))
 
     @staticmethod
@@ -550,6 +553,16 @@ class PostgresSearchBackend:
             published_at=row.published_at,
             extra=row.extra or {},
         )
+
+
+async def _shown_rows(db: Any, ids: list[int]) -> list[SearchDocumentRow]:
+    """The rows of these hits with what a hit shows. Not the lexemes: a tsvector is sent as text, long and
+    slow to write out, and read from TOAST first."""
+    row = SearchDocumentRow
+    shown = load_only(
+        row.id, row.doc_type, row.doc_id, row.url, row.title, row.body, row.extra, row.published_at
+    )
+    return list((await db.scalars(select(row).options(shown).where(row.id.in_(ids)))).all())
 
 
 async def _plain_indexes(db: Any, table: str) -> list[tuple[str, str]]:
