@@ -7,6 +7,7 @@ character bigrams; when that finds nothing, any of the words. English titles tol
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 import re
@@ -32,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import load_only
 from sqlalchemy.sql import ColumnElement
 
 from community.kernel.clock import now
@@ -77,6 +79,8 @@ NEXT_TABLE = "search_document_next"
 NEXT_SUFFIX = "__next"
 # The switch waits at most this long for the searches under way on the live table (then fails, harmlessly).
 SWITCH_LOCK_TIMEOUT = "10s"
+# A column read as the driver sends it, without the column type's conversion.
+_AS_SENT = sa.types.NullType()
 _LIVE: sa.Table = SearchDocumentRow.__table__  # type: ignore[assignment]
 _NEXT = _LIVE.to_metadata(sa.MetaData(), name=NEXT_TABLE)
 
@@ -314,19 +318,29 @@ class PostgresSearchBackend:
 
     async def _weights(self, db: Any, groups: tuple[searchtext.TermGroup, ...]) -> list[float]:
         """How much each group weighs: BM25's inverse document frequency from the term statistics (a group
-        is as common as its commonest spelling). Equal weights before anything was counted."""
+        is as common as its commonest spelling). Equal weights before anything was counted.
+
+        The same statement sets this transaction's settings (no JIT compilation: tens of milliseconds, more
+        than any of these queries takes; room for an exact bitmap of a common word's matches, a lossy one
+        making every row of its pages be checked again, each reading its lexemes): one round trip, not three.
+        """
         lexemes = sorted({lx for g in groups for t in g.all_terms for lx in searchtext.term_lexemes(t)})
-        state = await db.get(TermStatState, 1)
-        if state is None or state.documents == 0:
+        found = (
+            await db.execute(
+                text(
+                    "SELECT set_config('jit', 'off', true), set_config('work_mem', :work_mem, true), "
+                    "s.documents, s.scale, t.lexemes, t.counts "
+                    "FROM (SELECT 1) AS one LEFT JOIN search_term_stat_state s ON s.id = 1 "
+                    "CROSS JOIN (SELECT array_agg(lexeme) AS lexemes, array_agg(documents) AS counts "
+                    "FROM search_term_stat WHERE lexeme = ANY(CAST(:lexemes AS text[]))) AS t"
+                ).bindparams(work_mem=SEARCH_WORK_MEM, lexemes=lexemes)
+            )
+        ).one()
+        documents, scale = found[2], found[3]
+        if not documents:
             return [1.0] * len(groups)
-        counts = dict(
-            (
-                await db.execute(
-                    select(TermStat.lexeme, TermStat.documents).where(TermStat.lexeme.in_(lexemes))
-                )
-            ).all()
-        )
-        unseen = max(1.0, state.scale / 2)  # not in the counts: rarer than one sampled document
+        counts = dict(zip(found[4] or [], found[5] or [], strict=True))
+        unseen = max(1.0, float(scale) / 2)  # not in the counts: rarer than one sampled document
 
         def term_count(term: searchtext.QueryTerm) -> float:
             whole, *bigrams = searchtext.term_lexemes(term)
@@ -334,7 +348,7 @@ class PostgresSearchBackend:
                 return float(counts[whole])
             return float(min((counts.get(b, unseen) for b in bigrams), default=unseen))
 
-        n = float(state.documents)
+        n = float(documents)
         weights = []
         for group in groups:
             df = max(min(term_count(t) for t in option) for option in group.options)
@@ -350,13 +364,6 @@ class PostgresSearchBackend:
             return results
         terms = plan.highlight_terms
         async with self.sessions() as db:
-            # For this transaction only: no JIT compilation (tens of milliseconds, more than any of these
-            # queries takes), and room for an exact bitmap of a common word's matches (a lossy one makes
-            # every row of its pages be checked again, each reading its lexemes).
-            await db.execute(
-                text("SELECT set_config('jit', 'off', true), set_config('work_mem', :work_mem, true)"),
-                {"work_mem": SEARCH_WORK_MEM},
-            )
             weights = await self._weights(db, plan.groups)
             scored, facets, total, bound, complete = await self._matches(db, query, plan, weights)
             results.partial = bool(scored) and not complete
@@ -426,8 +433,7 @@ class PostgresSearchBackend:
         page = ranked[query.offset : query.offset + query.per_page]
         scored: list[tuple[SearchDocumentRow, float]] = []
         if page:
-            found_rows = (await db.scalars(select(row).where(row.id.in_([c.id for c in page])))).all()
-            rows = {r.id: r for r in found_rows}
+            rows = {r.id: r for r in await _shown_rows(db, [c.id for c in page])}
             scored = [(rows[c.id], _score(c, weights, plan.kinds)) for c in page if c.id in rows]
         return scored, facets, len(ranked), bound, complete
 
@@ -448,28 +454,32 @@ class PostgresSearchBackend:
         columns = (
             row.id,
             row.doc_type,
-            row.domains,
+            # The driver's own lists and datetime: the column types' conversions (item by item for an array),
+            # per row of up to thousands, cost more than the query's reading of them.
+            type_coerce(row.domains, _AS_SENT).label("domains"),
             row.district,
-            row.tags,
+            type_coerce(row.tags, _AS_SENT).label("tags"),
             row.status,
-            # The driver's own datetime: the column type's conversion, per row of up to thousands, costs more
-            # than the query's reading of them.
             type_coerce(row.published_at, sa.DateTime(timezone=True)).label("published_at"),
             *held,
         )
         filters = self._filters(query, skip=None if with_types else "doc_type")
-        result = await db.execute(select(*columns).where(matches, *filters).limit(limit))
+        # Through the connection: the session's ORM result machinery has nothing to do for plain columns
+        # but costs per row.
+        connection = await db.connection()
+        result = await connection.execute(select(*columns).where(matches, *filters).limit(limit))
+        sure = [every] * len(groups)
         return [
             _Candidate(
-                id=r.id,
-                doc_type=r.doc_type,
-                domains=r.domains,
-                district=r.district,
-                tags=r.tags,
-                status=r.status,
-                published_at=r.published_at,
-                title=[bool(r[7 + i]) for i in range(len(groups))],
-                sure=[every] * len(groups),
+                id=r[0],
+                doc_type=r[1],
+                domains=r[2],
+                district=r[3],
+                tags=r[4],
+                status=r[5],
+                published_at=r[6],
+                title=[bool(b) for b in r[7:]],
+                sure=sure,
             )
             for r in result.all()
         ]
@@ -489,12 +499,10 @@ class PostgresSearchBackend:
         if not candidates:
             return
         reach = query.offset + query.per_page
-        floors = sorted((_bound(c, weights, kinds, upper=False) for c in candidates), reverse=True)
-        floor = floors[min(reach, len(floors)) - 1]
-        hopeful = [
-            c for c in candidates if _bound(c, weights, kinds, upper=True) + RANK_SHARE >= floor - 1e-9
-        ]
-        hopeful.sort(key=lambda c: _bound_key(c, weights, kinds))
+        floor = heapq.nlargest(reach, (_bound(c, weights, kinds, upper=False) for c in candidates))[-1]
+        best = {c.id: _bound(c, weights, kinds, upper=True) for c in candidates}
+        hopeful = [c for c in candidates if best[c.id] + RANK_SHARE >= floor - 1e-9]
+        hopeful.sort(key=lambda c: _bound_key(c, best[c.id]))
         chosen = {c.id: c for c in hopeful[: max(DETAIL_CANDIDATES, reach)]}
         row = SearchDocumentRow
         # Each use of a stored tsvector reads it again (from TOAST, decompressed); a copy made once per row in
@@ -508,7 +516,7 @@ class PostgresSearchBackend:
         everything = cast(literal(" | ".join(f"({g})" for g in groups)), TSQUERY)
         score = func.ts_rank_cd(literal_column(f"'{RANK_WEIGHTS}'::float4[]"), lexemes.c.tsv, everything, 32)
         held = [lexemes.c.tsv.op("@@")(cast(literal(g), TSQUERY)) for g in groups]
-        result = await db.execute(select(lexemes.c.id, score, *held))
+        result = await (await db.connection()).execute(select(lexemes.c.id, score, *held))
         for r in result.all():
             c = chosen[r[0]]
             c.score = float(r[1])
@@ -535,7 +543,7 @@ class PostgresSearchBackend:
         best = {int(i): float(s) for i, s in found if i not in seen}
         if not best:
             return []
-        rows = (await db.scalars(select(row).where(row.id.in_(list(best))))).all()
+        rows = await _shown_rows(db, list(best))
         return sorted(((r, best[r.id] * 0.01) for r in rows), key=lambda pair: (-pair[1], -pair[0].id))
 
     @staticmethod
@@ -550,6 +558,16 @@ class PostgresSearchBackend:
             published_at=row.published_at,
             extra=row.extra or {},
         )
+
+
+async def _shown_rows(db: Any, ids: list[int]) -> list[SearchDocumentRow]:
+    """The rows of these hits with what a hit shows. Not the lexemes: a tsvector is sent as text, long and
+    slow to write out, and read from TOAST first."""
+    row = SearchDocumentRow
+    shown = load_only(
+        row.id, row.doc_type, row.doc_id, row.url, row.title, row.body, row.extra, row.published_at
+    )
+    return list((await db.scalars(select(row).options(shown).where(row.id.in_(ids)))).all())
 
 
 async def _plain_indexes(db: Any, table: str) -> list[tuple[str, str]]:
@@ -619,11 +637,9 @@ def _bound(candidate: _Candidate, weights: list[float], kinds: tuple[str, ...], 
     return float(every) * 2 + held + placed + kind
 
 
-def _bound_key(
-    candidate: _Candidate, weights: list[float], kinds: tuple[str, ...]
-) -> tuple[float, float, int]:
+def _bound_key(candidate: _Candidate, upper_bound: float) -> tuple[float, float, int]:
     published = candidate.published_at.timestamp() if candidate.published_at else 0.0
-    return (-round(_bound(candidate, weights, kinds, upper=True), 6), -published, -candidate.id)
+    return (-round(upper_bound, 6), -published, -candidate.id)
 
 
 def _coverage(
@@ -669,13 +685,11 @@ def _facet_counts(
         name: Counter() for name in ("doc_type", "domains", "district", "tags", "status")
     }
     counters["doc_type"] = type_counts if type_counts is not None else Counter(c.doc_type for c in candidates)
-    for c in candidates:
-        counters["domains"].update(c.domains or [])
-        counters["tags"].update(c.tags or [])
-        if c.district:
-            counters["district"][c.district] += 1
-        if c.status:
-            counters["status"][c.status] += 1
+    # Each counted in one pass of Counter's own loop (thousands of candidates; an update per row costs more).
+    counters["domains"] = Counter(itertools.chain.from_iterable(c.domains or () for c in candidates))
+    counters["tags"] = Counter(itertools.chain.from_iterable(c.tags or () for c in candidates))
+    counters["district"] = Counter(c.district for c in candidates if c.district)
+    counters["status"] = Counter(c.status for c in candidates if c.status)
     return {name: dict(counter.most_common(30)) for name, counter in counters.items() if counter}
 
 
