@@ -12,7 +12,6 @@ from litestar import Controller, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
-from markupsafe import Markup
 
 from community.accounts.guards import Member, requires_login
 from community.forum.controllers.common import (
@@ -93,17 +92,17 @@ async def _shared_topic(
 
     key = f"forum/t/{view.topic.id}?page={view.page}"
     fragment = str(await shared_fragment(request, "forum/_topic_posts.html", key, public_part))
-    mark, head, body = split_head(fragment)
+    shared = split_head(fragment)
     return {
         "view": view,
         "topic": view.topic,
         "form": {"body": view.draft} if view.draft is not None else {},
-        "json_ld": head,
+        "json_ld": shared.json_ld,
         "description": meta_description(view.topic.excerpt or view.topic.title),
         "canonical": base_url.rstrip("/") + topic_url(view.topic.id, view.topic.slug, view.page),
         # A member's parts go in at the marked places (community.forum.reader_parts); a visitor's page is the
         # fragment as it is.
-        "shared": {"mark": mark, "body": body, "html": Markup(body)},  # noqa: S704 (autoescaped fragment)
+        "shared": shared,
     }
 
 
