@@ -256,9 +256,46 @@ VERIFIED_SHARE = 0.85  # bench/scenarios_generate.py verifies 85 % of its profil
 LIVEZ_INTERVAL = 0.005
 
 
-def matching_bench_url() -> str:
-    url = make_url(bench_database_url()).set(database="community_matching_bench")
-    return os.environ.get("BENCH_MATCHING_DATABASE_URL") or url.render_as_string(hide_password=False)
+def matching_bench_url(database: str = "community_matching_bench") -> str:
+    url = make_url(bench_database_url()).set(database=database)
+    if database == "community_matching_bench" and os.environ.get("BENCH_MATCHING_DATABASE_URL"):
+        return os.environ["BENCH_MATCHING_DATABASE_URL"]
+    return url.render_as_string(hide_password=False)
+
+
+def _verified_with_vectors(url: str, target: int) -> tuple[int, int, str]:
+    """The scenario zone's bench data with ``target`` verified profiles (about), each with a stored vector:
+    (verified profiles, vectors added, the slug of one verified OPC)."""
+    checked_url(url)
+    generate_scenarios(url=url, scenarios=2000, profiles=int(target / VERIFIED_SHARE) + 1)
+    added = asyncio.run(_store_vectors(url, model_name(DEFAULT_MODEL)))
+    verified = int(
+        asyncio.run(_fetchval(url, "SELECT count(*) FROM capability_profile WHERE status = 'verified'"))
+    )
+    slug = asyncio.run(
+        _fetchval(
+            url,
+            "SELECT o.slug FROM organization o JOIN capability_profile p ON p.organization_id = o.id"
+            " WHERE p.status = 'verified' ORDER BY o.slug LIMIT 1",
+        )
+    )
+    return verified, added, str(slug)
+
+
+def bench_web_memory(target: int) -> dict[str, object]:
+    """A web process's memory on the design's scale: the app served (as for the rebuild) on its own database of
+    ``target`` verified profiles, after the pages that build its indexes."""
+    url = matching_bench_url(f"community_matching_bench_{target}")
+    verified, _added, slug = _verified_with_vectors(url, target)
+    with serve(app_server(url, COMMUNITY_BACKGROUND_WORK="0")) as (port, pid):
+        panel = f"/matching/capabilities/{slug}/panel"
+        for path in (panel, "/", "/scenarios", "/capabilities", panel, "/healthz"):
+            status, _size = http_get(port, path, timeout=900)
+            if status != 200:
+                raise SystemExit(f"{path} answered {status}")
+        memory = _process_memory(pid)
+    memory["budget_400mb"] = "met" if float(memory["peak_rss_mb"]) < 400 else "missed"  # type: ignore[arg-type]
+    return {"verified_profiles": verified, **memory}
 
 
 async def _store_vectors(url: str, model: str) -> int:
@@ -339,20 +376,7 @@ def bench_rebuild(target: int, compare: Path | None = None) -> dict[str, object]
     against /livez without one; then the process's memory. ``compare``: another checkout served the same way
     first ("before"), then this one ("after"), so that both meet the same machine at the same moment."""
     url = matching_bench_url()
-    checked_url(url)
-    generate_scenarios(url=url, scenarios=2000, profiles=int(target / VERIFIED_SHARE) + 1)
-    model = model_name(DEFAULT_MODEL)
-    added = asyncio.run(_store_vectors(url, model))
-    verified = int(
-        asyncio.run(_fetchval(url, "SELECT count(*) FROM capability_profile WHERE status = 'verified'"))
-    )
-    slug = asyncio.run(
-        _fetchval(
-            url,
-            "SELECT o.slug FROM organization o JOIN capability_profile p ON p.organization_id = o.id"
-            " WHERE p.status = 'verified' ORDER BY o.slug LIMIT 1",
-        )
-    )
+    verified, added, slug = _verified_with_vectors(url, target)
     result: dict[str, object] = {"verified_profiles": verified, "vectors_added": added}
     if compare is not None:
         before = _rebuild_once(
@@ -449,6 +473,12 @@ def main() -> None:
         type=Path,
         help="another checkout of the project: its app is rebuilt first (before), then this one's (after)",
     )
+    parser.add_argument(
+        "--memory-profiles",
+        type=int,
+        default=5000,
+        help="verified profiles of the web-memory stage: the design's scale, ten times its 500 OPCs (0: skip)",
+    )
     parser.add_argument("--encode-only", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.encode_only:
@@ -463,6 +493,8 @@ def main() -> None:
     at_100k = [r for r in ranks if r["profiles"] == 100_000]
     budget = "met" if all(r["rank_ms_p95"] < 50 for r in at_100k) else "missed"
     report["budget_50ms_at_100k"] = budget if at_100k else "not measured"
+    if args.memory_profiles:
+        report["web_memory_at_design_scale"] = bench_web_memory(args.memory_profiles)
     if args.rebuild_profiles:
         report["rebuild"] = bench_rebuild(
             args.rebuild_profiles, args.compare.resolve() if args.compare else None
