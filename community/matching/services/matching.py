@@ -341,7 +341,10 @@ class MatchingService:
         index = cached.index
         if not len(index):
             return []
-        allowed = np.array([doc.id != query.id for doc in index.docs], dtype=bool)
+        allowed = np.ones(len(index), dtype=bool)
+        itself = index.positions.get(query.id)  # a lookup, not a pass over 50,000 documents per request
+        if itself is not None:
+            allowed[itself] = False
         results = index.rank(query, vector, weights=weights, limit=limit, allowed=allowed)
         return [Recommendation(cached.cards[r.doc.id], r.score, r.explanation) for r in results]
 
