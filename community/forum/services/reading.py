@@ -12,6 +12,7 @@ from sqlalchemy import BindParameter, Select, bindparam, exists, func, select
 from sqlalchemy.orm import aliased
 
 from community.accounts.models import User
+from community.db import DriverStatement
 from community.errors import NotFound
 from community.forum.documents import POSTS_PER_PAGE, tag_names_query, topic_url
 from community.forum.models import (
@@ -56,12 +57,16 @@ def _posts_of(topic_id: int) -> Select[Post, str, int, int]:
     )
 
 
-def _topic_row_query(topic_id: Any) -> Select[Any]:
-    """A topic, its category, its author's name, its tags' names and whether it was tested with tools."""
+def _topic_row_query(topic_id: Any, *, columns: bool = False) -> Select[Any]:
+    """A topic, its category, its author's name, its tags' names and whether it was tested with tools
+    (``columns``: the topic and the category as their columns, for a ``DriverStatement``)."""
     tags = func.array(tag_names_query(topic_id).scalar_subquery())
     tested = exists().where(TopicTool.topic_id == topic_id)
+    heads: list[Any] = [Topic, Category]
+    if columns:
+        heads = [*DriverStatement.columns_of(Topic), *DriverStatement.columns_of(Category)]
     return (
-        select(Topic, Category, User.display_name, tags, tested)
+        select(*heads, User.display_name, tags, tested)
         .join(Category, Category.id == Topic.category_id)
         .join(User, User.id == Topic.author_id)
         .where(Topic.id == topic_id)
@@ -77,7 +82,9 @@ def _readers_columns(user_id: Any, topic_id: Any, draft_key: Any) -> list[Any]:
     the draft of their reply."""
     in_topic = Post.topic_id == topic_id
     theirs = in_topic & (Post.author_id == user_id)
-    unpublished = Post.visibility.not_in([Visibility.VISIBLE, Visibility.DELETED])
+    # Two comparisons, not NOT IN: a list is a parameter expanded per statement, which a statement compiled
+    # once (community.db.DriverStatement) cannot have.
+    unpublished = (Post.visibility != Visibility.VISIBLE) & (Post.visibility != Visibility.DELETED)
     held = select(HeldEdit.post_id).join(Post, Post.id == HeldEdit.post_id).where(theirs)
     voted = (
         select(Vote.post_id, Vote.value)
@@ -102,14 +109,22 @@ _TOPIC_ID: BindParameter[int] = bindparam("topic_id")
 _USER_ID: BindParameter[UUID] = bindparam("user_id")
 _DRAFT_KEY: BindParameter[str] = bindparam("draft_key")
 _TOPIC_ROW = _topic_row_query(_TOPIC_ID)
-_TOPIC_FOR_READER = _TOPIC_ROW.add_columns(*_readers_columns(_USER_ID, _TOPIC_ID, _DRAFT_KEY))
+# The topic page's statements run on the driver (community.db.DriverStatement): the session's result
+# machinery for a row of two objects and a dozen values cost about as much again as compiling it did.
+_TOPIC_PARTS: list[type[Any] | None] = [Topic, Category, None, None, None]
+_TOPIC_FOR_VISITOR = DriverStatement(_topic_row_query(_TOPIC_ID, columns=True), _TOPIC_PARTS)
+_TOPIC_FOR_READER = DriverStatement(
+    _topic_row_query(_TOPIC_ID, columns=True).add_columns(*_readers_columns(_USER_ID, _TOPIC_ID, _DRAFT_KEY)),
+    [*_TOPIC_PARTS, None, None, None, None, None, None],
+)
 # A tag by its name with whether the reader watches it and gets its weekly email: a tag page's one statement.
-_TAG_FOR_READER = (
-    select(Tag)
+_TAG_FOR_READER = DriverStatement(
+    select(*DriverStatement.columns_of(Tag))
     .add_columns(
         WatchService.watching_query(_USER_ID, "tag", Tag.id), DigestService.subscribed_query(_USER_ID, Tag.id)
     )
-    .where(Tag.name == bindparam("tag_name"))
+    .where(Tag.name == bindparam("tag_name")),
+    [Tag, None, None],
 )
 
 
@@ -197,13 +212,11 @@ class ReadingService:
         # The topic and what this reader alone sees of it in one statement (a statement is a round trip);
         # nothing of it is shown before the reader is known to see the topic.
         if user is None:
-            found = await self.db.execute(_TOPIC_ROW, {"topic_id": topic_id})
+            row = await _TOPIC_FOR_VISITOR.fetchrow(self.db, {"topic_id": topic_id})
         else:
-            found = await self.db.execute(
-                _TOPIC_FOR_READER,
-                {"topic_id": topic_id, "user_id": user.id, "draft_key": f"reply-{topic_id}"},
+            row = await _TOPIC_FOR_READER.fetchrow(
+                self.db, {"topic_id": topic_id, "user_id": user.id, "draft_key": f"reply-{topic_id}"}
             )
-        row = found.first()
         if row is None:
             raise NotFound
         head = _topic_row_of(row)
@@ -342,9 +355,7 @@ class ReadingService:
             return await self.listing(
                 None, filters, tag=await self.catalog.tag(name), rows=False, categories=False
             )
-        row = (
-            await self.db.execute(_TAG_FOR_READER, {"tag_name": name.strip().lower(), "user_id": user.id})
-        ).first()
+        row = await _TAG_FOR_READER.fetchrow(self.db, {"tag_name": name.strip().lower(), "user_id": user.id})
         if row is None:
             raise NotFound
         tag, watching, subscribed = row
