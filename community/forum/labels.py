@@ -66,11 +66,12 @@ def topic_labels() -> dict[str, str]:
 
 
 def template_globals() -> dict[str, Any]:
-    from community.forum.reader_parts import reader_posts  # it reads this module's labels
+    from community.forum.reader_parts import reader_posts, reply_editor  # they read this module's labels
 
     return {
         "forum_topic_labels": topic_labels,
         "forum_reader_posts": reader_posts,
+        "forum_reply_editor": reply_editor,
         "forum_category_name": category_name,
         "forum_kind_label": kind_label,
         "forum_topic_url": topic_url,

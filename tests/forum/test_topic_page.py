@@ -182,3 +182,40 @@ async def test_a_topic_and_the_forum_cost_the_same_statements_with_3_or_23_repli
     assert counts["miss"][0] == counts["miss"][1], counts
     assert counts["hit"][0] == counts["hit"][1] < counts["miss"][0], counts
     assert counts["forum"][0] == counts["forum"][1], counts
+
+
+async def test_a_members_reply_editor_and_watch_button_are_their_own_escaped_in_either_language(
+    make_client: Any,
+) -> None:
+    alice: FormClient = await make_client()
+    assert (await alice.register("alice@example.com", "爱丽丝")).status_code == 200
+    bob: FormClient = await make_client()
+    assert (await bob.register("bob@example.com", "鲍勃")).status_code == 200
+    path = topic_path(await ask(alice))
+    topic_id = path.split("/")[3]
+
+    for language, label in (("zh_CN", "正文（Markdown）"), ("en", "Text (Markdown)")):
+        for person in (alice, bob):
+            assert (await person.submit("/language", {"lang": language, "next": path})).status_code == 200
+        # Alice's unsent reply is saved as she types; her next page gives it back, escaped, and Bob's not.
+        draft = f'<script>alert("{language}")</script> & 草稿'
+        saved = await alice.submit("/forum/preview", {"draft_key": f"reply-{topic_id}", "body": draft})
+        assert saved.status_code == 200
+        hers = (await alice.get(path)).text
+        assert label in hers and f'name="draft_key" value="reply-{topic_id}"' in hers
+        assert "&lt;script&gt;alert(&#34;" + language + "&#34;)&lt;/script&gt; &amp; 草稿</textarea>" in hers
+        assert "<script>alert(" not in hers
+        his = (await bob.get(path)).text
+        assert label in his and "alert(" not in his and "required></textarea>" in his
+
+        # Bob watches the topic: his next page offers to stop, and to watch again once he stops; Alice's page
+        # (the asker watches her own topic) is not changed by his.
+        watch, stop = ("Watch", "Stop watching") if language == "en" else ("关注", "取消关注")
+        watching = {"kind": "topic", "target": topic_id, "next": path}
+        assert f">{watch}</button>" in (await bob.get(path)).text
+        assert (await bob.submit("/forum/watch", {**watching, "on": "1"})).status_code == 200
+        assert f">{stop}</button>" in (await bob.get(path)).text
+        assert f">{stop}</button>" in (await alice.get(path)).text
+        assert (await bob.submit("/forum/watch", {**watching, "on": "0"})).status_code == 200
+        assert f">{watch}</button>" in (await bob.get(path)).text
+        assert f">{stop}</button>" in (await alice.get(path)).text
