@@ -202,6 +202,11 @@ def _statement_name() -> str:
     return f"__asyncpg_{uuid.uuid4().hex}__"
 
 
+# The app's engine's option: a DriverStatement run before its session began a transaction runs without one
+# (straight to PostgreSQL; not behind PgBouncer, see DriverStatement). Engines without it begin one.
+READS_OUTSIDE_TRANSACTION = "community_reads_outside_transaction"
+
+
 def make_alchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
     import_models()
     config = SQLAlchemyAsyncConfig(
@@ -214,6 +219,7 @@ def make_alchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
             pool_timeout=5,
             echo=settings.database_echo,
             connect_args=connect_args(settings),
+            execution_options={READS_OUTSIDE_TRANSACTION: not settings.database_pgbouncer},
         ),
         session_config=AsyncSessionConfig(expire_on_commit=False),
         alembic_config=AlembicAsyncConfig(
@@ -241,9 +247,13 @@ class DriverStatement:
     comes back as a list: each mapped class of ``parts`` as a detached instance with every column loaded
     (nothing on it is lazy; it is not in the session), each ``None`` as one plain value.
 
-    It runs in the session's transaction, begun first if the session has not run anything yet, as the
-    session's own statements do: behind PgBouncer in transaction mode (``connect_args``) asyncpg prepares and
-    binds on the same server connection, and one request still holds one connection."""
+    It runs on the session's connection (one request holds one connection). Behind PgBouncer in transaction
+    mode it runs in the session's transaction, begun first if the session has not run anything yet, as the
+    session's own statements do: asyncpg prepares and binds on the same server connection (``connect_args``).
+    Straight to PostgreSQL (the engine's ``READS_OUTSIDE_TRANSACTION``) a read made before the session began
+    one runs alone: a page whose only statement it is then costs no BEGIN and COMMIT (two round trips), and
+    the session's later statements begin their transaction as ever (each statement of a READ COMMITTED
+    transaction reads its own snapshot, so nothing a reader sees changes)."""
 
     def __init__(self, statement: Any, parts: list[type[Any] | None]) -> None:
         self.statement = statement
@@ -298,8 +308,10 @@ class DriverStatement:
             self._compile(connection.dialect)
         pooled = await connection.get_raw_connection()
         adapted = pooled.dbapi_connection
-        if adapted._transaction is None:  # as SQLAlchemy's cursor does before its first statement
-            await adapted._start_transaction()
+        if adapted._transaction is None and not connection.sync_connection.get_execution_options().get(
+            READS_OUTSIDE_TRANSACTION
+        ):
+            await adapted._start_transaction()  # as SQLAlchemy's cursor does before its first statement
         arguments = []
         for name in self._names:
             value = values[name] if name in values else self._defaults.get(name)
