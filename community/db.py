@@ -269,7 +269,7 @@ class DriverStatement:
     @staticmethod
     def columns_of(model: type[Any]) -> list[Any]:
         """The model's columns in the order ``parts`` reads them (its mapped attributes' order)."""
-        return [prop.columns[0] for prop in model.__mapper__.column_attrs]  # type: ignore[attr-defined]
+        return [prop.columns[0] for prop in model.__mapper__.column_attrs]
 
     def _compile(self, dialect: Any) -> None:
         compiled = self.statement.compile(dialect=dialect)
@@ -288,7 +288,7 @@ class DriverStatement:
                 readers.append((None, [], results[start : start + 1]))
                 start += 1
             else:
-                keys = [prop.key for prop in part.__mapper__.column_attrs]  # type: ignore[attr-defined]
+                keys = [prop.key for prop in part.__mapper__.column_attrs]
                 readers.append((part, keys, results[start : start + len(keys)]))
                 start += len(keys)
         if start != len(results):
