@@ -66,6 +66,15 @@ async def reply(person: FormClient, path: str, body: str, **kwargs: Any) -> Any:
     return response
 
 
+async def alice_asks_bob_reads(make_client: Any) -> tuple[FormClient, FormClient, str]:
+    """Two registered members, Alice and Bob, and the path of a question Alice asked."""
+    alice: FormClient = await make_client()
+    assert (await alice.register("alice@example.com", "爱丽丝")).status_code == 200
+    bob: FormClient = await make_client()
+    assert (await bob.register("bob@example.com", "鲍勃")).status_code == 200
+    return alice, bob, topic_path(await ask(alice))
+
+
 def post_ids(page: str) -> list[int]:
     return [int(found) for found in re.findall(r'<article class="post[^"]*" id="p(\d+)"', page)]
 
@@ -73,11 +82,7 @@ def post_ids(page: str) -> list[int]:
 async def test_members_share_the_posts_but_never_each_others_votes_or_buttons_in_either_language(
     make_client: Any, services: Any, db: Any
 ) -> None:
-    alice: FormClient = await make_client()
-    assert (await alice.register("alice@example.com", "爱丽丝")).status_code == 200
-    bob: FormClient = await make_client()
-    assert (await bob.register("bob@example.com", "鲍勃")).status_code == 200
-    path = topic_path(await ask(alice))
+    alice, bob, path = await alice_asks_bob_reads(make_client)
     await reply(bob, path, "鲍勃的回答：把模型放在进程级的单例里。")
     opening, answer = post_ids((await alice.get(path)).text)
     await open_levels(services, 2)  # both may post and vote as often as they like
@@ -149,11 +154,7 @@ async def test_a_topic_and_the_forum_cost_the_same_statements_with_3_or_23_repli
     make_client: Any, services: Any
 ) -> None:
     await open_levels(services, 2)
-    alice: FormClient = await make_client()
-    assert (await alice.register("alice@example.com", "爱丽丝")).status_code == 200
-    bob: FormClient = await make_client()
-    assert (await bob.register("bob@example.com", "鲍勃")).status_code == 200
-    path = topic_path(await ask(alice))
+    alice, bob, path = await alice_asks_bob_reads(make_client)
     for pages in ("/forum", path):  # templates compiled, the reader's standing made
         await bob.get(pages)
     counts: dict[str, list[int]] = {"miss": [], "hit": [], "forum": []}
@@ -187,11 +188,7 @@ async def test_a_topic_and_the_forum_cost_the_same_statements_with_3_or_23_repli
 async def test_a_members_reply_editor_and_watch_button_are_their_own_escaped_in_either_language(
     make_client: Any,
 ) -> None:
-    alice: FormClient = await make_client()
-    assert (await alice.register("alice@example.com", "爱丽丝")).status_code == 200
-    bob: FormClient = await make_client()
-    assert (await bob.register("bob@example.com", "鲍勃")).status_code == 200
-    path = topic_path(await ask(alice))
+    alice, bob, path = await alice_asks_bob_reads(make_client)
     topic_id = path.split("/")[3]
 
     for language, label in (("zh_CN", "正文（Markdown）"), ("en", "Text (Markdown)")):
