@@ -420,8 +420,9 @@ class PostgresSearchBackend:
                 complete = bool(found)
             if len(candidates) >= query.per_page:
                 break
-        await self._detail(db, list(candidates.values()), groups, weights, plan.kinds, query)
-        ranked = sorted(candidates.values(), key=lambda c: _rank_key(c, weights, plan.kinds))
+        ranking = _Ranking(weights, plan.kinds)
+        await self._detail(db, list(candidates.values()), groups, ranking, query)
+        ranked = sorted(candidates.values(), key=ranking.key)
         type_counts: Counter[str] | None = None
         if query.types:  # the type facet shows every type's count, not only the chosen one's
             tsq = cast(literal(" & ".join(f"({g})" for g in groups)), TSQUERY)
@@ -434,7 +435,7 @@ class PostgresSearchBackend:
         scored: list[tuple[SearchDocumentRow, float]] = []
         if page:
             rows = {r.id: r for r in await _shown_rows(db, [c.id for c in page])}
-            scored = [(rows[c.id], _score(c, weights, plan.kinds)) for c in page if c.id in rows]
+            scored = [(rows[c.id], ranking.score(c)) for c in page if c.id in rows]
         return scored, facets, len(ranked), bound, complete
 
     async def _candidates(
@@ -468,7 +469,7 @@ class PostgresSearchBackend:
         # but costs per row.
         connection = await db.connection()
         result = await connection.execute(select(*columns).where(matches, *filters).limit(limit))
-        sure = [every] * len(groups)
+        sure = (every,) * len(groups)
         return [
             _Candidate(
                 id=r[0],
@@ -478,20 +479,14 @@ class PostgresSearchBackend:
                 tags=r[4],
                 status=r[5],
                 published_at=r[6],
-                title=[bool(b) for b in r[7:]],
+                title=tuple(bool(b) for b in r[7:]),
                 sure=sure,
             )
             for r in result.all()
         ]
 
     async def _detail(
-        self,
-        db: Any,
-        candidates: list[_Candidate],
-        groups: list[str],
-        weights: list[float],
-        kinds: tuple[str, ...],
-        query: SearchQuery,
+        self, db: Any, candidates: list[_Candidate], groups: list[str], ranking: _Ranking, query: SearchQuery
     ) -> None:
         """Which groups each candidate's body holds and its ts_rank_cd, read for those that can reach the
         page asked for (their best possible score against the page's worst sure one), at most
@@ -499,8 +494,8 @@ class PostgresSearchBackend:
         if not candidates:
             return
         reach = query.offset + query.per_page
-        floor = heapq.nlargest(reach, (_bound(c, weights, kinds, upper=False) for c in candidates))[-1]
-        best = {c.id: _bound(c, weights, kinds, upper=True) for c in candidates}
+        floor = heapq.nlargest(reach, (ranking.bound(c, upper=False) for c in candidates))[-1]
+        best = {c.id: ranking.bound(c, upper=True) for c in candidates}
         hopeful = [c for c in candidates if best[c.id] + RANK_SHARE >= floor - 1e-9]
         hopeful.sort(key=lambda c: _bound_key(c, best[c.id]))
         chosen = {c.id: c for c in hopeful[: max(DETAIL_CANDIDATES, reach)]}
@@ -520,7 +515,7 @@ class PostgresSearchBackend:
         for r in result.all():
             c = chosen[r[0]]
             c.score = float(r[1])
-            c.body = [bool(b) for b in r[2:]]
+            c.body = tuple(bool(b) for b in r[2:])
 
     async def _typo_matches(
         self, db: Any, query: SearchQuery, seen: set[int]
@@ -621,60 +616,72 @@ class _Candidate:
     tags: list[str] | None
     status: str | None
     published_at: datetime | None
-    title: list[bool]
-    sure: list[bool]  # the groups the body holds for certain (those the query that found it asked for all)
-    body: list[bool] | None = None
+    title: tuple[bool, ...]
+    sure: tuple[bool, ...]  # the groups the body surely holds (the query that found it asked for all)
+    body: tuple[bool, ...] | None = None
     score: float = 0.0
 
 
-def _bound(candidate: _Candidate, weights: list[float], kinds: tuple[str, ...], upper: bool) -> float:
-    """The score without ts_rank_cd, a body not yet read counted as holding every group (upper) or none."""
-    if candidate.body is not None:
-        return _score(candidate, weights, kinds) - RANK_SHARE * candidate.score
-    body: list[bool] = [True] * len(weights) if upper else candidate.sure
-    every, held, placed = _coverage(candidate, weights, body)
-    kind = KIND_BOOST if candidate.doc_type in kinds else 0.0
-    return float(every) * 2 + held + placed + kind
+class _Ranking:
+    """A query's scores. What a candidate scores without ts_rank_cd depends only on which groups its title
+    and its body hold and on its kind: a handful of patterns for thousands of candidates, so each pattern is
+    worked out once (the loop over the groups, per candidate and three times over, was a tenth of a common
+    word's search)."""
+
+    def __init__(self, weights: list[float], kinds: tuple[str, ...]) -> None:
+        self.weights = weights
+        self.kinds = kinds
+        self.total = sum(weights) or 1.0
+        self.everything = (True,) * len(weights)
+        self._known: dict[tuple[tuple[bool, ...], tuple[bool, ...], bool], float] = {}
+
+    def coverage(self, title: tuple[bool, ...], body: tuple[bool, ...]) -> tuple[bool, float, float]:
+        """(holds every group, the share of the query's weight it holds, the same counting a title match in
+        full and a body-only match in part)."""
+        held = placed = 0.0
+        every = True
+        for weight, in_title, in_body in zip(self.weights, title, body, strict=True):
+            if in_title:
+                held += weight
+                placed += weight
+            elif in_body:
+                held += weight
+                placed += weight * BODY_SHARE
+            else:
+                every = False
+        return every, held / self.total, placed / self.total
+
+    def base(self, title: tuple[bool, ...], body: tuple[bool, ...], doc_type: str) -> float:
+        """The score without ts_rank_cd: every group held (+2), the shares held, the kind asked for."""
+        kind = doc_type in self.kinds
+        key = (title, body, kind)
+        found = self._known.get(key)
+        if found is None:
+            every, held, placed = self.coverage(title, body)
+            found = float(every) * 2 + held + placed + (KIND_BOOST if kind else 0.0)
+            self._known[key] = found
+        return found
+
+    def bound(self, candidate: _Candidate, upper: bool) -> float:
+        """The score without ts_rank_cd, a body not yet read counted as holding every group (upper) or
+        only those it surely holds."""
+        if candidate.body is not None:
+            return self.base(candidate.title, candidate.body, candidate.doc_type)
+        body = self.everything if upper else candidate.sure
+        return self.base(candidate.title, body, candidate.doc_type)
+
+    def score(self, candidate: _Candidate) -> float:
+        body = candidate.body if candidate.body is not None else candidate.sure
+        return self.base(candidate.title, body, candidate.doc_type) + RANK_SHARE * float(candidate.score)
+
+    def key(self, candidate: _Candidate) -> tuple[float, float, int]:
+        published = candidate.published_at.timestamp() if candidate.published_at else 0.0
+        return (-round(self.score(candidate), 6), -published, -candidate.id)
 
 
 def _bound_key(candidate: _Candidate, upper_bound: float) -> tuple[float, float, int]:
     published = candidate.published_at.timestamp() if candidate.published_at else 0.0
     return (-round(upper_bound, 6), -published, -candidate.id)
-
-
-def _coverage(
-    candidate: _Candidate, weights: list[float], body: list[bool] | None = None
-) -> tuple[bool, float, float]:
-    """(holds every group, the share of the query's weight it holds, the same counting a title match in
-    full and a body-only match in part)."""
-    total = sum(weights) or 1.0
-    held = placed = 0.0
-    every = True
-    if body is None:
-        body = candidate.body if candidate.body is not None else candidate.sure
-    for i, weight in enumerate(weights):
-        if candidate.title[i]:
-            held += weight
-            placed += weight
-        elif body[i]:
-            held += weight
-            placed += weight * BODY_SHARE
-        else:
-            every = False
-    return every, held / total, placed / total
-
-
-def _score(candidate: _Candidate, weights: list[float], kinds: tuple[str, ...]) -> float:
-    every, held, placed = _coverage(candidate, weights)
-    kind = KIND_BOOST if candidate.doc_type in kinds else 0.0
-    return float(every) * 2 + held + placed + kind + RANK_SHARE * float(candidate.score)
-
-
-def _rank_key(
-    candidate: _Candidate, weights: list[float], kinds: tuple[str, ...]
-) -> tuple[float, float, int]:
-    published = candidate.published_at.timestamp() if candidate.published_at else 0.0
-    return (-round(_score(candidate, weights, kinds), 6), -published, -candidate.id)
 
 
 def _facet_counts(
