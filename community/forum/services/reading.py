@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from uuid import UUID
 
-from sqlalchemy import BindParameter, Select, bindparam, exists, func, select
+from sqlalchemy import BindParameter, Select, bindparam, exists, func, select, true
 from sqlalchemy.orm import aliased
 
 from community.accounts.models import User
@@ -76,30 +76,32 @@ def _topic_row_query(topic_id: Any, *, columns: bool = False) -> Select[Any]:
 TOPIC_ROW_WIDTH = 5  # the columns of _topic_row_query
 
 
-def _readers_columns(user_id: Any, topic_id: Any, draft_key: Any) -> list[Any]:
-    """What the topic page shows this reader alone, as columns of the topic's statement: their trust level,
-    their votes in the topic, whether they have posts or edits here only they see, whether they watch it,
-    the draft of their reply."""
+def _readers_part_of(topic_row: Select[Any], user_id: Any, topic_id: Any, draft_key: Any) -> Select[Any]:
+    """The topic's statement with what the topic page shows this reader alone as more columns: their trust
+    level, their votes in the topic (the posts and the values), whether they have posts or edits here only
+    they see, whether they watch it, the draft of their reply."""
     in_topic = Post.topic_id == topic_id
     theirs = in_topic & (Post.author_id == user_id)
     # Two comparisons, not NOT IN: a list is a parameter expanded per statement, which a statement compiled
     # once (community.db.DriverStatement) cannot have.
     unpublished = (Post.visibility != Visibility.VISIBLE) & (Post.visibility != Visibility.DELETED)
     held = select(HeldEdit.post_id).join(Post, Post.id == HeldEdit.post_id).where(theirs)
-    voted = (
-        select(Vote.post_id, Vote.value)
+    # Both arrays from one pass over the topic's posts, a row of its own joined in (an aggregate gives one
+    # row always); as two subqueries, each walked the posts again.
+    votes = (
+        select(func.array_agg(Vote.post_id).label("post_ids"), func.array_agg(Vote.value).label("values"))
         .join(Post, Post.id == Vote.post_id)
         .where(Vote.user_id == user_id, in_topic)
-        .subquery("voted")
+        .subquery("votes")
     )
-    return [
+    return topic_row.join(votes, true()).add_columns(
         TrustService.level_query(user_id),
-        select(func.array_agg(voted.c.post_id)).scalar_subquery(),
-        select(func.array_agg(voted.c.value)).scalar_subquery(),
+        votes.c.post_ids,
+        votes.c["values"],
         exists().where(theirs & unpublished) | exists(held),
         WatchService.watching_query(user_id, "topic", topic_id),
         DraftService.body_query(user_id, draft_key),
-    ]
+    )
 
 
 # The topic's statement, for a visitor and for a member, built once with bound parameters: building and keying
@@ -114,7 +116,7 @@ _TOPIC_ROW = _topic_row_query(_TOPIC_ID)
 _TOPIC_PARTS: list[type[Any] | None] = [Topic, Category, None, None, None]
 _TOPIC_FOR_VISITOR = DriverStatement(_topic_row_query(_TOPIC_ID, columns=True), _TOPIC_PARTS)
 _TOPIC_FOR_READER = DriverStatement(
-    _topic_row_query(_TOPIC_ID, columns=True).add_columns(*_readers_columns(_USER_ID, _TOPIC_ID, _DRAFT_KEY)),
+    _readers_part_of(_topic_row_query(_TOPIC_ID, columns=True), _USER_ID, _TOPIC_ID, _DRAFT_KEY),
     [*_TOPIC_PARTS, None, None, None, None, None, None],
 )
 # A tag by its name with whether the reader watches it and gets its weekly email: a tag page's one statement.
@@ -250,7 +252,7 @@ class ReadingService:
     async def _readers_part(
         self, user: Any, columns: Sequence[Any]
     ) -> tuple[int, dict[int, int], bool, bool, str | None]:
-        """The reader's part from the columns of ``_readers_columns``."""
+        """The reader's part from the columns ``_readers_part_of`` adds."""
         if user is None:
             return -1, {}, False, False, None
         level, post_ids, values, own_unseen, watching, draft = columns
