@@ -72,6 +72,7 @@ class Server:
     env: dict[str, str] = field(default_factory=dict)
     ready_path: str = "/"
     root: Path | None = None  # another checkout of the project to serve (--compare); None: this one
+    app: bool = True  # the community site: with several web processes, one `community worker` beside them
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ def serve(server: Server, workers: int = 1) -> Iterator[tuple[int, int]]:
     with contextlib.ExitStack() as stack:
         log = stack.enter_context(tempfile.TemporaryFile(mode="w+"))
         procs = []
-        if workers > 1:
+        if workers > 1 and server.app:
             worker_env = {**env, "COMMUNITY_BACKGROUND_WORK": "1"}
             worker_log = stack.enter_context(tempfile.TemporaryFile(mode="w+"))
             procs.append(
@@ -508,18 +509,23 @@ def app_server(url: str, name: str = "app", root: Path | None = None, **env: str
     )
 
 
-def measure_references(load: Load, url: str, results: list[Result]) -> dict[str, float]:
-    """The two reference pages (hello, minimal asyncpg + Jinja) first; their req/s, by name."""
+def measure_references(
+    load: Load, url: str, results: list[Result], workers: Sequence[int] = (1,)
+) -> dict[str, float]:
+    """The two reference pages (hello, minimal asyncpg + Jinja) first; their req/s, by name. With more web
+    processes asked for, the minimal page with as many too ("minimal 2w"): how far the machine itself lets a
+    page scale when wrk and PostgreSQL share its cores with the web processes."""
     refs: dict[str, float] = {}
-    for ref in (
-        Server("hello", "bench.refs.hello:app"),
-        Server("minimal", "bench.refs.minimal_page:app", env={"BENCH_DATABASE_URL": url}),
-    ):
-        with serve(ref) as (port, pid):
-            print(f"measuring reference {ref.name} ...", flush=True)
-            result = measure_quietly(load, f"[ref] {ref.name}", ref.name, port, pid, "/")
+    minimal = Server("minimal", "bench.refs.minimal_page:app", env={"BENCH_DATABASE_URL": url}, app=False)
+    runs = [(Server("hello", "bench.refs.hello:app", app=False), 1), (minimal, 1)]
+    runs += [(minimal, n) for n in workers if n > 1]
+    for ref, n in runs:
+        name = ref.name if n == 1 else f"{ref.name} {n}w"
+        with serve(ref, n) as (port, pid):
+            print(f"measuring reference {name} ...", flush=True)
+            result = measure_quietly(load, f"[ref] {name}", name, port, pid, "/")
             results.append(result)
-            refs[ref.name] = result.rps
+            refs[name] = result.rps
     return refs
 
 
@@ -677,13 +683,15 @@ GOAL_SCALING = 1.7  # two web processes against one
 
 
 def print_summary(
-    pages: Sequence[str], by_workers: dict[int, dict[str, Result]], minimal: float | None, name: str = "app"
+    pages: Sequence[str], by_workers: dict[int, dict[str, Result]], refs: dict[str, float], name: str = "app"
 ) -> None:
     """Per page: req/s, p95 and share of the minimal page for each worker count, and the ratio of the
-    largest worker count to one; goals that are missed are marked with '!'."""
+    largest worker count to one; goals that are missed are marked with '!'. Then the same ratio for the
+    minimal page, when it was measured with that many processes too."""
     counts = sorted(by_workers)
     if not counts:
         return
+    minimal = refs.get("minimal")
     headers = ["page"]
     for n in counts:
         headers += [f"req/s ({n}w)", f"p95 ms ({n}w)", f"share ({n}w)", f"other cpu ({n}w)"]
@@ -724,6 +732,12 @@ def print_summary(
             "  ".join(
                 c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
             )
+        )
+    minimal_scaled = refs.get(f"minimal {counts[-1]}w")
+    if scaled and minimal and minimal_scaled:
+        print(
+            f"The minimal page itself: {minimal:,.0f} req/s with one process, {minimal_scaled:,.0f} with "
+            f"{counts[-1]} ({minimal_scaled / minimal:.2f}x), on the same cores as wrk and PostgreSQL."
         )
 
 
@@ -914,7 +928,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.compare:  # the other checkout first: "before", then this one
         apps = [app_server(url, "before", root=args.compare.resolve()), app_server(url, "after")]
     results: list[Result] = []
-    refs = measure_references(load, url, results) if args.refs else {}
+    refs = measure_references(load, url, results, args.workers) if args.refs else {}
     by_run: dict[tuple[str, int], dict[str, Result]] = {}
     for workers in args.workers:
         print(f"{workers} web process(es):", flush=True)
@@ -928,7 +942,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if len(by_run) > 1 or args.member:
         for app in apps:
             by_workers = {n: rows for (name, n), rows in by_run.items() if name == app.name}
-            print_summary(args.pages, by_workers, refs.get("minimal"), app.name)
+            print_summary(args.pages, by_workers, refs, app.name)
     payload = {
         "started_at": started.isoformat(timespec="seconds"),
         "settings": {
