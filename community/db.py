@@ -245,15 +245,18 @@ class DriverStatement:
     Building, keying and compiling a statement, and turning its row into objects through a session's result
     machinery, cost a member's page more CPU than the round trip saved by making it one statement. The row
     comes back as a list: each mapped class of ``parts`` as a detached instance with every column loaded
-    (nothing on it is lazy; it is not in the session), each ``None`` as one plain value.
+    (nothing on it is lazy; it is not in the session), or None when its primary key is NULL (an outer join
+    found no row of it); each ``None`` of ``parts`` as one plain value.
 
-    It runs on the session's connection (one request holds one connection). Behind PgBouncer in transaction
-    mode it runs in the session's transaction, begun first if the session has not run anything yet, as the
-    session's own statements do: asyncpg prepares and binds on the same server connection (``connect_args``).
-    Straight to PostgreSQL (the engine's ``READS_OUTSIDE_TRANSACTION``) a read made before the session began
-    one runs alone: a page whose only statement it is then costs no BEGIN and COMMIT (two round trips), and
-    the session's later statements begin their transaction as ever (each statement of a READ COMMITTED
-    transaction reads its own snapshot, so nothing a reader sees changes)."""
+    It runs on the session's connection (one request holds one connection), or with ``fetchrow_on`` on a
+    connection of its own made before any session (the reader's statement, ``single_statement_engine``).
+    Behind PgBouncer in transaction mode it runs in a transaction, the session's (begun first if the session
+    has not run anything yet, as the session's own statements do) or its own connection's: asyncpg prepares
+    and binds on the same server connection (``connect_args``). Straight to PostgreSQL (the engine's
+    ``READS_OUTSIDE_TRANSACTION``) a read made before the session began one runs alone: a page whose only
+    statement it is then costs no BEGIN and COMMIT (two round trips), and the session's later statements
+    begin their transaction as ever (each statement of a READ COMMITTED transaction reads its own snapshot,
+    so nothing a reader sees changes)."""
 
     def __init__(self, statement: Any, parts: list[type[Any] | None]) -> None:
         self.statement = statement
@@ -264,6 +267,7 @@ class DriverStatement:
         self._defaults: dict[str, Any] = {}
         self._binds: dict[str, Any] = {}
         self._readers: list[tuple[Any, list[str], list[Any]]] = []
+        self._keys: dict[type[Any], int] = {}  # where each model's primary key is among its columns
         self._width = 0
 
     @staticmethod
@@ -288,7 +292,10 @@ class DriverStatement:
                 readers.append((None, [], results[start : start + 1]))
                 start += 1
             else:
-                keys = [prop.key for prop in part.__mapper__.column_attrs]
+                props = list(part.__mapper__.column_attrs)
+                keys = [prop.key for prop in props]
+                primary = part.__mapper__.primary_key[0]
+                self._keys[part] = next(i for i, prop in enumerate(props) if prop.columns[0] is primary)
                 readers.append((part, keys, results[start : start + len(keys)]))
                 start += len(keys)
         if start != len(results):
@@ -302,8 +309,11 @@ class DriverStatement:
         self._compiled = True
 
     async def fetchrow(self, session: Any, values: dict[str, Any]) -> list[Any] | None:
-        """The first row for ``values`` (bound parameters by name), or None."""
-        connection = await session.connection()
+        """The first row for ``values`` (bound parameters by name), or None, on the session's connection."""
+        return await self.fetchrow_on(await session.connection(), values)
+
+    async def fetchrow_on(self, connection: Any, values: dict[str, Any]) -> list[Any] | None:
+        """The same on a connection of the app's engine, or of one made from it (single_statement_engine)."""
         if not self._compiled:
             self._compile(connection.dialect)
         pooled = await connection.get_raw_connection()
@@ -329,6 +339,10 @@ class DriverStatement:
                 processor = processors[0]
                 found.append(processor(raw) if processor is not None and raw is not None else raw)
                 index += 1
+                continue
+            if row[index + self._keys[model]] is None:  # no row of it (an outer join found none)
+                found.append(None)
+                index += len(keys)
                 continue
             instance = model.__mapper__.class_manager.new_instance()
             values = instance_state(instance).dict

@@ -8,7 +8,6 @@ request did not change is not written back, so reading pages costs no writes.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -22,12 +21,10 @@ from litestar.types import Empty
 from sqlalchemy import String, and_, bindparam, case, cast, func, literal, select, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import instance_state
 
 from community import i18n
 from community.accounts.models import User
-from community.db import StoreItem, single_statement_engine
+from community.db import DriverStatement, StoreItem, single_statement_engine
 from community.notifications.models import Notification
 from community.notifications.services import UNREAD_COUNT_CAP
 from community.web.fragments import VERSION_SCOPE_KEY, version_query
@@ -110,7 +107,7 @@ def _reader_select(shape: str) -> Any:
     named by a session read elsewhere (``by_id``), the active member, their unread count, the content version.
     Parameters: ``namespace`` and ``session_id``, or ``user_id``."""
     one = select(literal(1).label("one")).subquery("one")
-    columns: list[Any] = [*_USER_COLUMNS, _unread_of_user(), version_query()]
+    columns: list[Any] = [*DriverStatement.columns_of(User), _unread_of_user(), version_query()]
     if shape == "in_database":
         stored = (
             select(StoreItem.value.label("value"))
@@ -137,47 +134,11 @@ def _reader_select(shape: str) -> Any:
     )
 
 
-# The member's columns in the order of their mapped attributes (the sentinel's attribute has another name).
-_USER_ATTRIBUTES = [(prop.key, prop.columns[0]) for prop in User.__mapper__.column_attrs]
-_USER_KEYS = [key for key, _column in _USER_ATTRIBUTES]
-_USER_COLUMNS = [column for _key, column in _USER_ATTRIBUTES]
-
-
-class _ReaderStatement:
-    """The request's statement compiled once per process and run on the pooled connection's driver: what
-    SQLAlchemy would do per request to build, key and compile it, and to hydrate the member through a
-    session, was most of a member's page's CPU. The member comes back as a detached ``User``, as it did from
-    the closed session before; every column is loaded, so nothing on it is lazy."""
-
-    def __init__(self, statement: Any, dialect: Any) -> None:
-        compiled = statement.compile(dialect=dialect)
-        self.sql = str(compiled)
-        self._names = list(compiled.positiontup or ())
-        self._defaults = {name: bind.effective_value for bind, name in compiled.bind_names.items()}
-        self._binds = {
-            name: processor for name, processor in compiled._bind_processors.items() if name in self._names
-        }
-        self._results = [column.type._cached_result_processor(dialect, None) for column in _USER_COLUMNS]
-
-    def arguments(self, values: Mapping[str, Any]) -> list[Any]:
-        found = []
-        for name in self._names:
-            value = values[name] if name in values else self._defaults.get(name)
-            processor = self._binds.get(name)
-            found.append(processor(value) if processor is not None and value is not None else value)
-        return found
-
-    def read(self, row: Any) -> tuple[Any, User | None, int, int]:
-        value, unread, version = row[0], row[-2], row[-1]
-        if row[1] is None:  # no member: the outer join found no active account
-            return value, None, unread, version
-        user = User.__mapper__.class_manager.new_instance()
-        state = instance_state(user)
-        for index, (key, processor) in enumerate(zip(_USER_KEYS, self._results, strict=True)):
-            raw = row[index + 1]
-            state.dict[key] = processor(raw) if processor is not None else raw
-        make_transient_to_detached(user)
-        return value, user, unread, version
+# The request's one statement as a ``DriverStatement``: the session's row, the member (None when no active
+# account matched), their unread count, the content version. Compiled once per process and run on the pooled
+# connection's driver: what SQLAlchemy would do per request to build, key and compile it, and to hydrate the
+# member through a session, was most of a member's page's CPU.
+_READER_PARTS: list[type[Any] | None] = [None, User, None, None]
 
 
 class ReaderMiddleware(SessionMiddleware[CommunitySessionBackend]):
@@ -206,7 +167,7 @@ class ReaderMiddleware(SessionMiddleware[CommunitySessionBackend]):
         handler = alchemy_config.before_send_handler
         assert callable(handler)
         self._end_transaction: Any = handler
-        self._statements: dict[str, _ReaderStatement] = {}
+        self._statements: dict[str, DriverStatement] = {}
 
     def _single_statement_engine(self) -> Any:
         # Made on first use: the app's engine exists once the plugin has started.
@@ -219,7 +180,7 @@ class ReaderMiddleware(SessionMiddleware[CommunitySessionBackend]):
         store = self.backend.config.get_store_from_app(connection.scope["litestar_app"])
         engine = self._single_statement_engine()
         if isinstance(store, SQLAlchemyStore) and not self.backend.config.renew_on_access:
-            statement = self._statements.get("in_database") or self._prepare("in_database", engine)
+            statement = self._statement("in_database")
             values: dict[str, Any] = {"namespace": store.namespace, "session_id": session_id or ""}
             raw = None
         else:
@@ -229,22 +190,21 @@ class ReaderMiddleware(SessionMiddleware[CommunitySessionBackend]):
                 user_id: UUID | None = UUID(str(data.get(SESSION_USER_KEY)))
             except ValueError:
                 user_id = None
-            statement = self._statements.get("by_id") or self._prepare("by_id", engine)
+            statement = self._statement("by_id")
             values = {"user_id": user_id}
+        # Behind PgBouncer it runs in a transaction (begun by fetchrow_on, ended when the connection goes back
+        # to the pool), so that it is prepared and run on one server connection.
         async with engine.connect() as conn:
-            driver = (await conn.get_raw_connection()).driver_connection
-            if self.pgbouncer:  # prepare and run on one server connection (single_statement_engine)
-                async with driver.transaction():
-                    row = await driver.fetchrow(statement.sql, *statement.arguments(values))
-            else:
-                row = await driver.fetchrow(statement.sql, *statement.arguments(values))
-        value, user, unread, version = statement.read(row)
+            row = await statement.fetchrow_on(conn, values)
+        assert row is not None  # one row always: the statement selects from one row and joins the rest
+        value, user, unread, version = row
         return (value if raw is None else raw), user, unread or 0, version
 
-    def _prepare(self, shape: str, engine: Any) -> _ReaderStatement:
-        prepared = _ReaderStatement(_reader_select(shape), engine.dialect)
-        self._statements[shape] = prepared
-        return prepared
+    def _statement(self, shape: str) -> DriverStatement:
+        found = self._statements.get(shape)
+        if found is None:
+            found = self._statements[shape] = DriverStatement(_reader_select(shape), _READER_PARTS)
+        return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP or _NO_READER.match(scope["path"]):
