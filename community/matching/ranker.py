@@ -515,12 +515,17 @@ class Index:
         )
 
 
+def one_of(table: dict[Any, Any], value: Any) -> Any:
+    """``value``, or the equal value ``table`` met first: repeated values made one object, so that a piece
+    pickles each once and its receiver holds each once, not once per document or card."""
+    return table.setdefault(value, value)
+
+
 def shared_values(docs: Sequence[Doc], table: dict[Any, Any]) -> list[Doc]:
-    """The docs with their repeated values (districts, domains, capabilities) made one object each, so that
-    a piece pickles each once and its receiver holds each once, not once per document."""
+    """The docs with their repeated values (districts, domains, capabilities) made one object each."""
 
     def one(value: Any) -> Any:
-        return table.setdefault(value, value)
+        return one_of(table, value)
 
     return [
         Doc(

@@ -25,6 +25,7 @@ from community.matching.ranker import (
     Scored,
     Weights,
     calibrated,
+    one_of,
     ship_list,
     unship_list,
 )
@@ -63,17 +64,10 @@ class CachedIndex:
         """In small pieces, for the process that receives it from a build apart (``Index.ship``)."""
         yield from self.index.ship()
         yield self.model
-        # Repeated values one object each (as ``ranker.shared_values`` does for the docs).
+        # Repeated values one object each, as for the docs (``ranker.shared_values``).
         table: dict[Any, Any] = {}
         cards = [
-            (
-                key,
-                replace(
-                    card,
-                    domains=table.setdefault(card.domains, card.domains),
-                    district=table.setdefault(card.district, card.district),
-                ),
-            )
+            (key, replace(card, domains=one_of(table, card.domains), district=one_of(table, card.district)))
             for key, card in self.cards.items()
         ]
         yield from ship_list(cards, CARDS_PER_PIECE)
