@@ -179,3 +179,30 @@ async def test_showing_a_form_counts_nothing(settings: Settings, services: Async
         answer = await wrong_login(browser, 0)
     assert pages == [200] * 5
     assert answer.status_code == 400 and answer.headers["RateLimit-Remaining"] == "0"
+
+
+async def test_a_request_that_waited_behind_the_first_of_its_window_is_told_to_wait_no_longer_than_it(
+    settings: Settings,
+) -> None:
+    """Under a burst, a request's transaction can begin before the window's first request and then wait for
+    its row: its Retry-After must still be within the window (it said 61 s for a minute)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from community.web.limits import _UPSERT as count_one
+
+    engine = create_async_engine(settings.database_url)
+    key = f"login:{secrets.token_hex(4)}"
+    try:
+        async with engine.connect() as late:
+            await late.begin()
+            await late.execute(text("SELECT now()"))  # its clock is set: now() is when its transaction began
+            await asyncio.sleep(1.2)
+            async with engine.begin() as first:  # the window's first request, counted meanwhile
+                await first.execute(count_one, {"key": key, "window": 60})
+            counted = (await late.execute(count_one, {"key": key, "window": 60})).one()
+            await late.commit()
+    finally:
+        await engine.dispose()
+    assert counted.hits == 2
+    assert 1 <= counted.reset <= 60

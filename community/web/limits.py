@@ -45,7 +45,9 @@ rate_limit_counter = Table(
 )
 
 # One statement, so one row lock: concurrent requests for one key queue on the row, and each gets back the
-# count including itself. A window that has ended starts again at 1.
+# count including itself. A window that has ended starts again at 1. The seconds left are at most the window:
+# now() is when a statement's transaction began, and one that began before the window's first request (then
+# waited for its lock) would otherwise see a second more than the window.
 _UPSERT = text(
     """
     INSERT INTO rate_limit_counter AS c (key, hits, expires_at)
@@ -53,7 +55,7 @@ _UPSERT = text(
     ON CONFLICT (key) DO UPDATE SET
         hits = CASE WHEN c.expires_at <= now() THEN 1 ELSE c.hits + 1 END,
         expires_at = CASE WHEN c.expires_at <= now() THEN excluded.expires_at ELSE c.expires_at END
-    RETURNING hits, ceil(extract(epoch FROM c.expires_at - now()))::integer AS reset
+    RETURNING hits, least(:window, ceil(extract(epoch FROM c.expires_at - now())))::integer AS reset
     """
 )
 
