@@ -268,7 +268,6 @@ class DriverStatement:
         self._binds: dict[str, Any] = {}
         self._readers: list[tuple[Any, list[str], list[Any]]] = []
         self._keys: dict[type[Any], int] = {}  # where each model's primary key is among its columns
-        self._width = 0
 
     @staticmethod
     def columns_of(model: type[Any]) -> list[Any]:
@@ -304,7 +303,6 @@ class DriverStatement:
         self._defaults = {name: bind.effective_value for bind, name in compiled.bind_names.items()}
         self._binds = {name: fn for name, fn in compiled._bind_processors.items() if name in names}
         self._readers = readers
-        self._width = start
         self.sql = str(compiled)
         self._compiled = True
 

@@ -15,7 +15,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import jieba
@@ -524,9 +524,7 @@ def one_of(table: dict[Any, Any], value: Any) -> Any:
 def shared_values(docs: Sequence[Doc], table: dict[Any, Any]) -> list[Doc]:
     """The docs with their repeated values (districts, domains, capabilities) made one object each."""
 
-    def one(value: Any) -> Any:
-        return one_of(table, value)
-
+    one = partial(one_of, table)
     return [
         Doc(
             id=doc.id,

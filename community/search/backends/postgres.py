@@ -497,7 +497,7 @@ class PostgresSearchBackend:
         floor = heapq.nlargest(reach, (ranking.bound(c, upper=False) for c in candidates))[-1]
         best = {c.id: ranking.bound(c, upper=True) for c in candidates}
         hopeful = [c for c in candidates if best[c.id] + RANK_SHARE >= floor - 1e-9]
-        hopeful.sort(key=lambda c: _bound_key(c, best[c.id]))
+        hopeful.sort(key=lambda c: _order_key(c, best[c.id]))
         chosen = {c.id: c for c in hopeful[: max(DETAIL_CANDIDATES, reach)]}
         row = SearchDocumentRow
         # Each use of a stored tsvector reads it again (from TOAST, decompressed); a copy made once per row in
@@ -665,9 +665,9 @@ class _Ranking:
     def bound(self, candidate: _Candidate, upper: bool) -> float:
         """The score without ts_rank_cd, a body not yet read counted as holding every group (upper) or
         only those it surely holds."""
-        if candidate.body is not None:
-            return self.base(candidate.title, candidate.body, candidate.doc_type)
-        body = self.everything if upper else candidate.sure
+        body = candidate.body
+        if body is None:
+            body = self.everything if upper else candidate.sure
         return self.base(candidate.title, body, candidate.doc_type)
 
     def score(self, candidate: _Candidate) -> float:
@@ -675,28 +675,27 @@ class _Ranking:
         return self.base(candidate.title, body, candidate.doc_type) + RANK_SHARE * float(candidate.score)
 
     def key(self, candidate: _Candidate) -> tuple[float, float, int]:
-        published = candidate.published_at.timestamp() if candidate.published_at else 0.0
-        return (-round(self.score(candidate), 6), -published, -candidate.id)
+        return _order_key(candidate, self.score(candidate))
 
 
-def _bound_key(candidate: _Candidate, upper_bound: float) -> tuple[float, float, int]:
+def _order_key(candidate: _Candidate, score: float) -> tuple[float, float, int]:
+    """Higher ``score`` first, then the newer, then the later made."""
     published = candidate.published_at.timestamp() if candidate.published_at else 0.0
-    return (-round(upper_bound, 6), -published, -candidate.id)
+    return (-round(score, 6), -published, -candidate.id)
 
 
 def _facet_counts(
     candidates: list[_Candidate], type_counts: Counter[str] | None
 ) -> dict[str, dict[str, int]]:
     """Counts per type, domain, district, tag and status over the candidates."""
-    counters: dict[str, Counter[str]] = {
-        name: Counter() for name in ("doc_type", "domains", "district", "tags", "status")
-    }
-    counters["doc_type"] = type_counts if type_counts is not None else Counter(c.doc_type for c in candidates)
     # Each counted in one pass of Counter's own loop (thousands of candidates; an update per row costs more).
-    counters["domains"] = Counter(itertools.chain.from_iterable(c.domains or () for c in candidates))
-    counters["tags"] = Counter(itertools.chain.from_iterable(c.tags or () for c in candidates))
-    counters["district"] = Counter(c.district for c in candidates if c.district)
-    counters["status"] = Counter(c.status for c in candidates if c.status)
+    counters: dict[str, Counter[str]] = {
+        "doc_type": type_counts if type_counts is not None else Counter(c.doc_type for c in candidates),
+        "domains": Counter(itertools.chain.from_iterable(c.domains or () for c in candidates)),
+        "district": Counter(c.district for c in candidates if c.district),
+        "tags": Counter(itertools.chain.from_iterable(c.tags or () for c in candidates)),
+        "status": Counter(c.status for c in candidates if c.status),
+    }
     return {name: dict(counter.most_common(30)) for name, counter in counters.items() if counter}
 
 
