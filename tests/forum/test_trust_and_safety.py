@@ -312,8 +312,8 @@ LONG_MARKDOWN = (
 
 
 async def test_the_site_keeps_answering_while_long_previews_render(live_server) -> None:
-    """Against the served app (uvicorn): three previews of a post's length of markdown, about a second of
-    rendering each, do not hold up the event loop."""
+    """Against the served app (uvicorn): previews of a post's length of markdown, queued on the renderer's
+    thread for over a second in all, do not hold up the event loop."""
     async with httpx.AsyncClient(base_url=live_server, timeout=30) as browser:
         # The served app first finishes starting: its model loaded, its start-up objects frozen out of the
         # garbage collector's sight (until then a full collection alone stalls it for a third of a second).
@@ -345,18 +345,21 @@ async def test_the_site_keeps_answering_while_long_previews_render(live_server) 
             return await browser.post("/forum/preview", data={"body": body, "_csrf_token": token})
 
         assert (await preview()).status_code == 200  # the first one loads what rendering needs
-        previews = [asyncio.create_task(preview()) for _n in range(3)]
-        await asyncio.sleep(0.2)  # they are being rendered
+        # One preview renders in about a sixth of a second here (a second on a busy machine); eight of them
+        # keep the renderer busy long enough for several answers to be timed in between, however fast it is.
+        previews = [asyncio.create_task(preview()) for _n in range(8)]
         slowest, rounds = 0.0, 0
         async with httpx.AsyncClient(base_url=live_server, timeout=30) as monitor:
+            await monitor.get("/healthz")  # its connection is open before the timing starts
             while not all(p.done() for p in previews):
                 started = time.monotonic()
                 assert (await monitor.get("/healthz")).status_code == 200
-                slowest, rounds = max(slowest, time.monotonic() - started), rounds + 1
+                if not all(p.done() for p in previews):  # only answers given while previews were rendering
+                    slowest, rounds = max(slowest, time.monotonic() - started), rounds + 1
                 await asyncio.sleep(0.05)
         done = await asyncio.gather(*previews)
         assert slowest < 0.3, slowest
-        assert rounds >= 3  # measured while they were rendering
+        assert rounds >= 3, rounds
     assert all(r.status_code == 200 and 'class="highlight"' in r.text for r in done)
 
 
