@@ -68,11 +68,12 @@ def reply_document(topic: Topic, post: Post, category: str) -> SearchDocument:
 
 
 def tag_names_query(topic_id: int) -> Select[str]:
-    """The names of a topic's tags: each looked up by its key from the topic's few links. As a join, the topic
-    page's statement (planned once for any topic, community.db.DriverStatement) hashed every tag of the
-    forum on every request."""
-    name = select(Tag.name).where(Tag.id == TopicTag.tag_id).scalar_subquery()
-    return select(name).where(TopicTag.topic_id == topic_id)
+    """The names of a topic's tags, by name as in the topic lists: each looked up by its key from the
+    topic's few links. As a join, the topic page's statement (planned once for any topic,
+    community.db.DriverStatement) hashed every tag of the forum on every request."""
+    # By code point, as Python's sorted() orders them in the lists, whatever the database's collation.
+    name = select(Tag.name.collate("C")).where(Tag.id == TopicTag.tag_id).scalar_subquery().label("name")
+    return select(name).where(TopicTag.topic_id == topic_id).order_by(name)
 
 
 async def topic_documents(db: AsyncSession) -> AsyncIterator[SearchDocument]:

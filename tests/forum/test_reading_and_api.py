@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from tests.conftest import outbox_drained
-from tests.forum.conftest import ask, open_levels
+from tests.forum.conftest import ask, open_levels, topic_id
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -167,6 +167,23 @@ async def test_edit_history_shows_a_diff_of_every_revision(member, services, cli
     assert "原来的标题 original title" in history.text and "<del>" in history.text
     bad = await alice.submit(f"/forum/p/{post_id}/edit", {"title": "x", "body": ""})
     assert bad.status_code == 400 and 'id="e-body"' in bad.text
+
+
+async def test_a_topics_tags_read_in_one_order_on_its_page_in_the_list_and_in_the_api(
+    member, services, client
+) -> None:
+    await open_levels(services, 2)
+    alice = await member("alice@example.com", "Alice")
+    made = await ask(alice, "标签顺序 tag order", tags="zeta, 本地部署, agent, Ollama")
+    expected = ["agent", "ollama", "zeta", "本地部署"]  # by code point, whatever order they were typed in
+    page = made.text[made.text.index("<main") :]
+    shown = re.findall(r'class="tag" href="/forum/tags/[^"]+">#([^<]+)</a>', page)
+    assert shown == expected
+    listed = (await client.get("/forum/c/qa")).text
+    in_list = re.findall(r'href="/forum/tags/[^"]+"[^>]*>#([^<]+)</a>', listed)
+    assert in_list == expected
+    topic = (await client.get(f"/api/v1/forum/topics/{topic_id(made)}")).json()
+    assert topic["topic"]["tags"] == expected
 
 
 async def test_watching_a_category_and_tags_by_trust_level(member, services, client) -> None:
