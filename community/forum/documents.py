@@ -67,12 +67,16 @@ def reply_document(topic: Topic, post: Post, category: str) -> SearchDocument:
     )
 
 
+# A tag's name collated by code point: the order of a topic's tags wherever they are shown (its page, the
+# API, the lists), whatever the database's collation.
+TAG_NAME_IN_ORDER = Tag.name.collate("C")
+
+
 def tag_names_query(topic_id: int) -> Select[str]:
-    """The names of a topic's tags, by name as in the topic lists: each looked up by its key from the
-    topic's few links. As a join, the topic page's statement (planned once for any topic,
-    community.db.DriverStatement) hashed every tag of the forum on every request."""
-    # By code point, as Python's sorted() orders them in the lists, whatever the database's collation.
-    name = select(Tag.name.collate("C")).where(Tag.id == TopicTag.tag_id).scalar_subquery().label("name")
+    """The names of a topic's tags, in order: each looked up by its key from the topic's few links. As a
+    join, the topic page's statement (planned once for any topic, community.db.DriverStatement) hashed every
+    tag of the forum on every request."""
+    name = select(TAG_NAME_IN_ORDER).where(Tag.id == TopicTag.tag_id).scalar_subquery().label("name")
     return select(name).where(TopicTag.topic_id == topic_id).order_by(name)
 
 

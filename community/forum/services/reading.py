@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from community.accounts.models import User
 from community.db import DriverStatement
 from community.errors import NotFound
-from community.forum.documents import POSTS_PER_PAGE, tag_names_query, topic_url
+from community.forum.documents import POSTS_PER_PAGE, TAG_NAME_IN_ORDER, tag_names_query, topic_url
 from community.forum.models import (
     Category,
     HeldEdit,
@@ -416,11 +416,12 @@ class ReadingService:
                     select(TopicTag.topic_id, Tag.name)
                     .join(Tag, Tag.id == TopicTag.tag_id)
                     .where(TopicTag.topic_id.in_([r.topic.id for r in result]))
+                    .order_by(TAG_NAME_IN_ORDER)
                 )
             ).all():
                 tags.setdefault(topic_id, []).append(name)
             for row in result:
-                row.tags = sorted(tags.get(row.topic.id, []))
+                row.tags = tags.get(row.topic.id, [])
                 row.tag_links = [(name, f"/forum/tags/{quote(name)}") for name in row.tags]
                 row.url = topic_url(row.topic.id, row.topic.slug)
                 row.when = short_time(row.topic.last_posted_at)
